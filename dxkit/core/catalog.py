@@ -1,0 +1,204 @@
+"""The team's configurable lists: hamlets, team members, indicators and support items.
+
+Indicators and support items ship with a Vietnamese default and are data the province can
+replace by sync. Their ids are derived from their codes so every laptop seeds the same rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dxkit.core.errors import NotFound, ValidationError
+from dxkit.core.i18n import _, language
+from dxkit.core.synced import OpResult, SyncedTable, register
+from dxkit.core.text import fold, folded_key, nfc
+
+if TYPE_CHECKING:
+    from dxkit.core.workspace import Workspace
+
+register(SyncedTable("hamlets", "mutable", ("name", "name_key", "sort_order")))
+register(SyncedTable("team_members", "mutable", ("name", "phone", "active"), personal=("phone",)))
+register(SyncedTable("indicators", "mutable",
+                     ("code", "name_vi", "name_en", "min_age", "sort_order", "active")))
+register(SyncedTable("support_items", "mutable",
+                     ("code", "name_vi", "name_en", "indicator_code", "sort_order", "active")))
+
+_CATALOG_NAMESPACE = uuid.UUID("5f1d1a8e-4a52-4f7b-9d0b-6b1e8c2a7d10")
+
+# (code, Vietnamese, English, minimum age counted in roll-ups)
+DEFAULT_INDICATORS = (
+    ("smartphone", "Có điện thoại thông minh", "Owns a smartphone", 15),
+    ("vneid_level2", "Có định danh điện tử VNeID mức 2", "Has VNeID level 2", 15),
+    ("payment_account", "Có tài khoản thanh toán (ngân hàng, ví điện tử)",
+     "Has a payment account (bank or e-wallet)", 15),
+    ("online_public_services", "Sử dụng dịch vụ công trực tuyến",
+     "Uses online public services", 18),
+    ("digital_signature", "Có chữ ký số cá nhân", "Has a personal digital signature", 18),
+    ("online_trade", "Mua bán trực tuyến", "Sells or buys online", 15),
+    ("health_app", "Sử dụng ứng dụng y tế (VssID, sổ sức khỏe điện tử)",
+     "Uses a health app (VssID, electronic health record)", 15),
+    ("citizen_app", "Sử dụng ứng dụng công dân số của tỉnh", "Uses the provincial citizen app", 15),
+)
+
+# (code, Vietnamese, English, indicator a 'done' outcome establishes)
+DEFAULT_SUPPORT_ITEMS = (
+    ("smartphone_basics", "Hướng dẫn sử dụng điện thoại thông minh", "Smartphone basics", None),
+    ("vneid_install", "Cài đặt ứng dụng VNeID", "Install VNeID", None),
+    ("vneid_level2", "Kích hoạt định danh điện tử mức 2", "Activate VNeID level 2", "vneid_level2"),
+    ("payment_account", "Mở tài khoản ngân hàng / ví điện tử", "Open a bank account or e-wallet",
+     "payment_account"),
+    ("qr_payment", "Hướng dẫn thanh toán bằng mã QR", "Paying by QR code", "payment_account"),
+    ("online_public_service", "Nộp hồ sơ dịch vụ công trực tuyến",
+     "Submit an online public service application", "online_public_services"),
+    ("digital_signature", "Đăng ký chữ ký số cá nhân", "Register a personal digital signature",
+     "digital_signature"),
+    ("online_trade", "Đưa sản phẩm lên sàn thương mại điện tử", "List products on an e-commerce "
+     "platform", "online_trade"),
+    ("health_app", "Cài đặt VssID / sổ sức khỏe điện tử", "Install VssID / electronic health "
+     "record", "health_app"),
+    ("citizen_app", "Cài đặt ứng dụng công dân số của tỉnh", "Install the provincial citizen app",
+     "citizen_app"),
+    ("online_safety", "An toàn trên mạng, phòng chống lừa đảo", "Online safety and anti-fraud",
+     None),
+)
+
+
+def catalog_id(kind: str, code: str) -> str:
+    return str(uuid.uuid5(_CATALOG_NAMESPACE, f"{kind}:{code}"))
+
+
+@dataclass(frozen=True)
+class Hamlet:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    id: str
+    name: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name_vi: str
+    name_en: str
+    min_age: int
+
+    @property
+    def name(self) -> str:
+        return self.name_vi if language() == "vi" else self.name_en
+
+
+@dataclass(frozen=True)
+class SupportItem:
+    code: str
+    name_vi: str
+    name_en: str
+    indicator_code: str | None
+
+    @property
+    def name(self) -> str:
+        return self.name_vi if language() == "vi" else self.name_en
+
+
+class Catalog:
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+
+    # -- hamlets ------------------------------------------------------------------------
+    def hamlets(self) -> list[Hamlet]:
+        rows = self.ws.conn.execute(
+            "SELECT id, name FROM hamlets WHERE deleted = 0 ORDER BY sort_order, name_key")
+        return [Hamlet(r["id"], r["name"]) for r in rows]
+
+    def hamlet(self, name_or_id: str) -> Hamlet:
+        """Find a hamlet by id or by name typed without diacritics; the error lists the known."""
+        known = self.hamlets()
+        wanted = folded_key(name_or_id)
+        for hamlet in known:
+            if hamlet.id == name_or_id or folded_key(hamlet.name) == wanted:
+                return hamlet
+        # "my hung" finds "Ấp Mỹ Hưng" when unambiguous.
+        loose = [h for h in known if folded_key(h.name).endswith(" " + wanted)]
+        if len(loose) == 1:
+            return loose[0]
+        names = ", ".join(h.name for h in known) or _("none yet")
+        raise NotFound(_("Unknown hamlet “{name}”. Known hamlets: {names}.").format(
+            name=name_or_id, names=names))
+
+    def add_hamlet(self, name: str) -> OpResult[Hamlet]:
+        clean = nfc(name)
+        if not clean:
+            raise ValidationError({"name": _("A hamlet needs a name.")})
+        if any(folded_key(h.name) == folded_key(clean) for h in self.hamlets()):
+            raise ValidationError({"name": _("There is already a hamlet called {name}.").format(
+                name=clean)})
+        with self.ws.transaction() as tx:
+            order = len(self.hamlets())
+            row_id = tx.insert("hamlets", {"name": clean, "name_key": folded_key(clean),
+                                           "sort_order": order})
+        return OpResult(Hamlet(row_id, clean), tx.changes)
+
+    def rename_hamlet(self, hamlet_id: str, name: str) -> OpResult[Hamlet]:
+        clean = nfc(name)
+        if not clean:
+            raise ValidationError({"name": _("A hamlet needs a name.")})
+        with self.ws.transaction() as tx:
+            tx.update("hamlets", hamlet_id, {"name": clean, "name_key": folded_key(clean)})
+        return OpResult(Hamlet(hamlet_id, clean), tx.changes)
+
+    # -- team members -------------------------------------------------------------------
+    def members(self, include_inactive: bool = False) -> list[TeamMember]:
+        rows = self.ws.conn.execute(
+            "SELECT id, name, active FROM team_members WHERE deleted = 0 "
+            + ("" if include_inactive else "AND active = 1 ") + "ORDER BY name")
+        return [TeamMember(r["id"], r["name"], bool(r["active"])) for r in rows]
+
+    def member(self, name_or_id: str) -> TeamMember:
+        wanted = fold(name_or_id)
+        for m in self.members(include_inactive=True):
+            if m.id == name_or_id or fold(m.name) == wanted:
+                return m
+        names = ", ".join(m.name for m in self.members()) or _("none yet")
+        raise NotFound(_("Unknown team member “{name}”. Team members: {names}.").format(
+            name=name_or_id, names=names))
+
+    def add_member(self, name: str, phone: str = "") -> OpResult[TeamMember]:
+        clean = nfc(name)
+        if not clean:
+            raise ValidationError({"name": _("A team member needs a name.")})
+        with self.ws.transaction() as tx:
+            row_id = tx.insert("team_members", {"name": clean, "phone": phone, "active": 1})
+        return OpResult(TeamMember(row_id, clean, True), tx.changes)
+
+    # -- indicators and support items ---------------------------------------------------
+    def indicators(self) -> list[Indicator]:
+        rows = self.ws.conn.execute(
+            "SELECT code, name_vi, name_en, min_age FROM indicators "
+            "WHERE deleted = 0 AND active = 1 ORDER BY sort_order")
+        return [Indicator(r["code"], r["name_vi"], r["name_en"], r["min_age"]) for r in rows]
+
+    def support_items(self) -> list[SupportItem]:
+        rows = self.ws.conn.execute(
+            "SELECT code, name_vi, name_en, indicator_code FROM support_items "
+            "WHERE deleted = 0 AND active = 1 ORDER BY sort_order")
+        return [SupportItem(r["code"], r["name_vi"], r["name_en"], r["indicator_code"])
+                for r in rows]
+
+    def seed_defaults(self) -> None:
+        """First open: the default Vietnamese indicator list and support-item catalogue."""
+        with self.ws.transaction() as tx:
+            for order, (code, vi, en, min_age) in enumerate(DEFAULT_INDICATORS):
+                tx.insert("indicators", {"code": code, "name_vi": vi, "name_en": en,
+                                         "min_age": min_age, "sort_order": order, "active": 1},
+                          row_id=catalog_id("indicator", code))
+            for order, (code, vi, en, indicator) in enumerate(DEFAULT_SUPPORT_ITEMS):
+                tx.insert("support_items", {"code": code, "name_vi": vi, "name_en": en,
+                                            "indicator_code": indicator, "sort_order": order,
+                                            "active": 1},
+                          row_id=catalog_id("support_item", code))

@@ -1,0 +1,99 @@
+"""Translation and locale formatting. Source strings are English; Vietnamese is the default.
+
+Catalogs are the .po files under resources/translations/<lang>/ (one per area of the code, so
+separate areas never edit the same file). They are compiled in memory when first needed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import threading
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date as _babel_date
+from babel.dates import format_datetime as _babel_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+LANGUAGES = {"vi": "vi_VN", "en": "en_US"}
+DEFAULT_LANGUAGE = "vi"
+TRANSLATIONS_DIR = Path(__file__).resolve().parents[2] / "resources" / "translations"
+
+_lock = threading.Lock()
+_loaded: dict[str, NullTranslations] = {}
+_language = os.environ.get("DXKIT_LANG", DEFAULT_LANGUAGE)
+if _language not in LANGUAGES:
+    _language = DEFAULT_LANGUAGE
+
+
+def load_catalog(language: str) -> NullTranslations:
+    """All .po files of a language merged into one Translations (English needs none)."""
+    with _lock:
+        if language in _loaded:
+            return _loaded[language]
+        merged: NullTranslations = NullTranslations()
+        folder = TRANSLATIONS_DIR / language
+        for po_path in sorted(folder.glob("*.po")) if folder.is_dir() else []:
+            with po_path.open("rb") as po_file:
+                catalog = read_po(po_file, locale=language)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog)
+            buffer.seek(0)
+            part = Translations(buffer, domain="dxkit")
+            if isinstance(merged, Translations):
+                merged.merge(part)
+            else:
+                merged = part
+        _loaded[language] = merged
+        return merged
+
+
+def set_language(language: str) -> None:
+    global _language
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}; use one of {sorted(LANGUAGES)}")
+    _language = language
+
+
+def language() -> str:
+    return _language
+
+
+def locale() -> Locale:
+    return Locale.parse(LANGUAGES[_language])
+
+
+def gettext(message: str) -> str:
+    return load_catalog(_language).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return load_catalog(_language).ngettext(singular, plural, n)
+
+
+_ = gettext
+
+
+def format_date(value: dt.date | None) -> str:
+    """21/11/2026 in Vietnamese, Nov 21, 2026 in English."""
+    if value is None:
+        return ""
+    pattern = "dd/MM/yyyy" if _language == "vi" else "medium"
+    return _babel_date(value, pattern, locale=locale())
+
+
+def format_datetime(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    pattern = "HH:mm dd/MM/yyyy" if _language == "vi" else "medium"
+    return _babel_datetime(value, pattern, locale=locale())
+
+
+def format_number(value: float | int) -> str:
+    """1.234,5 in Vietnamese."""
+    return format_decimal(value, locale=locale())

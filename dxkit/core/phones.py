@@ -1,0 +1,51 @@
+"""Vietnamese phone numbers: normalise to the 10/11-digit national form and validate."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+from dxkit.core.errors import ValidationError
+from dxkit.core.i18n import _
+
+# Mobile prefixes renumbered in 2018-2019 (11 digits -> 10 digits), from DOMAIN.md.
+OLD_MOBILE_PREFIXES = {
+    **{f"016{d}": f"03{d}" for d in "23456789"},
+    "0120": "070", "0121": "079", "0122": "077", "0126": "076", "0128": "078",
+    "0123": "083", "0124": "084", "0125": "085", "0127": "081", "0129": "082",
+    "0186": "056", "0188": "058", "0199": "059",
+}
+_SEPARATORS = re.compile(r"[\s.\-()/]")
+
+
+def normalize_phone(raw: str | None, field: str = "phone") -> str:
+    """'+84 162 345 6789' -> '0323456789'. Empty stays empty; anything invalid raises."""
+    text = _SEPARATORS.sub("", (raw or "").strip())
+    if not text:
+        return ""
+    if text.startswith("+84"):
+        text = "0" + text[3:]
+    elif text.startswith("84") and len(text) in (11, 12):
+        text = "0" + text[2:]
+    if not text.isdigit():
+        raise ValidationError({field: _("The phone number {value} has characters that are not "
+                                        "digits.").format(value=raw)})
+    if len(text) == 11 and text[:4] in OLD_MOBILE_PREFIXES:
+        text = OLD_MOBILE_PREFIXES[text[:4]] + text[4:]
+    try:
+        parsed = phonenumbers.parse(text, "VN")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise ValidationError({field: _("{value} is not a valid Vietnamese phone number "
+                                        "(mobile numbers have 10 digits, e.g. 0912 345 678)."
+                                        ).format(value=raw)})
+    return text
+
+
+def mask_phone(phone: str) -> str:
+    """Lists show only the last three digits: '0912345678' -> '0912•••678'."""
+    if len(phone) < 7:
+        return phone
+    return phone[:4] + "•" * (len(phone) - 7) + phone[-3:]

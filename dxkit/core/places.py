@@ -1,0 +1,67 @@
+"""Administrative units after the 2025 reform (province -> commune/ward), from the pinned
+`vietnam-provinces` package. Hamlets are the team's own list (see catalog.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import vietnam_provinces
+
+from dxkit.core.text import fold, nfc
+
+DATA_VERSION = (f"vietnam-provinces {vietnam_provinces.__version__} "
+                f"({vietnam_provinces.__data_version__})")
+
+
+@dataclass(frozen=True)
+class AdminUnit:
+    code: int
+    name: str
+    kind: str  # tỉnh, thành phố trung ương, xã, phường, đặc khu
+
+
+@cache
+def provinces() -> tuple[AdminUnit, ...]:
+    units = (
+        AdminUnit(int(p.code.value), p.name, p.division_type.value)
+        for p in vietnam_provinces.Province.iter_all()
+    )
+    return tuple(sorted(units, key=lambda u: fold(u.name)))
+
+
+@cache
+def communes(province_code: int) -> tuple[AdminUnit, ...]:
+    code = vietnam_provinces.ProvinceCode(province_code)
+    units = (
+        AdminUnit(int(w.code.value), w.name, w.division_type.value)
+        for w in vietnam_provinces.Ward.iter_by_province(code)
+    )
+    return tuple(sorted(units, key=lambda u: fold(u.name)))
+
+
+def _bare(unit: AdminUnit) -> str:
+    """The name without its kind: 'Phường Mỹ Tho' -> 'Mỹ Tho'."""
+    prefix = unit.kind + " "
+    return unit.name[len(prefix):] if unit.name.lower().startswith(prefix) else unit.name
+
+
+def _find(units: tuple[AdminUnit, ...], name_or_code: str | int) -> AdminUnit | None:
+    text = nfc(str(name_or_code))
+    if text.isdigit():
+        return next((u for u in units if u.code == int(text)), None)
+    # With diacritics first ("Mỹ Tho" is not "Mỹ Thọ"), then folded if that is unambiguous.
+    for key in (str.lower, fold):
+        wanted = key(text)
+        matches = [u for u in units if wanted in (key(u.name), key(_bare(u)))]
+        if len(matches) == 1:
+            return matches[0]
+    return None
+
+
+def find_province(name_or_code: str | int) -> AdminUnit | None:
+    return _find(provinces(), name_or_code)
+
+
+def find_commune(province_code: int, name_or_code: str | int) -> AdminUnit | None:
+    return _find(communes(province_code), name_or_code)

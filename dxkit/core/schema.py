@@ -1,0 +1,152 @@
+"""Numbered migrations. Each runs in one transaction with its record; none ever drops data.
+
+Append new migrations at the end (``m0002_...``); never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database, Migrations
+
+MIGRATIONS = Migrations("dxkit")
+
+# Columns every synced row carries (DESIGN.md "sync-ready rows").
+MUTABLE_SYNC_COLUMNS = """
+    updated_at TEXT NOT NULL,              -- hybrid logical clock of the latest edit
+    device_id TEXT NOT NULL,               -- device that made the latest edit
+    field_clock TEXT NOT NULL DEFAULT '{}', -- JSON: field -> HLC of its latest edit
+    deleted INTEGER NOT NULL DEFAULT 0     -- tombstone instead of a hard delete
+"""
+EVENT_SYNC_COLUMNS = """
+    created_at TEXT NOT NULL,              -- hybrid logical clock when recorded
+    device_id TEXT NOT NULL
+"""
+
+
+@MIGRATIONS(name="0001_initial")
+def m0001_initial(db: Database) -> None:
+    run_script(db, f"""
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+    CREATE TABLE hamlets (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL,
+        sort_order INTEGER NOT NULL DEFAULT 0, {MUTABLE_SYNC_COLUMNS});
+    CREATE UNIQUE INDEX hamlets_name ON hamlets(name_key) WHERE deleted = 0;
+
+    CREATE TABLE team_members (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, phone TEXT NOT NULL DEFAULT '',
+        active INTEGER NOT NULL DEFAULT 1, {MUTABLE_SYNC_COLUMNS});
+
+    CREATE TABLE indicators (
+        id TEXT PRIMARY KEY, code TEXT NOT NULL, name_vi TEXT NOT NULL, name_en TEXT NOT NULL,
+        min_age INTEGER NOT NULL DEFAULT 15, sort_order INTEGER NOT NULL DEFAULT 0,
+        active INTEGER NOT NULL DEFAULT 1, {MUTABLE_SYNC_COLUMNS});
+    CREATE UNIQUE INDEX indicators_code ON indicators(code) WHERE deleted = 0;
+
+    CREATE TABLE support_items (
+        id TEXT PRIMARY KEY, code TEXT NOT NULL, name_vi TEXT NOT NULL, name_en TEXT NOT NULL,
+        indicator_code TEXT,                -- indicator a 'done' outcome establishes, if any
+        sort_order INTEGER NOT NULL DEFAULT 0, active INTEGER NOT NULL DEFAULT 1,
+        {MUTABLE_SYNC_COLUMNS});
+    CREATE UNIQUE INDEX support_items_code ON support_items(code) WHERE deleted = 0;
+
+    -- local_id: a stable integer key for the search index and list views; id is the synced key.
+    CREATE TABLE households (
+        local_id INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+        code TEXT NOT NULL, code_key TEXT NOT NULL,
+        head_name TEXT NOT NULL, head_key TEXT NOT NULL,
+        hamlet_id TEXT NOT NULL REFERENCES hamlets(id),
+        address TEXT NOT NULL DEFAULT '', phone TEXT NOT NULL DEFAULT '',
+        notes TEXT NOT NULL DEFAULT '', latitude REAL, longitude REAL,
+        {MUTABLE_SYNC_COLUMNS});
+    CREATE UNIQUE INDEX households_code ON households(code_key) WHERE deleted = 0;
+    CREATE INDEX households_head ON households(head_key) WHERE deleted = 0;
+    CREATE INDEX households_hamlet ON households(hamlet_id, code_key) WHERE deleted = 0;
+    CREATE INDEX households_list ON households(deleted, code_key);
+
+    CREATE TABLE people (
+        local_id INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+        household_id TEXT NOT NULL REFERENCES households(id),
+        full_name TEXT NOT NULL, name_key TEXT NOT NULL,
+        sex TEXT CHECK (sex IN ('M', 'F') OR sex IS NULL),
+        birth_date TEXT, birth_year INTEGER, relationship TEXT NOT NULL DEFAULT '',
+        phone TEXT NOT NULL DEFAULT '', cccd TEXT NOT NULL DEFAULT '',
+        consent INTEGER NOT NULL DEFAULT 0, consent_on TEXT, consent_by TEXT,
+        notes TEXT NOT NULL DEFAULT '', purged INTEGER NOT NULL DEFAULT 0,
+        {MUTABLE_SYNC_COLUMNS});
+    CREATE INDEX people_household ON people(household_id);
+    CREATE INDEX people_name ON people(name_key) WHERE deleted = 0;
+
+    -- Events: appended, never edited. A correction is a new row whose `corrects` names the
+    -- visit it amends (kind 'amend', full new content) or voids (kind 'void').
+    CREATE TABLE visits (
+        id TEXT PRIMARY KEY, household_id TEXT NOT NULL REFERENCES households(id),
+        kind TEXT NOT NULL CHECK (kind IN ('visit', 'amend', 'void')),
+        corrects TEXT REFERENCES visits(id),
+        visited_at TEXT NOT NULL, member_ids TEXT NOT NULL DEFAULT '[]',
+        notes TEXT NOT NULL DEFAULT '', follow_up_on TEXT, reason TEXT NOT NULL DEFAULT '',
+        recorded_by TEXT NOT NULL DEFAULT '', {EVENT_SYNC_COLUMNS});
+    CREATE INDEX visits_household ON visits(household_id, visited_at);
+    CREATE INDEX visits_corrects ON visits(corrects) WHERE corrects IS NOT NULL;
+    CREATE INDEX visits_follow_up ON visits(follow_up_on) WHERE follow_up_on IS NOT NULL;
+    CREATE INDEX visits_time ON visits(visited_at);
+
+    CREATE TABLE visit_items (
+        id TEXT PRIMARY KEY, visit_id TEXT NOT NULL REFERENCES visits(id),
+        person_id TEXT REFERENCES people(id), support_item_code TEXT NOT NULL,
+        outcome TEXT NOT NULL CHECK (outcome IN ('done', 'partly', 'not_done')),
+        reason TEXT NOT NULL DEFAULT '', {EVENT_SYNC_COLUMNS});
+    CREATE INDEX visit_items_visit ON visit_items(visit_id);
+    CREATE INDEX visit_items_person ON visit_items(person_id);
+
+    -- An explicit answer ("does this person own a smartphone?") is an event too.
+    CREATE TABLE indicator_answers (
+        id TEXT PRIMARY KEY, person_id TEXT NOT NULL REFERENCES people(id),
+        indicator_code TEXT NOT NULL, value INTEGER NOT NULL CHECK (value IN (0, 1)),
+        answered_on TEXT NOT NULL, recorded_by TEXT NOT NULL DEFAULT '', {EVENT_SYNC_COLUMNS});
+    CREATE INDEX indicator_answers_person ON indicator_answers(person_id);
+
+    -- Derived from the events above; rebuilt at any time by Indicators.recompute().
+    CREATE TABLE person_indicators (
+        person_id TEXT NOT NULL REFERENCES people(id), indicator_code TEXT NOT NULL,
+        value INTEGER NOT NULL, source_id TEXT NOT NULL, as_of TEXT NOT NULL,
+        PRIMARY KEY (person_id, indicator_code)) WITHOUT ROWID;
+
+    -- Written in the same transaction as each change; the sync engine drains it.
+    CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, table_name TEXT NOT NULL, row_id TEXT NOT NULL,
+        op TEXT NOT NULL, hlc TEXT NOT NULL, fields TEXT NOT NULL DEFAULT '[]');
+
+    -- Who changed what and when. Field names only: values would copy personal data.
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, hlc TEXT NOT NULL,
+        device_id TEXT NOT NULL, actor TEXT NOT NULL, table_name TEXT NOT NULL,
+        row_id TEXT NOT NULL, action TEXT NOT NULL, fields TEXT NOT NULL DEFAULT '[]');
+    CREATE INDEX audit_row ON audit_log(row_id);
+
+    CREATE VIRTUAL TABLE household_search USING fts5(
+        code, names, phones, address, hamlet, tokenize = 'unicode61', prefix = '2 3');
+    """)
+
+
+def run_script(db: Database, script: str) -> None:
+    """Run statements one by one: sqlite3's executescript would COMMIT the open transaction."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--") and not statement.strip():
+            continue
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement[:80]!r}")
+
+
+def latest_version() -> int:
+    return len(MIGRATIONS._migrations)
+
+
+def known_names() -> list[str]:
+    return [m.name for m in MIGRATIONS._migrations]

@@ -1,0 +1,133 @@
+"""The workspace's SQLite file: recognise it, open it safely, migrate it.
+
+A file that is not a dxkit workspace, is damaged, or was made by a newer dxkit is refused
+before anything writes to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from dxkit.core.errors import WorkspaceError
+from dxkit.core.i18n import _
+from dxkit.core.schema import MIGRATIONS, known_names, latest_version
+
+DB_FILENAME = "dxkit.sqlite"
+APPLICATION_ID = 0x44584B31  # "DXK1" in the SQLite header marks a dxkit workspace
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_existing(db_path: Path) -> None:
+    """Refuse a file that is not a dxkit workspace, is damaged, or is too new. Reads only."""
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return
+    with db_path.open("rb") as handle:
+        header = handle.read(100)
+    if not header.startswith(SQLITE_MAGIC):
+        raise WorkspaceError(
+            _("{path} is not a dxkit workspace (it is not a database, or it is damaged). "
+              "It was left untouched.").format(path=db_path)
+        )
+    try:
+        uri = f"{db_path.resolve().as_uri()}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            has_log = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'"
+            ).fetchone()
+            applied = (
+                [r[0] for r in conn.execute(
+                    "SELECT name FROM _sqlite_migrations WHERE migration_set = 'dxkit'")]
+                if has_log else []
+            )
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise WorkspaceError(
+            _("The workspace database {path} is damaged and cannot be opened ({detail}). "
+              "It was left untouched; restore it from a backup.").format(path=db_path, detail=exc)
+        ) from exc
+    if app_id != APPLICATION_ID:
+        raise WorkspaceError(
+            _("{path} is a database, but not a dxkit workspace. It was left untouched.").format(
+                path=db_path)
+        )
+    unknown = set(applied) - set(known_names())
+    if version > latest_version() or unknown:
+        raise WorkspaceError(
+            _("This workspace was made by a newer version of dxkit (data version {found}; this "
+              "version understands up to {known}). Install the newer dxkit to open it.").format(
+                found=version, known=latest_version())
+        )
+
+
+def connect(db_path: Path) -> sqlite3.Connection:
+    """A connection with our pragmas. Transactions are explicit (isolation_level=None)."""
+    conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False, timeout=10)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 10000")
+    # NORMAL is safe with WAL: a power cut may lose the last commits but never corrupts.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, db_path: Path) -> list[str]:
+    """Apply pending migrations, each in its own transaction; back the file up first."""
+    db = Database(conn)
+    pending = MIGRATIONS.pending(db)
+    if not pending:
+        return []
+    if conn.execute("PRAGMA user_version").fetchone()[0] > 0:
+        _backup_before_migration(conn, db_path, pending[0].name)
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    MIGRATIONS.ensure_migrations_table(db)
+    applied = []
+    for index, migration in enumerate(MIGRATIONS._migrations, start=1):
+        if migration not in pending:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            migration.fn(db)
+            MIGRATIONS._record_applied(db, migration.name)
+            conn.execute(f"PRAGMA user_version = {index}")
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        applied.append(migration.name)
+    # Put the new header into the main file so the next open can recognise it from its bytes.
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return applied
+
+
+def _backup_before_migration(conn: sqlite3.Connection, db_path: Path, first: str) -> Path:
+    folder = db_path.parent / "backups"
+    folder.mkdir(exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = folder / f"before-{first}-{stamp}.sqlite"
+    backup = sqlite3.connect(target)
+    try:
+        conn.backup(backup)
+    finally:
+        backup.close()
+    return target
+
+
+def copy_workspace_file(db_path: Path, target: Path) -> None:
+    """Consistent copy of a live database (used by backups and tests)."""
+    source = sqlite3.connect(db_path)
+    try:
+        dest = sqlite3.connect(target)
+        source.backup(dest)
+        dest.close()
+    finally:
+        source.close()

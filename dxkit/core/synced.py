@@ -1,0 +1,217 @@
+"""Synced tables and the unit of work every change goes through.
+
+A `Tx` is one SQLite transaction. Each write through it stamps the row with an HLC and the
+device id, records per-field clocks, appends the outbox entry and the audit entry, and notes
+what changed — all in that same transaction, so a crash can never separate a change from its
+outbox entry. Later features join sync by calling `register`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from dxkit.core.hlc import Clock
+from dxkit.core.ids import uuid7
+
+TableKind = Literal["mutable", "event"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SyncedTable:
+    """A table the sync engine exchanges.
+
+    mutable: rows edited in place, merged per field by HLC, deleted by tombstone.
+    event: rows appended once and never changed; deduplicated by id.
+    personal: fields purged when a person asks to be deleted.
+    """
+
+    name: str
+    kind: TableKind
+    fields: tuple[str, ...]
+    personal: tuple[str, ...] = ()
+
+
+REGISTRY: dict[str, SyncedTable] = {}
+
+
+def register(table: SyncedTable) -> SyncedTable:
+    if table.name in REGISTRY and REGISTRY[table.name] != table:
+        raise ValueError(f"synced table {table.name!r} registered twice with different fields")
+    REGISTRY[table.name] = table
+    return table
+
+
+def synced_table(name: str) -> SyncedTable:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not a synced table; register it first") from None
+
+
+@dataclass
+class Changes:
+    """What one operation changed, by table, so screens refresh only what was touched."""
+
+    created: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    updated: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    deleted: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def touched(self, table: str) -> bool:
+        return bool(self.created.get(table) or self.updated.get(table) or self.deleted.get(table))
+
+    def ids(self, table: str) -> set[str]:
+        return (
+            set(self.created.get(table, ()))
+            | set(self.updated.get(table, ()))
+            | set(self.deleted.get(table, ()))
+        )
+
+    def tables(self) -> set[str]:
+        return {t for t in (*self.created, *self.updated, *self.deleted) if self.touched(t)}
+
+    def count(self, kind: Literal["created", "updated", "deleted"], table: str) -> int:
+        return len(getattr(self, kind).get(table, ()))
+
+    def __bool__(self) -> bool:
+        return bool(self.tables())
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        return {
+            table: {
+                "created": self.count("created", table),
+                "updated": self.count("updated", table),
+                "deleted": self.count("deleted", table),
+            }
+            for table in sorted(self.tables())
+        }
+
+
+@dataclass(frozen=True)
+class OpResult(Generic[T]):
+    """The value an operation made or touched, and everything it changed."""
+
+    value: T
+    changes: Changes
+
+
+class Tx:
+    """One write transaction. Use through `Workspace.transaction()`."""
+
+    def __init__(self, conn: sqlite3.Connection, clock: Clock, actor: str):
+        self.conn = conn
+        self.clock = clock
+        self.actor = actor
+        self.changes = Changes()
+        self.before_commit: list[Callable[[Tx], None]] = []
+        self._wall = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+    # -- mutable rows -------------------------------------------------------------------
+    def insert(self, table: str, values: Mapping[str, Any], row_id: str | None = None) -> str:
+        spec = _mutable(table)
+        row_id = row_id or uuid7()
+        stamp = self.clock.now()
+        content = {k: values[k] for k in values}
+        clocks = {name: stamp for name in spec.fields if name in content}
+        row = {
+            "id": row_id, **content, "updated_at": stamp, "device_id": self.clock.device,
+            "field_clock": json.dumps(clocks, sort_keys=True), "deleted": 0,
+        }
+        self._insert_row(table, row)
+        self._log(table, row_id, "insert", stamp, sorted(clocks))
+        self.changes.created[table].add(row_id)
+        return row_id
+
+    def update(self, table: str, row_id: str, values: Mapping[str, Any]) -> list[str]:
+        """Write only the fields whose value differs; returns their names."""
+        spec = _mutable(table)
+        current = self.conn.execute(
+            f"SELECT * FROM {table} WHERE id = ?", (row_id,)
+        ).fetchone()
+        if current is None:
+            raise KeyError(f"{table} {row_id} does not exist")
+        changed = [k for k, v in values.items() if current[k] != v]
+        if not changed:
+            return []
+        stamp = self.clock.now()
+        clocks = json.loads(current["field_clock"])
+        clocks.update({name: stamp for name in changed if name in spec.fields})
+        assignments = {k: values[k] for k in changed}
+        assignments.update(
+            updated_at=stamp, device_id=self.clock.device,
+            field_clock=json.dumps(clocks, sort_keys=True),
+        )
+        sets = ", ".join(f"{k} = ?" for k in assignments)
+        self.conn.execute(
+            f"UPDATE {table} SET {sets} WHERE id = ?", (*assignments.values(), row_id)
+        )
+        synced_fields = sorted(n for n in changed if n in spec.fields)
+        self._log(table, row_id, "update", stamp, synced_fields)
+        self.changes.updated[table].add(row_id)
+        return changed
+
+    def delete(self, table: str, row_id: str, purge: Mapping[str, Any] | None = None) -> None:
+        """Tombstone a row; `purge` overwrites personal fields in the same write."""
+        _mutable(table)
+        current = self.conn.execute(
+            f"SELECT field_clock FROM {table} WHERE id = ?", (row_id,)
+        ).fetchone()
+        if current is None:
+            raise KeyError(f"{table} {row_id} does not exist")
+        stamp = self.clock.now()
+        touched = sorted({*(purge or {}), "deleted"})
+        clocks = json.loads(current["field_clock"])
+        clocks.update({name: stamp for name in touched})
+        values = {
+            **(purge or {}), "deleted": 1, "updated_at": stamp, "device_id": self.clock.device,
+            "field_clock": json.dumps(clocks, sort_keys=True),
+        }
+        sets = ", ".join(f"{k} = ?" for k in values)
+        self.conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", (*values.values(), row_id))
+        self._log(table, row_id, "delete", stamp, touched)
+        self.changes.deleted[table].add(row_id)
+
+    # -- events -------------------------------------------------------------------------
+    def append(self, table: str, values: Mapping[str, Any], row_id: str | None = None) -> str:
+        spec = synced_table(table)
+        if spec.kind != "event":
+            raise TypeError(f"{table} is not an event table")
+        row_id = row_id or uuid7()
+        stamp = self.clock.now()
+        row = {"id": row_id, **values, "created_at": stamp, "device_id": self.clock.device}
+        self._insert_row(table, row)
+        self._log(table, row_id, "append", stamp, [])
+        self.changes.created[table].add(row_id)
+        return row_id
+
+    # -- plumbing -----------------------------------------------------------------------
+    def _insert_row(self, table: str, row: Mapping[str, Any]) -> None:
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
+
+    def _log(self, table: str, row_id: str, op: str, stamp: str, fields: Iterable[str]) -> None:
+        names = json.dumps(list(fields))
+        self.conn.execute(
+            "INSERT INTO outbox (table_name, row_id, op, hlc, fields) VALUES (?, ?, ?, ?, ?)",
+            (table, row_id, op, stamp, names),
+        )
+        self.conn.execute(
+            "INSERT INTO audit_log (at, hlc, device_id, actor, table_name, row_id, action, fields)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (self._wall, stamp, self.clock.device, self.actor, table, row_id, op, names),
+        )
+
+
+
+def _mutable(table: str) -> SyncedTable:
+    spec = synced_table(table)
+    if spec.kind != "mutable":
+        raise TypeError(f"{table} is an event table: append a correction instead of editing")
+    return spec

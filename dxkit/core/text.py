@@ -1,0 +1,37 @@
+"""Vietnamese text: NFC storage form and the folded form search matches on."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# NFD leaves đ/Đ as single letters (they are not base + mark), so fold them explicitly.
+_EXTRA_FOLDS = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d"})
+_SPACES = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def nfc(value: str | None) -> str:
+    """The stored form of any text: NFC, trimmed, inner whitespace collapsed."""
+    if value is None:
+        return ""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+
+
+def fold(value: str | None) -> str:
+    """Lowercase ASCII with diacritics removed: 'Nguyễn Văn Đồng' -> 'nguyen van dong'."""
+    if not value:
+        return ""
+    decomposed = unicodedata.normalize("NFD", value.translate(_EXTRA_FOLDS))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", stripped.lower().translate(_EXTRA_FOLDS)).strip()
+
+
+def tokens(value: str | None) -> list[str]:
+    """Folded words (letters and digits only), the unit search matches prefixes of."""
+    return [t for t in _NON_WORD.split(fold(value)) if t]
+
+
+def folded_key(value: str | None) -> str:
+    """Folded words joined by single spaces: the sortable key for prefix lookups."""
+    return " ".join(tokens(value))

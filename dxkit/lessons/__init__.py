@@ -1,0 +1,1 @@
+"""Digital-skills course packs and progress (built in the lessons issue)."""

@@ -1,0 +1,1 @@
+"""Sync engine, wire protocol and reference hub (built in the sync issue)."""

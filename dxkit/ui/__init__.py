@@ -1,0 +1,1 @@
+"""PySide6 desktop app. Only this package imports Qt."""

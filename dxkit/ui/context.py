@@ -1,0 +1,26 @@
+"""What every screen gets: the workspace, the task manager, and change notifications."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from dxkit.core.synced import Changes
+from dxkit.core.workspace import Workspace
+from dxkit.ui.taskman import TaskManager
+
+
+class AppContext(QObject):
+    """Screens call `notify(result.changes)` after an operation; every screen listens to
+    `changed` and refreshes only if a table it shows was touched."""
+
+    changed = Signal(object)  # Changes
+    language_changed = Signal(str)
+
+    def __init__(self, ws: Workspace, parent: QObject | None = None):
+        super().__init__(parent)
+        self.ws = ws
+        self.tasks = TaskManager(self)
+
+    def notify(self, changes: Changes) -> None:
+        if changes:
+            self.changed.emit(changes)

@@ -1,0 +1,106 @@
+"""Background work for the UI, after Anki's taskman: one worker thread owns database work, a
+pool does file and network work, results come back to the main thread by signal.
+
+    ctx.tasks.run(lambda progress: ws_operation(progress), on_success=..., label=...)
+
+The callable gets a core `Progress`; it should call `progress.update(...)` and hits a
+checkpoint there, raising `Cancelled` when the user presses Cancel.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from dxkit.core.errors import Cancelled, DxError
+from dxkit.core.i18n import _
+from dxkit.core.progress import Progress
+
+
+class _Bridge(QObject):
+    """Carries results from worker threads to the main thread (queued signal)."""
+
+    done = Signal(object, object, object, object)  # future, on_success, on_failure, task
+    progressed = Signal(object, int, int, str)  # task, value, maximum, label
+
+
+class Task:
+    def __init__(self, label: str, cancellable: bool):
+        self.label = label
+        self.cancellable = cancellable
+        self.progress: Progress | None = None
+        self.future: Future | None = None
+
+    def cancel(self) -> None:
+        if self.progress:
+            self.progress.cancel()
+
+
+class TaskManager(QObject):
+    """Runs callables off the UI thread; `started`, `progressed` and `finished` drive the
+    progress display."""
+
+    started = Signal(object)  # Task
+    progressed = Signal(object, int, int, str)
+    finished = Signal(object)  # Task
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dxkit-db")
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dxkit-io")
+        self._bridge = _Bridge()
+        self._bridge.done.connect(self._on_done)
+        self._bridge.progressed.connect(self.progressed)
+        self.active: list[Task] = []
+
+    def run(self, work: Callable[[Progress], Any], *, on_success: Callable[[Any], None]
+            | None = None, on_failure: Callable[[BaseException], None] | None = None,
+            label: str = "", cancellable: bool = True, database: bool = True) -> Task:
+        task = Task(label, cancellable)
+        task.progress = Progress(
+            on_change=lambda v, m, lab: self._bridge.progressed.emit(task, v, m, lab))
+        executor = self._db if database else self._pool
+        task.future = executor.submit(work, task.progress)
+        task.future.add_done_callback(
+            lambda fut: self._bridge.done.emit(fut, on_success, on_failure, task))
+        self.active.append(task)
+        self.started.emit(task)
+        return task
+
+    @Slot(object, object, object, object)
+    def _on_done(self, future: Future, on_success, on_failure, task: Task) -> None:
+        if task in self.active:
+            self.active.remove(task)
+        self.finished.emit(task)
+        error = future.exception()
+        if error is None:
+            if on_success:
+                on_success(future.result())
+            return
+        if on_failure:
+            on_failure(error)
+        elif not isinstance(error, Cancelled):
+            raise error
+
+    def wait_idle(self) -> None:
+        """Block until queued work is done (tests and shutdown)."""
+        self._db.submit(lambda: None).result()
+        self._pool.submit(lambda: None).result()
+
+    def shutdown(self) -> None:
+        for task in list(self.active):
+            task.cancel()
+        self._db.shutdown(wait=True)
+        self._pool.shutdown(wait=True)
+
+
+def describe_error(error: BaseException) -> str:
+    """A sentence for the user: our errors carry one; anything else is a bug report."""
+    if isinstance(error, DxError):
+        return error.message
+    detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+    return _("Something went wrong: {detail}").format(detail=detail)
