@@ -78,7 +78,7 @@ class Workspace:
         folder.mkdir(parents=True, exist_ok=True)
         ws = cls(folder)
         conn = ws.conn
-        ws.created = store.migrate(conn, db_path) == ["0001_initial"] or False
+        ws.created = "0001_initial" in store.migrate(conn, db_path)
         meta = ws.meta()
         if "device_id" not in meta:
             conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', ?), "
