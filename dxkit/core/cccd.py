@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _
 
@@ -21,10 +23,11 @@ def validate_cccd(
     cccd: str | None, birth_year: int | None = None, sex: str | None = None, field: str = "cccd"
 ) -> str:
     """Return the cleaned number ('' if none) or raise with a sentence for the form."""
-    value = "".join((cccd or "").split())
+    # NFKC: full-width digits become ASCII; other scripts' digits stay and are refused.
+    value = "".join(unicodedata.normalize("NFKC", cccd or "").split())
     if not value:
         return ""
-    if len(value) != 12 or not value.isdigit():
+    if len(value) != 12 or not (value.isascii() and value.isdigit()):
         raise ValidationError({field: _("A citizen ID (CCCD) has exactly 12 digits.")})
     year = birth_year_from_cccd(value)
     _century, id_sex = century_and_sex(value)

@@ -167,9 +167,11 @@ def clean_household(ws: Workspace, data: Mapping[str, Any], existing_id: str | N
             errors[name] = _("The GPS {name} must be a number between {low} and {high} "
                              "(inside Vietnam).").format(name=label, low=low, high=high)
         out[name] = number
-    if ("latitude" in errors or "longitude" in errors) or (out["latitude"] is None) != (
-            out["longitude"] is None):
-        errors.setdefault("latitude", _("Give both latitude and longitude, or neither."))
+    # The pair rule only when both values are readable: a bad longitude is not the latitude's
+    # fault, and the form shows each message next to its own field.
+    gps_errors = "latitude" in errors or "longitude" in errors
+    if not gps_errors and (out["latitude"] is None) != (out["longitude"] is None):
+        errors["latitude"] = _("Give both latitude and longitude, or neither.")
     if errors:
         raise ValidationError(errors)
     return out
@@ -352,6 +354,11 @@ class People:
             raise NotFound(_("This person's data was deleted."))
         base = current.to_dict()
         merged = {**base, "birth_date": base["birth_date"] or base["birth_year"], **data}
+        if "birth_year" in data and "birth_date" not in data:
+            merged["birth_date"] = None  # a year alone replaces the stored date
+        if current.consent and merged.get("consent") is not True:
+            # Withdrawing consent clears the citizen ID instead of refusing the withdrawal.
+            merged["cccd"] = ""
         values = clean_person(merged, self.ws.today())
         if values["consent"] and not current.consent:
             values.update(consent_on=self.ws.today().isoformat(), consent_by=self.ws.actor)

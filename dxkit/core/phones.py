@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import phonenumbers
 
@@ -21,18 +22,19 @@ _SEPARATORS = re.compile(r"[\s.\-()/]")
 
 def normalize_phone(raw: str | None, field: str = "phone") -> str:
     """'+84 162 345 6789' -> '0323456789'. Empty stays empty; anything invalid raises."""
-    text = _SEPARATORS.sub("", (raw or "").strip())
+    # NFKC turns full-width digits (some keyboards and PDFs) into ASCII ones before storing.
+    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw or "").strip())
     if not text:
         return ""
     if text.startswith("+84"):
         text = "0" + text[3:]
     elif text.startswith("84") and len(text) in (11, 12):
         text = "0" + text[2:]
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise ValidationError({field: _("The phone number {value} has characters that are not "
                                         "digits.").format(value=raw)})
-    if len(text) == 11 and text[:4] in OLD_MOBILE_PREFIXES:
-        text = OLD_MOBILE_PREFIXES[text[:4]] + text[4:]
+    if len(text) == 11:
+        text = renumbered_prefix(text)
     try:
         parsed = phonenumbers.parse(text, "VN")
     except phonenumbers.NumberParseException:
@@ -42,6 +44,13 @@ def normalize_phone(raw: str | None, field: str = "phone") -> str:
                                         "(mobile numbers have 10 digits, e.g. 0912 345 678)."
                                         ).format(value=raw)})
     return text
+
+
+def renumbered_prefix(digits: str) -> str:
+    """The new form of an old mobile number, or of the start of one as it is being typed."""
+    if len(digits) >= 4 and digits[:4] in OLD_MOBILE_PREFIXES:
+        return OLD_MOBILE_PREFIXES[digits[:4]] + digits[4:]
+    return digits
 
 
 def mask_phone(phone: str) -> str:

@@ -41,9 +41,25 @@ def communes(province_code: int) -> tuple[AdminUnit, ...]:
 
 
 def _bare(unit: AdminUnit) -> str:
-    """The name without its kind: 'Phường Mỹ Tho' -> 'Mỹ Tho'."""
-    prefix = unit.kind + " "
-    return unit.name[len(prefix):] if unit.name.lower().startswith(prefix) else unit.name
+    """The name without its kind: 'Phường Mỹ Tho' -> 'Mỹ Tho', 'Thành phố Hà Nội' -> 'Hà Nội'.
+
+    Centrally governed cities have the kind 'thành phố trung ương' but are named 'Thành phố …'.
+    """
+    for prefix in (unit.kind + " ", "thành phố ", "tỉnh "):
+        if unit.name.lower().startswith(prefix):
+            return unit.name[len(prefix):]
+    return unit.name
+
+
+_KINDS = ("thành phố", "tỉnh", "phường", "xã", "đặc khu")
+
+
+def _strip_kind(text: str) -> str:
+    """What a user typed without its kind word: 'Tỉnh An Giang' -> 'An Giang'."""
+    for kind in _KINDS:
+        if fold(text).startswith(fold(kind) + " "):
+            return text[len(kind) + 1:]
+    return text
 
 
 def _find(units: tuple[AdminUnit, ...], name_or_code: str | int) -> AdminUnit | None:
@@ -52,8 +68,8 @@ def _find(units: tuple[AdminUnit, ...], name_or_code: str | int) -> AdminUnit | 
         return next((u for u in units if u.code == int(text)), None)
     # With diacritics first ("Mỹ Tho" is not "Mỹ Thọ"), then folded if that is unambiguous.
     for key in (str.lower, fold):
-        wanted = key(text)
-        matches = [u for u in units if wanted in (key(u.name), key(_bare(u)))]
+        wanted = {key(text), key(_strip_kind(text))}
+        matches = [u for u in units if wanted & {key(u.name), key(_bare(u))}]
         if len(matches) == 1:
             return matches[0]
     return None

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dxkit.core.phones import renumbered_prefix
 from dxkit.core.text import folded_key, tokens
 
 _REFRESH_SQL = """
@@ -93,6 +94,12 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 50,
             f"{hamlet_sql} ORDER BY p.name_key LIMIT ?",
          (*bounds, *hamlet_arg, limit))
     match = " ".join(f'"{w}"*' for w in words)
+    if all(w.isdigit() for w in words):
+        # A phone number typed as people write it ("0912 345 678") is one token in the index,
+        # and an old 11-digit mobile number ("0162...") is stored in its new form ("032...").
+        digits = renumbered_prefix("".join(words))
+        if len(words) > 1 or digits != words[0]:
+            match = f'({match}) OR (phones : "{digits}"*)'
     if hamlet_id:
         take(3, "SELECT s.rowid FROM household_search s JOIN households h ON h.local_id = s.rowid "
                 "WHERE household_search MATCH ? AND h.hamlet_id = ? "

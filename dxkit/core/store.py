@@ -32,11 +32,21 @@ def check_existing(db_path: Path) -> None:
             _("{path} is not a dxkit workspace (it is not a database, or it is damaged). "
               "It was left untouched.").format(path=db_path)
         )
+    # Without a -wal file (the file was closed cleanly, or is not ours) read it as immutable:
+    # a read-only open of a WAL database would otherwise create -wal/-shm files beside it.
+    wal = db_path.with_name(db_path.name + "-wal")
+    mode = "mode=ro" if wal.exists() else "immutable=1"
     try:
-        uri = f"{db_path.resolve().as_uri()}?mode=ro"
+        uri = f"{db_path.resolve().as_uri()}?{mode}"
         conn = sqlite3.connect(uri, uri=True)
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            if app_id == APPLICATION_ID:
+                # Damage anywhere (a truncated copy, overwritten pages) shows here, before
+                # any write could make it worse. Cost: one read of the file.
+                problems = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+                if problems != ["ok"]:
+                    raise sqlite3.DatabaseError("; ".join(problems))
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             has_log = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'"
@@ -60,10 +70,12 @@ def check_existing(db_path: Path) -> None:
         )
     unknown = set(applied) - set(known_names())
     if version > latest_version() or unknown:
+        # Unknown migration names mean a newer data version even if user_version lags behind.
+        found = max(version, len(set(applied)))
         raise WorkspaceError(
             _("This workspace was made by a newer version of dxkit (data version {found}; this "
               "version understands up to {known}). Install the newer dxkit to open it.").format(
-                found=version, known=latest_version())
+                found=found, known=latest_version())
         )
 
 
@@ -88,13 +100,15 @@ def migrate(conn: sqlite3.Connection, db_path: Path) -> list[str]:
         _backup_before_migration(conn, db_path, pending[0].name)
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
-    MIGRATIONS.ensure_migrations_table(db)
     applied = []
     for index, migration in enumerate(MIGRATIONS._migrations, start=1):
         if migration not in pending:
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # Inside the transaction: a crash on first open leaves an empty file, not a
+            # half-made one that a later open would refuse as foreign.
+            MIGRATIONS.ensure_migrations_table(db)
             migration.fn(db)
             MIGRATIONS._record_applied(db, migration.name)
             conn.execute(f"PRAGMA user_version = {index}")

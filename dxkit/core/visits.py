@@ -23,6 +23,12 @@ register(SyncedTable("visits", "event", ("household_id", "kind", "corrects", "vi
 register(SyncedTable("visit_items", "event", ("visit_id", "person_id", "support_item_code",
                                               "outcome", "reason")))
 
+class Keep:
+    """Marks an amend argument left out: keep the original's value (None means clear)."""
+
+
+KEEP = Keep()
+
 Outcome = Literal["done", "partly", "not_done"]
 OUTCOMES: tuple[Outcome, ...] = ("done", "partly", "not_done")
 
@@ -128,13 +134,16 @@ class Visits:
 
     def amend(self, visit_id: str, items: Sequence[VisitItem], *, reason: str,
               visited_at: dt.datetime | None = None, member_ids: Sequence[str] | None = None,
-              notes: str | None = None, follow_up_on: dt.date | None = None) -> OpResult[Visit]:
-        """A correction carrying the full corrected content; the original stays in history."""
+              notes: str | None = None, follow_up_on: dt.date | Keep | None = KEEP
+              ) -> OpResult[Visit]:
+        """A correction carrying the full corrected content; the original stays in history.
+        Fields not given keep the original's value; `follow_up_on=None` clears the follow-up."""
         original = self._correctable(visit_id, reason)
         return self._record(
             "amend", visit_id, original.household_id, items, visited_at or original.visited_at,
             member_ids if member_ids is not None else original.member_ids,
-            notes if notes is not None else original.notes, follow_up_on, reason)
+            notes if notes is not None else original.notes,
+            original.follow_up_on if isinstance(follow_up_on, Keep) else follow_up_on, reason)
 
     def void(self, visit_id: str, *, reason: str) -> OpResult[Visit]:
         original = self._correctable(visit_id, reason)
