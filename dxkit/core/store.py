@@ -19,6 +19,7 @@ from dxkit.core.schema import MIGRATIONS, known_names, latest_version
 DB_FILENAME = "dxkit.sqlite"
 APPLICATION_ID = 0x44584B31  # "DXK1" in the SQLite header marks a dxkit workspace
 SQLITE_MAGIC = b"SQLite format 3\x00"
+QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024
 
 
 def check_existing(db_path: Path) -> None:
@@ -41,9 +42,11 @@ def check_existing(db_path: Path) -> None:
         conn = sqlite3.connect(uri, uri=True)
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            if app_id == APPLICATION_ID:
+            if app_id == APPLICATION_ID and db_path.stat().st_size <= QUICK_CHECK_MAX_BYTES:
                 # Damage anywhere (a truncated copy, overwritten pages) shows here, before
-                # any write could make it worse. Cost: one read of the file.
+                # any write could make it worse. Cost: one read of the file, so only for
+                # files a laptop reads in well under a second; larger ones report damage
+                # when the damaged page is read.
                 problems = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
                 if problems != ["ok"]:
                     raise sqlite3.DatabaseError("; ".join(problems))

@@ -186,7 +186,9 @@ class Tx:
         stamp = self.clock.now()
         row = {"id": row_id, **values, "created_at": stamp, "device_id": self.clock.device}
         self._insert_row(table, row)
-        self._log(table, row_id, "append", stamp, [])
+        # No audit entry: an event carries its own who (recorded_by) and when (created_at),
+        # and a second copy per visit item doubled the size of a large workspace.
+        self._log(table, row_id, "append", stamp, [], audit=False)
         self.changes.created[table].add(row_id)
         return row_id
 
@@ -196,12 +198,15 @@ class Tx:
         marks = ", ".join("?" for _ in row)
         self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
 
-    def _log(self, table: str, row_id: str, op: str, stamp: str, fields: Iterable[str]) -> None:
+    def _log(self, table: str, row_id: str, op: str, stamp: str, fields: Iterable[str],
+             audit: bool = True) -> None:
         names = json.dumps(list(fields))
         self.conn.execute(
             "INSERT INTO outbox (table_name, row_id, op, hlc, fields) VALUES (?, ?, ?, ?, ?)",
             (table, row_id, op, stamp, names),
         )
+        if not audit:
+            return
         self.conn.execute(
             "INSERT INTO audit_log (at, hlc, device_id, actor, table_name, row_id, action, fields)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -248,3 +248,18 @@ def test_actor_is_the_chosen_team_member(ws):
     actor = ws.conn.execute("SELECT actor FROM audit_log WHERE row_id = ?",
                             (result.value.id,)).fetchone()[0]
     assert actor == "Lê Thị Hoa"
+
+
+def test_events_go_to_the_outbox_and_carry_their_own_audit(ws):
+    from dxkit.core.visits import VisitItem
+
+    household = ws.households.add(code="MH-001", head_name="Nguyễn Văn An",
+                                  hamlet="Ấp Mỹ Hưng").value
+    member = ws.catalog.member("Lê Thị Hoa")
+    ws.settings.set("current_member_id", member.id)
+    visit = ws.visits.add(household.id, [VisitItem("smartphone_basics", "done")],
+                          member_ids=[member.id]).value
+    assert [op for op, _fields in outbox_for(ws, visit.id)] == ["append"]
+    assert ws.conn.execute("SELECT count(*) FROM audit_log WHERE row_id = ?",
+                           (visit.id,)).fetchone()[0] == 0
+    assert visit.recorded_by == "Lê Thị Hoa" and visit.created_at
