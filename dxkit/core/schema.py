@@ -130,6 +130,15 @@ def m0001_initial(db: Database) -> None:
     """)
 
 
+@MIGRATIONS(name="0002_phone_prefix_indexes")
+def m0002_phone_prefix_indexes(db: Database) -> None:
+    """Phone prefixes get their own search tier: an FTS prefix like "09" matches most rows."""
+    run_script(db, """
+    CREATE INDEX households_phone ON households(phone) WHERE deleted = 0 AND phone != '';
+    CREATE INDEX people_phone ON people(phone) WHERE deleted = 0 AND phone != '';
+    """)
+
+
 def run_script(db: Database, script: str) -> None:
     """Run statements one by one: sqlite3's executescript would COMMIT the open transaction."""
     statement = ""

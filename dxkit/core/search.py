@@ -1,10 +1,12 @@
 """One search box over households: codes, heads' and people's names, phones, addresses.
 
 Matching is on folded text (no case, no diacritics, đ -> d) and on word prefixes as the user
-types. Ranking in tiers: code prefix, head-of-household name prefix, any person's name prefix,
-then every word matching anywhere (ranked by bm25 with codes and names weighted above
-addresses). The first three tiers use B-tree indexes, so common queries answer from an index
-range instead of ranking every FTS match.
+types. Results come in tiers: code prefix, head-of-household name prefix, any person's name
+prefix, phone prefix, then every word matching anywhere (ranked by bm25, codes and names
+above addresses). The first four tiers read a range of a B-tree index (named with INDEXED BY,
+so the plan does not depend on planner statistics) and stop at the limit. The last tier ranks
+only when the match set is small; a very common prefix is returned unranked, because ranking
+tens of thousands of rows costs more than a keystroke is worth.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 
 from dxkit.core.phones import renumbered_prefix
 from dxkit.core.text import folded_key, tokens
+
+RANK_AT_MOST = 500  # matches of the word tier that are still ranked by bm25
 
 _REFRESH_SQL = """
 SELECT h.local_id, h.code, h.head_name, h.phone, h.address, m.name AS hamlet,
@@ -56,11 +60,28 @@ def rebuild(conn: sqlite3.Connection) -> None:
 @dataclass(frozen=True)
 class Hit:
     local_id: int
-    tier: int  # 0 code, 1 head name, 2 another person's name, 3 words anywhere
+    tier: int  # 0 code, 1 head name, 2 another person's name, 3 phone, 4 words anywhere
 
 
-def _upper_bound(prefix: str) -> str:
-    return prefix + "\U0010ffff"
+class _Collector:
+    """Gathers hits tier by tier, first tier first, without duplicates, up to the limit."""
+
+    def __init__(self, conn: sqlite3.Connection, limit: int):
+        self.conn, self.limit = conn, limit
+        self.hits: dict[int, Hit] = {}
+
+    @property
+    def full(self) -> bool:
+        return len(self.hits) >= self.limit
+
+    def take(self, tier: int, sql: str, args: tuple) -> None:
+        if self.full:
+            return
+        for (local_id,) in self.conn.execute(sql, args):
+            if local_id not in self.hits:
+                self.hits[local_id] = Hit(local_id, tier)
+                if self.full:
+                    return
 
 
 def search(conn: sqlite3.Connection, query: str, limit: int = 50,
@@ -69,44 +90,55 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 50,
     if not words:
         return []
     phrase = " ".join(words)
-    hits: dict[int, Hit] = {}
-    hamlet_sql = " AND h.hamlet_id = ?" if hamlet_id else ""
-    hamlet_arg = (hamlet_id,) if hamlet_id else ()
+    found = _Collector(conn, limit)
+    in_hamlet = " AND h.hamlet_id = ?" if hamlet_id else ""
+    hamlet = (hamlet_id,) if hamlet_id else ()
+    prefix = (phrase, phrase + "\U0010ffff")
 
-    def take(tier: int, sql: str, args: tuple) -> None:
-        if len(hits) >= limit:
-            return
-        for (local_id,) in conn.execute(sql, args):
-            if local_id not in hits:
-                hits[local_id] = Hit(local_id, tier)
-                if len(hits) >= limit:
-                    return
+    found.take(0, "SELECT h.local_id FROM households h INDEXED BY households_code "
+                  f"WHERE h.deleted = 0 AND h.code_key >= ? AND h.code_key < ?{in_hamlet} "
+                  "ORDER BY h.code_key LIMIT ?", (*prefix, *hamlet, limit))
+    found.take(1, "SELECT h.local_id FROM households h INDEXED BY households_head "
+                  f"WHERE h.deleted = 0 AND h.head_key >= ? AND h.head_key < ?{in_hamlet} "
+                  "ORDER BY h.head_key, h.code_key LIMIT ?", (*prefix, *hamlet, limit))
+    found.take(2, "SELECT h.local_id FROM people p INDEXED BY people_name "
+                  "JOIN households h ON h.id = p.household_id "
+                  f"WHERE p.deleted = 0 AND h.deleted = 0 AND p.name_key >= ? "
+                  f"AND p.name_key < ?{in_hamlet} ORDER BY p.name_key LIMIT ?",
+               (*prefix, *hamlet, limit * 4))
+    digits = "".join(words)
+    if digits.isdigit():
+        _phone_tier(found, renumbered_prefix(digits), in_hamlet, hamlet)
+    _word_tier(found, words, hamlet_id)
+    return list(found.hits.values())
 
-    bounds = (phrase, _upper_bound(phrase))
-    take(0, "SELECT h.local_id FROM households h WHERE h.deleted = 0 AND h.code_key >= ? "
-            f"AND h.code_key < ?{hamlet_sql} ORDER BY h.code_key LIMIT ?",
-         (*bounds, *hamlet_arg, limit))
-    take(1, "SELECT h.local_id FROM households h WHERE h.deleted = 0 AND h.head_key >= ? "
-            f"AND h.head_key < ?{hamlet_sql} ORDER BY h.head_key, h.code_key LIMIT ?",
-         (*bounds, *hamlet_arg, limit))
-    take(2, "SELECT DISTINCT h.local_id FROM people p JOIN households h ON h.id = p.household_id "
-            "WHERE p.deleted = 0 AND h.deleted = 0 AND p.name_key >= ? AND p.name_key < ?"
-            f"{hamlet_sql} ORDER BY p.name_key LIMIT ?",
-         (*bounds, *hamlet_arg, limit))
+
+def _phone_tier(found: _Collector, digits: str, in_hamlet: str, hamlet: tuple) -> None:
+    """Phone numbers typed with or without spaces; old 11-digit numbers in their new form."""
+    bounds = (digits, digits + ":")  # ':' sorts right after '9'
+    found.take(3, "SELECT h.local_id FROM households h INDEXED BY households_phone "
+                  f"WHERE h.deleted = 0 AND h.phone != '' AND h.phone >= ? AND h.phone < ?"
+                  f"{in_hamlet} ORDER BY h.phone LIMIT ?", (*bounds, *hamlet, found.limit))
+    found.take(3, "SELECT h.local_id FROM people p INDEXED BY people_phone "
+                  "JOIN households h ON h.id = p.household_id "
+                  "WHERE p.deleted = 0 AND p.phone != '' AND h.deleted = 0 AND p.phone >= ? "
+                  f"AND p.phone < ?{in_hamlet} ORDER BY p.phone LIMIT ?",
+               (*bounds, *hamlet, found.limit))
+
+
+def _word_tier(found: _Collector, words: list[str], hamlet_id: str | None) -> None:
+    if found.full:
+        return
     match = " ".join(f'"{w}"*' for w in words)
-    if all(w.isdigit() for w in words):
-        # A phone number typed as people write it ("0912 345 678") is one token in the index,
-        # and an old 11-digit mobile number ("0162...") is stored in its new form ("032...").
-        digits = renumbered_prefix("".join(words))
-        if len(words) > 1 or digits != words[0]:
-            match = f'({match}) OR (phones : "{digits}"*)'
     if hamlet_id:
-        take(3, "SELECT s.rowid FROM household_search s JOIN households h ON h.local_id = s.rowid "
-                "WHERE household_search MATCH ? AND h.hamlet_id = ? "
-                "ORDER BY bm25(household_search, 10.0, 5.0, 4.0, 1.0, 1.0) LIMIT ?",
-             (match, hamlet_id, limit))
+        source = ("household_search s JOIN households h ON h.local_id = s.rowid "
+                  "WHERE household_search MATCH ? AND h.hamlet_id = ?")
+        args: tuple = (match, hamlet_id)
     else:
-        take(3, "SELECT rowid FROM household_search WHERE household_search MATCH ? "
-                "ORDER BY bm25(household_search, 10.0, 5.0, 4.0, 1.0, 1.0) LIMIT ?",
-             (match, limit))
-    return list(hits.values())
+        source = "household_search s WHERE household_search MATCH ?"
+        args = (match,)
+    many = found.conn.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT {RANK_AT_MOST + 1})", args
+    ).fetchone()[0] > RANK_AT_MOST
+    order = "" if many else " ORDER BY bm25(household_search, 10.0, 5.0, 4.0, 1.0, 1.0)"
+    found.take(4, f"SELECT s.rowid FROM {source}{order} LIMIT ?", (*args, found.limit * 2))

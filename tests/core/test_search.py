@@ -104,7 +104,7 @@ def test_ranking_code_head_member_address(ws):
     add(ws, "AA-002", "Nguyễn Văn Đồng")
     add(ws, "NGUYEN-1", "Lê Văn Bảy")
     hits = search(ws.conn, "nguyen")
-    assert [h.tier for h in hits] == [0, 1, 2, 3]
+    assert [h.tier for h in hits] == [0, 1, 2, 4]
     found = ws.households.by_local_ids([h.local_id for h in hits])
     assert [h.code for h in found] == ["NGUYEN-1", "AA-002", "AA-003", "AA-004"]
     assert found[-1].id == by_address.id
@@ -199,3 +199,31 @@ def test_rebuild_gives_same_results(village):
 def test_old_eleven_digit_number_finds_its_new_form(ws, typed):
     add(ws, "MH-009", "Võ Thị Lan", phone="0361234567")
     assert codes(ws, typed) == ["MH-009"]
+
+
+def test_phone_prefix_is_its_own_tier_before_words(village):
+    hits = search(village.conn, "0912")
+    assert [h.tier for h in hits] == [3]
+    assert codes(village, "0701") == ["K3-010"]  # a member's phone finds the household
+
+
+def test_a_very_common_word_is_returned_unranked_but_complete_up_to_the_limit(ws, monkeypatch):
+    import dxkit.core.search as search_module
+
+    monkeypatch.setattr(search_module, "RANK_AT_MOST", 3)
+    for n in range(6):
+        add(ws, f"MH-{n:03d}", f"Trần Văn {n}", address="Số 1, Đường Lò Gạch")
+    assert len(codes(ws, "lo gach")) == 6
+    assert len(codes(ws, "lo gach", limit=4)) == 4
+
+
+def test_search_plans_use_the_prefix_indexes(ws):
+    """The name and phone tiers must read an index range, whatever the planner statistics."""
+    plans = " ".join(
+        row[3] for sql in (
+            "SELECT h.local_id FROM households h INDEXED BY households_head "
+            "WHERE h.deleted = 0 AND h.head_key >= 'a' AND h.head_key < 'b'",
+            "SELECT p.id FROM people p INDEXED BY people_name "
+            "WHERE p.deleted = 0 AND p.name_key >= 'a' AND p.name_key < 'b'",
+        ) for row in ws.conn.execute("EXPLAIN QUERY PLAN " + sql))
+    assert "households_head" in plans and "people_name" in plans
