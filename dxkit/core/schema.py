@@ -139,6 +139,26 @@ def m0002_phone_prefix_indexes(db: Database) -> None:
     """)
 
 
+@MIGRATIONS(name="0003_open_follow_ups")
+def m0003_open_follow_ups(db: Database) -> None:
+    """Derived: each household's open follow-up (its latest effective visit's, if it set one).
+
+    A later visit meets a follow-up, so only the latest effective visit can leave one open;
+    keeping that per household makes the follow-up list an index read instead of a scan of
+    every visit. Rebuilt from the events at any time (visits.refresh_follow_ups).
+    """
+    run_script(db, """
+    CREATE TABLE open_follow_ups (
+        household_id TEXT PRIMARY KEY REFERENCES households(id),
+        visit_id TEXT NOT NULL REFERENCES visits(id), due_on TEXT NOT NULL) WITHOUT ROWID;
+    CREATE INDEX open_follow_ups_due ON open_follow_ups(due_on);
+    CREATE INDEX visits_latest ON visits(household_id, visited_at DESC, created_at DESC);
+    """)
+    from dxkit.core.visits import refresh_follow_ups
+
+    refresh_follow_ups(db.conn)
+
+
 def run_script(db: Database, script: str) -> None:
     """Run statements one by one: sqlite3's executescript would COMMIT the open transaction."""
     statement = ""

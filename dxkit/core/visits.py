@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -274,12 +274,7 @@ class Visits:
         """Follow-ups due within `within_days` or overdue, and not yet met by a later visit."""
         today = today or self.ws.today()
         horizon = (today + dt.timedelta(days=within_days)).isoformat()
-        where, args = [EFFECTIVE, "v.follow_up_on IS NOT NULL", "v.follow_up_on <= ?",
-                       "h.deleted = 0"], [horizon]
-        # A later effective visit to the same household meets the follow-up.
-        where.append("NOT EXISTS (SELECT 1 FROM visits l WHERE l.household_id = v.household_id "
-                     "AND l.visited_at > v.visited_at AND l.kind != 'void' AND NOT EXISTS "
-                     "(SELECT 1 FROM visits c WHERE c.corrects = l.id))")
+        where, args = ["f.due_on <= ?", "h.deleted = 0"], [horizon]
         if hamlet_id:
             where.append("h.hamlet_id = ?")
             args.append(hamlet_id)
@@ -287,13 +282,14 @@ class Visits:
             where.append("EXISTS (SELECT 1 FROM json_each(v.member_ids) WHERE value = ?)")
             args.append(member_id)
         rows = self.ws.conn.execute(
-            "SELECT v.id, v.household_id, h.code, h.head_name, m.name AS hamlet, v.follow_up_on,"
-            " v.visited_at, v.member_ids, v.notes FROM visits v "
-            "JOIN households h ON h.id = v.household_id JOIN hamlets m ON m.id = h.hamlet_id "
-            f"WHERE {' AND '.join(where)} ORDER BY v.follow_up_on, h.code_key", args)
+            "SELECT v.id, v.household_id, h.code, h.head_name, m.name AS hamlet, f.due_on,"
+            " v.visited_at, v.member_ids, v.notes FROM open_follow_ups f "
+            "JOIN visits v ON v.id = f.visit_id JOIN households h ON h.id = f.household_id "
+            "JOIN hamlets m ON m.id = h.hamlet_id "
+            f"WHERE {' AND '.join(where)} ORDER BY f.due_on, h.code_key", args)
         result = []
         for r in rows:
-            due = dt.date.fromisoformat(r["follow_up_on"])
+            due = dt.date.fromisoformat(r["due_on"])
             result.append(FollowUp(
                 visit_id=r["id"], household_id=r["household_id"], household_code=r["code"],
                 head_name=r["head_name"], hamlet=r["hamlet"], due_on=due,
@@ -301,6 +297,30 @@ class Visits:
                 member_ids=tuple(json.loads(r["member_ids"])), notes=r["notes"],
                 overdue_days=(today - due).days))
         return result
+
+
+_LATEST_EFFECTIVE = f"""
+SELECT v.id, v.follow_up_on FROM visits v INDEXED BY visits_latest
+WHERE v.household_id = ? AND {EFFECTIVE}
+ORDER BY v.visited_at DESC, v.created_at DESC LIMIT 1
+"""
+
+
+def refresh_follow_ups(conn: sqlite3.Connection, household_ids: Iterable[str] | None = None
+                       ) -> None:
+    """Re-derive the open follow-up of these households (or of all) from their visits."""
+    if household_ids is None:
+        conn.execute("DELETE FROM open_follow_ups")
+        household_ids = [r[0] for r in conn.execute("SELECT DISTINCT household_id FROM visits")]
+    for household_id in household_ids:
+        latest = conn.execute(_LATEST_EFFECTIVE, (household_id,)).fetchone()
+        if latest is not None and latest[1]:
+            conn.execute(
+                "INSERT INTO open_follow_ups (household_id, visit_id, due_on) VALUES (?, ?, ?) "
+                "ON CONFLICT (household_id) DO UPDATE SET visit_id = excluded.visit_id, "
+                "due_on = excluded.due_on", (household_id, latest[0], latest[1]))
+        else:
+            conn.execute("DELETE FROM open_follow_ups WHERE household_id = ?", (household_id,))
 
 
 def _chunks(values: Sequence[str], size: int):

@@ -32,7 +32,7 @@ from dxkit.core.ids import uuid7
 from dxkit.core.indicators import Indicators
 from dxkit.core.places import DATA_VERSION, AdminUnit, find_commune, find_province
 from dxkit.core.synced import Tx
-from dxkit.core.visits import Visits
+from dxkit.core.visits import Visits, refresh_follow_ups
 
 SETTINGS_FILENAME = "settings.json"
 
@@ -156,6 +156,11 @@ class Workspace:
             households.update(r[0] for r in conn.execute(
                 "SELECT id FROM households WHERE hamlet_id = ?", (hamlet_id,)))
         search_index.refresh(conn, sorted(households))
+        visited = {r[0] for chunk in _chunks(sorted(tx.changes.created.get("visits", ())), 400)
+                   for r in conn.execute("SELECT household_id FROM visits WHERE id IN "
+                                         f"({','.join('?' * len(chunk))})", chunk)}
+        if visited:
+            refresh_follow_ups(conn, sorted(visited))
         affected = indicator_rules.affected_people(tx)
         if affected:
             indicator_rules.store(conn, affected)

@@ -261,3 +261,49 @@ def test_amend_keeps_the_follow_up_unless_cleared(setup):
                               follow_up_on=None).value
     assert cleared.follow_up_on is None
     assert ws.visits.follow_ups(within_days=30) == []
+
+
+def _naive_open_follow_ups(ws) -> set[tuple[str, str]]:
+    """The rule stated directly: an effective visit's follow-up is open unless a later
+    effective visit to the same household exists (same time: the one recorded later)."""
+    effective = [v for v in ws.visits.list()]
+    open_ones = set()
+    for v in effective:
+        later = [o for o in effective if o.household_id == v.household_id
+                 and (o.visited_at, o.created_at) > (v.visited_at, v.created_at)]
+        if v.follow_up_on and not later:
+            open_ones.add((v.household_id, v.id))
+    return open_ones
+
+
+def test_open_follow_ups_derived_incrementally_match_the_rule_and_a_rebuild(setup):
+    import random
+
+    from dxkit.core.visits import refresh_follow_ups
+
+    ws, household, other, _an, _binh, hoa, tam = setup
+    rng = random.Random(7)
+    start = ws.now() - dt.timedelta(days=60)
+    recorded = []
+    for step in range(40):
+        target = rng.choice([household, other])
+        action = rng.random()
+        live = [v for v in ws.visits.list() if v.household_id == target.id]
+        if live and action < 0.2:
+            ws.visits.void(rng.choice(live).id, reason="nhầm")
+        elif live and action < 0.4:
+            chosen = rng.choice(live)
+            ws.visits.amend(chosen.id, list(chosen.items), reason="sửa",
+                            follow_up_on=rng.choice([None, ws.today() + dt.timedelta(days=3)]))
+        else:
+            when = start + dt.timedelta(days=rng.randint(0, 59), hours=step % 5)
+            follow = when.date() + dt.timedelta(days=rng.randint(1, 20)) \
+                if rng.random() < 0.6 else None
+            recorded.append(visit(ws, target, rng.choice([hoa, tam]), when=when,
+                                  follow_up=follow))
+    incremental = {(f.household_id, f.visit_id) for f in ws.visits.follow_ups(within_days=400)}
+    assert incremental == _naive_open_follow_ups(ws)
+    with ws.transaction() as tx:
+        refresh_follow_ups(tx.conn)
+    rebuilt = {(f.household_id, f.visit_id) for f in ws.visits.follow_ups(within_days=400)}
+    assert rebuilt == incremental
