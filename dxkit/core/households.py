@@ -177,6 +177,10 @@ def clean_household(ws: Workspace, data: Mapping[str, Any], existing_id: str | N
     return out
 
 
+# The usual answers to "relationship to the head", as they are written in household books.
+RELATIONSHIPS = ("Chủ hộ", "Vợ", "Chồng", "Con", "Cha", "Mẹ", "Cháu", "Con dâu", "Con rể",
+                 "Anh/chị/em", "Ông", "Bà", "Họ hàng khác")
+
 SEXES = {"m": "M", "nam": "M", "male": "M", "f": "F", "nu": "F", "nữ": "F", "female": "F"}
 
 

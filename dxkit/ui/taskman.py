@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from dxkit.core.errors import Cancelled, DxError
 from dxkit.core.i18n import _
@@ -53,7 +53,9 @@ class TaskManager(QObject):
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dxkit-db")
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dxkit-io")
         self._bridge = _Bridge()
-        self._bridge.done.connect(self._on_done)
+        # Always queued: a task that finishes before run() returns still reports later, from
+        # the event loop, never from inside run().
+        self._bridge.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
         self._bridge.progressed.connect(self.progressed)
         self.active: list[Task] = []
 

@@ -1,0 +1,226 @@
+"""Forms to add or edit a household or a person. Errors appear under the field they concern."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dxkit.core.errors import ValidationError
+from dxkit.core.households import RELATIONSHIPS, Household, Person
+from dxkit.core.i18n import _
+from dxkit.ui.context import AppContext
+from dxkit.ui.widgets import FieldErrors, FieldWithError, run_operation
+
+
+class _Form(QDialog):
+    """A QFormLayout dialog with Save/Cancel: Enter saves, Esc cancels."""
+
+    def __init__(self, ctx: AppContext, title: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(title)
+        self.setMinimumWidth(460)
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.errors = FieldErrors(QLabel())
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(_("Save"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setDefault(True)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.errors.general)
+        layout.addWidget(self.buttons)
+        self.saving = False
+
+    def field(self, key: str, label: str, editor: QWidget) -> FieldWithError:
+        wrapped = self.errors.add(key, FieldWithError(editor))
+        self.form.addRow(label, wrapped)
+        return wrapped
+
+    def save(self) -> None:
+        if self.saving:
+            return
+        self.errors.clear()
+        self.saving = True
+        self.buttons.setEnabled(False)
+        run_operation(self.ctx, self.operation(), parent=self, on_success=self._saved,
+                      on_invalid=self._invalid, on_done=self._finished)
+
+    def operation(self):  # pragma: no cover - subclasses return the save callable
+        raise NotImplementedError
+
+    def _finished(self) -> None:
+        self.saving = False
+        self.buttons.setEnabled(True)
+
+    def _saved(self, result: Any) -> None:
+        self.result_value = result.value
+        self.accept()
+
+    def _invalid(self, error: ValidationError) -> None:
+        self.errors.show(error.fields)
+
+
+def _line(text: str = "", placeholder: str = "") -> QLineEdit:
+    edit = QLineEdit(text)
+    edit.setPlaceholderText(placeholder)
+    return edit
+
+
+def _notes(text: str) -> QPlainTextEdit:
+    edit = QPlainTextEdit(text)
+    edit.setTabChangesFocus(True)
+    edit.setFixedHeight(60)
+    return edit
+
+
+class HouseholdForm(_Form):
+    def __init__(self, ctx: AppContext, household: Household | None = None,
+                 hamlet_id: str | None = None, parent: QWidget | None = None):
+        super().__init__(ctx, _("Edit household") if household else _("Add household"), parent)
+        self.household = household
+        h = household
+        self.code = _line(h.code if h else "", _("e.g. MH-0123"))
+        self.head_name = _line(h.head_name if h else "")
+        self.hamlet = QComboBox()
+        self.hamlet.addItem(_("— choose a hamlet —"), "")
+        for hamlet in ctx.ws.catalog.hamlets():
+            self.hamlet.addItem(hamlet.name, hamlet.id)
+        wanted = h.hamlet_id if h else hamlet_id
+        if wanted:
+            self.hamlet.setCurrentIndex(max(0, self.hamlet.findData(wanted)))
+        self.address = _line(h.address if h else "")
+        self.phone = _line(h.phone if h else "", _("e.g. 0912 345 678"))
+        self.latitude = _line(_coordinate(h.latitude if h else None), _("e.g. 10.3600"))
+        self.longitude = _line(_coordinate(h.longitude if h else None), _("e.g. 106.3650"))
+        self.notes = _notes(h.notes if h else "")
+        self.field("code", _("Household code"), self.code)
+        self.field("head_name", _("Head of household"), self.head_name)
+        self.field("hamlet", _("Hamlet"), self.hamlet)
+        self.field("address", _("Address"), self.address)
+        self.field("phone", _("Phone"), self.phone)
+        self.field("latitude", _("GPS latitude"), self.latitude)
+        self.field("longitude", _("GPS longitude"), self.longitude)
+        self.field("notes", _("Notes"), self.notes)
+        self.code.setFocus()
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "code": self.code.text(), "head_name": self.head_name.text(),
+            "hamlet": self.hamlet.currentData() or "", "address": self.address.text(),
+            "phone": self.phone.text(), "latitude": self.latitude.text(),
+            "longitude": self.longitude.text(), "notes": self.notes.toPlainText(),
+        }
+
+    def _invalid(self, error: ValidationError) -> None:
+        fields = dict(error.fields)
+        if "hamlet" in fields and not self.hamlet.currentData():
+            fields["hamlet"] = _("Choose the hamlet this household belongs to.")
+        self.errors.show(fields)
+
+    def operation(self):
+        values, ws = self.values(), self.ctx.ws
+        if self.household is None:
+            return lambda: ws.households.add(**values)
+        household_id = self.household.id
+        return lambda: ws.households.update(household_id, **values)
+
+
+def _coordinate(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def relationship_choices() -> list[str]:
+    # Stored words, not labels: the record must not depend on the language of the screen.
+    return list(RELATIONSHIPS)
+
+
+class PersonForm(_Form):
+    def __init__(self, ctx: AppContext, household_id: str, person: Person | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(ctx, _("Edit person") if person else _("Add person"), parent)
+        self.household_id = household_id
+        self.person = person
+        p = person
+        self.full_name = _line(p.full_name if p else "")
+        self.sex = QComboBox()
+        self.sex.addItem("", "")
+        self.sex.addItem(_("Male"), "M")
+        self.sex.addItem(_("Female"), "F")
+        if p and p.sex:
+            self.sex.setCurrentIndex(self.sex.findData(p.sex))
+        birth = ""
+        if p and p.birth_date:
+            birth = p.birth_date.strftime("%d/%m/%Y")  # the form parse_birth reads back
+        elif p and p.birth_year:
+            birth = str(p.birth_year)
+        self.birth = _line(birth, _("dd/mm/yyyy, or only the year"))
+        self.relationship = QComboBox()
+        self.relationship.setEditable(True)
+        self.relationship.addItems(relationship_choices())
+        self.relationship.setCurrentText(p.relationship if p else "")
+        self.phone = _line(p.phone if p else "", _("e.g. 0912 345 678"))
+        self.consent = QCheckBox(_("This person agrees that their personal data is stored"))
+        self.consent.setChecked(bool(p and p.consent))  # never pre-ticked for a new person
+        consent_help = QLabel(_(
+            "Under the Personal Data Protection Law (2025), ask the person first. Without "
+            "consent, the citizen ID cannot be stored; the person can ask at any time to see, "
+            "correct or delete their data."))
+        consent_help.setWordWrap(True)
+        consent_help.setStyleSheet("color: #555;")
+        self.cccd = _line(p.cccd if p else "", _("12 digits"))
+        self.cccd.setMaxLength(12)
+        self.notes = _notes(p.notes if p else "")
+        self.field("full_name", _("Full name"), self.full_name)
+        self.field("sex", _("Sex"), self.sex)
+        self.field("birth", _("Birth date or year"), self.birth)
+        self.field("relationship", _("Relationship to head"), self.relationship)
+        self.field("phone", _("Phone"), self.phone)
+        self.field("consent", _("Consent"), self.consent)
+        self.form.addRow("", consent_help)
+        self.field("cccd", _("Citizen ID (CCCD)"), self.cccd)
+        self.field("notes", _("Notes"), self.notes)
+        self.consent.toggled.connect(self._consent_toggled)
+        self._consent_toggled(self.consent.isChecked())
+        self.full_name.setFocus()
+
+    def _consent_toggled(self, checked: bool) -> None:
+        # The ID is sensitive: it may be typed only once the person has agreed.
+        self.cccd.setEnabled(checked)
+        if not checked:
+            self.cccd.clear()
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "full_name": self.full_name.text(),
+            "sex": self.sex.currentData() or "",
+            "birth_date": self.birth.text().strip(), "birth_year": "",
+            "relationship": self.relationship.currentText(), "phone": self.phone.text(),
+            "consent": self.consent.isChecked(),
+            "cccd": self.cccd.text() if self.consent.isChecked() else "",
+            "notes": self.notes.toPlainText(),
+        }
+
+    def operation(self):
+        values, ws = self.values(), self.ctx.ws
+        if self.person is None:
+            household_id = self.household_id
+            return lambda: ws.people.add(household_id, **values)
+        person_id = self.person.id
+        return lambda: ws.people.update(person_id, **values)

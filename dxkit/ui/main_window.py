@@ -1,0 +1,192 @@
+"""The main window: navigation on the left, the chosen section on the right, and a status bar
+that always shows whether we are online, what waits to sync, and any running task."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from dxkit.core.i18n import _, format_datetime, format_number
+from dxkit.core.synced import Changes
+from dxkit.ui.context import AppContext
+from dxkit.ui.sections import SECTIONS, Section
+from dxkit.ui.taskman import Task
+
+LAST_SYNC_META = "last_sync_at"  # ISO datetime the sync engine records after a good sync
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.sections: list[Section] = list(SECTIONS)
+        self.pages: dict[str, QWidget] = {}
+        self.resize(1180, 760)
+        self._build_status_bar()
+        self._build_pages()
+        self._shortcuts()
+        ctx.changed.connect(self._on_changed)
+        ctx.language_changed.connect(self._on_language_changed)
+        ctx.tasks.started.connect(self._task_started)
+        ctx.tasks.progressed.connect(self._task_progressed)
+        ctx.tasks.finished.connect(self._task_finished)
+        self.retranslate()
+        self.refresh_status()
+
+    # -- pages --------------------------------------------------------------------------
+    def _build_pages(self, current_key: str | None = None) -> None:
+        """(Re)create every section page; a language switch rebuilds them in the new language."""
+        old = self.centralWidget()
+        self.nav = QListWidget()
+        self.nav.setMinimumWidth(160)
+        self.stack = QStackedWidget()
+        self.pages = {}
+        for section in self.sections:
+            page = section.factory(self.ctx)
+            self.pages[section.key] = page
+            self.stack.addWidget(page)
+            self.nav.addItem(section.title())
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        splitter = QSplitter()
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        splitter.setSizes([200, 980])
+        self.setCentralWidget(splitter)
+        if old is not None:
+            old.deleteLater()
+        keys = [s.key for s in self.sections]
+        self.show_section(current_key if current_key in keys else keys[0])
+
+    def show_section(self, key: str) -> QWidget:
+        row = [s.key for s in self.sections].index(key)
+        self.nav.setCurrentRow(row)
+        return self.pages[key]
+
+    def current_section(self) -> str:
+        return self.sections[max(0, self.nav.currentRow())].key
+
+    def nav_titles(self) -> list[str]:
+        return [self.nav.item(i).text() for i in range(self.nav.count())]
+
+    def _shortcuts(self) -> None:
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.activated.connect(self.focus_search)
+        new = QShortcut(QKeySequence.StandardKey.New, self)
+        new.activated.connect(self.new_household)
+
+    def focus_search(self) -> None:
+        page = self.show_section("households")
+        page.focus_search()  # type: ignore[attr-defined]
+
+    def new_household(self) -> None:
+        page = self.show_section("households")
+        page.add_household()  # type: ignore[attr-defined]
+
+    # -- status bar ---------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.online_label = QLabel()
+        self.pending_label = QLabel()
+        self.last_sync_label = QLabel()
+        self.task_label = QLabel()
+        self.task_progress = QProgressBar()
+        self.task_progress.setMaximumWidth(200)
+        self.cancel_button = QPushButton()
+        self.cancel_button.clicked.connect(self.cancel_task)
+        self.task_area = QWidget()
+        task_layout = QHBoxLayout(self.task_area)
+        task_layout.setContentsMargins(0, 0, 0, 0)
+        task_layout.addWidget(self.task_label)
+        task_layout.addWidget(self.task_progress)
+        task_layout.addWidget(self.cancel_button)
+        self.task_area.hide()
+        bar.addWidget(self.task_area)
+        for label in (self.online_label, self.pending_label, self.last_sync_label):
+            bar.addPermanentWidget(label)
+        self.current_task: Task | None = None
+
+    def refresh_status(self) -> None:
+        ws = self.ctx.ws
+        # Sync does not exist yet: say "offline" honestly rather than guess at a network.
+        self.online_label.setText("● " + _("Offline"))
+        self.online_label.setStyleSheet("color: #8a5a00;")
+        pending = ws.pending_changes()
+        self.pending_label.setText(_("{count} changes waiting to sync").format(
+            count=format_number(pending)))
+        last = ws.meta().get(LAST_SYNC_META)
+        self.last_sync_label.setText(_("Last sync: {when}").format(
+            when=_format_iso(last) if last else _("never synced")))
+
+    def _on_changed(self, _changes: Changes) -> None:
+        self.refresh_status()
+
+    def _task_started(self, task: Task) -> None:
+        if not task.label:
+            return  # quick saves do not flash the progress bar
+        self.current_task = task
+        self.task_label.setText(task.label)
+        self.task_progress.setRange(0, 0)
+        self.cancel_button.setVisible(task.cancellable)
+        self.task_area.show()
+
+    def _task_progressed(self, task: Task, value: int, maximum: int, label: str) -> None:
+        if task is not self.current_task:
+            return
+        self.task_progress.setRange(0, max(0, maximum))
+        self.task_progress.setValue(value)
+        if label:
+            self.task_label.setText(label)
+
+    def _task_finished(self, task: Task) -> None:
+        if task is not self.current_task:
+            return
+        labelled = [t for t in self.ctx.tasks.active if t.label]
+        if labelled:
+            self._task_started(labelled[-1])
+        else:
+            self.current_task = None
+            self.task_area.hide()
+        self.refresh_status()
+
+    def cancel_task(self) -> None:
+        if self.current_task is not None:
+            self.current_task.cancel()
+            self.cancel_button.setEnabled(False)
+
+    # -- language -----------------------------------------------------------------------
+    def retranslate(self) -> None:
+        commune = self.ctx.ws.team_place()[1]
+        self.setWindowTitle(" — ".join(p for p in ("dxkit", commune) if p))
+        self.cancel_button.setText(_("Cancel"))
+        self.cancel_button.setEnabled(True)
+        self.refresh_status()
+
+    def _on_language_changed(self, _language: str) -> None:
+        self._build_pages(self.current_section())
+        self.retranslate()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for task in list(self.ctx.tasks.active):
+            task.cancel()
+        super().closeEvent(event)
+
+
+def _format_iso(text: str) -> str:
+    try:
+        return format_datetime(dt.datetime.fromisoformat(text))
+    except ValueError:
+        return text

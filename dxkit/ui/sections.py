@@ -1,0 +1,50 @@
+"""The sections listed in the main window's navigation. Only working sections appear here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import QWidget
+
+from dxkit.core.i18n import _
+from dxkit.ui.context import AppContext
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: Callable[[], str]  # called each time so a language switch shows the new title
+    factory: Callable[[AppContext], QWidget]
+
+
+def _households(ctx: AppContext) -> QWidget:
+    from dxkit.ui.households_page import HouseholdsPage
+
+    return HouseholdsPage(ctx)
+
+
+def _settings(ctx: AppContext) -> QWidget:
+    from dxkit.ui.settings_page import SettingsPage
+
+    return SettingsPage(ctx)
+
+
+def _followups(ctx: AppContext) -> QWidget:
+    from dxkit.ui.followups_page import FollowUpsPage
+
+    return FollowUpsPage(ctx)
+
+
+def _transfer(ctx: AppContext) -> QWidget:
+    from dxkit.ui.import_export_page import ImportExportPage
+
+    return ImportExportPage(ctx)
+
+
+SECTIONS: list[Section] = [
+    Section("households", lambda: _("Households"), _households),
+    Section("followups", lambda: _("Follow-ups"), _followups),
+    Section("transfer", lambda: _("Import & export"), _transfer),
+    Section("settings", lambda: _("Settings"), _settings),
+]

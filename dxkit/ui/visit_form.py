@@ -1,0 +1,579 @@
+"""Logging a visit at a doorstep: household, who went, what help each person got, follow-up.
+
+Built for speed and the keyboard: type a few letters of a code or name and press Enter to pick
+the household; the current team member is already ticked; Space ticks support items in the
+grid (one row per person); Ctrl+Enter saves. Plain Enter never closes the dialog by accident.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import itertools
+from dataclasses import dataclass
+
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dxkit.core.catalog import SupportItem
+from dxkit.core.errors import DxError, ValidationError
+from dxkit.core.households import Household, Person
+from dxkit.core.i18n import _
+from dxkit.core.search import search
+from dxkit.core.visits import OUTCOMES, Visit, VisitItem, outcome_label
+from dxkit.ui.context import AppContext
+
+ERROR_STYLE = "color: #b3261e;"
+INVALID_FIELD_STYLE = "border: 1px solid #b3261e;"
+ITEM_COLUMN_WIDTH = 84
+NAME_COLUMN_WIDTH = 190
+QUICK_FOLLOW_UPS = (7, 14, 30)
+
+# (person id or None for the household as a whole, support item code)
+CellKey = tuple[str | None, str]
+
+
+@dataclass
+class _Detail:
+    """The outcome and reason of one ticked item, shown under the grid."""
+
+    label: QLabel
+    outcome: QComboBox
+    reason: QLineEdit
+    error: QLabel
+
+    def widgets(self) -> list[QWidget]:
+        return [self.label, self.outcome, self.reason, self.error]
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def _to_qdatetime(value: dt.datetime) -> QDateTime:
+    return QDateTime(QDate(value.year, value.month, value.day),
+                     QTime(value.hour, value.minute, value.second))
+
+
+def _to_qdate(value: dt.date) -> QDate:
+    return QDate(value.year, value.month, value.day)
+
+
+class VisitDialog(QDialog):
+    """Record a new visit, or (through `VisitDialog.amend`) correct an earlier one."""
+
+    def __init__(self, ctx: AppContext, household_id: str | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.ws = ctx.ws
+        self.household: Household | None = None
+        self.people: list[Person] = []
+        self.support_items: list[SupportItem] = self.ws.catalog.support_items()
+        self.amending: Visit | None = None
+        self.saved: Visit | None = None
+        self.item_boxes: dict[CellKey, QCheckBox] = {}
+        self.details: dict[CellKey, _Detail] = {}
+        self._kept_details: dict[CellKey, tuple[str, str]] = {}
+        self.errors: dict[str, QLabel] = {}
+        self.setWindowTitle(_("Record a visit"))
+        self.setMinimumSize(900, 600)
+        self.resize(1180, 760)
+        self._build()
+        if household_id:
+            self.choose_household(household_id)
+        else:
+            self._show_picker(True)
+            self.household_search.setFocus()
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def amend(cls, ctx: AppContext, visit_id: str, parent: QWidget | None = None
+              ) -> VisitDialog:
+        """A dialog prefilled from a visit; saving records a correction with a reason."""
+        visit = ctx.ws.visits.get(visit_id)
+        dialog = cls(ctx, visit.household_id, parent)
+        dialog._prefill(visit)
+        return dialog
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        self.errors["visit"] = _error_label()
+        layout.addWidget(self.errors["visit"])
+        layout.addLayout(self._build_household_picker())
+        layout.addLayout(self._build_when_and_who())
+        grid_title = QLabel(_("Support given (tick with Space; one row per person)"))
+        grid_title.setStyleSheet("font-weight: 600;")
+        layout.addWidget(grid_title)
+        self.grid_area = QScrollArea()
+        self.grid_area.setWidgetResizable(True)
+        self.grid_area.setFrameShape(QFrame.Shape.StyledPanel)
+        layout.addWidget(self.grid_area, 3)
+        self.errors["items"] = _error_label()
+        layout.addWidget(self.errors["items"])
+        self.details_area = QScrollArea()
+        self.details_area.setWidgetResizable(True)
+        self.details_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.details_area.setMinimumHeight(90)
+        layout.addWidget(self.details_area, 2)
+        layout.addLayout(self._build_notes_and_follow_up())
+        self.reason_row = QWidget()
+        reason_layout = QHBoxLayout(self.reason_row)
+        reason_layout.setContentsMargins(0, 0, 0, 0)
+        reason_layout.addWidget(QLabel(_("Reason for the correction:")))
+        self.reason_edit = QLineEdit()
+        self.reason_edit.setPlaceholderText(_("Required: what was wrong in the earlier record"))
+        reason_layout.addWidget(self.reason_edit, 1)
+        self.errors["reason"] = _error_label()
+        reason_layout.addWidget(self.errors["reason"])
+        self.reason_row.hide()
+        layout.addWidget(self.reason_row)
+        self.buttons = QDialogButtonBox()
+        self.save_button = self.buttons.addButton(_("Save (Ctrl+Enter)"),
+                                                  QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel_button = self.buttons.addButton(_("Cancel"),
+                                                    QDialogButtonBox.ButtonRole.RejectRole)
+        for button in (self.save_button, self.cancel_button):
+            button.setAutoDefault(False)
+        self.save_button.clicked.connect(self.save)
+        self.cancel_button.clicked.connect(self.reject)
+        layout.addWidget(self.buttons)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self.save)
+        self._rebuild_grid()
+
+    def _build_household_picker(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addWidget(QLabel(_("Household:")))
+        box = QVBoxLayout()
+        self.household_search = QLineEdit()
+        self.household_search.setPlaceholderText(
+            _("Type a household code, a name or a phone number, then Enter"))
+        self.household_search.textEdited.connect(self._search_households)
+        self.household_search.returnPressed.connect(self._choose_first_result)
+        self.household_search.installEventFilter(self)
+        box.addWidget(self.household_search)
+        self.household_results = QListWidget()
+        self.household_results.setMaximumHeight(140)
+        self.household_results.itemActivated.connect(
+            lambda item: self.choose_household(item.data(Qt.ItemDataRole.UserRole)))
+        self.household_results.hide()
+        box.addWidget(self.household_results)
+        self.household_label = QLabel()
+        self.household_label.setStyleSheet("font-weight: 600; font-size: 11pt;")
+        box.addWidget(self.household_label)
+        self.errors["household"] = _error_label()
+        box.addWidget(self.errors["household"])
+        row.addLayout(box, 1)
+        self.change_household_button = QPushButton(_("Change household"))
+        self.change_household_button.setAutoDefault(False)
+        self.change_household_button.clicked.connect(lambda: self._show_picker(True))
+        row.addWidget(self.change_household_button, 0, Qt.AlignmentFlag.AlignTop)
+        return row
+
+    def _build_when_and_who(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addWidget(QLabel(_("When:")))
+        self.visited_at = QDateTimeEdit(_to_qdatetime(self.ws.now()))
+        self.visited_at.setDisplayFormat("dd/MM/yyyy HH:mm")
+        self.visited_at.setCalendarPopup(True)
+        when = QVBoxLayout()
+        when.addWidget(self.visited_at)
+        self.errors["visited_at"] = _error_label()
+        when.addWidget(self.errors["visited_at"])
+        row.addLayout(when)
+        row.addSpacing(24)
+        row.addWidget(QLabel(_("Team members:")))
+        who = QVBoxLayout()
+        boxes = QHBoxLayout()
+        current = self.ws.settings.get("current_member_id")
+        self.member_boxes: dict[str, QCheckBox] = {}
+        for member in self.ws.catalog.members():
+            box = QCheckBox(member.name)
+            box.setChecked(member.id == current)
+            self.member_boxes[member.id] = box
+            boxes.addWidget(box)
+        if not self.member_boxes:
+            boxes.addWidget(QLabel(_("No team members yet: add them in Settings.")))
+        boxes.addStretch(1)
+        who.addLayout(boxes)
+        self.errors["members"] = _error_label()
+        who.addWidget(self.errors["members"])
+        row.addLayout(who, 1)
+        return row
+
+    def _build_notes_and_follow_up(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        notes = QVBoxLayout()
+        notes.addWidget(QLabel(_("Notes:")))
+        self.notes = QPlainTextEdit()
+        self.notes.setTabChangesFocus(True)
+        self.notes.setFixedHeight(64)
+        notes.addWidget(self.notes)
+        row.addLayout(notes, 1)
+        follow = QVBoxLayout()
+        self.follow_up_box = QCheckBox(_("Follow-up on"))
+        follow.addWidget(self.follow_up_box)
+        line = QHBoxLayout()
+        self.follow_up_date = QDateEdit(_to_qdate(self.ws.today() + dt.timedelta(days=7)))
+        self.follow_up_date.setDisplayFormat("dd/MM/yyyy")
+        self.follow_up_date.setCalendarPopup(True)
+        self.follow_up_date.setEnabled(False)
+        self.follow_up_box.toggled.connect(self.follow_up_date.setEnabled)
+        line.addWidget(self.follow_up_date)
+        self.quick_buttons: list[QPushButton] = []
+        for days in QUICK_FOLLOW_UPS:
+            button = QPushButton(_("+{days} days").format(days=days))
+            button.setAutoDefault(False)
+            button.setToolTip(_("Follow up {days} days after the visit").format(days=days))
+            button.clicked.connect(lambda _checked=False, d=days: self.set_follow_up_in(d))
+            line.addWidget(button)
+            self.quick_buttons.append(button)
+        follow.addLayout(line)
+        self.errors["follow_up_on"] = _error_label()
+        follow.addWidget(self.errors["follow_up_on"])
+        follow.addStretch(1)
+        row.addLayout(follow)
+        return row
+
+    # -- household ----------------------------------------------------------------------
+    def _show_picker(self, picking: bool) -> None:
+        self.household_search.setVisible(picking)
+        self.household_results.setVisible(picking and self.household_results.count() > 0)
+        self.household_label.setVisible(not picking)
+        self.change_household_button.setVisible(not picking and self.amending is None)
+        if picking:
+            self.household_search.setFocus()
+
+    def _search_households(self, text: str) -> None:
+        self.household_results.clear()
+        hits = search(self.ws.conn, text, limit=20)
+        for household in self.ws.households.by_local_ids([h.local_id for h in hits]):
+            item = QListWidgetItem(self._describe(household))
+            item.setData(Qt.ItemDataRole.UserRole, household.id)
+            self.household_results.addItem(item)
+        if self.household_results.count():
+            self.household_results.setCurrentRow(0)
+        self.household_results.setVisible(self.household_results.count() > 0)
+
+    def _choose_first_result(self) -> None:
+        item = self.household_results.currentItem() or self.household_results.item(0)
+        if item is not None:
+            self.choose_household(item.data(Qt.ItemDataRole.UserRole))
+
+    def eventFilter(self, watched, event) -> bool:
+        # Down arrow in the search box moves into the result list.
+        if (watched is self.household_search and isinstance(event, QKeyEvent)
+                and event.type() == QKeyEvent.Type.KeyPress
+                and event.key() == Qt.Key.Key_Down and self.household_results.count()):
+            self.household_results.setFocus()
+            return True
+        return super().eventFilter(watched, event)
+
+    @staticmethod
+    def _describe(household: Household) -> str:
+        parts = [household.code, household.head_name, household.hamlet]
+        if household.address:
+            parts.append(household.address)
+        return " · ".join(parts)
+
+    def choose_household(self, household_id: str) -> None:
+        self.household = self.ws.households.get(household_id)
+        self.people = self.ws.people.in_household(household_id)
+        self.household_label.setText(self._describe(self.household))
+        self.errors["household"].hide()
+        self._kept_details.clear()
+        self._rebuild_grid()
+        self._show_picker(False)
+        first = next(iter(self.item_boxes.values()), None)
+        if first is not None:
+            first.setFocus()
+
+    # -- the people × support items grid ------------------------------------------------
+    def _rows(self) -> list[tuple[str | None, str, str]]:
+        """(person id, name, secondary line) for every grid row; the household row last."""
+        today = self.ws.today()
+        rows: list[tuple[str | None, str, str]] = []
+        for person in self.people:
+            age = person.age_on(today)
+            extra = [person.relationship] if person.relationship else []
+            if age is not None:
+                extra.append(_("{age} yrs").format(age=age))
+            rows.append((person.id, person.full_name, " · ".join(extra)))
+        rows.append((None, _("Household as a whole"), _("help not tied to one person")))
+        return rows
+
+    def _rebuild_grid(self) -> None:
+        ticked = {key for key, box in self.item_boxes.items() if box.isChecked()}
+        self.item_boxes.clear()
+        grid_widget = QWidget()
+        grid = QGridLayout(grid_widget)
+        grid.setHorizontalSpacing(4)
+        grid.setVerticalSpacing(2)
+        small = self.font()
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
+        for column, item in enumerate(self.support_items, start=1):
+            header = QLabel(item.name)
+            header.setWordWrap(True)
+            header.setFont(small)
+            header.setFixedWidth(ITEM_COLUMN_WIDTH)
+            header.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom)
+            header.setToolTip(item.name)
+            grid.addWidget(header, 0, column, Qt.AlignmentFlag.AlignBottom)
+        if self.household is not None:
+            for row, (person_id, name, extra) in enumerate(self._rows(), start=1):
+                label = QLabel(f"<b>{html.escape(name)}</b><br><small>{html.escape(extra)}</small>")
+                label.setTextFormat(Qt.TextFormat.RichText)
+                label.setWordWrap(True)
+                label.setFixedWidth(NAME_COLUMN_WIDTH)
+                grid.addWidget(label, row, 0)
+                for column, item in enumerate(self.support_items, start=1):
+                    box = QCheckBox()
+                    box.setToolTip(f"{name} — {item.name}")
+                    box.setAccessibleName(f"{name} — {item.name}")
+                    key = (person_id, item.code)
+                    box.setChecked(key in ticked)
+                    box.toggled.connect(self._rebuild_details)
+                    self.item_boxes[key] = box
+                    grid.addWidget(box, row, column, Qt.AlignmentFlag.AlignCenter)
+                if row % 2 == 0:
+                    stripe = QFrame()
+                    stripe.setStyleSheet("background: rgba(0, 0, 0, 0.04);")
+                    grid.addWidget(stripe, row, 0, 1, len(self.support_items) + 1)
+                    stripe.lower()
+        else:
+            hint = QLabel(_("Choose a household first."))
+            hint.setStyleSheet("color: gray;")
+            grid.addWidget(hint, 1, 0, 1, max(1, len(self.support_items)))
+        grid.setColumnStretch(len(self.support_items) + 1, 1)
+        grid.setRowStretch(grid.rowCount(), 1)
+        self.grid_area.setWidget(grid_widget)
+        self._rebuild_details()
+
+    def _rebuild_details(self) -> None:
+        """One line per ticked item: outcome (done by default) and a reason."""
+        for key, detail in self.details.items():
+            self._kept_details[key] = (detail.outcome.currentData(), detail.reason.text())
+        self.details.clear()
+        holder = QWidget()
+        grid = QGridLayout(holder)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(2)
+        names = {person_id: name for person_id, name, _extra in self._rows()}
+        items = {item.code: item.name for item in self.support_items}
+        row = 0
+        for key, box in self.item_boxes.items():
+            if not box.isChecked():
+                continue
+            person_id, code = key
+            detail = self._make_detail(f"{names[person_id]} — {items[code]}",
+                                       *self._kept_details.get(key, ("done", "")))
+            for column, widget in enumerate(detail.widgets()):
+                grid.addWidget(widget, row, column)
+            self.details[key] = detail
+            row += 1
+        if not row:
+            hint = QLabel(_("Tick the support given in the grid; each ticked item gets an "
+                            "outcome here."))
+            hint.setStyleSheet("color: gray;")
+            grid.addWidget(hint, 0, 0, 1, 4)
+        grid.setColumnStretch(2, 1)
+        grid.setRowStretch(max(row, 1), 1)
+        self.details_area.setWidget(holder)
+        self._update_tab_order()
+
+    def _make_detail(self, text: str, outcome: str, reason: str) -> _Detail:
+        label = QLabel(text)
+        combo = QComboBox()
+        for value in OUTCOMES:
+            combo.addItem(outcome_label(value), value)
+        combo.setCurrentIndex(OUTCOMES.index(outcome) if outcome in OUTCOMES else 0)
+        reason_edit = QLineEdit(reason)
+        reason_edit.setMinimumWidth(220)
+        detail = _Detail(label, combo, reason_edit, _error_label())
+
+        def on_outcome(_index: int = 0) -> None:
+            required = combo.currentData() == "not_done"
+            reason_edit.setPlaceholderText(
+                _("Reason (required)") if required else _("Note (optional)"))
+            if not required:
+                self._mark_detail(detail, "")
+
+        combo.currentIndexChanged.connect(on_outcome)
+        reason_edit.textEdited.connect(lambda _text: self._mark_detail(detail, ""))
+        on_outcome()
+        return detail
+
+    @staticmethod
+    def _mark_detail(detail: _Detail, message: str) -> None:
+        detail.error.setText(message)
+        detail.error.setVisible(bool(message))
+        detail.reason.setStyleSheet(INVALID_FIELD_STYLE if message else "")
+
+    def _update_tab_order(self) -> None:
+        """Members → grid (person by person) → outcomes → notes → follow-up → Save."""
+        chain: list[QWidget] = [self.household_search, self.household_results,
+                                self.visited_at, *self.member_boxes.values(),
+                                *self.item_boxes.values()]
+        for detail in self.details.values():
+            chain += [detail.outcome, detail.reason]
+        chain += [self.notes, self.follow_up_box, self.follow_up_date, *self.quick_buttons,
+                  self.reason_edit, self.save_button, self.cancel_button]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
+
+    # -- values -------------------------------------------------------------------------
+    def tick(self, person_id: str | None, code: str, outcome: str = "done",
+             reason: str = "") -> None:
+        """Tick one cell and set its outcome (used by tests and scripted demos)."""
+        self.item_boxes[(person_id, code)].setChecked(True)
+        detail = self.details[(person_id, code)]
+        detail.outcome.setCurrentIndex(OUTCOMES.index(outcome))
+        detail.reason.setText(reason)
+
+    def items(self) -> list[VisitItem]:
+        return [VisitItem(code, detail.outcome.currentData(), person_id,
+                          detail.reason.text().strip())
+                for (person_id, code), detail in self.details.items()]
+
+    def member_ids(self) -> list[str]:
+        return [member_id for member_id, box in self.member_boxes.items() if box.isChecked()]
+
+    def visit_time(self) -> dt.datetime:
+        value = self.visited_at.dateTime()
+        day, time = value.date(), value.time()
+        return dt.datetime(day.year(), day.month(), day.day(), time.hour(), time.minute())
+
+    def follow_up_on(self) -> dt.date | None:
+        if not self.follow_up_box.isChecked():
+            return None
+        day = self.follow_up_date.date()
+        return dt.date(day.year(), day.month(), day.day())
+
+    def set_follow_up_in(self, days: int) -> None:
+        self.follow_up_box.setChecked(True)
+        self.follow_up_date.setDate(_to_qdate(self.visit_time().date()
+                                              + dt.timedelta(days=days)))
+
+    def _prefill(self, visit: Visit) -> None:
+        self.amending = visit
+        self.setWindowTitle(_("Correct a visit"))
+        self.visited_at.setDateTime(_to_qdatetime(visit.visited_at))
+        for member_id, box in self.member_boxes.items():
+            box.setChecked(member_id in visit.member_ids)
+        for item in visit.items:
+            self._kept_details[(item.person_id, item.support_item_code)] = (item.outcome,
+                                                                            item.reason)
+            box = self.item_boxes.get((item.person_id, item.support_item_code))
+            if box is not None:  # a person erased since keeps no row
+                box.setChecked(True)
+        self.notes.setPlainText(visit.notes)
+        if visit.follow_up_on:
+            self.follow_up_box.setChecked(True)
+            self.follow_up_date.setDate(_to_qdate(visit.follow_up_on))
+        self.reason_row.show()
+        self.change_household_button.hide()
+        self.reason_edit.setFocus()
+
+    # -- saving -------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Plain Enter must not close the form half-filled; Ctrl+Enter saves.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _clear_errors(self) -> None:
+        for label in self.errors.values():
+            label.hide()
+        for detail in self.details.values():
+            self._mark_detail(detail, "")
+
+    def show_errors(self, fields: dict[str, str]) -> None:
+        """Each message next to the part of the form it is about."""
+        for name, message in fields.items():
+            label = self.errors.get(name, self.errors["visit"])
+            label.setText(message)
+            label.show()
+        if "items" in fields:
+            for detail in self.details.values():
+                if detail.outcome.currentData() == "not_done" and not detail.reason.text().strip():
+                    self._mark_detail(detail, _("Why was it not done?"))
+
+    def save(self) -> bool:
+        self._clear_errors()
+        if self.household is None:
+            self.show_errors({"household": _("Choose the household that was visited.")})
+            return False
+        try:
+            result = self._record()
+        except ValidationError as error:
+            self.show_errors(error.fields)
+            return False
+        except DxError as error:
+            self.show_errors({"visit": error.message})
+            return False
+        self.saved = result.value
+        self.ctx.notify(result.changes)
+        self.accept()
+        return True
+
+    def _record(self):
+        visits = self.ws.visits
+        if self.amending is not None:
+            return visits.amend(self.amending.id, self.items(), reason=self.reason_edit.text(),
+                                visited_at=self.visit_time(), member_ids=self.member_ids(),
+                                notes=self.notes.toPlainText(),
+                                follow_up_on=self.follow_up_on())
+        assert self.household is not None
+        return visits.add(self.household.id, self.items(), visited_at=self.visit_time(),
+                          member_ids=self.member_ids(), notes=self.notes.toPlainText(),
+                          follow_up_on=self.follow_up_on())
+
+
+def void_visit(ctx: AppContext, visit_id: str, parent: QWidget | None = None,
+               reason: str | None = None) -> Visit | None:
+    """Void a visit recorded by mistake, asking why (the original stays in the history).
+
+    Returns the void event, or None when the user cancelled or the void was refused."""
+    title = _("Void a visit")
+    if reason is None:
+        reason, ok = QInputDialog.getText(
+            parent, title, _("Why is this visit being voided? (for example: wrong household)"))
+        if not ok:
+            return None
+    try:
+        result = ctx.ws.visits.void(visit_id, reason=reason)
+    except DxError as error:
+        QMessageBox.warning(parent, title, error.message)
+        return None
+    ctx.notify(result.changes)
+    return result.value
+
+

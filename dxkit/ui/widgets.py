@@ -1,0 +1,131 @@
+"""Small shared widgets and helpers for the screens."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QMessageBox, QVBoxLayout, QWidget
+
+from dxkit.core.errors import Cancelled, ValidationError
+from dxkit.core.i18n import _
+from dxkit.ui.context import AppContext
+from dxkit.ui.taskman import describe_error
+
+ERROR_STYLE = "color: #b00020;"
+
+
+def module_available(name: str) -> bool:
+    """True when an optional module another part of the app provides is installed."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class FieldWithError(QWidget):
+    """An editor with a red message line under it, hidden until a validation error."""
+
+    def __init__(self, editor: QWidget, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.editor = editor
+        self.error = QLabel()
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(editor)
+        layout.addWidget(self.error)
+        self.setFocusProxy(editor)
+
+    def set_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+
+    def error_text(self) -> str:
+        return "" if self.error.isHidden() else self.error.text()
+
+
+class FieldErrors:
+    """The fields of one form by validation key; shows a ValidationError next to its fields."""
+
+    def __init__(self, general: QLabel):
+        self.fields: dict[str, FieldWithError] = {}
+        self.general = general  # messages for keys no field owns
+        general.setStyleSheet(ERROR_STYLE)
+        general.setWordWrap(True)
+        general.hide()
+
+    def add(self, key: str, field: FieldWithError) -> FieldWithError:
+        self.fields[key] = field
+        return field
+
+    def clear(self) -> None:
+        for field in self.fields.values():
+            field.set_error("")
+        self.general.clear()
+        self.general.hide()
+
+    def show(self, errors: Mapping[str, str]) -> None:
+        """Show each message under its field and focus the first bad field in form order."""
+        self.clear()
+        leftovers = []
+        for key, message in errors.items():
+            if key in self.fields:
+                self.fields[key].set_error(message)
+            else:
+                leftovers.append(message)
+        if leftovers:
+            self.general.setText(" ".join(leftovers))
+            self.general.show()
+        for key, field in self.fields.items():
+            if key in errors:
+                field.editor.setFocus()
+                break
+
+
+def run_operation(ctx: AppContext, work: Callable[[], Any], *, parent: QWidget,
+                  on_success: Callable[[Any], None],
+                  on_invalid: Callable[[ValidationError], None] | None = None,
+                  on_done: Callable[[], None] | None = None) -> None:
+    """Run a workspace operation on the database thread; notify its changes, then call back.
+
+    A ValidationError goes to `on_invalid` (forms show it next to the fields); any other error
+    is a sentence in a message box.
+    """
+
+    def succeeded(result: Any) -> None:
+        if on_done:
+            on_done()
+        changes = getattr(result, "changes", None)
+        if changes is not None:
+            ctx.notify(changes)
+        on_success(result)
+
+    def failed(error: BaseException) -> None:
+        if on_done:
+            on_done()
+        if isinstance(error, ValidationError) and on_invalid is not None:
+            on_invalid(error)
+        elif not isinstance(error, Cancelled):
+            show_error(parent, error)
+
+    ctx.tasks.run(lambda _progress: work(), on_success=succeeded, on_failure=failed,
+                  cancellable=False)
+
+
+def show_error(parent: QWidget | None, error: BaseException) -> QMessageBox:
+    return show_message(parent, describe_error(error), QMessageBox.Icon.Warning)
+
+
+def show_message(parent: QWidget | None, text: str,
+                 icon: QMessageBox.Icon = QMessageBox.Icon.Information) -> QMessageBox:
+    """A window-modal message that does not block the caller (results arrive by signal)."""
+    box = QMessageBox(icon, _("dxkit"), text, QMessageBox.StandardButton.Ok, parent)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Render the real app offscreen on a generated demo workspace and save PNGs for the docs.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--lang vi|en]
+                                            [--workspace DIR] [--households 600]
+
+The demo is generated with a fixed seed and a fixed "now", so the pictures only change when
+the screens do. Without --workspace a temporary folder is used and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtGui import QFont, QFontDatabase  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from dxkit.core import demo, i18n  # noqa: E402
+from dxkit.core.households import Household  # noqa: E402
+from dxkit.core.legacy_text import unicode_to_tcvn3  # noqa: E402
+from dxkit.core.workspace import Workspace  # noqa: E402
+from dxkit.ui.app import create_main_window  # noqa: E402
+from dxkit.ui.visit_form import VisitDialog  # noqa: E402
+
+NOW = dt.datetime(2026, 11, 20, 9, 30)
+WINDOW_SIZE = (1280, 800)
+FONT_CANDIDATES = ("Noto Sans", "DejaVu Sans", "Segoe UI", "Arial")
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Let Qt run (queued task results, layouts) until the condition holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not reach the expected state in time")
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
+def settle(widget: QWidget) -> None:
+    for _ in range(5):
+        QApplication.processEvents()
+    widget.repaint()
+
+
+def save(widget: QWidget, out: Path, name: str) -> Path:
+    settle(widget)
+    path = out / f"{name}.png"
+    if not widget.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+    print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    return path
+
+
+def open_demo(folder: Path, households: int) -> Workspace:
+    ws = Workspace.open(folder)
+    ws.freeze_time(NOW)
+    if ws.households.count() == 0:
+        print(f"Generating a demo workspace with {households} households…")
+        demo.generate(ws, seed=1, households=households)
+        # The laptop's user: the visit form ticks them by default.
+        ws.settings.set("current_member_id", ws.catalog.members()[0].id)
+    elif ws.meta().get("demo") != "1":
+        ws.close()
+        sys.exit(f"{folder} holds real data; give an empty folder or a demo workspace.")
+    return ws
+
+
+def showcase_household(ws: Workspace) -> Household:
+    """A household with several people and a few visits, so its page has something to show."""
+    best, best_score = None, -1
+    for household in ws.households.list():
+        people = len(ws.people.in_household(household.id))
+        visits = len(ws.visits.history(household.id))
+        score = min(people, 5) * 10 + min(visits, 4)
+        if score > best_score:
+            best, best_score = household, score
+    assert best is not None, "the demo has no households"
+    return best
+
+
+def sample_import_file(ws: Workspace, folder: Path) -> Path:
+    """A commune office's list: two known households, new ones typed in the TCVN3 font, and one
+    row with a mistake, so the preview shows conversions, planned changes and a problem."""
+    hamlets = [h.name for h in ws.catalog.hamlets()]
+    known = ws.households.list()[:2]
+    header = ["Mã hộ", "Chủ hộ", "Ấp/Khóm", "Họ và tên", "Giới tính", "Ngày sinh", "SĐT",
+              "Đồng ý lưu dữ liệu"]
+    rows = [[h.code, h.head_name, h.hamlet, "", "", "", "", ""] for h in known]
+    people = [("Nguyễn Thị Thu Hằng", "Nữ", "14/02/1985", "0912345678"),
+              ("Trương Văn Lực", "Nam", "1979", ""),
+              ("Lâm Ngọc Ánh", "Nữ", "03/11/2001", "0387654321"),
+              ("Đoàn Minh Quân", "Nam", "1994", "0868123456")]
+    def tcvn3(text: str) -> str:  # as Excel shows a column typed with an ABC font
+        return unicode_to_tcvn3(text).decode("cp1252")
+
+    for i, (name, sex, born, phone) in enumerate(people):
+        rows.append([f"NK-{i + 1:03d}", name, hamlets[i % len(hamlets)], tcvn3(name), sex, born,
+                     phone, "Có"])
+    rows.append(["NK-005", "Hồ Văn Tài", hamlets[0], tcvn3("Hồ Văn Tài"), "Nam", "31/02/1990",
+                 "", "Có"])
+    path = folder / "danh-sach-ho-xa.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    return path
+
+
+def use_font(app: QApplication) -> None:
+    families = set(QFontDatabase.families())
+    for family in FONT_CANDIDATES:
+        if family in families:
+            app.setFont(QFont(family, 10))
+            return
+
+
+def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
+    window = create_main_window(ws)
+    ctx = window.ctx
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    settle(window)
+    shots: list[Path] = []
+    try:
+        households = window.show_section("households")
+        household = showcase_household(ws)
+        households.select_household(household.id)  # type: ignore[attr-defined]
+        shots.append(save(window, out, "households"))
+
+        view = households.open_household(household.id)  # type: ignore[attr-defined]
+        view.resize(1100, 760)
+        shots.append(save(view, out, "household"))
+        view.close()
+
+        dialog = VisitDialog(ctx, household.id, window)
+        dialog.resize(1240, 780)
+        dialog.show()
+        people = ws.people.in_household(household.id)
+        dialog.tick(people[0].id, "vneid_level2")
+        dialog.tick(people[0].id, "payment_account", "partly", "Đã mở ví, chưa liên kết ngân hàng")
+        if len(people) > 1:
+            dialog.tick(people[1].id, "vneid_level2", "not_done", "Chưa mang CCCD")
+        dialog.tick(None, "online_safety")
+        dialog.set_follow_up_in(14)
+        dialog.notes.setPlainText("Hẹn lại sau 2 tuần để kích hoạt VNeID mức 2 cho chị.")
+        shots.append(save(dialog, out, "visit-form"))
+        dialog.reject()
+
+        followups = window.show_section("followups")
+        followups.within_days.setValue(14)  # type: ignore[attr-defined]
+        shots.append(save(window, out, "follow-ups"))
+
+        transfer = window.show_section("transfer")
+        transfer.start_import(sample_import_file(ws, scratch))  # type: ignore[attr-defined]
+        wait_for(lambda: transfer.plan is not None)  # type: ignore[attr-defined]
+        shots.append(save(window, out, "import-preview"))
+
+        window.show_section("settings")
+        shots.append(save(window, out, "settings"))
+    finally:
+        ctx.tasks.shutdown()
+        window.close()
+    return shots
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--lang", choices=sorted(i18n.LANGUAGES), default="vi")
+    parser.add_argument("--workspace", type=Path, help="demo workspace folder to (re)use")
+    parser.add_argument("--households", type=int, default=600)
+    args = parser.parse_args(argv)
+
+    i18n.set_language(args.lang)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    use_font(app)
+    scratch = Path(tempfile.mkdtemp(prefix="dxkit-shots-"))
+    folder = args.workspace or scratch / "demo"
+    args.out.mkdir(parents=True, exist_ok=True)
+    ws = open_demo(folder, args.households)
+    try:
+        print(f"Saving screenshots to {args.out}:")
+        take(ws, args.out, scratch)
+    finally:
+        ws.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
