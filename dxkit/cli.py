@@ -26,7 +26,6 @@ from dxkit.core.households import Household, Person
 from dxkit.core.i18n import _, format_date, format_datetime, format_number
 from dxkit.core.phones import mask_phone
 from dxkit.core.progress import Progress
-from dxkit.core.search import search as search_households
 from dxkit.core.text import fold
 from dxkit.core.visits import FollowUp, Visit, VisitItem, outcome_label
 from dxkit.core.workspace import Workspace, default_path
@@ -432,8 +431,7 @@ def households_show(ctx: click.Context, code_or_id: str, as_json: bool) -> None:
 def households_search(ctx: click.Context, query: str, hamlet: str | None, limit: int,
                       as_json: bool) -> None:
     ws = workspace(ctx)
-    hits = search_households(ws.conn, query, limit=limit, hamlet_id=hamlet_id(ws, hamlet))
-    found = ws.households.by_local_ids([h.local_id for h in hits])
+    found = ws.households.search(query, limit=limit, hamlet_id=hamlet_id(ws, hamlet))
     if as_json:
         emit_json([household_json(h) for h in found])
         return

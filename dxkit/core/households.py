@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from dxkit.core import search as search_index
 from dxkit.core.cccd import mask_cccd, validate_cccd
 from dxkit.core.errors import NotFound, ValidationError
 from dxkit.core.i18n import _
@@ -336,6 +337,16 @@ class Households:
     def count(self) -> int:
         return self.ws.conn.execute("SELECT count(*) FROM households WHERE deleted = 0"
                                     ).fetchone()[0]
+
+    def search_keys(self, query: str, limit: int = 50, hamlet_id: str | None = None
+                    ) -> list[int]:
+        """Keys of the households matching a typed query, best first (see search.py)."""
+        hits = search_index.search(self.ws.conn, query, limit=limit, hamlet_id=hamlet_id)
+        return [hit.local_id for hit in hits]
+
+    def search(self, query: str, limit: int = 50, hamlet_id: str | None = None
+               ) -> list[Household]:
+        return self.by_local_ids(self.search_keys(query, limit, hamlet_id))
 
 
 class People:

@@ -15,7 +15,6 @@ from dxkit.core.errors import NotFound
 from dxkit.core.households import Household
 from dxkit.core.i18n import _
 from dxkit.core.phones import mask_phone
-from dxkit.core.search import search
 from dxkit.core.synced import Changes
 from dxkit.core.workspace import Workspace
 
@@ -135,7 +134,6 @@ class HouseholdsTableModel(QAbstractTableModel):
     def _load_keys(self) -> None:
         self._blocks.clear()
         if self.query:
-            hits = search(self.ws.conn, self.query, limit=SEARCH_LIMIT, hamlet_id=self.hamlet_id)
-            self._keys = [hit.local_id for hit in hits]
+            self._keys = self.ws.households.search_keys(self.query, SEARCH_LIMIT, self.hamlet_id)
         else:
             self._keys = self.ws.households.local_ids(self.hamlet_id)

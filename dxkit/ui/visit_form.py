@@ -41,7 +41,6 @@ from dxkit.core.catalog import SupportItem
 from dxkit.core.errors import DxError, ValidationError
 from dxkit.core.households import Household, Person
 from dxkit.core.i18n import _
-from dxkit.core.search import search
 from dxkit.core.visits import OUTCOMES, Visit, VisitItem, outcome_label
 from dxkit.ui.context import AppContext
 
@@ -273,8 +272,7 @@ class VisitDialog(QDialog):
 
     def _search_households(self, text: str) -> None:
         self.household_results.clear()
-        hits = search(self.ws.conn, text, limit=20)
-        for household in self.ws.households.by_local_ids([h.local_id for h in hits]):
+        for household in self.ws.households.search(text, limit=20):
             item = QListWidgetItem(self._describe(household))
             item.setData(Qt.ItemDataRole.UserRole, household.id)
             self.household_results.addItem(item)

@@ -227,3 +227,10 @@ def test_search_plans_use_the_prefix_indexes(ws):
             "WHERE p.deleted = 0 AND p.name_key >= 'a' AND p.name_key < 'b'",
         ) for row in ws.conn.execute("EXPLAIN QUERY PLAN " + sql))
     assert "households_head" in plans and "people_name" in plans
+
+
+def test_households_search_returns_households_best_first(village):
+    found = village.households.search("nguyen van dong")
+    assert found[0].code == "MH-001" and found[0].head_name == "Nguyễn Văn Đồng"
+    assert village.households.search("khom 3", hamlet_id=village.catalog.hamlet("Khóm 3").id)[
+        0].code == "K3-010"

@@ -9,16 +9,8 @@ from PySide6.QtCore import Qt
 
 from dxkit.core import i18n
 from dxkit.core.visits import VisitItem
-from dxkit.ui.context import AppContext
 from dxkit.ui.followups_page import FollowUpsPage
 from dxkit.ui.visit_form import VisitDialog
-
-
-@pytest.fixture
-def ctx(ws, qtbot):
-    context = AppContext(ws)
-    yield context
-    context.tasks.shutdown()
 
 
 def household_with_person(ws, code, hamlet, name):

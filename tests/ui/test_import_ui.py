@@ -9,7 +9,6 @@ import pytest
 from openpyxl import load_workbook
 
 from dxkit.core.legacy_text import unicode_to_tcvn3
-from dxkit.ui.context import AppContext
 from dxkit.ui.import_export_page import ImportExportPage
 
 HEADER = ["Mã hộ", "Chủ hộ", "Ấp/Khóm", "Họ và tên", "Giới tính", "Ngày sinh", "SĐT",
@@ -28,13 +27,6 @@ def write_csv(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> 
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         csv.writer(handle).writerows([header, *rows])
     return path
-
-
-@pytest.fixture
-def ctx(ws, qtbot):
-    context = AppContext(ws)
-    yield context
-    context.tasks.shutdown()
 
 
 @pytest.fixture

@@ -8,15 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from dxkit.ui.context import AppContext
 from dxkit.ui.visit_form import VisitDialog, void_visit
-
-
-@pytest.fixture
-def ctx(ws, qtbot):
-    context = AppContext(ws)
-    yield context
-    context.tasks.shutdown()
 
 
 @pytest.fixture
