@@ -963,6 +963,50 @@ def support_items(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{item.code.ljust(width)}  {item.name}")
 
 
+@cli.group("catalog", help=N_("Configure the indicator list and the support-item catalogue."))
+def catalog_group() -> None:
+    pass
+
+
+@catalog_group.command("add-indicator", help=N_("Add an indicator the team tracks."))
+@click.argument("code")
+@option("--vi", "name_vi", required=True, help=N_("Name in Vietnamese."))
+@option("--en", "name_en", required=True, help=N_("Name in English."))
+@option("--min-age", type=click.IntRange(0, 120), default=15, show_default=True,
+        help=N_("People younger than this are not counted."))
+@click.pass_context
+def catalog_add_indicator(ctx: click.Context, code: str, name_vi: str, name_en: str,
+                          min_age: int) -> None:
+    added = workspace(ctx).catalog.add_indicator(code, name_vi, name_en, min_age).value
+    click.echo(_("Added indicator {code}: {name}").format(code=added.code, name=added.name))
+
+
+@catalog_group.command("add-item", help=N_("Add a kind of support a visit can record."))
+@click.argument("code")
+@option("--vi", "name_vi", required=True, help=N_("Name in Vietnamese."))
+@option("--en", "name_en", required=True, help=N_("Name in English."))
+@option("--indicator", default=None,
+        help=N_("Indicator a 'done' outcome establishes (optional)."))
+@click.pass_context
+def catalog_add_item(ctx: click.Context, code: str, name_vi: str, name_en: str,
+                     indicator: str | None) -> None:
+    added = workspace(ctx).catalog.add_support_item(code, name_vi, name_en, indicator).value
+    click.echo(_("Added support item {code}: {name}").format(code=added.code, name=added.name))
+
+
+@catalog_group.command("retire", help=N_("Stop offering an indicator or support item (history "
+                                         "keeps it)."))
+@click.argument("code")
+@option("--indicator", "is_indicator", is_flag=True, help=N_("CODE is an indicator."))
+@option("--restore", is_flag=True, help=N_("Offer it again."))
+@click.pass_context
+def catalog_retire(ctx: click.Context, code: str, is_indicator: bool, restore: bool) -> None:
+    table = "indicators" if is_indicator else "support_items"
+    workspace(ctx).catalog.set_active(table, code, restore)
+    message = _("{code} is offered again.") if restore else _("{code} is retired.")
+    click.echo(message.format(code=code))
+
+
 # -- demo --------------------------------------------------------------------------------------
 @cli.command("demo", help=N_("Fill the workspace with made-up demo data (never over real data)."))
 @option("--seed", type=COUNT, default=1, show_default=True,

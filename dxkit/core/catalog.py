@@ -6,6 +6,7 @@ replace by sync. Their ids are derived from their codes so every laptop seeds th
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ register(SyncedTable("indicators", "mutable",
 register(SyncedTable("support_items", "mutable",
                      ("code", "name_vi", "name_en", "indicator_code", "sort_order", "active")))
 
+_CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
 _CATALOG_NAMESPACE = uuid.UUID("5f1d1a8e-4a52-4f7b-9d0b-6b1e8c2a7d10")
 
 # (code, Vietnamese, English, minimum age counted in roll-ups)
@@ -189,6 +191,67 @@ class Catalog:
             "WHERE deleted = 0 AND active = 1 ORDER BY sort_order")
         return [SupportItem(r["code"], r["name_vi"], r["name_en"], r["indicator_code"])
                 for r in rows]
+
+    def add_indicator(self, code: str, name_vi: str, name_en: str, min_age: int = 15
+                      ) -> OpResult[Indicator]:
+        """A province's own indicator (its targets differ from province to province)."""
+        clean = self._clean_entry(code, name_vi, name_en, "indicators")
+        if not 0 <= min_age <= 120:
+            raise ValidationError({"min_age": _("The minimum age must be between 0 and 120.")})
+        with self.ws.transaction() as tx:
+            tx.insert("indicators", {**clean, "min_age": min_age,
+                                     "sort_order": self._next_order("indicators"), "active": 1},
+                      row_id=catalog_id("indicator", clean["code"]))
+        return OpResult(Indicator(clean["code"], clean["name_vi"], clean["name_en"], min_age),
+                        tx.changes)
+
+    def add_support_item(self, code: str, name_vi: str, name_en: str,
+                         indicator_code: str | None = None) -> OpResult[SupportItem]:
+        clean = self._clean_entry(code, name_vi, name_en, "support_items")
+        if indicator_code and indicator_code not in {i.code for i in self.indicators()}:
+            raise ValidationError({"indicator": _("Unknown indicator {code}.").format(
+                code=indicator_code)})
+        with self.ws.transaction() as tx:
+            tx.insert("support_items", {**clean, "indicator_code": indicator_code or None,
+                                        "sort_order": self._next_order("support_items"),
+                                        "active": 1},
+                      row_id=catalog_id("support_item", clean["code"]))
+        return OpResult(SupportItem(clean["code"], clean["name_vi"], clean["name_en"],
+                                    indicator_code or None), tx.changes)
+
+    def set_active(self, table: str, code: str, active: bool) -> OpResult[str]:
+        """Retire (or bring back) an indicator or support item. Never deleted: past visits
+        name it."""
+        if table not in ("indicators", "support_items"):
+            raise ValueError(table)
+        row = self.ws.conn.execute(f"SELECT id FROM {table} WHERE code = ? AND deleted = 0",
+                                   (code,)).fetchone()
+        if row is None:
+            raise NotFound(_("Unknown code {code}.").format(code=code))
+        with self.ws.transaction() as tx:
+            tx.update(table, row["id"], {"active": int(active)})
+        return OpResult(code, tx.changes)
+
+    def _clean_entry(self, code: str, name_vi: str, name_en: str, table: str) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        clean_code = (code or "").strip().lower()
+        if not _CODE.fullmatch(clean_code):
+            errors["code"] = _("A code uses only lowercase letters a-z, digits and _ "
+                               "(for example vneid_level2).")
+        elif self.ws.conn.execute(f"SELECT 1 FROM {table} WHERE code = ? AND deleted = 0",
+                                  (clean_code,)).fetchone():
+            errors["code"] = _("The code {code} is already in use.").format(code=clean_code)
+        names = {"name_vi": nfc(name_vi), "name_en": nfc(name_en)}
+        for key, value in names.items():
+            if not value:
+                errors[key] = _("Give the name in Vietnamese and in English.")
+        if errors:
+            raise ValidationError(errors)
+        return {"code": clean_code, **names}
+
+    def _next_order(self, table: str) -> int:
+        return self.ws.conn.execute(f"SELECT coalesce(max(sort_order), -1) + 1 FROM {table}"
+                                    ).fetchone()[0]
 
     def seed_defaults(self) -> None:
         """First open: the default Vietnamese indicator list and support-item catalogue."""

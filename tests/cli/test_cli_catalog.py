@@ -104,3 +104,35 @@ def test_support_items(team_dir: Path, dxkit: Invoke):
                                        "support-items"])
     assert english.exit_code == 0
     assert "Activate VNeID level 2" in english.stdout
+
+
+def test_catalog_is_configurable_data(team_dir: Path, dxkit: Invoke):
+    added = dxkit(team_dir, "catalog", "add-indicator", "uses_zalo", "--vi", "Dùng Zalo",
+                  "--en", "Uses Zalo", "--min-age", "12")
+    assert added.exit_code == 0, added.output
+    item = dxkit(team_dir, "catalog", "add-item", "zalo_install", "--vi", "Cài đặt Zalo",
+                 "--en", "Install Zalo", "--indicator", "uses_zalo")
+    assert item.exit_code == 0, item.output
+    items = {i["code"]: i for i in as_json(dxkit(team_dir, "support-items", "--json"))}
+    assert items["zalo_install"]["indicator_code"] == "uses_zalo"
+    assert items["zalo_install"]["name"] == "Cài đặt Zalo"
+    assert "uses_zalo" in [r["code"] for r in as_json(dxkit(team_dir, "indicators", "--json"))]
+    assert dxkit(team_dir, "catalog", "retire", "zalo_install").exit_code == 0
+    codes = [i["code"] for i in as_json(dxkit(team_dir, "support-items", "--json"))]
+    assert "zalo_install" not in codes
+    assert dxkit(team_dir, "catalog", "retire", "zalo_install", "--restore").exit_code == 0
+    assert "zalo_install" in [i["code"] for i in
+                              as_json(dxkit(team_dir, "support-items", "--json"))]
+
+
+def test_catalog_bad_entries_are_refused(team_dir: Path, dxkit: Invoke):
+    before = counts(team_dir)
+    duplicate = dxkit(team_dir, "catalog", "add-item", "vneid_level2", "--vi", "A", "--en", "B")
+    assert duplicate.exit_code == 1 and "vneid_level2" in duplicate.stderr
+    bad_code = dxkit(team_dir, "catalog", "add-item", "Cài Zalo", "--vi", "A", "--en", "B")
+    assert bad_code.exit_code == 1
+    unknown = dxkit(team_dir, "catalog", "add-item", "zalo", "--vi", "A", "--en", "B",
+                    "--indicator", "khong_co")
+    assert unknown.exit_code == 1 and "khong_co" in unknown.stderr
+    assert dxkit(team_dir, "catalog", "retire", "khong_co").exit_code == 1
+    assert counts(team_dir) == before
