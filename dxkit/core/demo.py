@@ -434,8 +434,12 @@ def _working_hours(rng: random.Random, when: dt.datetime) -> dt.datetime:
 
 # -- setting up and the whole demo ---------------------------------------------------------------
 def set_up_team(ws: Workspace) -> None:
-    """The commune, its hamlets and team members, inside the caller's transaction."""
-    ws.configure_team(PROVINCE, COMMUNE)
+    """The commune, its hamlets and team members, inside the caller's transaction.
+
+    A team that already said where it works keeps its place; the demo commune is only the
+    default for an unconfigured workspace."""
+    if not all(ws.team_place()):
+        ws.configure_team(PROVINCE, COMMUNE)
     known = {folded_key(h.name) for h in ws.catalog.hamlets()}
     for name, _lat, _lon in HAMLETS:
         if folded_key(name) not in known:
@@ -534,7 +538,7 @@ def fill(path: str | Path, *, seed: int = 1, households: int = 600, if_empty: bo
     folder = Path(path).expanduser()
     ws = Workspace.open(folder)
     try:
-        if _holds_data(ws):
+        if holds_data(ws):
             if ws.meta().get("demo") != "1":
                 raise DxError(_("The workspace at {path} holds real data; the demo will not "
                                 "overwrite it. Choose an empty folder for the demo.").format(
@@ -549,10 +553,12 @@ def fill(path: str | Path, *, seed: int = 1, households: int = 600, if_empty: bo
         ws.close()
 
 
-def _holds_data(ws: Workspace) -> bool:
-    """Any household or person row, tombstones included: deleted data is still someone's."""
+def holds_data(ws: Workspace) -> bool:
+    """Anything a team entered: households and people (tombstones included: deleted data is
+    still someone's) and the team's own hamlets and members, which a refill would wipe."""
     return ws.conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM households) OR EXISTS (SELECT 1 FROM people)"
+        "SELECT EXISTS (SELECT 1 FROM households) OR EXISTS (SELECT 1 FROM people) "
+        "OR EXISTS (SELECT 1 FROM hamlets) OR EXISTS (SELECT 1 FROM team_members)"
     ).fetchone()[0] == 1
 
 

@@ -15,6 +15,7 @@ class AppContext(QObject):
 
     changed = Signal(object)  # Changes
     language_changed = Signal(str)
+    team_place_changed = Signal()  # the team's province/commune was set (the title shows it)
 
     def __init__(self, ws: Workspace, parent: QObject | None = None):
         super().__init__(parent)

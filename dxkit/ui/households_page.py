@@ -1,7 +1,11 @@
-"""The households list: search as you type, hamlet filter, open, add, record a visit."""
+"""The households list: search as you type, hamlet filter, open, add, record a visit.
+
+An empty workspace shows a short welcome instead of an empty table: add a household, import a
+list, or create demo data to practise on (in the background, cancellable)."""
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -12,23 +16,49 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
+    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from dxkit.core import demo
+from dxkit.core.errors import Cancelled, DxError
 from dxkit.core.households import Household
 from dxkit.core.i18n import _, format_number
+from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
+from dxkit.core.workspace import Workspace
 from dxkit.ui.context import AppContext
 from dxkit.ui.household_forms import HouseholdForm
 from dxkit.ui.household_view import VISIT_FORM_MODULE, HouseholdView
 from dxkit.ui.households_model import HouseholdsTableModel
-from dxkit.ui.widgets import module_available
+from dxkit.ui.taskman import Task
+from dxkit.ui.widgets import module_available, show_error
 
 SEARCH_DELAY_MS = 150
 COLUMN_WIDTHS = (110, 220, 150, 300)
+DEMO_SEED = 1
+DEMO_HOUSEHOLDS = 600
+IMPORT_SECTION = "transfer"  # the import & export section's key (sections.py)
+
+
+def generate_demo(ws: Workspace, progress: Progress, households: int = DEMO_HOUSEHOLDS
+                  ) -> Changes:
+    """Demo data, into a workspace without any household or person; returns what it wrote.
+
+    generate() marks the workspace as a demo and sets up the demo commune unless the team has
+    its own. Its transaction joins this outer one, which gathers the changes so every screen
+    refreshes as after any other operation; a cancel still rolls everything back.
+    """
+    with ws.transaction() as tx:
+        if demo.holds_data(ws):
+            raise DxError(_("This workspace already holds households; demo data only goes "
+                            "into an empty workspace."))
+        demo.generate(ws, seed=DEMO_SEED, households=households, progress=progress)
+    return tx.changes
 
 
 class HouseholdTable(QTableView):
@@ -44,15 +74,20 @@ class HouseholdTable(QTableView):
 
 
 class HouseholdsPage(QWidget):
+    section_requested = Signal(str)  # the main window shows that section
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
         self.model = HouseholdsTableModel(ctx.ws, self)
         self.open_views: list[HouseholdView] = []
+        self.demo_task: Task | None = None
         self._build()
         self._fill_hamlets()
         self._update_count()
+        self._update_empty_state()
         ctx.changed.connect(self._on_changed)
+        ctx.tasks.progressed.connect(self._on_progress)
 
     def _build(self) -> None:
         self.search_box = QLineEdit()
@@ -111,13 +146,142 @@ class HouseholdsPage(QWidget):
             buttons.addWidget(self.visit_button)
         buttons.addStretch()
 
+        self.list_panel = QWidget()
+        list_layout = QVBoxLayout(self.list_panel)
+        list_layout.setContentsMargins(0, 0, 0, 0)
+        list_layout.addLayout(top)
+        list_layout.addWidget(self.table, 1)
+        list_layout.addLayout(buttons)
+        self.empty_panel = self._build_empty_state()
+        self.views = QStackedWidget()
+        self.views.addWidget(self.list_panel)
+        self.views.addWidget(self.empty_panel)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
+        layout.addWidget(self.views)
         self.setTabOrder(self.search_box, self.hamlet_combo)
         self.setTabOrder(self.hamlet_combo, self.table)
         self.setTabOrder(self.table, self.add_button)
+
+    def _build_empty_state(self) -> QWidget:
+        self.empty_heading = QLabel(_("No households yet"))
+        self.empty_heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        intro = QLabel(_("Add the first household, import your list from Excel or CSV, or "
+                         "practise with made-up demo data."))
+        intro.setWordWrap(True)
+        self.empty_add_button = QPushButton(_("Add household"))
+        self.empty_add_button.clicked.connect(self.add_household)
+        self.empty_import_button = QPushButton(_("Import from Excel/CSV"))
+        self.empty_import_button.clicked.connect(
+            lambda: self.section_requested.emit(IMPORT_SECTION))
+        self.demo_button = QPushButton(_("Create demo data to get started"))
+        self.demo_button.clicked.connect(self.create_demo)
+        self.demo_note = QLabel(_("{count} invented households with six months of visits in "
+                                  "a demo commune, to try every screen.").format(
+                                      count=format_number(DEMO_HOUSEHOLDS)))
+        self.demo_note.setWordWrap(True)
+        self.demo_note.setStyleSheet("color: #555;")
+
+        self.demo_busy = QWidget()
+        self.demo_step = QLabel()
+        self.demo_progress = QProgressBar()
+        self.demo_cancel_button = QPushButton(_("Cancel"))
+        self.demo_cancel_button.clicked.connect(self.cancel_demo)
+        busy_layout = QHBoxLayout(self.demo_busy)
+        busy_layout.setContentsMargins(0, 0, 0, 0)
+        busy_layout.addWidget(self.demo_step)
+        busy_layout.addWidget(self.demo_progress, 1)
+        busy_layout.addWidget(self.demo_cancel_button)
+        self.demo_busy.hide()
+        self.demo_message = QLabel()
+        self.demo_message.setWordWrap(True)
+        self.demo_message.hide()
+
+        column = QVBoxLayout()
+        column.addWidget(self.empty_heading)
+        column.addWidget(intro)
+        for button in (self.empty_add_button, self.empty_import_button, self.demo_button):
+            button.setMinimumHeight(36)
+            column.addWidget(button)
+        column.addWidget(self.demo_note)
+        column.addWidget(self.demo_busy)
+        column.addWidget(self.demo_message)
+        panel = QWidget()
+        outer = QHBoxLayout(panel)
+        outer.addStretch(1)
+        centre = QVBoxLayout()
+        centre.addStretch(1)
+        centre.addLayout(column)
+        centre.addStretch(2)
+        outer.addLayout(centre, 2)
+        outer.addStretch(1)
+        return panel
+
+    def is_empty_state(self) -> bool:
+        return self.views.currentWidget() is self.empty_panel
+
+    def _update_empty_state(self) -> None:
+        ws = self.ctx.ws
+        empty = ws.households.count() == 0
+        self.views.setCurrentWidget(self.empty_panel if empty else self.list_panel)
+        # Demo data only ever goes into a workspace that holds nobody's data.
+        offer_demo = empty and not demo.holds_data(ws)
+        self.demo_button.setVisible(offer_demo)
+        self.demo_note.setVisible(offer_demo)
+
+    # -- demo data ----------------------------------------------------------------------
+    def create_demo(self) -> Task | None:
+        if self.demo_task is not None or demo.holds_data(self.ctx.ws):
+            return None
+        ws = self.ctx.ws
+        self._demo_running(True)
+        self.demo_message.hide()
+        self.demo_task = self.ctx.tasks.run(
+            lambda progress: generate_demo(ws, progress),
+            on_success=self._demo_created, on_failure=self._demo_failed,
+            label=_("Creating demo data"), cancellable=True)
+        return self.demo_task
+
+    def cancel_demo(self) -> None:
+        if self.demo_task is not None:
+            self.demo_task.cancel()
+            self.demo_cancel_button.setEnabled(False)
+
+    def _demo_running(self, running: bool) -> None:
+        for button in (self.empty_add_button, self.empty_import_button, self.demo_button):
+            button.setEnabled(not running)
+        self.demo_busy.setVisible(running)
+        self.demo_cancel_button.setEnabled(running)
+        self.demo_step.setText(_("Creating demo data…"))
+        self.demo_progress.setRange(0, 0)
+
+    def _on_progress(self, task: Task, value: int, maximum: int, label: str) -> None:
+        if task is not self.demo_task:
+            return
+        self.demo_progress.setRange(0, max(0, maximum))
+        self.demo_progress.setValue(min(value, maximum))
+        if label:
+            self.demo_step.setText(label)
+
+    def _demo_created(self, changes: Changes) -> None:
+        # Every screen hears of the new data, even if a language switch replaced this page.
+        self.ctx.notify(changes)
+        self.ctx.team_place_changed.emit()
+        if shiboken6.isValid(self):
+            self.demo_task = None
+            self._demo_running(False)
+            self._update_empty_state()
+
+    def _demo_failed(self, error: BaseException) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self.demo_task = None
+        self._demo_running(False)
+        self._update_empty_state()
+        if isinstance(error, Cancelled):
+            self.demo_message.setText(_("Cancelled; nothing was changed."))
+            self.demo_message.show()
+        else:
+            show_error(self, error)
 
     # -- filters ------------------------------------------------------------------------
     def _fill_hamlets(self) -> None:
@@ -163,6 +327,8 @@ class HouseholdsPage(QWidget):
             self._fill_hamlets()
         self.model.refresh(changes)
         self._update_count()
+        if changes.touched("households"):
+            self._update_empty_state()
         created = changes.created.get("households")
         if created and len(created) == 1:
             self.select_household(next(iter(created)))

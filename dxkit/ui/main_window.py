@@ -39,6 +39,7 @@ class MainWindow(QMainWindow):
         self._shortcuts()
         ctx.changed.connect(self._on_changed)
         ctx.language_changed.connect(self._on_language_changed)
+        ctx.team_place_changed.connect(self.update_title)
         ctx.tasks.started.connect(self._task_started)
         ctx.tasks.progressed.connect(self._task_progressed)
         ctx.tasks.finished.connect(self._task_finished)
@@ -56,6 +57,10 @@ class MainWindow(QMainWindow):
         for section in self.sections:
             page = section.factory(self.ctx)
             self.pages[section.key] = page
+            # A page may ask to show another section (e.g. "import" from an empty list).
+            requested = getattr(page, "section_requested", None)
+            if requested is not None:
+                requested.connect(self.show_section)
             self.stack.addWidget(page)
             self.nav.addItem(section.title())
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
@@ -168,9 +173,12 @@ class MainWindow(QMainWindow):
             self.cancel_button.setEnabled(False)
 
     # -- language -----------------------------------------------------------------------
-    def retranslate(self) -> None:
+    def update_title(self) -> None:
         commune = self.ctx.ws.team_place()[1]
         self.setWindowTitle(" — ".join(p for p in ("dxkit", commune) if p))
+
+    def retranslate(self) -> None:
+        self.update_title()
         self.cancel_button.setText(_("Cancel"))
         self.cancel_button.setEnabled(True)
         self.refresh_status()

@@ -1,10 +1,15 @@
-"""Settings: language, who is recording, team members, hamlets, and the team's place."""
+"""Settings: language, who is recording, team members, hamlets, and the team's place.
+
+A new workspace does not know where its team works yet: until it does, the page offers a
+province then commune/ward choice (type-ahead, diacritics optional)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QCompleter,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -21,12 +26,63 @@ from PySide6.QtWidgets import (
 from dxkit.core import i18n
 from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _
+from dxkit.core.places import AdminUnit, communes, find_commune, find_province, provinces
 from dxkit.core.synced import Changes
+from dxkit.core.text import fold
 from dxkit.ui.context import AppContext
+from dxkit.ui.taskman import describe_error
 from dxkit.ui.widgets import ERROR_STYLE, run_operation
 
 # Each language is named in itself, so a user who cannot read the current one still finds it.
 LANGUAGE_NAMES = (("vi", "Tiếng Việt"), ("en", "English"))
+FOLDED_ROLE = Qt.ItemDataRole.UserRole + 1  # a place name without case or diacritics
+
+
+class FoldedCompleter(QCompleter):
+    """Completes names typed with or without diacritics: "dong th" offers "Đồng Tháp".
+
+    Matching runs on each item's folded name; the popup and the chosen text use the real one.
+    """
+
+    def __init__(self, combo: QComboBox):
+        super().__init__(combo.model(), combo)
+        self.setCompletionRole(FOLDED_ROLE)
+        self.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+
+    def splitPath(self, path: str) -> list[str]:
+        return [fold(path)]
+
+    def pathFromIndex(self, index: QModelIndex | QPersistentModelIndex) -> str:
+        return index.data(Qt.ItemDataRole.DisplayRole) or ""
+
+
+def _place_combo() -> QComboBox:
+    combo = QComboBox()
+    combo.setEditable(True)
+    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    combo.setMinimumWidth(240)
+    combo.setCompleter(FoldedCompleter(combo))
+    return combo
+
+
+def _fill_places(combo: QComboBox, units: tuple[AdminUnit, ...]) -> None:
+    combo.blockSignals(True)
+    combo.clear()
+    for index, unit in enumerate(units):
+        combo.addItem(unit.name, unit.code)
+        combo.setItemData(index, fold(unit.name), FOLDED_ROLE)
+    combo.setCurrentIndex(-1)
+    combo.blockSignals(False)
+
+
+def _chosen_place(combo: QComboBox) -> str:
+    """The chosen unit's code, or what was typed (configure_team resolves names itself)."""
+    index = combo.currentIndex()
+    if index >= 0 and combo.currentText() == combo.itemText(index):
+        return str(combo.itemData(index))
+    return combo.currentText().strip()
 
 
 class SettingsPage(QWidget):
@@ -36,7 +92,9 @@ class SettingsPage(QWidget):
         self._build()
         self._fill_members()
         self._fill_hamlets()
+        self._show_place()
         ctx.changed.connect(self._on_changed)
+        ctx.team_place_changed.connect(self._show_place)
 
     def _build(self) -> None:
         ws = self.ctx.ws
@@ -59,9 +117,7 @@ class SettingsPage(QWidget):
         member_row.addWidget(self.new_member, 1)
         member_row.addWidget(self.add_member_button)
 
-        province, commune = ws.team_place()
-        place = ", ".join(p for p in (commune, province) if p) or _("not configured yet")
-        self.place_label = QLabel(place)
+        self.place_label = QLabel()
         self.admin_data_label = QLabel(ws.meta().get("admin_data", ""))
 
         general = QGroupBox(_("General"))
@@ -93,8 +149,89 @@ class SettingsPage(QWidget):
         hamlet_layout.addWidget(self.hamlet_error)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(self._build_place_box())
         layout.addWidget(general)
         layout.addWidget(hamlets, 1)
+
+    # -- the team's place ---------------------------------------------------------------
+    def _build_place_box(self) -> QGroupBox:
+        self.province_combo = _place_combo()
+        self.province_combo.lineEdit().setPlaceholderText(_("Type or choose a province"))
+        _fill_places(self.province_combo, provinces())
+        self.province_combo.currentIndexChanged.connect(self._province_chosen)
+        self.province_combo.lineEdit().editingFinished.connect(self._resolve_province)
+        self.commune_combo = _place_combo()
+        self.commune_combo.lineEdit().setPlaceholderText(_("Type or choose a commune or ward"))
+        self.commune_combo.setEnabled(False)
+        self.commune_combo.lineEdit().editingFinished.connect(self._resolve_commune)
+        self.save_place_button = QPushButton(_("Save the team's place"))
+        self.save_place_button.clicked.connect(self.save_place)
+        self.place_error = _error_label()
+
+        self.place_box = QGroupBox(_("Where does the team work?"))
+        intro = QLabel(_("Choose the province, then the commune or ward after the 2025 "
+                         "reorganisation. You can type without diacritics."))
+        intro.setWordWrap(True)
+        form = QFormLayout(self.place_box)
+        form.addRow(intro)
+        form.addRow(_("Province / city"), self.province_combo)
+        form.addRow(_("Commune / ward"), self.commune_combo)
+        form.addRow("", self.save_place_button)
+        form.addRow("", self.place_error)
+        return self.place_box
+
+    def _show_place(self) -> None:
+        province, commune = self.ctx.ws.team_place()
+        place = ", ".join(p for p in (commune, province) if p)
+        self.place_label.setText(place or _("not configured yet"))
+        self.place_box.setVisible(not (province and commune))
+
+    def _province_chosen(self, index: int) -> None:
+        code = self.province_combo.itemData(index) if index >= 0 else None
+        _fill_places(self.commune_combo, communes(code) if code is not None else ())
+        self.commune_combo.setEnabled(code is not None)
+
+    def _resolve_province(self) -> None:
+        """Typed text that names one province ("dong thap") selects it."""
+        combo = self.province_combo
+        unit = find_province(combo.currentText()) if combo.currentText().strip() else None
+        if unit is not None and combo.currentData() != unit.code:
+            combo.setCurrentIndex(combo.findData(unit.code))
+
+    def _resolve_commune(self) -> None:
+        province_code = self.province_combo.currentData()
+        combo = self.commune_combo
+        if province_code is None or not combo.currentText().strip():
+            return
+        unit = find_commune(province_code, combo.currentText())
+        if unit is not None and combo.currentData() != unit.code:
+            combo.setCurrentIndex(combo.findData(unit.code))
+
+    def save_place(self) -> None:
+        province, commune = _chosen_place(self.province_combo), _chosen_place(self.commune_combo)
+        self.place_error.hide()
+        if not province or not commune:
+            self.place_error.setText(_("Choose the province and the commune or ward."))
+            self.place_error.show()
+            return
+        ws = self.ctx.ws
+        self.save_place_button.setEnabled(False)
+        self.ctx.tasks.run(lambda _progress: ws.configure_team(province, commune),
+                           on_success=self._place_saved, on_failure=self._place_failed,
+                           cancellable=False)
+
+    def _place_saved(self, _units: object) -> None:
+        # Emitted first: a language switch may have rebuilt (deleted) this page meanwhile.
+        self.ctx.team_place_changed.emit()
+        if shiboken6.isValid(self):
+            self.save_place_button.setEnabled(True)
+
+    def _place_failed(self, error: BaseException) -> None:
+        if not shiboken6.isValid(self):
+            return
+        self.save_place_button.setEnabled(True)
+        self.place_error.setText(describe_error(error))
+        self.place_error.show()
 
     # -- language and recorder ----------------------------------------------------------
     def _language_chosen(self, _index: int) -> None:
