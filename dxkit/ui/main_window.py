@@ -4,6 +4,7 @@ that always shows whether we are online, what waits to sync, and any running tas
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -23,6 +24,19 @@ from dxkit.core.synced import Changes
 from dxkit.ui.context import AppContext
 from dxkit.ui.sections import SECTIONS, Section
 from dxkit.ui.taskman import Task
+
+
+class _LazyPages(dict):
+    """Section pages by key, each built on first access."""
+
+    def __init__(self, build: Callable[[str], QWidget]):
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, key: str) -> QWidget:
+        page = self[key] = self._build(key)
+        return page
+
 
 LAST_SYNC_META = "last_sync_at"  # ISO datetime the sync engine records after a good sync
 
@@ -44,26 +58,22 @@ class MainWindow(QMainWindow):
         ctx.tasks.progressed.connect(self._task_progressed)
         ctx.tasks.finished.connect(self._task_finished)
         self.retranslate()
-        self.refresh_status()
 
     # -- pages --------------------------------------------------------------------------
     def _build_pages(self, current_key: str | None = None) -> None:
-        """(Re)create every section page; a language switch rebuilds them in the new language."""
+        """(Re)create the navigation; a language switch rebuilds the pages in the new language.
+
+        Pages are built the first time they are shown (or asked for through `pages`), so
+        opening a large workspace does not wait for screens nobody has looked at yet."""
         old = self.centralWidget()
         self.nav = QListWidget()
         self.nav.setMinimumWidth(160)
         self.stack = QStackedWidget()
-        self.pages = {}
+        self.pages = _LazyPages(self._create_page)
         for section in self.sections:
-            page = section.factory(self.ctx)
-            self.pages[section.key] = page
-            # A page may ask to show another section (e.g. "import" from an empty list).
-            requested = getattr(page, "section_requested", None)
-            if requested is not None:
-                requested.connect(self.show_section)
-            self.stack.addWidget(page)
+            self.stack.addWidget(QWidget())  # placeholder until the page is first needed
             self.nav.addItem(section.title())
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._show_row)
         splitter = QSplitter()
         splitter.addWidget(self.nav)
         splitter.addWidget(self.stack)
@@ -75,6 +85,27 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         keys = [s.key for s in self.sections]
         self.show_section(current_key if current_key in keys else keys[0])
+
+    def _create_page(self, key: str) -> QWidget:
+        index = [s.key for s in self.sections].index(key)
+        page = self.sections[index].factory(self.ctx)
+        # A page may ask to show another section (e.g. "import" from an empty list).
+        requested = getattr(page, "section_requested", None)
+        if requested is not None:
+            requested.connect(self.show_section)
+        placeholder = self.stack.widget(index)
+        showing = self.stack.currentIndex()
+        self.stack.removeWidget(placeholder)
+        placeholder.deleteLater()
+        self.stack.insertWidget(index, page)
+        self.stack.setCurrentIndex(showing)
+        return page
+
+    def _show_row(self, row: int) -> None:
+        if row < 0:
+            return
+        self.pages[self.sections[row].key]  # builds the page on first view
+        self.stack.setCurrentIndex(row)
 
     def show_section(self, key: str) -> QWidget:
         row = [s.key for s in self.sections].index(key)
