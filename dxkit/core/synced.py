@@ -118,13 +118,13 @@ class Tx:
         row_id = row_id or uuid7()
         stamp = self.clock.now()
         content = {k: values[k] for k in values}
-        clocks = {name: stamp for name in spec.fields if name in content}
+        written = sorted(name for name in spec.fields if name in content)
         row = {
             "id": row_id, **content, "updated_at": stamp, "device_id": self.clock.device,
-            "field_clock": json.dumps(clocks, sort_keys=True), "deleted": 0,
+            "field_clock": "{}", "deleted": 0,  # every field has the row's clock so far
         }
         self._insert_row(table, row)
-        self._log(table, row_id, "insert", stamp, sorted(clocks))
+        self._log(table, row_id, "insert", stamp, written)
         self.changes.created[table].add(row_id)
         return row_id
 
@@ -140,12 +140,11 @@ class Tx:
         if not changed:
             return []
         stamp = self.clock.now()
-        clocks = json.loads(current["field_clock"])
-        clocks.update({name: stamp for name in changed if name in spec.fields})
+        clocks = _advance(current, [n for n in changed if n in spec.fields], stamp)
         assignments = {k: values[k] for k in changed}
         assignments.update(
             updated_at=stamp, device_id=self.clock.device,
-            field_clock=json.dumps(clocks, sort_keys=True),
+            field_clock=clocks,
         )
         sets = ", ".join(f"{k} = ?" for k in assignments)
         self.conn.execute(
@@ -160,17 +159,16 @@ class Tx:
         """Tombstone a row; `purge` overwrites personal fields in the same write."""
         _mutable(table)
         current = self.conn.execute(
-            f"SELECT field_clock FROM {table} WHERE id = ?", (row_id,)
+            f"SELECT updated_at, field_clock FROM {table} WHERE id = ?", (row_id,)
         ).fetchone()
         if current is None:
             raise KeyError(f"{table} {row_id} does not exist")
         stamp = self.clock.now()
         touched = sorted({*(purge or {}), "deleted"})
-        clocks = json.loads(current["field_clock"])
-        clocks.update({name: stamp for name in touched})
+        clocks = _advance(current, touched, stamp)
         values = {
             **(purge or {}), "deleted": 1, "updated_at": stamp, "device_id": self.clock.device,
-            "field_clock": json.dumps(clocks, sort_keys=True),
+            "field_clock": clocks,
         }
         sets = ", ".join(f"{k} = ?" for k in values)
         self.conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", (*values.values(), row_id))
@@ -213,6 +211,25 @@ class Tx:
             (self._wall, stamp, self.clock.device, self.actor, table, row_id, op, names),
         )
 
+
+
+def field_clocks(table: str, row: Mapping[str, Any]) -> dict[str, str]:
+    """The HLC of each synced field's latest edit, for per-field merge.
+
+    Stored compactly: `field_clock` lists only fields edited after the others, and "*" holds
+    the clock all remaining fields share ("{}" until the first edit: they share updated_at).
+    Writing a full map per row cost ~700 bytes per person at 300,000 people.
+    """
+    stored = json.loads(row["field_clock"])
+    base = stored.get("*", row["updated_at"])
+    return {name: stored.get(name, base) for name in synced_table(table).fields}
+
+
+def _advance(current: Mapping[str, Any], fields: Iterable[str], stamp: str) -> str:
+    clocks = json.loads(current["field_clock"])
+    clocks.setdefault("*", current["updated_at"])
+    clocks.update({name: stamp for name in fields})
+    return json.dumps(clocks, sort_keys=True)
 
 
 def _mutable(table: str) -> SyncedTable:

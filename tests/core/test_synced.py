@@ -9,7 +9,7 @@ import pytest
 
 from dxkit.core.hlc import Clock, Timestamp
 from dxkit.core.ids import uuid7
-from dxkit.core.synced import REGISTRY, Changes, synced_table
+from dxkit.core.synced import REGISTRY, Changes, field_clocks, synced_table
 
 MUTABLE_COLUMNS = {"id", "updated_at", "device_id", "field_clock", "deleted"}
 EVENT_COLUMNS = {"id", "created_at", "device_id"}
@@ -49,7 +49,9 @@ def test_insert_writes_row_outbox_and_audit(fresh_ws):
     row = hamlet_row(fresh_ws, row_id)
     assert row["device_id"] == fresh_ws.device_id
     assert row["deleted"] == 0
-    assert set(json.loads(row["field_clock"])) == {"name", "name_key", "sort_order"}
+    assert field_clocks("hamlets", row) == {
+        "name": row["updated_at"], "name_key": row["updated_at"], "sort_order": row["updated_at"]}
+    assert row["field_clock"] == "{}"  # compact until the first edit
     assert tx.changes.ids("hamlets") == {row_id}
     assert tx.changes.summary() == {"hamlets": {"created": 1, "updated": 0, "deleted": 0}}
 
@@ -90,14 +92,14 @@ def test_nested_failure_rolls_back_only_the_inner_part(fresh_ws):
 def test_update_records_only_changed_fields(fresh_ws):
     with fresh_ws.transaction() as tx:
         row_id = tx.insert("hamlets", {"name": "Ấp 1", "name_key": "ap 1", "sort_order": 0})
-    first_clocks = json.loads(hamlet_row(fresh_ws, row_id)["field_clock"])
+    first_clocks = field_clocks("hamlets", hamlet_row(fresh_ws, row_id))
     with fresh_ws.transaction() as tx:
         changed = tx.update("hamlets", row_id, {"name": "Ấp Một", "name_key": "ap mot",
                                                 "sort_order": 0})
     assert changed == ["name", "name_key"]
     assert outbox_for(fresh_ws, row_id)[-1] == ("update", ["name", "name_key"])
     row = hamlet_row(fresh_ws, row_id)
-    clocks = json.loads(row["field_clock"])
+    clocks = field_clocks("hamlets", row)
     assert clocks["name"] > first_clocks["name"]
     assert clocks["name_key"] > first_clocks["name_key"]
     assert clocks["sort_order"] == first_clocks["sort_order"]
@@ -120,11 +122,11 @@ def test_update_without_change_writes_nothing(fresh_ws):
 def test_per_field_clocks_advance_on_each_edit(fresh_ws):
     with fresh_ws.transaction() as tx:
         row_id = tx.insert("hamlets", {"name": "Ấp 1", "name_key": "ap 1", "sort_order": 0})
-    seen = [json.loads(hamlet_row(fresh_ws, row_id)["field_clock"])["sort_order"]]
+    seen = [field_clocks("hamlets", hamlet_row(fresh_ws, row_id))["sort_order"]]
     for order in range(1, 5):
         with fresh_ws.transaction() as tx:
             tx.update("hamlets", row_id, {"sort_order": order})
-        seen.append(json.loads(hamlet_row(fresh_ws, row_id)["field_clock"])["sort_order"])
+        seen.append(field_clocks("hamlets", hamlet_row(fresh_ws, row_id))["sort_order"])
     assert seen == sorted(seen)
     assert len(set(seen)) == len(seen)
 
@@ -263,3 +265,26 @@ def test_events_go_to_the_outbox_and_carry_their_own_audit(ws):
     assert ws.conn.execute("SELECT count(*) FROM audit_log WHERE row_id = ?",
                            (visit.id,)).fetchone()[0] == 0
     assert visit.recorded_by == "Lê Thị Hoa" and visit.created_at
+
+
+def test_compact_clocks_keep_each_fields_own_history(ws):
+    household = ws.households.add(code="MH-001", head_name="Nguyễn Văn An",
+                                  hamlet="Ấp Mỹ Hưng").value
+    person = ws.people.add(household.id, full_name="Lê Thị Hai", birth_year=1980,
+                           phone="0912345678").value
+    row = lambda: ws.conn.execute("SELECT * FROM people WHERE id = ?",  # noqa: E731
+                                  (person.id,)).fetchone()
+    created = field_clocks("people", row())
+    ws.people.update(person.id, phone="0987654321")
+    after_phone = field_clocks("people", row())
+    ws.people.update(person.id, notes="Hay quên mật khẩu")
+    after_notes = field_clocks("people", row())
+    assert after_phone["phone"] > created["phone"]
+    assert after_phone["full_name"] == created["full_name"]
+    assert after_notes["phone"] == after_phone["phone"]
+    assert after_notes["notes"] > after_phone["phone"]
+    assert after_notes["full_name"] == created["full_name"]
+    ws.people.delete(person.id)
+    purged = field_clocks("people", row())
+    assert purged["full_name"] > after_notes["notes"] and purged["purged"] == purged["cccd"]
+    assert purged["household_id"] == created["household_id"]
