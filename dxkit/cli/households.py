@@ -1,0 +1,229 @@
+"""`dxkit households`: add, list, show, search, import and export households."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dxkit.cli.common import (
+    COUNT,
+    JSON_OPTION,
+    N_,
+    OneOf,
+    VisitWriter,
+    emit_json,
+    hamlet_id,
+    household_json,
+    household_line,
+    option,
+    person_json,
+    person_line,
+    say_error,
+    terminal_progress,
+    workspace,
+)
+from dxkit.cli.root import cli
+from dxkit.core.errors import NotFound
+from dxkit.core.i18n import _, format_number
+
+
+@cli.group(help=N_("Households: add, list, show, search, import and export."))
+def households() -> None:
+    pass
+
+
+@households.command("add", help=N_("Add a household."))
+@option("--code", required=True, help=N_("Household code, unique in the commune."))
+@option("--head-name", required=True, help=N_("Name of the head of household."))
+@option("--hamlet", required=True, help=N_("Hamlet (ấp, khóm) the household belongs to."))
+@option("--phone", default="", help=N_("Household phone number."))
+@option("--address", default="", help=N_("Address."))
+@option("--notes", default="", help=N_("Notes."))
+@option("--lat", default=None, help=N_("GPS latitude."))
+@option("--lon", default=None, help=N_("GPS longitude."))
+@JSON_OPTION
+@click.pass_context
+def households_add(ctx: click.Context, code: str, head_name: str, hamlet: str, phone: str,
+                   address: str, notes: str, lat: str | None, lon: str | None,
+                   as_json: bool) -> None:
+    ws = workspace(ctx)
+    household = ws.households.add(code=code, head_name=head_name, hamlet=hamlet, phone=phone,
+                                  address=address, notes=notes, latitude=lat,
+                                  longitude=lon).value
+    if as_json:
+        emit_json(household_json(household, mask=False))
+    else:
+        click.echo(_("Added household {code}: {name}, {hamlet}.").format(
+            code=household.code, name=household.head_name, hamlet=household.hamlet))
+
+
+@households.command("list", help=N_("List households, ordered by code."))
+@option("--hamlet", default=None, help=N_("Only this hamlet."))
+@JSON_OPTION
+@click.pass_context
+def households_list(ctx: click.Context, hamlet: str | None, as_json: bool) -> None:
+    ws = workspace(ctx)
+    found = ws.households.list(hamlet_id(ws, hamlet))
+    if as_json:
+        emit_json([household_json(h) for h in found])
+        return
+    for household in found:
+        click.echo(household_line(household))
+    click.echo(_("{count} households.").format(count=format_number(len(found))), err=True)
+
+
+@households.command("show", help=N_("Show a household: its people, visits and indicators."))
+@click.argument("code_or_id")
+@JSON_OPTION
+@click.pass_context
+def households_show(ctx: click.Context, code_or_id: str, as_json: bool) -> None:
+    ws = workspace(ctx)
+    household = ws.households.find(code_or_id)
+    people = ws.people.in_household(household.id)
+    history = ws.visits.history(household.id)
+    indicators = {p.id: ws.indicators.for_person(p.id) for p in people}
+    today = ws.today()
+    if as_json:
+        emit_json({
+            "household": household_json(household),
+            "people": [{**person_json(p, today),
+                        "indicators": [vars(i) for i in indicators[p.id]]} for p in people],
+            "visits": [VisitWriter(ws).as_json(v) for v in history],
+        })
+        return
+    names = {i.code: i.name for i in ws.catalog.indicators()}
+    click.echo(household_line(household))
+    if household.address:
+        click.echo(_("Address: {address}").format(address=household.address))
+    if household.notes:
+        click.echo(_("Notes: {notes}").format(notes=household.notes))
+    click.echo(_("People ({count}):").format(count=len(people)))
+    for person in people:
+        click.echo("  " + person_line(person, today))
+        reached = [names.get(i.code, i.code) for i in indicators[person.id] if i.value]
+        if reached:
+            click.echo("      " + _("Indicators: {names}").format(names="; ".join(reached)))
+    click.echo(_("Visits ({count}):").format(count=len(history)))
+    writer = VisitWriter(ws)
+    for visit in history:
+        click.echo("  " + writer.line(visit, show_household=False))
+
+
+@households.command("search", help=N_("Search households by code, name, phone or address; "
+                                      "diacritics are optional."))
+@click.argument("query")
+@option("--hamlet", default=None, help=N_("Only this hamlet."))
+@option("--limit", type=COUNT, default=50, show_default=True,
+        help=N_("Show at most this many."))
+@JSON_OPTION
+@click.pass_context
+def households_search(ctx: click.Context, query: str, hamlet: str | None, limit: int,
+                      as_json: bool) -> None:
+    ws = workspace(ctx)
+    found = ws.households.search(query, limit=limit, hamlet_id=hamlet_id(ws, hamlet))
+    if as_json:
+        emit_json([household_json(h) for h in found])
+        return
+    if not found:
+        click.echo(_("No household matches “{query}”.").format(query=query), err=True)
+    for household in found:
+        click.echo(household_line(household))
+
+
+@households.command("import", help=N_("Import households and people from a CSV or Excel file. "
+                                      "If any row is wrong, nothing is imported."))
+@click.argument("file")
+@option("--dry-run", is_flag=True, help=N_("Only check the file and say what would change."))
+@JSON_OPTION
+@click.pass_context
+def households_import(ctx: click.Context, file: str, dry_run: bool, as_json: bool) -> None:
+    from dxkit.core import importing
+
+    path = existing_file(file)
+    ws = workspace(ctx)
+    with terminal_progress() as progress:
+        if dry_run:
+            plan = importing.plan_import(ws, path, progress=progress)
+        else:
+            try:
+                plan = importing.apply_import(ws, path, progress=progress).value
+            except importing.ImportRefused as exc:
+                plan = exc.plan
+    if as_json:
+        emit_json(plan.to_dict())
+    elif not plan.ok or plan.problems:
+        for problem in plan.problems:
+            say_error(problem_line(problem))
+    if not plan.ok:
+        say_error(_("Nothing was imported: the file has {count} problem(s). Correct them and "
+                     "import again.").format(count=len(import_errors(plan))))
+        ctx.exit(1)
+    if as_json:
+        return
+    for name, encoding in plan.encodings.items():
+        click.echo(_("Read {name} as {encoding}.").format(name=name, encoding=encoding))
+    counts = import_counts(plan)
+    if dry_run:
+        click.echo(_("Checked; nothing was changed. Importing would give: {counts}").format(
+            counts=counts))
+    else:
+        click.echo(_("Imported: {counts}").format(counts=counts))
+
+
+def import_errors(plan: Any) -> list[Any]:
+    return [p for p in plan.problems if getattr(p, "severity", "error") == "error"]
+
+
+def problem_line(problem: Any) -> str:
+    line = _("Line {line}, column {column}: {message}").format(
+        line=problem.line, column=problem.column, message=problem.message)
+    if getattr(problem, "severity", "error") == "warning":
+        line = _("Warning: {message}").format(message=line)
+    return line
+
+
+def import_counts(plan: Any) -> str:
+    """The plan's counts (kept on `plan.counts`, or on the plan itself) as one sentence."""
+    counts = getattr(plan, "counts", plan)
+    return _("{new_households} new households, {updated_households} updated, "
+             "{unchanged_households} unchanged; {new_people} new people, {updated_people} "
+             "updated, {unchanged_people} unchanged.").format(
+        new_households=counts.new_households, updated_households=counts.updated_households,
+        unchanged_households=counts.unchanged_households, new_people=counts.new_people,
+        updated_people=counts.updated_people, unchanged_people=counts.unchanged_people)
+
+
+@households.command("export", help=N_("Export households (or people, or visits) to a CSV or "
+                                      "Excel file that imports back."))
+@option("--format", "fmt", type=OneOf("csv", "xlsx"), default=None,
+        help=N_("csv or xlsx (default: from the file name)."))
+@option("--out", required=True, type=click.Path(dir_okay=False), help=N_("File to write."))
+@option("--what", type=OneOf("households", "people", "visits"), default="households",
+        show_default=True, help=N_("households, people (one row per person) or visits."))
+@click.pass_context
+def households_export(ctx: click.Context, fmt: str | None, out: str, what: str) -> None:
+    from dxkit.core import exporting
+
+    writers = {"households": (exporting.export_households, _("Exported {count} households to "
+                                                             "{path}.")),
+               "people": (exporting.export_people, _("Exported {count} rows of people to "
+                                                     "{path}.")),
+               "visits": (exporting.export_visits, _("Exported {count} rows of visits to "
+                                                     "{path}."))}
+    write, done = writers[what]
+    path = Path(out).expanduser()
+    fmt = fmt or ("xlsx" if path.suffix.lower() == ".xlsx" else "csv")
+    ws = workspace(ctx)
+    with terminal_progress() as progress:
+        count = write(ws, path, fmt, progress=progress)
+    click.echo(done.format(count=format_number(count), path=path))
+
+
+def existing_file(name: str) -> Path:
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise NotFound(_("There is no file {path}.").format(path=path))
+    return path
+

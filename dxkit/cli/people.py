@@ -1,0 +1,91 @@
+"""`dxkit people`: add, list, export and delete the people of a household."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dxkit.cli.common import JSON_OPTION, N_, emit_json, option, person_json, person_line, workspace
+from dxkit.cli.root import cli
+from dxkit.core.errors import DxError, NotFound
+from dxkit.core.i18n import _
+
+
+@cli.group(help=N_("People in households: add, list, export their data, delete them."))
+def people() -> None:
+    pass
+
+
+@people.command("add", help=N_("Add a person to a household (given by code or id)."))
+@click.argument("household")
+@option("--name", required=True, help=N_("Full name."))
+@option("--sex", default="", help=N_("Nam or Nữ."))
+@option("--birth", default="", help=N_("Birth date dd/mm/yyyy, or only the year yyyy."))
+@option("--relationship", default="", help=N_("Relationship to the head of household."))
+@option("--phone", default="", help=N_("Phone number."))
+@option("--cccd", default="", help=N_("Citizen ID (12 digits); needs consent."))
+@option("--consent/--no-consent", default=False,
+        help=N_("The person agreed to their data being stored (never assumed)."))
+@option("--notes", default="", help=N_("Notes."))
+@JSON_OPTION
+@click.pass_context
+def people_add(ctx: click.Context, household: str, name: str, sex: str, birth: str,
+               relationship: str, phone: str, cccd: str, consent: bool, notes: str,
+               as_json: bool) -> None:
+    ws = workspace(ctx)
+    home = ws.households.find(household)
+    person = ws.people.add(home.id, full_name=name, sex=sex, birth_date=birth,
+                           relationship=relationship, phone=phone, cccd=cccd, consent=consent,
+                           notes=notes).value
+    if as_json:
+        emit_json(person_json(person, ws.today()))
+    else:
+        click.echo(_("Added {name} to household {code} (id {id}).").format(
+            name=person.full_name, code=home.code, id=person.id))
+
+
+@people.command("list", help=N_("List the people of a household (citizen IDs masked)."))
+@click.argument("household")
+@JSON_OPTION
+@click.pass_context
+def people_list(ctx: click.Context, household: str, as_json: bool) -> None:
+    ws = workspace(ctx)
+    found = ws.people.in_household(ws.households.find(household).id)
+    today = ws.today()
+    if as_json:
+        emit_json([person_json(p, today) for p in found])
+        return
+    for person in found:
+        click.echo(person_line(person, today))
+
+
+@people.command("export", help=N_("Write everything stored about a person to a JSON file."))
+@click.argument("person_id")
+@option("--out", required=True, type=click.Path(dir_okay=False), help=N_("File to write."))
+@click.pass_context
+def people_export(ctx: click.Context, person_id: str, out: str) -> None:
+    from dxkit.core import exporting
+
+    ws = workspace(ctx)
+    person = ws.people.get(person_id)
+    exporting.export_person(ws, person.id, Path(out))
+    click.echo(_("Wrote the data of {name} to {path}.").format(name=person.full_name
+                                                               or person.id, path=out))
+
+
+@people.command("delete", help=N_("Erase a person's personal data for good."))
+@click.argument("person_id")
+@option("--yes", is_flag=True, help=N_("Confirm the deletion."))
+@click.pass_context
+def people_delete(ctx: click.Context, person_id: str, yes: bool) -> None:
+    ws = workspace(ctx)
+    person = ws.people.get(person_id)
+    if person.deleted:
+        raise NotFound(_("This person's data was deleted."))
+    if not yes:
+        raise DxError(_("Deleting erases the personal data of {name} for good; nothing was "
+                        "deleted. Add --yes to confirm.").format(name=person.full_name))
+    ws.people.delete(person.id)
+    click.echo(_("Deleted the personal data of {name}.").format(name=person.full_name))
+

@@ -1,0 +1,41 @@
+"""The root `dxkit` group; the command modules register their commands on it."""
+
+from __future__ import annotations
+
+import click
+
+from dxkit import __version__
+from dxkit.cli.common import N_, DxGroup, DxOption, OneOf, option
+from dxkit.core import i18n
+from dxkit.core.i18n import _
+
+
+def _set_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    language = value or "vi"
+    i18n.set_language(language)
+    return language
+
+
+@click.group(cls=DxGroup, invoke_without_command=True,
+             help=N_("dxkit: offline-first toolkit for community digital technology teams. "
+                     "Without a command it opens the desktop app."))
+@option("--data-dir", envvar="DXKIT_HOME", type=click.Path(file_okay=False),
+        help=N_("Workspace folder (default: the user data folder; env DXKIT_HOME)."))
+@option("--lang", envvar="DXKIT_LANG", type=OneOf("vi", "en"), default="vi",
+        is_eager=True, expose_value=False, callback=_set_language,
+        help=N_("Language of messages: vi or en (env DXKIT_LANG)."))
+@click.version_option(__version__, prog_name="dxkit", cls=DxOption,
+                      help=N_("Show the version and exit."))
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None) -> None:
+    ctx.ensure_object(dict)
+    ctx.obj["data_dir"] = data_dir
+    if ctx.invoked_subcommand is None:
+        opener = ctx.obj.get("open_app")
+        if opener is None:
+            raise click.UsageError(_("Give a command."), ctx)
+        ctx.exit(opener(data_dir))
+
+
+def main() -> int:
+    return cli.main(prog_name="dxkit") or 0

@@ -1,0 +1,116 @@
+"""`dxkit team`, `dxkit hamlets` and `dxkit members`: who the team is and where."""
+
+from __future__ import annotations
+
+import click
+
+from dxkit.cli.common import JSON_OPTION, N_, emit_json, option, workspace
+from dxkit.cli.root import cli
+from dxkit.core.i18n import _, format_number
+
+
+@cli.group(help=N_("The team's hamlets (ấp, khóm, thôn, tổ dân phố)."))
+def hamlets() -> None:
+    pass
+
+
+@hamlets.command("list", help=N_("List hamlets with their number of households."))
+@JSON_OPTION
+@click.pass_context
+def hamlets_list(ctx: click.Context, as_json: bool) -> None:
+    ws = workspace(ctx)
+    rows = [{"id": h.id, "name": h.name, "households": len(ws.households.local_ids(h.id))}
+            for h in ws.catalog.hamlets()]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        click.echo(_("{name}: {count} households").format(name=row["name"],
+                                                          count=row["households"]))
+
+
+@hamlets.command("add", help=N_("Add a hamlet."))
+@click.argument("name")
+@click.pass_context
+def hamlets_add(ctx: click.Context, name: str) -> None:
+    hamlet = workspace(ctx).catalog.add_hamlet(name).value
+    click.echo(_("Added hamlet {name}.").format(name=hamlet.name))
+
+
+@hamlets.command("rename", help=N_("Rename a hamlet."))
+@click.argument("old")
+@click.argument("new")
+@click.pass_context
+def hamlets_rename(ctx: click.Context, old: str, new: str) -> None:
+    ws = workspace(ctx)
+    hamlet = ws.catalog.hamlet(old)
+    renamed = ws.catalog.rename_hamlet(hamlet.id, new).value
+    click.echo(_("Renamed {old} to {new}.").format(old=hamlet.name, new=renamed.name))
+
+
+@cli.group(help=N_("Team members who make visits."))
+def members() -> None:
+    pass
+
+
+@members.command("list", help=N_("List team members."))
+@JSON_OPTION
+@click.pass_context
+def members_list(ctx: click.Context, as_json: bool) -> None:
+    found = workspace(ctx).catalog.members()
+    if as_json:
+        emit_json([{"id": m.id, "name": m.name, "active": m.active} for m in found])
+        return
+    for member in found:
+        click.echo(member.name)
+
+
+@members.command("add", help=N_("Add a team member."))
+@click.argument("name")
+@click.pass_context
+def members_add(ctx: click.Context, name: str) -> None:
+    member = workspace(ctx).catalog.add_member(name).value
+    click.echo(_("Added team member {name}.").format(name=member.name))
+
+
+@cli.group(help=N_("The team's province and commune."))
+def team() -> None:
+    pass
+
+
+@team.command("set", help=N_("Set the province and commune (or ward) the team works in."))
+@option("--province", required=True, help=N_("Province name or code."))
+@option("--commune", required=True, help=N_("Commune or ward name or code."))
+@click.pass_context
+def team_set(ctx: click.Context, province: str, commune: str) -> None:
+    found_province, found_commune = workspace(ctx).configure_team(province, commune)
+    click.echo(_("The team works in {commune}, {province}.").format(
+        commune=found_commune.name, province=found_province.name))
+
+
+@team.command("show", help=N_("Show where the team works and what it holds."))
+@JSON_OPTION
+@click.pass_context
+def team_show(ctx: click.Context, as_json: bool) -> None:
+    ws = workspace(ctx)
+    province, commune = ws.team_place()
+    info = {"province": province, "commune": commune,
+            "hamlets": [h.name for h in ws.catalog.hamlets()],
+            "members": [m.name for m in ws.catalog.members()],
+            "households": ws.households.count(), "people": ws.people.count(),
+            "pending_changes": ws.pending_changes(), "path": str(ws.path)}
+    if as_json:
+        emit_json(info)
+        return
+    if province:
+        click.echo(_("Team of {commune}, {province}.").format(commune=commune,
+                                                              province=province))
+    else:
+        click.echo(_("The team's place is not set yet: use “dxkit team set”."))
+    click.echo(_("Hamlets: {names}").format(names=", ".join(info["hamlets"]) or "—"))
+    click.echo(_("Team members: {names}").format(names=", ".join(info["members"]) or "—"))
+    click.echo(_("{households} households, {people} people, {pending} changes waiting to "
+                 "sync.").format(households=format_number(info["households"]),
+                                 people=format_number(info["people"]),
+                                 pending=format_number(info["pending_changes"])))
+
