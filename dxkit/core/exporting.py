@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.progress import Progress
-from dxkit.core.spreadsheets import COLUMNS, PHONE_COLUMNS
+from dxkit.core.spreadsheets import COLUMNS, PHONE_COLUMNS, escape_formula
 from dxkit.core.visits import outcome_label
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def _write_csv(path: Path, headers: Sequence[str], rows: Iterable[list[str]]) ->
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(headers)
-        writer.writerows(rows)
+        writer.writerows([escape_formula(v) for v in row] for row in rows)
 
 
 def _widths(headers: Sequence[str], rows: list[list[str]]) -> list[int]:
@@ -186,6 +186,7 @@ def _write_xlsx(path: Path, headers: Sequence[str], rows: Iterable[list[str]],
                 widths: Sequence[int]) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -205,12 +206,15 @@ def _write_xlsx(path: Path, headers: Sequence[str], rows: Iterable[list[str]],
     for row in rows:
         out: list[Any] = []
         for value, as_text in zip(row, text_columns, strict=True):
-            if as_text and value:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "@"  # keep the leading 0 of phones and ID numbers
-                out.append(cell)
-            else:
+            if not value:
                 out.append(value)
+                continue
+            # Rows stored before control characters were refused must not sink the export.
+            cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+            cell.data_type = "s"  # text stays text: "=HYPERLINK(...)" must not become a formula
+            if as_text:
+                cell.number_format = "@"  # keep the leading 0 of phones and ID numbers
+            out.append(cell)
         sheet.append(out)
     book.save(path)
 

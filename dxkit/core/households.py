@@ -173,9 +173,17 @@ def clean_household(ws: Workspace, data: Mapping[str, Any], existing_id: str | N
     gps_errors = "latitude" in errors or "longitude" in errors
     if not gps_errors and (out["latitude"] is None) != (out["longitude"] is None):
         errors["latitude"] = _("Give both latitude and longitude, or neither.")
+    _check_lengths(out, {"head_name": 200, "address": 500, "notes": 2000}, errors)
     if errors:
         raise ValidationError(errors)
     return out
+
+
+def _check_lengths(values: Mapping[str, Any], limits: Mapping[str, int],
+                   errors: dict[str, str]) -> None:
+    for name, limit in limits.items():
+        if len(values.get(name) or "") > limit and name not in errors:
+            errors[name] = _("This is too long: at most {limit} characters.").format(limit=limit)
 
 
 # The usual answers to "relationship to the head", as they are written in household books.
@@ -253,7 +261,11 @@ def clean_person(data: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
         out["phone"] = normalize_phone(data.get("phone"))
     except ValidationError as exc:
         errors.update(exc.fields)
-    consent = data.get("consent") is True
+    try:
+        consent = parse_consent(data.get("consent"))
+    except ValidationError as exc:
+        errors.update(exc.fields)
+        consent = False
     try:
         out["cccd"] = validate_cccd(data.get("cccd"), birth_year, out.get("sex"))
     except ValidationError as exc:
@@ -263,9 +275,50 @@ def clean_person(data: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
         errors["cccd"] = _("A citizen ID can only be stored once the person has consented to "
                            "their data being stored.")
     out["consent"] = 1 if consent else 0
+    _check_lengths(out, {"full_name": 200, "relationship": 100, "notes": 2000}, errors)
     if errors:
         raise ValidationError(errors)
     return out
+
+
+_YES = {"1", "co", "x", "yes", "y", "true", "dong y"}
+_NO = {"", "0", "khong", "no", "n", "false", "none"}
+
+
+def parse_consent(value: Any) -> bool:
+    """Consent is only ever a clear yes; anything unclear is refused, never read as yes."""
+    if isinstance(value, bool):
+        return value
+    text = folded_key(str(value if value is not None else ""))
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise ValidationError({"consent": _("Consent must be yes (Có) or no (Không).")})
+
+
+# Which stored columns each input field writes: an update touches only what was given.
+HOUSEHOLD_INPUTS = {
+    "code": ("code", "code_key"), "head_name": ("head_name", "head_key"),
+    "hamlet": ("hamlet_id",), "hamlet_id": ("hamlet_id",), "address": ("address",),
+    "phone": ("phone",), "notes": ("notes",), "latitude": ("latitude", "longitude"),
+    "longitude": ("latitude", "longitude"),
+}
+PERSON_INPUTS = {
+    "full_name": ("full_name", "name_key"), "sex": ("sex",),
+    "birth_date": ("birth_date", "birth_year"), "birth_year": ("birth_date", "birth_year"),
+    "relationship": ("relationship",), "phone": ("phone",), "cccd": ("cccd",),
+    "consent": ("consent", "consent_on", "consent_by", "cccd"), "notes": ("notes",),
+}
+
+
+def _given(values: Mapping[str, Any], data: Mapping[str, Any],
+           inputs: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    unknown = set(data) - set(inputs)
+    if unknown:
+        raise TypeError(f"unknown fields: {sorted(unknown)}")
+    columns = {column for key in data for column in inputs[key]}
+    return {column: values[column] for column in columns if column in values}
 
 
 # -- services ----------------------------------------------------------------------------------
@@ -274,17 +327,18 @@ class Households:
         self.ws = ws
 
     def add(self, **data: Any) -> OpResult[Household]:
-        values = clean_household(self.ws, data)
-        with self.ws.transaction() as tx:
-            row_id = tx.insert("households", values)
+        with self.ws.transaction() as tx:  # the code stays unique even with two writers
+            row_id = tx.insert("households", clean_household(self.ws, data))
         return OpResult(self.get(row_id), tx.changes)
 
     def update(self, household_id: str, **data: Any) -> OpResult[Household]:
-        current = self.get(household_id)
-        merged = {**current.to_dict(), "hamlet": current.hamlet_id, **data}
-        values = clean_household(self.ws, merged, existing_id=household_id)
+        """Change the given fields only; read, check and write in one transaction so an edit
+        made meanwhile by another process is neither lost nor reverted."""
         with self.ws.transaction() as tx:
-            tx.update("households", household_id, values)
+            current = self.get(household_id)
+            merged = {**current.to_dict(), "hamlet": current.hamlet_id, **data}
+            values = clean_household(self.ws, merged, existing_id=household_id)
+            tx.update("households", household_id, _given(values, data, HOUSEHOLD_INPUTS))
         return OpResult(self.get(household_id), tx.changes)
 
     def get(self, household_id: str) -> Household:
@@ -312,11 +366,12 @@ class Households:
         """Keys of all live households in list order; rows are fetched by `by_local_ids`."""
         if hamlet_id:
             rows = self.ws.conn.execute(
-                "SELECT local_id FROM households WHERE deleted = 0 AND hamlet_id = ? "
-                "ORDER BY code_key", (hamlet_id,))
+                "SELECT local_id FROM households INDEXED BY households_hamlet "
+                "WHERE deleted = 0 AND hamlet_id = ? ORDER BY code_key", (hamlet_id,))
         else:
             rows = self.ws.conn.execute(
-                "SELECT local_id FROM households WHERE deleted = 0 ORDER BY code_key")
+                "SELECT local_id FROM households INDEXED BY households_code "
+                "WHERE deleted = 0 ORDER BY code_key")
         return [r[0] for r in rows]
 
     def by_local_ids(self, local_ids: Sequence[int]) -> list[Household]:
@@ -354,35 +409,34 @@ class People:
         self.ws = ws
 
     def add(self, household_id: str, **data: Any) -> OpResult[Person]:
-        self.ws.households.get(household_id)
-        values = clean_person(data, self.ws.today())
-        values["household_id"] = household_id
-        if values["consent"]:
-            values.update(consent_on=self.ws.today().isoformat(), consent_by=self.ws.actor)
         with self.ws.transaction() as tx:
+            self.ws.households.get(household_id)
+            values = clean_person(data, self.ws.today())
+            values["household_id"] = household_id
+            if values["consent"]:
+                values.update(consent_on=self.ws.today().isoformat(), consent_by=self.ws.actor)
             row_id = tx.insert("people", values)
         return OpResult(self.get(row_id), tx.changes)
 
     def update(self, person_id: str, **data: Any) -> OpResult[Person]:
-        current = self.get(person_id)
-        if current.deleted:
-            raise NotFound(_("This person's data was deleted."))
-        base = current.to_dict()
-        merged = {**base, "birth_date": base["birth_date"] or base["birth_year"], **data}
-        if "birth_year" in data and "birth_date" not in data:
-            merged["birth_date"] = None  # a year alone replaces the stored date
-        if current.consent and merged.get("consent") is not True:
-            # Withdrawing consent clears the citizen ID instead of refusing the withdrawal.
-            merged["cccd"] = ""
-        values = clean_person(merged, self.ws.today())
-        if values["consent"] and not current.consent:
-            values.update(consent_on=self.ws.today().isoformat(), consent_by=self.ws.actor)
-        elif not values["consent"] and current.consent:
-            # Consent withdrawn: sensitive fields go with it.
-            values.update(consent_on=self.ws.today().isoformat(), consent_by=self.ws.actor,
-                          cccd="")
+        """Change the given fields only, read and written in one transaction (see
+        Households.update)."""
         with self.ws.transaction() as tx:
-            tx.update("people", person_id, values)
+            current = self.get(person_id)
+            if current.deleted:
+                raise NotFound(_("This person's data was deleted."))
+            base = current.to_dict()
+            merged = {**base, "birth_date": base["birth_date"] or base["birth_year"], **data}
+            if "birth_year" in data and "birth_date" not in data:
+                merged["birth_date"] = None  # a year alone replaces the stored date
+            withdrawn = current.consent and not parse_consent(merged.get("consent"))
+            if withdrawn:
+                # Withdrawing consent clears the citizen ID instead of refusing the withdrawal.
+                merged["cccd"] = ""
+            values = clean_person(merged, self.ws.today())
+            if values["consent"] != current.consent:
+                values.update(consent_on=self.ws.today().isoformat(), consent_by=self.ws.actor)
+            tx.update("people", person_id, _given(values, data, PERSON_INPUTS))
         return OpResult(self.get(person_id), tx.changes)
 
     def get(self, person_id: str) -> Person:
@@ -436,6 +490,6 @@ class People:
                      consent_by=None, purged=1)
         with self.ws.transaction() as tx:
             tx.delete("people", person_id, purge=purge)
-            # Explicit answers about them are personal too; derived rows go with them.
+            # Derived rows go; answer and visit events keep only the tombstoned id.
             tx.conn.execute("DELETE FROM person_indicators WHERE person_id = ?", (person_id,))
-        return OpResult(person, tx.changes)
+        return OpResult(self.get(person.id), tx.changes)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _
+from dxkit.core.sqlbatch import execute_in, select_in
 from dxkit.core.synced import OpResult, SyncedTable, register
 from dxkit.core.visits import EFFECTIVE
 
@@ -65,17 +66,11 @@ def derive(conn: sqlite3.Connection, person_ids: Iterable[str] | None = None
            ) -> dict[tuple[str, str], tuple[int, str, str]]:
     """(person, indicator) -> (value, source event id, day) from the events alone."""
     if person_ids is None:
-        sql = _EVENTS_SQL.format(answers_where="", items_where="")
-        rows = conn.execute(sql).fetchall()
+        rows = conn.execute(_EVENTS_SQL.format(answers_where="", items_where="")).fetchall()
     else:
-        ids = list(dict.fromkeys(person_ids))
-        rows = []
-        for start in range(0, len(ids), 400):
-            chunk = ids[start:start + 400]
-            marks = ",".join("?" * len(chunk))
-            sql = _EVENTS_SQL.format(answers_where=f"WHERE a.person_id IN ({marks})",
-                                     items_where=f"AND i.person_id IN ({marks})")
-            rows.extend(conn.execute(sql, (*chunk, *chunk)).fetchall())
+        sql = _EVENTS_SQL.format(answers_where="WHERE a.person_id IN ({marks})",
+                                 items_where="AND i.person_id IN ({marks})")
+        rows = list(select_in(conn, sql, dict.fromkeys(person_ids), repeat=2))
     latest: dict[tuple[str, str], tuple[str, str, str, int]] = {}
     for person_id, code, value, day, created_at, event_id in rows:
         key = (person_id, code)
@@ -91,12 +86,11 @@ def store(conn: sqlite3.Connection, person_ids: Iterable[str] | None = None) -> 
     derived = derive(conn, ids)
     if ids is None:
         conn.execute("DELETE FROM person_indicators")
+        purged = {r[0] for r in conn.execute("SELECT id FROM people WHERE purged = 1")}
     else:
-        for start in range(0, len(ids), 400):
-            chunk = ids[start:start + 400]
-            conn.execute(f"DELETE FROM person_indicators WHERE person_id IN "
-                         f"({','.join('?' * len(chunk))})", chunk)
-    purged = {r[0] for r in conn.execute("SELECT id FROM people WHERE purged = 1")}
+        execute_in(conn, "DELETE FROM person_indicators WHERE person_id IN ({marks})", ids)
+        purged = {r[0] for r in select_in(
+            conn, "SELECT id FROM people WHERE purged = 1 AND id IN ({marks})", ids)}
     conn.executemany(
         "INSERT INTO person_indicators (person_id, indicator_code, value, source_id, as_of) "
         "VALUES (?, ?, ?, ?, ?)",
@@ -105,19 +99,17 @@ def store(conn: sqlite3.Connection, person_ids: Iterable[str] | None = None) -> 
 
 def affected_people(tx: Tx) -> set[str]:
     """People whose indicators a transaction's events can change."""
-    conn, people = tx.conn, set()
-    for item_id in tx.changes.created.get("visit_items", ()):
-        row = conn.execute("SELECT person_id FROM visit_items WHERE id = ?", (item_id,)).fetchone()
-        if row and row[0]:
-            people.add(row[0])
-    for visit_id in tx.changes.created.get("visits", ()):
-        people.update(r[0] for r in conn.execute(
-            "SELECT i.person_id FROM visits v JOIN visit_items i ON i.visit_id = v.corrects "
-            "WHERE v.id = ? AND i.person_id IS NOT NULL", (visit_id,)))
-    for answer_id in tx.changes.created.get("indicator_answers", ()):
-        row = conn.execute("SELECT person_id FROM indicator_answers WHERE id = ?",
-                           (answer_id,)).fetchone()
-        people.add(row[0])
+    created = tx.changes.created
+    people = {r[0] for r in select_in(
+        tx.conn, "SELECT person_id FROM visit_items WHERE id IN ({marks}) "
+        "AND person_id IS NOT NULL", sorted(created.get("visit_items", ())))}
+    # A correction changes what the corrected visit's items count for.
+    people.update(r[0] for r in select_in(
+        tx.conn, "SELECT i.person_id FROM visits v JOIN visit_items i ON i.visit_id = v.corrects "
+        "WHERE v.id IN ({marks}) AND i.person_id IS NOT NULL", sorted(created.get("visits", ()))))
+    people.update(r[0] for r in select_in(
+        tx.conn, "SELECT person_id FROM indicator_answers WHERE id IN ({marks})",
+        sorted(created.get("indicator_answers", ()))))
     return people
 
 
@@ -154,22 +146,30 @@ class Indicators:
 
     def rollup(self, hamlet_id: str | None = None, as_of: dt.date | None = None
                ) -> list[RollupRow]:
-        """Per indicator: people of the counted age who have it, out of all such people."""
+        """Per indicator: people of the counted age who have it, out of all such people.
+
+        Ages are counted by birth year; people with no birth year are counted everywhere.
+        Two grouped scans (people by birth year; reached by indicator and birth year) serve
+        every indicator at once."""
         day = as_of or self.ws.today()
+        where = "p.deleted = 0 AND h.deleted = 0" + (" AND h.hamlet_id = ?" if hamlet_id else "")
+        args = (hamlet_id,) if hamlet_id else ()
+        people_by_year = self.ws.conn.execute(
+            "SELECT p.birth_year, count(*) FROM people p JOIN households h "
+            f"ON h.id = p.household_id WHERE {where} GROUP BY p.birth_year", args).fetchall()
+        reached_by_year = self.ws.conn.execute(
+            "SELECT x.indicator_code, p.birth_year, count(*) FROM person_indicators x "
+            "JOIN people p ON p.id = x.person_id JOIN households h ON h.id = p.household_id "
+            f"WHERE x.value = 1 AND {where} GROUP BY x.indicator_code, p.birth_year",
+            args).fetchall()
+
+        def counted(year: int | None, min_age: int) -> bool:
+            return year is None or year <= day.year - min_age
+
         result = []
-        hamlet_sql = " AND h.hamlet_id = ?" if hamlet_id else ""
         for indicator in self.ws.catalog.indicators():
-            born_by = day.year - indicator.min_age
-            args: list = [born_by]
-            if hamlet_id:
-                args.append(hamlet_id)
-            base = ("FROM people p JOIN households h ON h.id = p.household_id "
-                    "WHERE p.deleted = 0 AND h.deleted = 0 "
-                    "AND (p.birth_year IS NULL OR p.birth_year <= ?)" + hamlet_sql)
-            population = self.ws.conn.execute(f"SELECT count(*) {base}", args).fetchone()[0]
-            reached = self.ws.conn.execute(
-                f"SELECT count(*) {base} AND EXISTS (SELECT 1 FROM person_indicators x WHERE "
-                "x.person_id = p.id AND x.indicator_code = ? AND x.value = 1)",
-                (*args, indicator.code)).fetchone()[0]
+            population = sum(n for year, n in people_by_year if counted(year, indicator.min_age))
+            reached = sum(n for code, year, n in reached_by_year
+                          if code == indicator.code and counted(year, indicator.min_age))
             result.append(RollupRow(indicator.code, indicator.name, reached, population))
         return result

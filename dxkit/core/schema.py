@@ -153,10 +153,21 @@ def m0003_open_follow_ups(db: Database) -> None:
         visit_id TEXT NOT NULL REFERENCES visits(id), due_on TEXT NOT NULL) WITHOUT ROWID;
     CREATE INDEX open_follow_ups_due ON open_follow_ups(due_on);
     CREATE INDEX visits_latest ON visits(household_id, visited_at DESC, created_at DESC);
+    INSERT INTO open_follow_ups (household_id, visit_id, due_on)
+    SELECT household_id, id, follow_up_on FROM (
+        SELECT v.household_id, v.id, v.follow_up_on, row_number() OVER (
+            PARTITION BY v.household_id ORDER BY v.visited_at DESC, v.created_at DESC) AS rank
+        FROM visits v
+        WHERE v.kind != 'void' AND NOT EXISTS (SELECT 1 FROM visits c WHERE c.corrects = v.id))
+    WHERE rank = 1 AND follow_up_on IS NOT NULL;
     """)
-    from dxkit.core.visits import refresh_follow_ups
 
-    refresh_follow_ups(db.conn)
+
+@MIGRATIONS(name="0004_drop_households_list_index")
+def m0004_drop_households_list_index(db: Database) -> None:
+    """(deleted, code_key) led the planner to scan every household for hamlet and follow-up
+    queries; the partial code index gives the same order."""
+    run_script(db, "DROP INDEX households_list;")
 
 
 def run_script(db: Database, script: str) -> None:

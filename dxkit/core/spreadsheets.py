@@ -205,6 +205,19 @@ def _header_index(raw_rows: Sequence[tuple[int, list[Any]]]) -> int:
     return 0
 
 
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def escape_formula(text: str) -> str:
+    """A CSV cell that a spreadsheet would run as a formula gets a leading apostrophe."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def unescape_formula(text: str) -> str:
+    """The inverse, so an exported file imports back to the same text."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
 def _known_count(cells: Iterable[Any]) -> int:
     return len({column_key(_nfc(_cell_text(c))) for c in cells if _cell_text(c)} - {None})
 
@@ -212,7 +225,7 @@ def _known_count(cells: Iterable[Any]) -> int:
 def _cell_for_column(cells: list[Any], j: int, key: str | None, header: str, line: int,
                      notes: list[Problem]) -> str:
     value = cells[j] if j < len(cells) else None
-    text = (value if type(value) is str else _cell_text(value)).strip()
+    text = unescape_formula((value if type(value) is str else _cell_text(value)).strip())
     missing = {"household_phone": 9, "phone": 9, "cccd": 11}.get(key or "")
     if missing and text.isdigit() and len(text) == missing:
         # Excel stored the number as a number (or saved it so to CSV): the leading 0 was lost.

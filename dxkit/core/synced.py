@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
@@ -109,7 +109,6 @@ class Tx:
         self.clock = clock
         self.actor = actor
         self.changes = Changes()
-        self.before_commit: list[Callable[[Tx], None]] = []
         self._wall = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
     # -- mutable rows -------------------------------------------------------------------

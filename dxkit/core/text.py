@@ -8,6 +8,8 @@ import unicodedata
 # NFD leaves đ/Đ as single letters (they are not base + mark), so fold them explicitly.
 _EXTRA_FOLDS = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d"})
 _SPACES = re.compile(r"\s+")
+# C0/C1 control characters (NUL, escapes...) break spreadsheets and terminals; never stored.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
@@ -15,7 +17,7 @@ def nfc(value: str | None) -> str:
     """The stored form of any text: NFC, trimmed, inner whitespace collapsed."""
     if value is None:
         return ""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", _CONTROL.sub("", value))).strip()
 
 
 def fold(value: str | None) -> str:

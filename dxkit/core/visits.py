@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from dxkit.core.errors import NotFound, ValidationError
 from dxkit.core.i18n import _
+from dxkit.core.sqlbatch import select_in
 from dxkit.core.synced import OpResult, SyncedTable, register
 from dxkit.core.text import nfc
 
@@ -88,6 +89,7 @@ class FollowUp:
     household_id: str
     household_code: str
     head_name: str
+    hamlet_id: str
     hamlet: str
     due_on: dt.date
     visited_at: dt.datetime
@@ -102,7 +104,8 @@ class FollowUp:
     def to_dict(self) -> dict:
         return {
             "visit_id": self.visit_id, "household_id": self.household_id,
-            "code": self.household_code, "head_name": self.head_name, "hamlet": self.hamlet,
+            "code": self.household_code, "head_name": self.head_name,
+            "hamlet_id": self.hamlet_id, "hamlet": self.hamlet,
             "due_on": self.due_on.isoformat(), "visited_at": self.visited_at.isoformat(),
             "member_ids": list(self.member_ids), "notes": self.notes,
             "overdue": self.overdue, "overdue_days": self.overdue_days,
@@ -138,17 +141,19 @@ class Visits:
               ) -> OpResult[Visit]:
         """A correction carrying the full corrected content; the original stays in history.
         Fields not given keep the original's value; `follow_up_on=None` clears the follow-up."""
-        original = self._correctable(visit_id, reason)
-        return self._record(
-            "amend", visit_id, original.household_id, items, visited_at or original.visited_at,
-            member_ids if member_ids is not None else original.member_ids,
-            notes if notes is not None else original.notes,
-            original.follow_up_on if isinstance(follow_up_on, Keep) else follow_up_on, reason)
+        with self.ws.transaction():  # no other writer can correct this version in between
+            original = self._correctable(visit_id, reason)
+            return self._record(
+                "amend", visit_id, original.household_id, items, visited_at or original.visited_at,
+                member_ids if member_ids is not None else original.member_ids,
+                notes if notes is not None else original.notes,
+                original.follow_up_on if isinstance(follow_up_on, Keep) else follow_up_on, reason)
 
     def void(self, visit_id: str, *, reason: str) -> OpResult[Visit]:
-        original = self._correctable(visit_id, reason)
-        return self._record("void", visit_id, original.household_id, (), original.visited_at,
-                            original.member_ids, "", None, reason)
+        with self.ws.transaction():
+            original = self._correctable(visit_id, reason)
+            return self._record("void", visit_id, original.household_id, (), original.visited_at,
+                                original.member_ids, "", None, reason)
 
     def _correctable(self, visit_id: str, reason: str) -> Visit:
         original = self.get(visit_id)
@@ -163,10 +168,11 @@ class Visits:
                 items: Sequence[VisitItem], visited_at: dt.datetime | None,
                 member_ids: Sequence[str], notes: str, follow_up_on: dt.date | None,
                 reason: str) -> OpResult[Visit]:
-        household = self.ws.households.get(household_id)
-        when = (visited_at or self.ws.now()).replace(microsecond=0)
-        self._validate(household.id, items, when, member_ids, follow_up_on, kind)
+        # Read and check inside the write transaction: nothing can change in between.
         with self.ws.transaction() as tx:
+            household = self.ws.households.get(household_id)
+            when = (visited_at or self.ws.now()).replace(microsecond=0)
+            self._validate(household.id, items, when, member_ids, follow_up_on, kind)
             visit_id = tx.append("visits", {
                 "household_id": household.id, "kind": kind, "corrects": corrects,
                 "visited_at": when.isoformat(), "member_ids": json.dumps(list(member_ids)),
@@ -255,16 +261,14 @@ class Visits:
         ids = [r["id"] for r in rows]
         items: dict[str, list[VisitItem]] = {i: [] for i in ids}
         superseded: dict[str, list[str]] = {i: [] for i in ids}
-        for chunk in _chunks(ids, 500):
-            marks = ",".join("?" * len(chunk))
-            for r in conn.execute(
-                    f"SELECT visit_id, person_id, support_item_code, outcome, reason FROM "
-                    f"visit_items WHERE visit_id IN ({marks}) ORDER BY rowid", chunk):
-                items[r["visit_id"]].append(VisitItem(r["support_item_code"], r["outcome"],
-                                                      r["person_id"], r["reason"]))
-            for r in conn.execute(
-                    f"SELECT id, corrects FROM visits WHERE corrects IN ({marks})", chunk):
-                superseded[r["corrects"]].append(r["id"])
+        for r in select_in(conn, "SELECT visit_id, person_id, support_item_code, outcome, reason "
+                                 "FROM visit_items WHERE visit_id IN ({marks}) ORDER BY rowid",
+                           ids):
+            items[r["visit_id"]].append(VisitItem(r["support_item_code"], r["outcome"],
+                                                  r["person_id"], r["reason"]))
+        for r in select_in(conn, "SELECT id, corrects FROM visits WHERE corrects IN ({marks})",
+                           ids):
+            superseded[r["corrects"]].append(r["id"])
         return [_visit_from_row(r, items[r["id"]], superseded[r["id"]]) for r in rows]
 
     # -- follow-ups ---------------------------------------------------------------------
@@ -282,8 +286,9 @@ class Visits:
             where.append("EXISTS (SELECT 1 FROM json_each(v.member_ids) WHERE value = ?)")
             args.append(member_id)
         rows = self.ws.conn.execute(
-            "SELECT v.id, v.household_id, h.code, h.head_name, m.name AS hamlet, f.due_on,"
-            " v.visited_at, v.member_ids, v.notes FROM open_follow_ups f "
+            "SELECT v.id, v.household_id, h.code, h.head_name, h.hamlet_id, m.name AS hamlet,"
+            " f.due_on, v.visited_at, v.member_ids, v.notes "
+            "FROM open_follow_ups f INDEXED BY open_follow_ups_due "
             "JOIN visits v ON v.id = f.visit_id JOIN households h ON h.id = f.household_id "
             "JOIN hamlets m ON m.id = h.hamlet_id "
             f"WHERE {' AND '.join(where)} ORDER BY f.due_on, h.code_key", args)
@@ -292,7 +297,8 @@ class Visits:
             due = dt.date.fromisoformat(r["due_on"])
             result.append(FollowUp(
                 visit_id=r["id"], household_id=r["household_id"], household_code=r["code"],
-                head_name=r["head_name"], hamlet=r["hamlet"], due_on=due,
+                head_name=r["head_name"], hamlet_id=r["hamlet_id"], hamlet=r["hamlet"],
+                due_on=due,
                 visited_at=dt.datetime.fromisoformat(r["visited_at"]),
                 member_ids=tuple(json.loads(r["member_ids"])), notes=r["notes"],
                 overdue_days=(today - due).days))
@@ -321,8 +327,3 @@ def refresh_follow_ups(conn: sqlite3.Connection, household_ids: Iterable[str] | 
                 "due_on = excluded.due_on", (household_id, latest[0], latest[1]))
         else:
             conn.execute("DELETE FROM open_follow_ups WHERE household_id = ?", (household_id,))
-
-
-def _chunks(values: Sequence[str], size: int):
-    for start in range(0, len(values), size):
-        yield tuple(values[start:start + size])

@@ -31,6 +31,7 @@ from dxkit.core.i18n import _
 from dxkit.core.ids import uuid7
 from dxkit.core.indicators import Indicators
 from dxkit.core.places import DATA_VERSION, AdminUnit, find_commune, find_province
+from dxkit.core.sqlbatch import select_in
 from dxkit.core.synced import Tx
 from dxkit.core.visits import Visits, refresh_follow_ups
 
@@ -148,17 +149,15 @@ class Workspace:
         households = set(tx.changes.ids("households"))
         people = tx.changes.ids("people")
         conn = tx.conn
-        for chunk in _chunks(sorted(people), 400):
-            households.update(r[0] for r in conn.execute(
-                f"SELECT household_id FROM people WHERE id IN ({','.join('?' * len(chunk))})",
-                chunk))
+        households.update(r[0] for r in select_in(
+            conn, "SELECT household_id FROM people WHERE id IN ({marks})", sorted(people)))
         for hamlet_id in tx.changes.updated.get("hamlets", ()):
             households.update(r[0] for r in conn.execute(
                 "SELECT id FROM households WHERE hamlet_id = ?", (hamlet_id,)))
         search_index.refresh(conn, sorted(households))
-        visited = {r[0] for chunk in _chunks(sorted(tx.changes.created.get("visits", ())), 400)
-                   for r in conn.execute("SELECT household_id FROM visits WHERE id IN "
-                                         f"({','.join('?' * len(chunk))})", chunk)}
+        visited = {r[0] for r in select_in(
+            conn, "SELECT household_id FROM visits WHERE id IN ({marks})",
+            sorted(tx.changes.created.get("visits", ())))}
         if visited:
             refresh_follow_ups(conn, sorted(visited))
         affected = indicator_rules.affected_people(tx)
@@ -210,10 +209,11 @@ class Workspace:
         if found_commune is None:
             raise WorkspaceError(_("Unknown commune or ward “{name}” in {province}.").format(
                 name=commune, province=found_province.name))
-        self.set_meta("province_code", str(found_province.code))
-        self.set_meta("province_name", found_province.name)
-        self.set_meta("commune_code", str(found_commune.code))
-        self.set_meta("commune_name", found_commune.name)
+        with self.transaction():
+            self.set_meta("province_code", str(found_province.code))
+            self.set_meta("province_name", found_province.name)
+            self.set_meta("commune_code", str(found_commune.code))
+            self.set_meta("commune_name", found_commune.name)
         return found_province, found_commune
 
     def team_place(self) -> tuple[str, str]:
@@ -249,8 +249,3 @@ class Settings:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
         os.replace(tmp, self.path)
-
-
-def _chunks(values: list[str], size: int) -> Iterator[tuple[str, ...]]:
-    for start in range(0, len(values), size):
-        yield tuple(values[start:start + size])

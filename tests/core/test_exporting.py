@@ -176,3 +176,26 @@ def test_cancelled_export_keeps_the_old_file(team: Workspace, tmp_path: Path) ->
 def test_unknown_format_is_refused(team: Workspace, tmp_path: Path) -> None:
     with pytest.raises(DxError):
         export_households(team, tmp_path / "x.ods", "ods")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_text_that_looks_like_a_formula_stays_text_and_round_trips(ws, tmp_path, fmt):
+    ws.households.add(code="MH-777", head_name="=1+1", hamlet="Ấp Mỹ Hưng",
+                      address='=HYPERLINK("http://x","y")', notes="@SUM(A1)")
+    path = tmp_path / f"out.{fmt}"
+    export_households(ws, path, fmt)
+    if fmt == "xlsx":
+        cells = next(r for r in load_workbook(path).active.iter_rows()
+                     if r[0].value == "MH-777")
+        assert "=1+1" in [c.value for c in cells] and all(c.data_type != "f" for c in cells)
+    else:
+        text = path.read_text(encoding="utf-8-sig")
+        assert "'=1+1" in text and "\n=" not in text and ",=" not in text
+    again = plan_import(ws, path)
+    assert again.ok and again.counts.unchanged_households == ws.households.count()
+
+
+def test_control_characters_are_never_stored(ws):
+    household = ws.households.add(code="MH-778", head_name="Lê\x00 Văn\x1b An",
+                                  hamlet="Ấp Mỹ Hưng").value
+    assert household.head_name == "Lê Văn An"

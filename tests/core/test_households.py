@@ -207,3 +207,23 @@ def test_messages_follow_the_language(ws):
     en = errors_of(ws, code="")["code"]
     assert en == "A household needs a code."
     assert vi != en
+
+
+def test_household_update_writes_only_the_fields_given(ws):
+    household = ws.households.add(code="MH-001", head_name="Nguyễn Văn An",
+                                  hamlet="Ấp Mỹ Hưng", phone="0912345678").value
+    with ws.transaction() as tx:  # an edit made meanwhile by another process
+        tx.update("households", household.id, {"address": "Số 9, Ấp Mỹ Hưng"})
+    ws.households.update(household.id, phone="0987654321")
+    again = ws.households.get(household.id)
+    assert again.address == "Số 9, Ấp Mỹ Hưng" and again.phone == "0987654321"
+
+
+def test_overlong_text_is_refused_next_to_its_field(ws):
+    from dxkit.core.errors import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        ws.households.add(code="MH-002", head_name="A" * 201, hamlet="Ấp Mỹ Hưng",
+                          address="x" * 501)
+    assert set(error.value.fields) == {"head_name", "address"}
+    assert ws.households.count() == 0

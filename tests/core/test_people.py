@@ -92,13 +92,38 @@ def test_nfd_name_is_stored_nfc(ws, household):
 
 
 # -- consent -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("consent", [None, False, "yes", 1, "true"])
+@pytest.mark.parametrize("consent", [None, False, 0, "", "Không", "no"])
 def test_consent_never_defaults_on(ws, household, consent):
     data = {} if consent is None else {"consent": consent}
     person = ws.people.add(household.id, full_name="A", **data).value
     assert person.consent is False
     assert person.consent_on is None
     assert person.consent_by == ""
+
+
+@pytest.mark.parametrize("consent", [True, 1, "1", "Có", "yes"])
+def test_a_clear_yes_in_any_form_is_consent(ws, household, consent):
+    assert ws.people.add(household.id, full_name="A", consent=consent).value.consent is True
+
+
+@pytest.mark.parametrize("consent", ["maybe", 2, "có lẽ"])
+def test_an_unclear_consent_is_refused_not_guessed(ws, household, consent):
+    before = ws.people.count()
+    with pytest.raises(ValidationError) as error:
+        ws.people.add(household.id, full_name="A", consent=consent)
+    assert "consent" in error.value.fields
+    assert ws.people.count() == before
+
+
+def test_an_update_writes_only_the_fields_given(ws, household):
+    """A stale copy of the other fields must not revert an edit made meanwhile."""
+    person = ws.people.add(household.id, full_name="Lê Thị Hai", phone="0912345678").value
+    with ws.transaction() as tx:  # another writer changes the phone behind our back
+        tx.update("people", person.id, {"phone": "0987654321"})
+    ws.people.update(person.id, notes="Cần hỗ trợ thêm")
+    assert ws.people.get(person.id).phone == "0987654321"
+    with pytest.raises(TypeError):
+        ws.people.update(person.id, favourite_colour="xanh")
 
 
 def test_consent_records_date_and_actor(ws, household):

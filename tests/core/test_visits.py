@@ -307,3 +307,26 @@ def test_open_follow_ups_derived_incrementally_match_the_rule_and_a_rebuild(setu
         refresh_follow_ups(tx.conn)
     rebuilt = {(f.household_id, f.visit_id) for f in ws.visits.follow_ups(within_days=400)}
     assert rebuilt == incremental
+
+
+def test_migration_0003_derives_the_same_open_follow_ups_as_the_live_code(setup):
+    """The shipped migration has its own frozen SQL; it must agree with refresh_follow_ups."""
+    from sqlite_utils import Database
+
+    from dxkit.core.schema import m0003_open_follow_ups
+
+    ws, household, other, _an, _binh, hoa, tam = setup
+    base = ws.now() - dt.timedelta(days=30)
+    first = visit(ws, household, hoa, when=base, follow_up=base.date() + dt.timedelta(days=5))
+    visit(ws, household, tam, when=base + dt.timedelta(days=2),
+          follow_up=base.date() + dt.timedelta(days=9))
+    ws.visits.void(first.id, reason="nhầm")
+    later = visit(ws, other, hoa, when=base, follow_up=base.date() + dt.timedelta(days=3))
+    ws.visits.amend(later.id, list(later.items), reason="sửa", notes="đã sửa")
+    live = set(map(tuple, ws.conn.execute("SELECT * FROM open_follow_ups")))
+    assert len(live) == 2
+    with ws.transaction() as tx:
+        tx.conn.execute("DROP TABLE open_follow_ups")
+        tx.conn.execute("DROP INDEX visits_latest")
+        m0003_open_follow_ups(Database(tx.conn))
+    assert set(map(tuple, ws.conn.execute("SELECT * FROM open_follow_ups"))) == live
