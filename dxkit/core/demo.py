@@ -2,7 +2,8 @@
 six months of visits. Everything is invented; the same seed always gives the same people.
 
 `fill(path)` creates or refills a demo workspace (never one holding real data); `generate(ws)`
-writes the demo into an open workspace in ONE transaction, so a cancel leaves nothing behind.
+writes the demo into an open workspace in ONE transaction, so a cancel leaves nothing behind;
+`generate_into_empty(ws)` does so only if the workspace holds nobody's data (the app's button).
 The building blocks (`DemoBuilder`) are reused by benchmarks/ to build very large workspaces.
 """
 
@@ -24,6 +25,7 @@ from dxkit.core import store
 from dxkit.core.errors import DxError
 from dxkit.core.households import clean_household, clean_person
 from dxkit.core.i18n import _
+from dxkit.core.synced import OpResult
 from dxkit.core.text import folded_key, nfc
 from dxkit.core.visits import VisitItem
 
@@ -452,38 +454,52 @@ def set_up_team(ws: Workspace) -> None:
 
 
 def generate(ws: Workspace, *, seed: int = 1, households: int = 600,
-             progress: Progress | None = None) -> DemoSummary:
-    """Write the whole demo in one transaction: all of it or, if cancelled, nothing."""
+             progress: Progress | None = None, now: dt.datetime | None = None) -> DemoSummary:
+    """Write the whole demo in one transaction: all of it or, if cancelled, nothing.
+
+    Every date is relative to `now` (the workspace clock, read once, by default). The clock
+    itself is never frozen: other threads (the UI) keep reading the real time meanwhile. A
+    `now` later than the workspace clock would put the corrected visits in the future, which
+    the visit rules refuse."""
     rng = random.Random(seed)
-    previous_now = ws._fixed_now  # restored afterwards: tests may have pinned their own
-    now = ws.now().replace(second=0, microsecond=0)
-    ws.freeze_time(now)
+    now = (now or ws.now()).replace(second=0, microsecond=0)
     label_households = _("Creating demo households…")
     label_visits = _("Recording demo visits…")
-    try:
-        with ws.transaction() as tx:
-            set_up_team(ws)
-            builder = DemoBuilder(ws, rng, now)
-            target = round(households * 2.5)
-            if progress is not None:
-                progress.update(value=0, maximum=households + target, label=label_households)
-            plans = []
-            width = max(3, len(str(households // len(builder.hamlets) + 1)))
-            for index in range(households):
-                hamlet = builder.hamlets[index % len(builder.hamlets)] if index < len(
-                    builder.hamlets) else rng.choice(builder.hamlets)
-                plans.append(builder.household(tx, hamlet, width))
-                if progress is not None and index % 50 == 49:
-                    progress.update(value=index + 1, label=label_households)
-            builder.visits(tx, plans, target, progress, label_visits, done_before=households)
-            _follow_ups_due_soon(tx, builder, plans)
-            _corrections_and_answers(ws, rng, plans, now)
-            if progress is not None:
-                progress.update(value=households + target,
-                                label=_("Finishing the demo workspace…"))
-    finally:
-        ws.freeze_time(previous_now)
+    with ws.transaction() as tx:
+        set_up_team(ws)
+        builder = DemoBuilder(ws, rng, now)
+        target = round(households * 2.5)
+        if progress is not None:
+            progress.update(value=0, maximum=households + target, label=label_households)
+        plans = []
+        width = max(3, len(str(households // len(builder.hamlets) + 1)))
+        for index in range(households):
+            hamlet = builder.hamlets[index % len(builder.hamlets)] if index < len(
+                builder.hamlets) else rng.choice(builder.hamlets)
+            plans.append(builder.household(tx, hamlet, width))
+            if progress is not None and index % 50 == 49:
+                progress.update(value=index + 1, label=label_households)
+        builder.visits(tx, plans, target, progress, label_visits, done_before=households)
+        _follow_ups_due_soon(tx, builder, plans)
+        _corrections_and_answers(ws, rng, plans, now)
+        if progress is not None:
+            progress.update(value=households + target,
+                            label=_("Finishing the demo workspace…"))
     return summarize(ws, now.date())
+
+
+def generate_into_empty(ws: Workspace, *, seed: int = 1, households: int = 600,
+                        progress: Progress | None = None) -> OpResult[DemoSummary]:
+    """The demo, only into a workspace holding nobody's data (the app's "create demo data").
+
+    The check and the writing share one transaction, so nothing can slip in between; the
+    result carries every change, so each screen refreshes as after any other operation."""
+    with ws.transaction() as tx:
+        if holds_data(ws):
+            raise DxError(_("This workspace already holds households; demo data only goes "
+                            "into an empty workspace."))
+        summary = generate(ws, seed=seed, households=households, progress=progress)
+    return OpResult(summary, tx.changes)
 
 
 def _follow_ups_due_soon(tx: Tx, builder: DemoBuilder, plans: list[HouseholdPlan]) -> None:

@@ -6,7 +6,7 @@ import html
 from collections import Counter
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,10 +26,12 @@ from dxkit.core.synced import Changes
 from dxkit.core.text import folded_key
 from dxkit.core.visits import FollowUp
 from dxkit.ui.context import AppContext
+from dxkit.ui.widgets import while_alive
 
 OVERDUE_COLOUR = QColor("#b3261e")
 DUE_TODAY_COLOUR = QColor("#9a5b00")
 WATCHED_TABLES = ("visits", "households", "hamlets", "team_members")
+REFRESH_DELAY_MS = 250  # the horizon spin box asks again only once the user stops stepping
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -132,6 +134,11 @@ class FollowUpsPage(QWidget):
         self.ctx = ctx
         self.ws = ctx.ws
         self.visit_dialog: QWidget | None = None
+        # The last answer from the database thread: every hamlet's follow-ups for the chosen
+        # member and horizon (the hamlet filter only narrows the table, in memory).
+        self.everywhere: list[FollowUp] = []
+        self.loaded = False
+        self._query_number = 0  # answers to an older query are dropped
         self._build()
         self.retranslate()
         ctx.changed.connect(self._on_changed)
@@ -189,9 +196,13 @@ class FollowUpsPage(QWidget):
         buttons.addWidget(self.visit_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        self.hamlet_filter.currentIndexChanged.connect(self.refresh)
+        self.refresh_timer = QTimer(self)
+        self.refresh_timer.setSingleShot(True)
+        self.refresh_timer.setInterval(REFRESH_DELAY_MS)
+        self.refresh_timer.timeout.connect(self.refresh)
+        self.hamlet_filter.currentIndexChanged.connect(self._show_rows)
         self.member_filter.currentIndexChanged.connect(self.refresh)
-        self.within_days.valueChanged.connect(self.refresh)
+        self.within_days.valueChanged.connect(lambda _days: self.refresh_timer.start())
 
     def retranslate(self) -> None:
         self.hamlet_label.setText(_("Hamlet:"))
@@ -235,17 +246,39 @@ class FollowUpsPage(QWidget):
         self.member_filter.setCurrentIndex(max(self.member_filter.findData(member_id), 0))
 
     def refresh(self) -> None:
-        within = self.within_days.value()
-        member_id = self.member_filter.currentData()
+        """Ask the database thread once for every hamlet's follow-ups; the answer fills the
+        summary and, narrowed to the chosen hamlet, the table."""
+        self.refresh_timer.stop()
+        self._query_number += 1
+        number = self._query_number
+        within, member_id = self.within_days.value(), self.member_filter.currentData()
+        visits, catalog = self.ws.visits, self.ws.catalog
+
+        def work(_progress: Any) -> tuple[list[FollowUp], dict[str, str]]:
+            names = {m.id: m.name for m in catalog.members(include_inactive=True)}
+            return visits.follow_ups(within_days=within, member_id=member_id), names
+
+        def answered(result: tuple[list[FollowUp], dict[str, str]]) -> None:
+            if number == self._query_number:
+                self._loaded(*result)
+
+        self.ctx.tasks.run(work, on_success=while_alive(self, answered), cancellable=False)
+
+    def _loaded(self, everywhere: list[FollowUp], member_names: dict[str, str]) -> None:
+        self.everywhere = everywhere
+        self.model.member_names = member_names
+        self.loaded = True
+        self._show_rows()
+
+    def _show_rows(self, _index: int = 0) -> None:
+        if not self.loaded:
+            return
         hamlet_id = self.hamlet_filter.currentData()
+        shown = [f for f in self.everywhere if not hamlet_id or f.hamlet_id == hamlet_id]
+        self.model.set_rows(shown, self.model.member_names)
         # The summary covers every hamlet so a team sees where the work is.
-        everywhere = self.ws.visits.follow_ups(within_days=within, member_id=member_id)
-        shown = everywhere if not hamlet_id else self.ws.visits.follow_ups(
-            within_days=within, member_id=member_id, hamlet_id=hamlet_id)
-        names = {m.id: m.name for m in self.ws.catalog.members(include_inactive=True)}
-        self.model.set_rows(shown, names)
-        self.summary_lines = hamlet_summary(everywhere)
-        self.summary.setText(" &nbsp;·&nbsp; ".join(hamlet_summary(everywhere, rich=True)))
+        self.summary_lines = hamlet_summary(self.everywhere)
+        self.summary.setText(" &nbsp;·&nbsp; ".join(hamlet_summary(self.everywhere, rich=True)))
         self.summary.setVisible(bool(self.summary_lines))
         self.empty_label.setText(_("No follow-ups due in this period.") if not shown else "")
         self.empty_label.setVisible(not shown)

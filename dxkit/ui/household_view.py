@@ -37,12 +37,20 @@ from dxkit.core.synced import Changes
 from dxkit.core.visits import Visit, outcome_label
 from dxkit.ui.context import AppContext
 from dxkit.ui.household_forms import HouseholdForm, PersonForm
-from dxkit.ui.widgets import module_available, run_operation, show_error, show_message
+from dxkit.ui.widgets import (
+    is_alive,
+    module_available,
+    run_operation,
+    show_error,
+    show_message,
+    while_alive,
+)
 
 EXPORT_MODULE = "dxkit.core.exporting"
 VISIT_FORM_MODULE = "dxkit.ui.visit_form"
-WATCHED_TABLES = ("households", "people", "visits", "visit_items", "hamlets",
-                  "indicator_answers", "team_members")
+# Past this many changed visits (an import, the demo) one reload is cheaper than looking each
+# visit up to see whether it is this household's.
+VISITS_LOOKED_UP = 20
 
 
 class HouseholdView(QDialog):
@@ -55,6 +63,7 @@ class HouseholdView(QDialog):
         self.household: Household | None = None
         self.last_message: QMessageBox | None = None
         self.people: list[Person] = []
+        self.visit_ids: set[str] = set()
         self.resize(1120, 760)
         self._build()
         ctx.changed.connect(self._on_changed)
@@ -170,7 +179,9 @@ class HouseholdView(QDialog):
         selected = self.selected_person()
         self.people = ws.people.in_household(self.household_id)
         self._fill_people(selected.id if selected else None)
-        self._fill_visits(ws.visits.history(self.household_id))
+        visits = ws.visits.history(self.household_id)
+        self.visit_ids = {v.id for v in visits}
+        self._fill_visits(visits)
 
     def _fill_people(self, keep_id: str | None) -> None:
         table = self.people_table
@@ -272,8 +283,41 @@ class HouseholdView(QDialog):
         return "", False
 
     def _on_changed(self, changes: Changes) -> None:
-        if any(changes.touched(t) for t in WATCHED_TABLES) or changes.touched("person_indicators"):
+        if self._concerns_household(changes):
             self.reload()
+        elif changes.touched("indicator_answers"):
+            self._person_selected()  # an answer only shows in the selected person's list
+
+    def _concerns_household(self, changes: Changes) -> bool:
+        """Whether a change elsewhere alters what this window shows (most do not: every save
+        in the app is announced to every open window)."""
+        ws = self.ctx.ws
+        if self.household_id in changes.ids("households"):
+            return True
+        if self.household is not None and self.household.hamlet_id in changes.ids("hamlets"):
+            return True
+        if changes.touched("team_members"):
+            return True  # member names in the visit history
+        people = changes.ids("people")
+        known_people = {p.id for p in self.people}
+        if people & known_people:
+            return True
+        if people - known_people and (people - known_people) & {
+                p.id for p in ws.people.in_household(self.household_id)}:
+            return True  # someone added to this household
+        visits = changes.ids("visits")
+        if visits & self.visit_ids:
+            return True
+        new_visits = visits - self.visit_ids
+        if len(new_visits) > VISITS_LOOKED_UP:
+            return True
+        return any(self._visit_household(v) == self.household_id for v in new_visits)
+
+    def _visit_household(self, visit_id: str) -> str | None:
+        try:
+            return self.ctx.ws.visits.get(visit_id).household_id
+        except NotFound:
+            return None
 
     # -- actions ------------------------------------------------------------------------
     def edit_household(self) -> HouseholdForm:
@@ -307,7 +351,8 @@ class HouseholdView(QDialog):
             return
         if not confirmed and not self._confirm_delete(person):
             return
-        run_operation(self.ctx, lambda: self.ctx.ws.people.delete(person.id), parent=self,
+        people, person_id = self.ctx.ws.people, person.id
+        run_operation(self.ctx, lambda: people.delete(person_id), parent=self, owner=self,
                       on_success=lambda _result: None)
 
     def _confirm_delete(self, person: Person) -> bool:
@@ -342,7 +387,8 @@ class HouseholdView(QDialog):
             return Path(exporting.export_person(ws, person_id, target))
 
         self.ctx.tasks.run(work, label=_("Exporting personal data…"), cancellable=False,
-                           on_success=self._exported, on_failure=lambda e: show_error(self, e))
+                           on_success=while_alive(self, self._exported),
+                           on_failure=lambda e: show_error(self if is_alive(self) else None, e))
 
     def _exported(self, path: Path) -> None:
         self.last_message = show_message(self, _("Saved to {path}.").format(path=path))

@@ -5,7 +5,6 @@ list, or create demo data to practise on (in the background, cancellable)."""
 
 from __future__ import annotations
 
-import shiboken6
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -25,40 +24,22 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core import demo
-from dxkit.core.errors import Cancelled, DxError
+from dxkit.core.errors import Cancelled
 from dxkit.core.households import Household
 from dxkit.core.i18n import _, format_number
-from dxkit.core.progress import Progress
-from dxkit.core.synced import Changes
-from dxkit.core.workspace import Workspace
+from dxkit.core.synced import Changes, OpResult
 from dxkit.ui.context import AppContext
 from dxkit.ui.household_forms import HouseholdForm
 from dxkit.ui.household_view import VISIT_FORM_MODULE, HouseholdView
 from dxkit.ui.households_model import HouseholdsTableModel
 from dxkit.ui.taskman import Task
-from dxkit.ui.widgets import module_available, show_error
+from dxkit.ui.widgets import module_available, show_error, while_alive
 
 SEARCH_DELAY_MS = 150
 COLUMN_WIDTHS = (110, 220, 150, 300)
 DEMO_SEED = 1
 DEMO_HOUSEHOLDS = 600
 IMPORT_SECTION = "transfer"  # the import & export section's key (sections.py)
-
-
-def generate_demo(ws: Workspace, progress: Progress, households: int = DEMO_HOUSEHOLDS
-                  ) -> Changes:
-    """Demo data, into a workspace without any household or person; returns what it wrote.
-
-    generate() marks the workspace as a demo and sets up the demo commune unless the team has
-    its own. Its transaction joins this outer one, which gathers the changes so every screen
-    refreshes as after any other operation; a cancel still rolls everything back.
-    """
-    with ws.transaction() as tx:
-        if demo.holds_data(ws):
-            raise DxError(_("This workspace already holds households; demo data only goes "
-                            "into an empty workspace."))
-        demo.generate(ws, seed=DEMO_SEED, households=households, progress=progress)
-    return tx.changes
 
 
 class HouseholdTable(QTableView):
@@ -232,12 +213,21 @@ class HouseholdsPage(QWidget):
     def create_demo(self) -> Task | None:
         if self.demo_task is not None or demo.holds_data(self.ctx.ws):
             return None
-        ws = self.ctx.ws
+        ctx = self.ctx
         self._demo_running(True)
         self.demo_message.hide()
-        self.demo_task = self.ctx.tasks.run(
-            lambda progress: generate_demo(ws, progress),
-            on_success=self._demo_created, on_failure=self._demo_failed,
+        page_created = while_alive(self, self._demo_created)
+
+        def created(result: OpResult[demo.DemoSummary]) -> None:
+            # Every screen hears of the new data, even if a language switch replaced this page.
+            ctx.notify(result.changes)
+            ctx.team_place_changed.emit()
+            page_created(result)
+
+        self.demo_task = ctx.tasks.run(
+            lambda progress: demo.generate_into_empty(
+                ctx.ws, seed=DEMO_SEED, households=DEMO_HOUSEHOLDS, progress=progress),
+            on_success=created, on_failure=while_alive(self, self._demo_failed),
             label=_("Creating demo data"), cancellable=True)
         return self.demo_task
 
@@ -262,18 +252,12 @@ class HouseholdsPage(QWidget):
         if label:
             self.demo_step.setText(label)
 
-    def _demo_created(self, changes: Changes) -> None:
-        # Every screen hears of the new data, even if a language switch replaced this page.
-        self.ctx.notify(changes)
-        self.ctx.team_place_changed.emit()
-        if shiboken6.isValid(self):
-            self.demo_task = None
-            self._demo_running(False)
-            self._update_empty_state()
+    def _demo_created(self, _result: OpResult[demo.DemoSummary]) -> None:
+        self.demo_task = None
+        self._demo_running(False)
+        self._update_empty_state()
 
     def _demo_failed(self, error: BaseException) -> None:
-        if not shiboken6.isValid(self):
-            return
         self.demo_task = None
         self._demo_running(False)
         self._update_empty_state()
@@ -327,11 +311,20 @@ class HouseholdsPage(QWidget):
             self._fill_hamlets()
         self.model.refresh(changes)
         self._update_count()
-        if changes.touched("households"):
+        if self._may_change_empty_state(changes):
             self._update_empty_state()
         created = changes.created.get("households")
         if created and len(created) == 1:
             self.select_household(next(iter(created)))
+
+    def _may_change_empty_state(self, changes: Changes) -> bool:
+        """Only households appearing or going away switch between the list and the welcome;
+        while the welcome shows, the team's own lists also decide whether demo data is
+        offered. Edits to existing households (the usual change) need no count."""
+        if changes.created.get("households") or changes.deleted.get("households"):
+            return True
+        return self.is_empty_state() and any(
+            changes.touched(table) for table in ("people", "hamlets", "team_members"))
 
     # -- selection and actions ----------------------------------------------------------
     def selected_household(self) -> Household | None:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -44,6 +43,7 @@ from dxkit.core.progress import Progress
 from dxkit.core.spreadsheets import COLUMNS
 from dxkit.ui.context import AppContext
 from dxkit.ui.taskman import Task, describe_error
+from dxkit.ui.widgets import while_alive
 
 ERROR_COLOUR = QColor("#b3261e")
 WARNING_COLOUR = QColor("#9a5b00")
@@ -328,14 +328,6 @@ class ImportExportPage(QWidget):
     def _on_language_changed(self, _language: str) -> None:
         self.retranslate()
 
-    def _alive(self, callback: Callable[[Any], None]) -> Callable[[Any], None]:
-        """Task callbacks are dropped if the page was closed meanwhile (e.g. a language switch
-        rebuilds every page while an import runs)."""
-        def guarded(value: Any) -> None:
-            if shiboken6.isValid(self):
-                callback(value)
-        return guarded
-
     def retranslate(self) -> None:
         self.tabs.setTabText(0, _("Import a household list"))
         self.tabs.setTabText(1, _("Export"))
@@ -395,7 +387,8 @@ class ImportExportPage(QWidget):
         ws, target = self.ws, self.path
         self._track(self.ctx.tasks.run(
             lambda progress: importing.plan_import(ws, target, progress),
-            on_success=self._alive(self._show_plan), on_failure=self._alive(self._failed),
+            on_success=while_alive(self, self._show_plan),
+            on_failure=while_alive(self, self._failed),
             label=_("Checking the import file")))
 
     def _show_plan(self, plan: ImportPlan) -> None:
@@ -442,11 +435,19 @@ class ImportExportPage(QWidget):
             return
         self.busy.start(_("Importing {name}…").format(name=self.path.name))
         self.steps.setCurrentIndex(self.BUSY)
-        ws, target = self.ws, self.path
-        self._track(self.ctx.tasks.run(
-            lambda progress: importing.apply_import(ws, target, progress),
-            on_success=self._alive(self._imported),
-            on_failure=self._alive(self._failed), label=_("Importing")))
+        ctx, target = self.ctx, self.path
+        page_imported = while_alive(self, self._imported)
+
+        def imported(result: Any) -> None:
+            # Announced first and always: a language switch may have rebuilt (deleted) this
+            # page while the import ran, but the households list must still show the rows.
+            ctx.notify(result.changes)
+            page_imported(result)
+
+        self._track(ctx.tasks.run(
+            lambda progress: importing.apply_import(ctx.ws, target, progress),
+            on_success=imported, on_failure=while_alive(self, self._failed),
+            label=_("Importing")))
 
     def _imported(self, result: Any) -> None:
         self.task = None
@@ -461,7 +462,6 @@ class ImportExportPage(QWidget):
                 updated_households=counts.updated_households,
                 new_people=counts.new_people, updated_people=counts.updated_people))
         self.steps.setCurrentIndex(self.DONE)
-        self.ctx.notify(result.changes)
 
     def _failed(self, error: BaseException) -> None:
         self.task = None
@@ -532,8 +532,8 @@ class ImportExportPage(QWidget):
         def work(progress: Progress) -> tuple[int, Path]:
             return exporter(ws, target, fmt, progress), target
 
-        task = self.ctx.tasks.run(work, on_success=self._alive(self._exported),
-                                  on_failure=self._alive(self._export_failed),
+        task = self.ctx.tasks.run(work, on_success=while_alive(self, self._exported),
+                                  on_failure=while_alive(self, self._export_failed),
                                   label=_("Exporting"))
         if not (task.future and task.future.done()):  # see _track
             self.export_task = task

@@ -24,6 +24,7 @@ from dxkit.core.synced import Changes
 from dxkit.ui.context import AppContext
 from dxkit.ui.sections import SECTIONS, Section
 from dxkit.ui.taskman import Task
+from dxkit.ui.widgets import while_alive
 
 
 class _LazyPages(dict):
@@ -154,18 +155,46 @@ class MainWindow(QMainWindow):
         for label in (self.online_label, self.pending_label, self.last_sync_label):
             bar.addPermanentWidget(label)
         self.current_task: Task | None = None
+        self._pending_count_task: Task | None = None
+        self._pending_recount = False
 
     def refresh_status(self) -> None:
         ws = self.ctx.ws
         # Sync does not exist yet: say "offline" honestly rather than guess at a network.
         self.online_label.setText("● " + _("Offline"))
         self.online_label.setStyleSheet("color: #8a5a00;")
-        pending = ws.pending_changes()
-        self.pending_label.setText(_("{count} changes waiting to sync").format(
-            count=format_number(pending)))
+        self.count_pending_changes()
         last = ws.meta().get(LAST_SYNC_META)
         self.last_sync_label.setText(_("Last sync: {when}").format(
             when=_format_iso(last) if last else _("never synced")))
+
+    def count_pending_changes(self) -> None:
+        """Count the outbox on the database thread: with millions of rows waiting, counting
+        takes long enough to stall every save. One count at a time; a change made while one
+        runs asks for another once it is done, so the label ends up current."""
+        if self._pending_count_task is not None:
+            self._pending_recount = True
+            return
+        ws = self.ctx.ws
+        self._pending_recount = False
+        # No label: a quick count must not flash the progress bar.
+        self._pending_count_task = self.ctx.tasks.run(
+            lambda _progress: ws.pending_changes(),
+            on_success=while_alive(self, self._show_pending),
+            on_failure=while_alive(self, self._pending_count_failed), cancellable=False)
+
+    def _show_pending(self, count: int) -> None:
+        self.pending_label.setText(_("{count} changes waiting to sync").format(
+            count=format_number(count)))
+        self._pending_count_done()
+
+    def _pending_count_failed(self, _error: BaseException) -> None:
+        self._pending_count_done()  # keep the last count; the next change tries again
+
+    def _pending_count_done(self) -> None:
+        self._pending_count_task = None
+        if self._pending_recount:
+            self.count_pending_changes()
 
     def _on_changed(self, _changes: Changes) -> None:
         self.refresh_status()

@@ -5,7 +5,6 @@ province then commune/ward choice (type-ahead, diacritics optional)."""
 
 from __future__ import annotations
 
-import shiboken6
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,7 +30,7 @@ from dxkit.core.synced import Changes
 from dxkit.core.text import fold
 from dxkit.ui.context import AppContext
 from dxkit.ui.taskman import describe_error
-from dxkit.ui.widgets import ERROR_STYLE, run_operation
+from dxkit.ui.widgets import error_label, run_operation, while_alive
 
 # Each language is named in itself, so a user who cannot read the current one still finds it.
 LANGUAGE_NAMES = (("vi", "Tiếng Việt"), ("en", "English"))
@@ -112,7 +111,7 @@ class SettingsPage(QWidget):
         self.new_member.returnPressed.connect(self.add_member)
         self.add_member_button = QPushButton(_("Add team member"))
         self.add_member_button.clicked.connect(self.add_member)
-        self.member_error = _error_label()
+        self.member_error = error_label()
         member_row = QHBoxLayout()
         member_row.addWidget(self.new_member, 1)
         member_row.addWidget(self.add_member_button)
@@ -137,7 +136,7 @@ class SettingsPage(QWidget):
         self.add_hamlet_button.clicked.connect(self.add_hamlet)
         self.rename_hamlet_button = QPushButton(_("Rename…"))
         self.rename_hamlet_button.clicked.connect(self.rename_selected_hamlet)
-        self.hamlet_error = _error_label()
+        self.hamlet_error = error_label()
         hamlet_row = QHBoxLayout()
         hamlet_row.addWidget(self.new_hamlet, 1)
         hamlet_row.addWidget(self.add_hamlet_button)
@@ -166,7 +165,7 @@ class SettingsPage(QWidget):
         self.commune_combo.lineEdit().editingFinished.connect(self._resolve_commune)
         self.save_place_button = QPushButton(_("Save the team's place"))
         self.save_place_button.clicked.connect(self.save_place)
-        self.place_error = _error_label()
+        self.place_error = error_label()
 
         self.place_box = QGroupBox(_("Where does the team work?"))
         intro = QLabel(_("Choose the province, then the commune or ward after the 2025 "
@@ -214,21 +213,24 @@ class SettingsPage(QWidget):
             self.place_error.setText(_("Choose the province and the commune or ward."))
             self.place_error.show()
             return
-        ws = self.ctx.ws
+        ctx = self.ctx
         self.save_place_button.setEnabled(False)
-        self.ctx.tasks.run(lambda _progress: ws.configure_team(province, commune),
-                           on_success=self._place_saved, on_failure=self._place_failed,
-                           cancellable=False)
+        # The title and every page follow the place, even if a language switch rebuilt (and
+        # deleted) this page meanwhile; only this page's own widgets need it alive.
+        page_saved = while_alive(self, self._place_saved)
+
+        def saved(units: object) -> None:
+            ctx.team_place_changed.emit()
+            page_saved(units)
+
+        ctx.tasks.run(lambda _progress: ctx.ws.configure_team(province, commune),
+                      on_success=saved, on_failure=while_alive(self, self._place_failed),
+                      cancellable=False)
 
     def _place_saved(self, _units: object) -> None:
-        # Emitted first: a language switch may have rebuilt (deleted) this page meanwhile.
-        self.ctx.team_place_changed.emit()
-        if shiboken6.isValid(self):
-            self.save_place_button.setEnabled(True)
+        self.save_place_button.setEnabled(True)
 
     def _place_failed(self, error: BaseException) -> None:
-        if not shiboken6.isValid(self):
-            return
         self.save_place_button.setEnabled(True)
         self.place_error.setText(describe_error(error))
         self.place_error.show()
@@ -257,9 +259,9 @@ class SettingsPage(QWidget):
         self.ctx.ws.settings.set("current_member_id", self.member_combo.currentData())
 
     def add_member(self) -> None:
-        name = self.new_member.text()
+        name, catalog = self.new_member.text(), self.ctx.ws.catalog
         self.member_error.hide()
-        run_operation(self.ctx, lambda: self.ctx.ws.catalog.add_member(name), parent=self,
+        run_operation(self.ctx, lambda: catalog.add_member(name), parent=self, owner=self,
                       on_success=lambda _r: self.new_member.clear(),
                       on_invalid=lambda e: _show(self.member_error, e))
 
@@ -272,9 +274,9 @@ class SettingsPage(QWidget):
         self.rename_hamlet_button.setEnabled(self.hamlet_list.count() > 0)
 
     def add_hamlet(self) -> None:
-        name = self.new_hamlet.text()
+        name, catalog = self.new_hamlet.text(), self.ctx.ws.catalog
         self.hamlet_error.hide()
-        run_operation(self.ctx, lambda: self.ctx.ws.catalog.add_hamlet(name), parent=self,
+        run_operation(self.ctx, lambda: catalog.add_hamlet(name), parent=self, owner=self,
                       on_success=lambda _r: self.new_hamlet.clear(),
                       on_invalid=lambda e: _show(self.hamlet_error, e))
 
@@ -287,10 +289,10 @@ class SettingsPage(QWidget):
                                                 text=item.text())
             if not ok:
                 return
-        hamlet_id = item.data(Qt.ItemDataRole.UserRole)
+        hamlet_id, catalog = item.data(Qt.ItemDataRole.UserRole), self.ctx.ws.catalog
         self.hamlet_error.hide()
-        run_operation(self.ctx, lambda: self.ctx.ws.catalog.rename_hamlet(hamlet_id, new_name),
-                      parent=self, on_success=lambda _r: None,
+        run_operation(self.ctx, lambda: catalog.rename_hamlet(hamlet_id, new_name),
+                      parent=self, owner=self, on_success=lambda _r: None,
                       on_invalid=lambda e: _show(self.hamlet_error, e))
 
     def _on_changed(self, changes: Changes) -> None:
@@ -298,14 +300,6 @@ class SettingsPage(QWidget):
             self._fill_hamlets()
         if changes.touched("team_members"):
             self._fill_members()
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    label.hide()
-    return label
 
 
 def _show(label: QLabel, error: ValidationError) -> None:

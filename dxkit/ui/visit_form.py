@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime
@@ -29,7 +30,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -38,13 +38,14 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.catalog import SupportItem
-from dxkit.core.errors import DxError, ValidationError
 from dxkit.core.households import Household, Person
 from dxkit.core.i18n import _
+from dxkit.core.synced import OpResult
 from dxkit.core.visits import OUTCOMES, Visit, VisitItem, outcome_label
 from dxkit.ui.context import AppContext
+from dxkit.ui.taskman import Task
+from dxkit.ui.widgets import error_label, run_operation
 
-ERROR_STYLE = "color: #b3261e;"
 INVALID_FIELD_STYLE = "border: 1px solid #b3261e;"
 ITEM_COLUMN_WIDTH = 84
 NAME_COLUMN_WIDTH = 190
@@ -65,14 +66,6 @@ class _Detail:
 
     def widgets(self) -> list[QWidget]:
         return [self.label, self.outcome, self.reason, self.error]
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    label.hide()
-    return label
 
 
 def _to_qdatetime(value: dt.datetime) -> QDateTime:
@@ -97,6 +90,7 @@ class VisitDialog(QDialog):
         self.support_items: list[SupportItem] = self.ws.catalog.support_items()
         self.amending: Visit | None = None
         self.saved: Visit | None = None
+        self.saving = False  # a save is on its way to the database thread
         self.item_boxes: dict[CellKey, QCheckBox] = {}
         self.details: dict[CellKey, _Detail] = {}
         self._kept_details: dict[CellKey, tuple[str, str]] = {}
@@ -123,7 +117,7 @@ class VisitDialog(QDialog):
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        self.errors["visit"] = _error_label()
+        self.errors["visit"] = error_label()
         layout.addWidget(self.errors["visit"])
         layout.addLayout(self._build_household_picker())
         layout.addLayout(self._build_when_and_who())
@@ -134,7 +128,7 @@ class VisitDialog(QDialog):
         self.grid_area.setWidgetResizable(True)
         self.grid_area.setFrameShape(QFrame.Shape.StyledPanel)
         layout.addWidget(self.grid_area, 3)
-        self.errors["items"] = _error_label()
+        self.errors["items"] = error_label()
         layout.addWidget(self.errors["items"])
         self.details_area = QScrollArea()
         self.details_area.setWidgetResizable(True)
@@ -149,7 +143,7 @@ class VisitDialog(QDialog):
         self.reason_edit = QLineEdit()
         self.reason_edit.setPlaceholderText(_("Required: what was wrong in the earlier record"))
         reason_layout.addWidget(self.reason_edit, 1)
-        self.errors["reason"] = _error_label()
+        self.errors["reason"] = error_label()
         reason_layout.addWidget(self.errors["reason"])
         self.reason_row.hide()
         layout.addWidget(self.reason_row)
@@ -187,7 +181,7 @@ class VisitDialog(QDialog):
         self.household_label = QLabel()
         self.household_label.setStyleSheet("font-weight: 600; font-size: 11pt;")
         box.addWidget(self.household_label)
-        self.errors["household"] = _error_label()
+        self.errors["household"] = error_label()
         box.addWidget(self.errors["household"])
         row.addLayout(box, 1)
         self.change_household_button = QPushButton(_("Change household"))
@@ -204,7 +198,7 @@ class VisitDialog(QDialog):
         self.visited_at.setCalendarPopup(True)
         when = QVBoxLayout()
         when.addWidget(self.visited_at)
-        self.errors["visited_at"] = _error_label()
+        self.errors["visited_at"] = error_label()
         when.addWidget(self.errors["visited_at"])
         row.addLayout(when)
         row.addSpacing(24)
@@ -222,7 +216,7 @@ class VisitDialog(QDialog):
             boxes.addWidget(QLabel(_("No team members yet: add them in Settings.")))
         boxes.addStretch(1)
         who.addLayout(boxes)
-        self.errors["members"] = _error_label()
+        self.errors["members"] = error_label()
         who.addWidget(self.errors["members"])
         row.addLayout(who, 1)
         return row
@@ -255,7 +249,7 @@ class VisitDialog(QDialog):
             line.addWidget(button)
             self.quick_buttons.append(button)
         follow.addLayout(line)
-        self.errors["follow_up_on"] = _error_label()
+        self.errors["follow_up_on"] = error_label()
         follow.addWidget(self.errors["follow_up_on"])
         follow.addStretch(1)
         row.addLayout(follow)
@@ -414,7 +408,7 @@ class VisitDialog(QDialog):
         combo.setCurrentIndex(OUTCOMES.index(outcome) if outcome in OUTCOMES else 0)
         reason_edit = QLineEdit(reason)
         reason_edit.setMinimumWidth(220)
-        detail = _Detail(label, combo, reason_edit, _error_label())
+        detail = _Detail(label, combo, reason_edit, error_label())
 
         def on_outcome(_index: int = 0) -> None:
             required = combo.currentData() == "not_done"
@@ -525,53 +519,58 @@ class VisitDialog(QDialog):
                     self._mark_detail(detail, _("Why was it not done?"))
 
     def save(self) -> bool:
+        """Record the visit on the database thread; returns whether it was sent.
+
+        The form stays responsive while another task (an import, the demo) holds the
+        database. On success `saved` is set and the dialog accepted; rule errors come back
+        next to the fields they concern."""
+        if self.saving:
+            return False
         self._clear_errors()
         if self.household is None:
             self.show_errors({"household": _("Choose the household that was visited.")})
             return False
-        try:
-            result = self._record()
-        except ValidationError as error:
-            self.show_errors(error.fields)
-            return False
-        except DxError as error:
-            self.show_errors({"visit": error.message})
-            return False
-        self.saved = result.value
-        self.ctx.notify(result.changes)
-        self.accept()
+        work = self._operation()  # widget values are read here, on the UI thread
+        self._set_saving(True)
+        run_operation(self.ctx, work, parent=self, owner=self, on_success=self._saved,
+                      on_invalid=lambda error: self.show_errors(error.fields),
+                      on_done=lambda: self._set_saving(False))
         return True
 
-    def _record(self):
-        visits = self.ws.visits
+    def _set_saving(self, saving: bool) -> None:
+        self.saving = saving
+        self.save_button.setEnabled(not saving)
+
+    def _saved(self, result: OpResult[Visit]) -> None:
+        self.saved = result.value
+        self.accept()
+
+    def _operation(self) -> Callable[[], OpResult[Visit]]:
+        visits, items = self.ws.visits, self.items()
+        options = {"visited_at": self.visit_time(), "member_ids": self.member_ids(),
+                   "notes": self.notes.toPlainText(), "follow_up_on": self.follow_up_on()}
         if self.amending is not None:
-            return visits.amend(self.amending.id, self.items(), reason=self.reason_edit.text(),
-                                visited_at=self.visit_time(), member_ids=self.member_ids(),
-                                notes=self.notes.toPlainText(),
-                                follow_up_on=self.follow_up_on())
+            visit_id, reason = self.amending.id, self.reason_edit.text()
+            return lambda: visits.amend(visit_id, items, reason=reason, **options)
         assert self.household is not None
-        return visits.add(self.household.id, self.items(), visited_at=self.visit_time(),
-                          member_ids=self.member_ids(), notes=self.notes.toPlainText(),
-                          follow_up_on=self.follow_up_on())
+        household_id = self.household.id
+        return lambda: visits.add(household_id, items, **options)
 
 
 def void_visit(ctx: AppContext, visit_id: str, parent: QWidget | None = None,
-               reason: str | None = None) -> Visit | None:
+               reason: str | None = None,
+               on_voided: Callable[[Visit], None] | None = None) -> Task | None:
     """Void a visit recorded by mistake, asking why (the original stays in the history).
 
-    Returns the void event, or None when the user cancelled or the void was refused."""
-    title = _("Void a visit")
+    The void is recorded on the database thread; `on_voided` gets the void event. Returns the
+    task, or None when the user cancelled. A refusal is explained in a message box."""
     if reason is None:
         reason, ok = QInputDialog.getText(
-            parent, title, _("Why is this visit being voided? (for example: wrong household)"))
+            parent, _("Void a visit"),
+            _("Why is this visit being voided? (for example: wrong household)"))
         if not ok:
             return None
-    try:
-        result = ctx.ws.visits.void(visit_id, reason=reason)
-    except DxError as error:
-        QMessageBox.warning(parent, title, error.message)
-        return None
-    ctx.notify(result.changes)
-    return result.value
-
-
+    visits, why = ctx.ws.visits, reason
+    return run_operation(ctx, lambda: visits.void(visit_id, reason=why), parent=parent,
+                         on_success=lambda result: on_voided(result.value) if on_voided
+                         else None)

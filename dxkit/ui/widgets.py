@@ -6,13 +6,14 @@ import importlib.util
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from dxkit.core.errors import Cancelled, ValidationError
 from dxkit.core.i18n import _
 from dxkit.ui.context import AppContext
-from dxkit.ui.taskman import describe_error
+from dxkit.ui.taskman import Task, describe_error
 
 ERROR_STYLE = "color: #b00020;"
 
@@ -23,6 +24,31 @@ def module_available(name: str) -> bool:
         return importlib.util.find_spec(name) is not None
     except ModuleNotFoundError:
         return False
+
+
+def error_label() -> QLabel:
+    """A red, wrapping message line, hidden until there is something to say."""
+    label = QLabel()
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def is_alive(widget: QWidget | None) -> bool:
+    """False once Qt deleted the widget (e.g. a language switch rebuilt its page)."""
+    return widget is not None and shiboken6.isValid(widget)
+
+
+def while_alive(owner: QWidget, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+    """`callback`, skipped when it arrives after `owner` was deleted: background results can
+    outlive the screen that asked for them."""
+
+    def guarded(value: Any) -> None:
+        if is_alive(owner):
+            callback(value)
+
+    return guarded
 
 
 class FieldWithError(QWidget):
@@ -88,34 +114,47 @@ class FieldErrors:
                 break
 
 
-def run_operation(ctx: AppContext, work: Callable[[], Any], *, parent: QWidget,
+def run_operation(ctx: AppContext, work: Callable[[], Any], *, parent: QWidget | None,
                   on_success: Callable[[Any], None],
                   on_invalid: Callable[[ValidationError], None] | None = None,
-                  on_done: Callable[[], None] | None = None) -> None:
+                  on_done: Callable[[], None] | None = None,
+                  owner: QWidget | None = None) -> Task:
     """Run a workspace operation on the database thread; notify its changes, then call back.
 
     A ValidationError goes to `on_invalid` (forms show it next to the fields); any other error
-    is a sentence in a message box.
+    is a sentence in a message box. The changes are always announced, but the callbacks are
+    skipped once `owner` (by default `parent`) was deleted while the work ran (e.g. a language
+    switch rebuilt the page); an error is then still shown, without a parent.
     """
+    guard = owner if owner is not None else parent
+
+    def alive() -> bool:
+        return guard is None or is_alive(guard)
 
     def succeeded(result: Any) -> None:
-        if on_done:
-            on_done()
         changes = getattr(result, "changes", None)
         if changes is not None:
-            ctx.notify(changes)
+            ctx.notify(changes)  # other screens must hear of it even if this one is gone
+        if not alive():
+            return
+        if on_done:
+            on_done()
         on_success(result)
 
     def failed(error: BaseException) -> None:
+        if not alive():
+            if not isinstance(error, Cancelled):
+                show_error(None, error)
+            return
         if on_done:
             on_done()
         if isinstance(error, ValidationError) and on_invalid is not None:
             on_invalid(error)
         elif not isinstance(error, Cancelled):
-            show_error(parent, error)
+            show_error(parent if is_alive(parent) else None, error)
 
-    ctx.tasks.run(lambda _progress: work(), on_success=succeeded, on_failure=failed,
-                  cancellable=False)
+    return ctx.tasks.run(lambda _progress: work(), on_success=succeeded, on_failure=failed,
+                         cancellable=False)
 
 
 def show_error(parent: QWidget | None, error: BaseException) -> QMessageBox:

@@ -231,3 +231,29 @@ def test_demo_goes_into_a_configured_but_empty_workspace(ws: Workspace):
     assert {"Khóm 3", "Ấp Đông Hòa"} | {name for name, _lat, _lon in demo.HAMLETS} <= hamlets
     codes = [h.code for h in ws.households.list()]
     assert len(set(codes)) == 40 and all(c[:2].isalpha() and c[2] == "-" for c in codes)
+
+
+def test_generate_dates_from_the_given_now_and_leaves_the_clock_alone(fresh_ws):
+    """The UI reads ws.now() on its own thread while the demo is written: the workspace clock
+    must never be frozen for it (it once was, for every thread)."""
+    fresh_ws.freeze_time(None)  # the real clock, as in the app
+    pinned = []
+    progress = Progress(on_change=lambda *_args: pinned.append(fresh_ws._fixed_now))
+    now = dt.datetime(2026, 6, 1, 10, 15)
+    summary = demo.generate(fresh_ws, seed=3, households=20, progress=progress, now=now)
+    assert pinned and set(pinned) == {None}
+    assert fresh_ws._fixed_now is None
+    times = [v.visited_at for v in fresh_ws.visits.list()]
+    assert max(times) <= now and min(times) > now - dt.timedelta(days=200)
+    assert summary.households == 20
+
+
+def test_generate_into_empty_returns_the_changes_and_refuses_real_data(fresh_ws):
+    result = demo.generate_into_empty(fresh_ws, households=12)
+    assert result.value.households == 12 == fresh_ws.households.count()
+    assert len(result.changes.created["households"]) == 12
+    assert result.changes.touched("people") and result.changes.touched("visits")
+    with pytest.raises(DxError):
+        demo.generate_into_empty(fresh_ws, households=12)
+    assert fresh_ws.households.count() == 12
+

@@ -15,7 +15,7 @@ from dxkit.core.progress import Progress
 from dxkit.ui.app import create_main_window
 from dxkit.ui.context import AppContext
 from dxkit.ui.household_forms import HouseholdForm
-from dxkit.ui.households_page import HouseholdsPage, generate_demo
+from dxkit.ui.households_page import HouseholdsPage
 from dxkit.ui.settings_page import SettingsPage
 from tests.ui.conftest import settle
 
@@ -134,7 +134,7 @@ def test_a_workspace_with_households_is_never_offered_the_demo(ctx, ws, qtbot):
     assert not page.demo_button.isVisible()
     assert page.create_demo() is None
     with pytest.raises(DxError) as raised:
-        generate_demo(ws, Progress(), households=10)
+        demo.generate_into_empty(ws, households=10, progress=Progress())
     assert "đã có hộ" in raised.value.message
     assert ws.households.count() == 1 and "demo" not in ws.meta()
 

@@ -11,6 +11,7 @@ from dxkit.core import i18n
 from dxkit.core.visits import VisitItem
 from dxkit.ui.followups_page import FollowUpsPage
 from dxkit.ui.visit_form import VisitDialog
+from tests.ui.conftest import settle
 
 
 def household_with_person(ws, code, hamlet, name):
@@ -41,7 +42,12 @@ def scene(ws):
 def make_page(ctx, qtbot) -> FollowUpsPage:
     page = FollowUpsPage(ctx)
     qtbot.addWidget(page)
+    settle(qtbot, ctx, lambda: page.loaded)
     return page
+
+
+def codes(page) -> list[str]:
+    return [row[2] for row in shown(page)]
 
 
 def shown(page):
@@ -65,19 +71,39 @@ def test_lists_overdue_and_upcoming_with_their_state(ctx, qtbot, scene):
     assert "<b>Ấp Mỹ Hưng</b>" in page.summary.text()
 
     page.within_days.setValue(30)
-    assert [r[2] for r in shown(page)] == ["MH-001", "K3-002", "DH-003"]
+    settle(qtbot, ctx, lambda: codes(page) == ["MH-001", "K3-002", "DH-003"])
+
+
+def test_stepping_the_horizon_asks_the_database_once(ctx, qtbot, scene, monkeypatch):
+    page = make_page(ctx, qtbot)
+    asked = []
+    real_follow_ups = ctx.ws.visits.follow_ups
+
+    def counting(**options):
+        asked.append(options)
+        return real_follow_ups(**options)
+
+    monkeypatch.setattr(ctx.ws.visits, "follow_ups", counting)
+    for days in range(8, 31):  # holding the arrow key down
+        page.within_days.setValue(days)
+    assert asked == []  # nothing asked while stepping...
+    settle(qtbot, ctx, lambda: codes(page) == ["MH-001", "K3-002", "DH-003"])
+    # ...then one query for every hamlet; the hamlet filter narrows it without asking again.
+    assert asked == [{"within_days": 30, "member_id": None}]
+    page.set_hamlet(ctx.ws.catalog.hamlet("Ấp Đông Hòa").id)
+    assert codes(page) == ["DH-003"] and len(asked) == 1
 
 
 def test_filters_by_hamlet_and_member(ctx, qtbot, scene, ws):
     page = make_page(ctx, qtbot)
     page.set_hamlet(ws.catalog.hamlet("Khóm 3").id)
-    assert [r[2] for r in shown(page)] == ["K3-002"]
+    assert codes(page) == ["K3-002"]
     assert len(page.summary_lines) == 2  # the summary still covers every hamlet
     page.set_hamlet(ws.catalog.hamlet("Ấp Đông Hòa").id)
     assert shown(page) == [] and not page.empty_label.isHidden()
     page.set_hamlet(None)
     page.set_member(ws.catalog.member("Lê Thị Hoa").id)
-    assert [r[2] for r in shown(page)] == ["MH-001"]
+    settle(qtbot, ctx, lambda: codes(page) == ["MH-001"])
 
 
 def test_logged_visit_with_follow_up_appears_and_meeting_it_clears_it(ctx, qtbot, ws):
@@ -91,12 +117,13 @@ def test_logged_visit_with_follow_up_appears_and_meeting_it_clears_it(ctx, qtbot
     dialog.tick(person.id, "payment_account", outcome="partly")
     dialog.set_follow_up_in(7)
     assert dialog.save()
-    [row] = shown(page)  # refreshed through ctx.changed
+    settle(qtbot, ctx, lambda: len(shown(page)) == 1)  # refreshed through ctx.changed
+    [row] = shown(page)
     assert row[:3] == ["27/11/2026", "còn 7 ngày", "MH-010"]
 
     ws.freeze_time(dt.datetime(2026, 11, 30, 8, 0))
     page.refresh()
-    assert shown(page)[0][1] == "quá hạn 3 ngày"
+    settle(qtbot, ctx, lambda: shown(page)[0][1] == "quá hạn 3 ngày")
 
     # Double-clicking opens the visit form for that household; the visit meets the follow-up.
     page.show()
@@ -108,7 +135,7 @@ def test_logged_visit_with_follow_up_appears_and_meeting_it_clears_it(ctx, qtbot
     assert isinstance(visit_form, VisitDialog) and visit_form.household == household
     visit_form.tick(person.id, "payment_account")
     assert visit_form.save()
-    assert shown(page) == []
+    settle(qtbot, ctx, lambda: shown(page) == [])
 
 
 def test_english_labels(ctx, qtbot, scene):

@@ -107,6 +107,47 @@ def test_view_refreshes_after_adding_a_person_through_it(ctx, qtbot, ws, family)
     assert cells(view.people_table, 2)[0] == "Nguyễn Văn An"
 
 
+def test_view_reloads_only_for_changes_to_its_household(ctx, qtbot, ws, family, monkeypatch):
+    household, father, _mother = family
+    hoa = ws.catalog.member("Lê Thị Hoa").id
+    other = ws.households.add(code="K3-002", head_name="Trần Văn Tư", hamlet="Khóm 3").value
+    view = make_view(ctx, qtbot, household.id)
+    reloads = []
+    real_reload = view.reload
+    monkeypatch.setattr(view, "reload", lambda: (reloads.append(True), real_reload()))
+
+    def elsewhere_then_here(elsewhere, here):
+        ctx.notify(elsewhere().changes)
+        assert reloads == [], "a change to another household reloaded this one"
+        ctx.notify(here().changes)
+        assert reloads == [True]
+        reloads.clear()
+
+    elsewhere_then_here(lambda: ws.households.update(other.id, phone="0987654321"),
+                        lambda: ws.households.update(household.id, phone="0987654321"))
+    elsewhere_then_here(lambda: ws.people.add(other.id, full_name="Trần Văn Tư"),
+                        lambda: ws.people.add(household.id, full_name="Nguyễn Văn An"))
+    assert view.people_table.rowCount() == 3
+    elsewhere_then_here(
+        lambda: ws.visits.add(other.id, [VisitItem("online_safety", "done")], member_ids=[hoa]),
+        lambda: ws.visits.add(household.id, [VisitItem("vneid_level2", "done", father.id)],
+                              member_ids=[hoa]))
+    assert view.visit_tree.topLevelItemCount() == 1
+    # An indicator answer refreshes the selected person's indicators, not the whole window.
+    view.people_table.selectRow(0)
+    assert view.selected_person().id == father.id
+    smartphone = next(i.name for i in ws.catalog.indicators() if i.code == "smartphone")
+
+    def smartphone_line():
+        lines = [view.indicator_list.item(i).text() for i in range(view.indicator_list.count())]
+        return next(line for line in lines if smartphone in line)
+
+    assert smartphone_line().startswith("✗")
+    ctx.notify(ws.indicators.answer(father.id, "smartphone", True).changes)
+    assert reloads == []
+    assert smartphone_line().startswith("✓")
+
+
 def test_delete_person_purges_their_data(ctx, qtbot, ws, family):
     household, father, _mother = family
     ws.visits.add(household.id, [VisitItem("vneid_level2", "done", father.id)],

@@ -126,3 +126,18 @@ def test_visit_button_opens_the_visit_dialog_for_the_selection(ctx, qtbot, ws):
     qtbot.addWidget(dialog)
     assert dialog.isVisible()
     dialog.reject()
+
+
+def test_only_added_or_removed_households_recount_for_the_welcome(ctx, qtbot, ws, monkeypatch):
+    household = add(ws, "MH-001", "Nguyễn Văn Bình")
+    page = make_page(ctx, qtbot)
+    assert not page.is_empty_state()
+    counts = []
+    real_count = ws.households.count
+    monkeypatch.setattr(ws.households, "count", lambda: counts.append(True) or real_count())
+    ctx.notify(ws.households.update(household.id, phone="0912345678").changes)
+    assert counts == []  # an edit cannot empty the list
+    ctx.notify(ws.households.add(code="MH-002", head_name="Trần Thị Lan",
+                                 hamlet="Ấp Mỹ Hưng").changes)
+    assert counts == [True]
+

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import threading
 from pathlib import Path
 
 import pytest
+import shiboken6
 from openpyxl import load_workbook
 
 from dxkit.core.legacy_text import unicode_to_tcvn3
+from dxkit.ui.households_page import HouseholdsPage
 from dxkit.ui.import_export_page import ImportExportPage
+from tests.ui.conftest import settle
 
 HEADER = ["Mã hộ", "Chủ hộ", "Ấp/Khóm", "Họ và tên", "Giới tính", "Ngày sinh", "SĐT",
           "Đồng ý lưu dữ liệu"]
@@ -88,6 +92,25 @@ def test_a_good_file_imports_and_households_appear(qtbot, page, ctx, ws, tmp_pat
     plan = checked(qtbot, page, tmp_path / "good.csv")
     assert plan.counts.unchanged_households == 2 and plan.counts.unchanged_people == 2
     assert not page.import_button.isEnabled()
+
+
+def test_an_import_still_reaches_the_list_if_its_page_was_rebuilt(qtbot, ctx, ws, tmp_path):
+    """A language switch deletes the page while the import runs: the households list must
+    still hear of the new households."""
+    households = HouseholdsPage(ctx)
+    qtbot.addWidget(households)
+    seen = []
+    ctx.changed.connect(seen.append)
+    page = ImportExportPage(ctx)  # deleted below, so not handed to qtbot
+    assert checked(qtbot, page, write_csv(tmp_path / "good.csv", GOOD)).ok
+    gate = threading.Event()
+    ctx.tasks.run(lambda _progress: gate.wait(10), cancellable=False)  # import still queued
+    page.apply_import()
+    shiboken6.delete(page)
+    gate.set()
+    settle(qtbot, ctx, lambda: households.model.rowCount() == 2)
+    assert len(seen) == 1 and seen[0].touched("households")
+    assert not households.is_empty_state()
 
 
 def test_legacy_font_columns_are_reported(qtbot, page, tmp_path):

@@ -25,7 +25,9 @@ def test_status_bar_is_honest_about_sync_and_counts_pending_changes(window, ws, 
     assert window.online_label.text() == "● Ngoại tuyến"
     assert window.last_sync_label.text() == "Đồng bộ lần cuối: chưa đồng bộ"
     before = ws.pending_changes()
-    assert window.pending_label.text() == f"{before} thay đổi chờ đồng bộ"
+    # Counted on the database thread: the label follows once the count comes back.
+    settle(qtbot, window.ctx,
+           lambda: window.pending_label.text() == f"{before} thay đổi chờ đồng bộ")
     page = window.pages["households"]
     form = page.add_household()
     form.code.setText("MH-001")
@@ -34,6 +36,36 @@ def test_status_bar_is_honest_about_sync_and_counts_pending_changes(window, ws, 
     form.save()
     settle(qtbot, window.ctx, lambda: ws.pending_changes() > before
            and window.pending_label.text() == f"{ws.pending_changes()} thay đổi chờ đồng bộ")
+
+
+def test_pending_changes_are_counted_off_the_ui_thread_one_count_at_a_time(
+        window, ws, qtbot, monkeypatch):
+    import threading
+
+    ctx = window.ctx
+    settle(qtbot, ctx, lambda: window.pending_label.text().startswith(
+        f"{ws.pending_changes()} "))
+    counted = []
+    real_count = ws.pending_changes
+
+    def count():
+        counted.append(threading.current_thread() is threading.main_thread())
+        return real_count()
+
+    monkeypatch.setattr(ws, "pending_changes", count)
+    gate = threading.Event()
+    ctx.tasks.run(lambda _progress: gate.wait(10), cancellable=False)
+    for number in range(5):  # five saves while the database thread is busy
+        result = ws.households.add(code=f"MH-00{number}", head_name="Nguyễn Văn Bình",
+                                   hamlet="Ấp Mỹ Hưng")
+        ctx.notify(result.changes)
+    assert counted == []  # nothing counted on the UI thread
+    gate.set()
+    final = f"{real_count()} thay đổi chờ đồng bộ"
+    settle(qtbot, ctx, lambda: len(counted) == 2 and window.pending_label.text() == final)
+    ctx.tasks.wait_idle()
+    # The count in flight, then one more for the changes made meanwhile; never on the UI thread.
+    assert counted == [False, False]
 
 
 def test_running_task_shows_progress_and_can_be_cancelled(window, qtbot):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from dxkit.ui.visit_form import VisitDialog, void_visit
+from tests.ui.conftest import settle
 
 
 @pytest.fixture
@@ -28,6 +30,14 @@ def make_dialog(ctx, qtbot, household_id=None) -> VisitDialog:
     dialog = VisitDialog(ctx, household_id)
     qtbot.addWidget(dialog)
     return dialog
+
+
+def save(ctx, qtbot, dialog) -> bool:
+    """Press Save and wait for the database thread's answer: True once the visit is saved."""
+    if not dialog.save():
+        return False
+    settle(qtbot, ctx, lambda: not dialog.saving)
+    return dialog.saved is not None
 
 
 def test_household_is_picked_by_typing_without_diacritics(ctx, qtbot, family):
@@ -63,7 +73,7 @@ def test_not_done_needs_a_reason_then_the_visit_is_saved(ctx, qtbot, family, ws)
     dialog.set_follow_up_in(7)
     dialog.notes.setPlainText("Chị Lan hẹn tuần sau mang CCCD")
 
-    assert dialog.save() is False
+    assert save(ctx, qtbot, dialog) is False
     missing = dialog.details[(mother.id, "payment_account")]
     assert not missing.error.isHidden()
     assert not dialog.errors["items"].isHidden()
@@ -75,7 +85,7 @@ def test_not_done_needs_a_reason_then_the_visit_is_saved(ctx, qtbot, family, ws)
     qtbot.keyClicks(missing.reason, "Chua")  # QTest types ASCII only
     assert missing.error.isHidden()  # typing clears the mark
     missing.reason.setText("Chưa mang CCCD")
-    assert dialog.save() is True
+    assert save(ctx, qtbot, dialog) is True
     assert dialog.result() == dialog.DialogCode.Accepted
 
     [visit] = ws.visits.history(household.id)
@@ -105,14 +115,14 @@ def test_unticking_drops_the_outcome_line(ctx, qtbot, family):
 
 def test_members_and_household_errors_are_shown_next_to_them(ctx, qtbot, family, ws):
     dialog = make_dialog(ctx, qtbot)
-    assert dialog.save() is False
+    assert save(ctx, qtbot, dialog) is False
     assert not dialog.errors["household"].isHidden()
 
     dialog.choose_household(family[0].id)
     for box in dialog.member_boxes.values():
         box.setChecked(False)
     dialog.tick(family[1].id, "smartphone_basics")
-    assert dialog.save() is False
+    assert save(ctx, qtbot, dialog) is False
     assert not dialog.errors["members"].isHidden()
     assert dialog.errors["items"].isHidden()
     assert ws.visits.history(family[0].id) == []
@@ -129,6 +139,7 @@ def test_ctrl_enter_saves_and_plain_enter_does_not(ctx, qtbot, family, ws):
     qtbot.keyClick(dialog, Qt.Key.Key_Return)
     assert dialog.isVisible() and ws.visits.history(household.id) == []
     qtbot.keyClick(dialog.notes, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, ctx, lambda: dialog.saved is not None)
     assert len(ws.visits.history(household.id)) == 1
 
 
@@ -149,11 +160,11 @@ def test_amend_prefills_and_needs_a_reason(ctx, qtbot, family, ws):
 
     dialog.item_boxes[(mother.id, "payment_account")].setChecked(False)
     dialog.tick(mother.id, "qr_payment", outcome="partly")
-    assert dialog.save() is False
+    assert save(ctx, qtbot, dialog) is False
     assert not dialog.errors["reason"].isHidden()
 
     dialog.reason_edit.setText("Nhầm mục hỗ trợ")
-    assert dialog.save() is True
+    assert save(ctx, qtbot, dialog) is True
     history = ws.visits.history(household.id)
     assert [v.kind for v in history] == ["amend", "visit"]
     latest, first = history
@@ -173,11 +184,44 @@ def test_void_helper_records_a_void_with_the_reason(ctx, qtbot, family, ws):
     seen = []
     ctx.changed.connect(seen.append)
 
-    void = void_visit(ctx, visit.id, reason="Ghi nhầm hộ")
-    assert void is not None and void.kind == "void" and void.reason == "Ghi nhầm hộ"
+    voided = []
+    assert void_visit(ctx, visit.id, reason="Ghi nhầm hộ", on_voided=voided.append)
+    settle(qtbot, ctx, lambda: bool(voided))
+    [void] = voided
+    assert void.kind == "void" and void.reason == "Ghi nhầm hộ"
     assert not ws.visits.get(visit.id).effective
     assert ws.indicators.for_person(father.id) == []
     assert len(seen) == 1
+
+
+def test_saving_does_not_wait_for_a_task_holding_the_database(ctx, qtbot, family, ws):
+    """An import or the demo holds the write lock on the database thread: pressing Save
+    must neither freeze the form nor fail; the visit is written once the task is done."""
+    household, father, _mother = family
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_write_lock(_progress):
+        with ws.transaction():
+            holding.set()
+            release.wait(10)
+
+    ctx.tasks.run(hold_the_write_lock, cancellable=False)
+    assert holding.wait(5)
+    dialog = make_dialog(ctx, qtbot, household.id)
+    dialog.tick(father.id, "vneid_level2")
+    try:
+        assert dialog.save() is True  # returns at once: the write waits its turn
+        assert dialog.saving and not dialog.save_button.isEnabled()
+        assert dialog.saved is None and ws.visits.history(household.id) == []
+        assert dialog.save() is False  # a second press does not record it twice
+    finally:
+        release.set()
+    settle(qtbot, ctx, lambda: dialog.saved is not None)
+    assert dialog.result() == dialog.DialogCode.Accepted
+    [visit] = ws.visits.history(household.id)
+    assert visit.id == dialog.saved.id
+    assert [(i.person_id, i.support_item_code) for i in visit.items] == [
+        (father.id, "vneid_level2")]
 
 
 def ws_item(code, person_id, outcome="done", reason=""):
