@@ -102,6 +102,13 @@ class Workspace:
         return conn
 
     def close(self) -> None:
+        own = getattr(self._local, "conn", None)
+        if own is not None:
+            # Keeps planner statistics current for the next open (SQLite's advice on close);
+            # the limit keeps it to a few milliseconds even on a large file.
+            with contextlib.suppress(sqlite3.Error):
+                own.execute("PRAGMA analysis_limit = 400")
+                own.execute("PRAGMA optimize")
         with self._connections_lock:
             for conn in self._connections:
                 with contextlib.suppress(sqlite3.Error):
