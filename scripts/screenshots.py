@@ -162,6 +162,10 @@ def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
         followups.within_days.setValue(14)  # type: ignore[attr-defined]
         shots.append(save(window, out, "follow-ups"))
 
+        indicators = window.show_section("indicators")
+        wait_for(lambda: indicators.loaded)  # type: ignore[attr-defined]
+        shots.append(save(window, out, "indicators"))
+
         transfer = window.show_section("transfer")
         transfer.start_import(sample_import_file(ws, scratch))  # type: ignore[attr-defined]
         wait_for(lambda: transfer.plan is not None)  # type: ignore[attr-defined]

@@ -94,6 +94,9 @@ def format_datetime(value: dt.datetime | None) -> str:
     return _babel_datetime(value, pattern, locale=locale())
 
 
-def format_number(value: float | int) -> str:
-    """1.234,5 in Vietnamese."""
-    return format_decimal(value, locale=locale())
+def format_number(value: float | int, decimals: int | None = None) -> str:
+    """1.234,5 in Vietnamese; `decimals` fixes the digits after the comma (50,0 not 50)."""
+    if decimals is None:
+        return format_decimal(value, locale=locale())
+    pattern = "#,##0." + "0" * decimals if decimals > 0 else "#,##0"
+    return format_decimal(value, format=pattern, locale=locale())

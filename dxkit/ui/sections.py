@@ -36,6 +36,12 @@ def _followups(ctx: AppContext) -> QWidget:
     return FollowUpsPage(ctx)
 
 
+def _indicators(ctx: AppContext) -> QWidget:
+    from dxkit.ui.indicators_page import IndicatorsPage
+
+    return IndicatorsPage(ctx)
+
+
 def _transfer(ctx: AppContext) -> QWidget:
     from dxkit.ui.import_export_page import ImportExportPage
 
@@ -45,6 +51,7 @@ def _transfer(ctx: AppContext) -> QWidget:
 SECTIONS: list[Section] = [
     Section("households", lambda: _("Households"), _households),
     Section("followups", lambda: _("Follow-ups"), _followups),
+    Section("indicators", lambda: _("Indicators"), _indicators),
     Section("transfer", lambda: _("Import & export"), _transfer),
     Section("settings", lambda: _("Settings"), _settings),
 ]

@@ -1,0 +1,234 @@
+"""Digital indicators rolled up: per indicator, how many people of the counted age have it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, Qt
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dxkit.core.i18n import _, format_date, format_number
+from dxkit.core.indicators import RollupRow
+from dxkit.core.synced import Changes
+from dxkit.ui.context import AppContext
+from dxkit.ui.widgets import while_alive
+
+# A roll-up counts people, their households, and the events that establish an indicator.
+WATCHED_TABLES = ("visits", "visit_items", "indicator_answers", "people", "households",
+                  "indicators", "hamlets")
+BAR_COLUMN = 4
+BAR_COLOUR = QColor("#2e7d32")
+TRACK_COLOUR = QColor("#e3e7e3")
+BAR_WIDTH = 180
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One answer from the database thread."""
+
+    rows: list[RollupRow]
+    min_ages: dict[str, int]  # indicator code -> youngest age counted
+
+
+def share_text(row: RollupRow) -> str:
+    """"33,3 %" — a share of a hamlet with nobody counted reads "0,0 %"."""
+    return _("{percent}%").format(percent=format_number(row.share * 100, decimals=1))
+
+
+def counted_text(row: RollupRow, min_age: int | None) -> str:
+    """"120 (từ 15 tuổi)": the people the share is out of, with the age that counts."""
+    count = format_number(row.population)
+    if min_age is None:
+        return count
+    return _("{count} (aged {age} and over)").format(count=count, age=min_age)
+
+
+class RollupModel(QAbstractTableModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[RollupRow] = []
+        self.min_ages: dict[str, int] = {}
+
+    @staticmethod
+    def headers() -> list[str]:
+        return [_("Indicator"), _("People reached"), _("People counted"), _("Share"), ""]
+
+    def set_rollup(self, rollup: Rollup) -> None:
+        self.beginResetModel()
+        self.rows = rollup.rows
+        self.min_ages = rollup.min_ages
+        self.endResetModel()
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.headers())
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.headers()[section]
+        return None
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole and column != BAR_COLUMN:
+            return self._text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return share_text(row) if column == BAR_COLUMN else self._text(row, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (1, 2, 3):
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if role == Qt.ItemDataRole.UserRole:
+            return row
+        return None
+
+    def _text(self, row: RollupRow, column: int) -> str:
+        if column == 0:
+            return row.name
+        if column == 1:
+            return format_number(row.reached)
+        if column == 2:
+            return counted_text(row, self.min_ages.get(row.code))
+        return share_text(row)
+
+
+class ShareBarDelegate(QStyledItemDelegate):
+    """A horizontal bar as long as the row's share, on a pale track."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        super().paint(painter, option, index)  # background and selection
+        row = index.data(Qt.ItemDataRole.UserRole)
+        if not isinstance(row, RollupRow):
+            return
+        track = option.rect.adjusted(6, 6, -6, -6)  # type: ignore[attr-defined]
+        if track.width() <= 0 or track.height() <= 0:
+            return
+        filled = QRect(track)
+        filled.setWidth(round(track.width() * min(max(row.share, 0.0), 1.0)))
+        painter.save()
+        painter.fillRect(track, TRACK_COLOUR)
+        if filled.width() > 0:
+            painter.fillRect(filled, BAR_COLOUR)
+        painter.restore()
+
+
+class IndicatorsPage(QWidget):
+    """A hamlet filter, the roll-up table, and a line saying what the numbers are."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.ws = ctx.ws
+        self.loaded = False
+        self._query_number = 0  # answers to an older query are dropped
+        self._build()
+        self.retranslate()
+        ctx.changed.connect(self._on_changed)
+        ctx.language_changed.connect(self._on_language_changed)
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        filters = QHBoxLayout()
+        self.hamlet_label = QLabel()
+        self.hamlet_filter = QComboBox()
+        self.hamlet_label.setBuddy(self.hamlet_filter)
+        filters.addWidget(self.hamlet_label)
+        filters.addWidget(self.hamlet_filter)
+        filters.addStretch(1)
+        layout.addLayout(filters)
+        self.model = RollupModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setItemDelegateForColumn(BAR_COLUMN, ShareBarDelegate(self.table))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(BAR_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(60)
+        layout.addWidget(self.table, 1)
+        self.as_of_label = QLabel()
+        self.as_of_label.setWordWrap(True)
+        self.as_of_label.setStyleSheet("color: gray;")
+        layout.addWidget(self.as_of_label)
+        self.hamlet_filter.currentIndexChanged.connect(lambda _index: self.refresh())
+
+    def retranslate(self) -> None:
+        self.hamlet_label.setText(_("Hamlet:"))
+        self._fill_hamlets()
+        self.refresh()  # indicator names come from the catalog in the current language
+
+    def _on_language_changed(self, _language: str) -> None:
+        self.retranslate()
+
+    def _fill_hamlets(self) -> None:
+        """Every hamlet, keeping the current choice when it still exists."""
+        chosen = self.hamlet_filter.currentData()
+        self.hamlet_filter.blockSignals(True)
+        self.hamlet_filter.clear()
+        self.hamlet_filter.addItem(_("All hamlets"), None)
+        for hamlet in self.ws.catalog.hamlets():
+            self.hamlet_filter.addItem(hamlet.name, hamlet.id)
+        found = self.hamlet_filter.findData(chosen) if chosen else 0
+        self.hamlet_filter.setCurrentIndex(max(found, 0))
+        self.hamlet_filter.blockSignals(False)
+
+    def set_hamlet(self, hamlet_id: str | None) -> None:
+        self.hamlet_filter.setCurrentIndex(max(self.hamlet_filter.findData(hamlet_id), 0))
+
+    # -- data ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Ask the database thread for the roll-up (seconds on a large commune); only the
+        answer to the latest question reaches the table."""
+        self._query_number += 1
+        number = self._query_number
+        hamlet_id = self.hamlet_filter.currentData()
+        indicators, catalog = self.ws.indicators, self.ws.catalog
+
+        def work(_progress: Any) -> Rollup:
+            min_ages = {i.code: i.min_age for i in catalog.indicators()}
+            return Rollup(indicators.rollup(hamlet_id=hamlet_id), min_ages)
+
+        def answered(rollup: Rollup) -> None:
+            if number == self._query_number:
+                self._loaded(rollup)
+
+        self.ctx.tasks.run(work, on_success=while_alive(self, answered), cancellable=False)
+
+    def _loaded(self, rollup: Rollup) -> None:
+        self.model.set_rollup(rollup)
+        self.loaded = True
+        note = _("As of {date}. Counts come from recorded visits and answers; people with no "
+                 "birth year are counted in every age group.").format(
+            date=format_date(self.ws.today()))
+        if not any(row.population for row in rollup.rows):
+            note = _("No people recorded here yet.") + " " + note
+        self.as_of_label.setText(note)
+
+    def _on_changed(self, changes: Changes) -> None:
+        if any(changes.touched(table) for table in WATCHED_TABLES):
+            if changes.touched("hamlets"):
+                self._fill_hamlets()
+            self.refresh()
