@@ -170,6 +170,25 @@ def m0004_drop_households_list_index(db: Database) -> None:
     run_script(db, "DROP INDEX households_list;")
 
 
+@MIGRATIONS(name="0005_sync_review")
+def m0005_sync_review(db: Database) -> None:
+    """What sync leaves for a person to look at: same-field edits from two devices, and
+    records the hub refused (docs/sync-protocol.md)."""
+    run_script(db, """
+    CREATE TABLE sync_conflicts (
+        id INTEGER PRIMARY KEY, table_name TEXT NOT NULL, row_id TEXT NOT NULL,
+        field TEXT NOT NULL, local_value TEXT, local_clock TEXT NOT NULL,
+        remote_value TEXT, remote_clock TEXT NOT NULL,
+        winner TEXT NOT NULL CHECK (winner IN ('local', 'remote')),
+        detected_at TEXT NOT NULL, resolved_at TEXT);
+    CREATE INDEX sync_conflicts_open ON sync_conflicts(resolved_at, row_id);
+    CREATE TABLE sync_quarantine (
+        id INTEGER PRIMARY KEY, table_name TEXT NOT NULL, row_id TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('push', 'pull')),
+        reason TEXT NOT NULL, record TEXT NOT NULL, at TEXT NOT NULL);
+    """)
+
+
 def run_script(db: Database, script: str) -> None:
     """Run statements one by one: sqlite3's executescript would COMMIT the open transaction."""
     statement = ""

@@ -16,8 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-from dxkit.core.hlc import Clock
+from dxkit.core.hlc import Clock, Timestamp
 from dxkit.core.ids import uuid7
+from dxkit.core.merge import FieldMerge, compact_clocks, merge_event, merge_mutable
 
 TableKind = Literal["mutable", "event"]
 T = TypeVar("T")
@@ -189,6 +190,95 @@ class Tx:
         self.changes.created[table].add(row_id)
         return row_id
 
+    # -- records from elsewhere (sync) --------------------------------------------------
+    def apply_remote(self, record: Mapping[str, Any]) -> str:
+        """Store a record received from the hub or a bundle: "applied" or "duplicate" (or,
+        for an event whose id exists with other content, "conflict"). No outbox entry: it
+        came from elsewhere. Same-field edits this device has not sent yet are recorded in
+        sync_conflicts whichever side wins."""
+        table, row_id = record["table"], record["id"]
+        spec = synced_table(table)
+        names = wire_fields(spec)
+        fields = record["fields"]
+        if set(fields) != set(names):
+            raise ValueError(f"{table} record {row_id} has fields {sorted(fields)}")
+        if spec.kind == "event":
+            return self._apply_remote_event(table, row_id, record)
+        clocks = record["clocks"]
+        if set(clocks) != set(names):
+            raise ValueError(f"{table} record {row_id} lacks clocks")
+        for stamp in clocks.values():
+            self.clock.observe(stamp)
+        row = self.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        if row is None:
+            updated_at, field_clock = compact_clocks(clocks)
+            self._insert_row(table, {"id": row_id, **fields, "updated_at": updated_at,
+                                     "device_id": Timestamp.parse(updated_at).device,
+                                     "field_clock": field_clock})
+            self._log_remote(table, row_id, "sync", updated_at, sorted(fields))
+            kind = self.changes.deleted if fields["deleted"] else self.changes.created
+            kind[table].add(row_id)
+            return "applied"
+        stored = {name: row[name] for name in names}
+        merged = merge_mutable(stored, field_clocks(table, row), fields, clocks)
+        self._note_conflicts(table, row_id, stored, merged, fields, clocks)
+        if not merged.changed:
+            return "duplicate"
+        updated_at, field_clock = compact_clocks(merged.clocks)
+        values = {name: merged.fields[name] for name in merged.taken}
+        values.update(updated_at=updated_at, device_id=Timestamp.parse(updated_at).device,
+                      field_clock=field_clock)
+        sets = ", ".join(f"{k} = ?" for k in values)
+        self.conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", (*values.values(), row_id))
+        self._log_remote(table, row_id, "sync", updated_at, sorted(merged.taken))
+        deleted_now = merged.fields["deleted"] and not stored["deleted"]
+        (self.changes.deleted if deleted_now else self.changes.updated)[table].add(row_id)
+        return "applied"
+
+    def _apply_remote_event(self, table: str, row_id: str, record: Mapping[str, Any]) -> str:
+        spec = synced_table(table)
+        row = self.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        stored = {name: row[name] for name in spec.fields} if row is not None else None
+        outcome = merge_event(stored, record["fields"])
+        if outcome == "applied":
+            self.clock.observe(record["created_at"])
+            self._insert_row(table, {"id": row_id, **record["fields"],
+                                     "created_at": record["created_at"],
+                                     "device_id": record["device_id"]})
+            self.changes.created[table].add(row_id)
+        return outcome
+
+    def _note_conflicts(self, table: str, row_id: str, stored: Mapping[str, Any],
+                        merged: FieldMerge, incoming: Mapping[str, Any],
+                        incoming_clocks: Mapping[str, str]) -> None:
+        """A field edited here and not yet sent, that the other side also edited."""
+        unsent = {name for (fields,) in self.conn.execute(
+            "SELECT fields FROM outbox WHERE table_name = ? AND row_id = ?", (table, row_id))
+            for name in json.loads(fields)}
+        local_clocks = merged.clocks
+        for name in unsent:
+            if name in merged.taken and stored[name] != incoming[name]:
+                winner, local_clock = "remote", None
+            elif name in merged.kept:
+                winner, local_clock = "local", local_clocks[name]
+            else:
+                continue
+            self.conn.execute(
+                "INSERT INTO sync_conflicts (table_name, row_id, field, local_value, "
+                "local_clock, remote_value, remote_clock, winner, detected_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (table, row_id, name, json.dumps(stored[name], ensure_ascii=False),
+                 local_clock or "", json.dumps(incoming[name], ensure_ascii=False),
+                 incoming_clocks[name], winner, self._wall))
+
+    def _log_remote(self, table: str, row_id: str, op: str, stamp: str,
+                    fields: Iterable[str]) -> None:
+        self.conn.execute(
+            "INSERT INTO audit_log (at, hlc, device_id, actor, table_name, row_id, action, fields)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (self._wall, stamp, Timestamp.parse(stamp).device, "sync", table, row_id, op,
+             json.dumps(list(fields))))
+
     # -- plumbing -----------------------------------------------------------------------
     def _insert_row(self, table: str, row: Mapping[str, Any]) -> None:
         columns = ", ".join(row)
@@ -221,7 +311,29 @@ def field_clocks(table: str, row: Mapping[str, Any]) -> dict[str, str]:
     """
     stored = json.loads(row["field_clock"])
     base = stored.get("*", row["updated_at"])
-    return {name: stored.get(name, base) for name in synced_table(table).fields}
+    return {name: stored.get(name, base) for name in wire_fields(synced_table(table))}
+
+
+def wire_fields(spec: SyncedTable) -> tuple[str, ...]:
+    """The fields a record carries: the registered ones, and the tombstone of mutable rows."""
+    return (*spec.fields, "deleted") if spec.kind == "mutable" else spec.fields
+
+
+def record_of(conn: sqlite3.Connection, table: str, row_id: str) -> dict[str, Any] | None:
+    """A stored row as a sync record (docs/sync-protocol.md), or None if there is none."""
+    spec = synced_table(table)
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    if row is None:
+        return None
+    record: dict[str, Any] = {
+        "table": table, "id": row_id, "kind": spec.kind, "device_id": row["device_id"],
+        "fields": {name: row[name] for name in wire_fields(spec)},
+    }
+    if spec.kind == "mutable":
+        record["clocks"] = field_clocks(table, row)
+    else:
+        record["created_at"] = row["created_at"]
+    return record
 
 
 def _advance(current: Mapping[str, Any], fields: Iterable[str], stamp: str) -> str:

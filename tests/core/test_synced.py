@@ -50,7 +50,8 @@ def test_insert_writes_row_outbox_and_audit(fresh_ws):
     assert row["device_id"] == fresh_ws.device_id
     assert row["deleted"] == 0
     assert field_clocks("hamlets", row) == {
-        "name": row["updated_at"], "name_key": row["updated_at"], "sort_order": row["updated_at"]}
+        "name": row["updated_at"], "name_key": row["updated_at"], "sort_order": row["updated_at"],
+        "deleted": row["updated_at"]}
     assert row["field_clock"] == "{}"  # compact until the first edit
     assert tx.changes.ids("hamlets") == {row_id}
     assert tx.changes.summary() == {"hamlets": {"created": 1, "updated": 0, "deleted": 0}}
