@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from dxkit.core.workspace import Workspace
 
 register(SyncedTable("hamlets", "mutable", ("name", "name_key", "sort_order")))
-register(SyncedTable("team_members", "mutable", ("name", "phone", "active"), personal=("phone",)))
+register(SyncedTable("team_members", "mutable", ("name", "phone", "active"),
+                     personal=("phone",)))
 register(SyncedTable("indicators", "mutable",
                      ("code", "name_vi", "name_en", "min_age", "sort_order", "active")))
 register(SyncedTable("support_items", "mutable",

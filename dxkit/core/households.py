@@ -28,8 +28,9 @@ PERSONAL_FIELDS = ("full_name", "name_key", "sex", "birth_date", "birth_year", "
                    "phone", "cccd", "notes")
 
 register(SyncedTable("households", "mutable", HOUSEHOLD_FIELDS,
-                     personal=("head_name", "head_key", "phone")))
-register(SyncedTable("people", "mutable", PERSON_FIELDS, personal=PERSONAL_FIELDS))
+                     personal=("head_name", "head_key", "phone"), depends_on=("hamlets",)))
+register(SyncedTable("people", "mutable", PERSON_FIELDS, personal=PERSONAL_FIELDS,
+                     depends_on=("households",)))
 
 
 @dataclass(frozen=True)
@@ -490,6 +491,8 @@ class People:
                      consent_by=None, purged=1)
         with self.ws.transaction() as tx:
             tx.delete("people", person_id, purge=purge)
-            # Derived rows go; answer and visit events keep only the tombstoned id.
+            # Derived rows and any sync conflict (it holds their old values) go; answer and
+            # visit events keep only the tombstoned id.
             tx.conn.execute("DELETE FROM person_indicators WHERE person_id = ?", (person_id,))
+            tx.conn.execute("DELETE FROM sync_conflicts WHERE row_id = ?", (person_id,))
         return OpResult(self.get(person.id), tx.changes)

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from dxkit.core.workspace import Workspace
 
 register(SyncedTable("indicator_answers", "event",
-                     ("person_id", "indicator_code", "value", "answered_on", "recorded_by")))
+                     ("person_id", "indicator_code", "value", "answered_on", "recorded_by"),
+                     depends_on=("people",)))
 
 _EVENTS_SQL = f"""
 SELECT a.person_id, a.indicator_code AS code, a.value, a.answered_on AS day,

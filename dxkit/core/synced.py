@@ -37,6 +37,7 @@ class SyncedTable:
     kind: TableKind
     fields: tuple[str, ...]
     personal: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()  # tables its rows reference: they must arrive first
 
 
 REGISTRY: dict[str, SyncedTable] = {}
@@ -47,6 +48,25 @@ def register(table: SyncedTable) -> SyncedTable:
         raise ValueError(f"synced table {table.name!r} registered twice with different fields")
     REGISTRY[table.name] = table
     return table
+
+
+def dependency_order() -> list[str]:
+    """Registered tables, every table after the tables it references (sync pulls and bundles
+    apply them in this order so a child row never arrives before its parent)."""
+    ordered: list[str] = []
+
+    def visit(name: str, trail: tuple[str, ...] = ()) -> None:
+        if name in ordered:
+            return
+        if name in trail:
+            raise ValueError(f"synced tables depend on each other in a cycle: {trail}")
+        for parent in REGISTRY[name].depends_on:
+            visit(parent, (*trail, name))
+        ordered.append(name)
+
+    for name in REGISTRY:
+        visit(name)
+    return ordered
 
 
 def synced_table(name: str) -> SyncedTable:

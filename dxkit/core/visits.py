@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
 register(SyncedTable("visits", "event", ("household_id", "kind", "corrects", "visited_at",
                                          "member_ids", "notes", "follow_up_on", "reason",
-                                         "recorded_by")))
+                                         "recorded_by"), depends_on=("households",)))
 register(SyncedTable("visit_items", "event", ("visit_id", "person_id", "support_item_code",
-                                              "outcome", "reason")))
+                                              "outcome", "reason"),
+                     depends_on=("visits", "people")))
 
 class Keep:
     """Marks an amend argument left out: keep the original's value (None means clear)."""

@@ -289,3 +289,14 @@ def test_compact_clocks_keep_each_fields_own_history(ws):
     purged = field_clocks("people", row())
     assert purged["full_name"] > after_notes["notes"] and purged["purged"] == purged["cccd"]
     assert purged["household_id"] == created["household_id"]
+
+
+def test_dependency_order_puts_parents_first(fresh_ws):
+    from dxkit.core.synced import dependency_order
+
+    order = dependency_order()
+    assert set(order) == set(REGISTRY)
+    for name in order:
+        for parent in REGISTRY[name].depends_on:
+            assert order.index(parent) < order.index(name)
+    assert order.index("households") < order.index("visits") < order.index("visit_items")
