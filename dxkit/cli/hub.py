@@ -1,0 +1,150 @@
+"""`dxkit hub`: run the reference provincial hub and administer its teams and devices.
+
+The hub has its own database (`--db`), separate from any workspace.
+"""
+
+from __future__ import annotations
+
+import click
+
+from dxkit.cli.common import JSON_OPTION, N_, emit_json, option
+from dxkit.cli.root import cli
+from dxkit.core.errors import DxError
+from dxkit.core.i18n import _
+from dxkit.core.places import find_commune, find_province
+from dxkit.sync.hub.store import HubStore
+
+DB_HELP = N_("The hub's database file (created if missing).")
+
+
+@cli.group(help=N_("The provincial sync hub: serve it, manage teams, codes and devices."))
+@option("--db", "db_path", type=click.Path(dir_okay=False), help=DB_HELP)
+@click.pass_context
+def hub(ctx: click.Context, db_path: str | None) -> None:
+    ctx.ensure_object(dict)
+    ctx.obj["hub_db"] = db_path
+
+
+def hub_store(ctx: click.Context) -> HubStore:
+    """The hub database of this invocation, opened once and closed when the command ends."""
+    root = ctx.find_root()
+    store = root.obj.get("hub_store")
+    if store is None:
+        path = root.obj.get("hub_db")
+        if not path:
+            raise click.UsageError(_("Give the hub's database with --db PATH."), ctx)
+        store = HubStore(path)
+        root.obj["hub_store"] = store
+        root.call_on_close(store.close)
+    return store
+
+
+@hub.command("serve", help=N_("Run the hub's HTTP API until stopped (Ctrl+C)."))
+@option("--db", "db_path", type=click.Path(dir_okay=False), help=DB_HELP)
+@option("--host", default="127.0.0.1", show_default=True,
+        help=N_("Address to listen on (0.0.0.0 for every network)."))
+@option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True,
+        help=N_("Port to listen on."))
+@click.pass_context
+def hub_serve(ctx: click.Context, db_path: str | None, host: str, port: int) -> None:
+    path = db_path or ctx.find_root().obj.get("hub_db")
+    if not path:
+        raise click.UsageError(_("Give the hub's database with --db PATH."), ctx)
+    import uvicorn
+
+    from dxkit.sync.hub.app import create_app
+
+    app = create_app(path)
+    click.echo(_("hub listening on http://{host}:{port}").format(host=host, port=port))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@hub.group("team", help=N_("Teams: one hamlet of one commune."))
+def hub_team() -> None:
+    pass
+
+
+@hub_team.command("add", help=N_("Create a team for a hamlet of a commune."))
+@option("--province", required=True, help=N_("Province code or name."))
+@option("--commune", required=True, help=N_("Commune or ward code or name."))
+@option("--hamlet", required=True, help=N_("Hamlet name (ấp, khóm, thôn, tổ dân phố)."))
+@JSON_OPTION
+@click.pass_context
+def hub_team_add(ctx: click.Context, province: str, commune: str, hamlet: str,
+                 as_json: bool) -> None:
+    province_unit = find_province(province)
+    if province_unit is None:
+        raise DxError(_("There is no province “{name}”.").format(name=province))
+    commune_unit = find_commune(province_unit.code, commune)
+    if commune_unit is None:
+        raise DxError(_("There is no commune “{name}” in {province}.").format(
+            name=commune, province=province_unit.name))
+    if not hamlet.strip():
+        raise DxError(_("Give the hamlet's name."))
+    team = hub_store(ctx).add_team(province_unit.code, commune_unit.code, hamlet)
+    if as_json:
+        emit_json({"team_id": team.id, **team.to_wire()})
+        return
+    click.echo(_("Created team {id}: {hamlet}, {commune}, {province}.").format(
+        id=team.id, hamlet=team.hamlet, commune=commune_unit.name,
+        province=province_unit.name))
+
+
+@hub_team.command("list", help=N_("List the hub's teams."))
+@JSON_OPTION
+@click.pass_context
+def hub_team_list(ctx: click.Context, as_json: bool) -> None:
+    teams = hub_store(ctx).teams()
+    if as_json:
+        emit_json([team.to_dict() for team in teams])
+        return
+    for team in teams:
+        click.echo(f"{team.id}  {team.province_code}/{team.commune_code}  {team.hamlet}")
+
+
+@hub.command("enroll-code", help=N_("Issue a one-time enrollment code for a team."))
+@option("--team", "team_id", required=True, help=N_("The team's id (from “team add”)."))
+@option("--hours", type=click.FloatRange(min=0, min_open=True), default=72, show_default=True,
+        help=N_("Hours until the code expires."))
+@JSON_OPTION
+@click.pass_context
+def hub_enroll_code(ctx: click.Context, team_id: str, hours: float, as_json: bool) -> None:
+    code, expires_at = hub_store(ctx).issue_code(team_id, ttl_hours=hours)
+    if as_json:
+        emit_json({"code": code, "expires_at": expires_at})
+        return
+    click.echo(_("Enrollment code {code} (valid once, until {expires} UTC).").format(
+        code=code, expires=expires_at))
+
+
+@hub.group("devices", help=N_("Enrolled devices."))
+def hub_devices() -> None:
+    pass
+
+
+@hub_devices.command("list", help=N_("List enrolled devices."))
+@option("--team", "team_id", help=N_("Only this team's devices."))
+@JSON_OPTION
+@click.pass_context
+def hub_devices_list(ctx: click.Context, team_id: str | None, as_json: bool) -> None:
+    devices = hub_store(ctx).list_devices(team_id)
+    if as_json:
+        emit_json([device.to_dict() for device in devices])
+        return
+    for device in devices:
+        state = _("revoked") if device.revoked_at else _("active")
+        seen = device.last_seen_at or "—"
+        click.echo(_("{id}  {name}  team {team}  last seen {seen}  {state}").format(
+            id=device.id, name=device.name, team=device.team_id, seen=seen, state=state))
+
+
+@hub_devices.command("revoke", help=N_("Revoke a device: its next contact is refused."))
+@click.argument("device_id")
+@JSON_OPTION
+@click.pass_context
+def hub_devices_revoke(ctx: click.Context, device_id: str, as_json: bool) -> None:
+    device = hub_store(ctx).revoke_device(device_id)
+    if as_json:
+        emit_json(device.to_dict())
+        return
+    click.echo(_("Revoked device {id} ({name}).").format(id=device.id, name=device.name))
