@@ -201,8 +201,7 @@ class Catalog:
             raise ValidationError({"min_age": _("The minimum age must be between 0 and 120.")})
         with self.ws.transaction() as tx:
             tx.insert("indicators", {**clean, "min_age": min_age,
-                                     "sort_order": self._next_order("indicators"), "active": 1},
-                      row_id=catalog_id("indicator", clean["code"]))
+                                     "sort_order": self._next_order("indicators"), "active": 1})
         return OpResult(Indicator(clean["code"], clean["name_vi"], clean["name_en"], min_age),
                         tx.changes)
 
@@ -215,8 +214,7 @@ class Catalog:
         with self.ws.transaction() as tx:
             tx.insert("support_items", {**clean, "indicator_code": indicator_code or None,
                                         "sort_order": self._next_order("support_items"),
-                                        "active": 1},
-                      row_id=catalog_id("support_item", clean["code"]))
+                                        "active": 1})
         return OpResult(SupportItem(clean["code"], clean["name_vi"], clean["name_en"],
                                     indicator_code or None), tx.changes)
 
@@ -258,11 +256,10 @@ class Catalog:
         """First open: the default Vietnamese indicator list and support-item catalogue."""
         with self.ws.transaction() as tx:
             for order, (code, vi, en, min_age) in enumerate(DEFAULT_INDICATORS):
-                tx.insert("indicators", {"code": code, "name_vi": vi, "name_en": en,
-                                         "min_age": min_age, "sort_order": order, "active": 1},
-                          row_id=catalog_id("indicator", code))
+                tx.insert_reference("indicators", {
+                    "code": code, "name_vi": vi, "name_en": en, "min_age": min_age,
+                    "sort_order": order, "active": 1}, catalog_id("indicator", code))
             for order, (code, vi, en, indicator) in enumerate(DEFAULT_SUPPORT_ITEMS):
-                tx.insert("support_items", {"code": code, "name_vi": vi, "name_en": en,
-                                            "indicator_code": indicator, "sort_order": order,
-                                            "active": 1},
-                          row_id=catalog_id("support_item", code))
+                tx.insert_reference("support_items", {
+                    "code": code, "name_vi": vi, "name_en": en, "indicator_code": indicator,
+                    "sort_order": order, "active": 1}, catalog_id("support_item", code))

@@ -189,6 +189,13 @@ def m0005_sync_review(db: Database) -> None:
     """)
 
 
+@MIGRATIONS(name="0006_outbox_base_clocks")
+def m0006_outbox_base_clocks(db: Database) -> None:
+    """Each outbox entry keeps the clocks its fields had before the edit, so sync can tell a
+    rival edit from an old value coming back (synced.Tx._note_conflicts)."""
+    run_script(db, "ALTER TABLE outbox ADD COLUMN base TEXT NOT NULL DEFAULT '{}';")
+
+
 def run_script(db: Database, script: str) -> None:
     """Run statements one by one: sqlite3's executescript would COMMIT the open transaction."""
     statement = ""

@@ -41,6 +41,7 @@ class SyncedTable:
 
 
 REGISTRY: dict[str, SyncedTable] = {}
+SHIPPED_CLOCK = "000000000000-0000-shipped"  # older than any edit made on any device
 
 
 def register(table: SyncedTable) -> SyncedTable:
@@ -171,7 +172,8 @@ class Tx:
             f"UPDATE {table} SET {sets} WHERE id = ?", (*assignments.values(), row_id)
         )
         synced_fields = sorted(n for n in changed if n in spec.fields)
-        self._log(table, row_id, "update", stamp, synced_fields)
+        self._log(table, row_id, "update", stamp, synced_fields,
+                  base=_clocks_before(table, current, synced_fields))
         self.changes.updated[table].add(row_id)
         return changed
 
@@ -192,8 +194,18 @@ class Tx:
         }
         sets = ", ".join(f"{k} = ?" for k in values)
         self.conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", (*values.values(), row_id))
-        self._log(table, row_id, "delete", stamp, touched)
+        self._log(table, row_id, "delete", stamp, touched,
+                  base=_clocks_before(table, current, touched))
         self.changes.deleted[table].add(row_id)
+
+    def insert_reference(self, table: str, values: Mapping[str, Any], row_id: str) -> None:
+        """A row every device ships with (the default catalogue): the same id and the same
+        fixed clock everywhere, and no outbox entry, so devices never send it to each other
+        and any real edit anywhere is newer."""
+        _mutable(table)
+        self._insert_row(table, {"id": row_id, **values, "updated_at": SHIPPED_CLOCK,
+                                 "device_id": "shipped", "field_clock": "{}", "deleted": 0})
+        self.changes.created[table].add(row_id)
 
     # -- events -------------------------------------------------------------------------
     def append(self, table: str, values: Mapping[str, Any], row_id: str | None = None) -> str:
@@ -240,8 +252,9 @@ class Tx:
             kind[table].add(row_id)
             return "applied"
         stored = {name: row[name] for name in names}
-        merged = merge_mutable(stored, field_clocks(table, row), fields, clocks)
-        self._note_conflicts(table, row_id, stored, merged, fields, clocks)
+        stored_clocks = field_clocks(table, row)
+        merged = merge_mutable(stored, stored_clocks, fields, clocks)
+        self._note_conflicts(table, row_id, stored, stored_clocks, merged, fields, clocks)
         if not merged.changed:
             return "duplicate"
         updated_at, field_clock = compact_clocks(merged.clocks)
@@ -269,18 +282,25 @@ class Tx:
         return outcome
 
     def _note_conflicts(self, table: str, row_id: str, stored: Mapping[str, Any],
-                        merged: FieldMerge, incoming: Mapping[str, Any],
-                        incoming_clocks: Mapping[str, str]) -> None:
-        """A field edited here and not yet sent, that the other side also edited."""
-        unsent = {name for (fields,) in self.conn.execute(
-            "SELECT fields FROM outbox WHERE table_name = ? AND row_id = ?", (table, row_id))
-            for name in json.loads(fields)}
-        local_clocks = merged.clocks
-        for name in unsent:
+                        stored_clocks: Mapping[str, str], merged: FieldMerge,
+                        incoming: Mapping[str, Any], incoming_clocks: Mapping[str, str]) -> None:
+        """List a field edited here and not yet sent that the other side edited too.
+
+        The other side edited it if its clock is newer than the version this device's edit
+        was made on (the outbox `base`); an older incoming value is only that version coming
+        back, not a rival edit."""
+        base: dict[str, str] = {}
+        for fields, bases in self.conn.execute(
+                "SELECT fields, base FROM outbox WHERE table_name = ? AND row_id = ? "
+                "ORDER BY seq", (table, row_id)):
+            earlier = json.loads(bases)
+            for name in json.loads(fields):
+                base.setdefault(name, earlier.get(name, ""))
+        for name, made_on in base.items():
             if name in merged.taken and stored[name] != incoming[name]:
-                winner, local_clock = "remote", None
-            elif name in merged.kept:
-                winner, local_clock = "local", local_clocks[name]
+                winner = "remote"
+            elif name in merged.kept and incoming_clocks[name] > made_on:
+                winner = "local"
             else:
                 continue
             self.conn.execute(
@@ -288,7 +308,7 @@ class Tx:
                 "local_clock, remote_value, remote_clock, winner, detected_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (table, row_id, name, json.dumps(stored[name], ensure_ascii=False),
-                 local_clock or "", json.dumps(incoming[name], ensure_ascii=False),
+                 stored_clocks[name], json.dumps(incoming[name], ensure_ascii=False),
                  incoming_clocks[name], winner, self._wall))
 
     def _log_remote(self, table: str, row_id: str, op: str, stamp: str,
@@ -306,11 +326,15 @@ class Tx:
         self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
 
     def _log(self, table: str, row_id: str, op: str, stamp: str, fields: Iterable[str],
-             audit: bool = True) -> None:
+             audit: bool = True, base: Mapping[str, str] | None = None) -> None:
+        """Outbox (and audit) entry. `base` keeps each edited field's clock from before the
+        edit: the version this edit was made on, which tells a concurrent edit elsewhere from
+        an old value coming back."""
         names = json.dumps(list(fields))
         self.conn.execute(
-            "INSERT INTO outbox (table_name, row_id, op, hlc, fields) VALUES (?, ?, ?, ?, ?)",
-            (table, row_id, op, stamp, names),
+            "INSERT INTO outbox (table_name, row_id, op, hlc, fields, base) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (table, row_id, op, stamp, names, json.dumps(base or {}, sort_keys=True)),
         )
         if not audit:
             return
@@ -354,6 +378,12 @@ def record_of(conn: sqlite3.Connection, table: str, row_id: str) -> dict[str, An
     else:
         record["created_at"] = row["created_at"]
     return record
+
+
+def _clocks_before(table: str, current: Mapping[str, Any], fields: Iterable[str]
+                   ) -> dict[str, str]:
+    clocks = field_clocks(table, current)
+    return {name: clocks[name] for name in fields if name in clocks}
 
 
 def _advance(current: Mapping[str, Any], fields: Iterable[str], stamp: str) -> str:

@@ -51,3 +51,18 @@ def test_bad_entries_are_refused(ws, code, vi, en, field):
         ws.catalog.add_support_item(code, vi, en)
     assert field in error.value.fields
     assert len(ws.catalog.support_items()) == before
+
+
+def test_the_shipped_catalogue_is_not_sent_and_is_older_than_any_edit(fresh_ws):
+    from dxkit.core.synced import SHIPPED_CLOCK, field_clocks
+
+    assert fresh_ws.conn.execute("SELECT count(*) FROM outbox WHERE table_name IN "
+                                 "('indicators', 'support_items')").fetchone()[0] == 0
+    row = fresh_ws.conn.execute("SELECT * FROM support_items WHERE code = 'online_safety'"
+                                ).fetchone()
+    assert set(field_clocks("support_items", row).values()) == {SHIPPED_CLOCK}
+    fresh_ws.catalog.set_active("support_items", "online_safety", False)
+    row = fresh_ws.conn.execute("SELECT * FROM support_items WHERE code = 'online_safety'"
+                                ).fetchone()
+    assert field_clocks("support_items", row)["active"] > SHIPPED_CLOCK
+    assert fresh_ws.pending_changes() == 1  # a team's own edit is sent

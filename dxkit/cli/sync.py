@@ -1,0 +1,91 @@
+"""`dxkit enroll` and `dxkit sync`: join a hub team, exchange changes, show the sync state."""
+
+from __future__ import annotations
+
+import click
+
+from dxkit.cli.common import JSON_OPTION, N_, emit_json, option, terminal_progress, workspace
+from dxkit.cli.root import cli
+from dxkit.core.i18n import _, format_number
+from dxkit.sync import engine
+
+
+@cli.command("enroll", help=N_("Join a hub team with a one-time enrollment code."))
+@option("--server", required=True, help=N_("The hub's address, e.g. https://hub.example.vn."))
+@option("--code", required=True, help=N_("The one-time code from the hub administrator."))
+@option("--name", default=None, help=N_("A name for this computer on the hub (default: its "
+                                         "host name)."))
+@JSON_OPTION
+@click.pass_context
+def enroll(ctx: click.Context, server: str, code: str, name: str | None, as_json: bool) -> None:
+    joined = engine.enroll(workspace(ctx), server, code, device_name=name)
+    if as_json:
+        emit_json(joined.to_dict())
+        return
+    click.echo(_("Enrolled as device {device} in the team of {hamlet} on {server}. Run "
+                 "“dxkit sync” to exchange data.").format(
+                     device=joined.device_id, hamlet=joined.hamlet or joined.team_id,
+                     server=joined.server_url))
+
+
+@cli.group("sync", invoke_without_command=True,
+           help=N_("Send this workspace's changes to the hub and receive the team's."))
+@JSON_OPTION
+@click.pass_context
+def sync(ctx: click.Context, as_json: bool) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    ws = workspace(ctx)
+    with terminal_progress() as progress:
+        report = engine.sync(ws, progress=progress)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    for line in report_lines(report):
+        click.echo(line)
+
+
+def report_lines(report: engine.SyncReport) -> list[str]:
+    n = format_number
+    return [
+        _("Sent: {count} records accepted by the hub.").format(count=n(report.pushed)),
+        _("Received: {count} records, {changed} of them new or changed here.").format(
+            count=n(report.received), changed=n(report.pulled)),
+        _("Merged: {count} same-field edits from two devices, listed for review.").format(
+            count=n(report.conflicts)),
+        _("Held back: {quarantined} records quarantined with a reason; {waiting} changes "
+          "still waiting to be sent.").format(quarantined=n(report.quarantined),
+                                              waiting=n(report.held_back)),
+        _("{requests} requests, {sent} bytes sent, {received} bytes received.").format(
+            requests=n(report.requests), sent=n(report.bytes_sent),
+            received=n(report.bytes_received)),
+    ]
+
+
+@sync.command("status", help=N_("Show the hub, the team and what waits to be synced."))
+@JSON_OPTION
+@click.pass_context
+def sync_status(ctx: click.Context, as_json: bool) -> None:
+    state = engine.status(workspace(ctx))
+    if as_json:
+        emit_json(state)
+        return
+    if not state["enrolled"]:
+        click.echo(_("Not enrolled in a hub team yet (dxkit enroll --server ADDRESS "
+                     "--code CODE)."))
+    else:
+        team = state["team"]
+        click.echo(_("Hub: {server}").format(server=state["server"]))
+        click.echo(_("Device: {device} ({name})").format(device=state["device_id"],
+                                                         name=state["device_name"] or "—"))
+        click.echo(_("Team: {hamlet} (province {province}, commune {commune})").format(
+            hamlet=team["hamlet"], province=team["province_code"],
+            commune=team["commune_code"]))
+        if state["revoked"]:
+            click.echo(_("The hub refused this device at the last attempt; enroll again "
+                         "with a new code."))
+    click.echo(_("Changes waiting to be sent: {count}").format(count=state["pending"]))
+    click.echo(_("Last successful sync: {when}").format(
+        when=state["last_sync_at"] or _("never")))
+    click.echo(_("Conflicts to review: {conflicts}; quarantined records: {quarantined}").format(
+        conflicts=state["open_conflicts"], quarantined=state["quarantined"]))
