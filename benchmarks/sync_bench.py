@@ -1,0 +1,87 @@
+"""Push and pull through the real hub on loopback: records/s each way, bytes on the wire per
+record, requests, and a sync when nothing changed.
+
+    .venv/bin/python benchmarks/sync_bench.py --households 5000 --out /tmp/dxkit-sync-bench
+
+Laptop A gets a generated commune (the demo generator at --households; 5,000 households make
+about 50,000 records), syncs to a fresh hub (push), then laptop B of the same team syncs
+(pull). Figures are printed and written to OUT/sync-figures.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DXKIT_TOKEN_STORE", "file")
+
+from dxkit.core import demo
+from dxkit.core.workspace import Workspace
+from dxkit.sync import engine
+from tests.sync.conftest import start_hub  # the launcher the tests use
+
+
+def timed_sync(ws: Workspace) -> tuple[engine.SyncReport, float]:
+    started = time.perf_counter()
+    report = engine.sync(ws)
+    return report, time.perf_counter() - started
+
+
+def per_record(total: int, records: int) -> float:
+    return total / records if records else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=5000)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/dxkit-sync-bench"))
+    args = parser.parse_args()
+    shutil.rmtree(args.out, ignore_errors=True)
+    args.out.mkdir(parents=True)
+    hub = start_hub(args.out / "hub.sqlite", args.out / "hub.log")
+    try:
+        team = hub.cli("team", "add", "--province", "82", "--commune", "28261",
+                       "--hamlet", "Ấp Mỹ Hưng")["team_id"]
+        a = Workspace.open(args.out / "a")
+        b = Workspace.open(args.out / "b")
+        for ws in (a, b):
+            code = hub.cli("enroll-code", "--team", team)["code"]
+            engine.enroll(ws, hub.url, code)
+        demo.generate(a, seed=1, households=args.households)
+        outbox = a.conn.execute("SELECT count(DISTINCT table_name || row_id) FROM outbox"
+                                ).fetchone()[0]
+        push, push_s = timed_sync(a)
+        pull, pull_s = timed_sync(b)
+        quiet, quiet_s = timed_sync(b)
+        figures = {
+            "records": outbox,
+            "push": {"records": push.pushed, "seconds": round(push_s, 2),
+                     "records_per_s": round(push.pushed / push_s),
+                     "requests": push.requests,
+                     "bytes_sent_per_record": round(per_record(push.bytes_sent, push.pushed), 1),
+                     "requests_per_1000": round(1000 * push.requests / max(push.pushed, 1), 2)},
+            "pull": {"records": pull.pulled, "seconds": round(pull_s, 2),
+                     "records_per_s": round(pull.pulled / pull_s),
+                     "requests": pull.requests,
+                     "bytes_received_per_record":
+                         round(per_record(pull.bytes_received, pull.pulled), 1),
+                     "requests_per_1000": round(1000 * pull.requests / max(pull.pulled, 1), 2)},
+            "quiet_sync": {"requests": quiet.requests, "seconds": round(quiet_s, 3),
+                           "bytes": quiet.bytes_sent + quiet.bytes_received},
+        }
+        a.close()
+        b.close()
+    finally:
+        hub.stop()
+    print(json.dumps(figures, indent=2))
+    (args.out / "sync-figures.json").write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
