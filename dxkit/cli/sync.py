@@ -7,7 +7,7 @@ import click
 from dxkit.cli.common import JSON_OPTION, N_, emit_json, option, terminal_progress, workspace
 from dxkit.cli.root import cli
 from dxkit.core.i18n import _, format_number
-from dxkit.sync import engine
+from dxkit.sync import bundle, engine
 
 
 @cli.command("enroll", help=N_("Join a hub team with a one-time enrollment code."))
@@ -89,3 +89,41 @@ def sync_status(ctx: click.Context, as_json: bool) -> None:
         when=state["last_sync_at"] or _("never")))
     click.echo(_("Conflicts to review: {conflicts}; quarantined records: {quarantined}").format(
         conflicts=state["open_conflicts"], quarantined=state["quarantined"]))
+
+
+@sync.command("export-bundle", help=N_("Write every record of this workspace to a bundle file "
+                                        "to carry to another laptop without any network."))
+@click.argument("file", type=click.Path(dir_okay=False))
+@JSON_OPTION
+@click.pass_context
+def sync_export_bundle(ctx: click.Context, file: str, as_json: bool) -> None:
+    with terminal_progress() as progress:
+        report = bundle.export_bundle(workspace(ctx), file, progress=progress)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    click.echo(_("Wrote {count} records to {path} ({size} bytes).").format(
+        count=format_number(report.records), path=report.path,
+        size=format_number(report.bytes)))
+
+
+@sync.command("import-bundle", help=N_("Check a bundle file from another laptop and merge its "
+                                        "records into this workspace."))
+@click.argument("file", type=click.Path(dir_okay=False))
+@JSON_OPTION
+@click.pass_context
+def sync_import_bundle(ctx: click.Context, file: str, as_json: bool) -> None:
+    with terminal_progress() as progress:
+        report = bundle.import_bundle(workspace(ctx), file, progress=progress)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    n = format_number
+    click.echo(_("Read {count} records from the bundle: {applied} new or changed here, "
+                 "{duplicate} already here.").format(
+                     count=n(report.received), applied=n(report.applied),
+                     duplicate=n(report.duplicate)))
+    click.echo(_("Merged: {count} same-field edits from two devices, listed for review.").format(
+        count=n(report.conflicts)))
+    click.echo(_("Quarantined: {count} records held back with a reason.").format(
+        count=n(report.quarantined)))

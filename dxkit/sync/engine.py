@@ -258,7 +258,7 @@ def _apply_batch(ws: Workspace, table: str, answer: Mapping[str, Any],
     """Apply one pulled batch and save the table's cursor, in one transaction."""
     with ws.transaction() as tx:
         for record in answer["records"]:
-            outcome = _apply_one(tx, table, record)
+            outcome = apply_pulled_record(tx, table, record)
             report.received += 1
             if outcome == "applied":
                 report.pulled += 1
@@ -270,7 +270,7 @@ def _apply_batch(ws: Workspace, table: str, answer: Mapping[str, Any],
     return answer["next"]
 
 
-def _apply_one(tx: Tx, table: str, record: Any) -> str:
+def apply_pulled_record(tx: Tx, table: str, record: Any) -> str:
     """apply_remote inside a savepoint: a record that cannot be stored is quarantined and
     leaves no trace, and the rest of the batch goes on."""
     conn = tx.conn
