@@ -239,8 +239,7 @@ class Tx:
         clocks = record["clocks"]
         if set(clocks) != set(names):
             raise ValueError(f"{table} record {row_id} lacks clocks")
-        for stamp in clocks.values():
-            self.clock.observe(stamp)
+        self.clock.observe(max(clocks.values()))  # the newest is the one that matters
         row = self.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
         if row is None:
             updated_at, field_clock = compact_clocks(clocks)
