@@ -104,6 +104,14 @@ class Changes:
     def __bool__(self) -> bool:
         return bool(self.tables())
 
+    def merge(self, other: Changes) -> Changes:
+        """Add another operation's changes to these (e.g. every batch of one sync)."""
+        for mine, theirs in ((self.created, other.created), (self.updated, other.updated),
+                             (self.deleted, other.deleted)):
+            for table, ids in theirs.items():
+                mine[table].update(ids)
+        return self
+
     def summary(self) -> dict[str, dict[str, int]]:
         return {
             table: {

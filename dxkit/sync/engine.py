@@ -22,13 +22,13 @@ import json
 import socket
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.progress import Progress
-from dxkit.core.synced import REGISTRY, Tx, dependency_order, record_of
+from dxkit.core.synced import REGISTRY, Changes, Tx, dependency_order, record_of
 from dxkit.core.workspace import Workspace
 from dxkit.sync.client import DeviceRevoked, HubClient, HubFailed, encode_body
 from dxkit.sync.credentials import TokenStore
@@ -93,9 +93,10 @@ class SyncReport:
     bytes_sent: int = 0
     bytes_received: int = 0
     finished_at: str = ""
+    changes: Changes = field(default_factory=Changes, repr=False)  # for screens to refresh
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "changes"}
 
 
 # -- enrollment ----------------------------------------------------------------------------------
@@ -267,6 +268,7 @@ def _apply_batch(ws: Workspace, table: str, answer: Mapping[str, Any],
             else:
                 report.quarantined += 1
         ws.set_meta(CURSOR_PREFIX + table, str(answer["next"]))
+    report.changes.merge(tx.changes)
     return answer["next"]
 
 

@@ -20,9 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.i18n import _, format_datetime, format_number
+from dxkit.core.sync_review import review_count
 from dxkit.core.synced import Changes
 from dxkit.ui.context import AppContext
 from dxkit.ui.sections import SECTIONS, Section
+from dxkit.ui.sync_ui import controller_for
 from dxkit.ui.taskman import Task
 from dxkit.ui.widgets import while_alive
 
@@ -49,6 +51,7 @@ class MainWindow(QMainWindow):
         self.sections: list[Section] = list(SECTIONS)
         self.pages: dict[str, QWidget] = {}
         self.resize(1180, 760)
+        self.sync = controller_for(ctx)
         self._build_status_bar()
         self._build_pages()
         self._shortcuts()
@@ -58,6 +61,7 @@ class MainWindow(QMainWindow):
         ctx.tasks.started.connect(self._task_started)
         ctx.tasks.progressed.connect(self._task_progressed)
         ctx.tasks.finished.connect(self._task_finished)
+        self.sync.changed.connect(self._show_online)
         self.retranslate()
 
     # -- pages --------------------------------------------------------------------------
@@ -139,6 +143,11 @@ class MainWindow(QMainWindow):
         self.online_label = QLabel()
         self.pending_label = QLabel()
         self.last_sync_label = QLabel()
+        self.review_button = QPushButton()  # "N to review": opens the review section
+        self.review_button.setFlat(True)
+        self.review_button.setStyleSheet("color: #b00020; text-decoration: underline;")
+        self.review_button.clicked.connect(self.show_review)
+        self.review_button.hide()
         self.task_label = QLabel()
         self.task_progress = QProgressBar()
         self.task_progress.setMaximumWidth(200)
@@ -152,21 +161,16 @@ class MainWindow(QMainWindow):
         task_layout.addWidget(self.cancel_button)
         self.task_area.hide()
         bar.addWidget(self.task_area)
-        for label in (self.online_label, self.pending_label, self.last_sync_label):
+        for label in (self.review_button, self.online_label, self.pending_label,
+                      self.last_sync_label):
             bar.addPermanentWidget(label)
         self.current_task: Task | None = None
         self._pending_count_task: Task | None = None
         self._pending_recount = False
 
     def refresh_status(self) -> None:
-        ws = self.ctx.ws
-        # Sync does not exist yet: say "offline" honestly rather than guess at a network.
-        self.online_label.setText("● " + _("Offline"))
-        self.online_label.setStyleSheet("color: #8a5a00;")
+        self._show_online()
         self.count_pending_changes()
-        last = ws.meta().get(LAST_SYNC_META)
-        self.last_sync_label.setText(_("Last sync: {when}").format(
-            when=_format_iso(last) if last else _("never synced")))
 
     def count_pending_changes(self) -> None:
         """Count the outbox on the database thread: with millions of rows waiting, counting
@@ -179,14 +183,42 @@ class MainWindow(QMainWindow):
         self._pending_recount = False
         # No label: a quick count must not flash the progress bar.
         self._pending_count_task = self.ctx.tasks.run(
-            lambda _progress: ws.pending_changes(),
+            lambda _progress: (ws.pending_changes(), review_count(ws)),
             on_success=while_alive(self, self._show_pending),
             on_failure=while_alive(self, self._pending_count_failed), cancellable=False)
 
-    def _show_pending(self, count: int) -> None:
+    def _show_pending(self, counts: tuple[int, int]) -> None:
+        pending, to_review = counts
         self.pending_label.setText(_("{count} changes waiting to sync").format(
-            count=format_number(count)))
+            count=format_number(pending)))
+        self.review_button.setText(_("{count} to review").format(
+            count=format_number(to_review)))
+        self.review_button.setVisible(to_review > 0 and self._has_section("review"))
         self._pending_count_done()
+
+    def _show_online(self) -> None:
+        """What the last probe or sync found; offline until one has reached the hub."""
+        sync = self.sync
+        if sync.revoked:
+            text, color, tip = _("Sync stopped"), "#b00020", sync.revoked
+        elif sync.online:
+            text, color, tip = _("Online"), "#1b7a1b", sync.status.get("server") or ""
+        else:
+            text, color = _("Offline"), "#8a5a00"
+            tip = sync.message if sync.enrolled else _("Not enrolled for sync")
+        self.online_label.setText("● " + text)
+        self.online_label.setStyleSheet(f"color: {color};")
+        self.online_label.setToolTip(tip)
+        last = self.ctx.ws.meta().get(LAST_SYNC_META)
+        self.last_sync_label.setText(_("Last sync: {when}").format(
+            when=_format_iso(last) if last else _("never synced")))
+
+    def _has_section(self, key: str) -> bool:
+        return any(s.key == key for s in self.sections)
+
+    def show_review(self) -> None:
+        if self._has_section("review"):
+            self.show_section("review")
 
     def _pending_count_failed(self, _error: BaseException) -> None:
         self._pending_count_done()  # keep the last count; the next change tries again
@@ -248,6 +280,7 @@ class MainWindow(QMainWindow):
         self.retranslate()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.sync.stop()
         for task in list(self.ctx.tasks.active):
             task.cancel()
         super().closeEvent(event)

@@ -48,10 +48,17 @@ def _transfer(ctx: AppContext) -> QWidget:
     return ImportExportPage(ctx)
 
 
+def _review(ctx: AppContext) -> QWidget:
+    from dxkit.ui.sync_ui import SyncReviewPage
+
+    return SyncReviewPage(ctx)
+
+
 SECTIONS: list[Section] = [
     Section("households", lambda: _("Households"), _households),
     Section("followups", lambda: _("Follow-ups"), _followups),
     Section("indicators", lambda: _("Indicators"), _indicators),
     Section("transfer", lambda: _("Import & export"), _transfer),
+    Section("review", lambda: _("Sync review"), _review),
     Section("settings", lambda: _("Settings"), _settings),
 ]

@@ -1,4 +1,4 @@
-"""Settings: language, who is recording, team members, hamlets, and the team's place.
+"""Settings: language, who is recording, team members, hamlets, the team's place, and sync.
 
 A new workspace does not know where its team works yet: until it does, the page offers a
 province then commune/ward choice (type-ahead, diacritics optional)."""
@@ -29,6 +29,7 @@ from dxkit.core.places import AdminUnit, communes, find_commune, find_province, 
 from dxkit.core.synced import Changes
 from dxkit.core.text import fold
 from dxkit.ui.context import AppContext
+from dxkit.ui.sync_ui import SyncSettingsBox
 from dxkit.ui.taskman import describe_error
 from dxkit.ui.widgets import error_label, run_operation, while_alive
 
@@ -147,9 +148,11 @@ class SettingsPage(QWidget):
         hamlet_layout.addLayout(hamlet_row)
         hamlet_layout.addWidget(self.hamlet_error)
 
+        self.sync_box = SyncSettingsBox(self.ctx)
         layout = QVBoxLayout(self)
         layout.addWidget(self._build_place_box())
         layout.addWidget(general)
+        layout.addWidget(self.sync_box)
         layout.addWidget(hamlets, 1)
 
     # -- the team's place ---------------------------------------------------------------

@@ -87,8 +87,10 @@ def test_a_team_shares_everything_and_a_quiet_sync_moves_nothing(hub, laptops):
     first = engine.sync(a)
     # The shipped catalogue is never sent: every device has it with the same clock.
     assert first.pushed == len(rows(a, skip=SEEDED)) and first.quarantined == 0
-    engine.sync(b)
+    received = engine.sync(b)
     assert rows(b) == rows(a)
+    assert received.changes.ids("households") == {made["household"]} | {
+        h.id for h in b.households.list()}  # what the screens are told to refresh
     assert search(b.conn, "nguyen van dong") and \
         b.households.by_local_ids([h.local_id for h in search(b.conn, "nguyen van dong")])[0] \
         .id == made["household"]
