@@ -1,0 +1,279 @@
+"""Sync through a fault-injecting proxy (tests/sync/faultproxy.py) in front of the REAL hub:
+whatever breaks on the way, a later clean sync ends with every row once on every side."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from dxkit.core.synced import dependency_order, record_of
+from dxkit.core.visits import VisitItem
+from dxkit.core.workspace import Workspace
+from dxkit.sync import engine
+from dxkit.sync.client import HubClient, HubFailed, HubUnreachable
+from dxkit.sync.credentials import TokenStore
+
+DONG_THAP, MY_THO = "82", "28261"
+PUSH, PULL = ("POST", "/v1/push"), ("GET", "/v1/pull")
+
+
+def _sibling(name: str) -> ModuleType:
+    """Load a helper module next to this file (pytest runs with --import-mode=importlib)."""
+    path = Path(__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"dxkit_faults_{name}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+faultproxy = _sibling("faultproxy")
+hub_helpers = _sibling("conftest")
+
+
+@pytest.fixture(autouse=True)
+def file_tokens(monkeypatch):
+    monkeypatch.setenv("DXKIT_TOKEN_STORE", "file")
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch):
+    """Several push and pull batches out of a few dozen rows."""
+    monkeypatch.setattr(engine, "PUSH_MAX_RECORDS", 4)
+    monkeypatch.setattr(engine, "PULL_LIMIT", 3)
+
+
+@pytest.fixture
+def proxy(hub_server):
+    with faultproxy.FaultProxy(hub_server.url) as running:
+        yield running
+
+
+@pytest.fixture
+def team(hub_server):
+    return hub_server.cli("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
+                          "--hamlet", "Ấp Mỹ Hưng")["team_id"]
+
+
+@pytest.fixture
+def laptops(tmp_path, hub_server, team):
+    opened: list[Workspace] = []
+
+    def make(name: str) -> Workspace:
+        code = hub_server.cli("enroll-code", "--team", team)["code"]
+        ws = Workspace.open(tmp_path / name)
+        engine.enroll(ws, hub_server.url, code, device_name=name)  # directly, not via the proxy
+        opened.append(ws)
+        return ws
+
+    yield make
+    for ws in opened:
+        ws.close()
+
+
+def via(proxy, ws: Workspace, timeout: float = 20.0) -> HubClient:
+    return HubClient(proxy.url, TokenStore(ws.path, ws.device_id).load(), timeout=timeout)
+
+
+def sync_via(proxy, ws: Workspace, timeout: float = 20.0) -> engine.SyncReport:
+    with via(proxy, ws, timeout) as client:
+        return engine.sync(ws, client=client)
+
+
+def rows(ws: Workspace) -> dict[tuple[str, str], dict]:
+    return {(table, row_id): record_of(ws.conn, table, row_id)
+            for table in dependency_order()
+            for (row_id,) in ws.conn.execute(f"SELECT id FROM {table}")}
+
+
+def fill(ws: Workspace, households: int = 8) -> None:
+    ws.catalog.add_hamlet("Ấp Mỹ Hưng")
+    hoa = ws.catalog.add_member("Lê Thị Hoa").value
+    for number in range(1, households + 1):
+        home = ws.households.add(code=f"MH-{number:03}", head_name=f"Nguyễn Văn Số {number}",
+                                 hamlet="Ấp Mỹ Hưng", address=f"{number} Đường Lê Lợi",
+                                 phone="0912345678").value
+        person = ws.people.add(home.id, full_name=f"Trần Thị Hương {number}", sex="Nữ",
+                               birth_year=1960 + number, relationship="Vợ", consent=True).value
+        if number % 3 == 0:
+            ws.visits.add(home.id, [VisitItem("vneid_level2", "done", person.id)],
+                          member_ids=[hoa.id], notes="Hẹn quay lại")
+
+
+def quarantined(ws: Workspace) -> int:
+    return ws.conn.execute("SELECT count(*) FROM sync_quarantine").fetchone()[0]
+
+
+def cursor(ws: Workspace, table: str) -> int:
+    return int(ws.meta().get(engine.CURSOR_PREFIX + table, 0))
+
+
+def assert_converged(proxy, a: Workspace, b: Workspace) -> None:
+    """A clean sync of both: the same rows, nothing queued, nothing quarantined."""
+    proxy.clear()
+    sync_via(proxy, a)
+    sync_via(proxy, b)
+    sync_via(proxy, a)  # b's copy of the seeded catalogue
+    assert rows(b) == rows(a)
+    assert a.pending_changes() == 0 and b.pending_changes() == 0
+    assert quarantined(a) == 0 and quarantined(b) == 0
+
+
+def pushed_ids(exchanges) -> list[tuple[str, str]]:
+    return [(r["table"], r["id"]) for e in exchanges if e.answer for r in e.answer["results"]]
+
+
+# -- pushes --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("action", ["drop_request", "answer_503", "cut_response"])
+def test_a_push_that_fails_before_or_during_the_answer_loses_nothing(proxy, laptops, action):
+    a, b = laptops("a"), laptops("b")
+    fill(a)
+    waiting = a.pending_changes()
+    proxy.plan(action, *PUSH, nth=2)
+    with pytest.raises((HubUnreachable, HubFailed)) as caught:
+        sync_via(proxy, a)
+    assert caught.value.message and "Traceback" not in caught.value.message
+    assert [e.action for e in proxy.faulted()] == [action]
+    assert a.pending_changes() == waiting - 4  # only the first batch left the queue
+    assert_converged(proxy, a, b)
+
+
+def test_a_push_answer_lost_after_the_hub_committed_is_resent_once_as_duplicates(proxy,
+                                                                                 laptops):
+    a, b = laptops("a"), laptops("b")
+    fill(a)
+    waiting = a.pending_changes()
+    proxy.plan("drop_response", *PUSH, nth=2)
+    with pytest.raises(HubUnreachable):
+        sync_via(proxy, a)
+    [lost] = proxy.faulted()
+    assert lost.status == 200  # the hub did commit it
+    committed = pushed_ids([lost])
+    before = len(proxy.seen(*PUSH))
+    sync_via(proxy, a)
+    resent = proxy.seen(*PUSH)[before:]
+    statuses = [r["status"] for e in resent for r in e.answer["results"]]
+    assert len(statuses) == waiting - 4  # everything after the first batch, nothing more
+    assert statuses.count("duplicate") == len(committed) == 4  # at most one batch again
+    assert set(committed) <= set(pushed_ids(resent))
+    assert_converged(proxy, a, b)
+
+
+def test_a_push_delivered_twice_is_applied_once(proxy, laptops):
+    a, b = laptops("a"), laptops("b")
+    fill(a)
+    proxy.plan("duplicate", *PUSH, nth=1)
+    report = sync_via(proxy, a)
+    assert [e.status for e in proxy.faulted()] == [200]
+    assert report.quarantined == 0 and a.pending_changes() == 0
+    assert_converged(proxy, a, b)
+
+
+def test_a_push_slower_than_the_client_timeout_is_offline_then_recovers(proxy, laptops):
+    a, b = laptops("a"), laptops("b")
+    fill(a)
+    proxy.plan("delay", *PUSH, nth=2, seconds=2.0)  # then forwarded: the hub commits late
+    with pytest.raises(HubUnreachable):
+        sync_via(proxy, a, timeout=0.5)
+    proxy.wait_idle()  # the late delivery has reached the hub
+    assert_converged(proxy, a, b)
+
+
+# -- pulls ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("action", ["drop_request", "drop_response", "cut_response",
+                                    "answer_503", "truncate_gzip", "corrupt_gzip"])
+def test_a_broken_pull_keeps_the_cursor_at_what_was_applied(proxy, laptops, action):
+    a, b = laptops("a"), laptops("b")
+    fill(a, households=10)
+    sync_via(proxy, a)
+    # The 2nd households batch: 3 rows of ~150 bytes, gzipped by the hub.
+    proxy.plan(action, *PULL, nth=2, query="table=households")
+    with pytest.raises((HubUnreachable, HubFailed)) as caught:
+        sync_via(proxy, b)
+    assert caught.value.message
+    [broken] = proxy.faulted()
+    if action.endswith("gzip"):
+        assert broken.gzipped
+    after = int(dict(p.split("=") for p in broken.query.split("&"))["after"])
+    assert cursor(b, "households") == after > 0
+    have = {row_id for (row_id,) in b.conn.execute("SELECT id FROM households")}
+    assert len(have) == 3 and have <= {h.id for h in a.households.list()}
+    assert_converged(proxy, a, b)
+
+
+def test_a_pull_delivered_twice_is_harmless(proxy, laptops):
+    a, b = laptops("a"), laptops("b")
+    fill(a)
+    sync_via(proxy, a)
+    proxy.plan("duplicate", *PULL, nth=2, query="table=households")
+    sync_via(proxy, b)
+    assert_converged(proxy, a, b)
+
+
+# -- processes dying -----------------------------------------------------------------------------
+def test_a_client_killed_mid_pull_resumes_and_ends_complete(proxy, laptops, tmp_path):
+    a, b = laptops("a"), laptops("b")
+    fill(a)
+    sync_via(proxy, a)
+    folder = b.path
+    with b.transaction():
+        b.set_meta(engine.META_SERVER, proxy.url)
+    b.close()
+    proxy.plan("delay", *PULL, nth=2, seconds=20.0, forward=False)  # ended by stop()
+    before = len(proxy.seen(*PULL))
+    env = {**os.environ, "DXKIT_TOKEN_STORE": "file", "DXKIT_LANG": "en"}
+    child = subprocess.Popen(hub_helpers.dxkit_command("--data-dir", str(folder), "sync"),
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while len(proxy.seen(*PULL)) < before + 2 and child.poll() is None:
+            assert time.monotonic() < deadline, "the child never reached its second pull"
+            time.sleep(0.05)
+        assert child.poll() is None
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait(timeout=10)
+    proxy.clear()
+    with Workspace.open(folder) as again:
+        first_table = dependency_order()[0]
+        applied = again.conn.execute(f"SELECT count(*) FROM {first_table}").fetchone()[0]
+        # The first batch was applied with its cursor; the second never arrived.
+        assert applied == 1 and cursor(again, first_table) > 0
+        assert again.households.count() == 0
+        sync_via(proxy, again)
+        sync_via(proxy, a)
+        assert rows(again) == rows(a)
+        assert quarantined(again) == 0 and again.pending_changes() == 0
+
+
+def test_the_hub_restarted_between_two_push_batches_is_no_loss(proxy, laptops, hub_server,
+                                                                tmp_path):
+    a, b = laptops("a"), laptops("b")
+    fill(a)
+    replacements = []
+
+    def restart() -> None:
+        hub_server.stop()
+        fresh = hub_helpers.start_hub(hub_server.db_path, tmp_path / "hub-again.log")
+        replacements.append(fresh)
+        proxy.upstream = fresh.url
+
+    proxy.plan("hook", *PUSH, nth=3, hook=restart)
+    try:
+        report = sync_via(proxy, a)
+        assert replacements and hub_server.process.poll() is not None
+        assert report.quarantined == 0 and a.pending_changes() == 0
+        assert_converged(proxy, a, b)
+    finally:
+        for fresh in replacements:
+            fresh.stop()
