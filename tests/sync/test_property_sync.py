@@ -1,0 +1,284 @@
+"""Property (issue 3 §6): three laptops of one team edit offline with skewed clocks and sync
+through the REAL hub process in random interleavings; after "sync until quiet" every laptop
+and the hub hold identical content, nothing lost, nothing duplicated, nothing quarantined.
+
+A program is a list of abstract steps. Steps name a laptop by index and pick rows with an
+integer taken modulo what that laptop knows at the time, so every program is runnable and
+hypothesis can shrink it freely.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from dxkit.core.synced import dependency_order, record_of
+from dxkit.core.visits import VisitItem
+from dxkit.core.workspace import Workspace
+from dxkit.sync import engine
+
+DONG_THAP, MY_THO = "82", "28261"
+HAMLET = "Ấp Mỹ Hưng"
+LAPTOPS = ("a", "b", "c")
+SEEDED = {"indicators", "support_items"}  # same ids in every workspace; hub scope is per row
+QUIET_ROUNDS = 6
+DAY_MS = 24 * 3600 * 1000
+
+PHONES = ("0912345678", "0987654321", "0911111111", "")
+TEXTS = ("Số 7, Ấp Mỹ Hưng", "Có wifi", "Hẹn quay lại", "", "Nhà cạnh chợ")
+NAMES = ("Nguyễn Văn An", "Trần Thị Lan", "Lê Văn Bình", "Phạm Thị Hương")
+EDITABLE = ("phone", "address", "notes")
+OUTCOMES = ("done", "partly", "not_done")
+
+
+@pytest.fixture(autouse=True)
+def file_tokens(monkeypatch):
+    monkeypatch.setenv("DXKIT_TOKEN_STORE", "file")
+
+
+# -- programs --------------------------------------------------------------------------------
+laptop = st.integers(0, len(LAPTOPS) - 1)
+pick = st.integers(0, 3)  # small, so laptops often pick the same row
+
+STEP = st.one_of(
+    st.tuples(st.just("add_household"), laptop, st.sampled_from(NAMES)),
+    st.tuples(st.just("edit_household"), laptop, pick, st.sampled_from(EDITABLE), pick),
+    st.tuples(st.just("add_person"), laptop, pick, st.sampled_from(NAMES)),
+    st.tuples(st.just("delete_person"), laptop, pick),
+    st.tuples(st.just("add_visit"), laptop, pick, st.integers(1, 3), pick),
+    st.tuples(st.just("void_visit"), laptop, pick),
+    st.tuples(st.just("answer"), laptop, pick, pick, st.booleans()),
+    st.tuples(st.just("sync"), laptop),
+)
+
+
+@st.composite
+def programs(draw) -> tuple[list[int], list[tuple]]:
+    """Clock offsets per laptop (−2 days … +2 days) and the steps."""
+    skews = draw(st.lists(st.integers(-2 * DAY_MS, 2 * DAY_MS), min_size=3, max_size=3))
+    steps = draw(st.lists(STEP, min_size=8, max_size=30))
+    return skews, steps
+
+
+# -- running a program -----------------------------------------------------------------------
+@dataclass
+class Created:
+    """Every id made anywhere, to check nothing is lost or duplicated."""
+
+    households: set[str] = field(default_factory=set)
+    people: set[str] = field(default_factory=set)
+    deleted_people: set[str] = field(default_factory=set)
+    visits: set[str] = field(default_factory=set)  # visit and void events
+    visit_items: int = 0
+    answers: set[str] = field(default_factory=set)
+
+
+def skew_clock(ws: Workspace, offset_ms: int) -> None:
+    ws.clock._wall_ms = lambda: time.time_ns() // 1_000_000 + offset_ms
+
+
+def ids(ws: Workspace, sql: str, *args: Any) -> list[str]:
+    return [row[0] for row in ws.conn.execute(sql, args)]
+
+
+def chosen(options: list[str], index: int) -> str | None:
+    return options[index % len(options)] if options else None
+
+
+class Program:
+    def __init__(self, laptops: list[Workspace], member_id: str):
+        self.laptops = laptops
+        self.member_id = member_id
+        self.created = Created()
+        self.serial = itertools.count(1)
+
+    def run(self, step: tuple) -> None:
+        kind, index, *args = step
+        getattr(self, kind)(self.laptops[index], index, *args)
+
+    def add_household(self, ws: Workspace, index: int, name: str) -> None:
+        code = f"{LAPTOPS[index].upper()}-{next(self.serial):03d}"  # unique per laptop
+        made = ws.households.add(code=code, head_name=name, hamlet=HAMLET).value
+        self.created.households.add(made.id)
+
+    def edit_household(self, ws: Workspace, index: int, which: int, name: str,
+                       value: int) -> None:
+        household = chosen(self._households(ws), which)
+        if household:
+            options = PHONES if name == "phone" else TEXTS
+            ws.households.update(household, **{name: options[value % len(options)]})
+
+    def add_person(self, ws: Workspace, index: int, which: int, name: str) -> None:
+        household = chosen(self._households(ws), which)
+        if household:
+            made = ws.people.add(household, full_name=name, sex="Nữ", birth_year=1980,
+                                 relationship="Con", consent=True).value
+            self.created.people.add(made.id)
+
+    def delete_person(self, ws: Workspace, index: int, which: int) -> None:
+        person = chosen(self._people(ws), which)
+        if person:
+            ws.people.delete(person)
+            self.created.deleted_people.add(person)
+
+    def add_visit(self, ws: Workspace, index: int, which: int, count: int,
+                  outcome: int) -> None:
+        household = chosen(self._households(ws), which)
+        if not household:
+            return
+        codes = [item.code for item in ws.catalog.support_items()]
+        residents = [p.id for p in ws.people.in_household(household)] or [None]
+        items = [VisitItem(codes[(outcome + n) % len(codes)],
+                           OUTCOMES[(outcome + n) % len(OUTCOMES)],
+                           residents[(outcome + n) % len(residents)], "Vắng nhà")
+                 for n in range(count)]
+        visit = ws.visits.add(household, items, member_ids=[self.member_id],
+                              notes="Thăm hộ").value
+        self.created.visits.add(visit.id)
+        self.created.visit_items += count
+
+    def void_visit(self, ws: Workspace, index: int, which: int) -> None:
+        effective = [v.id for v in ws.visits.list()]
+        visit = chosen(sorted(effective), which)
+        if visit:
+            before = set(ids(ws, "SELECT id FROM visits"))
+            ws.visits.void(visit, reason="Ghi nhầm")
+            self.created.visits |= set(ids(ws, "SELECT id FROM visits")) - before
+
+    def answer(self, ws: Workspace, index: int, which: int, code: int, value: bool) -> None:
+        person = chosen(self._people(ws), which)
+        if person:
+            indicators = [i.code for i in ws.catalog.indicators()]
+            made = ws.indicators.answer(person, indicators[code % len(indicators)], value)
+            self.created.answers.add(made.value)
+
+    def sync(self, ws: Workspace, index: int) -> None:
+        report = engine.sync(ws)
+        assert report.quarantined == 0, report
+
+    def _households(self, ws: Workspace) -> list[str]:
+        return ids(ws, "SELECT id FROM households WHERE deleted = 0 ORDER BY id")
+
+    def _people(self, ws: Workspace) -> list[str]:
+        return ids(ws, "SELECT id FROM people WHERE deleted = 0 ORDER BY id")
+
+
+def sync_until_quiet(laptops: list[Workspace]) -> int:
+    """Sync every laptop in order until a whole round moves nothing; the rounds it took."""
+    for round_number in range(1, QUIET_ROUNDS + 1):
+        reports = [engine.sync(ws) for ws in laptops]
+        assert all(r.quarantined == 0 for r in reports), reports
+        if all(r.pushed == 0 and r.pulled == 0 for r in reports):
+            return round_number
+    raise AssertionError(f"still moving records after {QUIET_ROUNDS} rounds: {reports}")
+
+
+# -- what the laptops and the hub hold -------------------------------------------------------
+def rows(ws: Workspace) -> dict[tuple[str, str], dict]:
+    return {(table, row_id): record_of(ws.conn, table, row_id)
+            for table in dependency_order()
+            for (row_id,) in ws.conn.execute(f"SELECT id FROM {table}")}
+
+
+def hub_rows(db_path: Path, team_id: str) -> dict[tuple[str, str], dict]:
+    """The hub's copy of the team's rows, shaped as record_of shapes them."""
+    with sqlite3.connect(db_path) as conn:
+        conn.row_factory = sqlite3.Row
+        found = conn.execute("SELECT * FROM records WHERE team_id = ?", (team_id,)).fetchall()
+    conn.close()
+    shaped = {}
+    for row in found:
+        record = {"table": row["table_name"], "id": row["row_id"], "kind": row["kind"],
+                  "device_id": row["device_id"], "fields": json.loads(row["fields"])}
+        if row["kind"] == "mutable":
+            record["clocks"] = json.loads(row["clocks"])
+        else:
+            record["created_at"] = row["created_at"]
+        shaped[(row["table_name"], row["row_id"])] = record
+    return shaped
+
+
+def table_ids(ws: Workspace, table: str) -> set[str]:
+    return set(ids(ws, f"SELECT id FROM {table}"))
+
+
+def count(ws: Workspace, sql: str) -> int:
+    return ws.conn.execute(sql).fetchone()[0]
+
+
+def check_converged(laptops: list[Workspace], created: Created, hub, team_id: str) -> None:
+    first = rows(laptops[0])
+    for ws in laptops[1:]:
+        assert rows(ws) == first  # identical content, clocks included
+    for ws in laptops:
+        assert table_ids(ws, "households") == created.households
+        assert table_ids(ws, "people") == created.people
+        assert table_ids(ws, "visits") == created.visits
+        assert count(ws, "SELECT count(*) FROM visit_items") == created.visit_items
+        assert table_ids(ws, "indicator_answers") == created.answers
+        for person in created.deleted_people:
+            purged = ws.conn.execute("SELECT deleted, purged, full_name FROM people "
+                                     "WHERE id = ?", (person,)).fetchone()
+            assert tuple(purged) == (1, 1, ""), person
+        assert count(ws, "SELECT count(*) FROM sync_quarantine") == 0
+        assert ws.pending_changes() == 0
+    on_hub = hub_rows(hub.db_path, team_id)
+    team_rows = {key: record for key, record in first.items() if key[0] not in SEEDED}
+    assert {k: v for k, v in on_hub.items() if k[0] not in SEEDED} == team_rows
+    for key, record in on_hub.items():  # seeded rows this team pushed match too
+        assert first.get(key) == record, key
+
+
+# -- the property ----------------------------------------------------------------------------
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(program=programs())
+def test_random_offline_edits_converge_everywhere(hub_server, tmp_path, program):
+    skews, steps = program
+    folder = Path(tmp_path / f"example-{next(EXAMPLES)}")
+    team_id = hub_server.cli("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
+                             "--hamlet", HAMLET)["team_id"]
+    laptops: list[Workspace] = []
+    try:
+        for name, offset in zip(LAPTOPS, skews, strict=True):
+            code = hub_server.cli("enroll-code", "--team", team_id)["code"]
+            ws = Workspace.open(folder / name)
+            laptops.append(ws)
+            engine.enroll(ws, hub_server.url, code, device_name=name)
+            skew_clock(ws, offset)
+        # One laptop sets up the team's hamlet, member and two households with a person
+        # each; the others receive them, so every step has shared rows to act on.
+        laptops[0].catalog.add_hamlet(HAMLET)
+        member = laptops[0].catalog.add_member("Lê Thị Hoa").value
+        program_run = Program(laptops, member.id)
+        for name in NAMES[:2]:
+            program_run.add_household(laptops[0], 0, name)
+            program_run.add_person(laptops[0], 0, len(program_run.created.households) - 1,
+                                   name)
+        for ws in laptops:
+            engine.sync(ws)
+        for step in steps:
+            program_run.run(step)
+        event(f"quiet after {sync_until_quiet(laptops)} round(s)")
+        made = program_run.created
+        event(f"people deleted: {min(len(made.deleted_people), 2)}+")
+        event(f"visit events: {min(len(made.visits), 3)}+")
+        listed = sum(count(ws, "SELECT count(*) FROM sync_conflicts") for ws in laptops)
+        event(f"conflicts listed: {min(listed, 1)}+")
+        check_converged(laptops, program_run.created, hub_server, team_id)
+    finally:
+        for ws in laptops:
+            ws.close()
+
+
+EXAMPLES = itertools.count(1)
