@@ -33,6 +33,7 @@ API_VERSION = 1
 MAX_BODY_BYTES = 1024 * 1024  # decompressed
 MAX_PUSH_RECORDS = 500
 MAX_PULL_LIMIT = 1000
+MAX_WHOLE_NUMBER = 2**63 - 1  # SQLite's largest INTEGER
 STATUS = {"bad_request": 400, "unauthorized": 401, "device_revoked": 401, "bad_code": 403,
           "not_found": 404, "unknown_version": 404, "method_not_allowed": 405,
           "too_large": 413}
@@ -210,7 +211,9 @@ def too_large() -> ApiError:
 
 
 def whole_number(text: str, name: str) -> int:
-    if not text.isdigit():
+    # ASCII digits only ("²" passes isdigit() but not int()), bounded to SQLite's INTEGER:
+    # either used to answer 500.
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_WHOLE_NUMBER:
         raise ApiError("bad_request", _("{name} must be a whole number of 0 or more.").format(
             name=name))
     return int(text)
