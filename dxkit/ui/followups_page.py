@@ -6,7 +6,7 @@ import html
 from collections import Counter
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,7 +26,7 @@ from dxkit.core.synced import Changes
 from dxkit.core.text import folded_key
 from dxkit.core.visits import FollowUp
 from dxkit.ui.context import AppContext
-from dxkit.ui.widgets import while_alive
+from dxkit.ui.widgets import RowsTableModel, while_alive
 
 OVERDUE_COLOUR = QColor("#b3261e")
 DUE_TODAY_COLOUR = QColor("#9a5b00")
@@ -70,7 +70,7 @@ def hamlet_summary(follow_ups: list[FollowUp], rich: bool = False) -> list[str]:
     return lines
 
 
-class FollowUpsModel(QAbstractTableModel):
+class FollowUpsModel(RowsTableModel):
     def __init__(self, member_names: dict[str, str] | None = None):
         super().__init__()
         self.rows: list[FollowUp] = []
@@ -86,18 +86,6 @@ class FollowUpsModel(QAbstractTableModel):
         self.rows = rows
         self.member_names = member_names
         self.endResetModel()
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.headers())
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.headers()[section]
-        return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,7 +24,7 @@ from dxkit.core.i18n import _, format_date, format_number
 from dxkit.core.indicators import RollupRow
 from dxkit.core.synced import Changes
 from dxkit.ui.context import AppContext
-from dxkit.ui.widgets import while_alive
+from dxkit.ui.widgets import RowsTableModel, while_alive
 
 # A roll-up counts people, their households, and the events that establish an indicator.
 WATCHED_TABLES = ("visits", "visit_items", "indicator_answers", "people", "households",
@@ -58,7 +58,7 @@ def counted_text(row: RollupRow, min_age: int | None) -> str:
     return _("{count} (aged {age} and over)").format(count=count, age=min_age)
 
 
-class RollupModel(QAbstractTableModel):
+class RollupModel(RowsTableModel):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[RollupRow] = []
@@ -73,18 +73,6 @@ class RollupModel(QAbstractTableModel):
         self.rows = rollup.rows
         self.min_ages = rollup.min_ages
         self.endResetModel()
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.headers())
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.headers()[section]
-        return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
