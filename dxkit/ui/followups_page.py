@@ -26,7 +26,7 @@ from dxkit.core.synced import Changes
 from dxkit.core.text import folded_key
 from dxkit.core.visits import FollowUp
 from dxkit.ui.context import AppContext
-from dxkit.ui.widgets import RowsTableModel, while_alive
+from dxkit.ui.widgets import LatestQuery, RowsTableModel, fill_choices
 
 OVERDUE_COLOUR = QColor("#b3261e")
 DUE_TODAY_COLOUR = QColor("#9a5b00")
@@ -126,7 +126,7 @@ class FollowUpsPage(QWidget):
         # member and horizon (the hamlet filter only narrows the table, in memory).
         self.everywhere: list[FollowUp] = []
         self.loaded = False
-        self._query_number = 0  # answers to an older query are dropped
+        self.query = LatestQuery(ctx, self)  # answers to an older query are dropped
         self._build()
         self.retranslate()
         ctx.changed.connect(self._on_changed)
@@ -211,20 +211,10 @@ class FollowUpsPage(QWidget):
 
     def _fill_filters(self) -> None:
         """Hamlet and member lists, keeping the current choice when it still exists."""
-        for combo, everyone, entries in (
-                (self.hamlet_filter, _("All hamlets"),
-                 [(h.id, h.name) for h in self.ws.catalog.hamlets()]),
-                (self.member_filter, _("All team members"),
-                 [(m.id, m.name) for m in self.ws.catalog.members()])):
-            chosen = combo.currentData()
-            combo.blockSignals(True)
-            combo.clear()
-            combo.addItem(everyone, None)
-            for key, name in entries:
-                combo.addItem(name, key)
-            found = combo.findData(chosen) if chosen else 0
-            combo.setCurrentIndex(max(found, 0))
-            combo.blockSignals(False)
+        fill_choices(self.hamlet_filter, _("All hamlets"),
+                     [(h.id, h.name) for h in self.ws.catalog.hamlets()])
+        fill_choices(self.member_filter, _("All team members"),
+                     [(m.id, m.name) for m in self.ws.catalog.members()])
 
     # -- data ---------------------------------------------------------------------------
     def set_hamlet(self, hamlet_id: str | None) -> None:
@@ -237,20 +227,14 @@ class FollowUpsPage(QWidget):
         """Ask the database thread once for every hamlet's follow-ups; the answer fills the
         summary and, narrowed to the chosen hamlet, the table."""
         self.refresh_timer.stop()
-        self._query_number += 1
-        number = self._query_number
         within, member_id = self.within_days.value(), self.member_filter.currentData()
         visits, catalog = self.ws.visits, self.ws.catalog
 
-        def work(_progress: Any) -> tuple[list[FollowUp], dict[str, str]]:
+        def work() -> tuple[list[FollowUp], dict[str, str]]:
             names = {m.id: m.name for m in catalog.members(include_inactive=True)}
             return visits.follow_ups(within_days=within, member_id=member_id), names
 
-        def answered(result: tuple[list[FollowUp], dict[str, str]]) -> None:
-            if number == self._query_number:
-                self._loaded(*result)
-
-        self.ctx.tasks.run(work, on_success=while_alive(self, answered), cancellable=False)
+        self.query.run(work, lambda result: self._loaded(*result))
 
     def _loaded(self, everywhere: list[FollowUp], member_names: dict[str, str]) -> None:
         self.everywhere = everywhere

@@ -33,7 +33,7 @@ from dxkit.ui.household_forms import HouseholdForm
 from dxkit.ui.household_view import VISIT_FORM_MODULE, HouseholdView
 from dxkit.ui.households_model import HouseholdsTableModel
 from dxkit.ui.taskman import Task
-from dxkit.ui.widgets import module_available, show_error, while_alive
+from dxkit.ui.widgets import fill_choices, module_available, show_error, while_alive
 
 SEARCH_DELAY_MS = 150
 COLUMN_WIDTHS = (110, 220, 150, 300)
@@ -269,15 +269,8 @@ class HouseholdsPage(QWidget):
 
     # -- filters ------------------------------------------------------------------------
     def _fill_hamlets(self) -> None:
-        current = self.hamlet_combo.currentData()
-        self.hamlet_combo.blockSignals(True)
-        self.hamlet_combo.clear()
-        self.hamlet_combo.addItem(_("All hamlets"), None)
-        for hamlet in self.ctx.ws.catalog.hamlets():
-            self.hamlet_combo.addItem(hamlet.name, hamlet.id)
-        index = self.hamlet_combo.findData(current) if current else 0
-        self.hamlet_combo.setCurrentIndex(max(0, index))
-        self.hamlet_combo.blockSignals(False)
+        fill_choices(self.hamlet_combo, _("All hamlets"),
+                     [(h.id, h.name) for h in self.ctx.ws.catalog.hamlets()])
 
     def _hamlet_chosen(self, _index: int) -> None:
         self.model.set_filter(self.hamlet_combo.currentData())

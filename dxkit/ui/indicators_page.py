@@ -24,7 +24,7 @@ from dxkit.core.i18n import _, format_date, format_number
 from dxkit.core.indicators import RollupRow
 from dxkit.core.synced import Changes
 from dxkit.ui.context import AppContext
-from dxkit.ui.widgets import RowsTableModel, while_alive
+from dxkit.ui.widgets import LatestQuery, RowsTableModel, fill_choices
 
 # A roll-up counts people, their households, and the events that establish an indicator.
 WATCHED_TABLES = ("visits", "visit_items", "indicator_answers", "people", "households",
@@ -127,7 +127,7 @@ class IndicatorsPage(QWidget):
         self.ctx = ctx
         self.ws = ctx.ws
         self.loaded = False
-        self._query_number = 0  # answers to an older query are dropped
+        self.query = LatestQuery(ctx, self)  # answers to an older query are dropped
         self._build()
         self.retranslate()
         ctx.changed.connect(self._on_changed)
@@ -173,15 +173,8 @@ class IndicatorsPage(QWidget):
 
     def _fill_hamlets(self) -> None:
         """Every hamlet, keeping the current choice when it still exists."""
-        chosen = self.hamlet_filter.currentData()
-        self.hamlet_filter.blockSignals(True)
-        self.hamlet_filter.clear()
-        self.hamlet_filter.addItem(_("All hamlets"), None)
-        for hamlet in self.ws.catalog.hamlets():
-            self.hamlet_filter.addItem(hamlet.name, hamlet.id)
-        found = self.hamlet_filter.findData(chosen) if chosen else 0
-        self.hamlet_filter.setCurrentIndex(max(found, 0))
-        self.hamlet_filter.blockSignals(False)
+        fill_choices(self.hamlet_filter, _("All hamlets"),
+                     [(h.id, h.name) for h in self.ws.catalog.hamlets()])
 
     def set_hamlet(self, hamlet_id: str | None) -> None:
         self.hamlet_filter.setCurrentIndex(max(self.hamlet_filter.findData(hamlet_id), 0))
@@ -190,20 +183,14 @@ class IndicatorsPage(QWidget):
     def refresh(self) -> None:
         """Ask the database thread for the roll-up (seconds on a large commune); only the
         answer to the latest question reaches the table."""
-        self._query_number += 1
-        number = self._query_number
         hamlet_id = self.hamlet_filter.currentData()
         indicators, catalog = self.ws.indicators, self.ws.catalog
 
-        def work(_progress: Any) -> Rollup:
+        def work() -> Rollup:
             min_ages = {i.code: i.min_age for i in catalog.indicators()}
             return Rollup(indicators.rollup(hamlet_id=hamlet_id), min_ages)
 
-        def answered(rollup: Rollup) -> None:
-            if number == self._query_number:
-                self._loaded(rollup)
-
-        self.ctx.tasks.run(work, on_success=while_alive(self, answered), cancellable=False)
+        self.query.run(work, self._loaded)
 
     def _loaded(self, rollup: Rollup) -> None:
         self.model.set_rollup(rollup)

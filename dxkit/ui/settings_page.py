@@ -31,7 +31,7 @@ from dxkit.core.text import fold
 from dxkit.ui.context import AppContext
 from dxkit.ui.sync_ui import SyncSettingsBox
 from dxkit.ui.taskman import describe_error
-from dxkit.ui.widgets import error_label, run_operation, while_alive
+from dxkit.ui.widgets import error_label, fill_choices, run_operation, while_alive
 
 # Each language is named in itself, so a user who cannot read the current one still finds it.
 LANGUAGE_NAMES = (("vi", "Tiếng Việt"), ("en", "English"))
@@ -248,15 +248,9 @@ class SettingsPage(QWidget):
         self.ctx.language_changed.emit(code)
 
     def _fill_members(self) -> None:
-        current = self.ctx.ws.settings.get("current_member_id")
-        combo = self.member_combo
-        combo.blockSignals(True)
-        combo.clear()
-        combo.addItem(_("— not chosen —"), None)
-        for member in self.ctx.ws.catalog.members():
-            combo.addItem(member.name, member.id)
-        combo.setCurrentIndex(max(0, combo.findData(current)) if current else 0)
-        combo.blockSignals(False)
+        fill_choices(self.member_combo, _("— not chosen —"),
+                     [(m.id, m.name) for m in self.ctx.ws.catalog.members()],
+                     chosen=self.ctx.ws.settings.get("current_member_id") or "")
 
     def _member_chosen(self, _index: int) -> None:
         self.ctx.ws.settings.set("current_member_id", self.member_combo.currentData())

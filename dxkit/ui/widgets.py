@@ -8,7 +8,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QLabel, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from dxkit.core.errors import Cancelled, ValidationError
 from dxkit.core.i18n import _
@@ -194,3 +194,39 @@ class RowsTableModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.headers()[section]
         return None
+
+
+def fill_choices(combo: QComboBox, none_label: str, entries: list[tuple[Any, str]],
+                 chosen: Any = None) -> None:
+    """Refill a filter combo (a "none/all" entry, then `entries` as (key, label)) without
+    firing its signals, keeping `chosen` (default: the current choice) if it still exists."""
+    keep = combo.currentData() if chosen is None else chosen
+    combo.blockSignals(True)
+    combo.clear()
+    combo.addItem(none_label, None)
+    for key, label in entries:
+        combo.addItem(label, key)
+    combo.setCurrentIndex(max(combo.findData(keep), 0) if keep else 0)
+    combo.blockSignals(False)
+
+
+class LatestQuery:
+    """Runs a read on the database thread and delivers only the newest question's answer,
+    and only while `owner` exists (a slow answer to an old filter must not overwrite a new
+    one)."""
+
+    def __init__(self, ctx: AppContext, owner: QWidget):
+        self.ctx, self.owner = ctx, owner
+        self.number = 0
+
+    def run(self, work: Callable[[], Any], on_answer: Callable[[Any], None]) -> Task:
+        self.number += 1
+        number = self.number
+
+        def answered(result: Any) -> None:
+            if number == self.number:
+                on_answer(result)
+
+        return self.ctx.tasks.run(lambda _progress: work(), cancellable=False,
+                                  on_success=while_alive(self.owner, answered))
+
