@@ -40,20 +40,38 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> int:
     return subprocess.call([str(a) for a in args], cwd=ROOT, env=env)
 
 
+def apt_install(packages: list[str], why: str) -> None:
+    """Install Debian packages when we may (root with apt-get); otherwise say how."""
+    command = ["apt-get", "install", "-y", "--no-install-recommends", *packages]
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        say(f"installing {why}: " + " ".join(packages))
+        subprocess.check_call(["apt-get", "update", "-q"])
+        subprocess.check_call(command, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    else:
+        say(f"{why}; install them with: sudo " + " ".join(command))
+
+
 def ensure_system_libraries() -> None:
     if not sys.platform.startswith("linux"):
         return
     missing = sorted({pkg for lib, pkg in QT_SYSTEM_LIBS.items()
                       if not ctypes.util.find_library(lib)})
-    if not missing:
+    if missing:
+        apt_install([*missing, "fonts-dejavu-core"], "system libraries Qt needs")
+
+
+def ensure_test_servers() -> None:
+    """The tests run the hub on PostgreSQL too and open the trace page in a real browser: both
+    come from Debian. Without them those tests skip locally and fail under CI=true."""
+    if not sys.platform.startswith("linux"):
         return
-    command = ["apt-get", "install", "-y", "--no-install-recommends", *missing, "fonts-dejavu-core"]
-    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        say("installing system libraries Qt needs: " + " ".join(missing))
-        subprocess.check_call(["apt-get", "update", "-q"])
-        subprocess.check_call(command, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-    else:
-        say("Qt needs these system libraries; install them with: sudo " + " ".join(command))
+    missing = []
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        missing.append("postgresql")
+    if not shutil.which("chromium"):
+        missing.append("chromium")
+    if missing:
+        apt_install(missing, "the PostgreSQL server and the browser the tests use")
 
 
 def ensure_environment() -> Path:
@@ -88,6 +106,7 @@ def app(extra: list[str]) -> int:
 
 def test(extra: list[str]) -> int:
     python = ensure_environment()
+    ensure_test_servers()
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONDONTWRITEBYTECODE": "1"}
     steps = [
         ("ruff", [python, "-m", "ruff", "check", "."]),
