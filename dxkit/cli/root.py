@@ -37,5 +37,11 @@ def cli(ctx: click.Context, data_dir: str | None) -> None:
         ctx.exit(opener(data_dir))
 
 
+# Groups that need no workspace define themselves apart and are attached here.
+from dxkit.cli.labels import labels_group  # noqa: E402
+
+cli.add_command(labels_group)
+
+
 def main() -> int:
     return cli.main(prog_name="dxkit") or 0
