@@ -5,7 +5,8 @@ record, requests, and a sync when nothing changed.
 
 Laptop A gets a generated commune (the demo generator at --households; 5,000 households make
 about 50,000 records), syncs to a fresh hub (push), then laptop B of the same team syncs
-(pull). Figures are printed and written to OUT/sync-figures.json.
+(pull), then B compares every table with the hub by digest (dxkit sync check, in step).
+Figures are printed and written to OUT/sync-figures.json.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ os.environ.setdefault("DXKIT_TOKEN_STORE", "file")
 
 from dxkit.core import demo
 from dxkit.core.workspace import Workspace
-from dxkit.sync import engine
-from tests.sync.conftest import start_hub  # the launcher the tests use
+from dxkit.sync import engine, repair
+from tests.support.hub_process import start_hub  # the launcher the tests use
 
 
 def timed_sync(ws: Workspace) -> tuple[engine.SyncReport, float]:
@@ -59,6 +60,9 @@ def main() -> None:
         push, push_s = timed_sync(a)
         pull, pull_s = timed_sync(b)
         quiet, quiet_s = timed_sync(b)
+        started = time.perf_counter()
+        check = repair.check(b)  # digests of every table, both sides, all in step
+        check_s = time.perf_counter() - started
         figures = {
             "records": outbox,
             "push": {"records": push.pushed, "seconds": round(push_s, 2),
@@ -74,6 +78,8 @@ def main() -> None:
                      "requests_per_1000": round(1000 * pull.requests / max(pull.pulled, 1), 2)},
             "quiet_sync": {"requests": quiet.requests, "seconds": round(quiet_s, 3),
                            "bytes": quiet.bytes_sent + quiet.bytes_received},
+            "digest_check": {"in_step": check.in_step, "tables": check.tables_checked,
+                             "requests": check.requests, "seconds": round(check_s, 2)},
         }
         a.close()
         b.close()

@@ -146,6 +146,23 @@ def check_search(tmp: Path) -> str:
     return f"{len(hits)} hits, first: {names[0]}"
 
 
+def check_labels(tmp: Path) -> str:
+    """Labels of a compliant demo lot print (embedded font) and every QR decodes (PDFium and
+    zxing-cpp were bundled)."""
+    folder = ("--data-dir", str(tmp / "ws"))
+    lots = json.loads(expect_success(run_cli(*folder, "farm", "lots", "list", "--json")))
+    good = next((lot for lot in lots if lot["compliant"]), None)
+    if good is None:
+        raise SmokeFailure(f"no compliant lot in the demo: {lots}")
+    pdf = tmp / "labels.pdf"
+    expect_success(run_cli(*folder, "labels", "print", "--lot", good["code"], "--template",
+                           "a4-3x7", "--copies", "21", "--serials", "--out", str(pdf)))
+    report = json.loads(expect_success(run_cli("labels", "verify", str(pdf), "--json")))
+    if report["count"] != 21:
+        raise SmokeFailure(f"verify read {report['count']} codes of 21")
+    return f"21 labels of {good['code']}, {pdf.stat().st_size:,} bytes, all codes read"
+
+
 def check_dates(tmp: Path) -> str:
     """Dates in both languages: the trimmed babel locale data still has what the app needs."""
     listing = ("--data-dir", str(tmp / "ws"), "visits", "list")
@@ -206,6 +223,7 @@ CHECKS: list[tuple[str, Callable[[Path], str]]] = [
     ("version", check_version),
     ("demo workspace", check_demo),
     ("search with diacritics", check_search),
+    ("labels print and verify", check_labels),
     ("dates in vi and en", check_dates),
     ("Vietnamese catalogs", check_translations),
     ("desktop app starts", check_gui),

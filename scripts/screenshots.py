@@ -171,6 +171,22 @@ def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
         wait_for(lambda: transfer.plan is not None)  # type: ignore[attr-defined]
         shots.append(save(window, out, "import-preview"))
 
+        farm = window.show_section("farm")
+        wait_for(lambda: farm.loaded)  # type: ignore[attr-defined]
+        farm.select_plot("Ruộng lúa bà Hai")  # type: ignore[attr-defined]
+        wait_for(lambda: farm.timeline_model.rowCount() > 0)  # type: ignore[attr-defined]
+        farm.form.set_kind("pesticide")  # type: ignore[attr-defined]
+        farm.form.product.setText("Regent 800WG")  # type: ignore[attr-defined]
+        wait_for(lambda: not farm.form.ban_banner.isHidden())  # type: ignore[attr-defined]
+        shots.append(save(window, out, "farm"))
+
+        lots = window.show_section("lots")
+        wait_for(lambda: lots.loaded)  # type: ignore[attr-defined]
+        designer = lots.designer  # type: ignore[attr-defined]
+        designer.start.setValue(4)
+        wait_for(lambda: designer.preview_image is not None)
+        shots.append(save(window, out, "labels"))
+
         window.show_section("settings")
         shots.append(save(window, out, "settings"))
     finally:

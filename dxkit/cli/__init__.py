@@ -12,7 +12,17 @@ group is in root.py; shared plumbing and output helpers are in common.py.
 from __future__ import annotations
 
 # Importing a command module registers its commands on the root group.
-from dxkit.cli import catalog, demo, households, hub, people, sync, team, visits  # noqa: F401
+from dxkit.cli import (  # noqa: F401
+    catalog,
+    demo,
+    farm,
+    households,
+    hub,
+    people,
+    sync,
+    team,
+    visits,
+)
 from dxkit.cli.common import terminal_progress
 from dxkit.cli.root import cli, main
 

@@ -18,13 +18,19 @@ def indicators(ctx: click.Context, hamlet: str | None, as_json: bool) -> None:
     rows = ws.indicators.rollup(hamlet_id(ws, hamlet))
     if as_json:
         emit_json([{"code": r.code, "name": r.name, "reached": r.reached,
-                    "population": r.population, "share": round(r.share, 4)} for r in rows])
+                    "population": r.population, "share": round(r.share, 4),
+                    "target": r.target, "met": r.met} for r in rows])
         return
     for row in rows:
-        click.echo(_("{name}: {reached}/{population} ({share}%)").format(
+        line = _("{name}: {reached}/{population} ({share}%)").format(
             name=row.name, reached=format_number(row.reached),
             population=format_number(row.population),
-            share=format_number(round(row.share * 100, 1))))
+            share=format_number(round(row.share * 100, 1)))
+        if row.target is not None:
+            line += " " + (_("target {target}% reached") if row.met else
+                           _("target {target}% not reached")).format(
+                               target=format_number(round(row.target * 100, 1)))
+        click.echo(line)
 
 
 @cli.command("support-items", help=N_("The kinds of support a visit can record."))
@@ -70,6 +76,18 @@ def catalog_add_item(ctx: click.Context, code: str, name_vi: str, name_en: str,
                      indicator: str | None) -> None:
     added = workspace(ctx).catalog.add_support_item(code, name_vi, name_en, indicator).value
     click.echo(_("Added support item {code}: {name}").format(code=added.code, name=added.name))
+
+
+@catalog_group.command("set-target", help=N_(
+    "Set the share of counted people an indicator should reach, e.g. 80% (usually published "
+    "by the province; empty removes it)."))
+@click.argument("code")
+@click.argument("target")
+@click.pass_context
+def set_target(ctx: click.Context, code: str, target: str) -> None:
+    indicator = workspace(ctx).catalog.set_target(code, target).value
+    shown = "—" if indicator.target is None else format_number(round(indicator.target * 100, 1))
+    click.echo(_("Target of {name}: {target}%.").format(name=indicator.name, target=shown))
 
 
 @catalog_group.command("retire", help=N_("Stop offering an indicator or support item (history "

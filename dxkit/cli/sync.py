@@ -7,7 +7,7 @@ import click
 from dxkit.cli.common import JSON_OPTION, N_, emit_json, option, terminal_progress, workspace
 from dxkit.cli.root import cli
 from dxkit.core.i18n import _, format_number
-from dxkit.sync import bundle, engine
+from dxkit.sync import bundle, engine, repair
 
 
 @cli.command("enroll", help=N_("Join a hub team with a one-time enrollment code."))
@@ -89,6 +89,36 @@ def sync_status(ctx: click.Context, as_json: bool) -> None:
         when=state["last_sync_at"] or _("never")))
     click.echo(_("Conflicts to review: {conflicts}; quarantined records: {quarantined}").format(
         conflicts=state["open_conflicts"], quarantined=state["quarantined"]))
+
+
+@sync.command("check", help=N_(
+    "Sync, then compare every table with the hub by digest and mend what differs by merging "
+    "both ways (nothing is deleted on either side)."))
+@option("--no-repair", is_flag=True, help=N_("Only report what differs."))
+@JSON_OPTION
+@click.pass_context
+def sync_check(ctx: click.Context, no_repair: bool, as_json: bool) -> None:
+    ws = workspace(ctx)
+    with terminal_progress() as progress:
+        engine.sync(ws, progress=progress)  # digests compare settled states
+        report = repair.check(ws, repair=not no_repair, progress=progress)
+        if report.requeued:
+            engine.sync(ws, progress=progress)  # sends the rows queued again
+    if as_json:
+        emit_json(report.to_dict())
+    elif report.in_step:
+        click.echo(_("This workspace and the hub hold the same records ({count} tables "
+                     "compared).").format(count=report.tables_checked))
+    else:
+        click.echo(_("Differences in: {tables}.").format(
+            tables=", ".join(report.tables_differing)))
+        if not no_repair:
+            click.echo(_("Repaired: {fetched} records taken from the hub and merged, "
+                         "{requeued} sent to it again.").format(
+                             fetched=format_number(report.fetched),
+                             requeued=format_number(report.requeued)))
+    if no_repair and not report.in_step:
+        ctx.exit(1)
 
 
 @sync.command("export-bundle", help=N_("Write every record of this workspace to a bundle file "

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from dxkit.core.errors import NotFound, ValidationError
 from dxkit.core.i18n import _, language
-from dxkit.core.synced import OpResult, SyncedTable, register
+from dxkit.core.synced import OpResult, SyncedTable, register, register_shipped
 from dxkit.core.text import fold, folded_key, nfc
 
 if TYPE_CHECKING:
@@ -23,9 +23,11 @@ register(SyncedTable("hamlets", "mutable", ("name", "name_key", "sort_order")))
 register(SyncedTable("team_members", "mutable", ("name", "phone", "active"),
                      personal=("phone",)))
 register(SyncedTable("indicators", "mutable",
-                     ("code", "name_vi", "name_en", "min_age", "sort_order", "active")))
+                     ("code", "name_vi", "name_en", "min_age", "sort_order", "active", "target"),
+                     reference=True))
 register(SyncedTable("support_items", "mutable",
-                     ("code", "name_vi", "name_en", "indicator_code", "sort_order", "active")))
+                     ("code", "name_vi", "name_en", "indicator_code", "sort_order", "active"),
+                     reference=True))
 
 _CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
 _CATALOG_NAMESPACE = uuid.UUID("5f1d1a8e-4a52-4f7b-9d0b-6b1e8c2a7d10")
@@ -91,10 +93,45 @@ class Indicator:
     name_vi: str
     name_en: str
     min_age: int
+    target: float | None = None  # the share to reach (0..1), set by the province or team
 
     @property
     def name(self) -> str:
         return self.name_vi if language() == "vi" else self.name_en
+
+
+def parse_share(value: float | str | None) -> float | None:
+    """0.8, "0,8", "80", "80%" or "80 %" -> 0.8; None or "" -> None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip().replace(",", ".")
+    percent = text.endswith("%")
+    try:
+        number = float(text.rstrip("%").strip())
+    except ValueError:
+        number = -1.0
+    if percent or number > 1:
+        number /= 100
+    if not 0 <= number <= 1:
+        raise ValidationError({"target": _("A target is a share between 0 and 100%, for "
+                                           "example 80%; “{value}” is not.").format(
+                                               value=value)})
+    return round(number, 4)
+
+
+@register_shipped
+def shipped_catalog() -> list[tuple[str, str, dict[str, object]]]:
+    """(table, id, values) of the default indicators and support items."""
+    rows: list[tuple[str, str, dict[str, object]]] = []
+    for order, (code, vi, en, min_age) in enumerate(DEFAULT_INDICATORS):
+        rows.append(("indicators", catalog_id("indicator", code), {
+            "code": code, "name_vi": vi, "name_en": en, "min_age": min_age,
+            "sort_order": order, "active": 1}))
+    for order, (code, vi, en, indicator) in enumerate(DEFAULT_SUPPORT_ITEMS):
+        rows.append(("support_items", catalog_id("support_item", code), {
+            "code": code, "name_vi": vi, "name_en": en, "indicator_code": indicator,
+            "sort_order": order, "active": 1}))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -182,9 +219,23 @@ class Catalog:
     # -- indicators and support items ---------------------------------------------------
     def indicators(self) -> list[Indicator]:
         rows = self.ws.conn.execute(
-            "SELECT code, name_vi, name_en, min_age FROM indicators "
+            "SELECT code, name_vi, name_en, min_age, target FROM indicators "
             "WHERE deleted = 0 AND active = 1 ORDER BY sort_order")
-        return [Indicator(r["code"], r["name_vi"], r["name_en"], r["min_age"]) for r in rows]
+        return [Indicator(r["code"], r["name_vi"], r["name_en"], r["min_age"], r["target"])
+                for r in rows]
+
+    def set_target(self, code: str, target: float | str | None) -> OpResult[Indicator]:
+        """The share of counted people an indicator should reach: 0.8, "80%", "80" or
+        None (no target). Usually published by the province; a team may set its own."""
+        share = parse_share(target)
+        with self.ws.transaction() as tx:
+            row = self.ws.conn.execute("SELECT id FROM indicators WHERE code = ? AND "
+                                       "deleted = 0", (code,)).fetchone()
+            if row is None:
+                raise NotFound(_("There is no indicator {code}. Indicators: {codes}.").format(
+                    code=code, codes=", ".join(i.code for i in self.indicators())))
+            tx.update("indicators", row["id"], {"target": share})
+        return OpResult(next(i for i in self.indicators() if i.code == code), tx.changes)
 
     def support_items(self) -> list[SupportItem]:
         rows = self.ws.conn.execute(
@@ -255,11 +306,5 @@ class Catalog:
     def seed_defaults(self) -> None:
         """First open: the default Vietnamese indicator list and support-item catalogue."""
         with self.ws.transaction() as tx:
-            for order, (code, vi, en, min_age) in enumerate(DEFAULT_INDICATORS):
-                tx.insert_reference("indicators", {
-                    "code": code, "name_vi": vi, "name_en": en, "min_age": min_age,
-                    "sort_order": order, "active": 1}, catalog_id("indicator", code))
-            for order, (code, vi, en, indicator) in enumerate(DEFAULT_SUPPORT_ITEMS):
-                tx.insert_reference("support_items", {
-                    "code": code, "name_vi": vi, "name_en": en, "indicator_code": indicator,
-                    "sort_order": order, "active": 1}, catalog_id("support_item", code))
+            for table, row_id, values in shipped_catalog():
+                tx.insert_reference(table, values, row_id)

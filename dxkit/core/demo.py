@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from dxkit.core import store
 from dxkit.core.errors import DxError
+from dxkit.core.farm.demo_farm import fill_farm_demo
 from dxkit.core.households import clean_household, clean_person
 from dxkit.core.i18n import _
 from dxkit.core.synced import OpResult
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 PROVINCE = "Đồng Tháp"
 COMMUNE = "Xã Mỹ Thọ"
+# Đồng Tháp's 2025 targets (DOMAIN.md): a province publishes its own; the demo sets them.
+DEMO_TARGETS = (("payment_account", 0.8), ("vneid_level2", 0.8), ("digital_signature", 0.5))
 # Hamlet name and a centre point (the commune lies around 10.44 N, 105.69 E).
 HAMLETS = (
     ("Ấp Mỹ Hưng", 10.452, 105.688), ("Ấp Mỹ Phú", 10.446, 105.701),
@@ -482,6 +485,9 @@ def generate(ws: Workspace, *, seed: int = 1, households: int = 600,
         builder.visits(tx, plans, target, progress, label_visits, done_before=households)
         _follow_ups_due_soon(tx, builder, plans)
         _corrections_and_answers(ws, rng, plans, now)
+        fill_farm_demo(ws, now)
+        for code, share in DEMO_TARGETS:
+            ws.catalog.set_target(code, share)
         if progress is not None:
             progress.update(value=households + target,
                             label=_("Finishing the demo workspace…"))

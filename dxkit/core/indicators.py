@@ -57,6 +57,12 @@ class RollupRow:
     name: str
     reached: int
     population: int
+    target: float | None = None
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the target is reached (None without a target)."""
+        return None if self.target is None else self.share >= self.target
 
     @property
     def share(self) -> float:
@@ -172,5 +178,6 @@ class Indicators:
             population = sum(n for year, n in people_by_year if counted(year, indicator.min_age))
             reached = sum(n for code, year, n in reached_by_year
                           if code == indicator.code and counted(year, indicator.min_age))
-            result.append(RollupRow(indicator.code, indicator.name, reached, population))
+            result.append(RollupRow(indicator.code, indicator.name, reached, population,
+                                    indicator.target))
         return result

@@ -30,18 +30,29 @@ class FieldMerge:
 def merge_mutable(stored_fields: Mapping[str, Any], stored_clocks: Mapping[str, str],
                   incoming_fields: Mapping[str, Any], incoming_clocks: Mapping[str, str]
                   ) -> FieldMerge:
-    """Per field, the value with the greater HLC wins; equal clocks are the same edit."""
+    """Per field, the value with the greater HLC wins; equal clocks are the same edit.
+
+    Equal clocks with different values cannot come from edits (a clock names one edit), only
+    from damage such as a file restored and edited by hand; the greater value wins there, the
+    same on every side, so replicas still converge (digest repair relies on it)."""
     fields, clocks = dict(stored_fields), dict(stored_clocks)
     result = FieldMerge(fields, clocks)
     for name, value in incoming_fields.items():
         incoming_clock = incoming_clocks[name]
         stored_clock = stored_clocks.get(name)
-        if stored_clock is None or incoming_clock > stored_clock:
+        if stored_clock is None or incoming_clock > stored_clock or (
+                incoming_clock == stored_clock and _tie_wins(value, stored_fields.get(name))):
             result.taken.append(name)  # the newer edit: its value (maybe equal) and clock
             fields[name], clocks[name] = value, incoming_clock
         elif incoming_clock < stored_clock and stored_fields.get(name) != value:
             result.kept.append(name)
     return result
+
+
+def _tie_wins(incoming: Any, stored: Any) -> bool:
+    import json
+
+    return json.dumps(incoming, sort_keys=True) > json.dumps(stored, sort_keys=True)
 
 
 def merge_event(stored_fields: Mapping[str, Any] | None, incoming_fields: Mapping[str, Any]

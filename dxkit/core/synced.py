@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
@@ -38,10 +38,38 @@ class SyncedTable:
     fields: tuple[str, ...]
     personal: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()  # tables its rows reference: they must arrive first
+    # Reference data: rows the province may publish to every team (same ids everywhere, like
+    # the shipped catalogue); each team's edits of them are kept as that team's own copy.
+    reference: bool = False
 
 
 REGISTRY: dict[str, SyncedTable] = {}
 SHIPPED_CLOCK = "000000000000-0000-shipped"  # older than any edit made on any device
+
+
+ShippedRows = Callable[[], Iterable[tuple[str, str, Mapping[str, Any]]]]
+_SHIPPED_PROVIDERS: list[ShippedRows] = []
+
+
+def register_shipped(provider: ShippedRows) -> ShippedRows:
+    """A function listing (table, id, values) of rows every install ships with (the default
+    catalogue, the pesticide registry): the hub fills a publication's missing fields from
+    them, since it never receives rows nobody edited."""
+    _SHIPPED_PROVIDERS.append(provider)
+    return provider
+
+
+def shipped_values(table: str, row_id: str) -> dict[str, Any] | None:
+    """The wire fields of a shipped row (tombstone 0, unknown fields None), or None."""
+    for provider in _SHIPPED_PROVIDERS:
+        for name, shipped_id, values in provider():
+            if name == table and shipped_id == row_id:
+                fields = dict.fromkeys(wire_fields(synced_table(table)))
+                fields.update({k: v for k, v in values.items() if k in fields})
+                if "deleted" in fields:
+                    fields["deleted"] = 0
+                return fields
+    return None
 
 
 def register(table: SyncedTable) -> SyncedTable:
@@ -231,6 +259,17 @@ class Tx:
         return row_id
 
     # -- records from elsewhere (sync) --------------------------------------------------
+    def resend(self, table: str, row_id: str) -> bool:
+        """Queue a row to be sent again as it is (repair after a digest mismatch): no new
+        clock and no audit entry, since its content does not change. False if it is gone."""
+        spec = synced_table(table)
+        row = self.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        if row is None:
+            return False
+        stamp = row["updated_at"] if spec.kind == "mutable" else row["created_at"]
+        self._log(table, row_id, "resend", stamp, (), audit=False)
+        return True
+
     def apply_remote(self, record: Mapping[str, Any]) -> str:
         """Store a record received from the hub or a bundle: "applied" or "duplicate" (or,
         for an event whose id exists with other content, "conflict"). No outbox entry: it
@@ -304,6 +343,8 @@ class Tx:
             for name in json.loads(fields):
                 base.setdefault(name, earlier.get(name, ""))
         for name, made_on in base.items():
+            if Timestamp.parse(incoming_clocks[name]).device == self.clock.device:
+                continue  # this device's own edit coming back (its push answer was lost)
             if name in merged.taken and stored[name] != incoming[name]:
                 winner = "remote"
             elif name in merged.kept and incoming_clocks[name] > made_on:

@@ -25,6 +25,7 @@ from dxkit.core import search as search_index
 from dxkit.core import store
 from dxkit.core.catalog import Catalog
 from dxkit.core.errors import WorkspaceError
+from dxkit.core.farm.service import Farm
 from dxkit.core.hlc import Clock
 from dxkit.core.households import Households, People
 from dxkit.core.i18n import _
@@ -64,6 +65,7 @@ class Workspace:
         self.people = People(self)
         self.visits = Visits(self)
         self.indicators = Indicators(self)
+        self.farm = Farm(self)
         self.settings = Settings(folder / SETTINGS_FILENAME)
         self.created = False
 
@@ -88,6 +90,7 @@ class Workspace:
         ws.clock = Clock(meta["device_id"], meta.get("hlc"))
         if ws.created:
             ws.catalog.seed_defaults()
+        ws.farm.seed_reference()  # adds shipped registry rows a workspace lacks
         return ws
 
     @property

@@ -46,6 +46,11 @@ class DeviceRevoked(HubRefused):
     """The hub no longer accepts this device's token (revoked, unknown or expired)."""
 
 
+class TokenExpired(DeviceRevoked):
+    """The device's token has expired; the hub administrator can renew it, after which the
+    same token works again."""
+
+
 def encode_body(payload: Any) -> bytes:
     """Compact JSON, gzip-compressed: what goes on the wire."""
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
@@ -114,6 +119,19 @@ class HubClient:
             raise self._malformed()
         return answer
 
+    def digest(self, table: str | None = None, bucket: str | None = None) -> dict[str, Any]:
+        """Digests of the device's scope (docs/sync-protocol.md, Digests and repair)."""
+        params = {k: v for k, v in (("table", table), ("bucket", bucket)) if v is not None}
+        return self._request("GET", "/v1/digest", params=params or None)
+
+    def fetch(self, table: str, ids: list[str]) -> list[dict[str, Any]]:
+        answer = self._request("POST", "/v1/fetch", body=encode_body({"table": table,
+                                                                      "ids": ids}))
+        records = answer.get("records")
+        if not isinstance(records, list):
+            raise self._malformed()
+        return records
+
     # -- plumbing -------------------------------------------------------------------------
     def _request(self, method: str, path: str, *, body: bytes | None = None,
                  params: dict[str, Any] | None = None, auth: bool = True) -> dict[str, Any]:
@@ -160,9 +178,14 @@ class HubClient:
                 "The hub administrator has revoked this device, so it can no longer sync. "
                 "All data on this computer is kept; ask for a new enrollment code."),
                 hub_message)
+        if code == "token_expired":
+            return TokenExpired(code, _(
+                "This device's permission to sync with the hub has expired, so syncing "
+                "stopped. All data on this computer is kept; ask the hub administrator to "
+                "renew the device, then sync again."), hub_message)
         if code == "unauthorized" or status == 401:
             return DeviceRevoked(code, _(
-                "The hub no longer recognises this device (its token is unknown or expired). "
+                "The hub no longer recognises this device (its token is unknown). "
                 "All data on this computer is kept; enroll again with a new code."),
                 hub_message)
         if code == "bad_code":

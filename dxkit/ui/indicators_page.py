@@ -29,7 +29,9 @@ from dxkit.ui.widgets import LatestQuery, RowsTableModel, fill_choices
 # A roll-up counts people, their households, and the events that establish an indicator.
 WATCHED_TABLES = ("visits", "visit_items", "indicator_answers", "people", "households",
                   "indicators", "hamlets")
-BAR_COLUMN = 4
+TARGET_COLUMN = 4
+BAR_COLUMN = 5
+MISSED_COLOUR = QColor("#b71c1c")
 BAR_COLOUR = QColor("#2e7d32")
 TRACK_COLOUR = QColor("#e3e7e3")
 BAR_WIDTH = 180
@@ -50,6 +52,14 @@ def share_text(row: RollupRow) -> str:
     return _("{percent}%").format(percent=format_number(row.share * 100, decimals=1))
 
 
+def target_text(row: RollupRow) -> str:
+    """"80,0 % ✓" when reached, "80,0 % ✗" when not, empty without a target."""
+    if row.target is None:
+        return ""
+    mark = "✓" if row.met else "✗"
+    return _("{percent}%").format(percent=format_number(row.target * 100, decimals=1)) + f" {mark}"
+
+
 def counted_text(row: RollupRow, min_age: int | None) -> str:
     """"120 (từ 15 tuổi)": the people the share is out of, with the age that counts."""
     count = format_number(row.population)
@@ -66,7 +76,8 @@ class RollupModel(RowsTableModel):
 
     @staticmethod
     def headers() -> list[str]:
-        return [_("Indicator"), _("People reached"), _("People counted"), _("Share"), ""]
+        return [_("Indicator"), _("People reached"), _("People counted"), _("Share"),
+                _("Target"), ""]
 
     def set_rollup(self, rollup: Rollup) -> None:
         self.beginResetModel()
@@ -83,7 +94,9 @@ class RollupModel(RowsTableModel):
             return self._text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return share_text(row) if column == BAR_COLUMN else self._text(row, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (1, 2, 3):
+        if role == Qt.ItemDataRole.ForegroundRole and column == TARGET_COLUMN and row.met is False:
+            return MISSED_COLOUR
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (1, 2, 3, TARGET_COLUMN):
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == Qt.ItemDataRole.UserRole:
             return row
@@ -96,6 +109,8 @@ class RollupModel(RowsTableModel):
             return format_number(row.reached)
         if column == 2:
             return counted_text(row, self.min_ages.get(row.code))
+        if column == TARGET_COLUMN:
+            return target_text(row)
         return share_text(row)
 
 

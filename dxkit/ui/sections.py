@@ -42,6 +42,18 @@ def _indicators(ctx: AppContext) -> QWidget:
     return IndicatorsPage(ctx)
 
 
+def _farm(ctx: AppContext) -> QWidget:
+    from dxkit.ui.farm_page import FarmPage
+
+    return FarmPage(ctx)
+
+
+def _lots(ctx: AppContext) -> QWidget:
+    from dxkit.ui.lots_page import LotsPage
+
+    return LotsPage(ctx)
+
+
 def _transfer(ctx: AppContext) -> QWidget:
     from dxkit.ui.import_export_page import ImportExportPage
 
@@ -58,6 +70,8 @@ SECTIONS: list[Section] = [
     Section("households", lambda: _("Households"), _households),
     Section("followups", lambda: _("Follow-ups"), _followups),
     Section("indicators", lambda: _("Indicators"), _indicators),
+    Section("farm", lambda: _("Production diary"), _farm),
+    Section("lots", lambda: _("Lots & labels"), _lots),
     Section("transfer", lambda: _("Import & export"), _transfer),
     Section("review", lambda: _("Sync review"), _review),
     Section("settings", lambda: _("Settings"), _settings),

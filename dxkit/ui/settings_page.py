@@ -149,10 +149,12 @@ class SettingsPage(QWidget):
         hamlet_layout.addWidget(self.hamlet_error)
 
         self.sync_box = SyncSettingsBox(self.ctx)
+        self.farm_box = FarmSettingsBox(self.ctx)
         layout = QVBoxLayout(self)
         layout.addWidget(self._build_place_box())
         layout.addWidget(general)
         layout.addWidget(self.sync_box)
+        layout.addWidget(self.farm_box)
         layout.addWidget(hamlets, 1)
 
     # -- the team's place ---------------------------------------------------------------
@@ -297,6 +299,53 @@ class SettingsPage(QWidget):
             self._fill_hamlets()
         if changes.touched("team_members"):
             self._fill_members()
+
+
+class FarmSettingsBox(QGroupBox):
+    """The province's trace address (what lot QR codes hold), the GS1 resolver and the size
+    of one công; saved together, each error next to its field."""
+
+    FIELDS = ("trace_base_url", "gs1_resolver", "cong_m2")
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
+        super().__init__(_("Traceability labels and farm units"), parent)
+        self.ctx = ctx
+        self.edits = {name: QLineEdit() for name in self.FIELDS}
+        self._show_saved()
+        self.errors = {name: error_label() for name in self.FIELDS}
+        self.save_button = QPushButton(_("Save"))
+        self.save_button.clicked.connect(self.save)
+        form = QFormLayout(self)
+        titles = (_("Trace address in QR codes"), _("GS1 Digital Link resolver"),
+                  _("Square metres in one công"))
+        for name, title in zip(self.FIELDS, titles, strict=True):
+            form.addRow(title, self.edits[name])
+            form.addRow("", self.errors[name])
+        form.addRow("", self.save_button)
+
+    def save(self) -> None:
+        values = {name: edit.text() for name, edit in self.edits.items()}
+        for label in self.errors.values():
+            label.clear()
+            label.hide()
+        farm = self.ctx.ws.farm
+        run_operation(self.ctx, lambda: farm.configure(**values), parent=self,
+                      on_success=lambda _none: self._show_saved(),
+                      on_invalid=self._invalid)
+
+    def _show_saved(self) -> None:
+        """What was set, with the value in effect as the placeholder of an empty field."""
+        farm = self.ctx.ws.farm
+        configured, effective = farm.configured_settings(), farm.settings()
+        for name, edit in self.edits.items():
+            edit.setText(str(configured[name]))
+            edit.setPlaceholderText(str(effective[name]))
+
+    def _invalid(self, error: ValidationError) -> None:
+        for name, message in error.fields.items():
+            if name in self.errors:
+                self.errors[name].setText(message)
+                self.errors[name].show()
 
 
 def _show(label: QLabel, error: ValidationError) -> None:

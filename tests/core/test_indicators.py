@@ -285,3 +285,27 @@ def _run(folder: Path, operations) -> None:
 def test_recompute_matches_incremental_after_random_operations(operations):
     with tempfile.TemporaryDirectory() as folder:
         _run(Path(folder) / "ws", operations)
+
+
+def test_targets_are_set_as_shares_and_the_rollup_says_if_they_are_met(ws):
+    from dxkit.core.errors import ValidationError
+    from dxkit.core.visits import VisitItem
+
+    hh = ws.households.add(code="MH-1", head_name="Nguyễn Văn A", hamlet="Ấp Mỹ Hưng").value
+    a = ws.people.add(hh.id, full_name="Nguyễn Văn A", birth_year=1970).value
+    ws.people.add(hh.id, full_name="Lê Thị B", birth_year=1972)
+    ws.visits.add(hh.id, [VisitItem("vneid_level2", "done", a.id)],
+                  member_ids=[ws.catalog.member("Lê Thị Hoa").id])
+    assert ws.catalog.set_target("vneid_level2", "80%").value.target == 0.8
+    assert ws.catalog.set_target("smartphone", 0.5).value.target == 0.5
+    rows = {r.code: r for r in ws.indicators.rollup()}
+    assert (rows["vneid_level2"].share, rows["vneid_level2"].met) == (0.5, False)
+    assert rows["payment_account"].met is None  # no target
+    ws.catalog.set_target("vneid_level2", "50")
+    assert {r.code: r for r in ws.indicators.rollup()}["vneid_level2"].met is True
+    assert ws.catalog.set_target("vneid_level2", "").value.target is None
+    with pytest.raises(ValidationError) as caught:
+        ws.catalog.set_target("vneid_level2", "120%")
+    assert "80%" in caught.value.fields["target"]
+    queued = ws.conn.execute("SELECT count(*) FROM outbox WHERE table_name = 'indicators'")
+    assert queued.fetchone()[0] >= 1  # a team's own target travels like any edit

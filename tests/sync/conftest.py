@@ -2,90 +2,92 @@
 
 from __future__ import annotations
 
-import json
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 import dxkit.core.workspace  # noqa: F401  (registers every synced table)
 from dxkit.core.synced import REGISTRY, wire_fields
+from tests.support import postgres
+from tests.support.hub_process import (  # noqa: F401  (re-exported for other test modules)
+    HubServer,
+    dxkit_command,
+    free_port,
+    start_hub,
+)
+from tests.support.tools import require_tool
 
-START_TIMEOUT = 20.0
-STOP_TIMEOUT = 10.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def dxkit_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "dxkit.ui.entry", *args]
+BACKENDS = ("sqlite", "postgresql")
 
 
-@dataclass
-class HubServer:
-    """A `dxkit hub serve` subprocess on a free loopback port."""
-
-    url: str
-    db_path: Path
-    process: subprocess.Popen
-
-    def cli(self, *args: str) -> Any:
-        """`dxkit hub --db DB ARGS --json`, parsed."""
-        done = subprocess.run(dxkit_command("hub", "--db", str(self.db_path), *args, "--json"),
-                              capture_output=True, text=True, timeout=60, check=False)
-        if done.returncode != 0:
-            raise AssertionError(f"dxkit hub {' '.join(args)} failed: {done.stderr}")
-        return json.loads(done.stdout)
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "hub_backends(*names): run the test once per hub database (sqlite, "
+                   "postgresql); a module may set HUB_BACKENDS instead")
 
 
-def start_hub(db_path: Path, log_path: Path) -> HubServer:
-    port = free_port()
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        dxkit_command("hub", "serve", "--db", str(db_path), "--host", "127.0.0.1",
-                      "--port", str(port)),
-        stdout=log, stderr=subprocess.STDOUT)
-    log.close()  # the child keeps its own handle
-    server = HubServer(f"http://127.0.0.1:{port}", db_path, process)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the hub exited: {log_path.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{server.url}/v1/health", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise AssertionError(f"the hub did not answer: {log_path.read_text(errors='replace')}")
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests that use the hub's database run on the backends their marker or module
+    (HUB_BACKENDS, minus the test names in SQLITE_ONLY) names; the rest, and every test of
+    other packages, use SQLite only."""
+    if "hub_backend" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("hub_backends")
+    names = marker.args if marker else getattr(metafunc.module, "HUB_BACKENDS", None)
+    if metafunc.function.__name__ in getattr(metafunc.module, "SQLITE_ONLY", ()):
+        names = None  # the module says this test gains nothing from a second database
+    if names:
+        metafunc.parametrize("hub_backend", names)
 
 
 @pytest.fixture
-def hub_server(tmp_path: Path) -> Iterator[HubServer]:
-    """A real hub process on 127.0.0.1 with its own database, stopped by its PID."""
-    server = start_hub(tmp_path / "hub.sqlite", tmp_path / "hub.log")
+def hub_backend() -> str:
+    return "sqlite"
+
+
+@pytest.fixture(autouse=True)
+def _every_sync_test_knows_its_backend(hub_backend: str) -> None:
+    """Puts hub_backend in every sync test's fixture closure, so a module's HUB_BACKENDS also
+    reaches tests that only ask for hub_server."""
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[postgres.PostgresCluster]:
+    """One throwaway PostgreSQL server for the whole session (started on first use)."""
+    require_tool(postgres.available(), "PostgreSQL")
+    cluster = postgres.PostgresCluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def hub_db(hub_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The hub's database for one test: a new SQLite file, or a new PostgreSQL database."""
+    if hub_backend == "sqlite":
+        yield str(tmp_path / "hub.sqlite")
+        return
+    assert hub_backend == "postgresql", hub_backend
+    cluster: postgres.PostgresCluster = request.getfixturevalue("postgres_cluster")
+    name = cluster.create_database()
+    try:
+        yield cluster.url(name)
+    finally:
+        cluster.drop_database(name)
+
+
+@pytest.fixture
+def hub_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubServer]:
+    """A real hub process on 127.0.0.1 with its own database (the test's backend), stopped
+    by its PID. Test packages that import only this fixture get a SQLite hub."""
+    try:
+        db = request.getfixturevalue("hub_db")
+    except pytest.FixtureLookupError:
+        db = str(tmp_path / "hub.sqlite")
+    server = start_hub(db, tmp_path / "hub.log")
     try:
         yield server
     finally:

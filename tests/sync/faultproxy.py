@@ -16,6 +16,9 @@ Actions:
   matching Content-Length) or with bytes flipped in its middle.
 - duplicate: forward the same bytes twice, answer with the first answer.
 - hook: call `hook()` before forwarding (e.g. to restart the hub), then forward as usual.
+- hold: keep the request (its `arrived` event is set) until `release()` is called, then
+  forward it and answer if the client is still there. Requests planned later pass it, so
+  two deliveries reach the hub in the opposite order to the one they were sent in.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from urllib.parse import urlsplit
 SOCKET_TIMEOUT = 30.0
 MAX_HEAD = 64 * 1024
 ACTIONS = {"drop_request", "drop_response", "cut_response", "answer_503", "delay",
-           "truncate_gzip", "corrupt_gzip", "duplicate", "hook"}
+           "truncate_gzip", "corrupt_gzip", "duplicate", "hook", "hold"}
 
 
 @dataclass
@@ -47,6 +50,18 @@ class Fault:
     forward: bool = True
     hook: Callable[[], None] | None = None
     matched: int = 0  # matching requests seen since the fault was planned
+    arrived: threading.Event = field(default_factory=threading.Event, repr=False)
+    released: threading.Event = field(default_factory=threading.Event, repr=False)
+    delivered: threading.Event = field(default_factory=threading.Event, repr=False)
+    exchange: Exchange | None = None  # the request it hit
+
+    def release(self, timeout: float = 30.0) -> Exchange:
+        """Let a held request go on to the hub; wait until the hub has answered it."""
+        self.released.set()
+        if not self.delivered.wait(timeout):
+            raise AssertionError("the held request never reached the hub")
+        assert self.exchange is not None
+        return self.exchange
 
 
 @dataclass
@@ -165,6 +180,7 @@ class FaultProxy:
                     hit = fault
         if hit is not None:
             exchange.action = hit.action
+            hit.exchange = exchange
         return hit
 
     def _handle(self, conn: socket.socket, head: bytes, body: bytes, exchange: Exchange,
@@ -183,8 +199,18 @@ class FaultProxy:
         if action == "hook":
             assert fault is not None and fault.hook is not None
             fault.hook()
+        if action == "hold":
+            assert fault is not None
+            fault.arrived.set()
+            while not fault.released.wait(0.05):
+                if self._stopping.is_set():
+                    return
         request = _close_upstream(head) + body
-        response = self._forward(request, exchange)
+        try:
+            response = self._forward(request, exchange)
+        finally:
+            if fault is not None:
+                fault.delivered.set()
         if action == "duplicate":
             self._forward(request, Exchange(exchange.method, exchange.path, exchange.query))
         if action == "drop_response":

@@ -20,7 +20,13 @@ from dxkit.sync import engine
 from dxkit.sync.client import DeviceRevoked
 
 DONG_THAP, MY_THO = "82", "28261"
-SEEDED = {"indicators", "support_items"}  # every new workspace seeds the same ids
+SEEDED = {"indicators", "support_items",  # every new workspace seeds the same ids
+          "pesticide_products", "pesticide_bans"}
+HUB_BACKENDS = ("sqlite", "postgresql")  # tests/sync/conftest.py: each test on both hubs,
+SQLITE_ONLY = {  # except those about the command line and the client, not the hub's database
+    "test_enroll_sync_and_status_from_the_command_line",
+    "test_a_bad_code_and_an_unreachable_hub_are_sentences",
+    "test_a_hub_that_went_away_is_offline_and_nothing_is_lost"}
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from dxkit.core.workspace import Workspace
 from dxkit.sync import engine
 from dxkit.sync.client import HubClient, HubFailed, HubUnreachable
 from dxkit.sync.credentials import TokenStore
+from tests.support.hub_process import dxkit_command, start_hub
 
 DONG_THAP, MY_THO = "82", "28261"
 PUSH, PULL = ("POST", "/v1/push"), ("GET", "/v1/pull")
@@ -37,7 +38,6 @@ def _sibling(name: str) -> ModuleType:
 
 
 faultproxy = _sibling("faultproxy")
-hub_helpers = _sibling("conftest")
 
 
 @pytest.fixture(autouse=True)
@@ -126,6 +126,26 @@ def assert_converged(proxy, a: Workspace, b: Workspace) -> None:
     assert rows(b) == rows(a)
     assert a.pending_changes() == 0 and b.pending_changes() == 0
     assert quarantined(a) == 0 and quarantined(b) == 0
+
+
+def hub_reader(hub_server, team: str) -> HubClient:
+    """A client with a token of its own that never pushes: the hub sends it every row of the
+    team (a device is not sent back the rows exactly as it pushed them)."""
+    code = hub_server.cli("enroll-code", "--team", team)["code"]
+    with HubClient(hub_server.url) as enrolling:
+        token = enrolling.enroll(code, "reader")["token"]
+    return HubClient(hub_server.url, token)
+
+
+def hub_records(client: HubClient, table: str, upto: int | None = None) -> list[dict]:
+    """Every record of the table the hub holds for the reader's team (up to seq `upto`)."""
+    found, after = [], 0
+    while True:
+        answer = client.pull(table, after=after, upto=upto, limit=1000)
+        found += answer["records"]
+        if not answer["more"]:
+            return found
+        after = answer["next"]
 
 
 def pushed_ids(exchanges) -> list[tuple[str, str]]:
@@ -231,7 +251,7 @@ def test_a_client_killed_mid_pull_resumes_and_ends_complete(proxy, laptops, tmp_
     proxy.plan("delay", *PULL, nth=2, seconds=20.0, forward=False)  # ended by stop()
     before = len(proxy.seen(*PULL))
     env = {**os.environ, "DXKIT_TOKEN_STORE": "file", "DXKIT_LANG": "en"}
-    child = subprocess.Popen(hub_helpers.dxkit_command("--data-dir", str(folder), "sync"),
+    child = subprocess.Popen(dxkit_command("--data-dir", str(folder), "sync"),
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
@@ -264,7 +284,7 @@ def test_the_hub_restarted_between_two_push_batches_is_no_loss(proxy, laptops, h
 
     def restart() -> None:
         hub_server.stop()
-        fresh = hub_helpers.start_hub(hub_server.db_path, tmp_path / "hub-again.log")
+        fresh = start_hub(hub_server.db_path, tmp_path / "hub-again.log")
         replacements.append(fresh)
         proxy.upstream = fresh.url
 
@@ -277,3 +297,22 @@ def test_the_hub_restarted_between_two_push_batches_is_no_loss(proxy, laptops, h
     finally:
         for fresh in replacements:
             fresh.stop()
+
+
+def test_own_edit_echoed_back_after_a_lost_push_answer_is_not_a_conflict(proxy, laptops):
+    """The hub committed a push whose answer was lost; the same field is edited again before
+    the next sync, whose pull brings the first edit back. That is this laptop's own edit, not
+    a rival one: nothing goes to the review list."""
+    a, b = laptops("a"), laptops("b")
+    fill(a, households=2)
+    sync_via(proxy, a)
+    home = a.households.by_code("MH-001").id
+    a.households.update(home, notes="Lần một")
+    proxy.plan("drop_response", *PUSH, nth=1)
+    with pytest.raises(HubUnreachable):
+        sync_via(proxy, a)
+    a.households.update(home, notes="Lần hai")
+    sync_via(proxy, a)
+    assert a.conn.execute("SELECT count(*) FROM sync_conflicts").fetchone()[0] == 0
+    assert_converged(proxy, a, b)
+    assert b.households.get(home).notes == "Lần hai"

@@ -1,7 +1,9 @@
-"""The real hub process over HTTP: health, OpenAPI, enrollment, push/pull, errors."""
+"""The real hub process over HTTP: health, OpenAPI, enrollment, push/pull, errors — on
+SQLite and on PostgreSQL (`hub serve --db postgresql://…`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 from importlib import resources
@@ -9,6 +11,10 @@ from importlib import resources
 import httpx
 import pytest
 
+from tests.support.hub_process import start_hub
+
+HUB_BACKENDS = ("sqlite", "postgresql")
+SQLITE_ONLY = {"test_openapi_documents_every_served_path"}  # builds the app, no database use
 MY_THO = ("--province", "82", "--commune", "28261")
 
 
@@ -77,6 +83,7 @@ def test_enroll_with_a_cli_code_once(hub_server, team):
 
 def test_push_pull_round_trip_gzip_both_ways(hub_server, team, make_record):
     token = enroll(hub_server, team["team_id"])["token"]
+    reader = enroll(hub_server, team["team_id"], "Laptop Tâm")["token"]  # the pusher has them
     records = [make_record("households", f"hh-{n}", code=f"MH-{n:03}",
                            head_name="Nguyễn Văn An", hamlet_id="h-1") for n in range(30)]
     records.append(make_record("visits", "v-1", household_id="hh-0", kind="visit", ms=9))
@@ -90,7 +97,7 @@ def test_push_pull_round_trip_gzip_both_ways(hub_server, team, make_record):
     assert pushed.json()["cursor"] == 31
 
     with httpx.Client(base_url=hub_server.url, headers={
-            **bearer(token), "Accept-Encoding": "gzip"}) as client:
+            **bearer(reader), "Accept-Encoding": "gzip"}) as client:
         first = client.get("/v1/pull", params={"table": "households", "after": 0, "limit": 20})
         assert first.headers["content-encoding"] == "gzip"
         page = first.json()
@@ -147,3 +154,34 @@ def test_malformed_too_large_and_unknown_version(hub_server, team):
     assert_error(httpx.get(f"{hub_server.url}/v1/push"), 405, "method_not_allowed")
     assert_error(httpx.post(f"{hub_server.url}/v1/enroll", json={"code": 5}), 400, "bad_request")
     assert httpx.get(f"{hub_server.url}/v1/health").status_code == 200  # still serving
+
+
+def test_expired_token_is_refused_until_renewed(hub_server, team):
+    enrolled = enroll(hub_server, team["team_id"])
+    device_id = enrolled["device_id"]
+    url = f"{hub_server.url}/v1/pull?table=households"
+    [listed] = hub_server.cli("devices", "list")
+    assert listed["expires_at"] > listed["created_at"]
+    assert hub_server.cli("devices", "expire", device_id)["expires_at"]
+    for answer in (httpx.get(url, headers=bearer(enrolled["token"])),
+                   httpx.post(f"{hub_server.url}/v1/push", json={"records": []},
+                              headers=bearer(enrolled["token"]))):
+        assert_error(answer, 401, "token_expired")
+        assert device_id in answer.json()["message"]
+    renewed = hub_server.cli("devices", "renew", device_id, "--days", "10")
+    assert renewed["expires_at"] > listed["created_at"]
+    assert httpx.get(url, headers=bearer(enrolled["token"])).status_code == 200
+
+
+@pytest.mark.hub_backends("sqlite")  # the option, not the database, is tested
+def test_hub_serve_token_days_sets_the_validity_of_new_tokens(hub_db, tmp_path):
+    hub = start_hub(hub_db, tmp_path / "short.log", "--token-days", "0.5")
+    try:
+        team_id = hub.cli("team", "add", *MY_THO, "--hamlet", "Khóm 3")["team_id"]
+        enroll(hub, team_id)
+        [device] = hub.cli("devices", "list")
+        validity = (dt.datetime.fromisoformat(device["expires_at"])
+                    - dt.datetime.fromisoformat(device["created_at"]))
+        assert validity == dt.timedelta(hours=12)
+    finally:
+        hub.stop()

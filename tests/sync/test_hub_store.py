@@ -1,15 +1,16 @@
-"""The hub's store: enrollment, tokens, per-record push results, merge and scoped pulls."""
+"""The hub's store: enrollment, tokens, per-record push results, merge and scoped pulls, on
+SQLite and on PostgreSQL (tests/sync/conftest.py `hub_db`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from pathlib import Path
 
 import pytest
 
-from dxkit.sync.hub.store import CODE_ALPHABET, HubError, HubStore, normalize_code
+from dxkit.sync.hub.database import open_database
+from dxkit.sync.hub.store import CODE_ALPHABET, MIGRATIONS, HubError, HubStore, normalize_code
 
+HUB_BACKENDS = ("sqlite", "postgresql")
 NOW = dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
 MY_THO, DONG_THAP = 28261, 82
 
@@ -28,8 +29,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock):
-    hub = HubStore(tmp_path / "hub.sqlite", now=clock)
+def store(hub_db: str, clock: Clock):
+    hub = HubStore(hub_db, now=clock)
     yield hub
     hub.close()
 
@@ -71,15 +72,14 @@ def test_expired_and_unknown_codes_are_refused(store, clock):
         assert refused.value.code == "bad_code"
 
 
-def test_token_is_stored_hashed(store, tmp_path):
+def test_token_is_stored_hashed(store, tmp_path, hub_backend):
     _device, token = enrolled(store)
-    store.close()
-    raw = b"".join(path.read_bytes() for path in tmp_path.glob("hub.sqlite*"))
-    assert token.encode() not in raw
-    conn = sqlite3.connect(tmp_path / "hub.sqlite")
-    hashes = [row[0] for row in conn.execute("SELECT token_hash FROM devices")]
-    conn.close()
+    hashes = [row[0] for row in store.conn.execute("SELECT token_hash FROM devices")]
     assert len(hashes) == 1 and len(hashes[0]) == 64 and token not in hashes[0]
+    store.close()
+    if hub_backend == "sqlite":
+        raw = b"".join(path.read_bytes() for path in tmp_path.glob("hub.sqlite*"))
+        assert token.encode() not in raw
 
 
 def test_revoked_device_and_unknown_token_fail_authentication(store):
@@ -109,6 +109,7 @@ def test_push_results_per_record(store, make_record):
     batch = [household(make_record), visit, visit, changed_visit,
              {**visit, "table": "secrets"}, wrong_fields, extra_field, no_clocks, wrong_kind,
              "not a record", household(make_record, "hh-6")]
+    reader, _token2 = enrolled(store, team_id=device.team_id)
     outcome = store.push(device, batch)
     statuses = [(r["status"], r.get("reason")) for r in outcome.results]
     assert statuses == [
@@ -118,7 +119,7 @@ def test_push_results_per_record(store, make_record):
         ("rejected", "not_an_object"), ("applied", None)]
     assert outcome.results[0] == {"table": "households", "id": "hh-1", "status": "applied"}
     assert outcome.cursor == store.high_water() == 3
-    pulled = store.pull(device, "visits").records
+    pulled = store.pull(reader, "visits").records
     assert pulled == [visit]  # the conflicting copy never overwrote the first
 
 
@@ -149,12 +150,13 @@ def test_mutable_fields_merge_per_field_on_the_hub(store, make_record):
 
 
 def test_pull_pages_by_seq_with_upto_and_more(store, make_record):
-    device, _token = enrolled(store)
-    store.push(device, [household(make_record, f"hh-{n}", code=f"MH-{n}") for n in range(5)])
+    writer, _token = enrolled(store)
+    device, _token2 = enrolled(store, team_id=writer.team_id)
+    store.push(writer, [household(make_record, f"hh-{n}", code=f"MH-{n}") for n in range(5)])
     first = store.pull(device, "households", after=0, limit=2)
     assert [r["id"] for r in first.records] == ["hh-0", "hh-1"]
     assert (first.next, first.more, first.high_water) == (2, True, 5)
-    store.push(device, [household(make_record, "hh-late", code="MH-9")])  # seq 6, after H
+    store.push(writer, [household(make_record, "hh-late", code="MH-9")])  # seq 6, after H
     second = store.pull(device, "households", after=first.next, upto=5, limit=2)
     third = store.pull(device, "households", after=second.next, upto=5, limit=2)
     assert [r["id"] for r in second.records + third.records] == ["hh-2", "hh-3", "hh-4"]
@@ -167,14 +169,17 @@ def test_pull_pages_by_seq_with_upto_and_more(store, make_record):
 def test_teams_neither_see_nor_overwrite_each_other(store, make_record):
     a, _ta = enrolled(store, "Ấp Mỹ Hưng")
     b, _tb = enrolled(store, "Khóm 3")
+    a_reader, b_reader = (enrolled(store, team_id=d.team_id)[0] for d in (a, b))
     store.push(a, [household(make_record, "hh-a")])
     store.push(b, [household(make_record, "hh-b", code="K3-001")])
-    assert [r["id"] for r in store.pull(a, "households").records] == ["hh-a"]
-    assert [r["id"] for r in store.pull(b, "households").records] == ["hh-b"]
+    assert [r["id"] for r in store.pull(a_reader, "households").records] == ["hh-a"]
+    assert [r["id"] for r in store.pull(b_reader, "households").records] == ["hh-b"]
     takeover = household(make_record, "hh-a", head_name="Kẻ lạ", ms=99)
     result = store.push(b, [takeover]).results[0]
     assert (result["status"], result["reason"]) == ("rejected", "out_of_scope")
-    assert store.pull(a, "households").records[0]["fields"]["head_name"] == "Nguyễn Văn An"
+    assert store.pull(a_reader, "households").records[0]["fields"]["head_name"] == \
+        "Nguyễn Văn An"
+    assert store.get_record("households", "hh-a")["fields"]["head_name"] == "Nguyễn Văn An"
 
 
 def test_bad_values_and_clocks_are_rejected(store, make_record):
@@ -189,15 +194,20 @@ def test_bad_values_and_clocks_are_rejected(store, make_record):
     assert store.high_water() == 0
 
 
-def test_reopening_keeps_data_and_migrations(tmp_path, make_record):
-    first = HubStore(tmp_path / "hub.sqlite")
+def test_reopening_keeps_data_and_migrations(hub_db, hub_backend, make_record):
+    first = HubStore(hub_db)
     device, token = enrolled(first)
     first.push(device, [household(make_record)])
     first.close()
-    again = HubStore(tmp_path / "hub.sqlite")
+    again = HubStore(hub_db)
     assert again.authenticate(token).id == device.id
     assert again.high_water() == 1
-    assert again.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if hub_backend == "sqlite":
+        assert again.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    else:
+        applied = [row[0] for row in again.conn.execute(
+            "SELECT name FROM hub_migrations ORDER BY name")]
+        assert applied == [migration.name for migration in MIGRATIONS]
     again.close()
 
 
@@ -206,6 +216,7 @@ def test_concurrent_pushes_from_many_threads_lose_nothing(store, make_record):
 
     first, _token = enrolled(store)
     devices = [first] + [enrolled(store, team_id=first.team_id)[0] for _ in range(3)]
+    reader, _token2 = enrolled(store, team_id=first.team_id)
     failures: list[BaseException] = []
 
     def push_many(index: int) -> None:
@@ -222,7 +233,7 @@ def test_concurrent_pushes_from_many_threads_lose_nothing(store, make_record):
     for thread in threads:
         thread.join()
     assert failures == []
-    pulled = store.pull(first, "households", limit=1000)
+    pulled = store.pull(reader, "households", limit=1000)
     assert len(pulled.records) == 100 and pulled.high_water == 100 and pulled.next == 100
 
 
@@ -242,3 +253,126 @@ def test_cli_needs_the_database_and_valid_places(tmp_path):
     assert bad.returncode == 1 and "There is no commune" in bad.stderr
     no_team = run("hub", "--db", db, "enroll-code", "--team", "nope")
     assert no_team.returncode == 1 and "There is no team nope" in no_team.stderr
+    nowhere = run("hub", "--db", "postgresql://hub:secret@127.0.0.1:1/hub", "team", "list")
+    assert nowhere.returncode == 1 and "Could not connect" in nowhere.stderr
+    assert "secret" not in nowhere.stderr and "Traceback" not in nowhere.stderr
+
+
+def test_a_pushed_row_is_not_echoed_back_to_its_sender(store, make_record):
+    hoa, _token = enrolled(store)
+    tam, _token2 = enrolled(store, team_id=hoa.team_id)
+    visit = make_record("visits", "v-1", household_id="hh-1", kind="visit", ms=5)
+    store.push(hoa, [household(make_record, ms=10), visit])
+    mine = store.pull(hoa, "households")
+    assert mine.records == [] and mine.next == mine.high_water == 2 and not mine.more
+    assert store.pull(hoa, "visits").records == []
+    assert [r["id"] for r in store.pull(tam, "households").records] == ["hh-1"]
+    assert store.pull(tam, "visits").records == [visit]
+    # Hoa re-sends the row with one newer field of her own: still exactly hers, no echo.
+    by_hoa = household(make_record, notes="Có wifi", ms=10, clocks={"notes": 20})
+    store.push(hoa, [by_hoa])
+    assert store.pull(hoa, "households", after=2).records == []
+    assert store.pull(tam, "households", after=2).records == [by_hoa]
+
+
+def test_a_merged_row_goes_back_to_its_sender(store, make_record):
+    hoa, _token = enrolled(store)
+    tam, _token2 = enrolled(store, team_id=hoa.team_id)
+    store.push(hoa, [household(make_record, ms=10)])
+    by_tam = household(make_record, address="12 Lê Lợi", device="bbbb", ms=10,
+                       clocks={"address": 21})
+    store.push(tam, [by_tam])
+    # Hoa has not seen Tâm's address yet; her phone edit merges with it on the hub, so
+    # the stored row is not what she sent and she must receive it.
+    by_hoa = household(make_record, phone="0901234567", device="aaaa", ms=10,
+                       clocks={"phone": 22})
+    store.push(hoa, [by_hoa])
+    [merged] = store.pull(hoa, "households", after=1).records
+    assert (merged["fields"]["phone"], merged["fields"]["address"]) == (
+        "0901234567", "12 Lê Lợi")
+    assert store.pull(tam, "households", after=2).records == [merged]
+    assert store.get_record("households", "hh-1") == merged
+
+
+def test_get_record_returns_any_teams_record_in_wire_form(store, make_record):
+    a, _ta = enrolled(store, "Ấp Mỹ Hưng")
+    b, _tb = enrolled(store, "Khóm 3")
+    visit = make_record("visits", "v-1", household_id="hh-1", kind="visit", ms=5)
+    row = household(make_record, "hh-b", code="K3-001")
+    store.push(a, [visit])
+    store.push(b, [row])
+    assert store.get_record("visits", "v-1") == visit
+    assert store.get_record("households", "hh-b") == row
+    assert store.get_record("households", "nope") is None
+    assert store.get_record("visits", "hh-b") is None
+
+
+def test_tokens_expire_and_the_administrator_renews_or_ends_them(store, clock):
+    device, token = enrolled(store)
+    assert device.expires_at == "2027-11-20T09:30:00+00:00"  # a year by default
+    clock.now = NOW + dt.timedelta(days=365)
+    with pytest.raises(HubError) as expired:
+        store.authenticate(token)
+    assert expired.value.code == "token_expired" and device.id in expired.value.message
+    renewed = store.renew_device(device.id, days=30)
+    assert renewed.expires_at == "2027-12-20T09:30:00+00:00"
+    assert store.authenticate(token).id == device.id
+    store.expire_device(device.id)
+    with pytest.raises(HubError) as ended:
+        store.authenticate(token)
+    assert ended.value.code == "token_expired"
+    store.renew_device(device.id)
+    assert store.authenticate(token).expires_at == "2028-11-19T09:30:00+00:00"
+    store.revoke_device(device.id)
+    store.renew_device(device.id)  # renewing never brings a revoked device back
+    with pytest.raises(HubError) as revoked:
+        store.authenticate(token)
+    assert revoked.value.code == "device_revoked"
+    for action in (store.renew_device, store.expire_device):
+        with pytest.raises(HubError) as missing:
+            action("no-such-device")
+        assert missing.value.code == "not_found"
+
+
+def test_token_validity_is_configurable(hub_db, clock):
+    store = HubStore(hub_db, now=clock, token_days=2)
+    device, token = enrolled(store)
+    assert device.expires_at == "2026-11-22T09:30:00+00:00"
+    clock.now = NOW + dt.timedelta(days=2, seconds=-1)
+    assert store.authenticate(token).id == device.id
+    clock.now = NOW + dt.timedelta(days=2)
+    with pytest.raises(HubError):
+        store.authenticate(token)
+    store.close()
+
+
+def test_devices_enrolled_before_expiry_existed_get_a_year(hub_db):
+    old = open_database(hub_db)
+    old.migrate(MIGRATIONS[:1])
+    with old.write() as conn:
+        conn.execute("INSERT INTO teams (id, province_code, commune_code, hamlet, created_at) "
+                     "VALUES ('t', 82, 28261, 'Khóm 3', '2026-01-02T03:04:05+00:00')")
+        conn.execute("INSERT INTO devices (id, team_id, name, token_hash, created_at) "
+                     "VALUES ('d', 't', 'Laptop', 'hash', '2026-01-02T03:04:05+00:00')")
+    old.close()
+    store = HubStore(hub_db)
+    [device] = store.list_devices()
+    assert device.expires_at == "2027-01-02T03:04:05+00:00"
+    store.close()
+
+
+def test_ids_neither_engine_can_store_are_rejected(store, make_record):
+    device, _token = enrolled(store)
+    nul = household(make_record, "hh\x00-1")
+    surrogate = household(make_record, "hh-\ud800")
+    event = make_record("visits", "v-1", household_id="hh-1", kind="visit", device="a\x00b")
+    reasons = [r.get("reason") for r in store.push(device, [nul, surrogate, event]).results]
+    assert reasons == ["bad_id", "bad_id", "bad_device_id"]
+
+
+def test_a_device_name_neither_engine_can_store_is_cleaned(store):
+    team = store.add_team(DONG_THAP, MY_THO, "Khóm 3")
+    code, _expires = store.issue_code(team.id)
+    device_id, _token, _team = store.enroll(code, " Máy\x00 Hoa\ud800 ")
+    [device] = store.list_devices()
+    assert device.id == device_id and device.name == "Máy Hoa?"

@@ -1,6 +1,8 @@
 """Property (issue 3 §6): three laptops of one team edit offline with skewed clocks and sync
-through the REAL hub process in random interleavings; after "sync until quiet" every laptop
-and the hub hold identical content, nothing lost, nothing duplicated, nothing quarantined.
+through the REAL hub process in random interleavings, some syncs broken by a random fault
+(request or answer lost, 503, damaged gzip, a delivery made twice) and earlier pushes
+delivered again late (stale and out of order); after "sync until quiet" every laptop and the
+hub hold identical content, nothing lost, nothing duplicated, nothing quarantined.
 
 A program is a list of abstract steps. Steps name a laptop by index and pick rows with an
 integer taken modulo what that laptop knows at the time, so every program is runnable and
@@ -10,13 +12,12 @@ hypothesis can shrink it freely.
 from __future__ import annotations
 
 import itertools
-import json
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -25,11 +26,12 @@ from dxkit.core.synced import dependency_order, record_of
 from dxkit.core.visits import VisitItem
 from dxkit.core.workspace import Workspace
 from dxkit.sync import engine
+from dxkit.sync.client import HubClient, HubFailed, HubUnreachable
+from dxkit.sync.credentials import TokenStore
 
 DONG_THAP, MY_THO = "82", "28261"
 HAMLET = "Ấp Mỹ Hưng"
 LAPTOPS = ("a", "b", "c")
-SEEDED = {"indicators", "support_items"}  # same ids in every workspace; hub scope is per row
 QUIET_ROUNDS = 6
 DAY_MS = 24 * 3600 * 1000
 
@@ -38,6 +40,8 @@ TEXTS = ("Số 7, Ấp Mỹ Hưng", "Có wifi", "Hẹn quay lại", "", "Nhà c�
 NAMES = ("Nguyễn Văn An", "Trần Thị Lan", "Lê Văn Bình", "Phạm Thị Hương")
 EDITABLE = ("phone", "address", "notes")
 OUTCOMES = ("done", "partly", "not_done")
+FAULTS = ("drop_request", "drop_response", "answer_503", "truncate_gzip", "corrupt_gzip",
+          "duplicate")
 
 
 @pytest.fixture(autouse=True)
@@ -45,9 +49,17 @@ def file_tokens(monkeypatch):
     monkeypatch.setenv("DXKIT_TOKEN_STORE", "file")
 
 
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch):
+    """A few batches per sync, so a fault can land between two of them."""
+    monkeypatch.setattr(engine, "PUSH_MAX_RECORDS", 10)
+    monkeypatch.setattr(engine, "PULL_LIMIT", 20)
+
+
 # -- programs --------------------------------------------------------------------------------
 laptop = st.integers(0, len(LAPTOPS) - 1)
 pick = st.integers(0, 3)  # small, so laptops often pick the same row
+FAULT_AT = st.tuples(st.sampled_from(("GET", "POST")), st.integers(1, 3))  # its nth request
 
 STEP = st.one_of(
     st.tuples(st.just("add_household"), laptop, st.sampled_from(NAMES)),
@@ -58,7 +70,17 @@ STEP = st.one_of(
     st.tuples(st.just("void_visit"), laptop, pick),
     st.tuples(st.just("answer"), laptop, pick, pick, st.booleans()),
     st.tuples(st.just("sync"), laptop),
+    st.tuples(st.just("faulty_sync"), laptop, st.sampled_from(FAULTS), FAULT_AT),
+    st.tuples(st.just("faulty_sync"), laptop, st.sampled_from(FAULTS), FAULT_AT),
+    st.tuples(st.just("replay_push"), laptop, st.integers(0, 20)),
 )
+
+
+# Run after the steps, before syncing until quiet, so every example meets at least one
+# fault and one stale delivery.
+FAULTY_ROUND = st.lists(
+    st.tuples(st.just("faulty_sync"), laptop, st.sampled_from(FAULTS), FAULT_AT),
+    min_size=1, max_size=3)
 
 
 @st.composite
@@ -66,7 +88,8 @@ def programs(draw) -> tuple[list[int], list[tuple]]:
     """Clock offsets per laptop (−2 days … +2 days) and the steps."""
     skews = draw(st.lists(st.integers(-2 * DAY_MS, 2 * DAY_MS), min_size=3, max_size=3))
     steps = draw(st.lists(STEP, min_size=8, max_size=30))
-    return skews, steps
+    ending = [*draw(FAULTY_ROUND), ("replay_push", 0, draw(st.integers(0, 20)))]
+    return skews, steps + ending
 
 
 # -- running a program -----------------------------------------------------------------------
@@ -80,6 +103,53 @@ class Created:
     visits: set[str] = field(default_factory=set)  # visit and void events
     visit_items: int = 0
     answers: set[str] = field(default_factory=set)
+
+
+class FaultyTransport(httpx.BaseTransport):
+    """The real HTTP transport to the hub, with one fault on the nth request; every push it
+    carries is kept, so a later step can deliver it again (stale, out of order)."""
+
+    def __init__(self, fault: str, at: tuple[str, int], pushes: list[httpx.Request]):
+        self.inner = httpx.HTTPTransport()
+        self.fault, (self.method, self.nth), self.pushes = fault, at, pushes
+        self.seen = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            self.pushes.append(request)
+        if request.method == self.method:
+            self.seen += 1
+        if request.method != self.method or self.seen != self.nth:
+            return self.inner.handle_request(request)
+        event(f"fault: {self.fault} on a {'push' if self.method == 'POST' else 'pull'}")
+        if self.fault == "drop_request":
+            raise httpx.ConnectError("injected: request lost", request=request)
+        if self.fault == "answer_503":
+            return httpx.Response(503, json={"error": "unavailable", "message": "injected"})
+        status, headers, raw = self._send(request)
+        if self.fault == "drop_response":
+            raise httpx.ReadError("injected: answer lost after the hub committed",
+                                  request=request)
+        if self.fault == "duplicate":
+            self._send(request)  # delivered twice; the client sees the first answer
+        elif headers.get("content-encoding") == "gzip":
+            middle = len(raw) // 2
+            raw = raw[:middle] if self.fault == "truncate_gzip" else (
+                raw[:middle] + bytes(b ^ 0x5A for b in raw[middle:middle + 8]) +
+                raw[middle + 8:])
+        headers.pop("content-length", None)
+        return httpx.Response(status, headers=headers, content=raw)
+
+    def _send(self, request: httpx.Request) -> tuple[int, dict[str, str], bytes]:
+        response = self.inner.handle_request(request)
+        try:
+            raw = b"".join(response.iter_raw())
+        finally:
+            response.close()
+        return response.status_code, dict(response.headers), raw
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def skew_clock(ws: Workspace, offset_ms: int) -> None:
@@ -100,6 +170,7 @@ class Program:
         self.member_id = member_id
         self.created = Created()
         self.serial = itertools.count(1)
+        self.pushes: list[httpx.Request] = []  # every push sent through a faulty transport
 
     def run(self, step: tuple) -> None:
         kind, index, *args = step
@@ -165,6 +236,26 @@ class Program:
         report = engine.sync(ws)
         assert report.quarantined == 0, report
 
+    def faulty_sync(self, ws: Workspace, index: int, fault: str, at: tuple[str, int]) -> None:
+        transport = FaultyTransport(fault, at, self.pushes)
+        token = TokenStore(ws.path, ws.device_id).load()
+        with HubClient(engine.enrollment(ws).server_url, token, transport=transport) as client:
+            try:
+                report = engine.sync(ws, client=client)
+            except (HubUnreachable, HubFailed):
+                event("a faulty sync failed")
+                return
+        assert report.quarantined == 0, report
+
+    def replay_push(self, ws: Workspace, index: int, which: int) -> None:
+        """Deliver an earlier push again, whatever was edited or sent since."""
+        if not self.pushes:
+            return
+        stale = self.pushes[which % len(self.pushes)]
+        answer = httpx.post(stale.url, content=stale.content, headers=stale.headers)
+        assert answer.status_code == 200, answer.text
+        event("a stale push delivered again")
+
     def _households(self, ws: Workspace) -> list[str]:
         return ids(ws, "SELECT id FROM households WHERE deleted = 0 ORDER BY id")
 
@@ -189,21 +280,23 @@ def rows(ws: Workspace) -> dict[tuple[str, str], dict]:
             for (row_id,) in ws.conn.execute(f"SELECT id FROM {table}")}
 
 
-def hub_rows(db_path: Path, team_id: str) -> dict[tuple[str, str], dict]:
-    """The hub's copy of the team's rows, shaped as record_of shapes them."""
-    with sqlite3.connect(db_path) as conn:
-        conn.row_factory = sqlite3.Row
-        found = conn.execute("SELECT * FROM records WHERE team_id = ?", (team_id,)).fetchall()
-    conn.close()
+def hub_rows(hub_server, team_id: str) -> dict[tuple[str, str], dict]:
+    """The hub's copy of the team's rows, read through the API (whatever the hub's backend)
+    with a token of a device that never pushes, so no row is held back from it; records are
+    shaped as record_of shapes them."""
+    code = hub_server.cli("enroll-code", "--team", team_id)["code"]
+    with HubClient(hub_server.url) as enrolling:
+        token = enrolling.enroll(code, "reader")["token"]
     shaped = {}
-    for row in found:
-        record = {"table": row["table_name"], "id": row["row_id"], "kind": row["kind"],
-                  "device_id": row["device_id"], "fields": json.loads(row["fields"])}
-        if row["kind"] == "mutable":
-            record["clocks"] = json.loads(row["clocks"])
-        else:
-            record["created_at"] = row["created_at"]
-        shaped[(row["table_name"], row["row_id"])] = record
+    with HubClient(hub_server.url, token) as client:
+        for table in dependency_order():
+            after = 0
+            while True:
+                answer = client.pull(table, after=after, limit=1000)
+                shaped.update({(table, r["id"]): r for r in answer["records"]})
+                if not answer["more"]:
+                    break
+                after = answer["next"]
     return shaped
 
 
@@ -215,7 +308,8 @@ def count(ws: Workspace, sql: str) -> int:
     return ws.conn.execute(sql).fetchone()[0]
 
 
-def check_converged(laptops: list[Workspace], created: Created, hub, team_id: str) -> None:
+def check_converged(laptops: list[Workspace], created: Created, hub_server,
+                    team_id: str) -> None:
     first = rows(laptops[0])
     for ws in laptops[1:]:
         assert rows(ws) == first  # identical content, clocks included
@@ -231,9 +325,12 @@ def check_converged(laptops: list[Workspace], created: Created, hub, team_id: st
             assert tuple(purged) == (1, 1, ""), person
         assert count(ws, "SELECT count(*) FROM sync_quarantine") == 0
         assert ws.pending_changes() == 0
-    on_hub = hub_rows(hub.db_path, team_id)
-    team_rows = {key: record for key, record in first.items() if key[0] not in SEEDED}
-    assert {k: v for k, v in on_hub.items() if k[0] not in SEEDED} == team_rows
+    on_hub = hub_rows(hub_server, team_id)
+    # Reference rows every device ships with (same ids everywhere) reach the hub only once
+    # a device edits one; the rest must match exactly.
+    team_rows = {key: record for key, record in first.items()
+                 if record["device_id"] != "shipped"}
+    assert {k: v for k, v in on_hub.items() if v["device_id"] != "shipped"} == team_rows
     for key, record in on_hub.items():  # seeded rows this team pushed match too
         assert first.get(key) == record, key
 

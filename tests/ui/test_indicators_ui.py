@@ -71,12 +71,17 @@ def choose_hamlet(page, ctx, qtbot, name: str | None) -> None:
 
 def test_shows_reached_and_counted_people_per_indicator(ctx, qtbot, scene):
     page = make_page(ctx, qtbot)
-    assert page.model.headers() == ["Chỉ tiêu", "Số người đạt", "Số người được tính", "Tỷ lệ", ""]
+    assert page.model.headers() == ["Chỉ tiêu", "Số người đạt", "Số người được tính", "Tỷ lệ",
+                                    "Mục tiêu", ""]
     rows = table(page)
     assert list(rows) == [i.code for i in ctx.ws.catalog.indicators()]
     assert rows["vneid_level2"] == ["Có định danh điện tử VNeID mức 2", "2", "5 (từ 15 tuổi)",
-                                    "40,0 %"]
+                                    "40,0 %", ""]
     assert counts(page, "payment_account") == ("1", "5 (từ 15 tuổi)", "20,0 %")
+    ctx.ws.catalog.set_target("vneid_level2", "80%")
+    page.refresh()
+    settle(qtbot, ctx, lambda: not ctx.tasks.active)
+    assert table(page)["vneid_level2"][4] == "80,0 % ✗"  # 40 % reached of an 80 % target
     assert counts(page, "smartphone") == ("0", "5 (từ 15 tuổi)", "0,0 %")
     # Counted from 18: Cường (born 2008) is in, Phúc's signature at 16 is not.
     assert counts(page, "online_public_services") == ("0", "4 (từ 18 tuổi)", "0,0 %")
@@ -166,11 +171,12 @@ def test_bar_is_as_long_as_the_share(ctx, qtbot, scene):
 def test_english_labels(ctx, qtbot, scene):
     i18n.set_language("en")
     page = make_page(ctx, qtbot)
-    assert page.model.headers() == ["Indicator", "People reached", "People counted", "Share", ""]
+    assert page.model.headers() == ["Indicator", "People reached", "People counted", "Share",
+                                    "Target", ""]
     assert page.hamlet_label.text() == "Hamlet:"
     assert page.hamlet_filter.itemText(0) == "All hamlets"
     assert table(page)["vneid_level2"] == ["Has VNeID level 2", "2", "5 (aged 15 and over)",
-                                           "40.0%"]
+                                           "40.0%", ""]
     assert page.as_of_label.text().startswith("As of Nov 20, 2026.")
 
 

@@ -50,3 +50,23 @@ def test_add_and_rename_hamlets_with_errors_in_place(ctx, qtbot, ws):
     page.rename_selected_hamlet("Ấp Mỹ Hưng A")
     settle(qtbot, ctx, lambda: page.hamlet_list.item(0).text() == "Ấp Mỹ Hưng A")
     assert ws.catalog.hamlets()[0].name == "Ấp Mỹ Hưng A"
+
+
+def test_farm_settings_show_errors_next_to_fields_and_save(ctx, qtbot, ws):
+    page = make_page(ctx, qtbot)
+    box = page.farm_box
+    assert box.edits["cong_m2"].text() == "" and box.edits["cong_m2"].placeholderText() == "1000"
+    box.edits["trace_base_url"].setText("truyxuat.dongthap")
+    box.edits["cong_m2"].setText("5")
+    box.save()
+    settle(qtbot, ctx, lambda: not ctx.tasks.active)
+    assert "https://" in box.errors["trace_base_url"].text()
+    assert "công" in box.errors["cong_m2"].text()
+    assert ws.farm.trace_base_url != "truyxuat.dongthap"  # nothing saved
+    box.edits["trace_base_url"].setText("https://tx.example.vn/lo/")
+    box.edits["cong_m2"].setText("1296")
+    box.save()
+    settle(qtbot, ctx, lambda: not ctx.tasks.active)
+    assert (ws.farm.trace_base_url, ws.farm.cong_m2) == ("https://tx.example.vn/lo/", 1296.0)
+    assert box.edits["gs1_resolver"].placeholderText() == "https://tx.example.vn"
+    assert box.errors["cong_m2"].isHidden()

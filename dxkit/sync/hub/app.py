@@ -1,8 +1,8 @@
 """The hub's HTTP API (docs/sync-protocol.md) as a Starlette ASGI app.
 
-SQLite calls block, so every store call runs in the thread pool; HubStore keeps one
-connection per thread. Request bodies may be gzip-encoded; responses are gzipped when the
-client accepts it (GZipMiddleware).
+Database calls (SQLite or PostgreSQL) block, so every store call runs in the thread pool;
+HubStore keeps one connection per thread. Request bodies may be gzip-encoded; responses are
+gzipped when the client accepts it (GZipMiddleware).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -27,14 +28,25 @@ from starlette.routing import Route
 
 from dxkit.core.i18n import _
 from dxkit.core.synced import REGISTRY
-from dxkit.sync.hub.store import Device, HubError, HubStore
+from dxkit.sync.hub import digest as hub_digest
+from dxkit.sync.hub.store import (
+    DEFAULT_TOKEN_DAYS,
+    Device,
+    HubError,
+    HubStore,
+    PullResult,
+    storable_text,
+)
+from dxkit.sync.hub.trace import trace_routes
 
 API_VERSION = 1
 MAX_BODY_BYTES = 1024 * 1024  # decompressed
 MAX_PUSH_RECORDS = 500
 MAX_PULL_LIMIT = 1000
+WORKER_THREADS = 8  # store calls in flight (and database connections) per hub process
 MAX_WHOLE_NUMBER = 2**63 - 1  # SQLite's largest INTEGER
-STATUS = {"bad_request": 400, "unauthorized": 401, "device_revoked": 401, "bad_code": 403,
+STATUS = {"bad_request": 400, "unauthorized": 401, "device_revoked": 401,
+          "token_expired": 401, "bad_code": 403,
           "not_found": 404, "unknown_version": 404, "method_not_allowed": 405,
           "too_large": 413}
 
@@ -53,8 +65,10 @@ def openapi_document() -> bytes:
     return resources.files("dxkit.sync").joinpath("openapi.json").read_bytes()
 
 
-def create_app(db_path: str | Path) -> Starlette:
-    store = HubStore(db_path)
+def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS) -> Starlette:
+    """The hub on `db`: a SQLite file or a postgresql:// URL. New device tokens are valid
+    for `token_days`."""
+    store = HubStore(db, token_days=token_days)
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True, "version": API_VERSION})
@@ -83,26 +97,63 @@ def create_app(db_path: str | Path) -> Starlette:
         return JSONResponse({"results": outcome.results, "cursor": outcome.cursor})
 
     async def pull(request: Request) -> Response:
-        device = await authenticated(request)
+        token = bearer_token(request)
         query = request.query_params
-        table = query.get("table", "")
-        if table not in REGISTRY:
-            raise ApiError("bad_request", _("There is no synced table “{table}”.").format(
-                table=table))
-        after = whole_number(query.get("after", "0"), "after")
-        upto_text = query.get("upto")
-        upto = None if upto_text in (None, "") else whole_number(upto_text, "upto")
-        limit = min(whole_number(query.get("limit", "500"), "limit") or 1, MAX_PULL_LIMIT)
-        outcome = await run_in_threadpool(store.pull, device, table, after, upto, limit)
+
+        def authenticate_and_pull() -> PullResult:
+            # One trip to the thread pool for the whole request: a sync with nothing new is
+            # this request alone, and every hand-off between threads costs under load.
+            device = store.authenticate(token)
+            table = query.get("table", "")
+            if table not in REGISTRY:
+                raise ApiError("bad_request", _("There is no synced table “{table}”.").format(
+                    table=table))
+            after = whole_number(query.get("after", "0"), "after")
+            upto_text = query.get("upto")
+            upto = None if upto_text in (None, "") else whole_number(upto_text, "upto")
+            limit = min(whole_number(query.get("limit", "500"), "limit") or 1, MAX_PULL_LIMIT)
+            return store.pull(device, table, after, upto, limit)
+
+        outcome = await run_in_threadpool(authenticate_and_pull)
         return JSONResponse({"records": outcome.records, "next": outcome.next,
                              "more": outcome.more, "high_water": outcome.high_water})
 
+    async def digest(request: Request) -> Response:
+        """Every table's total digest in the device's scope; or one table's per-bucket
+        digests; or one bucket's (id, hash) rows."""
+        device = await authenticated(request)
+        bucket = request.query_params.get("bucket")
+        if bucket is not None and len(bucket) != 2:
+            raise ApiError("bad_request", _("A bucket is two characters."))
+        if "table" not in request.query_params:
+            totals = await run_in_threadpool(hub_digest.all_totals, store, device,
+                                             sorted(REGISTRY))
+            return JSONResponse({"tables": totals})
+        table = synced_table_param(request.query_params.get("table", ""))
+        if bucket is None:
+            found = await run_in_threadpool(hub_digest.table_digest, store, device, table)
+            return JSONResponse({"table": table, **found.to_dict()})
+        rows = await run_in_threadpool(hub_digest.bucket_rows, store, device, table,
+                                       bucket.lower())
+        return JSONResponse({"table": table, "bucket": bucket.lower(), "rows": rows})
+
+    async def fetch(request: Request) -> Response:
+        """Records by id (repair): only those in the device's scope are returned."""
+        device = await authenticated(request)
+        body = await json_body(request)
+        table = synced_table_param(body.get("table"))
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not all(isinstance(i, str) and len(i) <= 100
+                                                 and storable_text(i) for i in ids):
+            raise ApiError("bad_request", _("A fetch needs a list of record ids."))
+        if len(ids) > hub_digest.MAX_FETCH_IDS:
+            raise ApiError("bad_request", _("A fetch may ask for at most {count} records."
+                                            ).format(count=hub_digest.MAX_FETCH_IDS))
+        records = await run_in_threadpool(hub_digest.fetch, store, device, table, ids)
+        return JSONResponse({"records": records})
+
     async def authenticated(request: Request) -> Device:
-        scheme, _space, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError("unauthorized", _("This request has no device token; enroll the "
-                                             "device first."))
-        return await run_in_threadpool(store.authenticate, token.strip())
+        return await run_in_threadpool(store.authenticate, bearer_token(request))
 
     async def unknown_version(request: Request) -> Response:
         if request.path_params["version"] == API_VERSION:
@@ -130,15 +181,21 @@ def create_app(db_path: str | Path) -> Starlette:
         Route("/v1/enroll", guarded(enroll), methods=["POST"]),
         Route("/v1/push", guarded(push), methods=["POST"]),
         Route("/v1/pull", guarded(pull), methods=["GET"]),
+        Route("/v1/digest", guarded(digest), methods=["GET"]),
+        Route("/v1/fetch", guarded(fetch), methods=["POST"]),
     ]
     served_paths = {route.path for route in api_routes}
     routes = [
         *api_routes,
+        *trace_routes(store),  # public trace pages (hub/trace.py)
         *(Route(path, guarded(unknown_version), methods=["GET", "POST", "PUT", "DELETE"])
           for path in ("/v{version:int}", "/v{version:int}/{rest:path}")),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Few worker threads: every store call holds the GIL most of the time, and a big
+        # pool only adds hand-offs and database connections (one per thread).
+        to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         yield
         store.close()
 
@@ -149,6 +206,21 @@ def create_app(db_path: str | Path) -> Starlette:
     )
     app.state.store = store
     return app
+
+
+def synced_table_param(table: Any) -> str:
+    if not isinstance(table, str) or table not in REGISTRY:
+        raise ApiError("bad_request", _("There is no synced table “{table}”.").format(
+            table=table))
+    return table
+
+
+def bearer_token(request: Request) -> str:
+    scheme, _space, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError("unauthorized", _("This request has no device token; enroll the "
+                                         "device first."))
+    return token.strip()
 
 
 def guarded(endpoint: Callable[[Request], Awaitable[Response]]

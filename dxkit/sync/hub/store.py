@@ -1,52 +1,48 @@
 """The hub's own database: teams, enrollment codes, devices and every synced record.
 
-One SQLite file (WAL) with its own numbered migrations; it is not a dxkit workspace. Records
-are stored generically — one row per (table, id) holding the fields as JSON — so the hub needs
-no schema change when a feature registers a new synced table. The SQL stays plain (no SQLite
-only functions, explicit counters instead of AUTOINCREMENT) so a PostgreSQL store can follow.
+An embedded SQLite file (WAL) by default, or a PostgreSQL database given a postgresql:// URL
+(database.py hides the difference); it has its own numbered migrations and is not a dxkit
+workspace. Records are stored generically — one row per (table, id) holding the fields as JSON
+— so the hub needs no schema change when a feature registers a new synced table. The SQL is
+plain (no engine-only functions, explicit counters instead of AUTOINCREMENT).
 
 Every change to a stored record takes a new value of one hub-wide counter (`seq`) inside the
-write transaction. Writers are serialised (BEGIN IMMEDIATE here; the counter row's lock on
-PostgreSQL), so seq values become visible in order and a pull up to a high-water mark never
-misses a row that commits later with a smaller seq.
+write transaction. Writers are serialised (BEGIN IMMEDIATE on SQLite, an advisory lock on
+PostgreSQL: database.py), so seq values become visible in order and a pull up to a high-water
+mark never misses a row that commits later with a smaller seq.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import math
 import re
 import secrets
-import sqlite3
-import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-
-from sqlite_utils import Database, Migrations
 
 import dxkit.core.workspace  # noqa: F401  (every core module registers its synced tables)
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.merge import merge_event, merge_mutable
-from dxkit.core.schema import run_script
 from dxkit.core.synced import REGISTRY, SyncedTable, wire_fields
+from dxkit.sync.hub.database import Conn, HubDatabase, Migration, open_database
 
-MIGRATIONS = Migrations("dxkit-hub")
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no I/L/1, O/0: read aloud and typed
 CODE_LENGTH = 10
 HLC_PATTERN = re.compile(r"^[0-9a-f]{12}-[0-9a-f]{4}-[0-9A-Za-z]+$")
 SEEN_EVERY = dt.timedelta(minutes=1)  # last_seen_at is refreshed at most this often
+PUBLISHED = "*"  # the team id of records the hub publishes to every team (reference data)
+DEFAULT_TOKEN_DAYS = 365.0  # a device token's validity from enrollment or renewal
 
 
-@MIGRATIONS(name="0001_initial")
-def m0001_initial(db: Database) -> None:
-    run_script(db, """
+def m0001_initial(conn: Conn) -> None:
+    conn.script("""
     CREATE TABLE teams (
         id TEXT PRIMARY KEY, province_code INTEGER NOT NULL, commune_code INTEGER NOT NULL,
         hamlet TEXT NOT NULL, created_at TEXT NOT NULL);
@@ -61,7 +57,7 @@ def m0001_initial(db: Database) -> None:
         revoked_at TEXT);
     CREATE INDEX devices_team ON devices(team_id);
 
-    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
     INSERT INTO counters (name, value) VALUES ('seq', 0);
 
     -- fields: JSON of the wire fields; clocks: JSON field -> HLC (mutable) or NULL (event);
@@ -70,10 +66,58 @@ def m0001_initial(db: Database) -> None:
     CREATE TABLE records (
         table_name TEXT NOT NULL, row_id TEXT NOT NULL, team_id TEXT NOT NULL,
         kind TEXT NOT NULL, fields TEXT NOT NULL, clocks TEXT, created_at TEXT,
-        device_id TEXT NOT NULL, pushed_by TEXT NOT NULL, seq INTEGER NOT NULL UNIQUE,
+        device_id TEXT NOT NULL, pushed_by TEXT NOT NULL, seq BIGINT NOT NULL UNIQUE,
         PRIMARY KEY (table_name, row_id));
     CREATE INDEX records_pull ON records(team_id, table_name, seq);
     """)
+
+
+def m0002_token_expiry(conn: Conn) -> None:
+    """Tokens expire; a device enrolled before this gets a year from its enrollment."""
+    conn.execute("ALTER TABLE devices ADD COLUMN expires_at TEXT")
+    for row in conn.execute("SELECT id, created_at FROM devices").fetchall():
+        expires = dt.datetime.fromisoformat(row["created_at"]) + dt.timedelta(
+            days=DEFAULT_TOKEN_DAYS)
+        conn.execute("UPDATE devices SET expires_at = ? WHERE id = ?",
+                     (_stamp(expires), row["id"]))
+
+
+def m0003_pushed_exact(conn: Conn) -> None:
+    """pushed_exact = 1: the stored row is exactly what `pushed_by` sent, so a pull by that
+    device skips it (no echo). Older rows keep 0 and are sent back once, as before."""
+    conn.execute("ALTER TABLE records ADD COLUMN pushed_exact INTEGER NOT NULL DEFAULT 0")
+
+
+def m0004_scoped_records(conn: Conn) -> None:
+    """Records are keyed per scope: a team's copy of a published row (team id "*") lives
+    beside it instead of overwriting it (reference data, hub/reference.py)."""
+    if conn.postgres:
+        conn.execute("ALTER TABLE records DROP CONSTRAINT records_pkey")
+        conn.execute("ALTER TABLE records ADD PRIMARY KEY (table_name, row_id, team_id)")
+        return
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(records)").fetchall()]
+    listed = ", ".join(columns)
+    conn.script("""
+    CREATE TABLE records_scoped (
+        table_name TEXT NOT NULL, row_id TEXT NOT NULL, team_id TEXT NOT NULL,
+        kind TEXT NOT NULL, fields TEXT NOT NULL, clocks TEXT, created_at TEXT,
+        device_id TEXT NOT NULL, pushed_by TEXT NOT NULL, seq BIGINT NOT NULL UNIQUE,
+        pushed_exact INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (table_name, row_id, team_id));
+    """)
+    conn.execute(f"INSERT INTO records_scoped ({listed}) SELECT {listed} FROM records")
+    indexes = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND "
+                           "tbl_name = 'records' AND sql IS NOT NULL").fetchall()
+    conn.execute("DROP TABLE records")
+    conn.execute("ALTER TABLE records_scoped RENAME TO records")
+    for (sql,) in indexes:
+        conn.execute(sql)
+
+
+MIGRATIONS = (Migration("0001_initial", m0001_initial),
+              Migration("0002_token_expiry", m0002_token_expiry),
+              Migration("0003_pushed_exact", m0003_pushed_exact),
+              Migration("0004_scoped_records", m0004_scoped_records))
 
 
 class HubError(DxError):
@@ -108,6 +152,7 @@ class Device:
     created_at: str
     last_seen_at: str | None
     revoked_at: str | None
+    expires_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -153,76 +198,30 @@ def _stamp(moment: dt.datetime) -> str:
 
 
 class HubStore:
-    """The hub database at `path`; safe to share between threads (one connection each)."""
+    """The hub database at `db` (a SQLite path or a postgresql:// URL); safe to share between
+    threads (one connection each)."""
 
-    def __init__(self, path: str | Path, now: Callable[[], dt.datetime] = _utc_now):
-        self.path = Path(path)
+    def __init__(self, db: str | Path, now: Callable[[], dt.datetime] = _utc_now,
+                 token_days: float = DEFAULT_TOKEN_DAYS):
+        self.database: HubDatabase = open_database(db)
         self.now = now
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        self._migrate()
+        self.token_days = token_days
+        self.database.migrate(MIGRATIONS)
 
     # -- connections and transactions --------------------------------------------------------
     @property
-    def conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   timeout=30)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
+    def conn(self) -> Conn:
+        """This thread's connection (for reads outside a transaction)."""
+        return self.database.conn
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    @contextlib.contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        """One snapshot for several SELECTs."""
-        conn = self.conn
-        conn.execute("BEGIN")
-        try:
-            yield conn
-        finally:
-            conn.execute("COMMIT")
-
-    def _migrate(self) -> None:
-        conn = self.conn
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-        db = Database(conn)
-        for migration in MIGRATIONS.pending(db):
-            with self._write():
-                MIGRATIONS.ensure_migrations_table(db)
-                migration.fn(db)
-                MIGRATIONS._record_applied(db, migration.name)
+        self.database.close()
 
     # -- administration ----------------------------------------------------------------------
     def add_team(self, province_code: int, commune_code: int, hamlet: str) -> Team:
         team = Team(str(uuid.uuid4()), int(province_code), int(commune_code), hamlet.strip(),
                     _stamp(self.now()))
-        with self._write() as conn:
+        with self.database.write() as conn:
             conn.execute(
                 "INSERT INTO teams (id, province_code, commune_code, hamlet, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -248,27 +247,31 @@ class HubStore:
         plain = "".join(secrets.choice(CODE_ALPHABET) for _position in range(CODE_LENGTH))
         now = self.now()
         expires_at = _stamp(now + dt.timedelta(hours=ttl_hours))
-        with self._write() as conn:
+        with self.database.write() as conn:
             conn.execute(
                 "INSERT INTO enroll_codes (code_hash, team_id, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?)", (sha256(plain), team_id, _stamp(now), expires_at))
         return f"{plain[:4]}-{plain[4:8]}-{plain[8:]}", expires_at
 
     def enroll(self, code: str, device_name: str) -> tuple[str, str, Team]:
-        """Use a code once: (device_id, bearer token, team). The token is stored hashed."""
+        """Use a code once: (device_id, bearer token, team). The token is stored hashed and
+        is valid for `token_days`."""
         bad = HubError("bad_code", _("This enrollment code is unknown, already used or "
                                      "expired. Ask the hub administrator for a new one."))
-        now = _stamp(self.now())
+        moment = self.now()
+        now = _stamp(moment)
+        expires_at = _stamp(moment + dt.timedelta(days=self.token_days))
         device_id, token = str(uuid.uuid4()), secrets.token_urlsafe(32)
-        with self._write() as conn:
+        with self.database.write() as conn:
             row = conn.execute("SELECT * FROM enroll_codes WHERE code_hash = ?",
                                (sha256(normalize_code(code)),)).fetchone()
             if row is None or row["used_at"] is not None or row["expires_at"] <= now:
                 raise bad
             conn.execute(
-                "INSERT INTO devices (id, team_id, name, token_hash, created_at, last_seen_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (device_id, row["team_id"], device_name.strip(), sha256(token), now, now))
+                "INSERT INTO devices (id, team_id, name, token_hash, created_at, last_seen_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (device_id, row["team_id"], _storable_name(device_name), sha256(token), now,
+                 now, expires_at))
             conn.execute("UPDATE enroll_codes SET used_at = ?, device_id = ? "
                          "WHERE code_hash = ?", (now, device_id, row["code_hash"]))
             team_id = row["team_id"]
@@ -284,11 +287,16 @@ class HubStore:
             raise HubError("device_revoked", _("This device was revoked by the hub "
                                                "administrator; it can no longer sync."))
         now = self.now()
+        if _expired(row["expires_at"], now):
+            raise HubError("token_expired", _(
+                "This device's token expired on {date} UTC; the hub administrator can renew "
+                "it (dxkit hub devices renew {id}).").format(
+                    date=row["expires_at"], id=row["id"]))
         seen = row["last_seen_at"]
         if seen is None or dt.datetime.fromisoformat(seen) + SEEN_EVERY <= now:
-            with self._write() as conn:
-                conn.execute("UPDATE devices SET last_seen_at = ? WHERE id = ?",
-                             (_stamp(now), row["id"]))
+            # One statement on its own: no need to queue behind the hub's writers.
+            self.conn.execute("UPDATE devices SET last_seen_at = ? WHERE id = ?",
+                              (_stamp(now), row["id"]))
         return _device(row)
 
     def list_devices(self, team_id: str | None = None) -> list[Device]:
@@ -299,72 +307,101 @@ class HubStore:
         return [_device(row) for row in rows]
 
     def revoke_device(self, device_id: str) -> Device:
-        with self._write() as conn:
-            row = conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
-            if row is None:
-                raise HubError("not_found", _("There is no device {id} on this hub.").format(
-                    id=device_id))
+        with self.database.write() as conn:
+            row = _device_row(conn, device_id)
             if row["revoked_at"] is None:
                 conn.execute("UPDATE devices SET revoked_at = ? WHERE id = ?",
                              (_stamp(self.now()), device_id))
-            row = conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
-        return _device(row)
+            return _device(_device_row(conn, device_id))
+
+    def renew_device(self, device_id: str, days: float | None = None) -> Device:
+        """Make the device's token valid for `days` (default: token_days) from now. A revoked
+        device stays revoked."""
+        until = self.now() + dt.timedelta(days=self.token_days if days is None else days)
+        return self._set_expiry(device_id, until)
+
+    def expire_device(self, device_id: str) -> Device:
+        """End the device's token now; `renew_device` brings it back."""
+        return self._set_expiry(device_id, self.now())
+
+    def _set_expiry(self, device_id: str, until: dt.datetime) -> Device:
+        with self.database.write() as conn:
+            _device_row(conn, device_id)
+            conn.execute("UPDATE devices SET expires_at = ? WHERE id = ?",
+                         (_stamp(until), device_id))
+            return _device(_device_row(conn, device_id))
 
     # -- records -----------------------------------------------------------------------------
     def high_water(self) -> int:
-        return self.conn.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()[0]
+        return self.conn.scalar("SELECT value FROM counters WHERE name = 'seq'")
+
+    def get_record(self, table: str, row_id: str) -> dict[str, Any] | None:
+        """The stored record `table`/`row_id` in wire form, whatever its team (the most
+        recently changed copy), or None."""
+        row = self.conn.execute("SELECT * FROM records WHERE table_name = ? AND row_id = ? "
+                                "ORDER BY seq DESC LIMIT 1", (table, row_id)).fetchone()
+        return None if row is None else _record(row)
 
     def push(self, device: Device, records: Sequence[Mapping[str, Any]]) -> PushResult:
         """Apply each record independently, all in one transaction: a bad record gets its
         own "rejected" result and never spoils the others."""
         results = []
-        with self._write() as conn:
+        with self.database.write() as conn:
             for record in records:
-                conn.execute("SAVEPOINT record")
+                conn.execute("SAVEPOINT one_record")
                 try:
                     status = self._apply(conn, device, record)
                 except Rejected as refusal:
-                    conn.execute("ROLLBACK TO SAVEPOINT record")
+                    conn.execute("ROLLBACK TO SAVEPOINT one_record")
                     result = {"status": "rejected", "reason": refusal.reason}
                 else:
                     result = {"status": status}
-                conn.execute("RELEASE SAVEPOINT record")
+                conn.execute("RELEASE SAVEPOINT one_record")
                 results.append({"table": _text_or_none(record, "table"),
                                 "id": _text_or_none(record, "id"), **result})
-            cursor = conn.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()[0]
+            cursor = conn.scalar("SELECT value FROM counters WHERE name = 'seq'")
         return PushResult(results, cursor)
 
     def pull(self, device: Device, table: str, after: int = 0, upto: int | None = None,
              limit: int = 500) -> PullResult:
-        """The team's rows of `table` with after < seq <= upto (default: the high water)."""
-        with self._read() as conn:
-            high_water = conn.execute(
-                "SELECT value FROM counters WHERE name = 'seq'").fetchone()[0]
+        """The team's rows of `table`, and the rows published to every team, with after <
+        seq <= upto (default: the high water), except those that are exactly what this device
+        pushed (it has them). `next` is the
+        seq of the last record returned, or the ceiling once nothing more is left."""
+        high_water = self.high_water()  # one statement: the no-change sync's whole cost
+        ceiling = high_water if upto is None else min(upto, high_water)
+        if after >= ceiling:
+            return PullResult([], after, False, ceiling)
+        with self.database.snapshot() as conn:
+            high_water = conn.scalar("SELECT value FROM counters WHERE name = 'seq'")
             ceiling = high_water if upto is None else min(upto, high_water)
             rows = conn.execute(
-                "SELECT * FROM records WHERE team_id = ? AND table_name = ? AND seq > ? "
-                "AND seq <= ? ORDER BY seq LIMIT ?",
-                (device.team_id, table, after, ceiling, limit + 1)).fetchall()
+                "SELECT * FROM records WHERE team_id IN (?, ?) AND table_name = ? AND seq > ? "
+                "AND seq <= ? AND NOT (pushed_by = ? AND pushed_exact = 1) ORDER BY seq LIMIT ?",
+                (device.team_id, PUBLISHED, table, after, ceiling, device.id,
+                 limit + 1)).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
-        last = rows[-1]["seq"] if rows else after
+        last = rows[-1]["seq"] if more else max(after, ceiling)
         return PullResult([_record(row) for row in rows], last, more, ceiling)
 
-    def _apply(self, conn: sqlite3.Connection, device: Device,
-               record: Mapping[str, Any]) -> str:
+    def _apply(self, conn: Conn, device: Device, record: Mapping[str, Any]) -> str:
         spec = validate(record)
         table, row_id = spec.name, record["id"]
-        stored = conn.execute("SELECT * FROM records WHERE table_name = ? AND row_id = ?",
-                              (table, row_id)).fetchone()
-        if stored is not None and stored["team_id"] != device.team_id:
-            raise Rejected("out_of_scope")
+        stored = conn.execute("SELECT * FROM records WHERE table_name = ? AND row_id = ? AND "
+                              "team_id = ?", (table, row_id, device.team_id)).fetchone()
+        if stored is None and not spec.reference and conn.execute(
+                "SELECT 1 FROM records WHERE table_name = ? AND row_id = ?",
+                (table, row_id)).fetchone():
+            raise Rejected("out_of_scope")  # another team's row (reference rows: own copy)
         fields = dict(record["fields"])
         if spec.kind == "event":
             outcome = merge_event(json.loads(stored["fields"]) if stored else None, fields)
             if outcome == "applied":
                 conn.execute(
                     "INSERT INTO records (table_name, row_id, team_id, kind, fields, created_at, "
-                    "device_id, pushed_by, seq) VALUES (?, ?, ?, 'event', ?, ?, ?, ?, ?)",
+                    "device_id, pushed_by, pushed_exact, seq) "
+                    "VALUES (?, ?, ?, 'event', ?, ?, ?, ?, 1, ?)",
                     (table, row_id, device.team_id, _json(fields), record["created_at"],
                      record["device_id"], device.id, _next_seq(conn)))
             return outcome
@@ -372,7 +409,8 @@ class HubStore:
         if stored is None:
             conn.execute(
                 "INSERT INTO records (table_name, row_id, team_id, kind, fields, clocks, "
-                "device_id, pushed_by, seq) VALUES (?, ?, ?, 'mutable', ?, ?, ?, ?, ?)",
+                "device_id, pushed_by, pushed_exact, seq) "
+                "VALUES (?, ?, ?, 'mutable', ?, ?, ?, ?, 1, ?)",
                 (table, row_id, device.team_id, _json(fields), _json(clocks),
                  _latest_device(clocks), device.id, _next_seq(conn)))
             return "applied"
@@ -380,11 +418,13 @@ class HubStore:
                                fields, clocks)
         if not merged.changed:
             return "duplicate"
+        # The sender already has the row only if the merge kept nothing of anyone else's.
+        exact = int(merged.fields == fields and merged.clocks == clocks)
         conn.execute(
-            "UPDATE records SET fields = ?, clocks = ?, device_id = ?, pushed_by = ?, seq = ? "
-            "WHERE table_name = ? AND row_id = ?",
+            "UPDATE records SET fields = ?, clocks = ?, device_id = ?, pushed_by = ?, "
+            "pushed_exact = ?, seq = ? WHERE table_name = ? AND row_id = ? AND team_id = ?",
             (_json(merged.fields), _json(merged.clocks), _latest_device(merged.clocks),
-             device.id, _next_seq(conn), table, row_id))
+             device.id, exact, _next_seq(conn), table, row_id, device.team_id))
         return "applied"
 
 
@@ -397,7 +437,7 @@ def validate(record: Any) -> SyncedTable:
     if spec is None:
         raise Rejected("unknown_table")
     row_id = record.get("id")
-    if not isinstance(row_id, str) or not row_id or len(row_id) > 100:
+    if not _storable_text(row_id) or len(row_id) > 100:
         raise Rejected("bad_id")
     if record.get("kind") != spec.kind:
         raise Rejected("wrong_kind")
@@ -407,7 +447,7 @@ def validate(record: Any) -> SyncedTable:
     if not all(_scalar(value) for value in fields.values()):
         raise Rejected("bad_value")
     device_id = record.get("device_id")
-    if not isinstance(device_id, str) or not device_id:
+    if not _storable_text(device_id):
         raise Rejected("bad_device_id")
     if spec.kind == "mutable":
         clocks = record.get("clocks")
@@ -418,6 +458,27 @@ def validate(record: Any) -> SyncedTable:
     elif not _is_hlc(record.get("created_at")):
         raise Rejected("missing_created_at")
     return spec
+
+
+def _storable_text(value: Any) -> bool:
+    """A non-empty string both engines can store as TEXT: no NUL (PostgreSQL refuses it)
+    and valid UTF-8 (no lone surrogates)."""
+    if not isinstance(value, str) or not value or "\x00" in value:
+        return False
+    return value.isascii() or _encodable(value)
+
+
+def _storable_name(name: str) -> str:
+    """A device's self-given name as both engines can store it (no NUL, valid UTF-8)."""
+    return name.replace("\x00", "").encode("utf-8", "replace").decode("utf-8").strip()
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _scalar(value: Any) -> bool:
@@ -431,9 +492,9 @@ def _is_hlc(value: Any) -> bool:
 
 
 # -- rows --------------------------------------------------------------------------------------
-def _next_seq(conn: sqlite3.Connection) -> int:
+def _next_seq(conn: Conn) -> int:
     conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'seq'")
-    return conn.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()[0]
+    return conn.scalar("SELECT value FROM counters WHERE name = 'seq'")
 
 
 def _latest_device(clocks: Mapping[str, str]) -> str:
@@ -449,12 +510,24 @@ def _text_or_none(record: Any, key: str) -> Any:
     return value if isinstance(value, str) else None
 
 
-def _device(row: sqlite3.Row) -> Device:
+def _device(row: Any) -> Device:
     return Device(row["id"], row["team_id"], row["name"], row["created_at"],
-                  row["last_seen_at"], row["revoked_at"])
+                  row["last_seen_at"], row["revoked_at"], row["expires_at"])
 
 
-def _record(row: sqlite3.Row) -> dict[str, Any]:
+def _device_row(conn: Conn, device_id: str) -> Any:
+    row = conn.execute("SELECT * FROM devices WHERE id = ?", (device_id,)).fetchone()
+    if row is None:
+        raise HubError("not_found", _("There is no device {id} on this hub.").format(
+            id=device_id))
+    return row
+
+
+def _expired(expires_at: str | None, now: dt.datetime) -> bool:
+    return expires_at is not None and dt.datetime.fromisoformat(expires_at) <= now
+
+
+def _record(row: Any) -> dict[str, Any]:
     record: dict[str, Any] = {"table": row["table_name"], "id": row["row_id"],
                               "kind": row["kind"], "fields": json.loads(row["fields"]),
                               "device_id": row["device_id"]}
@@ -463,3 +536,8 @@ def _record(row: sqlite3.Row) -> dict[str, Any]:
     else:
         record["created_at"] = row["created_at"]
     return record
+
+stored_record = _record  # a stored row in wire form, for the hub's other modules
+next_seq = _next_seq  # the hub-wide counter, for modules writing records (reference.py)
+scalar_ok = _scalar
+storable_text = _storable_text  # text both engines store (no NUL, valid UTF-8)

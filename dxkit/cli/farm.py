@@ -1,0 +1,447 @@
+"""`dxkit farm` (organisations, plots, seasons, diary entries, products, lots),
+`dxkit labels print` and `dxkit trace export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dxkit.cli.common import (
+    COUNT,
+    DATE,
+    JSON_OPTION,
+    N_,
+    OneOf,
+    emit_json,
+    option,
+    say_error,
+    terminal_progress,
+    workspace,
+)
+from dxkit.cli.labels import labels_group
+from dxkit.cli.root import cli
+from dxkit.core.errors import DxError
+from dxkit.core.farm.diary import COMMON, KIND_INPUTS
+from dxkit.core.farm.model import ENTRY_KINDS, DiaryEntry, Lot
+from dxkit.core.farm.printing import print_lot_labels
+from dxkit.core.i18n import _, format_date, format_number
+
+
+@cli.group(help=N_("Farm diaries: organisations, plots, seasons, entries, products and lots."))
+def farm() -> None:
+    pass
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """Only the options the user gave: an update must not blank the others."""
+    return {key: value for key, value in values.items() if value not in (None, "", ())}
+
+
+@farm.command("settings", help=N_("Show or change the farm settings: the province's trace "
+                                  "address printed in QR codes, the GS1 resolver, the size "
+                                  "of one công."))
+@option("--trace-base-url", default=None, help=N_("Trace address a lot code is appended to."))
+@option("--gs1-resolver", default=None, help=N_("Address of the GS1 Digital Link resolver."))
+@option("--cong-m2", default=None, help=N_("Square metres in one công (default 1000)."))
+@JSON_OPTION
+@click.pass_context
+def farm_settings(ctx: click.Context, trace_base_url: str | None, gs1_resolver: str | None,
+                  cong_m2: str | None, as_json: bool) -> None:
+    ws = workspace(ctx)
+    ws.farm.configure(trace_base_url=trace_base_url, gs1_resolver=gs1_resolver,
+                      cong_m2=cong_m2)
+    current = ws.farm.settings()
+    if as_json:
+        emit_json(current)
+        return
+    for key, value in current.items():
+        click.echo(f"{key}: {value}")
+
+
+# -- organisations -----------------------------------------------------------------------------
+@farm.group("orgs", help=N_("Cooperatives and farmer clubs."))
+def orgs() -> None:
+    pass
+
+
+@orgs.command("add", help=N_("Add a cooperative or farmer club."))
+@click.argument("name")
+@option("--kind", type=OneOf("cooperative", "farmer_club"), default="cooperative",
+        help=N_("cooperative or farmer_club."))
+@option("--short-code", default=None, help=N_("Short code used in lot codes (3–5 letters)."))
+@option("--address", default=None, help=N_("Address printed on labels."))
+@option("--gs1-prefix", "gs1_company_prefix", default=None,
+        help=N_("GS1 company prefix, if the cooperative has one (893…)."))
+@option("--certification", default=None, help=N_("Certification, e.g. VietGAP."))
+@JSON_OPTION
+@click.pass_context
+def orgs_add(ctx: click.Context, name: str, as_json: bool, **fields: Any) -> None:
+    org = workspace(ctx).farm.add_org(name, **_given(**fields)).value
+    emit_json(org) if as_json else click.echo(_("Added {name} (code {code}).").format(
+        name=org.name, code=org.short_code))
+
+
+@orgs.command("list", help=N_("List the organisations."))
+@JSON_OPTION
+@click.pass_context
+def orgs_list(ctx: click.Context, as_json: bool) -> None:
+    found = workspace(ctx).farm.orgs()
+    if as_json:
+        emit_json(found)
+        return
+    for org in found:
+        click.echo("  ".join(p for p in (org.short_code, org.name, org.certification,
+                                          org.address) if p))
+
+
+# -- plots and seasons -------------------------------------------------------------------------
+@farm.group("plots", help=N_("Plots and growing areas."))
+def plots() -> None:
+    pass
+
+
+@plots.command("add", help=N_("Add a plot or growing area."))
+@option("--org", required=True, help=N_("Organisation name or code."))
+@option("--name", required=True, help=N_("Plot name."))
+@option("--crop", required=True, help=N_("Crop code: rice, mango, pink_mandarin, pomelo…"))
+@option("--variety", default=None, help=N_("Variety, e.g. ST25."))
+@option("--area-ha", default=None, help=N_("Area in hectares."))
+@option("--growing-area-code", default=None, help=N_("Growing-area code issued to the plot."))
+@option("--location", default=None, help=N_("Where the plot is."))
+@option("--certification", default=None, help=N_("Certification, e.g. VietGAP."))
+@JSON_OPTION
+@click.pass_context
+def plots_add(ctx: click.Context, org: str, name: str, crop: str, as_json: bool,
+              **fields: Any) -> None:
+    plot = workspace(ctx).farm.add_plot(org, name, crop=crop, **_given(**fields)).value
+    emit_json(plot) if as_json else click.echo(_("Added plot {name}.").format(name=plot.name))
+
+
+@plots.command("list", help=N_("List plots."))
+@option("--org", default=None, help=N_("Only this organisation's plots."))
+@JSON_OPTION
+@click.pass_context
+def plots_list(ctx: click.Context, org: str | None, as_json: bool) -> None:
+    found = workspace(ctx).farm.plots(org)
+    if as_json:
+        emit_json(found)
+        return
+    for plot in found:
+        area = _("{area} ha").format(area=format_number(plot.area_ha)) if plot.area_ha else ""
+        click.echo("  ".join(p for p in (plot.name, plot.crop, plot.variety, area,
+                                          plot.growing_area_code, plot.certification) if p))
+
+
+@farm.group("seasons", help=N_("Growing seasons."))
+def seasons() -> None:
+    pass
+
+
+@seasons.command("add", help=N_("Add a season, e.g. “Đông Xuân 2026–2027”."))
+@option("--org", required=True, help=N_("Organisation name or code."))
+@option("--name", required=True, help=N_("Season name."))
+@option("--starts", "starts_on", type=DATE, required=True, help=N_("First day (YYYY-MM-DD)."))
+@option("--ends", "ends_on", type=DATE, default=None, help=N_("Last day (YYYY-MM-DD)."))
+@option("--crop", default="", help=N_("Crop code."))
+@JSON_OPTION
+@click.pass_context
+def seasons_add(ctx: click.Context, org: str, name: str, as_json: bool, **fields: Any) -> None:
+    season = workspace(ctx).farm.add_season(org, name, **fields).value
+    emit_json(season) if as_json else click.echo(_("Added season {name}.").format(
+        name=season.name))
+
+
+@seasons.command("list", help=N_("List seasons."))
+@option("--org", default=None, help=N_("Only this organisation's seasons."))
+@JSON_OPTION
+@click.pass_context
+def seasons_list(ctx: click.Context, org: str | None, as_json: bool) -> None:
+    found = workspace(ctx).farm.seasons(org)
+    if as_json:
+        emit_json(found)
+        return
+    for season in found:
+        ends = format_date(season.ends_on) if season.ends_on else "…"
+        click.echo(f"{season.name}  {format_date(season.starts_on)} – {ends}")
+
+
+# -- diary entries -----------------------------------------------------------------------------
+@farm.group("entries", help=N_("Diary entries: record, list, void."))
+def entries() -> None:
+    pass
+
+
+@entries.command("add", help=N_("Record a diary entry on a plot in a season."))
+@option("--plot", required=True, help=N_("Plot name or id."))
+@option("--season", required=True, help=N_("Season name or id."))
+@option("--kind", required=True, type=OneOf(*ENTRY_KINDS), help=N_("Kind of entry."))
+@option("--on", "on", type=DATE, required=True, help=N_("Date (YYYY-MM-DD)."))
+@option("--product", default=None, help=N_("Product (registry name) or seed variety."))
+@option("--ingredient", "active_ingredients", multiple=True,
+        help=N_("Active ingredient, for a product outside the registry (repeat)."))
+@option("--dose", default=None, help=N_("Dose, e.g. “1,5 l/ha”."))
+@option("--quantity", default=None, help=N_("Quantity, e.g. “1.200 kg” or “3 tấn”."))
+@option("--area", default=None, help=N_("Area treated, e.g. “2 ha” or “5 công”."))
+@option("--applied-by", "applied_by", default=None, help=N_("Who applied it."))
+@option("--equipment", default=None, help=N_("Equipment used."))
+@option("--source", default=None, help=N_("Where seed or seedlings came from."))
+@option("--method", default=None, help=N_("Method (land preparation, sowing, irrigation)."))
+@option("--pest", default=None, help=N_("Pest or disease seen."))
+@option("--notes", default=None, help=N_("Notes."))
+@JSON_OPTION
+@click.pass_context
+def entries_add(ctx: click.Context, plot: str, season: str, kind: str, on: Any, as_json: bool,
+                **details: Any) -> None:
+    details = _given(**details)
+    unfit = sorted(set(details) - {*COMMON, *KIND_INPUTS[kind]})
+    if unfit:
+        options = ", ".join("--" + ("ingredient" if name == "active_ingredients" else
+                                    name.replace("_", "-")) for name in unfit)
+        raise DxError(_("{options} does not apply to {kind} entries.").format(
+            options=options, kind=kind))
+    if "active_ingredients" in details:
+        details["active_ingredients"] = list(details["active_ingredients"])
+    result = workspace(ctx).farm.record(plot, season, kind, on, **details)
+    if as_json:
+        emit_json({**result.value.to_dict(), "findings": [f.to_dict() for f in result.findings]})
+    else:
+        click.echo(_("Recorded {kind} on {date} ({id}).").format(
+            kind=kind, date=format_date(result.value.on), id=result.value.id))
+    for finding in result.findings:  # loudly, on stderr, even with --json
+        label = _("NOT COMPLIANT") if finding.severity == "violation" else _("Warning")
+        say_error(f"!! {label}: {finding.message}")
+
+
+@entries.command("list", help=N_("The diary of a plot (oldest first)."))
+@option("--plot", default=None, help=N_("Plot name or id."))
+@option("--season", default=None, help=N_("Season name or id."))
+@JSON_OPTION
+@click.pass_context
+def entries_list(ctx: click.Context, plot: str | None, season: str | None,
+                 as_json: bool) -> None:
+    found = workspace(ctx).farm.timeline(plot=plot, season=season)
+    if as_json:
+        emit_json(found)
+        return
+    for entry in found:
+        click.echo(_entry_line(entry))
+
+
+def _entry_line(entry: DiaryEntry) -> str:
+    parts = [format_date(entry.on), entry.kind, entry.product_name]
+    if entry.quantity is not None:
+        parts.append(f"{format_number(entry.quantity)} {entry.unit}")
+    if not entry.compliant:
+        parts.append(_("NOT COMPLIANT"))
+    if entry.action != "record":
+        parts.append(f"[{entry.action}]")
+    if not entry.effective:
+        parts.append(_("[replaced]"))
+    parts.append(entry.id)
+    return "  ".join(p for p in parts if p)
+
+
+@entries.command("void", help=N_("Void a diary entry (it stays in the history)."))
+@click.argument("entry_id")
+@option("--reason", required=True, help=N_("Why it is void."))
+@click.pass_context
+def entries_void(ctx: click.Context, entry_id: str, reason: str) -> None:
+    workspace(ctx).farm.void(entry_id, reason=reason)
+    click.echo(_("Voided {id}.").format(id=entry_id))
+
+
+# -- products ----------------------------------------------------------------------------------
+@farm.group("products", help=N_("The pesticide registry and the cooperative's own products."))
+def products() -> None:
+    pass
+
+
+@products.command("list", help=N_("List products, with their pre-harvest intervals."))
+@option("--search", default=None, help=N_("Part of the name or an active ingredient."))
+@option("--crop", default=None, help=N_("Only products registered for this crop."))
+@JSON_OPTION
+@click.pass_context
+def products_list(ctx: click.Context, search: str | None, crop: str | None,
+                  as_json: bool) -> None:
+    found = workspace(ctx).farm.products(search=search, crop=crop)
+    if as_json:
+        emit_json([{"id": p.id, "name": p.name, "active_ingredients": list(p.active_ingredients),
+                    "phi_days": p.phi_days, "source": p.source} for p in found])
+        return
+    for product in found:
+        phi = ", ".join(f"{crop_code} {days}" for crop_code, days in product.phi_days.items())
+        click.echo("  ".join(p for p in (product.name, " + ".join(product.active_ingredients),
+                                          phi) if p))
+
+
+@products.command("add", help=N_("Add the cooperative's own product."))
+@click.argument("name")
+@option("--ingredient", "ingredients", multiple=True, required=True,
+        help=N_("Active ingredient (repeat)."))
+@option("--phi", "phis", multiple=True,
+        help=N_("Pre-harvest interval per crop as CROP:DAYS, e.g. rice:14 (repeat)."))
+@JSON_OPTION
+@click.pass_context
+def products_add(ctx: click.Context, name: str, ingredients: tuple[str, ...],
+                 phis: tuple[str, ...], as_json: bool) -> None:
+    phi_days: dict[str, int] = {}
+    for text in phis:
+        crop, _sep, days = text.partition(":")
+        if not crop.strip() or not days.strip().isdigit():
+            raise DxError(_("Write each --phi as CROP:DAYS, for example rice:14; “{text}” is "
+                            "not.").format(text=text))
+        phi_days[crop.strip()] = int(days)
+    product = workspace(ctx).farm.add_product(name, ingredients, phi_days).value
+    emit_json({"id": product.id, "name": product.name}) if as_json else click.echo(
+        _("Added product {name}.").format(name=product.name))
+
+
+# -- lots --------------------------------------------------------------------------------------
+@farm.group("lots", help=N_("Harvest lots and their compliance."))
+def lots() -> None:
+    pass
+
+
+@lots.command("create", help=N_("Make a lot from harvest entries of one crop."))
+@option("--harvest", "harvests", multiple=True, required=True,
+        help=N_("Harvest entry id (repeat)."))
+@option("--product", default="", help=N_("Product name on the label, e.g. “Gạo ST25”."))
+@option("--pack-date", type=DATE, default=None, help=N_("Pack date (default: today)."))
+@option("--item-reference", default=None,
+        help=N_("GS1 item reference, to make a GTIN with the company prefix."))
+@JSON_OPTION
+@click.pass_context
+def lots_create(ctx: click.Context, harvests: tuple[str, ...], product: str, pack_date: Any,
+                item_reference: str | None, as_json: bool) -> None:
+    lot = workspace(ctx).farm.create_lot(list(harvests), product=product, pack_date=pack_date,
+                                         item_reference=item_reference).value
+    if as_json:
+        emit_json(lot)
+        return
+    click.echo(_("Created lot {code}.").format(code=lot.code))
+    for reason in lot.reasons:
+        say_error(f"!! {_('NOT COMPLIANT')}: {reason}")
+
+
+@lots.command("list", help=N_("List lots with their compliance."))
+@option("--org", default=None, help=N_("Only this organisation's lots."))
+@JSON_OPTION
+@click.pass_context
+def lots_list(ctx: click.Context, org: str | None, as_json: bool) -> None:
+    found = workspace(ctx).farm.lots(org)
+    if as_json:
+        emit_json(found)
+        return
+    for lot in found:
+        click.echo(_lot_line(lot))
+
+
+def _lot_line(lot: Lot) -> str:
+    status = _("compliant") if lot.compliant else _("NOT COMPLIANT")
+    parts = [lot.code, lot.product, format_date(lot.pack_date),
+             f"{format_number(lot.quantity_kg)} kg", status, *lot.reasons]
+    return "  ".join(p for p in parts if p)
+
+
+@lots.command("recode", help=N_("Give a lot the next free code of its pack date (when two "
+                                 "laptops gave two lots the same code)."))
+@click.argument("code")
+@JSON_OPTION
+@click.pass_context
+def lots_recode(ctx: click.Context, code: str, as_json: bool) -> None:
+    ws = workspace(ctx)
+    lot = ws.farm.recode_lot(_one_lot(ws, code)).value
+    emit_json(lot) if as_json else click.echo(_("Lot {old} is now {new}.").format(
+        old=code, new=lot.code))
+
+
+def _one_lot(ws: Any, code_or_id: str) -> Lot:
+    """The newest lot with this code (or id): a duplicated code names two lots."""
+    twins = [lot for lot in ws.farm.lots() if code_or_id in (lot.code, lot.id)]
+    return twins[-1] if twins else ws.farm.lot(code_or_id)
+
+
+@lots.command("show", help=N_("One lot: compliance, reasons and print runs."))
+@click.argument("code")
+@JSON_OPTION
+@click.pass_context
+def lots_show(ctx: click.Context, code: str, as_json: bool) -> None:
+    ws = workspace(ctx)
+    lot = ws.farm.lot(code)
+    runs = ws.farm.print_runs(lot)
+    if as_json:
+        emit_json({**lot.to_dict(), "print_runs": runs})
+        return
+    click.echo(_lot_line(lot))
+    for run in runs:
+        click.echo("  " + _("{date}: {copies} labels on {template}").format(
+            date=format_date(run.printed_at.date()), copies=run.copies, template=run.template))
+
+
+# -- labels and trace --------------------------------------------------------------------------
+@labels_group.command("print", help=N_(
+    "Print a lot's labels to PDF (refused for a lot that is not compliant)."))
+@option("--lot", "lot_code", required=True, help=N_("Lot code."))
+@option("--template", required=True, help=N_("Label stock, e.g. a4-3x7 (see labels templates)."))
+@option("--copies", type=COUNT, default=1, show_default=True, help=N_("Number of labels."))
+@option("--serials", is_flag=True, help=N_("Give each label its own serial number and QR."))
+@option("--start", type=COUNT, default=1, show_default=True,
+        help=N_("First free position on a partly used sheet (1 = top left)."))
+@option("--out", required=True, type=click.Path(dir_okay=False), help=N_("PDF file to write."))
+@JSON_OPTION
+@click.pass_context
+def labels_print(ctx: click.Context, lot_code: str, template: str, copies: int, serials: bool,
+                 start: int, out: str, as_json: bool) -> None:
+    ws = workspace(ctx)
+    with terminal_progress() as progress:
+        job = print_lot_labels(ws, lot_code, template, copies=copies, start=start,
+                               serials=serials, progress=progress)
+    _write_atomically(Path(out), job.pdf)
+    if as_json:
+        emit_json({"file": out, "labels": copies, "template": job.template.name,
+                   "run": job.run})
+    else:
+        click.echo(_("Wrote {count} labels of lot {code} to {path}.").format(
+            count=copies, code=lot_code, path=out))
+
+
+@cli.group(help=N_("Trace records of harvest lots."))
+def trace() -> None:
+    pass
+
+
+@trace.command("export", help=N_("Export a lot's trace record as EPCIS 2.0 JSON-LD or a "
+                                 "standalone HTML page."))
+@option("--lot", "lot_code", required=True, help=N_("Lot code."))
+@option("--format", "form", type=OneOf("epcis", "html", "json"), required=True,
+        help=N_("epcis, html or json."))
+@option("--out", required=True, type=click.Path(dir_okay=False), help=N_("File to write."))
+@option("--page-lang", type=OneOf("vi", "en"), default="vi", show_default=True,
+        help=N_("Language of the HTML page."))
+@click.pass_context
+def trace_export(ctx: click.Context, lot_code: str, form: str, out: str,
+                 page_lang: str) -> None:
+    import json
+
+    from dxkit.core.farm.epcis import epcis_document
+    from dxkit.core.farm.trace_html import trace_json, trace_page
+
+    record = workspace(ctx).farm.trace_record(lot_code)
+    if form == "epcis":
+        text = json.dumps(epcis_document(record), ensure_ascii=False, indent=2)
+    elif form == "json":
+        text = json.dumps(trace_json(record), ensure_ascii=False, indent=2)
+    else:
+        text = trace_page(record, lang=page_lang)
+    _write_atomically(Path(out), text.encode("utf-8"))
+    click.echo(_("Wrote the trace record of lot {code} to {path}.").format(
+        code=record.lot_code, path=out))
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """A half-written file never replaces a good one (disk full, killed process)."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)

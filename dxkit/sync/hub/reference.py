@@ -1,0 +1,142 @@
+"""Reference data the province publishes: the hub writes it and every laptop pulls it.
+
+Any registered mutable table can carry published rows — the support-item catalogue, the
+indicators, the pesticide registry and its bans today; course packs and label templates
+later — so one mechanism serves them all. A published row is stored with team id "*" (every
+team reads it) or with one team's id (`--team`, e.g. that team's hamlet list). The hub stamps
+each changed field with its own clock, so a newer publication wins over older edits, and a
+team's own later edit of a field wins over an older publication: both are merged per field on
+the laptop like any other rows. A team's edits of a published row are stored as the team's own
+copy (tables declared `reference=True`), never written into the published row.
+
+File format (`dxkit hub publish FILE`): {"table": NAME, "rows": [{"id": ..., field: value,
+...}, ...]}; several tables: {"tables": [{"table": ..., "rows": [...]}, ...]}. A new row needs
+every field of the table; an existing one only the fields that change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dxkit.core.hlc import Clock, Timestamp
+from dxkit.core.i18n import _
+from dxkit.core.synced import REGISTRY, SHIPPED_CLOCK, shipped_values, wire_fields
+from dxkit.sync.hub.store import PUBLISHED, HubError, HubStore, next_seq, scalar_ok
+
+HUB_DEVICE = "hub"  # the device part of the clocks the hub stamps
+
+
+@dataclass
+class PublishReport:
+    applied: dict[str, int] = field(default_factory=dict)    # table -> rows new or changed
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"applied": self.applied, "unchanged": self.unchanged}
+
+
+def parse_publication(data: Any) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    """(table, rows) pairs from a publication file's JSON, or HubError with a sentence."""
+    parts = data.get("tables") if isinstance(data, Mapping) and "tables" in data else [data]
+    if not isinstance(parts, list) or not parts:
+        raise _bad(_("The file must hold an object with “table” and “rows”, or with "
+                     "“tables”: a list of such objects."))
+    result = []
+    for part in parts:
+        table = part.get("table") if isinstance(part, Mapping) else None
+        rows = part.get("rows") if isinstance(part, Mapping) else None
+        spec = REGISTRY.get(table) if isinstance(table, str) else None
+        if spec is None or spec.kind != "mutable":
+            raise _bad(_("“{table}” is not a table the hub can publish (it must be a synced "
+                         "table of editable rows).").format(table=table))
+        if not isinstance(rows, list) or not all(isinstance(r, Mapping) for r in rows):
+            raise _bad(_("The rows of {table} must be a list of objects.").format(table=table))
+        result.append((table, rows))
+    return result
+
+
+def publish(store: HubStore, parts: Sequence[tuple[str, Sequence[Mapping[str, Any]]]],
+            team_id: str | None = None) -> PublishReport:
+    """Write the rows into the published scope (or one team's), all in one transaction."""
+    scope = PUBLISHED if team_id is None else store.team(team_id).id
+    for table, _rows in parts:
+        if scope == PUBLISHED and not REGISTRY[table].reference:
+            raise _bad(_("{table} is a team's own data: publish it to one team (--team)."
+                         ).format(table=table))
+    report = PublishReport()
+    with store.database.write() as conn:
+        clock = Clock(HUB_DEVICE, _latest_clock(conn))
+        for table, rows in parts:
+            names = wire_fields(REGISTRY[table])
+            for number, row in enumerate(rows, start=1):
+                changed = _publish_row(conn, clock, scope, table, names, row, number)
+                bucket = report.applied if changed else report.unchanged
+                bucket[table] = bucket.get(table, 0) + 1
+    return report
+
+
+def _publish_row(conn: Any, clock: Clock, scope: str, table: str, names: tuple[str, ...],
+                 row: Mapping[str, Any], number: int) -> bool:
+    row_id = row.get("id")
+    if not isinstance(row_id, str) or not 0 < len(row_id) <= 100:
+        raise _bad(_("Row {number} of {table} has no id.").format(number=number, table=table))
+    given = {key: value for key, value in row.items() if key != "id"}
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise _bad(_("Row {number} of {table} has fields the table does not have: {fields}."
+                     ).format(number=number, table=table, fields=", ".join(unknown)))
+    if not all(scalar_ok(value) for value in given.values()):
+        raise _bad(_("Row {number} of {table} has a value that is not text, a number or "
+                     "empty.").format(number=number, table=table))
+    stored = conn.execute("SELECT * FROM records WHERE table_name = ? AND row_id = ? "
+                          "AND team_id = ?", (table, row_id, scope)).fetchone()
+    if stored is None:
+        # A row every laptop ships with: the fields not given keep the shipped value and
+        # clock, so they never override a team's own edit of them.
+        shipped = shipped_values(table, row_id) or {"deleted": 0}
+        missing = sorted(set(names) - set(given) - set(shipped))
+        if missing:
+            raise _bad(_("Row {number} of {table} is new and lacks: {fields}.").format(
+                number=number, table=table, fields=", ".join(missing)))
+        stamp = clock.now()
+        fields = {n: given[n] if n in given else shipped[n] for n in names}
+        clocks = {n: stamp if n in given else SHIPPED_CLOCK for n in names}
+        conn.execute(
+            "INSERT INTO records (table_name, row_id, team_id, kind, fields, clocks, device_id, "
+            "pushed_by, pushed_exact, seq) VALUES (?, ?, ?, 'mutable', ?, ?, ?, ?, 0, ?)",
+            (table, row_id, scope, _json(fields), _json(clocks), HUB_DEVICE, HUB_DEVICE,
+             next_seq(conn)))
+        return True
+    fields, clocks = json.loads(stored["fields"]), json.loads(stored["clocks"])
+    changes = [n for n in given if fields.get(n) != given[n]]
+    if not changes:
+        return False
+    stamp = clock.now()
+    for name in changes:
+        fields[name], clocks[name] = given[name], stamp
+    conn.execute(
+        "UPDATE records SET fields = ?, clocks = ?, device_id = ?, pushed_by = ?, "
+        "pushed_exact = 0, seq = ? WHERE table_name = ? AND row_id = ? AND team_id = ?",
+        (_json(fields), _json(clocks), HUB_DEVICE, HUB_DEVICE, next_seq(conn), table, row_id,
+         scope))
+    return True
+
+
+def _latest_clock(conn: Any) -> str | None:
+    """The newest clock stamped by the hub so far: its next stamps must sort after it."""
+    rows = conn.execute("SELECT clocks FROM records WHERE device_id = ?",
+                        (HUB_DEVICE,)).fetchall()
+    stamps = [stamp for row in rows for stamp in json.loads(row["clocks"]).values()
+              if stamp.endswith("-" + HUB_DEVICE)]
+    return str(max(Timestamp.parse(s) for s in stamps)) if stamps else None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _bad(message: str) -> HubError:
+    return HubError("bad_publication", message)

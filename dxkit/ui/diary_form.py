@@ -1,0 +1,310 @@
+"""The diary's quick-add form: kind, date and the fields that kind takes. The product picker
+shows, as a product is chosen, its active ingredients, its pre-harvest interval for the plot's
+crop and, in a loud red banner, any ingredient banned on the chosen day. Ctrl+Enter saves.
+
+The same form corrects an entry (`load` an entry, give a reason): the correction is a new
+event that amends the old one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dxkit.core.errors import NotFound, ValidationError
+from dxkit.core.farm.model import ENTRY_KINDS, DiaryEntry, Plot, Season, kind_label
+from dxkit.core.farm.units import UNITS, Dose, format_amount
+from dxkit.core.i18n import _
+from dxkit.ui.context import AppContext
+from dxkit.ui.farm_forms import date_edit, from_qdate, to_qdate
+from dxkit.ui.widgets import (
+    FieldErrors,
+    FieldWithError,
+    LatestQuery,
+    run_operation,
+    while_alive,
+)
+
+BANNER_STYLE = ("background: #b3261e; color: white; font-weight: 700; padding: 6px; "
+                "border-radius: 3px;")
+QUANTITY_UNITS = ("kg", "tan", "ta", "yen", "g", "l", "ml")
+DOSE_UNITS = ("l/ha", "ml/ha", "kg/ha", "g/ha", "l/công", "ml/công", "kg/công", "g/công")
+TEXT_FIELDS = ("target", "method", "source", "pest", "severity", "hours", "applied_by",
+               "equipment", "notes")
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    "land_preparation": ("method", "equipment", "notes"),
+    "seed": ("product", "source", "quantity", "notes"),
+    "sowing": ("method", "quantity", "notes"),
+    "fertiliser": ("product", "dose", "area", "applied_by", "equipment", "notes"),
+    "pesticide": ("product", "target", "dose", "area", "applied_by", "equipment", "notes"),
+    "irrigation": ("method", "hours", "equipment", "notes"),
+    "observation": ("pest", "severity", "notes"),
+    "harvest": ("quantity", "equipment", "notes"),
+}
+
+
+def _unit_combo(codes: tuple[str, ...]) -> QComboBox:
+    combo = QComboBox()
+    for code in codes:
+        combo.addItem(UNITS[code].symbol, code)
+    return combo
+
+
+def _pair(first: QWidget, second: QWidget) -> QWidget:
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(first, 1)
+    row.addWidget(second)
+    return box
+
+
+class DiaryEntryForm(QWidget):
+    """Records (or, after `load`, corrects) one diary entry on the chosen plot and season."""
+
+    saved = Signal(object)  # the RecordResult
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx, self.farm = ctx, ctx.ws.farm
+        self.plot: Plot | None = None
+        self.season: Season | None = None
+        self.amending: DiaryEntry | None = None
+        self.warning: Any = None  # the ProductWarning shown under the picker
+        self.saving = False
+        self.warnings_query = LatestQuery(ctx, self)
+        self._build()
+        self._load_products()
+        self.show_kind()
+
+    # -- construction -------------------------------------------------------------------
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        general = QLabel()
+        layout.addWidget(general)
+        self.errors = FieldErrors(general)
+        self.form = QFormLayout()
+        self.kind = QComboBox()
+        for kind in ENTRY_KINDS:
+            self.kind.addItem(kind_label(kind), kind)
+        self.kind.currentIndexChanged.connect(lambda _i: self.show_kind())
+        self.on = date_edit(self.ctx.ws.today())
+        self.on.dateChanged.connect(lambda _d: self.check_product())
+        self.product = QLineEdit()
+        self.product.setPlaceholderText(_("Type a few letters of the product name"))
+        self.products_model = QStringListModel(self)
+        completer = QCompleter(self.products_model, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.product.setCompleter(completer)
+        self.product.textChanged.connect(lambda _t: self.check_product())
+        self.product_info = QLabel()
+        self.product_info.setWordWrap(True)
+        self.ban_banner = QLabel()
+        self.ban_banner.setWordWrap(True)
+        self.ban_banner.setStyleSheet(BANNER_STYLE)
+        self.ban_banner.hide()
+        picker = QWidget()
+        picker_layout = QVBoxLayout(picker)
+        picker_layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.product, self.product_info, self.ban_banner):
+            picker_layout.addWidget(widget)
+        self.dose = QLineEdit()
+        self.dose_unit = QComboBox()
+        self.dose_unit.addItems(list(DOSE_UNITS))
+        self.quantity = QLineEdit()
+        self.quantity_unit = _unit_combo(QUANTITY_UNITS)
+        self.area = QLineEdit()
+        self.texts = {key: QLineEdit() for key in TEXT_FIELDS}
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText(_("Required: what was wrong in the earlier entry"))
+        self.rows: dict[str, FieldWithError] = {}
+        self._row("kind", _("Kind:"), self.kind)
+        self._row("on", _("Date:"), self.on)
+        self.rows["product"] = self.errors.add("product", FieldWithError(picker))
+        self.rows["product"].setFocusProxy(self.product)
+        self.form.addRow(_("Product:"), self.rows["product"])
+        self._row("target", _("Against:"), self.texts["target"])
+        self._row("dose", _("Dose:"), _pair(self.dose, self.dose_unit))
+        self._row("area", _("Area treated:"), self.area)
+        self._row("quantity", _("Quantity:"), _pair(self.quantity, self.quantity_unit))
+        labels = {"method": _("How:"), "source": _("Source:"), "pest": _("What was seen:"),
+                  "severity": _("Severity:"), "hours": _("Hours:"),
+                  "applied_by": _("Applied by:"), "equipment": _("Equipment:"),
+                  "notes": _("Notes:")}
+        for key, label in labels.items():
+            self._row(key, label, self.texts[key])
+        self._row("reason", _("Reason for the correction:"), self.reason)
+        layout.addLayout(self.form)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.save_button = QPushButton(_("Save (Ctrl+Enter)"))
+        self.save_button.clicked.connect(self.save)
+        buttons.addWidget(self.save_button)
+        layout.addLayout(buttons)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(keys), self, self.save)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    def _row(self, key: str, label: str, editor: QWidget) -> None:
+        self.rows[key] = self.errors.add(key, FieldWithError(editor))
+        self.form.addRow(label, self.rows[key])
+
+    def _load_products(self) -> None:
+        farm = self.farm
+        self.ctx.tasks.run(lambda _p: [p.name for p in farm.products()], cancellable=False,
+                           on_success=while_alive(self, self.products_model.setStringList))
+
+    # -- state --------------------------------------------------------------------------
+    def set_target(self, plot: Plot | None, season: Season | None) -> None:
+        self.plot, self.season = plot, season
+        self.setEnabled(plot is not None and season is not None)
+        if plot is not None:
+            area = format_amount(plot.area_ha) if plot.area_ha else "?"
+            self.area.setPlaceholderText(_("the whole plot ({area} ha); or for example 3 công"
+                                           ).format(area=area))
+        self.check_product()
+
+    def current_kind(self) -> str:
+        return self.kind.currentData()
+
+    def set_kind(self, kind: str) -> None:
+        self.kind.setCurrentIndex(self.kind.findData(kind))
+
+    def show_kind(self) -> None:
+        visible = set(KIND_FIELDS[self.current_kind()]) | {"kind", "on"}
+        if self.amending is not None:
+            visible.add("reason")
+        for key, row in self.rows.items():
+            self.form.setRowVisible(row, key in visible)
+        self.errors.clear()
+        self.check_product()
+
+    # -- the product picker -------------------------------------------------------------
+    def check_product(self) -> None:
+        """Ask for the chosen product's PHI and bans (on the database thread)."""
+        name, plot = self.product.text().strip(), self.plot
+        if self.current_kind() != "pesticide" or not name or plot is None:
+            self._show_warning(None)
+            return
+        farm, day = self.farm, from_qdate(self.on.date())
+
+        def work() -> tuple[Any, Any] | None:
+            try:
+                product = farm.product(name)
+            except NotFound:
+                return None
+            return product, farm.product_warnings(product, plot.crop, day)
+
+        self.warnings_query.run(work, self._show_warning)
+
+    def _show_warning(self, found: tuple[Any, Any] | None) -> None:
+        self.warning = found[1] if found else None
+        if found is None:
+            self.product_info.setText(_("Not in the registry: name its active ingredients in "
+                                        "the notes.") if self.product.text().strip()
+                                      and self.current_kind() == "pesticide" else "")
+            self.ban_banner.hide()
+            return
+        product, warning = found
+        bans = warning.messages[:len(warning.banned)]  # the ban sentences come first
+        lines = [_("Active ingredients: {names}").format(
+            names=", ".join(product.active_ingredients)), *warning.messages[len(bans):]]
+        self.product_info.setText("\n".join(lines))
+        self.ban_banner.setText("⚠ " + _("BANNED: {messages} Recording it marks the entry "
+                                         "non-compliant.").format(messages=" ".join(bans)))
+        self.ban_banner.setVisible(bool(bans))
+
+    # -- values -------------------------------------------------------------------------
+    def details(self) -> dict[str, Any]:
+        """The visible fields that hold something, as record() takes them."""
+        shown = KIND_FIELDS[self.current_kind()]
+        out: dict[str, Any] = {key: self.texts[key].text().strip() for key in TEXT_FIELDS
+                               if key in shown and self.texts[key].text().strip()}
+        if "product" in shown and self.product.text().strip():
+            out["product"] = self.product.text().strip()
+        if "dose" in shown and self.dose.text().strip():
+            out["dose"] = f"{self.dose.text().strip()} {self.dose_unit.currentText()}"
+        if "area" in shown and self.area.text().strip():
+            out["area"] = self.area.text().strip()
+        if "quantity" in shown and self.quantity.text().strip():
+            out.update(quantity=self.quantity.text().strip(),
+                       unit=self.quantity_unit.currentData())
+        return out
+
+    def load(self, entry: DiaryEntry) -> None:
+        """Fill the form from an entry, to correct it."""
+        self.amending = entry
+        self.set_kind(entry.kind)
+        self.kind.setEnabled(False)
+        self.on.setDate(to_qdate(entry.on))
+        self.product.setText(entry.product_name)
+        for key, edit in self.texts.items():
+            edit.setText(str(entry.details.get(key, "")))
+        dose = entry.details.get("dose")
+        if dose:
+            text = Dose(dose["amount"], dose["unit"], dose["per"]).format()
+            amount, _space, unit = text.partition(" ")
+            self.dose.setText(amount)
+            self.dose_unit.setCurrentText(unit)
+        if entry.quantity is not None:
+            self.quantity.setText(format_amount(entry.quantity))
+            self.quantity_unit.setCurrentIndex(max(0, self.quantity_unit.findData(entry.unit)))
+        area = entry.details.get("area")
+        if area:
+            self.area.setText(f"{format_amount(area['value'])} {UNITS[area['unit']].symbol}")
+        self.save_button.setText(_("Save the correction (Ctrl+Enter)"))
+        self.show_kind()
+
+    def clear_values(self) -> None:
+        for edit in (self.product, self.dose, self.quantity, self.area, self.reason,
+                     *(self.texts[k] for k in TEXT_FIELDS if k != "applied_by")):
+            edit.clear()
+
+    # -- saving -------------------------------------------------------------------------
+    def save(self) -> bool:
+        if self.saving or self.plot is None or self.season is None:
+            return False
+        self.errors.clear()
+        farm, details = self.farm, self.details()
+        day = from_qdate(self.on.date())
+        if self.amending is not None:
+            entry_id, reason = self.amending.id, self.reason.text().strip()
+
+            def work() -> Any:
+                return farm.amend(entry_id, reason=reason, on=day, **details)
+        else:
+            plot_id, season_id, kind = self.plot.id, self.season.id, self.current_kind()
+
+            def work() -> Any:
+                return farm.record(plot_id, season_id, kind, day, **details)
+
+        self.saving = True
+        self.save_button.setEnabled(False)
+        run_operation(self.ctx, work, parent=self, on_success=self._saved,
+                      on_invalid=self.show_invalid, on_done=self._done)
+        return True
+
+    def _done(self) -> None:
+        self.saving = False
+        self.save_button.setEnabled(True)
+
+    def show_invalid(self, error: ValidationError) -> None:
+        self.errors.show(error.fields)
+
+    def _saved(self, result: Any) -> None:
+        if self.amending is None:
+            self.clear_values()
+        self.saved.emit(result)

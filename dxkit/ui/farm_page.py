@@ -1,0 +1,355 @@
+"""Nhật ký sản xuất: plots and seasons on the left; on the right the chosen plot's season
+timeline (corrections and voids kept, struck through) and the quick-add form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStyle,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dxkit.core.farm.model import DiaryEntry, Plot, Season
+from dxkit.core.farm.pesticides import crop_name
+from dxkit.core.farm.units import Dose, format_amount, format_quantity
+from dxkit.core.i18n import _, format_date
+from dxkit.core.synced import Changes
+from dxkit.ui.context import AppContext
+from dxkit.ui.diary_form import DiaryEntryForm
+from dxkit.ui.farm_forms import org_dialog, plot_dialog, season_dialog
+from dxkit.ui.widgets import LatestQuery, RowsTableModel, run_operation, show_message
+
+WATCHED = ("farm_orgs", "plots", "seasons", "diary_entries", "pesticide_products")
+RED, GREY = QColor("#b3261e"), QColor("#8a8a8a")
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+class PlotsModel(RowsTableModel):
+    @staticmethod
+    def headers() -> list[str]:
+        return [_("Plot"), _("Crop"), _("Variety"), _("Area (ha)"), _("Growing-area code"),
+                _("Certification")]
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        plot: Plot = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return [plot.name, crop_name(plot.crop), plot.variety,
+                    format_amount(plot.area_ha) if plot.area_ha else "",
+                    plot.growing_area_code, plot.certification][index.column()]
+        if role == Qt.ItemDataRole.UserRole:
+            return plot
+        return None
+
+
+def entry_summary(entry: DiaryEntry) -> str:
+    """"Regent 800WG · 1 kg/ha · 2,4 ha", "16,4 tấn", "Rầy nâu"…"""
+    parts = [entry.product_name]
+    dose = entry.details.get("dose")
+    if dose:
+        parts.append(Dose(dose["amount"], dose["unit"], dose["per"]).format())
+    if entry.quantity is not None:
+        parts.append(format_quantity(entry.quantity, entry.unit))
+    if entry.area_ha:
+        parts.append(f"{format_amount(entry.area_ha)} ha")
+    for key in ("target", "pest", "method", "source", "notes"):
+        if entry.details.get(key):
+            parts.append(str(entry.details[key]))
+    return " · ".join(p for p in parts if p)
+
+
+def entry_status(entry: DiaryEntry) -> str:
+    """The compliance column: short, the sentences go in the details column."""
+    if entry.action == "void":
+        return _("Voided")
+    text = _("Compliant") if entry.compliant else _("Not compliant")
+    return text + (" · " + _("corrected later") if entry.superseded_by else "")
+
+
+def entry_details(entry: DiaryEntry) -> str:
+    """What was done, then why it fails the rules and any correction's reason."""
+    lines = [entry_summary(entry)] if entry.action != "void" else []
+    lines += [f.message for f in entry.findings if f.severity == "violation"]
+    if entry.action == "amend":
+        lines.append(_("Correction: {reason}").format(reason=entry.reason))
+    if entry.action == "void":
+        lines.append(_("Voided: {reason}").format(reason=entry.reason))
+    return "\n".join(line for line in lines if line)
+
+
+class TimelineModel(RowsTableModel):
+    @staticmethod
+    def headers() -> list[str]:
+        return [_("Date"), _("Kind"), _("Compliance"), _("Product / quantity")]
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        entry: DiaryEntry = self.rows[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return [format_date(entry.on), entry.kind_label, entry_status(entry),
+                    entry_details(entry)][column]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if not entry.effective:
+                return QBrush(GREY)
+            if not entry.compliant:
+                return QBrush(RED)
+        if role == Qt.ItemDataRole.FontRole and not entry.effective and entry.action != "void":
+            font = QFont()
+            font.setStrikeOut(True)
+            return font
+        if role == Qt.ItemDataRole.DecorationRole and column == 2 and entry.action != "void":
+            icon = (QStyle.StandardPixmap.SP_DialogApplyButton if entry.compliant
+                    else QStyle.StandardPixmap.SP_MessageBoxWarning)
+            return QApplication.style().standardIcon(icon)
+        if role == Qt.ItemDataRole.UserRole:
+            return entry
+        return None
+
+
+def rows_table(model: RowsTableModel) -> QTableView:
+    table = QTableView()
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().hide()
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+class FarmPage(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx, self.farm = ctx, ctx.ws.farm
+        self.loaded = False
+        self.timeline_loaded = False
+        self.last_warning: QMessageBox | None = None
+        self.query = LatestQuery(ctx, self)
+        self.timeline_query = LatestQuery(ctx, self)
+        self._build()
+        ctx.changed.connect(self._on_changed)
+        self.refresh()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.org_combo, self.season_combo = QComboBox(), QComboBox()
+        for combo in (self.org_combo, self.season_combo):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.add_org_button = QPushButton(_("Add organisation…"))
+        self.add_plot_button = QPushButton(_("Add plot…"))
+        self.add_season_button = QPushButton(_("Add season…"))
+        for widget in (QLabel(_("Organisation:")), self.org_combo, self.add_org_button,
+                       QLabel(_("Season:")), self.season_combo, self.add_season_button):
+            top.addWidget(widget)
+        top.addStretch(1)
+        layout.addLayout(top)
+        splitter = QSplitter()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        self.plots_model = PlotsModel()
+        self.plots_table = rows_table(self.plots_model)
+        left_layout.addWidget(self.plots_table, 1)
+        left_layout.addWidget(self.add_plot_button, 0, Qt.AlignmentFlag.AlignLeft)
+        splitter.addWidget(left)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        self.timeline_title = QLabel()
+        self.timeline_title.setStyleSheet("font-weight: 600; font-size: 11pt;")
+        right_layout.addWidget(self.timeline_title)
+        self.timeline_model = TimelineModel()
+        self.timeline = rows_table(self.timeline_model)
+        self.timeline.setWordWrap(True)
+        self.timeline.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.timeline.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.timeline.customContextMenuRequested.connect(self._timeline_menu)
+        right_layout.addWidget(self.timeline, 3)
+        self.form = DiaryEntryForm(self.ctx)
+        self.form.saved.connect(self._entry_saved)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        right_layout.addWidget(scroll, 2)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([380, 760])
+        layout.addWidget(splitter, 1)
+        self.org_combo.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.season_combo.currentIndexChanged.connect(lambda _i: self._target_changed())
+        self.plots_table.selectionModel().selectionChanged.connect(
+            lambda *_a: self._target_changed())
+        self.add_org_button.clicked.connect(self.add_org)
+        self.add_plot_button.clicked.connect(self.add_plot)
+        self.add_season_button.clicked.connect(self.add_season)
+
+    # -- loading ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        farm, org_id = self.farm, self.org_combo.currentData()
+
+        def work() -> tuple[list, list[Plot], list[Season]]:
+            orgs = farm.orgs()
+            chosen = org_id if any(o.id == org_id for o in orgs) else (
+                orgs[0].id if orgs else None)
+            if chosen is None:
+                return orgs, [], []
+            return orgs, farm.plots(chosen), farm.seasons(chosen)
+
+        self.query.run(work, lambda result: self._loaded(*result))
+
+    def _loaded(self, orgs: list, plots: list[Plot], seasons: list[Season]) -> None:
+        keep_plot = self.current_plot()
+        self._fill(self.org_combo, [(o.id, o.name) for o in orgs])
+        self._fill(self.season_combo, [(s.id, s.name) for s in seasons])
+        self.seasons = {s.id: s for s in seasons}
+        self.plots_model.beginResetModel()
+        self.plots_model.rows = plots
+        self.plots_model.endResetModel()
+        row = next((i for i, p in enumerate(plots) if keep_plot and p.id == keep_plot.id), 0)
+        if plots:
+            self.plots_table.selectRow(row)
+        has_org = bool(orgs)
+        self.add_plot_button.setEnabled(has_org)
+        self.add_season_button.setEnabled(has_org)
+        self.loaded = True
+        self._target_changed()
+
+    @staticmethod
+    def _fill(combo: QComboBox, entries: list[tuple[str, str]]) -> None:
+        keep = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        for key, label in entries:
+            combo.addItem(label, key)
+        combo.setCurrentIndex(max(0, combo.findData(keep)))
+        combo.blockSignals(False)
+
+    def current_plot(self) -> Plot | None:
+        rows = self.plots_table.selectionModel().selectedRows()
+        return self.plots_model.rows[rows[0].row()] if rows else None
+
+    def current_season(self) -> Season | None:
+        return getattr(self, "seasons", {}).get(self.season_combo.currentData())
+
+    def select_plot(self, name: str) -> None:
+        current = self.current_plot()
+        if current is not None and current.name == name:
+            self._target_changed()  # reload the timeline all the same
+            return
+        for row, plot in enumerate(self.plots_model.rows):
+            if plot.name == name:
+                self.plots_table.selectRow(row)
+
+    def _target_changed(self) -> None:
+        plot, season = self.current_plot(), self.current_season()
+        self.form.set_target(plot, season)
+        if plot is None or season is None:
+            self.timeline_title.setText(_("Add a plot and a season to start the diary.")
+                                        if self.loaded else "")
+            self._show_timeline([])
+            return
+        self.timeline_title.setText(_("{plot} ({crop}) — {season}").format(
+            plot=plot.name, crop=crop_name(plot.crop), season=season.name))
+        farm = self.farm
+        self.timeline_query.run(lambda: farm.timeline(plot.id, season.id), self._show_timeline)
+
+    def _show_timeline(self, entries: list[DiaryEntry]) -> None:
+        self.timeline_model.beginResetModel()
+        self.timeline_model.rows = entries
+        self.timeline_model.endResetModel()
+        self.timeline.resizeRowsToContents()
+        self.timeline.scrollToBottom()  # the latest entries are the ones being worked on
+        self.timeline_loaded = True
+
+    def _on_changed(self, changes: Changes) -> None:
+        if any(changes.touched(t) for t in WATCHED):
+            if changes.touched("diary_entries") and not (
+                    changes.touched("plots") or changes.touched("seasons")
+                    or changes.touched("farm_orgs")):
+                self._target_changed()
+            else:
+                self.refresh()
+
+    # -- adding -------------------------------------------------------------------------
+    def _open(self, dialog: QDialog) -> QDialog:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.dialog = dialog
+        return dialog
+
+    def add_org(self) -> QDialog:
+        return self._open(org_dialog(self.ctx, self))
+
+    def add_plot(self) -> QDialog | None:
+        org_id = self.org_combo.currentData()
+        return self._open(plot_dialog(self.ctx, self.farm.org(org_id), self)) if org_id else None
+
+    def add_season(self) -> QDialog | None:
+        org_id = self.org_combo.currentData()
+        return self._open(season_dialog(self.ctx, self.farm.org(org_id), self)) \
+            if org_id else None
+
+    def _entry_saved(self, result: Any) -> None:
+        violations = [f.message for f in result.findings if f.severity == "violation"]
+        if violations or not result.value.compliant:
+            text = _("This entry is recorded but it does NOT comply:") + "\n\n" + "\n".join(
+                violations)
+            self.last_warning = show_message(self, text, QMessageBox.Icon.Warning)
+
+    # -- corrections --------------------------------------------------------------------
+    def _timeline_menu(self, point: QPoint) -> None:
+        index = self.timeline.indexAt(point)
+        if not index.isValid():
+            return
+        entry: DiaryEntry = self.timeline_model.rows[index.row()]
+        menu = QMenu(self)
+        amend = menu.addAction(_("Correct this entry…"))
+        void = menu.addAction(_("Void this entry…"))
+        for action in (amend, void):
+            action.setEnabled(entry.effective)
+        amend.triggered.connect(lambda: self.amend_entry(entry))
+        void.triggered.connect(lambda: self.void_entry(entry))
+        menu.popup(self.timeline.viewport().mapToGlobal(point))
+
+    def amend_entry(self, entry: DiaryEntry) -> QDialog:
+        dialog = QDialog(self)
+        dialog.setWindowTitle(_("Correct a diary entry"))
+        layout = QVBoxLayout(dialog)
+        form = DiaryEntryForm(self.ctx, dialog)
+        form.set_target(self.current_plot(), self.current_season())
+        form.load(entry)
+        form.saved.connect(lambda result: (dialog.accept(), self._entry_saved(result)))
+        layout.addWidget(form)
+        dialog.form = form  # type: ignore[attr-defined]
+        return self._open(dialog)
+
+    def void_entry(self, entry: DiaryEntry, reason: str | None = None) -> None:
+        if reason is None:
+            reason, ok = QInputDialog.getText(
+                self, _("Void a diary entry"),
+                _("Why is this entry being voided? (for example: recorded on the wrong plot)"))
+            if not ok:
+                return
+        farm, why = self.farm, reason
+        run_operation(self.ctx, lambda: farm.void(entry.id, reason=why), parent=self,
+                      on_success=lambda _result: None)

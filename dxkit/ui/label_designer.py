@@ -1,0 +1,412 @@
+"""The label designer of one lot: stock (built-in or a measured sheet), copies, the first free
+position on a partly used sheet, serials, a live preview of the first page (rendered on the
+database thread ~300 ms after the last change), Save PDF, Print preview and Print.
+
+A non-compliant lot gets no labels: its reasons are shown in red and the buttons are off."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QImage, QPixmap, QResizeEvent
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dxkit.core.errors import Cancelled
+from dxkit.core.farm.model import Lot
+from dxkit.core.farm.printing import (
+    PrintJob,
+    check_decodes,
+    label_templates,
+    preview_lot_labels,
+    print_lot_labels,
+)
+from dxkit.core.i18n import _, format_number
+from dxkit.core.labels.templates import Template
+from dxkit.core.labels.verify import preview_pages
+from dxkit.ui.context import AppContext
+from dxkit.ui.label_printing import (
+    PREVIEW_PRINT_DPI,
+    CustomSheetDialog,
+    paint_pdf,
+    set_up_printer,
+    to_qimage,
+)
+from dxkit.ui.widgets import (
+    ERROR_STYLE,
+    error_label,
+    run_operation,
+    show_error,
+    while_alive,
+)
+
+PREVIEW_DELAY_MS = 300
+PREVIEW_DPI = 100
+VERIFY_OVER = 50  # a job with more labels is decoded back before it goes to the printer
+MAX_GRID_BUTTONS = 80
+
+
+class ScaledImage(QLabel):
+    """An image that shrinks or grows with the widget, keeping its proportions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.original: QPixmap | None = None
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setMinimumSize(QSize(160, 200))
+        self.setStyleSheet("background: #e8e8e8;")
+
+    def set_image(self, image: QImage | None) -> None:
+        self.original = QPixmap.fromImage(image) if image is not None else None
+        self._rescale()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._rescale()
+
+    def _rescale(self) -> None:
+        if self.original is None:
+            self.setPixmap(QPixmap())
+            return
+        self.setPixmap(self.original.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                            Qt.TransformationMode.SmoothTransformation))
+
+
+class StartPicker(QWidget):
+    """The sheet as a grid of positions: click the first free one (those before it are used)."""
+
+    def __init__(self, spin: QSpinBox):
+        super().__init__()
+        self.spin = spin
+        self.grid = QGridLayout(self)
+        self.grid.setSpacing(1)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.buttons: list[QToolButton] = []
+        spin.valueChanged.connect(self._paint)
+
+    def set_sheet(self, rows: int, columns: int) -> None:
+        for button in self.buttons:
+            button.deleteLater()
+        self.buttons = []
+        if rows * columns > MAX_GRID_BUTTONS or rows * columns <= 1:
+            self.hide()
+            return
+        for position in range(1, rows * columns + 1):
+            button = QToolButton()
+            button.setText(str(position))
+            button.setFixedSize(26, 18)
+            button.clicked.connect(lambda _c=False, p=position: self.spin.setValue(p))
+            row, column = divmod(position - 1, columns)
+            self.grid.addWidget(button, row, column)
+            self.buttons.append(button)
+        self.show()
+        self._paint(self.spin.value())
+
+    def _paint(self, start: int) -> None:
+        for position, button in enumerate(self.buttons, start=1):
+            button.setStyleSheet(
+                "background: #9e9e9e; color: white;" if position < start else
+                "background: #1b7a1b; color: white; font-weight: 700;" if position == start
+                else "background: white;")
+            button.setToolTip(_("used") if position < start else _("first label"))
+
+
+class LabelDesigner(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx, self.ws = ctx, ctx.ws
+        self.lot: Lot | None = None
+        self.templates: dict[str, Template] = {}
+        self.preview_number = 0
+        self.preview_image: QImage | None = None
+        self.last_job: PrintJob | None = None
+        self.message = ""  # the last sentence about a print, for the status line and tests
+        self.printer: QPrinter | None = None
+        self._build()
+        self.load_templates()
+        self.set_lot(None)
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        self.reasons = error_label()
+        self.reasons.setStyleSheet(ERROR_STYLE + " font-weight: 600; font-size: 11pt;")
+        layout.addWidget(self.reasons)
+        row = QHBoxLayout()
+        self.template_combo = QComboBox()
+        self.measure_button = QPushButton(_("Measure a custom sheet…"))
+        row.addWidget(QLabel(_("Label stock:")))
+        row.addWidget(self.template_combo, 1)
+        row.addWidget(self.measure_button)
+        layout.addLayout(row)
+        row = QHBoxLayout()
+        self.copies = QSpinBox()
+        self.copies.setRange(1, 10_000)
+        self.start = QSpinBox()
+        self.serials = QCheckBox(_("Number each label (serials)"))
+        for widget in (QLabel(_("Copies:")), self.copies, QLabel(_("Start at position:")),
+                       self.start, self.serials):
+            row.addWidget(widget)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.picker = StartPicker(self.start)
+        layout.addWidget(self.picker, 0, Qt.AlignmentFlag.AlignLeft)
+        self.summary = QLabel()
+        self.summary.setStyleSheet("color: gray;")
+        layout.addWidget(self.summary)
+        self.preview = ScaledImage()
+        layout.addWidget(self.preview, 1)
+        buttons = QHBoxLayout()
+        self.save_button = QPushButton(_("Save PDF…"))
+        self.preview_button = QPushButton(_("Print preview…"))
+        self.print_button = QPushButton(_("Print…"))
+        buttons.addStretch(1)
+        for button in (self.save_button, self.preview_button, self.print_button):
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(PREVIEW_DELAY_MS)
+        self.timer.timeout.connect(self.render_preview)
+        self.template_combo.currentIndexChanged.connect(lambda _i: self._template_changed())
+        for signal in (self.copies.valueChanged, self.start.valueChanged,
+                       self.serials.toggled):
+            signal.connect(lambda *_a: self.schedule_preview())
+        self.measure_button.clicked.connect(self.measure_sheet)
+        self.save_button.clicked.connect(self.save_pdf)
+        self.preview_button.clicked.connect(self.print_preview)
+        self.print_button.clicked.connect(self.print_labels)
+
+    # -- choices ------------------------------------------------------------------------
+    def load_templates(self, chosen: str | None = None) -> None:
+        self.templates = label_templates(self.ws)
+        keep = chosen or self.template_combo.currentData()
+        self.template_combo.blockSignals(True)
+        self.template_combo.clear()
+        for name, template in self.templates.items():
+            self.template_combo.addItem(template.display_title, name)
+        self.template_combo.setCurrentIndex(max(0, self.template_combo.findData(keep)))
+        self.template_combo.blockSignals(False)
+        self._template_changed()
+
+    def template(self) -> Template:
+        return self.templates[self.template_combo.currentData()]
+
+    def set_template(self, name: str) -> None:
+        self.template_combo.setCurrentIndex(self.template_combo.findData(name))
+
+    def _template_changed(self) -> None:
+        template = self.template()
+        self.start.setRange(1, template.per_page)
+        self.picker.set_sheet(template.rows, template.columns)
+        self.schedule_preview()
+
+    def set_lot(self, lot: Lot | None) -> None:
+        self.lot = lot
+        ok = lot is not None and lot.compliant
+        for button in (self.save_button, self.preview_button, self.print_button):
+            button.setEnabled(ok)
+        if lot is not None and not lot.compliant:
+            self.reasons.setText(_("Lot {code} cannot get labels:").format(code=lot.code)
+                                 + "\n" + "\n".join("• " + r for r in lot.reasons))
+        self.reasons.setVisible(lot is not None and not lot.compliant)
+        self.status.clear()
+        self.schedule_preview()
+
+    def can_print(self) -> bool:
+        return self.lot is not None and self.lot.compliant
+
+    def _options(self) -> dict[str, Any]:
+        return {"copies": self.copies.value(), "start": self.start.value(),
+                "serials": self.serials.isChecked()}
+
+    # -- the live preview ---------------------------------------------------------------
+    def schedule_preview(self) -> None:
+        template = self.template()
+        copies, start = self.copies.value(), self.start.value()
+        pages = math.ceil((start - 1 + copies) / template.per_page)
+        self.summary.setText(_("{labels} labels on {pages} pages; the preview shows the first "
+                               "page.").format(labels=format_number(copies),
+                                               pages=format_number(pages)))
+        self.preview_number += 1  # an answer to an older question is dropped
+        if not self.can_print():
+            self.preview_image = None
+            self.preview.set_image(None)
+            self.timer.stop()
+            return
+        self.timer.start()
+
+    def render_preview(self) -> None:
+        """Render only the labels of the first page: fast enough for a thousand copies."""
+        if not self.can_print():
+            return
+        assert self.lot is not None
+        ws, lot_id, name, options = self.ws, self.lot.id, self.template().name, self._options()
+        first_page = self.template().per_page - options["start"] + 1
+        options["copies"] = min(options["copies"], first_page)
+        number = self.preview_number
+
+        def work(_progress: Any) -> QImage:
+            job = preview_lot_labels(ws, lot_id, name, **options)
+            return to_qimage(preview_pages(job.pdf, PREVIEW_DPI, range(1))[0])
+
+        def shown(image: QImage) -> None:
+            if number == self.preview_number and self.lot is not None:
+                self.preview_image = image
+                self.preview.set_image(image)
+
+        def failed(error: BaseException) -> None:
+            if number == self.preview_number:
+                self.preview_image = None
+                self.preview.set_image(None)
+                self._say(str(getattr(error, "message", error)), error=True)
+
+        try:
+            self.ctx.tasks.run(work, on_success=self._alive(shown),
+                               on_failure=self._alive(failed), cancellable=False)
+        except RuntimeError:  # the task manager was shut down: the app is closing
+            return
+
+    def _alive(self, callback: Any) -> Any:
+        return while_alive(self, callback)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message = text
+        self.status.setText(text)
+        self.status.setStyleSheet(ERROR_STYLE if error else "")
+
+    # -- output -------------------------------------------------------------------------
+    def _print_job(self, then: Any, label: str, verify_over: int | None = None) -> None:
+        """Record the run and draw its PDF on the database thread, then call `then(job)`.
+        With `verify_over`, a larger job is decoded back first and refused (nothing
+        recorded) if a code does not read."""
+        assert self.lot is not None
+        ws, lot_id, name, options = self.ws, self.lot.id, self.template().name, self._options()
+
+        def done(job: PrintJob) -> None:
+            self.last_job = job
+            self.ctx.notify(job.changes)
+            then(job)
+
+        self.ctx.tasks.run(lambda progress: print_lot_labels(ws, lot_id, name, progress=progress,
+                                                             verify_over=verify_over, **options),
+                           on_success=self._alive(done), on_failure=self._alive(self._failed),
+                           label=label)
+
+    def _failed(self, error: BaseException) -> None:
+        if not isinstance(error, Cancelled):
+            self._say(str(getattr(error, "message", error)), error=True)
+            show_error(self, error)
+
+    def save_pdf(self) -> None:
+        if not self.can_print():
+            return
+        assert self.lot is not None
+        path, _filter = QFileDialog.getSaveFileName(self, _("Save the labels as PDF"),
+                                                    f"{self.lot.code}.pdf", _("PDF (*.pdf)"))
+        if not path:
+            return
+        target = Path(path if path.lower().endswith(".pdf") else path + ".pdf")
+
+        def write(job: PrintJob) -> None:
+            target.write_bytes(job.pdf)
+            self._say(_("Saved {count} labels to {path}.").format(
+                count=format_number(job.labels), path=str(target)))
+
+        self._print_job(write, _("Drawing labels"))
+
+    def choose_printer(self, printer: QPrinter) -> bool:
+        dialog = QPrintDialog(printer, self)
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
+    def print_labels(self) -> None:
+        if not self.can_print():
+            return
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        set_up_printer(printer, self.template())
+        if not self.choose_printer(printer):
+            return
+        self.printer = printer
+        self._print_job(lambda job: self._send(printer, job), _("Drawing labels"),
+                        verify_over=VERIFY_OVER)
+
+    def _checked(self, job: PrintJob, then: Any) -> None:
+        """A large job is shown only if every code decodes back (as a phone would read it)."""
+        if job.labels <= VERIFY_OVER:
+            then()
+            return
+        self.ctx.tasks.run(lambda progress: check_decodes(job.pdf, job.payloads, progress),
+                           on_success=self._alive(lambda _none: then()),
+                           on_failure=self._alive(self._failed),
+                           label=_("Checking QR codes"), database=False)
+
+    def _send(self, printer: QPrinter, job: PrintJob) -> None:
+        def sent(pages: int) -> None:
+            self._say(_("{count} labels sent to the printer ({pages} pages).").format(
+                count=format_number(job.labels), pages=format_number(pages)))
+
+        self.ctx.tasks.run(lambda progress: paint_pdf(printer, job.pdf, progress),
+                           on_success=self._alive(sent), on_failure=self._alive(self._failed),
+                           label=_("Printing"), database=False)
+
+    def print_preview(self) -> None:
+        """The whole job as the printer would get it; printing from there records the run."""
+        if not self.can_print():
+            return
+        assert self.lot is not None
+        ws, lot_id, name, options = self.ws, self.lot.id, self.template().name, self._options()
+        self.ctx.tasks.run(lambda progress: preview_lot_labels(ws, lot_id, name,
+                                                               progress=progress, **options),
+                           on_success=self._alive(lambda job: self._checked(
+                               job, lambda: self._open_preview(job))),
+                           on_failure=self._alive(self._failed), label=_("Drawing labels"))
+
+    def _open_preview(self, job: PrintJob) -> QPrintPreviewDialog:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        set_up_printer(printer, job.template)
+        dialog = QPrintPreviewDialog(printer, self)
+        self.preview_printer = printer  # the dialog does not own it: keep it alive
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.paintRequested.connect(
+            lambda target: paint_pdf(target, job.pdf, max_dpi=PREVIEW_PRINT_DPI))
+        dialog.accepted.connect(lambda: self._record_previewed(job))
+        self.preview_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _record_previewed(self, job: PrintJob) -> None:
+        if self.lot is None:
+            return
+        farm, lot_id, options = self.ws.farm, self.lot.id, self._options()
+        run_operation(self.ctx, lambda: farm.record_print(
+            lot_id, template=job.template.name, **options), parent=self,
+            on_success=lambda _r: self._say(_("The print run was recorded.")))
+
+    def measure_sheet(self) -> CustomSheetDialog:
+        dialog = CustomSheetDialog(self.ws, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.load_templates(
+            dialog.saved.name if dialog.saved else None))
+        self.sheet_dialog = dialog
+        dialog.open()
+        return dialog

@@ -1,0 +1,177 @@
+"""Putting a label PDF on paper through Qt: pages rasterised by PDFium (the core's
+preview_pages) at the printer's resolution and painted onto a QPrinter, plus the dialog that
+measures a custom label sheet.
+
+Painting a QPrinter from a worker thread is supported by Qt, so a long job runs off the UI
+thread, one page in memory at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PIL import Image
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF
+from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dxkit.core.errors import ValidationError
+from dxkit.core.farm.printing import save_custom_template
+from dxkit.core.i18n import _
+from dxkit.core.labels.templates import A4, Template, custom_template
+from dxkit.core.labels.verify import page_texts, preview_pages
+from dxkit.core.progress import Progress
+from dxkit.core.workspace import Workspace
+from dxkit.ui.widgets import FieldErrors, FieldWithError
+
+MAX_PRINT_DPI = 600  # an A4 page at 1200 dpi would take 400 MB of memory
+PREVIEW_PRINT_DPI = 300  # the print preview paints on the UI thread: keep it quick
+
+
+def to_qimage(image: Image.Image) -> QImage:
+    rgb = image.convert("RGB")
+    data = rgb.tobytes("raw", "RGB")
+    return QImage(data, rgb.width, rgb.height, 3 * rgb.width,
+                  QImage.Format.Format_RGB888).copy()  # copy: `data` is freed on return
+
+
+def page_count(pdf: bytes) -> int:
+    return len(page_texts(pdf))
+
+
+def set_up_printer(printer: QPrinter, template: Template) -> None:
+    """Paper the size of the template's page, no margins: positions are the template's."""
+    size = QPageSize(QSizeF(template.page_width, template.page_height),
+                     QPageSize.Unit.Millimeter, template.title,
+                     QPageSize.SizeMatchPolicy.FuzzyMatch)
+    printer.setPageLayout(QPageLayout(size, QPageLayout.Orientation.Portrait,
+                                      QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter))
+    printer.setFullPage(True)
+
+
+def paint_pdf(printer: QPrinter, pdf: bytes, progress: Progress | None = None,
+              max_dpi: int = MAX_PRINT_DPI) -> int:
+    """Paint every page of `pdf` onto `printer`; returns the number of pages."""
+    pages = page_count(pdf)
+    dpi = min(max(printer.resolution(), 72), max_dpi)
+    if progress:
+        progress.update(value=0, maximum=pages, label=_("Sending the labels to the printer"))
+    painter = QPainter()
+    if not painter.begin(printer):
+        raise OSError(_("The printer could not be opened."))
+    try:
+        for index in range(pages):
+            if index:
+                printer.newPage()
+            image = to_qimage(preview_pages(pdf, dpi, range(index, index + 1))[0])
+            target = QRectF(printer.paperRect(QPrinter.Unit.DevicePixel))
+            target.moveTo(0, 0)
+            painter.drawImage(target, image)
+            if progress:
+                progress.update(value=index + 1)
+    finally:
+        painter.end()
+    return pages
+
+
+def _mm(value: float, maximum: float = 1000.0) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(0.0, maximum)
+    box.setDecimals(2)
+    box.setSuffix(" mm")
+    box.setValue(value)
+    return box
+
+
+def _count(value: int) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(0, 100)
+    box.setValue(value)
+    return box
+
+
+def _pair(first: QWidget, second: QWidget) -> QWidget:
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(first)
+    row.addWidget(QLabel("×"))
+    row.addWidget(second)
+    row.addStretch(1)
+    return box
+
+
+class CustomSheetDialog(QDialog):
+    """Measure a sheet with a ruler: page, label, margins, pitch, rows and columns. Each
+    problem template_problems finds is shown next to the measurement it is about."""
+
+    def __init__(self, ws: Workspace, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ws = ws
+        self.saved: Template | None = None
+        self.setWindowTitle(_("Measure a custom sheet"))
+        layout = QVBoxLayout(self)
+        hint = QLabel(_("Measure in millimetres from the top-left corner of the sheet. The "
+                        "pitch is the distance from the start of one label to the start of "
+                        "the next."))
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        general = QLabel()
+        layout.addWidget(general)
+        self.errors = FieldErrors(general)
+        self.name, self.title = QLineEdit(), QLineEdit()
+        self.page = (_mm(A4[0]), _mm(A4[1]))
+        self.label = (_mm(63.5), _mm(38.1))
+        self.margins = (_mm(7.2), _mm(15.15))
+        self.pitch = (_mm(66.04), _mm(38.1))
+        self.grid = (_count(3), _count(7))
+        form = QFormLayout()
+        rows: list[tuple[str, str, QWidget]] = [
+            ("name", _("Short name:"), self.name), ("title", _("Title:"), self.title),
+            ("page", _("Page (width × height):"), _pair(*self.page)),
+            ("label", _("Label (width × height):"), _pair(*self.label)),
+            ("margins", _("Left and top margin:"), _pair(*self.margins)),
+            ("pitch", _("Pitch (across × down):"), _pair(*self.pitch)),
+            ("grid", _("Columns × rows:"), _pair(*self.grid)),
+        ]
+        for key, text, editor in rows:
+            form.addRow(text, self.errors.add(key, FieldWithError(editor)))
+        layout.addLayout(form)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText(_("Save"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def measurements(self) -> dict[str, Any]:
+        return {"name": self.name.text(), "title": self.title.text(),
+                "page_width": self.page[0].value(), "page_height": self.page[1].value(),
+                "label_width": self.label[0].value(), "label_height": self.label[1].value(),
+                "left_margin": self.margins[0].value(), "top_margin": self.margins[1].value(),
+                "pitch_x": self.pitch[0].value(), "pitch_y": self.pitch[1].value(),
+                "columns": self.grid[0].value(), "rows": self.grid[1].value()}
+
+    def save(self) -> bool:
+        self.errors.clear()
+        try:
+            template = custom_template(**self.measurements())
+        except ValidationError as error:
+            self.errors.show(error.fields)
+            return False
+        save_custom_template(self.ws, template)  # settings.json, not the database
+        self.saved = template
+        self.accept()
+        return True

@@ -1,0 +1,145 @@
+"""`dxkit farm`, `dxkit labels print` and `dxkit trace export` in the contract's forms."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dxkit.core.farm.demo_farm import fill_farm_demo
+from dxkit.core.labels.verify import page_texts, verify_pdf
+from dxkit.core.workspace import Workspace
+from tests.cli.conftest import Invoke, as_json, real_now
+
+
+@pytest.fixture
+def farm_dir(ws: Workspace) -> Path:
+    """The demo cooperative: a compliant rice lot, a non-compliant one, a mango lot."""
+    ws.freeze_time(None)
+    fill_farm_demo(ws, now=real_now())
+    path = ws.path
+    ws.close()
+    return path
+
+
+def lots_by_compliance(dxkit: Invoke, folder: Path) -> tuple[dict, dict]:
+    lots = as_json(dxkit(folder, "farm", "lots", "list", "--json"))
+    good = next(lot for lot in lots if lot["compliant"])
+    bad = next(lot for lot in lots if not lot["compliant"])
+    return good, bad
+
+
+def test_lots_list_json_has_the_contract_keys(dxkit: Invoke, farm_dir: Path):
+    lots = as_json(dxkit(farm_dir, "farm", "lots", "list", "--json"))
+    assert len(lots) == 3
+    for lot in lots:
+        assert {"code", "product", "compliant", "reasons"} <= set(lot)
+        assert isinstance(lot["compliant"], bool)
+        assert lot["compliant"] == (lot["reasons"] == [])
+    bad = [lot for lot in lots if not lot["compliant"]]
+    assert len(bad) == 1 and "cách ly" in bad[0]["reasons"][0]
+
+
+def test_labels_print_writes_a_pdf_whose_codes_decode(dxkit: Invoke, farm_dir: Path,
+                                                      tmp_path: Path):
+    good, _bad = lots_by_compliance(dxkit, farm_dir)
+    out = tmp_path / "nhan.pdf"
+    result = dxkit(farm_dir, "labels", "print", "--lot", good["code"], "--template", "a4-3x7",
+                   "--copies", "5", "--serials", "--start", "4", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    report = verify_pdf(out)
+    assert report.count == 5
+    payloads = [code.payload for code in report.codes]
+    assert len(set(payloads)) == 5  # one serial each
+    assert all(good["code"] in payload for payload in payloads)
+    assert good["product"] in page_texts(out.read_bytes())[0]
+    shown = as_json(dxkit(farm_dir, "farm", "lots", "show", good["code"], "--json"))
+    assert shown["print_runs"][-1]["copies"] == 5
+
+
+def test_a_non_compliant_lot_is_refused_with_the_reason(dxkit: Invoke, farm_dir: Path,
+                                                        tmp_path: Path):
+    _good, bad = lots_by_compliance(dxkit, farm_dir)
+    out = tmp_path / "nhan.pdf"
+    result = dxkit(farm_dir, "labels", "print", "--lot", bad["code"], "--template", "a4-3x7",
+                   "--out", str(out))
+    assert result.exit_code != 0
+    assert bad["reasons"][0] in result.stderr
+    assert not out.exists()
+    shown = as_json(dxkit(farm_dir, "farm", "lots", "show", bad["code"], "--json"))
+    assert shown["print_runs"] == []
+
+
+def test_an_unknown_template_prints_nothing_and_records_nothing(dxkit: Invoke, farm_dir: Path,
+                                                                tmp_path: Path):
+    good, _bad = lots_by_compliance(dxkit, farm_dir)
+    before = as_json(dxkit(farm_dir, "farm", "lots", "show", good["code"], "--json"))
+    result = dxkit(farm_dir, "labels", "print", "--lot", good["code"], "--template", "a5-9x9",
+                   "--out", str(tmp_path / "x.pdf"))
+    assert result.exit_code != 0 and "a4-3x7" in result.stderr
+    after = as_json(dxkit(farm_dir, "farm", "lots", "show", good["code"], "--json"))
+    assert after["print_runs"] == before["print_runs"]
+
+
+@pytest.mark.parametrize("form", ["epcis", "html", "json"])
+def test_trace_export(dxkit: Invoke, farm_dir: Path, tmp_path: Path, form: str):
+    good, _bad = lots_by_compliance(dxkit, farm_dir)
+    out = tmp_path / f"trace.{form}"
+    result = dxkit(farm_dir, "trace", "export", "--lot", good["code"], "--format", form,
+                   "--out", str(out))
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert good["code"] in text
+    if form == "html":
+        assert "Tân Mỹ Xanh" in text and "<html" in text
+    else:
+        json.loads(text)
+
+
+def test_recording_a_banned_ingredient_warns_loudly(dxkit: Invoke, farm_dir: Path):
+    plots = as_json(dxkit(farm_dir, "farm", "plots", "list", "--json"))
+    seasons = as_json(dxkit(farm_dir, "farm", "seasons", "list", "--json"))
+    plot = next(p for p in plots if p["crop"] == "rice")
+    result = dxkit(farm_dir, "farm", "entries", "add", "--plot", plot["name"], "--season",
+                   seasons[0]["name"], "--kind", "pesticide", "--on", "2025-12-01",
+                   "--product", "Thuốc tự pha", "--ingredient", "Fipronil", "--dose", "1 l/ha",
+                   "--applied-by", "Nguyễn Văn Sáu", "--json")
+    assert result.exit_code == 0, result.output
+    assert "KHÔNG ĐẠT" in result.stderr.upper() and "fipronil" in result.stderr.lower()
+    entry = json.loads(result.stdout)
+    assert entry["compliant"] is False
+
+
+def test_bad_entry_input_is_one_sentence_and_nothing_written(dxkit: Invoke, farm_dir: Path):
+    plots = as_json(dxkit(farm_dir, "farm", "plots", "list", "--json"))
+    seasons = as_json(dxkit(farm_dir, "farm", "seasons", "list", "--json"))
+    before = as_json(dxkit(farm_dir, "farm", "entries", "list", "--json"))
+    result = dxkit(farm_dir, "farm", "entries", "add", "--plot", plots[0]["name"], "--season",
+                   seasons[0]["name"], "--kind", "harvest", "--on", "2026-01-01")
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output and result.stderr.strip()
+    assert as_json(dxkit(farm_dir, "farm", "entries", "list", "--json")) == before
+
+
+def test_an_option_that_does_not_fit_the_kind_is_named(dxkit: Invoke, farm_dir: Path):
+    plots = as_json(dxkit(farm_dir, "farm", "plots", "list", "--json"))
+    seasons = as_json(dxkit(farm_dir, "farm", "seasons", "list", "--json"))
+    result = dxkit(farm_dir, "farm", "entries", "add", "--plot", plots[0]["name"], "--season",
+                   seasons[0]["name"], "--kind", "harvest", "--on", "2026-01-01",
+                   "--quantity", "3 tấn", "--dose", "1 l/ha")
+    assert result.exit_code != 0 and "--dose" in result.stderr
+
+
+def test_farm_settings_change_the_qr_payload(dxkit: Invoke, farm_dir: Path, tmp_path: Path):
+    bad = dxkit(farm_dir, "farm", "settings", "--trace-base-url", "truyxuat", "--cong-m2", "5")
+    assert bad.exit_code != 0 and "https://" in bad.stderr and "công" in bad.stderr
+    shown = as_json(dxkit(farm_dir, "farm", "settings", "--trace-base-url",
+                          "https://tx.example.vn/lo/", "--cong-m2", "1296", "--json"))
+    assert shown == {"trace_base_url": "https://tx.example.vn/lo/",
+                     "gs1_resolver": "https://tx.example.vn", "cong_m2": 1296.0}
+    good, _bad = lots_by_compliance(dxkit, farm_dir)
+    out = tmp_path / "nhan.pdf"
+    assert dxkit(farm_dir, "labels", "print", "--lot", good["code"], "--template",
+                 "thermal-50x30", "--out", str(out)).exit_code == 0
+    assert verify_pdf(out, dpi=203).codes[0].payload.startswith("https://tx.example.vn/lo/")

@@ -1,0 +1,80 @@
+"""The real hub as a subprocess (`dxkit hub serve`) on a free loopback port, stopped by its
+PID; shared by the sync tests and the benchmarks (no pytest here)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def dxkit_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "dxkit.ui.entry", *args]
+
+
+@dataclass
+class HubServer:
+    """A `dxkit hub serve` subprocess on a free loopback port. `db_path` is the hub's
+    database: a SQLite file or a postgresql:// URL."""
+
+    url: str
+    db_path: Path | str
+    process: subprocess.Popen
+
+    def cli(self, *args: str) -> Any:
+        """`dxkit hub --db DB ARGS --json`, parsed."""
+        done = subprocess.run(dxkit_command("hub", "--db", str(self.db_path), *args, "--json"),
+                              capture_output=True, text=True, timeout=60, check=False)
+        if done.returncode != 0:
+            raise AssertionError(f"dxkit hub {' '.join(args)} failed: {done.stderr}")
+        return json.loads(done.stdout)
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=STOP_TIMEOUT)
+
+
+def start_hub(db: Path | str, log_path: Path, *serve_args: str) -> HubServer:
+    """Start `dxkit hub serve --db DB` and wait until /v1/health answers."""
+    port = free_port()
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        dxkit_command("hub", "serve", "--db", str(db), "--host", "127.0.0.1",
+                      "--port", str(port), *serve_args),
+        stdout=log, stderr=subprocess.STDOUT)
+    log.close()  # the child keeps its own handle
+    server = HubServer(f"http://127.0.0.1:{port}", db, process)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the hub exited: {log_path.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"{server.url}/v1/health", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise AssertionError(f"the hub did not answer: {log_path.read_text(errors='replace')}")

@@ -1,0 +1,116 @@
+"""Reference data the province publishes flows down to every laptop like the team's own rows;
+teams may edit it for themselves without touching each other or the publication."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from dxkit.core.farm.pesticides import product_id
+from dxkit.sync import engine, repair
+from tests.support.hub_process import dxkit_command
+from tests.sync.test_e2e_sync import laptops, new_team  # noqa: F401  (fixture)
+
+HUB_BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(autouse=True)
+def file_tokens(monkeypatch):
+    monkeypatch.setenv("DXKIT_TOKEN_STORE", "file")
+
+
+@pytest.fixture
+def hub(hub_server):
+    return hub_server
+
+
+def indicator_id(ws, code: str) -> str:
+    return ws.conn.execute("SELECT id FROM indicators WHERE code = ?", (code,)).fetchone()[0]
+
+
+def publish(hub, tmp_path, data: dict, *extra: str) -> dict:
+    path = tmp_path / "publication.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return hub.cli("publish", str(path), *extra)
+
+
+def test_published_targets_and_registry_reach_every_team(hub, laptops, tmp_path):  # noqa: F811
+    a = laptops("a", new_team(hub))
+    c = laptops("c", new_team(hub, "Khóm 3"))
+    regent = product_id("Regent 800WG", "shipped")
+    answer = publish(hub, tmp_path, {"tables": [
+        {"table": "indicators", "rows": [{"id": indicator_id(a, "vneid_level2"),
+                                          "target": 0.8}]},
+        {"table": "pesticide_bans", "rows": [{
+            "id": "ban-tricyclazole-test", "ingredient": "tricyclazole",
+            "effective_on": "2026-06-01", "reference": "Quyết định thử nghiệm 1/2026",
+            "deleted": 0}]},
+        {"table": "pesticide_products", "rows": [{"id": regent, "active": 0}]},
+    ]})
+    assert answer["applied"] == {"indicators": 1, "pesticide_bans": 1, "pesticide_products": 1}
+    for ws in (a, c):
+        engine.sync(ws)
+        target = {i.code: i.target for i in ws.catalog.indicators()}["vneid_level2"]
+        assert target == 0.8
+        assert "tricyclazole" in {ban.ingredient for ban in ws.farm.bans()}
+        assert "Regent 800WG" not in {p.name for p in ws.farm.products()}
+        assert repair.check(ws).in_step
+    again = publish(hub, tmp_path, {"table": "indicators", "rows": [
+        {"id": indicator_id(a, "vneid_level2"), "target": 0.8}]})
+    assert again["unchanged"] == {"indicators": 1}  # nothing new: nothing to pull
+
+
+def test_teams_edit_a_published_row_each_for_themselves(hub, laptops, tmp_path):  # noqa: F811
+    a = laptops("a", new_team(hub))
+    b = laptops("b", new_team(hub, "Khóm 3"))
+    a.catalog.set_target("smartphone", "60%")
+    b.catalog.set_target("smartphone", "90%")
+    for ws in (a, b):
+        report = engine.sync(ws)
+        assert report.quarantined == 0  # once the first team to push owned the row
+    publish(hub, tmp_path, {"table": "indicators", "rows": [
+        {"id": indicator_id(a, "smartphone"), "target": 0.75}]})
+    for ws in (a, b):
+        engine.sync(ws)
+        # The newer publication wins over each team's older edit of the same field ...
+        assert {i.code: i.target for i in ws.catalog.indicators()}["smartphone"] == 0.75
+    b.catalog.set_target("smartphone", "95%")
+    engine.sync(b)
+    engine.sync(a)
+    # ... and a later team edit wins over the publication, for that team only.
+    assert {i.code: i.target for i in b.catalog.indicators()}["smartphone"] == 0.95
+    assert {i.code: i.target for i in a.catalog.indicators()}["smartphone"] == 0.75
+    for ws in (a, b):
+        assert repair.check(ws).in_step
+
+
+def test_a_team_hamlet_list_goes_to_that_team_only(hub, laptops, tmp_path):  # noqa: F811
+    team = new_team(hub)
+    a = laptops("a", team)
+    c = laptops("c", new_team(hub, "Khóm 3"))
+    rows = [{"id": f"0190a000-0000-7000-8000-00000000000{n}", "name": name,
+             "name_key": key, "sort_order": n}
+            for n, (name, key) in enumerate((("Ấp Mỹ Phú", "ap my phu"),
+                                             ("Ấp Mỹ Lợi", "ap my loi")), start=1)]
+    publish(hub, tmp_path, {"table": "hamlets", "rows": rows}, "--team", team)
+    engine.sync(a)
+    engine.sync(c)
+    assert {"Ấp Mỹ Phú", "Ấp Mỹ Lợi"} <= {h.name for h in a.catalog.hamlets()}
+    assert not {"Ấp Mỹ Phú", "Ấp Mỹ Lợi"} & {h.name for h in c.catalog.hamlets()}
+
+
+def test_team_data_cannot_be_published_to_everyone_and_bad_files_are_sentences(hub, tmp_path):
+    path = tmp_path / "p.json"
+    cases = [({"table": "hamlets", "rows": [{"id": "x", "name": "Ấp"}]}, "--team"),
+             ({"table": "visits", "rows": []}, "visits"),
+             ({"table": "indicators", "rows": [{"id": "new-one", "code": "x"}]}, "name_vi"),
+             ({"table": "indicators", "rows": [{"code": "x"}]}, "id")]
+    for data, expected in cases:
+        path.write_text(json.dumps(data), encoding="utf-8")
+        done = subprocess.run(dxkit_command("--lang", "en", "hub", "--db", str(hub.db_path),
+                                            "publish", str(path)),
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 1, done.stdout
+        assert expected in done.stderr and "Traceback" not in done.stderr
