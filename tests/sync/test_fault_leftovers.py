@@ -11,11 +11,7 @@ holds each row once, written no more often than it was edited.
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -25,19 +21,8 @@ from dxkit.core.synced import REGISTRY
 from dxkit.core.workspace import Workspace
 from dxkit.sync import engine
 from dxkit.sync.client import HubError
+from tests.sync import test_faults as faults
 
-
-def _sibling(name: str) -> ModuleType:
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"dxkit_fault_leftovers_{name}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-faults = _sibling("test_faults")
 file_tokens, small_batches = faults.file_tokens, faults.small_batches
 proxy, team, laptops = faults.proxy, faults.team, faults.laptops
 ATTEMPTS = 24

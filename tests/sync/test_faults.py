@@ -3,14 +3,10 @@ whatever breaks on the way, a later clean sync ends with every row once on every
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -21,23 +17,12 @@ from dxkit.sync import engine
 from dxkit.sync.client import HubClient, HubFailed, HubUnreachable
 from dxkit.sync.credentials import TokenStore
 from tests.support.hub_process import dxkit_command, start_hub
+from tests.sync import faultproxy
 
 DONG_THAP, MY_THO = "82", "28261"
 PUSH, PULL = ("POST", "/v1/push"), ("GET", "/v1/pull")
 
 
-def _sibling(name: str) -> ModuleType:
-    """Load a helper module next to this file (pytest runs with --import-mode=importlib)."""
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"dxkit_faults_{name}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-faultproxy = _sibling("faultproxy")
 
 
 @pytest.fixture(autouse=True)

@@ -9,32 +9,19 @@ batch is wholly absent, rows and cursor alike), and the next sync ends identical
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from dxkit.core.synced import REGISTRY, dependency_order
 from dxkit.core.workspace import Workspace
+from tests.sync import test_faults as faults
 
-
-def _sibling(name: str) -> ModuleType:
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"dxkit_kill_{name}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-faults = _sibling("test_faults")
 file_tokens, proxy, team, laptops = faults.file_tokens, faults.proxy, faults.team, faults.laptops
 LIMIT = 3  # records per pulled batch in the child
 MARK = "inside the apply"

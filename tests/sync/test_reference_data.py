@@ -14,6 +14,8 @@ from tests.support.hub_process import dxkit_command
 from tests.sync.test_e2e_sync import laptops, new_team  # noqa: F401  (fixture)
 
 HUB_BACKENDS = ("sqlite", "postgresql")
+SQLITE_ONLY = {"test_a_team_hamlet_list_goes_to_that_team_only",
+               "test_team_data_cannot_be_published_to_everyone_and_bad_files_are_sentences"}
 
 
 @pytest.fixture(autouse=True)

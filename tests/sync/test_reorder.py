@@ -5,12 +5,8 @@ never overwrites a newer one (per-field HLC)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 import time
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -18,19 +14,8 @@ from dxkit.core.visits import VisitItem
 from dxkit.core.workspace import Workspace
 from dxkit.sync import engine
 from dxkit.sync.client import HubUnreachable
+from tests.sync import test_faults as faults
 
-
-def _sibling(name: str) -> ModuleType:
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"dxkit_reorder_{name}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-faults = _sibling("test_faults")
 # The fault tests' fixtures: the proxy in front of the real hub, a team, enrolled laptops.
 file_tokens, small_batches = faults.file_tokens, faults.small_batches
 proxy, team, laptops = faults.proxy, faults.team, faults.laptops

@@ -143,9 +143,10 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS) -> Starle
         body = await json_body(request)
         table = synced_table_param(body.get("table"))
         ids = body.get("ids")
-        if not isinstance(ids, list) or not all(isinstance(i, str) and len(i) <= 100
-                                                 and storable_text(i) for i in ids):
+        if not isinstance(ids, list) or not all(isinstance(i, str) and 0 < len(i) <= 100
+                                                 for i in ids):
             raise ApiError("bad_request", _("A fetch needs a list of record ids."))
+        ids = [i for i in ids if storable_text(i)]  # no stored record has any other id
         if len(ids) > hub_digest.MAX_FETCH_IDS:
             raise ApiError("bad_request", _("A fetch may ask for at most {count} records."
                                             ).format(count=hub_digest.MAX_FETCH_IDS))
