@@ -371,13 +371,19 @@ def lots_show(ctx: click.Context, code: str, as_json: bool) -> None:
     ws = workspace(ctx)
     lot = ws.farm.lot(code)
     runs = ws.farm.print_runs(lot)
+    overlaps = ws.farm.serial_overlaps(lot)
     if as_json:
-        emit_json({**lot.to_dict(), "print_runs": runs})
+        emit_json({**lot.to_dict(), "print_runs": runs, "serials_printed_twice":
+                   [list(pair) for pair in overlaps]})
         return
     click.echo(_lot_line(lot))
     for run in runs:
         click.echo("  " + _("{date}: {copies} labels on {template}").format(
             date=format_date(run.printed_at.date()), copies=run.copies, template=run.template))
+    for first, last in overlaps:
+        say_error("!! " + _("Serials {first}–{last} were printed twice (on two laptops before "
+                            "they synced): those labels cannot tell boxes apart.").format(
+                                first=first, last=last))
 
 
 # -- labels and trace --------------------------------------------------------------------------

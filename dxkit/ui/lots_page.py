@@ -245,7 +245,7 @@ class LotsPage(QWidget):
             return
         farm = self.farm
         self.detail_query.run(lambda: (farm.lot_status(lot.id), farm.print_runs(lot.id),
-                                       farm.shares_code(lot.id)),
+                                       farm.shares_code(lot.id), farm.serial_overlaps(lot.id)),
                               lambda result: self._show_detail(lot, *result))
 
     def recode_lot(self) -> None:
@@ -256,7 +256,8 @@ class LotsPage(QWidget):
         run_operation(self.ctx, lambda: farm.recode_lot(lot.id), parent=self,
                       on_success=lambda result: self.select_lot(result.value.code))
 
-    def _show_detail(self, lot: Lot, status: Any, runs: list, shared: bool = False) -> None:
+    def _show_detail(self, lot: Lot, status: Any, runs: list, shared: bool = False,
+                     overlaps: list | None = None) -> None:
         self.recode_button.setVisible(shared)
         colour = GOOD if status.compliant else BAD
         parts = [f"<h3>{html.escape(lot.code)} — {html.escape(lot.product)}</h3>",
@@ -281,6 +282,11 @@ class LotsPage(QWidget):
             parts.append("<p>" + html.escape(_("{when}: {copies} labels on {template}").format(
                 when=format_datetime(run.printed_at), copies=run.copies,
                 template=run.template) + serials) + "</p>")
+        for first, last in overlaps or ():
+            warning = _("Serials {first}–{last} were printed twice (on two laptops before they "
+                        "synced): those labels cannot tell boxes apart.").format(
+                            first=first, last=last)
+            parts.append(f'<p style="color: {BAD.name()};">{html.escape(warning)}</p>')
         self.detail.setHtml("".join(parts))
         self.detail_status = status
         self.detail_loaded = True

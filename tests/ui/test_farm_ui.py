@@ -353,3 +353,16 @@ def test_a_shared_lot_code_can_be_replaced_from_the_lots_page(ctx, qtbot, farm, 
     assert not ws.farm.shares_code(good.id) and ws.farm.lot(good.id).compliant
     settle(qtbot, ctx, lambda: page.recode_button.isHidden())
     quiet(qtbot, ctx)
+
+
+def test_serials_printed_twice_are_shown_in_the_lot_detail(ctx, qtbot, farm, ws):
+    good = farm[0]  # the demo printed serials 1-21 for it
+    with ws.transaction() as tx:  # another laptop's run, numbered before they synced
+        tx.append("label_prints", {"lot_id": good.id, "template": "a4-3x7", "copies": 5,
+                                   "start_position": 1, "serial_from": 20, "serial_to": 24,
+                                   "printed_at": "2026-11-20T08:00:00", "printed_by": "B"})
+    page = lots_page(ctx, qtbot)
+    page.select_lot(good.code)
+    settle(qtbot, ctx, lambda: "20–21" in page.detail.toPlainText())
+    assert "hai lần" in page.detail.toPlainText()
+    quiet(qtbot, ctx)

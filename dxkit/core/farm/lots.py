@@ -291,6 +291,21 @@ class Lots:
                 tuple(self.qr_payloads(found))
         return OpResult(PrintRun.from_row(row, payloads), tx.changes)
 
+    def serial_overlaps(self: Farm, lot: str | Lot) -> list[tuple[int, int]]:
+        """Serial ranges printed twice for this lot — two laptops printing the same lot
+        offline each started from the last serial they knew. Later runs never overlap (the
+        next serial follows the highest one synced), but labels already printed carry the
+        same numbers: the cooperative should know which."""
+        ranges = sorted((run.serial_from, run.serial_to) for run in self.print_runs(lot)
+                        if run.serial_from is not None and run.serial_to is not None)
+        overlaps: list[tuple[int, int]] = []
+        reach = 0
+        for first, last in ranges:
+            if first <= reach:
+                overlaps.append((first, min(last, reach)))
+            reach = max(reach, last)
+        return overlaps
+
     def print_runs(self: Farm, lot: str | Lot) -> list[PrintRun]:
         found = self.lot(lot)
         rows = self.ws.conn.execute("SELECT * FROM label_prints WHERE lot_id = ? "

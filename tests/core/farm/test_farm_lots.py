@@ -234,3 +234,18 @@ def test_two_lots_with_one_code_get_no_labels_until_one_is_recoded(farm, season_
 
 def harvest_on(farm, day):
     return farm.ws.farm.record(farm.rice, farm.season, "harvest", day, quantity="2 tạ").value
+
+
+def test_serials_printed_twice_offline_are_reported(farm, season_done):
+    good, _bad, _later = season_done
+    f = farm.ws.farm
+    lot = f.create_lot([good.id], pack_date=D(2027, 3, 20)).value
+    f.record_print(lot, template="a4-3x7", copies=10, serials=True)  # 1-10
+    assert f.serial_overlaps(lot) == []
+    with farm.ws.transaction() as tx:  # the other laptop's run, numbered 6-12 before syncing
+        tx.append("label_prints", {"lot_id": lot.id, "template": "a4-3x7", "copies": 7,
+                                   "start_position": 1, "serial_from": 6, "serial_to": 12,
+                                   "printed_at": "2027-03-21T08:00:00", "printed_by": "B"})
+    assert f.serial_overlaps(lot) == [(6, 10)]
+    nxt = f.record_print(lot, template="a4-3x7", copies=2, serials=True).value
+    assert nxt.serials == (13, 14)  # later runs follow the highest serial known
