@@ -10,6 +10,7 @@ field (mutable rows) or deduplicate (events), as every sync does.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,12 +18,15 @@ from typing import Any
 from dxkit.core.digest import Digest, local_digest, local_hashes
 from dxkit.core.i18n import _
 from dxkit.core.progress import Progress
+from dxkit.core.sync_review import sync_changes
 from dxkit.core.synced import dependency_order
 from dxkit.core.workspace import Workspace
 from dxkit.sync.client import HubClient, HubFailed
-from dxkit.sync.engine import apply_pulled_record, client_for, enrollment
+from dxkit.sync.engine import SyncReport, apply_pulled_record, client_for, enrollment, sync
 
 FETCH_BATCH = 500
+CHECK_EVERY = dt.timedelta(days=1)  # how often the app compares digests after a sync
+META_LAST_CHECK = "sync_last_check"
 
 
 @dataclass
@@ -79,6 +83,25 @@ def check(ws: Workspace, client: HubClient | None = None, *, repair: bool = True
         report.requests = hub.requests - start
         if client is None:
             hub.close()
+    return report
+
+
+def sync_with_daily_check(ws: Workspace, progress: Progress | None = None,
+                          every: dt.timedelta = CHECK_EVERY) -> SyncReport:
+    """A sync, and after the first successful one of each day a digest check that mends any
+    divergence (then one more sync sends what was queued again). What the app runs."""
+    report = sync(ws, progress=progress)
+    last = ws.meta().get(META_LAST_CHECK)
+    if last and ws.now() - dt.datetime.fromisoformat(last) < every:
+        return report
+    found = check(ws, progress=progress)
+    with ws.transaction():
+        ws.set_meta(META_LAST_CHECK, ws.now().isoformat())
+    if found.in_step:
+        return report
+    if found.requeued:
+        report = sync(ws, progress=progress)
+    report.changes.merge(sync_changes(everything=True))  # fetched rows: screens look again
     return report
 
 

@@ -45,7 +45,7 @@ from dxkit.core.sync_review import (
 )
 from dxkit.core.synced import Changes
 from dxkit.core.workspace import Workspace
-from dxkit.sync import engine
+from dxkit.sync import engine, repair
 from dxkit.sync.client import DeviceRevoked, HubClient, HubRefused, HubUnreachable
 from dxkit.ui.context import AppContext
 from dxkit.ui.taskman import Task, describe_error
@@ -166,7 +166,7 @@ class SyncController(QObject):
         self.busy = True
         ws = self.ctx.ws
         self.sync_task = self.ctx.tasks.run(
-            lambda progress: engine.sync(ws, progress=progress),
+            lambda progress: repair.sync_with_daily_check(ws, progress=progress),
             on_success=self._synced, on_failure=self._sync_failed,
             label=_("Syncing with the hub"), cancellable=True)
         self.changed.emit()

@@ -20,7 +20,8 @@ SQLITE_ONLY = {"test_digest_is_order_free_and_sees_one_changed_record",
                "test_check_without_repair_changes_nothing",
                "test_another_team_digests_only_its_own_rows",
                "test_sync_check_from_the_command_line",
-               "test_fetch_of_ids_no_database_can_store_finds_nothing"}
+               "test_fetch_of_ids_no_database_can_store_finds_nothing",
+               "test_the_app_checks_digests_once_a_day_after_a_sync"}
 
 
 @pytest.fixture(autouse=True)
@@ -166,3 +167,22 @@ def test_fetch_of_ids_no_database_can_store_finds_nothing(team_in_step):
     with engine.client_for(a) as hub:
         found = hub.fetch("households", ["a\x00b", made["household"]])
     assert [r["id"] for r in found] == [made["household"]]
+
+
+def test_the_app_checks_digests_once_a_day_after_a_sync(hub, team_in_step):
+    import datetime as dt
+
+    a, _b, made = team_in_step
+    a.conn.execute("UPDATE households SET notes = 'sửa tay' WHERE id = ?", (made["household"],))
+    now = dt.datetime(2026, 11, 20, 9, 0)
+    a.freeze_time(now)
+    first = repair.sync_with_daily_check(a)
+    assert first.changes.touched("households")  # the mended row: screens look again
+    assert repair.check(a).in_step
+    a.conn.execute("UPDATE households SET notes = 'lại sửa' WHERE id = ?", (made["household"],))
+    a.freeze_time(now + dt.timedelta(hours=5))
+    repair.sync_with_daily_check(a)  # checked today already: left for tomorrow
+    assert not repair.check(a, repair=False).in_step
+    a.freeze_time(now + dt.timedelta(days=1, minutes=1))
+    repair.sync_with_daily_check(a)
+    assert repair.check(a, repair=False).in_step
