@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -25,7 +24,7 @@ from dxkit.core.farm.model import Org
 from dxkit.core.farm.pesticides import CROPS, crop_name
 from dxkit.core.i18n import _
 from dxkit.ui.context import AppContext
-from dxkit.ui.widgets import FieldErrors, FieldWithError, run_operation
+from dxkit.ui.widgets import FieldErrors, FieldWithError, run_operation, save_cancel_buttons
 
 
 def to_qdate(day: dt.date) -> QDate:
@@ -87,13 +86,7 @@ class FormDialog(QDialog):
             self.editors[key] = editor
             form.addRow(label, self.errors.add(key, FieldWithError(editor)))
         layout.addLayout(form)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(_("Save"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(save_cancel_buttons(self))
 
     def values(self) -> dict[str, Any]:
         return {key: value_of(editor) for key, editor in self.editors.items()}

@@ -15,7 +15,6 @@ from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
@@ -33,7 +32,7 @@ from dxkit.core.labels.templates import A4, Template, custom_template
 from dxkit.core.labels.verify import page_texts, preview_pages
 from dxkit.core.progress import Progress
 from dxkit.core.workspace import Workspace
-from dxkit.ui.widgets import FieldErrors, FieldWithError
+from dxkit.ui.widgets import FieldErrors, FieldWithError, save_cancel_buttons
 
 MAX_PRINT_DPI = 600  # an A4 page at 1200 dpi would take 400 MB of memory
 PREVIEW_PRINT_DPI = 300  # the print preview paints on the UI thread: keep it quick
@@ -148,13 +147,7 @@ class CustomSheetDialog(QDialog):
         for key, text, editor in rows:
             form.addRow(text, self.errors.add(key, FieldWithError(editor)))
         layout.addLayout(form)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(_("Save"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(save_cancel_buttons(self))
 
     def measurements(self) -> dict[str, Any]:
         return {"name": self.name.text(), "title": self.title.text(),

@@ -11,7 +11,6 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -41,6 +40,7 @@ from dxkit.ui.widgets import (
     LatestQuery,
     RowsTableModel,
     run_operation,
+    save_cancel_buttons,
 )
 
 WATCHED = ("lots", "lot_harvests", "diary_entries", "label_prints", "plots", "pesticide_bans",
@@ -112,13 +112,7 @@ class CreateLotDialog(QDialog):
                                    ("pack_date", _("Pack date:"), self.pack_date)):
             form.addRow(label, self.errors.add(key, FieldWithError(editor)))
         layout.addLayout(form)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(_("Create the lot"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Cancel"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(save_cancel_buttons(self, _("Create the lot")))
         self.season.currentIndexChanged.connect(lambda _i: self.load())
         self.load()
 

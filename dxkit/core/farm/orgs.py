@@ -69,6 +69,16 @@ def find_by_name(items: Sequence[T], name_or_id: str) -> T | None:
     return loose[0] if len(loose) == 1 else None
 
 
+def named(known: Sequence[T], name_or_id: str, unknown: str) -> T:
+    """The item called `name_or_id` (folded match), or NotFound with the `unknown` sentence
+    ({name}, {names}) listing what there is."""
+    found = find_by_name(known, name_or_id)
+    if found is None:
+        names = ", ".join(item.name for item in known) or _("none yet")
+        raise NotFound(unknown.format(name=name_or_id, names=names))
+    return found
+
+
 class OrgBook:
     """ws.farm's organisations, members, plots and seasons (mixed into Farm)."""
 
@@ -77,6 +87,14 @@ class OrgBook:
     def _row(self, table: str, row_id: str) -> sqlite3.Row | None:
         """A row by id, deleted or not: old diary entries still name a removed plot."""
         return self.ws.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+
+    def _rows_of(self, table: str, org: str | Org | None, order: str) -> list[sqlite3.Row]:
+        """The table's live rows, of one organisation when `org` is given."""
+        where, args = "deleted = 0", ()
+        if org is not None:
+            where, args = "deleted = 0 AND org_id = ?", (self.org(org).id,)
+        return self.ws.conn.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY {order}",
+                                    args).fetchall()
 
     # -- organisations ------------------------------------------------------------------
     def orgs(self) -> list[Org]:
@@ -147,21 +165,12 @@ class OrgBook:
 
     # -- members ------------------------------------------------------------------------
     def members(self, org: str | Org | None = None) -> list[OrgMember]:
-        where, args = "deleted = 0", ()
-        if org is not None:
-            where, args = "deleted = 0 AND org_id = ?", (self.org(org).id,)
-        rows = self.ws.conn.execute(
-            f"SELECT * FROM farm_org_members WHERE {where} ORDER BY name_key", args)
-        return [OrgMember.from_row(r) for r in rows]
+        return [OrgMember.from_row(r) for r in self._rows_of("farm_org_members", org,
+                                                             "name_key")]
 
     def member(self, name_or_id: str, org: str | Org | None = None) -> OrgMember:
-        known = self.members(org)
-        found = find_by_name(known, name_or_id)
-        if found is None:
-            names = ", ".join(m.name for m in known) or _("none yet")
-            raise NotFound(_("Unknown member “{name}”. Members: {names}.").format(
-                name=name_or_id, names=names))
-        return found
+        return named(self.members(org), name_or_id,
+                     _("Unknown member “{name}”. Members: {names}."))
 
     def add_member(self, org: str | Org, name: str = "", *, person_id: str | None = None,
                    role: str = "") -> OpResult[OrgMember]:
@@ -185,11 +194,7 @@ class OrgBook:
 
     # -- plots --------------------------------------------------------------------------
     def plots(self, org: str | Org | None = None) -> list[Plot]:
-        where, args = "deleted = 0", ()
-        if org is not None:
-            where, args = "deleted = 0 AND org_id = ?", (self.org(org).id,)
-        rows = self.ws.conn.execute(f"SELECT * FROM plots WHERE {where} ORDER BY name_key", args)
-        return [Plot.from_row(r) for r in rows]
+        return [Plot.from_row(r) for r in self._rows_of("plots", org, "name_key")]
 
     def plot(self, name_or_id: str | Plot, org: str | Org | None = None) -> Plot:
         if isinstance(name_or_id, Plot):
@@ -197,13 +202,8 @@ class OrgBook:
         row = self._row("plots", name_or_id)
         if row is not None:
             return Plot.from_row(row)
-        known = self.plots(org)
-        found = find_by_name(known, name_or_id)
-        if found is None:
-            names = ", ".join(p.name for p in known) or _("none yet")
-            raise NotFound(_("Unknown plot “{name}”. Known plots: {names}.").format(
-                name=name_or_id, names=names))
-        return found
+        return named(self.plots(org), name_or_id,
+                     _("Unknown plot “{name}”. Known plots: {names}."))
 
     def add_plot(self, org: str | Org, name: str, *, crop: str, **fields: Any) -> OpResult[Plot]:
         with self.ws.transaction() as tx:
@@ -270,12 +270,8 @@ class OrgBook:
 
     # -- seasons ------------------------------------------------------------------------
     def seasons(self, org: str | Org | None = None) -> list[Season]:
-        where, args = "deleted = 0", ()
-        if org is not None:
-            where, args = "deleted = 0 AND org_id = ?", (self.org(org).id,)
-        rows = self.ws.conn.execute(
-            f"SELECT * FROM seasons WHERE {where} ORDER BY starts_on DESC, name_key", args)
-        return [Season.from_row(r) for r in rows]
+        return [Season.from_row(r) for r in self._rows_of("seasons", org,
+                                                          "starts_on DESC, name_key")]
 
     def season(self, name_or_id: str | Season, org: str | Org | None = None) -> Season:
         if isinstance(name_or_id, Season):
@@ -283,13 +279,8 @@ class OrgBook:
         row = self._row("seasons", name_or_id)
         if row is not None:
             return Season.from_row(row)
-        known = self.seasons(org)
-        found = find_by_name(known, name_or_id)
-        if found is None:
-            names = ", ".join(s.name for s in known) or _("none yet")
-            raise NotFound(_("Unknown season “{name}”. Known seasons: {names}.").format(
-                name=name_or_id, names=names))
-        return found
+        return named(self.seasons(org), name_or_id,
+                     _("Unknown season “{name}”. Known seasons: {names}."))
 
     def add_season(self, org: str | Org, name: str, *, starts_on: Any, ends_on: Any = None,
                    crop: str = "") -> OpResult[Season]:
