@@ -43,9 +43,10 @@ from dxkit.core.labels.templates import Template
 from dxkit.core.labels.verify import preview_pages
 from dxkit.ui.context import AppContext
 from dxkit.ui.label_printing import (
-    PREVIEW_PRINT_DPI,
     CustomSheetDialog,
+    paint_pages,
     paint_pdf,
+    render_for_preview,
     set_up_printer,
     to_qimage,
 )
@@ -378,17 +379,23 @@ class LabelDesigner(QWidget):
         self.ctx.tasks.run(lambda progress: preview_lot_labels(ws, lot_id, name,
                                                                progress=progress, **options),
                            on_success=self._alive(lambda job: self._checked(
-                               job, lambda: self._open_preview(job))),
+                               job, lambda: self._render_preview(job))),
                            on_failure=self._alive(self._failed), label=_("Drawing labels"))
 
-    def _open_preview(self, job: PrintJob) -> QPrintPreviewDialog:
+    def _render_preview(self, job: PrintJob) -> None:
+        self.ctx.tasks.run(lambda _progress: render_for_preview(job.pdf),
+                           on_success=self._alive(lambda pages: self._open_preview(job, pages)),
+                           on_failure=self._alive(self._failed),
+                           label=_("Drawing labels"), database=False)
+
+    def _open_preview(self, job: PrintJob, pages: list[QImage]) -> QPrintPreviewDialog:
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         set_up_printer(printer, job.template)
         dialog = QPrintPreviewDialog(printer, self)
         self.preview_printer = printer  # the dialog does not own it: keep it alive
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.paintRequested.connect(
-            lambda target: paint_pdf(target, job.pdf, max_dpi=PREVIEW_PRINT_DPI))
+            lambda target: paint_pages(target, len(pages), pages.__getitem__))
         dialog.accepted.connect(lambda: self._record_previewed(job))
         self.preview_dialog = dialog
         dialog.open()

@@ -7,6 +7,7 @@ thread, one page in memory at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PIL import Image
@@ -35,7 +36,7 @@ from dxkit.core.workspace import Workspace
 from dxkit.ui.widgets import FieldErrors, FieldWithError, save_cancel_buttons
 
 MAX_PRINT_DPI = 600  # an A4 page at 1200 dpi would take 400 MB of memory
-PREVIEW_PRINT_DPI = 300  # the print preview paints on the UI thread: keep it quick
+PREVIEW_PRINT_DPI = 300  # the print preview's page images (rendered on a worker thread)
 
 
 def to_qimage(image: Image.Image) -> QImage:
@@ -61,27 +62,39 @@ def set_up_printer(printer: QPrinter, template: Template) -> None:
 
 def paint_pdf(printer: QPrinter, pdf: bytes, progress: Progress | None = None,
               max_dpi: int = MAX_PRINT_DPI) -> int:
-    """Paint every page of `pdf` onto `printer`; returns the number of pages."""
-    pages = page_count(pdf)
+    """Paint every page of `pdf` onto `printer`, rasterised one at a time at the printer's
+    resolution (at most `max_dpi`); returns the number of pages."""
     dpi = min(max(printer.resolution(), 72), max_dpi)
+    return paint_pages(printer, page_count(pdf),
+                       lambda index: to_qimage(preview_pages(pdf, dpi, range(index, index + 1))[0]),
+                       progress)
+
+
+def render_for_preview(pdf: bytes, dpi: int = PREVIEW_PRINT_DPI) -> list[QImage]:
+    """Every page as an image, for the print preview: made on a worker thread, so the
+    dialog's own painting (on the UI thread) only draws finished images."""
+    return [to_qimage(image) for image in preview_pages(pdf, dpi)]
+
+
+def paint_pages(printer: QPrinter, count: int, page: Callable[[int], QImage],
+                progress: Progress | None = None) -> int:
     if progress:
-        progress.update(value=0, maximum=pages, label=_("Sending the labels to the printer"))
+        progress.update(value=0, maximum=count, label=_("Sending the labels to the printer"))
     painter = QPainter()
     if not painter.begin(printer):
         raise OSError(_("The printer could not be opened."))
     try:
-        for index in range(pages):
+        for index in range(count):
             if index:
                 printer.newPage()
-            image = to_qimage(preview_pages(pdf, dpi, range(index, index + 1))[0])
             target = QRectF(printer.paperRect(QPrinter.Unit.DevicePixel))
             target.moveTo(0, 0)
-            painter.drawImage(target, image)
+            painter.drawImage(target, page(index))
             if progress:
                 progress.update(value=index + 1)
     finally:
         painter.end()
-    return pages
+    return count
 
 
 def _mm(value: float, maximum: float = 1000.0) -> QDoubleSpinBox:
