@@ -6,26 +6,19 @@ from __future__ import annotations
 import json
 import subprocess
 
-import pytest
-
 from dxkit.core.farm.pesticides import product_id
 from dxkit.sync import engine, repair
 from tests.support.hub_process import dxkit_command
-from tests.sync.test_e2e_sync import laptops, new_team  # noqa: F401  (fixture)
+from tests.sync.test_e2e_sync import (  # noqa: F401  (fixtures: file tokens, hub, laptops)
+    file_tokens,
+    hub,
+    laptops,
+    new_team,
+)
 
 HUB_BACKENDS = ("sqlite", "postgresql")
 SQLITE_ONLY = {"test_a_team_hamlet_list_goes_to_that_team_only",
                "test_team_data_cannot_be_published_to_everyone_and_bad_files_are_sentences"}
-
-
-@pytest.fixture(autouse=True)
-def file_tokens(monkeypatch):
-    monkeypatch.setenv("DXKIT_TOKEN_STORE", "file")
-
-
-@pytest.fixture
-def hub(hub_server):
-    return hub_server
 
 
 def indicator_id(ws, code: str) -> str:
@@ -38,7 +31,7 @@ def publish(hub, tmp_path, data: dict, *extra: str) -> dict:
     return hub.cli("publish", str(path), *extra)
 
 
-def test_published_targets_and_registry_reach_every_team(hub, laptops, tmp_path):  # noqa: F811
+def test_published_targets_and_registry_reach_every_team(hub, laptops, tmp_path):
     a = laptops("a", new_team(hub))
     c = laptops("c", new_team(hub, "Khóm 3"))
     regent = product_id("Regent 800WG", "shipped")
@@ -64,7 +57,7 @@ def test_published_targets_and_registry_reach_every_team(hub, laptops, tmp_path)
     assert again["unchanged"] == {"indicators": 1}  # nothing new: nothing to pull
 
 
-def test_teams_edit_a_published_row_each_for_themselves(hub, laptops, tmp_path):  # noqa: F811
+def test_teams_edit_a_published_row_each_for_themselves(hub, laptops, tmp_path):
     a = laptops("a", new_team(hub))
     b = laptops("b", new_team(hub, "Khóm 3"))
     a.catalog.set_target("smartphone", "60%")
@@ -88,7 +81,7 @@ def test_teams_edit_a_published_row_each_for_themselves(hub, laptops, tmp_path):
         assert repair.check(ws).in_step
 
 
-def test_a_team_hamlet_list_goes_to_that_team_only(hub, laptops, tmp_path):  # noqa: F811
+def test_a_team_hamlet_list_goes_to_that_team_only(hub, laptops, tmp_path):
     team = new_team(hub)
     a = laptops("a", team)
     c = laptops("c", new_team(hub, "Khóm 3"))

@@ -11,7 +11,14 @@ from dxkit.core.digest import Digest, local_digest, record_hash, summarize
 from dxkit.core.synced import record_of
 from dxkit.sync import engine, repair
 from dxkit.sync.hub.store import HubStore
-from tests.sync.test_e2e_sync import fill, laptops, new_team, rows  # noqa: F401  (fixture)
+from tests.sync.test_e2e_sync import (  # noqa: F401  (fixtures: file tokens, hub, laptops)
+    file_tokens,
+    fill,
+    hub,
+    laptops,
+    new_team,
+    rows,
+)
 
 HUB_BACKENDS = ("sqlite", "postgresql")
 # The digest SQL is shared by both databases: these run on SQLite only, to keep the suite short.
@@ -24,18 +31,8 @@ SQLITE_ONLY = {"test_digest_is_order_free_and_sees_one_changed_record",
                "test_the_app_checks_digests_once_a_day_after_a_sync"}
 
 
-@pytest.fixture(autouse=True)
-def file_tokens(monkeypatch):
-    monkeypatch.setenv("DXKIT_TOKEN_STORE", "file")
-
-
 @pytest.fixture
-def hub(hub_server):
-    return hub_server
-
-
-@pytest.fixture
-def team_in_step(hub, laptops):  # noqa: F811
+def team_in_step(hub, laptops):
     """Two laptops of one team, filled, synced until quiet."""
     team = new_team(hub)
     a, b = laptops("a", team), laptops("b", team)
@@ -135,7 +132,7 @@ def test_check_without_repair_changes_nothing(hub, team_in_step):
     assert a.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
 
 
-def test_another_team_digests_only_its_own_rows(hub, laptops, team_in_step):  # noqa: F811
+def test_another_team_digests_only_its_own_rows(hub, laptops, team_in_step):
     other = laptops("c", new_team(hub, "Khóm 3"))
     other.catalog.add_hamlet("Khóm 3")
     engine.sync(other)

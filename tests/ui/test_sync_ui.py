@@ -40,7 +40,7 @@ def quiet_controller(ctx: AppContext) -> SyncController:
 
 
 def test_enroll_in_settings_then_sync_now_shows_online_and_last_sync(
-        window, ws, qtbot, hub_server):  # noqa: F811
+        window, ws, qtbot, hub_server):
     page = window.show_section("settings")
     box = page.sync_box
     assert window.online_label.text() == "● Ngoại tuyến"
@@ -75,7 +75,7 @@ def test_enroll_in_settings_then_sync_now_shows_online_and_last_sync(
 
 
 def test_enroll_with_a_hub_that_does_not_answer_says_so_next_to_the_address(
-        ctx, qtbot, hub_server):  # noqa: F811
+        ctx, qtbot, hub_server):
     from dxkit.ui.sync_ui import SyncSettingsBox
 
     hub_server.stop()
@@ -92,7 +92,7 @@ def test_enroll_with_a_hub_that_does_not_answer_says_so_next_to_the_address(
     assert box.server_field.error_text() == "Hãy nhập địa chỉ máy chủ."
 
 
-def test_a_hub_that_is_down_means_offline_and_a_backoff(ctx, ws, qtbot, hub_server):  # noqa: F811
+def test_a_hub_that_is_down_means_offline_and_a_backoff(ctx, ws, qtbot, hub_server):
     engine.enroll(ws, hub_server.url, enrollment_code(hub_server), device_name="laptop")
     hub_server.stop()
     controller = quiet_controller(ctx)
@@ -122,7 +122,7 @@ def test_backoff_doubles_to_fifteen_minutes_with_jitter():
 
 
 def test_a_revoked_device_stops_syncing_and_keeps_its_data(window, ws, qtbot,
-                                                         hub_server):  # noqa: F811
+                                                         hub_server):
     engine.enroll(ws, hub_server.url, enrollment_code(hub_server), device_name="laptop")
     window.sync.refresh()
     settle(qtbot, window.ctx, lambda: window.sync.enrolled)

@@ -11,6 +11,7 @@ with it. "Chlorpyrifos methyl" is a different ingredient and is not banned.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import uuid
@@ -335,8 +336,10 @@ class PesticideRegistry:
                    status=str(data.get("status", "")))
 
 
+@functools.cache
 def shipped_registry() -> PesticideRegistry:
-    """The registry dxkit ships (data/pesticides.json with SHIPPED_BANS)."""
+    """The registry dxkit ships (data/pesticides.json with SHIPPED_BANS), read once: every
+    workspace open and every publication the hub fills in asks for it."""
     text = resources.files("dxkit.core.farm").joinpath("data/pesticides.json").read_text(
         encoding="utf-8")
     return PesticideRegistry.from_dict(json.loads(text), source="shipped")
