@@ -12,10 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from dxkit.core.exporting import export_people
-from dxkit.core.importing import apply_import, plan_import
-from dxkit.core.spreadsheets import COLUMNS
-from dxkit.core.workspace import Workspace
+from dxkit.households.exporting import export_people
+from dxkit.households.importing import apply_import, plan_import
+from dxkit.households.spreadsheets import COLUMNS
+from dxkit.workspace import Workspace
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ"]
 MIDDLE = ["Văn", "Thị", "Ngọc", "Minh", "Hữu", "Thanh"]

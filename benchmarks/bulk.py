@@ -1,6 +1,6 @@
 """Build a very large workspace through the core write path, in large transactions.
 
-Reuses the demo generator's building blocks (`dxkit.core.demo.DemoBuilder`): every row is
+Reuses the demo generator's building blocks (`dxkit.households.demo.DemoBuilder`): every row is
 validated by the form validators and written with `Tx.insert` / `Tx.append`, so the outbox,
 audit log, search index and derived indicators are maintained exactly as in the app.
 """
@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from dxkit.core.demo import DemoBuilder, set_up_team
-from dxkit.core.workspace import Workspace
+from dxkit.households.demo import DemoBuilder, set_up_team
+from dxkit.workspace import Workspace
 
 FROZEN_NOW = dt.datetime(2026, 11, 20, 9, 30)
 

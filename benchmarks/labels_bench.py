@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reportlab.pdfgen.canvas import Canvas
 
-from dxkit.core.labels import LabelContent, render, render_labels, template_named, verify_pdf
+from dxkit.labels import LabelContent, render, render_labels, template_named, verify_pdf
 
 
 def contents(count: int) -> list[LabelContent]:

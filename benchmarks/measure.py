@@ -35,8 +35,8 @@ def percentile(values: list[float], share: float) -> float:
 
 def main(path: str) -> None:
     started = time.perf_counter()
-    from dxkit.core.search import search
-    from dxkit.core.workspace import Workspace
+    from dxkit.households.search import search
+    from dxkit.workspace import Workspace
     imported = time.perf_counter()
     ws = Workspace.open(path)
     opened = time.perf_counter()

@@ -34,12 +34,12 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dxkit.core import demo
+from dxkit import demo
 from dxkit.core.synced import dependency_order, record_of
-from dxkit.core.workspace import Workspace
 from dxkit.sync import engine
 from dxkit.sync.client import HubClient, HubError, encode_body
 from dxkit.sync.credentials import TokenStore
+from dxkit.workspace import Workspace
 from tests.support.hub_process import HubServer, start_hub  # the launcher the tests use
 
 DOWN_BITS_PER_S = 1_000_000

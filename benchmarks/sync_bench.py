@@ -22,9 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DXKIT_TOKEN_STORE", "file")
 
-from dxkit.core import demo
-from dxkit.core.workspace import Workspace
+from dxkit import demo
 from dxkit.sync import engine, repair
+from dxkit.workspace import Workspace
 from tests.support.hub_process import start_hub  # the launcher the tests use
 
 

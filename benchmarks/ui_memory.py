@@ -14,8 +14,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication
 
-from dxkit.core.workspace import Workspace
 from dxkit.ui.app import create_main_window
+from dxkit.workspace import Workspace
 
 QUERIES = ("nguyen", "tran thi", "09", "my hung", "le van")
 

@@ -26,8 +26,8 @@ def child(workspace: str, spawned_at: float) -> None:
     """Runs in the measured process: everything from here on counts."""
     from PySide6.QtWidgets import QApplication
 
-    from dxkit.core.workspace import Workspace
     from dxkit.ui import app as app_module
+    from dxkit.workspace import Workspace
 
     imported = time.time()
     qt_app = QApplication.instance() or QApplication([])
@@ -69,7 +69,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         workspace = args.workspace
         if workspace is None:
-            from dxkit.core.demo import fill
+            from dxkit.demo import fill
             workspace = Path(scratch) / "demo"
             fill(workspace)
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(HERE.parent)}

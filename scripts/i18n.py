@@ -4,7 +4,7 @@
     python scripts/i18n.py check            fail if a string lacks a translation or a placeholder
     python scripts/i18n.py missing          list untranslated strings with where they are used
     python scripts/i18n.py add AREA PATH..  append untranslated strings used under PATH.. to
-                                            resources/translations/vi/AREA.po (msgstr to fill in)
+                                            dxkit/resources/translations/vi/AREA.po
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
-VI = ROOT / "resources" / "translations" / "vi"
+VI = ROOT / "dxkit" / "resources" / "translations" / "vi"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 

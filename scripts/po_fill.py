@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fill msgstr entries of a .po file from a JSON object {msgid: msgstr} (a translator's aid).
 
-    python scripts/po_fill.py resources/translations/vi/AREA.po translations.json
+    python scripts/po_fill.py dxkit/resources/translations/vi/AREA.po translations.json
 """
 
 from __future__ import annotations

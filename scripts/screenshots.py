@@ -28,12 +28,13 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtGui import QFont, QFontDatabase  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
-from dxkit.core import demo, i18n  # noqa: E402
-from dxkit.core.households import Household  # noqa: E402
-from dxkit.core.legacy_text import unicode_to_tcvn3  # noqa: E402
-from dxkit.core.workspace import Workspace  # noqa: E402
+from dxkit import demo  # noqa: E402
+from dxkit.core import i18n  # noqa: E402
+from dxkit.households.legacy_text import unicode_to_tcvn3  # noqa: E402
+from dxkit.households.roster import Household  # noqa: E402
 from dxkit.ui.app import create_main_window  # noqa: E402
 from dxkit.ui.visit_form import VisitDialog  # noqa: E402
+from dxkit.workspace import Workspace  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 20, 9, 30)
 WINDOW_SIZE = (1280, 800)

@@ -12,7 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["DXKIT_LANG"] = "vi"
 
 from dxkit.core import i18n
-from dxkit.core.workspace import Workspace
+from dxkit.workspace import Workspace
 
 FROZEN_NOW = dt.datetime(2026, 11, 20, 9, 30)
 

@@ -15,14 +15,14 @@ from typing import Any
 
 import click
 
-from dxkit.core.cccd import sex_label
 from dxkit.core.errors import DxError
-from dxkit.core.households import Household, Person
 from dxkit.core.i18n import _, format_date, format_datetime
 from dxkit.core.phones import mask_phone
 from dxkit.core.progress import Progress
-from dxkit.core.visits import Visit, VisitItem, outcome_label
-from dxkit.core.workspace import Workspace
+from dxkit.households.cccd import sex_label
+from dxkit.households.roster import Household, Person
+from dxkit.households.visits import Visit, VisitItem, outcome_label
+from dxkit.workspace import Workspace
 
 
 def N_(message: str) -> str:

@@ -20,7 +20,7 @@ from dxkit.core.workspace import default_path
 @option("--if-empty", is_flag=True, help=N_("Do nothing if the workspace already has data."))
 @click.pass_context
 def demo(ctx: click.Context, seed: int, household_count: int, if_empty: bool) -> None:
-    from dxkit.core import demo as demo_data
+    from dxkit import demo as demo_data
 
     data_dir = ctx.find_root().obj.get("data_dir")
     path = Path(data_dir).expanduser() if data_dir else default_path()

@@ -23,10 +23,10 @@ from dxkit.cli.common import (
 from dxkit.cli.labels import labels_group
 from dxkit.cli.root import cli
 from dxkit.core.errors import DxError
-from dxkit.core.farm.diary import COMMON, KIND_INPUTS
-from dxkit.core.farm.model import ENTRY_KINDS, DiaryEntry, Lot
-from dxkit.core.farm.printing import print_lot_labels
 from dxkit.core.i18n import _, format_date, format_number
+from dxkit.farm.diary import COMMON, KIND_INPUTS
+from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Lot
+from dxkit.farm.printing import print_lot_labels
 
 
 @cli.group(help=N_("Farm diaries: organisations, plots, seasons, entries, products and lots."))
@@ -431,8 +431,8 @@ def trace_export(ctx: click.Context, lot_code: str, form: str, out: str,
                  page_lang: str) -> None:
     import json
 
-    from dxkit.core.farm.epcis import epcis_document
-    from dxkit.core.farm.trace_html import trace_json, trace_page
+    from dxkit.farm.epcis import epcis_document
+    from dxkit.farm.trace_html import trace_json, trace_page
 
     record = workspace(ctx).farm.trace_record(lot_code)
     if form == "epcis":

@@ -139,7 +139,7 @@ def households_search(ctx: click.Context, query: str, hamlet: str | None, limit:
 @JSON_OPTION
 @click.pass_context
 def households_import(ctx: click.Context, file: str, dry_run: bool, as_json: bool) -> None:
-    from dxkit.core import importing
+    from dxkit.households import importing
 
     path = existing_file(file)
     ws = workspace(ctx)
@@ -204,7 +204,7 @@ def import_counts(plan: Any) -> str:
         show_default=True, help=N_("households, people (one row per person) or visits."))
 @click.pass_context
 def households_export(ctx: click.Context, fmt: str | None, out: str, what: str) -> None:
-    from dxkit.core import exporting
+    from dxkit.households import exporting
 
     writers = {"households": (exporting.export_households, _("Exported {count} households to "
                                                              "{path}.")),

@@ -20,7 +20,7 @@ from dxkit.cli.common import (
     terminal_progress,
 )
 from dxkit.core.i18n import _, format_number
-from dxkit.core.labels import BUILTIN_TEMPLATES, Template, verify_pdf
+from dxkit.labels import BUILTIN_TEMPLATES, Template, verify_pdf
 
 
 @click.group("labels", cls=DxGroup,

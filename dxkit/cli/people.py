@@ -65,7 +65,7 @@ def people_list(ctx: click.Context, household: str, as_json: bool) -> None:
 @option("--out", required=True, type=click.Path(dir_okay=False), help=N_("File to write."))
 @click.pass_context
 def people_export(ctx: click.Context, person_id: str, out: str) -> None:
-    from dxkit.core import exporting
+    from dxkit.households import exporting
 
     ws = workspace(ctx)
     person = ws.people.get(person_id)

@@ -21,11 +21,11 @@ from dxkit.cli.common import (
 )
 from dxkit.cli.root import cli
 from dxkit.core.errors import DxError, NotFound
-from dxkit.core.households import Household, Person
 from dxkit.core.i18n import _, format_date, format_datetime, format_number
 from dxkit.core.text import fold
-from dxkit.core.visits import FollowUp, Visit, VisitItem
-from dxkit.core.workspace import Workspace
+from dxkit.households.roster import Household, Person
+from dxkit.households.visits import FollowUp, Visit, VisitItem
+from dxkit.workspace import Workspace
 
 
 @cli.group(help=N_("Support visits: record, list and void."))

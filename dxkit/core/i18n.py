@@ -1,7 +1,7 @@
 """Translation and locale formatting. Source strings are English; Vietnamese is the default.
 
-Catalogs are the .po files under resources/translations/<lang>/ (one per area of the code, so
-separate areas never edit the same file). They are compiled in memory when first needed.
+Catalogs are the .po files shipped in dxkit/resources/translations/<lang>/ (one per area of the
+code, so separate areas never edit the same file). They are compiled in memory when first needed.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import datetime as dt
 import io
 import os
 import threading
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
 from babel import Locale
 from babel.dates import format_date as _babel_date
@@ -20,9 +20,10 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
+from dxkit.core.resources import shipped
+
 LANGUAGES = {"vi": "vi_VN", "en": "en_US"}
 DEFAULT_LANGUAGE = "vi"
-TRANSLATIONS_DIR = Path(__file__).resolve().parents[2] / "resources" / "translations"
 
 _lock = threading.Lock()
 _loaded: dict[str, NullTranslations] = {}
@@ -31,14 +32,21 @@ if _language not in LANGUAGES:
     _language = DEFAULT_LANGUAGE
 
 
+def po_files(language: str) -> list[Traversable]:
+    """The shipped .po files of a language; English (the source language) has none."""
+    if language == "en":
+        return []
+    folder = shipped("translations", language)
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".po")), key=lambda f: f.name)
+
+
 def load_catalog(language: str) -> NullTranslations:
     """All .po files of a language merged into one Translations (English needs none)."""
     with _lock:
         if language in _loaded:
             return _loaded[language]
         merged: NullTranslations = NullTranslations()
-        folder = TRANSLATIONS_DIR / language
-        for po_path in sorted(folder.glob("*.po")) if folder.is_dir() else []:
+        for po_path in po_files(language):
             with po_path.open("rb") as po_file:
                 catalog = read_po(po_file, locale=language)
             buffer = io.BytesIO()

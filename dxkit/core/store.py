@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from sqlite_utils import Database
+from sqlite_utils import Database, Migrations
 
+from dxkit.core.domain import Migration
 from dxkit.core.errors import WorkspaceError
 from dxkit.core.i18n import _
-from dxkit.core.schema import MIGRATIONS, known_names, latest_version
+
+MIGRATION_SET = "dxkit"  # sqlite-utils' name for our one ordered set, kept from before domains
 
 DB_FILENAME = "dxkit.sqlite"
 APPLICATION_ID = 0x44584B31  # "DXK1" in the SQLite header marks a dxkit workspace
@@ -22,8 +25,9 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024
 
 
-def check_existing(db_path: Path) -> None:
-    """Refuse a file that is not a dxkit workspace, is damaged, or is too new. Reads only."""
+def check_existing(db_path: Path, known: Sequence[str]) -> None:
+    """Refuse a file that is not a dxkit workspace, is damaged, or is too new (a migration
+    name outside `known`). Reads only."""
     if not db_path.exists() or db_path.stat().st_size == 0:
         return
     with db_path.open("rb") as handle:
@@ -71,14 +75,14 @@ def check_existing(db_path: Path) -> None:
             _("{path} is a database, but not a dxkit workspace. It was left untouched.").format(
                 path=db_path)
         )
-    unknown = set(applied) - set(known_names())
-    if version > latest_version() or unknown:
+    unknown = set(applied) - set(known)
+    if version > len(known) or unknown:
         # Unknown migration names mean a newer data version even if user_version lags behind.
         found = max(version, len(set(applied)))
         raise WorkspaceError(
             _("This workspace was made by a newer version of dxkit (data version {found}; this "
               "version understands up to {known}). Install the newer dxkit to open it.").format(
-                found=found, known=latest_version())
+                found=found, known=len(known))
         )
 
 
@@ -93,10 +97,26 @@ def connect(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
-def migrate(conn: sqlite3.Connection, db_path: Path) -> list[str]:
-    """Apply pending migrations, each in its own transaction; back the file up first."""
+def ordered(migrations: Iterable[Migration]) -> list[Migration]:
+    """Every domain's migrations in global name order; a name used twice is a programming
+    error (two domains took the same number)."""
+    found = sorted(migrations, key=lambda m: m.name)
+    names = [m.name for m in found]
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"two migrations share a name: {twice}")
+    return found
+
+
+def migrate(conn: sqlite3.Connection, db_path: Path, migrations: Sequence[Migration]
+            ) -> list[str]:
+    """Apply pending migrations in name order, each in its own transaction; back the file up
+    first. `user_version` counts the migrations applied, so an older dxkit can tell."""
     db = Database(conn)
-    pending = MIGRATIONS.pending(db)
+    runner = Migrations(MIGRATION_SET)
+    for step in ordered(migrations):
+        runner(name=step.name)(step.apply)
+    pending = runner.pending(db)
     if not pending:
         return []
     if conn.execute("PRAGMA user_version").fetchone()[0] > 0:
@@ -104,23 +124,23 @@ def migrate(conn: sqlite3.Connection, db_path: Path) -> list[str]:
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
     applied = []
-    for index, migration in enumerate(MIGRATIONS._migrations, start=1):
-        if migration not in pending:
-            continue
+    for step in pending:
         conn.execute("BEGIN IMMEDIATE")
         try:
             # Inside the transaction: a crash on first open leaves an empty file, not a
             # half-made one that a later open would refuse as foreign.
-            MIGRATIONS.ensure_migrations_table(db)
-            migration.fn(db)
-            MIGRATIONS._record_applied(db, migration.name)
-            conn.execute(f"PRAGMA user_version = {index}")
+            runner.ensure_migrations_table(db)
+            step.fn(db)
+            runner._record_applied(db, step.name)
+            done = conn.execute("SELECT count(*) FROM _sqlite_migrations WHERE migration_set = ?",
+                                (MIGRATION_SET,)).fetchone()[0]
+            conn.execute(f"PRAGMA user_version = {int(done)}")
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        applied.append(migration.name)
+        applied.append(step.name)
     # Put the new header into the main file so the next open can recognise it from its bytes.
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return applied

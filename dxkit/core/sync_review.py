@@ -7,30 +7,29 @@ Workspace operation as a hand edit, made together with marking the conflict reso
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from dxkit.core.domain import Domain, ReviewTable
 from dxkit.core.errors import DxError, NotFound
-from dxkit.core.households import HOUSEHOLD_INPUTS, PERSON_INPUTS
 from dxkit.core.i18n import _
 from dxkit.core.synced import REGISTRY, Changes
 from dxkit.core.workspace import Workspace
 
 SYNC_CHANGED = ("sync_conflicts", "sync_quarantine")
-# Fields derived from another one, resolved together with it and not listed on their own.
-HIDDEN_FIELDS = {"code_key", "head_key", "name_key", "consent_on", "consent_by", "purged"}
-# Table -> {stored field: keyword of the Workspace operation that edits it}.
-EDITABLE = {
-    "households": {"code": "code", "head_name": "head_name", "hamlet_id": "hamlet",
-                   "address": "address", "phone": "phone", "notes": "notes",
-                   "latitude": "latitude", "longitude": "longitude"},
-    "people": {name: name for name in ("full_name", "sex", "birth_date", "birth_year",
-                                       "relationship", "phone", "cccd", "consent", "notes")},
-    "hamlets": {"name": "name"},
-}
-COMPANIONS = {"households": HOUSEHOLD_INPUTS, "people": PERSON_INPUTS}
+
+
+def hidden_fields(domains: tuple[Domain, ...]) -> frozenset[str]:
+    """Fields derived from another one, resolved together with it and not listed on their own."""
+    return frozenset().union(*(d.hidden_fields for d in domains))
+
+
+def review_table(domains: tuple[Domain, ...], table: str) -> ReviewTable | None:
+    for domain in domains:
+        if table in domain.review:
+            return domain.review[table]
+    return None
 
 
 @dataclass(frozen=True)
@@ -48,9 +47,11 @@ class ConflictRow:
     def other_value(self) -> Any:
         return self.remote_value if self.winner == "local" else self.local_value
 
+    editable: bool = False
+
     @property
     def can_use_other(self) -> bool:
-        return self.field in EDITABLE.get(self.table, {})
+        return self.editable
 
 
 @dataclass(frozen=True)
@@ -69,27 +70,37 @@ class Review:
     quarantine: list[QuarantineRow]
 
 
-def _hidden_marks() -> str:
-    return ",".join("?" * len(HIDDEN_FIELDS))
+def _hidden(ws: Workspace) -> tuple[str, ...]:
+    return tuple(sorted(hidden_fields(ws.domains))) or ("",)
+
+
+def _marks(values: tuple[str, ...]) -> str:
+    return ",".join("?" * len(values))
 
 
 def review_count(ws: Workspace) -> int:
     """Open conflicts (as listed) plus quarantined records: the status bar's "N to review"."""
+    hidden = _hidden(ws)
     conflicts = ws.conn.execute(
         "SELECT count(*) FROM sync_conflicts WHERE resolved_at IS NULL "
-        f"AND field NOT IN ({_hidden_marks()})", tuple(HIDDEN_FIELDS)).fetchone()[0]
+        f"AND field NOT IN ({_marks(hidden)})", hidden).fetchone()[0]
     return conflicts + ws.conn.execute("SELECT count(*) FROM sync_quarantine").fetchone()[0]
 
 
 def load_review(ws: Workspace) -> Review:
+    hidden = _hidden(ws)
     rows = ws.conn.execute(
         "SELECT id, table_name, row_id, field, local_value, remote_value, winner "
-        f"FROM sync_conflicts WHERE resolved_at IS NULL AND field NOT IN ({_hidden_marks()}) "
-        "ORDER BY id", tuple(HIDDEN_FIELDS)).fetchall()
-    conflicts = [ConflictRow(r["id"], r["table_name"], r["row_id"],
-                             describe_record(ws, r["table_name"], r["row_id"]), r["field"],
-                             _decoded(r["local_value"]), _decoded(r["remote_value"]),
-                             r["winner"]) for r in rows]
+        f"FROM sync_conflicts WHERE resolved_at IS NULL AND field NOT IN ({_marks(hidden)}) "
+        "ORDER BY id", hidden).fetchall()
+    conflicts = []
+    for r in rows:
+        spec = review_table(ws.domains, r["table_name"])
+        conflicts.append(ConflictRow(
+            r["id"], r["table_name"], r["row_id"],
+            describe_record(ws, r["table_name"], r["row_id"]), r["field"],
+            _decoded(r["local_value"]), _decoded(r["remote_value"]), r["winner"],
+            editable=spec is not None and r["field"] in spec.editable))
     quarantine = [QuarantineRow(r["id"], r["table_name"], r["row_id"], r["direction"],
                                 r["reason"], r["at"]) for r in ws.conn.execute(
         "SELECT id, table_name, row_id, direction, reason, at FROM sync_quarantine "
@@ -99,18 +110,12 @@ def load_review(ws: Workspace) -> Review:
 
 def describe_record(ws: Workspace, table: str, row_id: str) -> str:
     """A name the user knows the record by; its short id when there is none."""
-    try:
-        if table == "households":
-            household = ws.households.get(row_id)
-            return " — ".join(p for p in (household.code, household.head_name) if p)
-        if table == "people":
-            person = ws.people.get(row_id)
-            code = ws.households.get(person.household_id).code
-            return " — ".join(p for p in (person.full_name, code) if p)
-        if table == "hamlets":
-            return ws.catalog.hamlet(row_id).name
-    except (NotFound, DxError):
-        pass
+    spec = review_table(ws.domains, table)
+    if spec is not None:
+        try:
+            return spec.describe(ws, row_id)
+        except (LookupError, NotFound, DxError):
+            pass
     return row_id[:8]
 
 
@@ -127,18 +132,13 @@ def use_other_value(ws: Workspace, conflict_id: int) -> Changes:
     with ws.transaction() as tx:
         row = _open_conflict(tx.conn, conflict_id)
         table, field = row["table_name"], row["field"]
-        keyword = EDITABLE.get(table, {}).get(field)
-        if keyword is None:
+        spec = review_table(ws.domains, table)
+        keyword = spec.editable.get(field) if spec else None
+        if spec is None or keyword is None:
             raise DxError(_("This value cannot be changed from here; keep the value shown."))
         chosen = _decoded(row["remote_value"] if row["winner"] == "local"
                           else row["local_value"])
-        value = _as_input(table, field, chosen)
-        if table == "households":
-            changes = ws.households.update(row["row_id"], **{keyword: value}).changes
-        elif table == "people":
-            changes = ws.people.update(row["row_id"], **{keyword: value}).changes
-        else:
-            changes = ws.catalog.rename_hamlet(row["row_id"], value).changes
+        changes = spec.edit(ws, row["row_id"], keyword, spec.as_input(field, chosen))
         _mark_resolved(ws, tx.conn, row)
     changes.updated["sync_conflicts"].add(str(conflict_id))
     return changes
@@ -161,9 +161,11 @@ def _open_conflict(conn: Any, conflict_id: int) -> Any:
 def _mark_resolved(ws: Workspace, conn: Any, row: Any) -> None:
     """Resolve the conflict and its hidden companions (e.g. head_key with head_name)."""
     fields = {row["field"]}
-    for name, stored in COMPANIONS.get(row["table_name"], {}).items():
+    spec = review_table(ws.domains, row["table_name"])
+    hidden = hidden_fields(ws.domains)
+    for name, stored in (spec.companions if spec else {}).items():
         if row["field"] in (name, *stored):
-            fields.update(f for f in stored if f in HIDDEN_FIELDS)
+            fields.update(f for f in stored if f in hidden)
     marks = ",".join("?" * len(fields))
     conn.execute(
         "UPDATE sync_conflicts SET resolved_at = ? WHERE resolved_at IS NULL AND (id = ? OR "
@@ -179,15 +181,6 @@ def _decoded(text: str | None) -> Any:
         return json.loads(text)
     except ValueError:
         return text
-
-
-def _as_input(table: str, field: str, value: Any) -> Any:
-    """A stored value as the operation takes it."""
-    if table == "people" and field == "birth_date" and isinstance(value, str) and value:
-        return dt.date.fromisoformat(value)
-    if table == "people" and field == "consent":
-        return bool(value)
-    return "" if value is None and field not in ("latitude", "longitude") else value
 
 
 def sync_changes(tables: tuple[str, ...] = SYNC_CHANGED, everything: bool = False) -> Changes:

@@ -1,9 +1,11 @@
-"""The workspace: one folder holding the SQLite file and settings. Everything goes through it.
+"""The kernel's workspace: one folder holding the SQLite file and settings.
 
-Like Anki's Collection, `Workspace.open(path)` owns the database and the domain services
-(`ws.households`, `ws.people`, `ws.visits`, `ws.indicators`, `ws.catalog`). The UI, CLI and
-tests all use it. Each thread gets its own connection (WAL lets readers run beside the one
-writer), and every mutation runs in `ws.transaction()`.
+Like Anki's Collection, a workspace owns the database and the domains' services. This class
+knows no domain: the composition root (`dxkit.workspace.Workspace`) subclasses it with the
+tuple of registered `Domain`s, whose services become attributes (`ws.households`, `ws.farm`,
+…), whose migrations make the schema and whose hooks run in every write transaction. Each
+thread gets its own connection (WAL lets readers run beside the one writer), and every
+mutation runs in `ws.transaction()`.
 """
 
 from __future__ import annotations
@@ -16,25 +18,19 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import platformdirs
 
-from dxkit.core import indicators as indicator_rules
-from dxkit.core import search as search_index
-from dxkit.core import store
-from dxkit.core.catalog import Catalog
+from dxkit.core import store, synced
+from dxkit.core.domain import Domain, Migration
 from dxkit.core.errors import WorkspaceError
-from dxkit.core.farm.service import Farm
 from dxkit.core.hlc import Clock
-from dxkit.core.households import Households, People
 from dxkit.core.i18n import _
 from dxkit.core.ids import uuid7
-from dxkit.core.indicators import Indicators
 from dxkit.core.places import DATA_VERSION, AdminUnit, find_commune, find_province
-from dxkit.core.sqlbatch import select_in
+from dxkit.core.schema import KERNEL_MIGRATIONS
 from dxkit.core.synced import Tx
-from dxkit.core.visits import Visits, refresh_follow_ups
 
 SETTINGS_FILENAME = "settings.json"
 
@@ -52,7 +48,23 @@ def demo_path() -> Path:
     return Path(platformdirs.user_data_dir("dxkit", appauthor=False)) / "demo"
 
 
+def install(domains: tuple[Domain, ...]) -> None:
+    """Make the domains' synced tables and shipped rows known to sync (idempotent)."""
+    for domain in domains:
+        for table in domain.tables:
+            synced.register(table)
+        for provider in domain.shipped_rows:
+            synced.register_shipped(provider)
+
+
+def migrations(domains: tuple[Domain, ...]) -> list[Migration]:
+    return store.ordered([*KERNEL_MIGRATIONS, *(m for d in domains for m in d.migrations)])
+
+
 class Workspace:
+    # Set by the composition root's subclass; the kernel alone has no domains.
+    domains: ClassVar[tuple[Domain, ...]] = ()
+
     def __init__(self, folder: Path):
         self.path = folder
         self.db_path = folder / store.DB_FILENAME
@@ -60,14 +72,12 @@ class Workspace:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._fixed_now: dt.datetime | None = None
-        self.catalog = Catalog(self)
-        self.households = Households(self)
-        self.people = People(self)
-        self.visits = Visits(self)
-        self.indicators = Indicators(self)
-        self.farm = Farm(self)
         self.settings = Settings(folder / SETTINGS_FILENAME)
         self.created = False
+        install(self.domains)
+        for domain in self.domains:
+            for name, service in domain.services.items():
+                setattr(self, name, service(self))
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
@@ -77,20 +87,23 @@ class Workspace:
             raise WorkspaceError(_("{path} is a file; a workspace is a folder.").format(
                 path=folder))
         db_path = folder / store.DB_FILENAME
-        store.check_existing(db_path)  # refuses foreign, damaged or too-new files untouched
+        steps = migrations(cls.domains)
+        # Refuses foreign, damaged or too-new files untouched.
+        store.check_existing(db_path, [m.name for m in steps])
         folder.mkdir(parents=True, exist_ok=True)
         ws = cls(folder)
         conn = ws.conn
-        ws.created = "0001_initial" in store.migrate(conn, db_path)
+        store.migrate(conn, db_path, steps)
         meta = ws.meta()
-        if "device_id" not in meta:
+        ws.created = "device_id" not in meta
+        if ws.created:
             conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', ?), "
                          "('admin_data', ?)", (uuid7().replace("-", "")[:16], DATA_VERSION))
             meta = ws.meta()
         ws.clock = Clock(meta["device_id"], meta.get("hlc"))
-        if ws.created:
-            ws.catalog.seed_defaults()
-        ws.farm.seed_reference()  # adds shipped registry rows a workspace lacks
+        for domain in cls.domains:
+            for hook in domain.on_open:
+                hook(ws, ws.created)
         return ws
 
     @property
@@ -155,26 +168,13 @@ class Workspace:
             self._local.tx = None
 
     def _before_commit(self, tx: Tx) -> None:
-        """Derived state that must change with the data: search index, indicators, clock."""
-        households = set(tx.changes.ids("households"))
-        people = tx.changes.ids("people")
-        conn = tx.conn
-        households.update(r[0] for r in select_in(
-            conn, "SELECT household_id FROM people WHERE id IN ({marks})", sorted(people)))
-        for hamlet_id in tx.changes.updated.get("hamlets", ()):
-            households.update(r[0] for r in conn.execute(
-                "SELECT id FROM households WHERE hamlet_id = ?", (hamlet_id,)))
-        search_index.refresh(conn, sorted(households))
-        visited = {r[0] for r in select_in(
-            conn, "SELECT household_id FROM visits WHERE id IN ({marks})",
-            sorted(tx.changes.created.get("visits", ())))}
-        if visited:
-            refresh_follow_ups(conn, sorted(visited))
-        affected = indicator_rules.affected_people(tx)
-        if affected:
-            indicator_rules.store(conn, affected)
-        conn.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?) "
-                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (self.clock.last,))
+        """Derived state that must change with the data (each domain's hooks), and the clock."""
+        for domain in self.domains:
+            for hook in domain.before_commit:
+                hook(tx)
+        tx.conn.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        (self.clock.last,))
 
     # -- context ------------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
@@ -193,10 +193,10 @@ class Workspace:
         """Who is recording: the chosen team member, else this device."""
         member_id = self.settings.get("current_member_id")
         if member_id:
-            row = self.conn.execute("SELECT name FROM team_members WHERE id = ?",
-                                    (member_id,)).fetchone()
-            if row:
-                return row[0]
+            for domain in self.domains:
+                name = domain.member_name(self, member_id) if domain.member_name else None
+                if name:
+                    return name
         return f"device {self.device_id[:8]}"
 
     def now(self) -> dt.datetime:

@@ -41,8 +41,8 @@ from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.progress import Progress
 from dxkit.core.synced import dependency_order, record_of
-from dxkit.core.workspace import Workspace
 from dxkit.sync.engine import META_TEAM, apply_pulled_record
+from dxkit.workspace import Workspace
 
 FORMAT = "dxkit-bundle"
 VERSION = 1

@@ -29,9 +29,9 @@ from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.progress import Progress
 from dxkit.core.synced import REGISTRY, Changes, Tx, dependency_order, record_of
-from dxkit.core.workspace import Workspace
 from dxkit.sync.client import DeviceRevoked, HubClient, HubFailed, encode_body
 from dxkit.sync.credentials import TokenStore
+from dxkit.workspace import Workspace
 
 PUSH_MAX_RECORDS = 500
 PUSH_MAX_BYTES = 64 * 1024  # gzip body

@@ -20,9 +20,9 @@ from dxkit.core.i18n import _
 from dxkit.core.progress import Progress
 from dxkit.core.sync_review import sync_changes
 from dxkit.core.synced import dependency_order
-from dxkit.core.workspace import Workspace
 from dxkit.sync.client import HubClient, HubFailed
 from dxkit.sync.engine import SyncReport, apply_pulled_record, client_for, enrollment, sync
+from dxkit.workspace import Workspace
 
 FETCH_BATCH = 500
 CHECK_EVERY = dt.timedelta(days=1)  # how often the app compares digests after a sync

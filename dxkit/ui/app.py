@@ -9,9 +9,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from dxkit.core import i18n
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
-from dxkit.core.workspace import Workspace
 from dxkit.ui.context import AppContext
 from dxkit.ui.main_window import MainWindow
+from dxkit.workspace import Workspace
 
 
 def create_main_window(ws: Workspace) -> MainWindow:

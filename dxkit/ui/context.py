@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from dxkit.core.synced import Changes
-from dxkit.core.workspace import Workspace
 from dxkit.ui.taskman import TaskManager
+from dxkit.workspace import Workspace
 
 
 class AppContext(QObject):

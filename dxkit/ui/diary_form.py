@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import NotFound, ValidationError
-from dxkit.core.farm.model import ENTRY_KINDS, DiaryEntry, Plot, Season, kind_label
-from dxkit.core.farm.units import UNITS, Dose, format_amount
 from dxkit.core.i18n import _
+from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Plot, Season, kind_label
+from dxkit.farm.units import UNITS, Dose, format_amount
 from dxkit.ui.context import AppContext
 from dxkit.ui.farm_forms import date_edit, from_qdate, to_qdate
 from dxkit.ui.widgets import (

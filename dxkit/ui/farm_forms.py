@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import ValidationError
-from dxkit.core.farm.model import Org
-from dxkit.core.farm.pesticides import CROPS, crop_name
 from dxkit.core.i18n import _
+from dxkit.farm.model import Org
+from dxkit.farm.pesticides import CROPS, crop_name
 from dxkit.ui.context import AppContext
 from dxkit.ui.widgets import FieldErrors, FieldWithError, run_operation, save_cancel_buttons
 

@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dxkit.core.farm.model import DiaryEntry, Plot, Season
-from dxkit.core.farm.pesticides import crop_name
-from dxkit.core.farm.units import Dose, format_amount, format_quantity
 from dxkit.core.i18n import _, format_date
 from dxkit.core.synced import Changes
+from dxkit.farm.model import DiaryEntry, Plot, Season
+from dxkit.farm.pesticides import crop_name
+from dxkit.farm.units import Dose, format_amount, format_quantity
 from dxkit.ui.context import AppContext
 from dxkit.ui.diary_form import DiaryEntryForm
 from dxkit.ui.farm_forms import org_dialog, plot_dialog, season_dialog

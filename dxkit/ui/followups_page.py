@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from dxkit.core.i18n import _, format_date
 from dxkit.core.synced import Changes
 from dxkit.core.text import folded_key
-from dxkit.core.visits import FollowUp
+from dxkit.households.visits import FollowUp
 from dxkit.ui.context import AppContext
 from dxkit.ui.widgets import LatestQuery, RowsTableModel, fill_choices
 

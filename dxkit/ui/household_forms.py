@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import ValidationError
-from dxkit.core.households import RELATIONSHIPS, Household, Person
 from dxkit.core.i18n import _
+from dxkit.households.roster import RELATIONSHIPS, Household, Person
 from dxkit.ui.context import AppContext
 from dxkit.ui.widgets import FieldErrors, FieldWithError, run_operation, save_cancel_buttons
 

@@ -29,12 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dxkit.core.cccd import sex_label
 from dxkit.core.errors import NotFound
-from dxkit.core.households import Household, Person
 from dxkit.core.i18n import _, format_date, format_datetime
 from dxkit.core.synced import Changes
-from dxkit.core.visits import Visit, outcome_label
+from dxkit.households.cccd import sex_label
+from dxkit.households.roster import Household, Person
+from dxkit.households.visits import Visit, outcome_label
 from dxkit.ui.context import AppContext
 from dxkit.ui.household_forms import HouseholdForm, PersonForm
 from dxkit.ui.widgets import (
@@ -46,7 +46,7 @@ from dxkit.ui.widgets import (
     while_alive,
 )
 
-EXPORT_MODULE = "dxkit.core.exporting"
+EXPORT_MODULE = "dxkit.households.exporting"
 VISIT_FORM_MODULE = "dxkit.ui.visit_form"
 # Past this many changed visits (an import, the demo) one reload is cheaper than looking each
 # visit up to see whether it is this household's.
@@ -382,7 +382,7 @@ class HouseholdView(QDialog):
         ws, person_id = self.ctx.ws, person.id
 
         def work(_progress: Any) -> Path:
-            from dxkit.core import exporting
+            from dxkit.households import exporting
 
             return Path(exporting.export_person(ws, person_id, target))
 

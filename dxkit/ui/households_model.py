@@ -12,11 +12,11 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from dxkit.core.errors import NotFound
-from dxkit.core.households import Household
 from dxkit.core.i18n import _
 from dxkit.core.phones import mask_phone
 from dxkit.core.synced import Changes
-from dxkit.core.workspace import Workspace
+from dxkit.households.roster import Household
+from dxkit.workspace import Workspace
 
 BLOCK_SIZE = 200
 CACHED_BLOCKS = 16

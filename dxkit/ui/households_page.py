@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dxkit.core import demo
+from dxkit import demo
 from dxkit.core.errors import Cancelled
-from dxkit.core.households import Household
 from dxkit.core.i18n import _, format_number
 from dxkit.core.synced import Changes, OpResult
+from dxkit.households.roster import Household
 from dxkit.ui.context import AppContext
 from dxkit.ui.household_forms import HouseholdForm
 from dxkit.ui.household_view import VISIT_FORM_MODULE, HouseholdView

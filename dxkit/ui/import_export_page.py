@@ -35,12 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dxkit.core import exporting, importing
 from dxkit.core.errors import Cancelled
 from dxkit.core.i18n import _, format_number
-from dxkit.core.importing import ImportPlan, ImportRefused
 from dxkit.core.progress import Progress
-from dxkit.core.spreadsheets import COLUMNS
+from dxkit.households import exporting, importing
+from dxkit.households.importing import ImportPlan, ImportRefused
+from dxkit.households.spreadsheets import COLUMNS
 from dxkit.ui.context import AppContext
 from dxkit.ui.taskman import Task, describe_error
 from dxkit.ui.widgets import while_alive

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.i18n import _, format_date, format_number
-from dxkit.core.indicators import RollupRow
 from dxkit.core.synced import Changes
+from dxkit.households.indicators import RollupRow
 from dxkit.ui.context import AppContext
 from dxkit.ui.widgets import LatestQuery, RowsTableModel, fill_choices
 

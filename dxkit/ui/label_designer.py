@@ -30,17 +30,17 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import Cancelled
-from dxkit.core.farm.model import Lot
-from dxkit.core.farm.printing import (
+from dxkit.core.i18n import _, format_number
+from dxkit.farm.model import Lot
+from dxkit.farm.printing import (
     PrintJob,
     check_decodes,
     label_templates,
     preview_lot_labels,
     print_lot_labels,
 )
-from dxkit.core.i18n import _, format_number
-from dxkit.core.labels.templates import Template
-from dxkit.core.labels.verify import preview_pages
+from dxkit.labels.templates import Template
+from dxkit.labels.verify import preview_pages
 from dxkit.ui.context import AppContext
 from dxkit.ui.label_printing import (
     CustomSheetDialog,

@@ -27,13 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import ValidationError
-from dxkit.core.farm.printing import save_custom_template
 from dxkit.core.i18n import _
-from dxkit.core.labels.templates import A4, Template, custom_template
-from dxkit.core.labels.verify import page_texts, preview_pages
 from dxkit.core.progress import Progress
-from dxkit.core.workspace import Workspace
+from dxkit.farm.printing import save_custom_template
+from dxkit.labels.templates import A4, Template, custom_template
+from dxkit.labels.verify import page_texts, preview_pages
 from dxkit.ui.widgets import FieldErrors, FieldWithError, save_cancel_buttons
+from dxkit.workspace import Workspace
 
 MAX_PRINT_DPI = 600  # an A4 page at 1200 dpi would take 400 MB of memory
 PREVIEW_PRINT_DPI = 300  # the print preview's page images (rendered on a worker thread)

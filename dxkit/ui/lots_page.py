@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import ValidationError
-from dxkit.core.farm.model import DiaryEntry, Lot, Plot
-from dxkit.core.farm.pesticides import crop_name
-from dxkit.core.farm.units import format_quantity
 from dxkit.core.i18n import _, format_date, format_datetime
 from dxkit.core.synced import Changes
+from dxkit.farm.model import DiaryEntry, Lot, Plot
+from dxkit.farm.pesticides import crop_name
+from dxkit.farm.units import format_quantity
 from dxkit.ui.context import AppContext
 from dxkit.ui.farm_forms import date_edit, from_qdate
 from dxkit.ui.farm_page import rows_table

@@ -44,12 +44,12 @@ from dxkit.core.sync_review import (
     use_other_value,
 )
 from dxkit.core.synced import Changes
-from dxkit.core.workspace import Workspace
 from dxkit.sync import engine, repair
 from dxkit.sync.client import DeviceRevoked, HubClient, HubRefused, HubUnreachable
 from dxkit.ui.context import AppContext
 from dxkit.ui.taskman import Task, describe_error
 from dxkit.ui.widgets import FieldWithError, error_label, run_operation, while_alive
+from dxkit.workspace import Workspace
 
 # -- timing ---------------------------------------------------------------------------------
 SYNC_INTERVAL = 5 * 60  # seconds between automatic syncs while online

@@ -37,11 +37,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dxkit.core.catalog import SupportItem
-from dxkit.core.households import Household, Person
 from dxkit.core.i18n import _
 from dxkit.core.synced import OpResult
-from dxkit.core.visits import OUTCOMES, Visit, VisitItem, outcome_label
+from dxkit.households.catalog import SupportItem
+from dxkit.households.roster import Household, Person
+from dxkit.households.visits import OUTCOMES, Visit, VisitItem, outcome_label
 from dxkit.ui.context import AppContext
 from dxkit.ui.taskman import Task
 from dxkit.ui.widgets import error_label, run_operation

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from dxkit.cli import cli
-from dxkit.core.visits import VisitItem
-from dxkit.core.workspace import Workspace
+from dxkit.households.visits import VisitItem
+from dxkit.workspace import Workspace
 
 VALID_CCCD = "087068012345"  # Đồng Tháp, male, born 1968
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from dxkit.cli import cli
-from dxkit.core.workspace import Workspace
+from dxkit.workspace import Workspace
 from tests.cli.conftest import Invoke, as_json, counts
 
 

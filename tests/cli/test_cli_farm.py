@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dxkit.core.farm.demo_farm import fill_farm_demo
-from dxkit.core.labels.verify import page_texts, verify_pdf
-from dxkit.core.workspace import Workspace
+from dxkit.farm.demo_farm import fill_farm_demo
+from dxkit.labels.verify import page_texts, verify_pdf
+from dxkit.workspace import Workspace
 from tests.cli.conftest import Invoke, as_json, real_now
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from dxkit import demo
 from dxkit.cli import cli, terminal_progress
-from dxkit.core import demo
-from dxkit.core.workspace import Workspace
+from dxkit.workspace import Workspace
 from tests.cli.conftest import Invoke, as_json, counts
 
 ROOT = Path(__file__).resolve().parents[2]

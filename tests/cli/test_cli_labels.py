@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dxkit.core.labels import render_labels, template_named
+from dxkit.labels import render_labels, template_named
 from tests.cli.conftest import Invoke, as_json
-from tests.core.labels.conftest import sample_content
+from tests.labels.conftest import sample_content
 
 
 def write_sheet(tmp_path: Path, name: str = "a4-2x7", count: int = 3,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dxkit.core.workspace import Workspace
+from dxkit.workspace import Workspace
 from tests.cli.conftest import VALID_CCCD, Invoke, as_json, counts
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from dxkit.core.workspace import Workspace
+from dxkit.workspace import Workspace
 from tests.cli.conftest import Invoke, as_json, counts, real_now
 
 
@@ -124,7 +124,7 @@ def test_followups_json_and_text_group_by_hamlet_and_mark_overdue(filled_dir: Pa
                                                                   dxkit: Invoke):
     with Workspace.open(filled_dir) as ws:
         # A follow-up due in 4 days in another hamlet.
-        from dxkit.core.visits import VisitItem
+        from dxkit.households.visits import VisitItem
 
         household = ws.households.by_code("K3-001")
         tam = ws.catalog.member("Phạm Văn Tâm")

@@ -10,8 +10,8 @@ import json
 import pytest
 
 from dxkit.core.synced import record_of
-from dxkit.core.visits import VisitItem
-from dxkit.core.workspace import Workspace
+from dxkit.households.visits import VisitItem
+from dxkit.workspace import Workspace
 
 SHARED = ("hamlets", "team_members", "households", "people", "visits", "visit_items",
           "indicator_answers")

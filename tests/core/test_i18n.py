@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
 from dxkit.core import i18n
 from dxkit.core.i18n import _, format_date, format_datetime, format_number, set_language
+from dxkit.core.resources import shipped
 
-PO_FILES = sorted(i18n.TRANSLATIONS_DIR.glob("*/*.po"))
+PO_FILES = sorted(Path(str(shipped("translations"))).glob("*/*.po"))
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 

@@ -9,12 +9,22 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlite_utils import Database, Migrations
+from sqlite_utils import Database
 
 from dxkit.core import store
+from dxkit.core.domain import Domain, Migration
 from dxkit.core.errors import WorkspaceError
-from dxkit.core.schema import MIGRATIONS, latest_version
-from dxkit.core.workspace import Workspace
+from dxkit.core.workspace import migrations
+from dxkit.workspace import DOMAINS, Workspace
+
+
+def latest_version() -> int:
+    return len(migrations(DOMAINS))
+
+
+def add_migration(monkeypatch: pytest.MonkeyPatch, step: Migration) -> None:
+    """A later dxkit: one more domain migration than this workspace has."""
+    monkeypatch.setattr(Workspace, "domains", (*DOMAINS, Domain("later", migrations=(step,))))
 
 
 def sha256(path: Path) -> str:
@@ -55,7 +65,7 @@ def test_new_workspace_pragmas(fresh_ws):
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA application_id").fetchone()[0] == store.APPLICATION_ID
     assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version()
-    assert latest_version() == len(MIGRATIONS._migrations) >= 1
+    assert latest_version() >= 1
     assert fresh_ws.created
 
 
@@ -197,8 +207,7 @@ def _add_region_column(db: Database) -> None:
 def test_pending_migration_applies_keeps_data_and_writes_backup(tmp_path, monkeypatch):
     db_path = make_workspace(tmp_path / "ws", households=5)
     old_version = latest_version()
-    extra = Migrations._Migration("9001_test_region", _add_region_column)
-    monkeypatch.setattr(MIGRATIONS, "_migrations", [*MIGRATIONS._migrations, extra])
+    add_migration(monkeypatch, Migration("9001_test_region", _add_region_column))
 
     ws = Workspace.open(db_path.parent)
     conn = ws.conn
@@ -233,8 +242,7 @@ def test_failing_migration_rolls_back_and_keeps_data(tmp_path, monkeypatch):
         db.execute("ALTER TABLE households ADD COLUMN half_done TEXT")
         raise RuntimeError("migration bug")
 
-    monkeypatch.setattr(MIGRATIONS, "_migrations",
-                        [*MIGRATIONS._migrations, Migrations._Migration("9002_broken", broken)])
+    add_migration(monkeypatch, Migration("9002_broken", broken))
     with pytest.raises(RuntimeError):
         Workspace.open(db_path.parent)
     monkeypatch.undo()
@@ -257,11 +265,10 @@ def test_copy_workspace_file_is_a_consistent_copy(ws, tmp_path):
 
 
 def test_new_workspace_with_several_migrations_is_seeded(tmp_path, monkeypatch):
-    extra = Migrations._Migration("9001_test_region", _add_region_column)
-    monkeypatch.setattr(MIGRATIONS, "_migrations", [*MIGRATIONS._migrations, extra])
+    add_migration(monkeypatch, Migration("9001_test_region", _add_region_column))
     ws = Workspace.open(tmp_path / "ws")
     assert ws.created
     assert ws.catalog.indicators() and ws.catalog.support_items()
-    assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS._migrations)
+    assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == latest_version() + 1
     assert not (tmp_path / "ws" / "backups").exists()  # nothing to back up on a new workspace
     ws.close()

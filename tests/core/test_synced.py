@@ -254,7 +254,7 @@ def test_actor_is_the_chosen_team_member(ws):
 
 
 def test_events_go_to_the_outbox_and_carry_their_own_audit(ws):
-    from dxkit.core.visits import VisitItem
+    from dxkit.households.visits import VisitItem
 
     household = ws.households.add(code="MH-001", head_name="Nguyễn Văn An",
                                   hamlet="Ấp Mỹ Hưng").value

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from dxkit.core.search import search
-from dxkit.core.workspace import Workspace
+from dxkit.households.search import search
+from dxkit.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = textwrap.dedent("""
     import sys
-    from dxkit.core.workspace import Workspace
+    from dxkit.workspace import Workspace
 
     ws = Workspace.open(sys.argv[1])
     committed = int(sys.argv[2])

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import dxkit.core.workspace  # noqa: F401  (registers every synced table)
+import dxkit.workspace  # noqa: F401  (installs every domain's synced tables)
 from dxkit.core.synced import REGISTRY, wire_fields
 from tests.support import postgres
 from tests.support.hub_process import (  # noqa: F401  (re-exported for other test modules)

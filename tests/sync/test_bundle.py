@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from dxkit.cli import cli
 from dxkit.core.errors import Cancelled
 from dxkit.core.progress import Progress
-from dxkit.core.search import search
 from dxkit.core.synced import dependency_order, record_of
-from dxkit.core.visits import VisitItem
-from dxkit.core.workspace import Workspace
+from dxkit.households.search import search
+from dxkit.households.visits import VisitItem
 from dxkit.sync.bundle import BundleError, export_bundle, import_bundle
 from dxkit.sync.engine import META_TEAM
+from dxkit.workspace import Workspace
 
 
 def records(ws: Workspace) -> dict[tuple[str, str], dict]:

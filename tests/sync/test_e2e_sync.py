@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from dxkit.core.errors import NotFound
-from dxkit.core.search import search
 from dxkit.core.synced import dependency_order, record_of
-from dxkit.core.visits import VisitItem
-from dxkit.core.workspace import Workspace
+from dxkit.households.search import search
+from dxkit.households.visits import VisitItem
 from dxkit.sync import engine
 from dxkit.sync.client import DeviceRevoked
+from dxkit.workspace import Workspace
 
 DONG_THAP, MY_THO = "82", "28261"
 SEEDED = {"indicators", "support_items",  # every new workspace seeds the same ids

@@ -19,11 +19,11 @@ from dxkit.core.errors import Cancelled
 from dxkit.core.merge import merge_event, merge_mutable
 from dxkit.core.progress import Progress
 from dxkit.core.synced import record_of
-from dxkit.core.visits import VisitItem
-from dxkit.core.workspace import Workspace
+from dxkit.households.visits import VisitItem
 from dxkit.sync import engine
 from dxkit.sync.client import DeviceRevoked, HubFailed
 from dxkit.sync.credentials import TOKEN_FILENAME, TokenStore
+from dxkit.workspace import Workspace
 
 URL = "http://hub.test"
 

@@ -18,9 +18,9 @@ import pytest
 from dxkit.core.errors import Cancelled
 from dxkit.core.progress import Progress
 from dxkit.core.synced import REGISTRY
-from dxkit.core.workspace import Workspace
 from dxkit.sync import engine
 from dxkit.sync.client import HubError
+from dxkit.workspace import Workspace
 from tests.sync import test_faults as faults
 
 file_tokens, small_batches = faults.file_tokens, faults.small_batches

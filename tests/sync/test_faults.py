@@ -11,11 +11,11 @@ import time
 import pytest
 
 from dxkit.core.synced import dependency_order, record_of
-from dxkit.core.visits import VisitItem
-from dxkit.core.workspace import Workspace
+from dxkit.households.visits import VisitItem
 from dxkit.sync import engine
 from dxkit.sync.client import HubClient, HubFailed, HubUnreachable
 from dxkit.sync.credentials import TokenStore
+from dxkit.workspace import Workspace
 from tests.support.hub_process import dxkit_command, start_hub
 from tests.sync import faultproxy
 

@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from dxkit.core.farm.gs1 import lot_trace_url
-from dxkit.core.farm.trace_html import trace_json
-from dxkit.core.farm.trace_record import TraceRecord
 from dxkit.core.synced import REGISTRY, wire_fields
-from tests.core.farm.trace_samples import failed_lot, mango_lot, rice_lot
+from dxkit.farm.gs1 import lot_trace_url
+from dxkit.farm.trace_html import trace_json
+from dxkit.farm.trace_record import TraceRecord
+from tests.farm.trace_samples import failed_lot, mango_lot, rice_lot
 from tests.support.hub_process import HubServer, start_hub
 from tests.support.tools import require_tool
 
@@ -167,7 +167,7 @@ def test_a_republished_lot_shows_the_new_snapshot(hub, laptop):
 
 def test_the_served_page_on_a_phone(hub, tmp_path):
     """The page as the hub serves it (with its Content-Security-Policy) in headless Chromium."""
-    from tests.core.farm.headless import Chromium
+    from tests.farm.headless import Chromium
 
     executable = shutil.which("chromium")
     require_tool(executable is not None, "Chromium")
@@ -187,7 +187,7 @@ def test_the_served_page_on_a_phone(hub, tmp_path):
 
 
 def test_the_hub_resolves_the_gs1_digital_link_of_a_lot(hub):
-    from dxkit.core.farm.gs1 import digital_link
+    from dxkit.farm.gs1 import digital_link
 
     rice = rice_lot()
     assert rice.gtin

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from dxkit.core.synced import REGISTRY, dependency_order
-from dxkit.core.workspace import Workspace
+from dxkit.workspace import Workspace
 from tests.sync import test_faults as faults
 
 file_tokens, proxy, team, laptops = faults.file_tokens, faults.proxy, faults.team, faults.laptops
@@ -29,7 +29,7 @@ MARK = "inside the apply"
 CHILD = """
 import sys, time
 from dxkit.core import synced
-from dxkit.core.workspace import Workspace
+from dxkit.workspace import Workspace
 from dxkit.sync import engine
 from dxkit.sync.client import HubClient
 from dxkit.sync.credentials import TokenStore

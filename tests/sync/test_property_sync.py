@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from dxkit.core.synced import dependency_order, record_of
-from dxkit.core.visits import VisitItem
-from dxkit.core.workspace import Workspace
+from dxkit.households.visits import VisitItem
 from dxkit.sync import engine
 from dxkit.sync.client import HubClient, HubFailed, HubUnreachable
 from dxkit.sync.credentials import TokenStore
+from dxkit.workspace import Workspace
 
 DONG_THAP, MY_THO = "82", "28261"
 HAMLET = "Ấp Mỹ Hưng"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from dxkit.core.farm.pesticides import product_id
+from dxkit.farm.pesticides import product_id
 from dxkit.sync import engine, repair
 from tests.support.hub_process import dxkit_command
 from tests.sync.test_e2e_sync import (  # noqa: F401  (fixtures: file tokens, hub, laptops)

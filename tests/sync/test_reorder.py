@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from dxkit.core.visits import VisitItem
-from dxkit.core.workspace import Workspace
+from dxkit.households.visits import VisitItem
 from dxkit.sync import engine
 from dxkit.sync.client import HubUnreachable
+from dxkit.workspace import Workspace
 from tests.sync import test_faults as faults
 
 # The fault tests' fixtures: the proxy in front of the real hub, a team, enrolled laptops.

@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dxkit.core.workspace import Workspace
 from dxkit.sync import engine
 from dxkit.sync.client import HubClient, TokenExpired
 from dxkit.sync.credentials import TokenStore
+from dxkit.workspace import Workspace
 
 HUB_BACKENDS = ("sqlite", "postgresql")
 SQLITE_ONLY = {"test_dxkit_sync_says_the_token_expired_and_resumes_after_renewal"}

@@ -8,10 +8,11 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 
-from dxkit.core import demo
-from dxkit.core.demo import COMMUNE, HAMLETS, PROVINCE
+from dxkit import demo
 from dxkit.core.errors import DxError
 from dxkit.core.progress import Progress
+from dxkit.demo import COMMUNE, HAMLETS, PROVINCE
+from dxkit.households import demo as households_demo
 from dxkit.ui.app import create_main_window
 from dxkit.ui.context import AppContext
 from dxkit.ui.household_forms import HouseholdForm
@@ -112,7 +113,7 @@ def test_cancel_halfway_rolls_back_what_was_written(first_start, fresh_ws, qtbot
             progress.update(value=value, maximum=maximum, label=label)  # Cancelled from here
         return real_generate(ws, progress=Progress(on_change=report), **options)
 
-    monkeypatch.setattr(demo, "generate", generate_pausing_halfway)
+    monkeypatch.setattr(households_demo, "generate", generate_pausing_halfway)
     page.create_demo()
     qtbot.waitUntil(halfway.is_set)
     assert fresh_ws.households.count() == 0  # written, not committed

@@ -11,10 +11,10 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from dxkit.core import i18n
-from dxkit.core.farm import printing
-from dxkit.core.farm.demo_farm import fill_farm_demo
-from dxkit.core.farm.printing import preview_lot_labels
-from dxkit.core.labels.verify import VerifyReport, verify_pdf
+from dxkit.farm import printing
+from dxkit.farm.demo_farm import fill_farm_demo
+from dxkit.farm.printing import preview_lot_labels
+from dxkit.labels.verify import VerifyReport, verify_pdf
 from dxkit.ui.farm_page import FarmPage
 from dxkit.ui.label_printing import paint_pdf, set_up_printer
 from dxkit.ui.lots_page import LotsPage

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from dxkit.core import i18n
-from dxkit.core.visits import VisitItem
+from dxkit.households.visits import VisitItem
 from dxkit.ui.followups_page import FollowUpsPage
 from dxkit.ui.visit_form import VisitDialog
 from tests.ui.conftest import settle

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from dxkit.core.visits import VisitItem
+from dxkit.households.visits import VisitItem
 from dxkit.ui.household_forms import PersonForm
 from dxkit.ui.household_view import HouseholdView
 from tests.ui.conftest import settle
@@ -206,7 +206,7 @@ def test_export_person_writes_json(ctx, qtbot, ws, family, tmp_path):
     household, _father, _mother = family
     view = make_view(ctx, qtbot, household.id)
     if view.export_person_button is None:
-        pytest.skip("dxkit.core.exporting is not in this tree")
+        pytest.skip("dxkit.households.exporting is not in this tree")
     view.people_table.selectRow(0)
     target = tmp_path / "binh.json"
     view.export_person(str(target))

@@ -10,7 +10,7 @@ import pytest
 import shiboken6
 from openpyxl import load_workbook
 
-from dxkit.core.legacy_text import unicode_to_tcvn3
+from dxkit.households.legacy_text import unicode_to_tcvn3
 from dxkit.ui.households_page import HouseholdsPage
 from dxkit.ui.import_export_page import ImportExportPage
 from tests.ui.conftest import settle

@@ -7,7 +7,6 @@ import pytest
 
 from dxkit.core.sync_review import review_count
 from dxkit.core.synced import record_of
-from dxkit.core.workspace import Workspace
 from dxkit.sync import engine
 from dxkit.ui.context import AppContext
 from dxkit.ui.sync_ui import (
@@ -17,6 +16,7 @@ from dxkit.ui.sync_ui import (
     SyncReviewPage,
     retry_delay,
 )
+from dxkit.workspace import Workspace
 from tests.sync.conftest import hub_server  # noqa: F401  (the real hub fixture)
 from tests.ui.conftest import settle
 

@@ -225,7 +225,7 @@ def test_saving_does_not_wait_for_a_task_holding_the_database(ctx, qtbot, family
 
 
 def ws_item(code, person_id, outcome="done", reason=""):
-    from dxkit.core.visits import VisitItem
+    from dxkit.households.visits import VisitItem
 
     return VisitItem(code, outcome, person_id, reason)
 

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import dxkit.core.workspace  # noqa: F401  (every core module registers its synced tables)
+import dxkit.workspace  # noqa: F401  (installs every domain's synced tables)
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.merge import merge_event, merge_mutable

@@ -19,10 +19,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-import dxkit.core.farm.tables  # noqa: F401  (registers published_traces)
-from dxkit.core.farm.gs1 import normalize_lot_code
-from dxkit.core.farm.trace_html import not_found_message, not_found_page, trace_json, trace_page
-from dxkit.core.farm.trace_record import TraceRecord
+import dxkit.farm.tables  # noqa: F401  (registers published_traces)
+from dxkit.farm.gs1 import normalize_lot_code
+from dxkit.farm.trace_html import not_found_message, not_found_page, trace_json, trace_page
+from dxkit.farm.trace_record import TraceRecord
 from dxkit.sync.hub.store import HubStore
 
 TRACE_TABLE = "published_traces"

@@ -1,0 +1,311 @@
+"""The team's configurable lists: hamlets, team members, indicators and support items.
+
+Indicators and support items ship with a Vietnamese default and are data the province can
+replace by sync. Their ids are derived from their codes so every laptop seeds the same rows.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dxkit.core.errors import NotFound, ValidationError
+from dxkit.core.i18n import _, language
+from dxkit.core.synced import OpResult, SyncedTable
+from dxkit.core.text import fold, folded_key, nfc
+
+if TYPE_CHECKING:
+    from dxkit.households.workspace import HouseholdsWorkspace as Workspace
+
+TABLES = (
+    SyncedTable("hamlets", "mutable", ("name", "name_key", "sort_order")),
+    SyncedTable("team_members", "mutable", ("name", "phone", "active"),
+                personal=("phone",)),
+    SyncedTable("indicators", "mutable",
+                ("code", "name_vi", "name_en", "min_age", "sort_order", "active", "target"),
+                reference=True),
+    SyncedTable("support_items", "mutable",
+                ("code", "name_vi", "name_en", "indicator_code", "sort_order", "active"),
+                reference=True),
+)
+
+_CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
+_CATALOG_NAMESPACE = uuid.UUID("5f1d1a8e-4a52-4f7b-9d0b-6b1e8c2a7d10")
+
+# (code, Vietnamese, English, minimum age counted in roll-ups)
+DEFAULT_INDICATORS = (
+    ("smartphone", "Có điện thoại thông minh", "Owns a smartphone", 15),
+    ("vneid_level2", "Có định danh điện tử VNeID mức 2", "Has VNeID level 2", 15),
+    ("payment_account", "Có tài khoản thanh toán (ngân hàng, ví điện tử)",
+     "Has a payment account (bank or e-wallet)", 15),
+    ("online_public_services", "Sử dụng dịch vụ công trực tuyến",
+     "Uses online public services", 18),
+    ("digital_signature", "Có chữ ký số cá nhân", "Has a personal digital signature", 18),
+    ("online_trade", "Mua bán trực tuyến", "Sells or buys online", 15),
+    ("health_app", "Sử dụng ứng dụng y tế (VssID, sổ sức khỏe điện tử)",
+     "Uses a health app (VssID, electronic health record)", 15),
+    ("citizen_app", "Sử dụng ứng dụng công dân số của tỉnh", "Uses the provincial citizen app", 15),
+)
+
+# (code, Vietnamese, English, indicator a 'done' outcome establishes)
+DEFAULT_SUPPORT_ITEMS = (
+    ("smartphone_basics", "Hướng dẫn sử dụng điện thoại thông minh", "Smartphone basics", None),
+    ("vneid_install", "Cài đặt ứng dụng VNeID", "Install VNeID", None),
+    ("vneid_level2", "Kích hoạt định danh điện tử mức 2", "Activate VNeID level 2", "vneid_level2"),
+    ("payment_account", "Mở tài khoản ngân hàng / ví điện tử", "Open a bank account or e-wallet",
+     "payment_account"),
+    ("qr_payment", "Hướng dẫn thanh toán bằng mã QR", "Paying by QR code", "payment_account"),
+    ("online_public_service", "Nộp hồ sơ dịch vụ công trực tuyến",
+     "Submit an online public service application", "online_public_services"),
+    ("digital_signature", "Đăng ký chữ ký số cá nhân", "Register a personal digital signature",
+     "digital_signature"),
+    ("online_trade", "Đưa sản phẩm lên sàn thương mại điện tử", "List products on an e-commerce "
+     "platform", "online_trade"),
+    ("health_app", "Cài đặt VssID / sổ sức khỏe điện tử", "Install VssID / electronic health "
+     "record", "health_app"),
+    ("citizen_app", "Cài đặt ứng dụng công dân số của tỉnh", "Install the provincial citizen app",
+     "citizen_app"),
+    ("online_safety", "An toàn trên mạng, phòng chống lừa đảo", "Online safety and anti-fraud",
+     None),
+)
+
+
+def catalog_id(kind: str, code: str) -> str:
+    return str(uuid.uuid5(_CATALOG_NAMESPACE, f"{kind}:{code}"))
+
+
+@dataclass(frozen=True)
+class Hamlet:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    id: str
+    name: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name_vi: str
+    name_en: str
+    min_age: int
+    target: float | None = None  # the share to reach (0..1), set by the province or team
+
+    @property
+    def name(self) -> str:
+        return self.name_vi if language() == "vi" else self.name_en
+
+
+def parse_share(value: float | str | None) -> float | None:
+    """0.8, "0,8", "80", "80%" or "80 %" -> 0.8; None or "" -> None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip().replace(",", ".")
+    percent = text.endswith("%")
+    try:
+        number = float(text.rstrip("%").strip())
+    except ValueError:
+        number = -1.0
+    if percent or number > 1:
+        number /= 100
+    if not 0 <= number <= 1:
+        raise ValidationError({"target": _("A target is a share between 0 and 100%, for "
+                                           "example 80%; “{value}” is not.").format(
+                                               value=value)})
+    return round(number, 4)
+
+
+def shipped_catalog() -> list[tuple[str, str, dict[str, object]]]:
+    """(table, id, values) of the default indicators and support items."""
+    rows: list[tuple[str, str, dict[str, object]]] = []
+    for order, (code, vi, en, min_age) in enumerate(DEFAULT_INDICATORS):
+        rows.append(("indicators", catalog_id("indicator", code), {
+            "code": code, "name_vi": vi, "name_en": en, "min_age": min_age,
+            "sort_order": order, "active": 1}))
+    for order, (code, vi, en, indicator) in enumerate(DEFAULT_SUPPORT_ITEMS):
+        rows.append(("support_items", catalog_id("support_item", code), {
+            "code": code, "name_vi": vi, "name_en": en, "indicator_code": indicator,
+            "sort_order": order, "active": 1}))
+    return rows
+
+
+@dataclass(frozen=True)
+class SupportItem:
+    code: str
+    name_vi: str
+    name_en: str
+    indicator_code: str | None
+
+    @property
+    def name(self) -> str:
+        return self.name_vi if language() == "vi" else self.name_en
+
+
+class Catalog:
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+
+    # -- hamlets ------------------------------------------------------------------------
+    def hamlets(self) -> list[Hamlet]:
+        rows = self.ws.conn.execute(
+            "SELECT id, name FROM hamlets WHERE deleted = 0 ORDER BY sort_order, name_key")
+        return [Hamlet(r["id"], r["name"]) for r in rows]
+
+    def hamlet(self, name_or_id: str) -> Hamlet:
+        """Find a hamlet by id or by name typed without diacritics; the error lists the known."""
+        known = self.hamlets()
+        wanted = folded_key(name_or_id)
+        for hamlet in known:
+            if hamlet.id == name_or_id or folded_key(hamlet.name) == wanted:
+                return hamlet
+        # "my hung" finds "Ấp Mỹ Hưng" when unambiguous.
+        loose = [h for h in known if folded_key(h.name).endswith(" " + wanted)]
+        if len(loose) == 1:
+            return loose[0]
+        names = ", ".join(h.name for h in known) or _("none yet")
+        raise NotFound(_("Unknown hamlet “{name}”. Known hamlets: {names}.").format(
+            name=name_or_id, names=names))
+
+    def add_hamlet(self, name: str) -> OpResult[Hamlet]:
+        clean = nfc(name)
+        if not clean:
+            raise ValidationError({"name": _("A hamlet needs a name.")})
+        if any(folded_key(h.name) == folded_key(clean) for h in self.hamlets()):
+            raise ValidationError({"name": _("There is already a hamlet called {name}.").format(
+                name=clean)})
+        with self.ws.transaction() as tx:
+            order = len(self.hamlets())
+            row_id = tx.insert("hamlets", {"name": clean, "name_key": folded_key(clean),
+                                           "sort_order": order})
+        return OpResult(Hamlet(row_id, clean), tx.changes)
+
+    def rename_hamlet(self, hamlet_id: str, name: str) -> OpResult[Hamlet]:
+        clean = nfc(name)
+        if not clean:
+            raise ValidationError({"name": _("A hamlet needs a name.")})
+        with self.ws.transaction() as tx:
+            tx.update("hamlets", hamlet_id, {"name": clean, "name_key": folded_key(clean)})
+        return OpResult(Hamlet(hamlet_id, clean), tx.changes)
+
+    # -- team members -------------------------------------------------------------------
+    def members(self, include_inactive: bool = False) -> list[TeamMember]:
+        rows = self.ws.conn.execute(
+            "SELECT id, name, active FROM team_members WHERE deleted = 0 "
+            + ("" if include_inactive else "AND active = 1 ") + "ORDER BY name")
+        return [TeamMember(r["id"], r["name"], bool(r["active"])) for r in rows]
+
+    def member(self, name_or_id: str) -> TeamMember:
+        wanted = fold(name_or_id)
+        for m in self.members(include_inactive=True):
+            if m.id == name_or_id or fold(m.name) == wanted:
+                return m
+        names = ", ".join(m.name for m in self.members()) or _("none yet")
+        raise NotFound(_("Unknown team member “{name}”. Team members: {names}.").format(
+            name=name_or_id, names=names))
+
+    def add_member(self, name: str, phone: str = "") -> OpResult[TeamMember]:
+        clean = nfc(name)
+        if not clean:
+            raise ValidationError({"name": _("A team member needs a name.")})
+        with self.ws.transaction() as tx:
+            row_id = tx.insert("team_members", {"name": clean, "phone": phone, "active": 1})
+        return OpResult(TeamMember(row_id, clean, True), tx.changes)
+
+    # -- indicators and support items ---------------------------------------------------
+    def indicators(self) -> list[Indicator]:
+        rows = self.ws.conn.execute(
+            "SELECT code, name_vi, name_en, min_age, target FROM indicators "
+            "WHERE deleted = 0 AND active = 1 ORDER BY sort_order")
+        return [Indicator(r["code"], r["name_vi"], r["name_en"], r["min_age"], r["target"])
+                for r in rows]
+
+    def set_target(self, code: str, target: float | str | None) -> OpResult[Indicator]:
+        """The share of counted people an indicator should reach: 0.8, "80%", "80" or
+        None (no target). Usually published by the province; a team may set its own."""
+        share = parse_share(target)
+        with self.ws.transaction() as tx:
+            row = self.ws.conn.execute("SELECT id FROM indicators WHERE code = ? AND "
+                                       "deleted = 0", (code,)).fetchone()
+            if row is None:
+                raise NotFound(_("There is no indicator {code}. Indicators: {codes}.").format(
+                    code=code, codes=", ".join(i.code for i in self.indicators())))
+            tx.update("indicators", row["id"], {"target": share})
+        return OpResult(next(i for i in self.indicators() if i.code == code), tx.changes)
+
+    def support_items(self) -> list[SupportItem]:
+        rows = self.ws.conn.execute(
+            "SELECT code, name_vi, name_en, indicator_code FROM support_items "
+            "WHERE deleted = 0 AND active = 1 ORDER BY sort_order")
+        return [SupportItem(r["code"], r["name_vi"], r["name_en"], r["indicator_code"])
+                for r in rows]
+
+    def add_indicator(self, code: str, name_vi: str, name_en: str, min_age: int = 15
+                      ) -> OpResult[Indicator]:
+        """A province's own indicator (its targets differ from province to province)."""
+        clean = self._clean_entry(code, name_vi, name_en, "indicators")
+        if not 0 <= min_age <= 120:
+            raise ValidationError({"min_age": _("The minimum age must be between 0 and 120.")})
+        with self.ws.transaction() as tx:
+            tx.insert("indicators", {**clean, "min_age": min_age,
+                                     "sort_order": self._next_order("indicators"), "active": 1})
+        return OpResult(Indicator(clean["code"], clean["name_vi"], clean["name_en"], min_age),
+                        tx.changes)
+
+    def add_support_item(self, code: str, name_vi: str, name_en: str,
+                         indicator_code: str | None = None) -> OpResult[SupportItem]:
+        clean = self._clean_entry(code, name_vi, name_en, "support_items")
+        if indicator_code and indicator_code not in {i.code for i in self.indicators()}:
+            raise ValidationError({"indicator": _("Unknown indicator {code}.").format(
+                code=indicator_code)})
+        with self.ws.transaction() as tx:
+            tx.insert("support_items", {**clean, "indicator_code": indicator_code or None,
+                                        "sort_order": self._next_order("support_items"),
+                                        "active": 1})
+        return OpResult(SupportItem(clean["code"], clean["name_vi"], clean["name_en"],
+                                    indicator_code or None), tx.changes)
+
+    def set_active(self, table: str, code: str, active: bool) -> OpResult[str]:
+        """Retire (or bring back) an indicator or support item. Never deleted: past visits
+        name it."""
+        if table not in ("indicators", "support_items"):
+            raise ValueError(table)
+        row = self.ws.conn.execute(f"SELECT id FROM {table} WHERE code = ? AND deleted = 0",
+                                   (code,)).fetchone()
+        if row is None:
+            raise NotFound(_("Unknown code {code}.").format(code=code))
+        with self.ws.transaction() as tx:
+            tx.update(table, row["id"], {"active": int(active)})
+        return OpResult(code, tx.changes)
+
+    def _clean_entry(self, code: str, name_vi: str, name_en: str, table: str) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        clean_code = (code or "").strip().lower()
+        if not _CODE.fullmatch(clean_code):
+            errors["code"] = _("A code uses only lowercase letters a-z, digits and _ "
+                               "(for example vneid_level2).")
+        elif self.ws.conn.execute(f"SELECT 1 FROM {table} WHERE code = ? AND deleted = 0",
+                                  (clean_code,)).fetchone():
+            errors["code"] = _("The code {code} is already in use.").format(code=clean_code)
+        names = {"name_vi": nfc(name_vi), "name_en": nfc(name_en)}
+        for key, value in names.items():
+            if not value:
+                errors[key] = _("Give the name in Vietnamese and in English.")
+        if errors:
+            raise ValidationError(errors)
+        return {"code": clean_code, **names}
+
+    def _next_order(self, table: str) -> int:
+        return self.ws.conn.execute(f"SELECT coalesce(max(sort_order), -1) + 1 FROM {table}"
+                                    ).fetchone()[0]
+
+    def seed_defaults(self) -> None:
+        """First open: the default Vietnamese indicator list and support-item catalogue."""
+        with self.ws.transaction() as tx:
+            for table, row_id, values in shipped_catalog():
+                tx.insert_reference(table, values, row_id)

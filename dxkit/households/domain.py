@@ -1,0 +1,122 @@
+"""The households domain, declared to the kernel in one place: hamlets and team, households
+and people, visits and follow-ups, indicators, search, spreadsheets in and out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dxkit.core.domain import Domain, ReviewTable
+from dxkit.core.sqlbatch import select_in
+from dxkit.core.synced import Changes, Tx
+from dxkit.households import catalog, indicators, roster, search, visits
+from dxkit.households.schema import MIGRATIONS
+from dxkit.households.workspace import HouseholdsWorkspace
+
+
+def refresh_search(tx: Tx) -> None:
+    """The search index follows households, their people and their hamlet's name."""
+    conn = tx.conn
+    households = set(tx.changes.ids("households"))
+    households.update(r[0] for r in select_in(
+        conn, "SELECT household_id FROM people WHERE id IN ({marks})",
+        sorted(tx.changes.ids("people"))))
+    for hamlet_id in tx.changes.updated.get("hamlets", ()):
+        households.update(r[0] for r in conn.execute(
+            "SELECT id FROM households WHERE hamlet_id = ?", (hamlet_id,)))
+    search.refresh(conn, sorted(households))
+
+
+def refresh_follow_ups(tx: Tx) -> None:
+    visited = {r[0] for r in select_in(
+        tx.conn, "SELECT household_id FROM visits WHERE id IN ({marks})",
+        sorted(tx.changes.created.get("visits", ())))}
+    if visited:
+        visits.refresh_follow_ups(tx.conn, sorted(visited))
+
+
+def refresh_indicators(tx: Tx) -> None:
+    affected = indicators.affected_people(tx)
+    if affected:
+        indicators.store(tx.conn, affected)
+
+
+def seed_catalog(ws: HouseholdsWorkspace, created: bool) -> None:
+    if created:
+        ws.catalog.seed_defaults()
+
+
+def member_name(ws: HouseholdsWorkspace, member_id: str) -> str | None:
+    row = ws.conn.execute("SELECT name FROM team_members WHERE id = ?", (member_id,)).fetchone()
+    return row[0] if row else None
+
+
+# -- the sync review screen ----------------------------------------------------------------------
+def _describe_household(ws: HouseholdsWorkspace, row_id: str) -> str:
+    household = ws.households.get(row_id)
+    return " — ".join(p for p in (household.code, household.head_name) if p)
+
+
+def _describe_person(ws: HouseholdsWorkspace, row_id: str) -> str:
+    person = ws.people.get(row_id)
+    code = ws.households.get(person.household_id).code
+    return " — ".join(p for p in (person.full_name, code) if p)
+
+
+def _edit_household(ws: HouseholdsWorkspace, row_id: str, keyword: str, value: Any) -> Changes:
+    return ws.households.update(row_id, **{keyword: value}).changes
+
+
+def _edit_person(ws: HouseholdsWorkspace, row_id: str, keyword: str, value: Any) -> Changes:
+    return ws.people.update(row_id, **{keyword: value}).changes
+
+
+def _household_input(field: str, value: Any) -> Any:
+    return "" if value is None and field not in ("latitude", "longitude") else value
+
+
+def _person_input(field: str, value: Any) -> Any:
+    """A stored value as People.update takes it."""
+    if field == "birth_date" and isinstance(value, str) and value:
+        return dt.date.fromisoformat(value)
+    if field == "consent":
+        return bool(value)
+    return "" if value is None else value
+
+
+REVIEW = {
+    "households": ReviewTable(
+        editable={"code": "code", "head_name": "head_name", "hamlet_id": "hamlet",
+                  "address": "address", "phone": "phone", "notes": "notes",
+                  "latitude": "latitude", "longitude": "longitude"},
+        companions=roster.HOUSEHOLD_INPUTS, describe=_describe_household,
+        edit=_edit_household, as_input=_household_input),
+    "people": ReviewTable(
+        editable={name: name for name in ("full_name", "sex", "birth_date", "birth_year",
+                                          "relationship", "phone", "cccd", "consent",
+                                          "notes")},
+        companions=roster.PERSON_INPUTS, describe=_describe_person, edit=_edit_person,
+        as_input=_person_input),
+    "hamlets": ReviewTable(
+        editable={"name": "name"},
+        describe=lambda ws, row_id: ws.catalog.hamlet(row_id).name,
+        edit=lambda ws, row_id, _keyword, value: ws.catalog.rename_hamlet(
+            row_id, "" if value is None else value).changes),
+}
+
+
+DOMAIN = Domain(
+    name="households",
+    services={"catalog": catalog.Catalog, "households": roster.Households,
+              "people": roster.People, "visits": visits.Visits,
+              "indicators": indicators.Indicators},
+    tables=(*catalog.TABLES, *roster.TABLES, *visits.TABLES, *indicators.TABLES),
+    migrations=MIGRATIONS,
+    before_commit=(refresh_search, refresh_follow_ups, refresh_indicators),
+    on_open=(seed_catalog,),
+    shipped_rows=(catalog.shipped_catalog,),
+    review=REVIEW,
+    hidden_fields=frozenset({"code_key", "head_key", "name_key", "consent_on", "consent_by",
+                             "purged"}),
+    member_name=member_name,
+)

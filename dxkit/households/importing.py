@@ -1,0 +1,505 @@
+"""Importing households and people from a spreadsheet: a dry run first, then all or nothing.
+
+`plan_import` reads the file (see spreadsheets.py), validates every row with the same
+validators the forms use, and says what would happen to each household and person without
+writing anything. `apply_import` re-plans inside one write transaction and applies the plan
+only if it has no errors. Matching makes imports idempotent: households by folded code,
+people within a household by CCCD when given, else by folded full name + birth year. Only the
+columns present in the file are compared and updated; a blank cell in a present column clears
+the stored value (the file is the team's list).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from dxkit.core.errors import DxError, NotFound, ValidationError
+from dxkit.core.i18n import _
+from dxkit.core.phones import normalize_phone
+from dxkit.core.progress import Progress
+from dxkit.core.synced import OpResult, Tx
+from dxkit.core.text import folded_key, nfc
+from dxkit.households.roster import clean_household, clean_person
+from dxkit.households.spreadsheets import (
+    COLUMN_BY_KEY,
+    COLUMNS,
+    Problem,
+    Severity,
+    Table,
+    read_table,
+)
+
+if TYPE_CHECKING:
+    from dxkit.households.workspace import HouseholdsWorkspace as Workspace
+
+Action = Literal["new", "update", "unchanged"]
+PREVIEW_ROWS = 50
+_CHECKPOINT = 500  # rows between progress updates / cancel checks
+
+# File column -> the stored columns it sets, and the validator's field key for its errors.
+_HOUSEHOLD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "code": ("code", "code_key"), "head_name": ("head_name", "head_key"),
+    "hamlet": ("hamlet_id",), "address": ("address",), "household_phone": ("phone",),
+    "household_notes": ("notes",), "latitude": ("latitude",), "longitude": ("longitude",),
+}
+_HOUSEHOLD_INPUT = {"code": "code", "head_name": "head_name", "hamlet": "hamlet",
+                    "address": "address", "household_phone": "phone",
+                    "household_notes": "notes", "latitude": "latitude",
+                    "longitude": "longitude"}
+_HOUSEHOLD_FIELD_COLUMN = {field: column for column, field in _HOUSEHOLD_INPUT.items()}
+_PERSON_COLUMNS: dict[str, tuple[str, ...]] = {
+    "full_name": ("full_name", "name_key"), "sex": ("sex",),
+    "birth": ("birth_date", "birth_year"), "relationship": ("relationship",),
+    "phone": ("phone",), "cccd": ("cccd",), "consent": ("consent",),
+}
+_PERSON_FIELD_COLUMN = {"full_name": "full_name", "sex": "sex", "birth": "birth",
+                        "phone": "phone", "cccd": "cccd", "notes": "full_name"}
+_PERSON_DETAILS = ("full_name", "sex", "birth", "phone", "cccd")
+_YES = {"co", "x", "yes", "y", "1", "true", "dong y", "da dong y"}
+_NO = {"", "khong", "no", "n", "0", "false", "chua", "khong dong y"}
+
+
+class ImportRefused(DxError):
+    """The file has problems; nothing was imported. `plan` lists every problem."""
+
+    def __init__(self, plan: ImportPlan):
+        super().__init__(_("The file was not imported because it has {count} problem(s); "
+                           "nothing was changed. Fix them and import again.").format(
+                               count=len(plan.errors)))
+        self.plan = plan
+
+
+@dataclass
+class ImportCounts:
+    new_households: int = 0
+    updated_households: int = 0
+    unchanged_households: int = 0
+    new_people: int = 0
+    updated_people: int = 0
+    unchanged_people: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    """One line of the dry run: what importing would do to a household or a person."""
+
+    line: int
+    entity: Literal["household", "person"]
+    action: Action
+    code: str
+    name: str
+    changed: tuple[str, ...] = ()  # file column headers whose values would change
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "entity": self.entity, "action": self.action,
+                "code": self.code, "name": self.name, "changed": list(self.changed)}
+
+
+@dataclass
+class _HouseholdStep:
+    line: int
+    code: str
+    key: str
+    values: dict[str, Any]
+    existing_id: str | None
+    action: Action
+    changed: tuple[str, ...]
+    seen: dict[str, Any]  # normalised cell values, to spot conflicting later rows
+    name: str = ""
+    cells: dict[str, str | None] = field(default_factory=dict)  # the first row's cells
+
+
+@dataclass
+class _PersonStep:
+    line: int
+    household_key: str
+    name: str
+    values: dict[str, Any]
+    existing_id: str | None
+    action: Action
+    changed: tuple[str, ...]
+
+
+@dataclass
+class ImportPlan:
+    """The dry run. `problems` holds errors and warnings; the import needs no errors."""
+
+    path: str
+    codec: str = ""
+    total_rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    counts: ImportCounts = field(default_factory=ImportCounts)
+    encodings: dict[str, str] = field(default_factory=dict)
+    rows: list[PlannedRow] = field(default_factory=list)
+    _households: list[_HouseholdStep] = field(default_factory=list, repr=False)
+    _people: list[_PersonStep] = field(default_factory=list, repr=False)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "ok": self.ok, "codec": self.codec, "total_rows": self.total_rows,
+            "counts": self.counts.to_dict(), "encodings": dict(self.encodings),
+            "problems": [p.to_dict() for p in self.problems],
+            "rows": [r.to_dict() for r in self.rows],
+        }
+
+
+# -- public API --------------------------------------------------------------------------------
+def plan_import(ws: Workspace, path: str | Path, progress: Progress | None = None
+                ) -> ImportPlan:
+    """The dry run: every problem with its line and column, and what would change."""
+    if progress:
+        progress.update(value=0, maximum=0, label=_("Reading the file…"))
+    table = read_table(path)
+    return _Planner(ws, table, str(path), progress).run()
+
+
+def apply_import(ws: Workspace, path: str | Path, progress: Progress | None = None
+                 ) -> OpResult[ImportPlan]:
+    """Plan again and apply it in one transaction; refuses the whole file on any error."""
+    with ws.transaction() as tx:
+        plan = plan_import(ws, path, progress)
+        if not plan.ok:
+            raise ImportRefused(plan)
+        _apply(plan, tx, progress)
+    return OpResult(plan, tx.changes)
+
+
+# -- planning ----------------------------------------------------------------------------------
+class _Planner:
+    def __init__(self, ws: Workspace, table: Table, path: str, progress: Progress | None):
+        self.ws = ws
+        self.table = table
+        self.progress = progress
+        self.plan = ImportPlan(path=path, codec=table.codec, total_rows=len(table.rows),
+                               encodings=dict(table.encodings))
+        self.index: dict[str, int] = {}
+        self.header: dict[str, str] = {}
+        self.households: dict[str, _HouseholdStep | None] = {}  # None: the household is bad
+        self.person_keys: dict[tuple[str, str, int | None], int] = {}
+        self.cccd_lines: dict[str, int] = {}
+        self.claimed: set[str] = set()
+        self.hamlet_ids: dict[str, str | None] = {}
+        self.today = ws.today()
+        self.actor = ws.actor
+
+    def run(self) -> ImportPlan:
+        if self._check_columns():
+            self._load_existing()
+            for i, (line, row) in enumerate(zip(self.table.lines, self.table.rows,
+                                                strict=True)):
+                if self.progress and i % _CHECKPOINT == 0:
+                    self.progress.update(value=i, maximum=len(self.table.rows),
+                                         label=_("Checking the rows…"))
+                self._plan_row(line, row)
+        self._summarise()
+        return self.plan
+
+    # -- columns --------------------------------------------------------------------------
+    def _problem(self, line: int, column: str, message: str, severity: Severity = "error"
+                 ) -> None:
+        self.plan.problems.append(Problem(line, column, message, severity))
+
+    def _check_columns(self) -> bool:
+        """Column-level problems; row checks only make sense when there are none."""
+        table, header_line = self.table, self.table.header_line
+        for j, (header, key) in enumerate(zip(table.headers, table.fields, strict=True)):
+            if key is None:
+                if header:
+                    self._problem(header_line, header, _(
+                        "dxkit does not know this column; it is ignored."), "warning")
+            elif key in self.index:
+                self._problem(header_line, header, _(
+                    "This column appears twice (also as “{other}”); keep only one.").format(
+                        other=self.header[key]))
+            else:
+                self.index[key] = j
+                self.header[key] = header
+        for column in COLUMNS:
+            if column.required and column.key not in self.index:
+                self._problem(header_line, column.header, _(
+                    "The file has no “{column}” column, which is required. The header row "
+                    "must name it.").format(column=column.header))
+        for header, encoding in table.encodings.items():
+            if encoding == "unknown":
+                self._problem(header_line, header, _(
+                    "The text in this column is in an encoding dxkit cannot recognise for "
+                    "certain (neither Unicode nor one of the old TCVN3 or VNI fonts, or a mix). "
+                    "Convert the column to Unicode (for example with UniKey's converter), save "
+                    "the file as .xlsx or CSV UTF-8 and import it again."))
+            elif encoding in ("tcvn3", "vni"):
+                self._problem(header_line, header, _(
+                    "This column was typed in the old {encoding} font encoding; it is converted "
+                    "to Unicode.").format(encoding=encoding.upper()), "warning")
+        self.plan.problems.extend(table.notes)
+        return self.plan.ok
+
+    # -- existing data --------------------------------------------------------------------
+    def _load_existing(self) -> None:
+        conn = self.ws.conn
+        self.existing_households = {
+            r["code_key"]: r for r in conn.execute("SELECT * FROM households WHERE deleted = 0")}
+        self.existing_people: dict[str, list[sqlite3.Row]] = defaultdict(list)
+        for r in conn.execute("SELECT * FROM people WHERE deleted = 0 ORDER BY local_id"):
+            self.existing_people[r["household_id"]].append(r)
+
+    # -- rows -----------------------------------------------------------------------------
+    def _cell(self, row: list[str], key: str) -> str | None:
+        """The cell's text, or None when the file has no such column."""
+        j = self.index.get(key)
+        return None if j is None else row[j]
+
+    def _plan_row(self, line: int, row: list[str]) -> None:
+        code = self._cell(row, "code") or ""
+        key = folded_key(code)
+        if key and key in self.households:
+            self._check_same_household(line, row, key)
+        else:
+            self._plan_household(line, row, key)
+        # A row without a name only describes the household, unless it gives personal details
+        # (then the missing name is reported rather than the details silently dropped).
+        if any(self._cell(row, k) for k in _PERSON_DETAILS):
+            self._plan_person(line, row, key)
+
+    def _plan_household(self, line: int, row: list[str], key: str) -> None:
+        data = {_HOUSEHOLD_INPUT[k]: self._cell(row, k) for k in _HOUSEHOLD_INPUT}
+        existing = self.existing_households.get(key) if key else None
+        try:
+            values = clean_household(self.ws, data, existing_id=existing["id"] if existing
+                                     else None)
+        except ValidationError as exc:
+            for name, message in exc.fields.items():
+                column = _HOUSEHOLD_FIELD_COLUMN.get(name, "code")
+                self._problem(line, self.header.get(column, COLUMN_BY_KEY[column].header),
+                              message)
+            if key:
+                self.households[key] = None
+            return
+        step = _HouseholdStep(line, values["code"], key, values, None, "new", (),
+                              self._normalised(row), values["head_name"],
+                              {k: self._cell(row, k) for k in _HOUSEHOLD_INPUT})
+        if existing is not None:
+            step.existing_id = existing["id"]
+            changes = self._diff(values, existing, _HOUSEHOLD_COLUMNS)
+            step.values = changes
+            step.changed = tuple(self.header[k] for k in _HOUSEHOLD_COLUMNS
+                                 if k in self.index and any(c in changes
+                                                            for c in _HOUSEHOLD_COLUMNS[k]))
+            step.action = "update" if changes else "unchanged"
+        self.households[key] = step
+        self.plan._households.append(step)
+
+    def _diff(self, values: Mapping[str, Any], existing: sqlite3.Row,
+              columns: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+        """Stored columns that the file sets (its columns only) to a different value."""
+        stored = [c for k, cols in columns.items() if k in self.index for c in cols]
+        return {c: values[c] for c in stored if existing[c] != values[c]}
+
+    def _normalised(self, row: list[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in _HOUSEHOLD_INPUT:
+            cell = self._cell(row, key)
+            if cell is not None:
+                out[key] = self._normalise(key, cell)
+        return out
+
+    def _normalise(self, key: str, cell: str) -> Any:
+        if key == "hamlet":
+            folded = folded_key(cell)
+            if folded not in self.hamlet_ids:
+                try:
+                    self.hamlet_ids[folded] = self.ws.catalog.hamlet(cell).id
+                except NotFound:
+                    self.hamlet_ids[folded] = None
+            return self.hamlet_ids[folded] or folded
+        if key == "household_phone":
+            try:
+                return normalize_phone(cell)
+            except ValidationError:
+                return cell
+        if key in ("latitude", "longitude"):
+            try:
+                return float(cell.replace(",", ".")) if cell else None
+            except ValueError:
+                return cell
+        return folded_key(cell) if key == "code" else nfc(cell)
+
+    def _check_same_household(self, line: int, row: list[str], key: str) -> None:
+        """Household columns repeated on a later row must say the same (blank = not restated)."""
+        step = self.households[key]
+        if step is None:
+            return
+        for column, cell in ((k, self._cell(row, k)) for k in _HOUSEHOLD_INPUT):
+            if not cell or cell == step.cells[column]:
+                continue
+            if self._normalise(column, cell) == step.seen.get(column):
+                continue
+            self._problem(line, self.header[column], _(
+                "Household {code} is already on line {line} with different data: “{value}” "
+                "here does not match. Give the household's details the same way on every row."
+            ).format(code=step.code, line=step.line, value=cell))
+
+    # -- people ---------------------------------------------------------------------------
+    def _plan_person(self, line: int, row: list[str], household_key: str) -> None:
+        data: dict[str, Any] = {
+            "full_name": self._cell(row, "full_name"), "sex": self._cell(row, "sex"),
+            "birth_date": self._cell(row, "birth"),
+            "relationship": self._cell(row, "relationship"),
+            "phone": self._cell(row, "phone"), "cccd": self._cell(row, "cccd"),
+        }
+        consent = self._consent(line, row)
+        data["consent"] = consent is True
+        try:
+            values = clean_person(data, self.today)
+        except ValidationError as exc:
+            for name, message in exc.fields.items():
+                column = _PERSON_FIELD_COLUMN.get(name, "full_name")
+                self._problem(line, self.header.get(column, COLUMN_BY_KEY[column].header),
+                              message)
+            return
+        if consent is None or not self._unique_in_file(line, household_key, values):
+            return
+        household = self.households.get(household_key) if household_key else None
+        if household is None:
+            return  # its household has problems, already reported
+        existing = self._match(household, values)
+        step = _PersonStep(line, household_key, values["full_name"], values, None, "new", ())
+        if existing is None:
+            if values["consent"]:
+                values.update(consent_on=self.today.isoformat(), consent_by=self.actor)
+        else:
+            step.existing_id = existing["id"]
+            self.claimed.add(existing["id"])
+            changes = self._diff(values, existing, _PERSON_COLUMNS)
+            if "consent" in changes:
+                changes.update(consent_on=self.today.isoformat(), consent_by=self.actor)
+                if not values["consent"]:
+                    changes["cccd"] = ""  # consent withdrawn: the ID number goes with it
+            step.values = changes
+            step.changed = tuple(self.header[k] for k in _PERSON_COLUMNS
+                                 if k in self.index and any(c in changes
+                                                            for c in _PERSON_COLUMNS[k]))
+            step.action = "update" if changes else "unchanged"
+        self.plan._people.append(step)
+
+    def _consent(self, line: int, row: list[str]) -> bool | None:
+        """Có -> True, Không or blank -> False (never assumed); anything else is a problem."""
+        text = folded_key(self._cell(row, "consent") or "")
+        if text in _YES:
+            return True
+        if text in _NO:
+            return False
+        self._problem(line, self.header["consent"], _(
+            "Write Có or Không for consent (blank means Không)."))
+        return None
+
+    def _unique_in_file(self, line: int, household_key: str, values: Mapping[str, Any]
+                        ) -> bool:
+        person_key = (household_key, values["name_key"], values["birth_year"])
+        if person_key in self.person_keys:
+            self._problem(line, self.header["full_name"], _(
+                "{name} is already listed in this household on line {line}.").format(
+                    name=values["full_name"], line=self.person_keys[person_key]))
+            return False
+        cccd = values["cccd"]
+        if cccd and cccd in self.cccd_lines:
+            self._problem(line, self.header["cccd"], _(
+                "This citizen ID is already given on line {line}; one ID belongs to one "
+                "person.").format(line=self.cccd_lines[cccd]))
+            return False
+        self.person_keys[person_key] = line
+        if cccd:
+            self.cccd_lines[cccd] = line
+        return True
+
+    def _match(self, household: _HouseholdStep, values: Mapping[str, Any]
+               ) -> sqlite3.Row | None:
+        """The stored person this row describes: same CCCD, else same name and birth year."""
+        if household.existing_id is None:
+            return None
+        people = [p for p in self.existing_people.get(household.existing_id, ())
+                  if p["id"] not in self.claimed]
+        if values["cccd"]:
+            for person in people:
+                if person["cccd"] == values["cccd"]:
+                    return person
+        same_name = [p for p in people if p["name_key"] == values["name_key"]]
+        for person in same_name:
+            if person["birth_year"] == values["birth_year"]:
+                return person
+        # One side knows no birth year: the same name is the same person if unambiguous.
+        loose = [p for p in same_name
+                 if p["birth_year"] is None or values["birth_year"] is None]
+        return loose[0] if len(loose) == 1 and len(same_name) == 1 else None
+
+    # -- summary --------------------------------------------------------------------------
+    def _summarise(self) -> None:
+        counts = self.plan.counts
+        preview: list[PlannedRow] = []
+        for h in self.plan._households:
+            setattr(counts, _count_name(h.action, "households"),
+                    getattr(counts, _count_name(h.action, "households")) + 1)
+            preview.append(PlannedRow(h.line, "household", h.action, h.code, h.name,
+                                      h.changed))
+        for p in self.plan._people:
+            setattr(counts, _count_name(p.action, "people"),
+                    getattr(counts, _count_name(p.action, "people")) + 1)
+            code = self.households[p.household_key].code  # type: ignore[union-attr]
+            preview.append(PlannedRow(p.line, "person", p.action, code, p.name, p.changed))
+        preview.sort(key=lambda r: (r.line, r.entity != "household"))
+        self.plan.rows = preview[:PREVIEW_ROWS]
+        self.plan.problems.sort(key=lambda p: (p.line, p.severity != "error"))
+
+
+def _count_name(action: Action, entity: str) -> str:
+    prefix = {"new": "new", "update": "updated", "unchanged": "unchanged"}[action]
+    return f"{prefix}_{entity}"
+
+
+# -- applying ----------------------------------------------------------------------------------
+def _apply(plan: ImportPlan, tx: Tx, progress: Progress | None) -> None:
+    steps = len(plan._households) + len(plan._people)
+    done = 0
+    ids: dict[str, str] = {}
+
+    def checkpoint() -> None:
+        nonlocal done
+        done += 1
+        if progress and done % _CHECKPOINT == 0:
+            progress.update(value=done, maximum=steps, label=_("Importing…"))
+
+    for h in plan._households:
+        if h.action == "new":
+            ids[h.key] = tx.insert("households", h.values)
+        else:
+            ids[h.key] = h.existing_id  # type: ignore[assignment]
+            if h.action == "update":
+                tx.update("households", h.existing_id, h.values)
+        checkpoint()
+    for p in plan._people:
+        if p.action == "new":
+            tx.insert("people", {**p.values, "household_id": ids[p.household_key]})
+        elif p.action == "update":
+            tx.update("people", p.existing_id, p.values)
+        checkpoint()
+    if progress:
+        progress.update(value=steps, maximum=steps, label=_("Saving…"))

@@ -1,0 +1,500 @@
+"""Households and the people in them: validation, storage, personal-data rights."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from dxkit.core.errors import NotFound, ValidationError
+from dxkit.core.i18n import _
+from dxkit.core.phones import mask_phone, normalize_phone
+from dxkit.core.synced import OpResult, SyncedTable
+from dxkit.core.text import folded_key, nfc
+from dxkit.households import search as search_index
+from dxkit.households.cccd import mask_cccd, validate_cccd
+
+if TYPE_CHECKING:
+    from dxkit.households.workspace import HouseholdsWorkspace as Workspace
+
+HOUSEHOLD_FIELDS = ("code", "code_key", "head_name", "head_key", "hamlet_id", "address", "phone",
+                    "notes", "latitude", "longitude")
+PERSON_FIELDS = ("household_id", "full_name", "name_key", "sex", "birth_date", "birth_year",
+                 "relationship", "phone", "cccd", "consent", "consent_on", "consent_by", "notes",
+                 "purged")
+PERSONAL_FIELDS = ("full_name", "name_key", "sex", "birth_date", "birth_year", "relationship",
+                   "phone", "cccd", "notes")
+
+TABLES = (
+    SyncedTable("households", "mutable", HOUSEHOLD_FIELDS,
+                personal=("head_name", "head_key", "phone"), depends_on=("hamlets",)),
+    SyncedTable("people", "mutable", PERSON_FIELDS, personal=PERSONAL_FIELDS,
+                depends_on=("households",)),
+)
+
+
+@dataclass(frozen=True)
+class Household:
+    id: str
+    local_id: int
+    code: str
+    head_name: str
+    hamlet_id: str
+    hamlet: str
+    address: str
+    phone: str
+    notes: str
+    latitude: float | None
+    longitude: float | None
+    updated_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("local_id")
+        return data
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    household_id: str
+    full_name: str
+    sex: str | None
+    birth_date: dt.date | None
+    birth_year: int | None
+    relationship: str
+    phone: str
+    cccd: str
+    consent: bool
+    consent_on: dt.date | None
+    consent_by: str
+    notes: str
+    deleted: bool
+
+    @property
+    def masked_cccd(self) -> str:
+        return mask_cccd(self.cccd)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    def age_on(self, day: dt.date) -> int | None:
+        if self.birth_date:
+            before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+            return day.year - self.birth_date.year - before_birthday
+        return day.year - self.birth_year if self.birth_year else None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("birth_date", "consent_on"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+
+_HOUSEHOLD_SELECT = """
+SELECT h.local_id, h.id, h.code, h.head_name, h.hamlet_id, m.name AS hamlet, h.address,
+       h.phone, h.notes, h.latitude, h.longitude, h.updated_at
+FROM households h JOIN hamlets m ON m.id = h.hamlet_id
+"""
+
+
+def household_from_row(row: sqlite3.Row) -> Household:
+    return Household(
+        id=row["id"], local_id=row["local_id"], code=row["code"], head_name=row["head_name"],
+        hamlet_id=row["hamlet_id"], hamlet=row["hamlet"], address=row["address"],
+        phone=row["phone"], notes=row["notes"], latitude=row["latitude"],
+        longitude=row["longitude"], updated_at=row["updated_at"],
+    )
+
+
+def person_from_row(row: sqlite3.Row) -> Person:
+    return Person(
+        id=row["id"], household_id=row["household_id"], full_name=row["full_name"],
+        sex=row["sex"], birth_date=_date(row["birth_date"]), birth_year=row["birth_year"],
+        relationship=row["relationship"], phone=row["phone"], cccd=row["cccd"],
+        consent=bool(row["consent"]), consent_on=_date(row["consent_on"]),
+        consent_by=row["consent_by"] or "", notes=row["notes"], deleted=bool(row["deleted"]),
+    )
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+# -- validation --------------------------------------------------------------------------------
+def clean_household(ws: Workspace, data: Mapping[str, Any], existing_id: str | None = None
+                    ) -> dict[str, Any]:
+    """Validate every field at once; the error maps each bad field to a sentence."""
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    code = nfc(data.get("code")).upper()
+    if not code:
+        errors["code"] = _("A household needs a code.")
+    elif len(code) > 40:
+        errors["code"] = _("A household code has at most 40 characters.")
+    else:
+        clash = ws.conn.execute(
+            "SELECT id FROM households WHERE code_key = ? AND deleted = 0", (folded_key(code),)
+        ).fetchone()
+        if clash and clash["id"] != existing_id:
+            errors["code"] = _("Household code {code} is already used in this commune.").format(
+                code=code)
+    out.update(code=code, code_key=folded_key(code))
+    head = nfc(data.get("head_name"))
+    if not head:
+        errors["head_name"] = _("Enter the name of the head of household.")
+    out.update(head_name=head, head_key=folded_key(head))
+    try:
+        out["hamlet_id"] = ws.catalog.hamlet(str(data.get("hamlet") or "")).id
+    except NotFound as exc:
+        errors["hamlet"] = exc.message
+    out["address"] = nfc(data.get("address"))
+    out["notes"] = nfc(data.get("notes"))
+    try:
+        out["phone"] = normalize_phone(data.get("phone"))
+    except ValidationError as exc:
+        errors.update(exc.fields)
+    for name, label, low, high in (("latitude", _("latitude"), 8.0, 24.0),
+                                   ("longitude", _("longitude"), 102.0, 110.0)):
+        value = data.get(name)
+        if value in (None, ""):
+            out[name] = None
+            continue
+        try:
+            number = float(str(value).replace(",", "."))
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            errors[name] = _("The GPS {name} must be a number between {low} and {high} "
+                             "(inside Vietnam).").format(name=label, low=low, high=high)
+        out[name] = number
+    # The pair rule only when both values are readable: a bad longitude is not the latitude's
+    # fault, and the form shows each message next to its own field.
+    gps_errors = "latitude" in errors or "longitude" in errors
+    if not gps_errors and (out["latitude"] is None) != (out["longitude"] is None):
+        errors["latitude"] = _("Give both latitude and longitude, or neither.")
+    _check_lengths(out, {"head_name": 200, "address": 500, "notes": 2000}, errors)
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def _check_lengths(values: Mapping[str, Any], limits: Mapping[str, int],
+                   errors: dict[str, str]) -> None:
+    for name, limit in limits.items():
+        if len(values.get(name) or "") > limit and name not in errors:
+            errors[name] = _("This is too long: at most {limit} characters.").format(limit=limit)
+
+
+# The usual answers to "relationship to the head", as they are written in household books.
+RELATIONSHIPS = ("Chủ hộ", "Vợ", "Chồng", "Con", "Cha", "Mẹ", "Cháu", "Con dâu", "Con rể",
+                 "Anh/chị/em", "Ông", "Bà", "Họ hàng khác")
+
+SEXES = {"m": "M", "nam": "M", "male": "M", "f": "F", "nu": "F", "nữ": "F", "female": "F"}
+
+
+def parse_sex(value: Any) -> str | None:
+    text = folded_key(str(value or ""))
+    if not text:
+        return None
+    if text not in SEXES:
+        raise ValidationError({"sex": _("Sex must be Nam or Nữ (male or female).")})
+    return SEXES[text]
+
+
+def parse_birth(value: Any) -> tuple[dt.date | None, int | None]:
+    """A birth date (dd/mm/yyyy or ISO) or a birth year alone; older people often know only the
+    year."""
+    if value in (None, ""):
+        return None, None
+    if isinstance(value, dt.datetime):
+        return value.date(), value.year
+    if isinstance(value, dt.date):
+        return value, value.year
+    if isinstance(value, int | float):
+        value = str(int(value))
+    text = str(value).strip()
+    try:
+        if text.isdigit() and len(text) == 4:
+            return None, int(text)
+        if "/" in text or "." in text:
+            day, month, year = (int(p) for p in text.replace(".", "/").split("/"))
+            parsed = dt.date(year, month, day)
+        else:
+            parsed = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError({"birth": _(
+            "Write the birth date as dd/mm/yyyy (for example 05/09/1968), or only the year."
+        )}) from None
+    return parsed, parsed.year
+
+
+def clean_person(data: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    name = nfc(data.get("full_name"))
+    if not name:
+        errors["full_name"] = _("Enter the person's full name.")
+    out.update(full_name=name, name_key=folded_key(name))
+    try:
+        out["sex"] = parse_sex(data.get("sex"))
+    except ValidationError as exc:
+        errors.update(exc.fields)
+        out["sex"] = None
+    birth_date, birth_year = None, None
+    try:
+        if data.get("birth_date") not in (None, ""):
+            birth_date, birth_year = parse_birth(data.get("birth_date"))
+        elif data.get("birth_year") not in (None, ""):
+            birth_date, birth_year = parse_birth(str(data.get("birth_year")))
+    except ValidationError as exc:
+        errors.update(exc.fields)
+    if birth_year is not None and not 1900 <= birth_year <= today.year:
+        errors["birth"] = _("The birth year must be between 1900 and {year}.").format(
+            year=today.year)
+    elif birth_date and birth_date > today:
+        errors["birth"] = _("The birth date cannot be in the future.")
+    out.update(birth_date=birth_date.isoformat() if birth_date else None, birth_year=birth_year)
+    out["relationship"] = nfc(data.get("relationship"))
+    out["notes"] = nfc(data.get("notes"))
+    try:
+        out["phone"] = normalize_phone(data.get("phone"))
+    except ValidationError as exc:
+        errors.update(exc.fields)
+    try:
+        consent = parse_consent(data.get("consent"))
+    except ValidationError as exc:
+        errors.update(exc.fields)
+        consent = False
+    try:
+        out["cccd"] = validate_cccd(data.get("cccd"), birth_year, out.get("sex"))
+    except ValidationError as exc:
+        errors.update(exc.fields)
+        out["cccd"] = ""
+    if out.get("cccd") and not consent:
+        errors["cccd"] = _("A citizen ID can only be stored once the person has consented to "
+                           "their data being stored.")
+    out["consent"] = 1 if consent else 0
+    _check_lengths(out, {"full_name": 200, "relationship": 100, "notes": 2000}, errors)
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+_YES = {"1", "co", "x", "yes", "y", "true", "dong y"}
+_NO = {"", "0", "khong", "no", "n", "false", "none"}
+
+
+def parse_consent(value: Any) -> bool:
+    """Consent is only ever a clear yes; anything unclear is refused, never read as yes."""
+    if isinstance(value, bool):
+        return value
+    text = folded_key(str(value if value is not None else ""))
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise ValidationError({"consent": _("Consent must be yes (Có) or no (Không).")})
+
+
+# Which stored columns each input field writes: an update touches only what was given.
+HOUSEHOLD_INPUTS = {
+    "code": ("code", "code_key"), "head_name": ("head_name", "head_key"),
+    "hamlet": ("hamlet_id",), "hamlet_id": ("hamlet_id",), "address": ("address",),
+    "phone": ("phone",), "notes": ("notes",), "latitude": ("latitude", "longitude"),
+    "longitude": ("latitude", "longitude"),
+}
+PERSON_INPUTS = {
+    "full_name": ("full_name", "name_key"), "sex": ("sex",),
+    "birth_date": ("birth_date", "birth_year"), "birth_year": ("birth_date", "birth_year"),
+    "relationship": ("relationship",), "phone": ("phone",), "cccd": ("cccd",),
+    "consent": ("consent", "consent_on", "consent_by", "cccd"), "notes": ("notes",),
+}
+
+
+def _given(values: Mapping[str, Any], data: Mapping[str, Any],
+           inputs: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    unknown = set(data) - set(inputs)
+    if unknown:
+        raise TypeError(f"unknown fields: {sorted(unknown)}")
+    columns = {column for key in data for column in inputs[key]}
+    return {column: values[column] for column in columns if column in values}
+
+
+# -- services ----------------------------------------------------------------------------------
+class Households:
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+
+    def add(self, **data: Any) -> OpResult[Household]:
+        with self.ws.transaction() as tx:  # the code stays unique even with two writers
+            row_id = tx.insert("households", clean_household(self.ws, data))
+        return OpResult(self.get(row_id), tx.changes)
+
+    def update(self, household_id: str, **data: Any) -> OpResult[Household]:
+        """Change the given fields only; read, check and write in one transaction so an edit
+        made meanwhile by another process is neither lost nor reverted."""
+        with self.ws.transaction() as tx:
+            current = self.get(household_id)
+            merged = {**current.to_dict(), "hamlet": current.hamlet_id, **data}
+            values = clean_household(self.ws, merged, existing_id=household_id)
+            tx.update("households", household_id, _given(values, data, HOUSEHOLD_INPUTS))
+        return OpResult(self.get(household_id), tx.changes)
+
+    def get(self, household_id: str) -> Household:
+        row = self.ws.conn.execute(_HOUSEHOLD_SELECT + " WHERE h.id = ?",
+                                   (household_id,)).fetchone()
+        if row is None:
+            raise NotFound(_("No household with id {id}.").format(id=household_id))
+        return household_from_row(row)
+
+    def by_code(self, code: str) -> Household:
+        row = self.ws.conn.execute(
+            _HOUSEHOLD_SELECT + " WHERE h.code_key = ? AND h.deleted = 0", (folded_key(code),)
+        ).fetchone()
+        if row is None:
+            raise NotFound(_("No household with code {code}.").format(code=code))
+        return household_from_row(row)
+
+    def find(self, code_or_id: str) -> Household:
+        try:
+            return self.by_code(code_or_id)
+        except NotFound:
+            return self.get(code_or_id)
+
+    def local_ids(self, hamlet_id: str | None = None) -> list[int]:
+        """Keys of all live households in list order; rows are fetched by `by_local_ids`."""
+        if hamlet_id:
+            rows = self.ws.conn.execute(
+                "SELECT local_id FROM households INDEXED BY households_hamlet "
+                "WHERE deleted = 0 AND hamlet_id = ? ORDER BY code_key", (hamlet_id,))
+        else:
+            rows = self.ws.conn.execute(
+                "SELECT local_id FROM households INDEXED BY households_code "
+                "WHERE deleted = 0 ORDER BY code_key")
+        return [r[0] for r in rows]
+
+    def by_local_ids(self, local_ids: Sequence[int]) -> list[Household]:
+        if not local_ids:
+            return []
+        marks = ",".join("?" * len(local_ids))
+        rows = self.ws.conn.execute(_HOUSEHOLD_SELECT + f" WHERE h.local_id IN ({marks})",
+                                    tuple(local_ids))
+        by_key = {r["local_id"]: household_from_row(r) for r in rows}
+        return [by_key[k] for k in local_ids if k in by_key]
+
+    def list(self, hamlet_id: str | None = None) -> list[Household]:
+        where = "WHERE h.deleted = 0" + (" AND h.hamlet_id = ?" if hamlet_id else "")
+        rows = self.ws.conn.execute(_HOUSEHOLD_SELECT + where + " ORDER BY h.code_key",
+                                    (hamlet_id,) if hamlet_id else ())
+        return [household_from_row(r) for r in rows]
+
+    def count(self) -> int:
+        return self.ws.conn.execute("SELECT count(*) FROM households WHERE deleted = 0"
+                                    ).fetchone()[0]
+
+    def search_keys(self, query: str, limit: int = 50, hamlet_id: str | None = None
+                    ) -> list[int]:
+        """Keys of the households matching a typed query, best first (see search.py)."""
+        hits = search_index.search(self.ws.conn, query, limit=limit, hamlet_id=hamlet_id)
+        return [hit.local_id for hit in hits]
+
+    def search(self, query: str, limit: int = 50, hamlet_id: str | None = None
+               ) -> list[Household]:
+        return self.by_local_ids(self.search_keys(query, limit, hamlet_id))
+
+
+class People:
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+
+    def add(self, household_id: str, **data: Any) -> OpResult[Person]:
+        with self.ws.transaction() as tx:
+            self.ws.households.get(household_id)
+            values = clean_person(data, self.ws.today())
+            values["household_id"] = household_id
+            if values["consent"]:
+                values.update(consent_on=self.ws.today().isoformat(), consent_by=self.ws.actor)
+            row_id = tx.insert("people", values)
+        return OpResult(self.get(row_id), tx.changes)
+
+    def update(self, person_id: str, **data: Any) -> OpResult[Person]:
+        """Change the given fields only, read and written in one transaction (see
+        Households.update)."""
+        with self.ws.transaction() as tx:
+            current = self.get(person_id)
+            if current.deleted:
+                raise NotFound(_("This person's data was deleted."))
+            base = current.to_dict()
+            merged = {**base, "birth_date": base["birth_date"] or base["birth_year"], **data}
+            if "birth_year" in data and "birth_date" not in data:
+                merged["birth_date"] = None  # a year alone replaces the stored date
+            withdrawn = current.consent and not parse_consent(merged.get("consent"))
+            if withdrawn:
+                # Withdrawing consent clears the citizen ID instead of refusing the withdrawal.
+                merged["cccd"] = ""
+            values = clean_person(merged, self.ws.today())
+            if values["consent"] != current.consent:
+                values.update(consent_on=self.ws.today().isoformat(), consent_by=self.ws.actor)
+            tx.update("people", person_id, _given(values, data, PERSON_INPUTS))
+        return OpResult(self.get(person_id), tx.changes)
+
+    def get(self, person_id: str) -> Person:
+        row = self.ws.conn.execute("SELECT * FROM people WHERE id = ?", (person_id,)).fetchone()
+        if row is None:
+            raise NotFound(_("No person with id {id}.").format(id=person_id))
+        return person_from_row(row)
+
+    def in_household(self, household_id: str) -> list[Person]:
+        rows = self.ws.conn.execute(
+            "SELECT * FROM people WHERE household_id = ? AND deleted = 0 ORDER BY local_id",
+            (household_id,))
+        return [person_from_row(r) for r in rows]
+
+    def count(self) -> int:
+        return self.ws.conn.execute("SELECT count(*) FROM people WHERE deleted = 0").fetchone()[0]
+
+    def export(self, person_id: str) -> dict[str, Any]:
+        """Everything stored about one person (the right of access)."""
+        person = self.get(person_id)
+        conn = self.ws.conn
+        household = self.ws.households.get(person.household_id)
+        items = conn.execute(
+            "SELECT v.id AS visit_id, v.kind, v.visited_at, i.support_item_code, i.outcome, "
+            "i.reason FROM visit_items i JOIN visits v ON v.id = i.visit_id "
+            "WHERE i.person_id = ? ORDER BY v.visited_at", (person_id,)).fetchall()
+        answers = conn.execute(
+            "SELECT indicator_code, value, answered_on, recorded_by FROM indicator_answers "
+            "WHERE person_id = ? ORDER BY answered_on", (person_id,)).fetchall()
+        indicators = conn.execute(
+            "SELECT indicator_code, value, as_of FROM person_indicators WHERE person_id = ?",
+            (person_id,)).fetchall()
+        audit = conn.execute(
+            "SELECT at, actor, action, fields FROM audit_log WHERE row_id = ? ORDER BY seq",
+            (person_id,)).fetchall()
+        return {
+            "person": person.to_dict(),
+            "household": {"code": household.code, "hamlet": household.hamlet,
+                          "address": household.address},
+            "support_received": [dict(r) for r in items],
+            "indicator_answers": [dict(r) for r in answers],
+            "indicators": [dict(r) for r in indicators],
+            "changes": [dict(r) for r in audit],
+        }
+
+    def delete(self, person_id: str) -> OpResult[Person]:
+        """Erase a person: personal fields are purged; events keep only the tombstoned id."""
+        person = self.get(person_id)
+        purge: dict[str, Any] = {name: "" for name in PERSONAL_FIELDS}
+        purge.update(sex=None, birth_date=None, birth_year=None, consent=0, consent_on=None,
+                     consent_by=None, purged=1)
+        with self.ws.transaction() as tx:
+            tx.delete("people", person_id, purge=purge)
+            # Derived rows and any sync conflict (it holds their old values) go; answer and
+            # visit events keep only the tombstoned id.
+            tx.conn.execute("DELETE FROM person_indicators WHERE person_id = ?", (person_id,))
+            tx.conn.execute("DELETE FROM sync_conflicts WHERE row_id = ?", (person_id,))
+        return OpResult(self.get(person.id), tx.changes)

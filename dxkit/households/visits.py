@@ -1,0 +1,332 @@
+"""Support visits: immutable events, corrections that amend or void, and follow-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from dxkit.core.errors import NotFound, ValidationError
+from dxkit.core.i18n import _
+from dxkit.core.sqlbatch import select_in
+from dxkit.core.synced import OpResult, SyncedTable
+from dxkit.core.text import nfc
+
+if TYPE_CHECKING:
+    from dxkit.households.workspace import HouseholdsWorkspace as Workspace
+
+TABLES = (
+    SyncedTable("visits", "event", ("household_id", "kind", "corrects", "visited_at",
+                                    "member_ids", "notes", "follow_up_on", "reason",
+                                    "recorded_by"), depends_on=("households",)),
+    SyncedTable("visit_items", "event", ("visit_id", "person_id", "support_item_code",
+                                         "outcome", "reason"),
+                depends_on=("visits", "people")),
+)
+
+class Keep:
+    """Marks an amend argument left out: keep the original's value (None means clear)."""
+
+
+KEEP = Keep()
+
+Outcome = Literal["done", "partly", "not_done"]
+OUTCOMES: tuple[Outcome, ...] = ("done", "partly", "not_done")
+
+# A visit is effective unless it is a void or a later correction names it.
+EFFECTIVE = ("v.kind != 'void' AND NOT EXISTS "
+             "(SELECT 1 FROM visits c WHERE c.corrects = v.id)")
+
+
+def outcome_label(outcome: str) -> str:
+    return {"done": _("done"), "partly": _("partly done"), "not_done": _("not done")}[outcome]
+
+
+@dataclass(frozen=True)
+class VisitItem:
+    support_item_code: str
+    outcome: Outcome
+    person_id: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Visit:
+    id: str
+    household_id: str
+    kind: str
+    corrects: str | None
+    visited_at: dt.datetime
+    member_ids: tuple[str, ...]
+    notes: str
+    follow_up_on: dt.date | None
+    reason: str
+    recorded_by: str
+    created_at: str
+    items: tuple[VisitItem, ...] = ()
+    superseded_by: tuple[str, ...] = field(default=())
+
+    @property
+    def effective(self) -> bool:
+        return self.kind != "void" and not self.superseded_by
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "household_id": self.household_id, "kind": self.kind,
+            "corrects": self.corrects, "visited_at": self.visited_at.isoformat(),
+            "member_ids": list(self.member_ids), "notes": self.notes,
+            "follow_up_on": self.follow_up_on.isoformat() if self.follow_up_on else None,
+            "reason": self.reason, "recorded_by": self.recorded_by,
+            "effective": self.effective, "superseded_by": list(self.superseded_by),
+            "items": [{"person_id": i.person_id, "support_item_code": i.support_item_code,
+                       "outcome": i.outcome, "reason": i.reason} for i in self.items],
+        }
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    visit_id: str
+    household_id: str
+    household_code: str
+    head_name: str
+    hamlet_id: str
+    hamlet: str
+    due_on: dt.date
+    visited_at: dt.datetime
+    member_ids: tuple[str, ...]
+    notes: str
+    overdue_days: int  # > 0 overdue, 0 due today, < 0 due in that many days
+
+    @property
+    def overdue(self) -> bool:
+        return self.overdue_days > 0
+
+    def to_dict(self) -> dict:
+        return {
+            "visit_id": self.visit_id, "household_id": self.household_id,
+            "code": self.household_code, "head_name": self.head_name,
+            "hamlet_id": self.hamlet_id, "hamlet": self.hamlet,
+            "due_on": self.due_on.isoformat(), "visited_at": self.visited_at.isoformat(),
+            "member_ids": list(self.member_ids), "notes": self.notes,
+            "overdue": self.overdue, "overdue_days": self.overdue_days,
+        }
+
+
+def _visit_from_row(row: sqlite3.Row, items: Sequence[VisitItem], superseded: Sequence[str]
+                    ) -> Visit:
+    return Visit(
+        id=row["id"], household_id=row["household_id"], kind=row["kind"],
+        corrects=row["corrects"], visited_at=dt.datetime.fromisoformat(row["visited_at"]),
+        member_ids=tuple(json.loads(row["member_ids"])), notes=row["notes"],
+        follow_up_on=dt.date.fromisoformat(row["follow_up_on"]) if row["follow_up_on"] else None,
+        reason=row["reason"], recorded_by=row["recorded_by"], created_at=row["created_at"],
+        items=tuple(items), superseded_by=tuple(superseded),
+    )
+
+
+class Visits:
+    def __init__(self, ws: Workspace):
+        self.ws = ws
+
+    # -- writing ------------------------------------------------------------------------
+    def add(self, household_id: str, items: Sequence[VisitItem], *,
+            visited_at: dt.datetime | None = None, member_ids: Sequence[str] = (),
+            notes: str = "", follow_up_on: dt.date | None = None) -> OpResult[Visit]:
+        return self._record("visit", None, household_id, items, visited_at, member_ids, notes,
+                            follow_up_on, "")
+
+    def amend(self, visit_id: str, items: Sequence[VisitItem], *, reason: str,
+              visited_at: dt.datetime | None = None, member_ids: Sequence[str] | None = None,
+              notes: str | None = None, follow_up_on: dt.date | Keep | None = KEEP
+              ) -> OpResult[Visit]:
+        """A correction carrying the full corrected content; the original stays in history.
+        Fields not given keep the original's value; `follow_up_on=None` clears the follow-up."""
+        with self.ws.transaction():  # no other writer can correct this version in between
+            original = self._correctable(visit_id, reason)
+            return self._record(
+                "amend", visit_id, original.household_id, items, visited_at or original.visited_at,
+                member_ids if member_ids is not None else original.member_ids,
+                notes if notes is not None else original.notes,
+                original.follow_up_on if isinstance(follow_up_on, Keep) else follow_up_on, reason)
+
+    def void(self, visit_id: str, *, reason: str) -> OpResult[Visit]:
+        with self.ws.transaction():
+            original = self._correctable(visit_id, reason)
+            return self._record("void", visit_id, original.household_id, (), original.visited_at,
+                                original.member_ids, "", None, reason)
+
+    def _correctable(self, visit_id: str, reason: str) -> Visit:
+        original = self.get(visit_id)
+        if not original.effective:
+            raise ValidationError({"visit": _(
+                "This visit was already corrected or voided; correct the latest version.")})
+        if not nfc(reason):
+            raise ValidationError({"reason": _("Say why the visit is being corrected.")})
+        return original
+
+    def _record(self, kind: str, corrects: str | None, household_id: str,
+                items: Sequence[VisitItem], visited_at: dt.datetime | None,
+                member_ids: Sequence[str], notes: str, follow_up_on: dt.date | None,
+                reason: str) -> OpResult[Visit]:
+        # Read and check inside the write transaction: nothing can change in between.
+        with self.ws.transaction() as tx:
+            household = self.ws.households.get(household_id)
+            when = (visited_at or self.ws.now()).replace(microsecond=0)
+            self._validate(household.id, items, when, member_ids, follow_up_on, kind)
+            visit_id = tx.append("visits", {
+                "household_id": household.id, "kind": kind, "corrects": corrects,
+                "visited_at": when.isoformat(), "member_ids": json.dumps(list(member_ids)),
+                "notes": nfc(notes), "follow_up_on": follow_up_on.isoformat()
+                if follow_up_on else None, "reason": nfc(reason), "recorded_by": self.ws.actor,
+            })
+            for item in items:
+                tx.append("visit_items", {
+                    "visit_id": visit_id, "person_id": item.person_id,
+                    "support_item_code": item.support_item_code, "outcome": item.outcome,
+                    "reason": nfc(item.reason),
+                })
+        return OpResult(self.get(visit_id), tx.changes)
+
+    def _validate(self, household_id: str, items: Sequence[VisitItem], when: dt.datetime,
+                  member_ids: Sequence[str], follow_up_on: dt.date | None, kind: str) -> None:
+        errors: dict[str, str] = {}
+        if when > self.ws.now() + dt.timedelta(hours=1):
+            errors["visited_at"] = _("The visit time cannot be in the future.")
+        known_members = {m.id for m in self.ws.catalog.members(include_inactive=True)}
+        if kind != "void" and not member_ids:
+            errors["members"] = _("Choose the team member(s) who made the visit.")
+        elif set(member_ids) - known_members:
+            errors["members"] = _("One of the team members is unknown.")
+        if follow_up_on and follow_up_on < when.date():
+            errors["follow_up_on"] = _("The follow-up date cannot be before the visit.")
+        if kind != "void" and not items:
+            errors["items"] = _("Tick at least one kind of support given.")
+        codes = {s.code for s in self.ws.catalog.support_items()}
+        residents = {p.id for p in self.ws.people.in_household(household_id)}
+        for item in items:
+            if item.support_item_code not in codes:
+                errors["items"] = _("Unknown support item {code}.").format(
+                    code=item.support_item_code)
+            elif item.outcome not in OUTCOMES:
+                errors["items"] = _("The outcome must be done, partly done or not done.")
+            elif item.person_id is not None and item.person_id not in residents:
+                errors["items"] = _("A person in the visit does not belong to this household.")
+            elif item.outcome == "not_done" and not nfc(item.reason):
+                errors["items"] = _("Give a reason for support that was not done.")
+        if errors:
+            raise ValidationError(errors)
+
+    # -- reading ------------------------------------------------------------------------
+    def get(self, visit_id: str) -> Visit:
+        visits = self._load("v.id = ?", (visit_id,))
+        if not visits:
+            raise NotFound(_("No visit with id {id}.").format(id=visit_id))
+        return visits[0]
+
+    def history(self, household_id: str) -> list[Visit]:
+        """Every event for a household, corrections included, newest first."""
+        return self._load("v.household_id = ?", (household_id,), order="v.visited_at DESC, "
+                          "v.created_at DESC")
+
+    def list(self, *, since: dt.date | None = None, until: dt.date | None = None,
+             hamlet_id: str | None = None, member_id: str | None = None,
+             include_corrected: bool = False, limit: int | None = None) -> list[Visit]:
+        where, args = ["1 = 1"], []
+        if not include_corrected:
+            where.append(EFFECTIVE)
+        if since:
+            where.append("v.visited_at >= ?")
+            args.append(since.isoformat())
+        if until:
+            where.append("v.visited_at < ?")
+            args.append((until + dt.timedelta(days=1)).isoformat())
+        if hamlet_id:
+            where.append("v.household_id IN (SELECT id FROM households WHERE hamlet_id = ?)")
+            args.append(hamlet_id)
+        if member_id:
+            where.append("EXISTS (SELECT 1 FROM json_each(v.member_ids) WHERE value = ?)")
+            args.append(member_id)
+        return self._load(" AND ".join(where), tuple(args), order="v.visited_at DESC",
+                          limit=limit)
+
+    def _load(self, where: str, args: tuple, order: str = "v.visited_at",
+              limit: int | None = None) -> list[Visit]:
+        conn = self.ws.conn
+        sql = f"SELECT v.* FROM visits v WHERE {where} ORDER BY {order}"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        rows = conn.execute(sql, args).fetchall()
+        if not rows:
+            return []
+        ids = [r["id"] for r in rows]
+        items: dict[str, list[VisitItem]] = {i: [] for i in ids}
+        superseded: dict[str, list[str]] = {i: [] for i in ids}
+        for r in select_in(conn, "SELECT visit_id, person_id, support_item_code, outcome, reason "
+                                 "FROM visit_items WHERE visit_id IN ({marks}) ORDER BY rowid",
+                           ids):
+            items[r["visit_id"]].append(VisitItem(r["support_item_code"], r["outcome"],
+                                                  r["person_id"], r["reason"]))
+        for r in select_in(conn, "SELECT id, corrects FROM visits WHERE corrects IN ({marks})",
+                           ids):
+            superseded[r["corrects"]].append(r["id"])
+        return [_visit_from_row(r, items[r["id"]], superseded[r["id"]]) for r in rows]
+
+    # -- follow-ups ---------------------------------------------------------------------
+    def follow_ups(self, *, today: dt.date | None = None, within_days: int = 7,
+                   hamlet_id: str | None = None, member_id: str | None = None
+                   ) -> list[FollowUp]:
+        """Follow-ups due within `within_days` or overdue, and not yet met by a later visit."""
+        today = today or self.ws.today()
+        horizon = (today + dt.timedelta(days=within_days)).isoformat()
+        where, args = ["f.due_on <= ?", "h.deleted = 0"], [horizon]
+        if hamlet_id:
+            where.append("h.hamlet_id = ?")
+            args.append(hamlet_id)
+        if member_id:
+            where.append("EXISTS (SELECT 1 FROM json_each(v.member_ids) WHERE value = ?)")
+            args.append(member_id)
+        rows = self.ws.conn.execute(
+            "SELECT v.id, v.household_id, h.code, h.head_name, h.hamlet_id, m.name AS hamlet,"
+            " f.due_on, v.visited_at, v.member_ids, v.notes "
+            "FROM open_follow_ups f INDEXED BY open_follow_ups_due "
+            "JOIN visits v ON v.id = f.visit_id JOIN households h ON h.id = f.household_id "
+            "JOIN hamlets m ON m.id = h.hamlet_id "
+            f"WHERE {' AND '.join(where)} ORDER BY f.due_on, h.code_key", args)
+        result = []
+        for r in rows:
+            due = dt.date.fromisoformat(r["due_on"])
+            result.append(FollowUp(
+                visit_id=r["id"], household_id=r["household_id"], household_code=r["code"],
+                head_name=r["head_name"], hamlet_id=r["hamlet_id"], hamlet=r["hamlet"],
+                due_on=due,
+                visited_at=dt.datetime.fromisoformat(r["visited_at"]),
+                member_ids=tuple(json.loads(r["member_ids"])), notes=r["notes"],
+                overdue_days=(today - due).days))
+        return result
+
+
+_LATEST_EFFECTIVE = f"""
+SELECT v.id, v.follow_up_on FROM visits v INDEXED BY visits_latest
+WHERE v.household_id = ? AND {EFFECTIVE}
+ORDER BY v.visited_at DESC, v.created_at DESC LIMIT 1
+"""
+
+
+def refresh_follow_ups(conn: sqlite3.Connection, household_ids: Iterable[str] | None = None
+                       ) -> None:
+    """Re-derive the open follow-up of these households (or of all) from their visits."""
+    if household_ids is None:
+        conn.execute("DELETE FROM open_follow_ups")
+        household_ids = [r[0] for r in conn.execute("SELECT DISTINCT household_id FROM visits")]
+    for household_id in household_ids:
+        latest = conn.execute(_LATEST_EFFECTIVE, (household_id,)).fetchone()
+        if latest is not None and latest[1]:
+            conn.execute(
+                "INSERT INTO open_follow_ups (household_id, visit_id, due_on) VALUES (?, ?, ?) "
+                "ON CONFLICT (household_id) DO UPDATE SET visit_id = excluded.visit_id, "
+                "due_on = excluded.due_on", (household_id, latest[0], latest[1]))
+        else:
+            conn.execute("DELETE FROM open_follow_ups WHERE household_id = ?", (household_id,))

@@ -1,0 +1,68 @@
+"""The indicator list and support-item catalogue are data a team or province can change."""
+
+from __future__ import annotations
+
+import pytest
+
+from dxkit.core.errors import ValidationError
+from dxkit.households.catalog import DEFAULT_INDICATORS, DEFAULT_SUPPORT_ITEMS, catalog_id
+from dxkit.households.visits import VisitItem
+
+
+def test_defaults_are_vietnamese_and_identical_on_every_device(ws, tmp_path):
+    assert [i.code for i in ws.catalog.indicators()] == [c for c, *_ in DEFAULT_INDICATORS]
+    assert [s.code for s in ws.catalog.support_items()] == [c for c, *_ in DEFAULT_SUPPORT_ITEMS]
+    assert ws.catalog.support_items()[2].name == "Kích hoạt định danh điện tử mức 2"
+    row = ws.conn.execute("SELECT id FROM support_items WHERE code = 'vneid_level2'").fetchone()
+    assert row["id"] == catalog_id("support_item", "vneid_level2")
+
+
+def test_a_new_item_establishes_a_new_indicator(ws):
+    ws.catalog.add_indicator("uses_zalo", "Dùng Zalo", "Uses Zalo", min_age=12)
+    ws.catalog.add_support_item("zalo_install", "Cài đặt Zalo", "Install Zalo", "uses_zalo")
+    household = ws.households.add(code="MH-1", head_name="Lê Văn A", hamlet="Ấp Mỹ Hưng").value
+    person = ws.people.add(household.id, full_name="Lê Văn A", birth_year=1990).value
+    ws.visits.add(household.id, [VisitItem("zalo_install", "done", person.id)],
+                  member_ids=[ws.catalog.member("Lê Thị Hoa").id])
+    assert [(v.code, v.value) for v in ws.indicators.for_person(person.id)] == [
+        ("uses_zalo", True)]
+
+
+def test_a_retired_item_is_not_offered_but_history_keeps_it(ws):
+    household = ws.households.add(code="MH-1", head_name="Lê Văn A", hamlet="Ấp Mỹ Hưng").value
+    member = ws.catalog.member("Lê Thị Hoa").id
+    visit = ws.visits.add(household.id, [VisitItem("online_safety", "done")],
+                          member_ids=[member]).value
+    ws.catalog.set_active("support_items", "online_safety", False)
+    assert "online_safety" not in [s.code for s in ws.catalog.support_items()]
+    with pytest.raises(ValidationError):
+        ws.visits.add(household.id, [VisitItem("online_safety", "done")], member_ids=[member])
+    assert ws.visits.get(visit.id).items[0].support_item_code == "online_safety"
+
+
+@pytest.mark.parametrize(("code", "vi", "en", "field"), [
+    ("Cài Zalo", "Cài Zalo", "Install Zalo", "code"),
+    ("vneid_level2", "Trùng", "Duplicate", "code"),
+    ("zalo", "", "Install Zalo", "name_vi"),
+])
+def test_bad_entries_are_refused(ws, code, vi, en, field):
+    before = len(ws.catalog.support_items())
+    with pytest.raises(ValidationError) as error:
+        ws.catalog.add_support_item(code, vi, en)
+    assert field in error.value.fields
+    assert len(ws.catalog.support_items()) == before
+
+
+def test_the_shipped_catalogue_is_not_sent_and_is_older_than_any_edit(fresh_ws):
+    from dxkit.core.synced import SHIPPED_CLOCK, field_clocks
+
+    assert fresh_ws.conn.execute("SELECT count(*) FROM outbox WHERE table_name IN "
+                                 "('indicators', 'support_items')").fetchone()[0] == 0
+    row = fresh_ws.conn.execute("SELECT * FROM support_items WHERE code = 'online_safety'"
+                                ).fetchone()
+    assert set(field_clocks("support_items", row).values()) == {SHIPPED_CLOCK}
+    fresh_ws.catalog.set_active("support_items", "online_safety", False)
+    row = fresh_ws.conn.execute("SELECT * FROM support_items WHERE code = 'online_safety'"
+                                ).fetchone()
+    assert field_clocks("support_items", row)["active"] > SHIPPED_CLOCK
+    assert fresh_ws.pending_changes() == 1  # a team's own edit is sent
