@@ -71,6 +71,10 @@ def compact_clocks(clocks: Mapping[str, str]) -> tuple[str, str]:
 
     if not clocks:
         raise ValueError("a mutable record needs clocks")
+    distinct = set(clocks.values())
+    if len(distinct) == 1:  # a row nobody edited field by field: the common case by far
+        (only,) = distinct
+        return only, json.dumps({"*": only})
     base = Counter(clocks.values()).most_common(1)[0][0]
     overrides = {name: clock for name, clock in clocks.items() if clock != base}
     return max(clocks.values()), json.dumps({"*": base, **overrides}, sort_keys=True)

@@ -28,7 +28,8 @@ def shipped(*parts: str, package: str = RESOURCES_PACKAGE) -> Traversable:
     found = resources.files(package).joinpath(*parts)
     if not (found.is_file() or found.is_dir()):
         raise MissingResource(
-            f"dxkit is incompletely installed: {package}/{'/'.join(parts)} is missing. "
+            f"dxkit is incompletely installed: {package.replace('.', '/')}/{'/'.join(parts)} "
+            "is missing. "
             "Reinstall dxkit.")
     return found
 

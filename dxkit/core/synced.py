@@ -12,13 +12,14 @@ import datetime as dt
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from dxkit.core.hlc import Clock, Timestamp
 from dxkit.core.ids import uuid7
 from dxkit.core.merge import FieldMerge, compact_clocks, merge_event, merge_mutable
+from dxkit.core.sqlbatch import select_in
 
 TableKind = Literal["mutable", "event"]
 T = TypeVar("T")
@@ -314,6 +315,67 @@ class Tx:
         (self.changes.deleted if deleted_now else self.changes.updated)[table].add(row_id)
         return "applied"
 
+    def apply_remote_many(self, table: str, records: Sequence[Mapping[str, Any]]) -> list[str]:
+        """`apply_remote` for many records of one table: one read of the rows they touch and
+        one statement per kind of write for the rows new here (most of a pull). Outcomes are
+        those of applying them one by one. A bad record raises as `apply_remote` would, after
+        partial writes: run it in a savepoint and retry one by one (dxkit.sync.apply)."""
+        spec = synced_table(table)
+        names = wire_fields(spec)
+        expected = set(names)
+        ids = [record["id"] for record in records]
+        if len(set(ids)) != len(ids):  # the same row twice: the second merges with the first
+            return [self.apply_remote(record) for record in records]
+        existing = {row["id"] for row in select_in(
+            self.conn, f"SELECT id FROM {table} WHERE id IN ({{marks}})", ids)}
+        mutable = spec.kind == "mutable"
+        rows: list[tuple[Any, ...]] = []
+        audit: list[tuple[Any, ...]] = []
+        outcomes: list[str] = []
+        newest = ""
+        created, deleted = self.changes.created[table], self.changes.deleted[table]
+        for record in records:
+            row_id = record["id"]
+            if row_id in existing:
+                outcomes.append(self.apply_remote(record))  # merges with what is here
+                continue
+            fields = record["fields"]
+            if set(fields) != expected:
+                raise ValueError(f"{table} record {row_id} has fields {sorted(fields)}")
+            values = tuple(fields[name] for name in names)
+            if mutable:
+                clocks = record["clocks"]
+                if set(clocks) != expected:
+                    raise ValueError(f"{table} record {row_id} lacks clocks")
+                updated_at, field_clock = compact_clocks(clocks)
+                device = Timestamp.parse(updated_at).device
+                rows.append((row_id, *values, updated_at, device, field_clock))
+                audit.append((self._wall, updated_at, device, "sync", table, row_id, "sync",
+                              json.dumps(sorted(fields))))
+                newest = max(newest, updated_at)
+                (deleted if fields["deleted"] else created).add(row_id)
+            else:
+                stamp = record["created_at"]
+                Timestamp.parse(stamp)  # a malformed clock is a bad record, as one by one
+                rows.append((row_id, *values, stamp, record["device_id"]))
+                newest = max(newest, stamp)
+                created.add(row_id)
+            outcomes.append("applied")
+        if rows:
+            stamps = ("updated_at", "device_id", "field_clock") if mutable else (
+                "created_at", "device_id")
+            columns = ("id", *names, *stamps)
+            self.conn.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})", rows)
+        if audit:
+            self.conn.executemany(
+                "INSERT INTO audit_log (at, hlc, device_id, actor, table_name, row_id, action, "
+                "fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", audit)
+        if newest:
+            self.clock.observe(newest)
+        return outcomes
+
     def _apply_remote_event(self, table: str, row_id: str, record: Mapping[str, Any]) -> str:
         spec = synced_table(table)
         row = self.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
@@ -413,16 +475,26 @@ def wire_fields(spec: SyncedTable) -> tuple[str, ...]:
 
 def record_of(conn: sqlite3.Connection, table: str, row_id: str) -> dict[str, Any] | None:
     """A stored row as a sync record (docs/sync-protocol.md), or None if there is none."""
-    spec = synced_table(table)
     row = conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
-    if row is None:
-        return None
+    return None if row is None else _record(synced_table(table), row)
+
+
+def records_of(conn: sqlite3.Connection, table: str, row_ids: Iterable[str]
+               ) -> dict[str, dict[str, Any]]:
+    """`record_of` for many rows of one table, read a few hundred at a time; rows that are
+    gone are absent from the result."""
+    spec = synced_table(table)
+    return {row["id"]: _record(spec, row) for row in select_in(
+        conn, f"SELECT * FROM {table} WHERE id IN ({{marks}})", row_ids)}
+
+
+def _record(spec: SyncedTable, row: sqlite3.Row) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "table": table, "id": row_id, "kind": spec.kind, "device_id": row["device_id"],
+        "table": spec.name, "id": row["id"], "kind": spec.kind, "device_id": row["device_id"],
         "fields": {name: row[name] for name in wire_fields(spec)},
     }
     if spec.kind == "mutable":
-        record["clocks"] = field_clocks(table, row)
+        record["clocks"] = field_clocks(spec.name, row)
     else:
         record["created_at"] = row["created_at"]
     return record

@@ -20,13 +20,27 @@ def nfc(value: str | None) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", _CONTROL.sub("", value))).strip()
 
 
+class _FoldTable(dict[int, str]):
+    """Each character's folded form, worked out the first time it is met: decomposed (NFD,
+    which works character by character), marks dropped, lowercased, đ -> d. `str.translate`
+    over this table folds a whole text in C; folding was a fifth of a pull's time."""
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFD", chr(code).translate(_EXTRA_FOLDS))
+        stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        folded = stripped.lower().translate(_EXTRA_FOLDS)
+        self[code] = folded
+        return folded
+
+
+_FOLDS = _FoldTable()
+
+
 def fold(value: str | None) -> str:
     """Lowercase ASCII with diacritics removed: 'Nguyễn Văn Đồng' -> 'nguyen van dong'."""
     if not value:
         return ""
-    decomposed = unicodedata.normalize("NFD", value.translate(_EXTRA_FOLDS))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", stripped.lower().translate(_EXTRA_FOLDS)).strip()
+    return _SPACES.sub(" ", value.translate(_FOLDS)).strip()
 
 
 def tokens(value: str | None) -> list[str]:

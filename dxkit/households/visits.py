@@ -321,12 +321,16 @@ def refresh_follow_ups(conn: sqlite3.Connection, household_ids: Iterable[str] | 
     if household_ids is None:
         conn.execute("DELETE FROM open_follow_ups")
         household_ids = [r[0] for r in conn.execute("SELECT DISTINCT household_id FROM visits")]
+    open_now: list[tuple[str, str, str]] = []
+    closed: list[tuple[str]] = []
     for household_id in household_ids:
         latest = conn.execute(_LATEST_EFFECTIVE, (household_id,)).fetchone()
         if latest is not None and latest[1]:
-            conn.execute(
-                "INSERT INTO open_follow_ups (household_id, visit_id, due_on) VALUES (?, ?, ?) "
-                "ON CONFLICT (household_id) DO UPDATE SET visit_id = excluded.visit_id, "
-                "due_on = excluded.due_on", (household_id, latest[0], latest[1]))
+            open_now.append((household_id, latest[0], latest[1]))
         else:
-            conn.execute("DELETE FROM open_follow_ups WHERE household_id = ?", (household_id,))
+            closed.append((household_id,))
+    conn.executemany(
+        "INSERT INTO open_follow_ups (household_id, visit_id, due_on) VALUES (?, ?, ?) "
+        "ON CONFLICT (household_id) DO UPDATE SET visit_id = excluded.visit_id, "
+        "due_on = excluded.due_on", open_now)
+    conn.executemany("DELETE FROM open_follow_ups WHERE household_id = ?", closed)

@@ -41,7 +41,7 @@ from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.progress import Progress
 from dxkit.core.synced import dependency_order, record_of
-from dxkit.sync.engine import META_TEAM, apply_pulled_record
+from dxkit.sync.apply import META_TEAM, Applied, apply_stream
 from dxkit.workspace import Workspace
 
 FORMAT = "dxkit-bundle"
@@ -242,23 +242,17 @@ def _apply(ws: Workspace, handle: IO[bytes], header: dict[str, Any], source: Pat
     _checkpoint(progress, _("Importing the bundle"), 0, total)
     with ws.transaction() as tx:
         conflicts_before = _last_id(ws, "sync_conflicts")
+        tally = Applied()
         try:
-            for record in _records(reader):
-                outcome = apply_pulled_record(tx, record["table"], record)
-                report.received += 1
-                if outcome == "applied":
-                    report.applied += 1
-                elif outcome == "duplicate":
-                    report.duplicate += 1
-                else:
-                    report.quarantined += 1
-                if report.received % CHECKPOINT_EVERY == 0:
-                    _checkpoint(progress, _("Importing the bundle"), report.received, total)
+            for done in apply_stream(tx, _records(reader), tally):
+                _checkpoint(progress, _("Importing the bundle"), done, total)
             reader.drain()
         except _Damaged:
             raise _damaged(source) from None
         if reader.hexdigest() != header["body_sha256"]:  # the file changed since the check
             raise _damaged(source)
+        report.received, report.applied = tally.received, tally.applied
+        report.duplicate, report.quarantined = tally.duplicate, tally.quarantined
         report.conflicts = ws.conn.execute("SELECT count(*) FROM sync_conflicts WHERE id > ?",
                                            (conflicts_before,)).fetchone()[0]
         _checkpoint(progress, _("Importing the bundle"), total, total)

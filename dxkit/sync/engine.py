@@ -17,18 +17,35 @@ silently and neither laptop would ever see it).
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import socket
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.progress import Progress
-from dxkit.core.synced import REGISTRY, Changes, Tx, dependency_order, record_of
+from dxkit.core.synced import REGISTRY, Changes, dependency_order, records_of
+from dxkit.sync.apply import (
+    CURSOR_PREFIX,
+    META_COMMUNE,
+    META_DEVICE,
+    META_DEVICE_NAME,
+    META_ENROLLED_AT,
+    META_HAMLET,
+    META_HIGH_WATER,
+    META_LAST_SYNC,
+    META_PROVINCE,
+    META_REFUSED,
+    META_SERVER,
+    META_TEAM,
+    META_TOKEN_STORE,
+    Applied,
+    apply_pulled_page,
+    quarantine,
+)
 from dxkit.sync.client import DeviceRevoked, HubClient, HubFailed, encode_body
 from dxkit.sync.credentials import TokenStore
 from dxkit.workspace import Workspace
@@ -37,24 +54,6 @@ PUSH_MAX_RECORDS = 500
 PUSH_MAX_BYTES = 64 * 1024  # gzip body
 PUSH_FIRST_GUESS = 200  # compressed bytes per record until the first batch is measured
 PULL_LIMIT = 500
-
-META_SERVER = "sync_server"
-META_DEVICE = "sync_device_id"
-META_DEVICE_NAME = "sync_device_name"
-META_TEAM = "sync_team_id"
-META_PROVINCE = "sync_province_code"
-META_COMMUNE = "sync_commune_code"
-META_HAMLET = "sync_hamlet"
-META_ENROLLED_AT = "sync_enrolled_at"
-META_TOKEN_STORE = "sync_token_store"
-META_HIGH_WATER = "sync_high_water"  # every table is pulled up to this hub seq
-META_REFUSED = "sync_refused_at"  # the hub refused the token at this time
-META_LAST_SYNC = "last_sync_at"
-CURSOR_PREFIX = "sync_cursor:"
-
-# What apply_remote raises for a record it cannot store; anything else is a bug to surface.
-BAD_RECORD_ERRORS = (ValueError, KeyError, TypeError, AttributeError, sqlite3.Error)
-
 
 class NotEnrolled(DxError):
     """The workspace has not joined a hub team yet."""
@@ -236,20 +235,29 @@ def _pull(ws: Workspace, hub: HubClient, report: SyncReport, progress: Progress 
         first = hub.pull(tables[0], after=0, limit=PULL_LIMIT)
         high_water = first["high_water"]
     pending: Mapping[str, Any] | None = first
-    for table in tables:
-        cursor = cursors[table]
-        while True:
-            if pending is not None:
-                answer, pending = pending, None
-            else:
-                answer = hub.pull(table, after=cursor, upto=high_water, limit=PULL_LIMIT)
-            if answer["more"] and answer["next"] <= cursor:
-                raise HubFailed(_("The hub sent a pull answer that does not move forward; "
-                                  "try again later."))
-            cursor = _apply_batch(ws, table, answer, report)
-            _checkpoint(progress, _("Received {count} records").format(count=report.received))
-            if not answer["more"]:
-                break
+    with _OneAhead() as ahead:
+        for position, table in enumerate(tables):
+            cursor = cursors[table]
+            while True:
+                answer = pending if pending is not None else ahead.take()
+                pending = None
+                if answer["more"] and answer["next"] <= cursor:
+                    raise HubFailed(_("The hub sent a pull answer that does not move forward; "
+                                      "try again later."))
+                # Ask for the next page before applying this one: the hub reads and sends
+                # it while this laptop writes.
+                if answer["more"]:
+                    ahead.send(hub.pull, table, after=answer["next"], upto=high_water,
+                               limit=PULL_LIMIT)
+                elif position + 1 < len(tables):
+                    following = tables[position + 1]
+                    ahead.send(hub.pull, following, after=cursors[following],
+                               upto=high_water, limit=PULL_LIMIT)
+                cursor = _apply_batch(ws, table, answer, report)
+                _checkpoint(progress, _("Received {count} records").format(
+                    count=report.received))
+                if not answer["more"]:
+                    break
     with ws.transaction():
         ws.set_meta(META_HIGH_WATER, str(high_water))
 
@@ -257,41 +265,13 @@ def _pull(ws: Workspace, hub: HubClient, report: SyncReport, progress: Progress 
 def _apply_batch(ws: Workspace, table: str, answer: Mapping[str, Any],
                  report: SyncReport) -> int:
     """Apply one pulled batch and save the table's cursor, in one transaction."""
-    with ws.transaction() as tx:
-        for record in answer["records"]:
-            outcome = apply_pulled_record(tx, table, record)
-            report.received += 1
-            if outcome == "applied":
-                report.pulled += 1
-            elif outcome == "duplicate":
-                report.already_had += 1
-            else:
-                report.quarantined += 1
-        ws.set_meta(CURSOR_PREFIX + table, str(answer["next"]))
-    report.changes.merge(tx.changes)
+    tally = Applied()
+    report.changes.merge(apply_pulled_page(ws, table, answer["records"], answer["next"], tally))
+    report.received += tally.received
+    report.pulled += tally.applied
+    report.already_had += tally.duplicate
+    report.quarantined += tally.quarantined
     return answer["next"]
-
-
-def apply_pulled_record(tx: Tx, table: str, record: Any) -> str:
-    """apply_remote inside a savepoint: a record that cannot be stored is quarantined and
-    leaves no trace, and the rest of the batch goes on."""
-    conn = tx.conn
-    if not isinstance(record, Mapping) or record.get("table") != table:
-        _quarantine(conn, record, "pull", "wrong_table")
-        return "quarantined"
-    conn.execute("SAVEPOINT pulled_record")
-    try:
-        outcome = tx.apply_remote(record)
-    except BAD_RECORD_ERRORS as exc:
-        conn.execute("ROLLBACK TO pulled_record")
-        conn.execute("RELEASE pulled_record")
-        _quarantine(conn, record, "pull", f"{type(exc).__name__}: {exc}")
-        return "quarantined"
-    conn.execute("RELEASE pulled_record")
-    if outcome == "conflict":
-        _quarantine(conn, record, "pull", "conflict")
-        return "quarantined"
-    return outcome
 
 
 # -- push ----------------------------------------------------------------------------------------
@@ -305,34 +285,84 @@ def _push(ws: Workspace, hub: HubClient, report: SyncReport, progress: Progress 
     keys = [key for key in entries if key[0] in REGISTRY]
     per_record = float(PUSH_FIRST_GUESS)
     index = 0
-    while index < len(keys):
-        _checkpoint(progress, _("Sending changes: {done} of {total}").format(
-            done=index, total=len(keys)), index, len(keys))
-        wanted = max(1, min(PUSH_MAX_RECORDS, int(PUSH_MAX_BYTES * 0.9 / per_record)))
-        batch_keys, records, orphans = [], [], []
-        while index < len(keys) and len(records) < wanted:
-            record = record_of(conn, *keys[index])
-            if record is None:
-                orphans.append(keys[index])  # the row is gone: nothing left to send
-            else:
-                batch_keys.append(keys[index])
-                records.append(record)
-            index += 1
-        if not records:
-            _settle(ws, [], [], [], entries, orphans, report)
-            continue
-        body = encode_body({"records": records})
-        while len(body) > PUSH_MAX_BYTES and len(records) > 1:
-            keep = max(1, min(len(records) - 1,
-                              int(len(records) * PUSH_MAX_BYTES * 0.9 / len(body))))
-            index -= len(records) - keep  # the rest go in the next batch
-            records, batch_keys = records[:keep], batch_keys[:keep]
-            body = encode_body({"records": records})
-        per_record = max(1.0, len(body) / len(records))
-        answer = hub.push(records, body=body)
-        _settle(ws, batch_keys, records, answer["results"], entries, orphans, report)
+    sent: _Batch | None = None  # the batch the hub is working on
+    with _OneAhead() as ahead:
+        while index < len(keys) or sent is not None:
+            ready: _Batch | None = None
+            if index < len(keys):
+                # Read and encode the next batch while the hub stores the one sent.
+                _checkpoint(progress, _("Sending changes: {done} of {total}").format(
+                    done=index, total=len(keys)), index, len(keys))
+                wanted = max(1, min(PUSH_MAX_RECORDS, int(PUSH_MAX_BYTES * 0.9 / per_record)))
+                ready = _next_batch(conn, keys[index:index + wanted])
+                index += ready.taken
+                if ready.records:
+                    per_record = max(1.0, len(ready.body) / len(ready.records))
+            if sent is not None:
+                answer = ahead.take()
+                _settle(ws, sent.keys, sent.records, answer["results"], entries, sent.orphans,
+                        report)
+                sent = None
+            if ready is not None and not ready.records:
+                _settle(ws, [], [], [], entries, ready.orphans, report)
+            elif ready is not None:
+                ahead.send(hub.push, ready.records, body=ready.body)
+                sent = ready
     _checkpoint(progress, _("Sending changes: {done} of {total}").format(
         done=len(keys), total=len(keys)), len(keys), len(keys))
+
+
+@dataclass
+class _Batch:
+    """One push batch ready to send: its outbox keys, records and gzip body; `orphans` are
+    keys whose row is gone (nothing to send); `taken` counts the keys it consumed."""
+
+    keys: list[tuple[str, str]]
+    records: list[dict[str, Any]]
+    body: bytes
+    orphans: list[tuple[str, str]]
+    taken: int
+
+
+def _next_batch(conn: sqlite3.Connection, taken: list[tuple[str, str]]) -> _Batch:
+    found = _read_records(conn, taken)
+    keys = [key for key in taken if key in found]
+    records = [found[key] for key in keys]
+    body = encode_body({"records": records}) if records else b""
+    while len(body) > PUSH_MAX_BYTES and len(records) > 1:
+        keep = max(1, min(len(records) - 1,
+                          int(len(records) * PUSH_MAX_BYTES * 0.9 / len(body))))
+        records, keys = records[:keep], keys[:keep]
+        body = encode_body({"records": records})
+        # The rest go in the next batch, from just after the last record kept.
+        taken = taken[:taken.index(keys[-1]) + 1]
+    orphans = [key for key in taken if key not in found]  # gone: nothing left to send
+    return _Batch(keys, records, body, orphans, len(taken))
+
+
+class _OneAhead:
+    """At most one hub request in flight on a worker thread while this thread works on the
+    previous answer, so the hub's work and the laptop's overlap (two cores, two processes).
+    A request still in flight when the sync stops (an error, a cancel) is abandoned."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dxkit-sync")
+        self._next: Future[Any] | None = None
+
+    def send(self, call: Callable[..., Any], *args: Any, **options: Any) -> None:
+        self._next = self._pool.submit(call, *args, **options)
+
+    def take(self) -> Any:
+        if self._next is None:
+            raise RuntimeError("nothing was sent")
+        future, self._next = self._next, None
+        return future.result()
+
+    def __enter__(self) -> _OneAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _settle(ws: Workspace, keys: list[tuple[str, str]], records: list[dict[str, Any]],
@@ -353,22 +383,21 @@ def _settle(ws: Workspace, keys: list[tuple[str, str]], records: list[dict[str, 
                 report.pushed += 1
             else:
                 reason = str(result.get("reason") or status)
-                _quarantine(tx.conn, record, "push", reason)
+                quarantine(tx.conn, record, "push", reason)
                 report.quarantined += 1
         doomed = [(seq,) for key in (*keys, *orphans) for seq in entries[key]]
         tx.conn.executemany("DELETE FROM outbox WHERE seq = ?", doomed)
 
 
-# -- plumbing ------------------------------------------------------------------------------------
-def _quarantine(conn: sqlite3.Connection, record: Any, direction: str, reason: str) -> None:
-    table = record.get("table") if isinstance(record, Mapping) else None
-    row_id = record.get("id") if isinstance(record, Mapping) else None
-    conn.execute(
-        "INSERT INTO sync_quarantine (table_name, row_id, direction, reason, record, at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (table if isinstance(table, str) else "", row_id if isinstance(row_id, str) else "",
-         direction, reason[:1000], json.dumps(record, ensure_ascii=False, default=str),
-         dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+# -- plumbing ---------------------------------------------------------------------------------
+def _read_records(conn: sqlite3.Connection, keys: list[tuple[str, str]]
+                  ) -> dict[tuple[str, str], dict[str, Any]]:
+    """The records of these (table, id) keys, one read per table."""
+    by_table: dict[str, list[str]] = {}
+    for table, row_id in keys:
+        by_table.setdefault(table, []).append(row_id)
+    return {(table, row_id): record for table, ids in by_table.items()
+            for row_id, record in records_of(conn, table, ids).items()}
 
 
 def _last_id(ws: Workspace, table: str) -> int:

@@ -20,8 +20,9 @@ from dxkit.core.i18n import _
 from dxkit.core.progress import Progress
 from dxkit.core.sync_review import sync_changes
 from dxkit.core.synced import dependency_order
+from dxkit.sync.apply import apply_records
 from dxkit.sync.client import HubClient, HubFailed
-from dxkit.sync.engine import SyncReport, apply_pulled_record, client_for, enrollment, sync
+from dxkit.sync.engine import SyncReport, client_for, enrollment, sync
 from dxkit.workspace import Workspace
 
 FETCH_BATCH = 500
@@ -113,8 +114,7 @@ def _mend_bucket(ws: Workspace, hub: HubClient, table: str, bucket: str,
     for start in range(0, len(wanted), FETCH_BATCH):
         records = hub.fetch(table, wanted[start:start + FETCH_BATCH])
         with ws.transaction() as tx:
-            for record in records:
-                apply_pulled_record(tx, table, record)
+            apply_records(tx, table, records)
         report.fetched += len(records)
     # After merging, what still differs is newer here (or unknown there): send it again.
     ours = dict(local_hashes(ws.conn, table, bucket))

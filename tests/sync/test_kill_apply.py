@@ -36,21 +36,38 @@ from dxkit.sync.credentials import TokenStore
 
 folder, url, table, nth, limit = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:])
 engine.PULL_LIMIT = limit
-original = synced.Tx.apply_remote
+original_one, original_many = synced.Tx.apply_remote, synced.Tx.apply_remote_many
 seen = 0
 
-def apply_then_stall(tx, record):
+def stall_at(count):
     global seen
-    outcome = original(tx, record)
-    if record["table"] == table:
-        seen += 1
-        if seen == nth:
-            # The batch's transaction is open, its first rows written: wait for SIGKILL.
-            print("inside the apply", flush=True)  # = MARK
-            time.sleep(120)
+    before, seen = seen, seen + count
+    if before < nth <= seen:
+        # The batch's transaction is open, its rows written: wait for SIGKILL.
+        print("inside the apply", flush=True)  # = MARK
+        time.sleep(120)
+
+inside_many = False
+
+def apply_then_stall(tx, record):
+    outcome = original_one(tx, record)
+    if record["table"] == table and not inside_many:
+        stall_at(1)
     return outcome
 
+def apply_many_then_stall(tx, name, records):
+    global inside_many
+    inside_many = True
+    try:
+        outcomes = original_many(tx, name, records)
+    finally:
+        inside_many = False
+    if name == table:
+        stall_at(len(records))
+    return outcomes
+
 synced.Tx.apply_remote = apply_then_stall
+synced.Tx.apply_remote_many = apply_many_then_stall
 ws = Workspace.open(folder)
 with HubClient(url, TokenStore(ws.path, ws.device_id).load()) as client:
     engine.sync(ws, client=client)

@@ -57,6 +57,13 @@ class Conn:
                 self.raw.execute(sql)
         return self.raw.execute(sql, params or ())
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self.postgres:
+            with self.raw.cursor() as cursor:
+                cursor.executemany(_pg_sql(sql), rows)
+        else:
+            self.raw.executemany(sql, rows)
+
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         return self.execute(sql, params).fetchone()[0]
 

@@ -344,34 +344,49 @@ class HubStore:
 
     def push(self, device: Device, records: Sequence[Mapping[str, Any]]) -> PushResult:
         """Apply each record independently, all in one transaction: a bad record gets its
-        own "rejected" result and never spoils the others."""
+        own "rejected" result and never spoils the others. A record is refused before
+        anything of it is written, so no savepoints are needed; the rows the batch touches
+        are read in one query per table and the seq counter is moved once per batch."""
         results = []
         with self.database.write() as conn:
+            batch = _Batch(conn, device, records)
             for record in records:
-                conn.execute("SAVEPOINT one_record")
                 try:
-                    status = self._apply(conn, device, record)
+                    status = batch.apply(record)
                 except Rejected as refusal:
-                    conn.execute("ROLLBACK TO SAVEPOINT one_record")
                     result = {"status": "rejected", "reason": refusal.reason}
                 else:
                     result = {"status": status}
-                conn.execute("RELEASE SAVEPOINT one_record")
                 results.append({"table": _text_or_none(record, "table"),
                                 "id": _text_or_none(record, "id"), **result})
-            cursor = conn.scalar("SELECT value FROM counters WHERE name = 'seq'")
+            cursor = batch.finish()
         return PushResult(results, cursor)
 
     def pull(self, device: Device, table: str, after: int = 0, upto: int | None = None,
              limit: int = 500) -> PullResult:
         """The team's rows of `table`, and the rows published to every team, with after <
         seq <= upto (default: the high water), except those that are exactly what this device
-        pushed (it has them). `next` is the
-        seq of the last record returned, or the ceiling once nothing more is left."""
+        pushed (it has them). `next` is the seq of the last record returned, or the ceiling
+        once nothing more is left."""
+        rows, last, more, ceiling = self._pull_rows(device, table, after, upto, limit)
+        return PullResult([_record(row) for row in rows], last, more, ceiling)
+
+    def pull_body(self, device: Device, table: str, after: int = 0, upto: int | None = None,
+                  limit: int = 500) -> bytes:
+        """`pull` as the JSON answer the API sends, made from the stored JSON of each row's
+        fields and clocks without parsing them again (half the hub's time of a pull)."""
+        rows, last, more, ceiling = self._pull_rows(device, table, after, upto, limit)
+        records = ",".join(_record_json(row) for row in rows)
+        return (f'{{"records":[{records}],"next":{int(last)},'
+                f'"more":{"true" if more else "false"},"high_water":{int(ceiling)}}}'
+                ).encode()
+
+    def _pull_rows(self, device: Device, table: str, after: int, upto: int | None,
+                   limit: int) -> tuple[list[Any], int, bool, int]:
         high_water = self.high_water()  # one statement: the no-change sync's whole cost
         ceiling = high_water if upto is None else min(upto, high_water)
         if after >= ceiling:
-            return PullResult([], after, False, ceiling)
+            return [], after, False, ceiling
         with self.database.snapshot() as conn:
             high_water = conn.scalar("SELECT value FROM counters WHERE name = 'seq'")
             ceiling = high_water if upto is None else min(upto, high_water)
@@ -383,48 +398,104 @@ class HubStore:
         more = len(rows) > limit
         rows = rows[:limit]
         last = rows[-1]["seq"] if more else max(after, ceiling)
-        return PullResult([_record(row) for row in rows], last, more, ceiling)
+        return rows, last, more, ceiling
 
-    def _apply(self, conn: Conn, device: Device, record: Mapping[str, Any]) -> str:
+_INSERT_RECORD = {
+    "event": "INSERT INTO records (table_name, row_id, team_id, kind, fields, created_at, "
+             "device_id, pushed_by, pushed_exact, seq) "
+             "VALUES (?, ?, ?, 'event', ?, ?, ?, ?, 1, ?)",
+    "mutable": "INSERT INTO records (table_name, row_id, team_id, kind, fields, clocks, "
+               "device_id, pushed_by, pushed_exact, seq) "
+               "VALUES (?, ?, ?, 'mutable', ?, ?, ?, ?, ?, ?)",
+}
+
+
+class _Batch:
+    """One push batch inside its write transaction: the stored copies of the rows it names
+    (all teams, read once per table), and seq numbers handed out in memory and saved once."""
+
+    def __init__(self, conn: Conn, device: Device, records: Sequence[Any]):
+        self.conn, self.device = conn, device
+        self.seq = conn.scalar("SELECT value FROM counters WHERE name = 'seq'")
+        self.start = self.seq
+        wanted: dict[str, set[str]] = {}
+        for record in records:
+            table = record.get("table") if isinstance(record, Mapping) else None
+            row_id = record.get("id") if isinstance(record, Mapping) else None
+            if isinstance(table, str) and table in REGISTRY and _storable_text(row_id):
+                wanted.setdefault(table, set()).add(row_id)
+        # (table, id) -> team -> (fields JSON, clocks JSON)
+        self.stored: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {}
+        # Rows new to the hub, written together by finish(); (table, id) -> parameters.
+        self.new_events: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self.new_rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+        for table, ids in wanted.items():
+            ordered = sorted(ids)
+            for start in range(0, len(ordered), 400):
+                chunk = ordered[start:start + 400]
+                for row in conn.execute(
+                        "SELECT row_id, team_id, fields, clocks FROM records WHERE table_name = ? "
+                        f"AND row_id IN ({','.join('?' * len(chunk))})", (table, *chunk)):
+                    self.stored.setdefault((table, row["row_id"]), {})[row["team_id"]] = (
+                        row["fields"], row["clocks"])
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def finish(self) -> int:
+        """Write the new rows (one statement per kind) and the counter."""
+        for kind, rows in (("event", self.new_events), ("mutable", self.new_rows)):
+            if rows:
+                self.conn.executemany(_INSERT_RECORD[kind], list(rows.values()))
+        if self.seq != self.start:
+            self.conn.execute("UPDATE counters SET value = ? WHERE name = 'seq'", (self.seq,))
+        return self.seq
+
+    def apply(self, record: Mapping[str, Any]) -> str:
         spec = validate(record)
+        conn, device = self.conn, self.device
         table, row_id = spec.name, record["id"]
-        stored = conn.execute("SELECT * FROM records WHERE table_name = ? AND row_id = ? AND "
-                              "team_id = ?", (table, row_id, device.team_id)).fetchone()
-        if stored is None and not spec.reference and conn.execute(
-                "SELECT 1 FROM records WHERE table_name = ? AND row_id = ?",
-                (table, row_id)).fetchone():
+        copies = self.stored.setdefault((table, row_id), {})
+        stored = copies.get(device.team_id)
+        if stored is None and copies and not spec.reference:
             raise Rejected("out_of_scope")  # another team's row (reference rows: own copy)
         fields = dict(record["fields"])
         if spec.kind == "event":
-            outcome = merge_event(json.loads(stored["fields"]) if stored else None, fields)
+            outcome = merge_event(json.loads(stored[0]) if stored else None, fields)
             if outcome == "applied":
-                conn.execute(
-                    "INSERT INTO records (table_name, row_id, team_id, kind, fields, created_at, "
-                    "device_id, pushed_by, pushed_exact, seq) "
-                    "VALUES (?, ?, ?, 'event', ?, ?, ?, ?, 1, ?)",
-                    (table, row_id, device.team_id, _json(fields), record["created_at"],
-                     record["device_id"], device.id, _next_seq(conn)))
+                text = _json(fields)
+                self.new_events[(table, row_id)] = (
+                    table, row_id, device.team_id, text, record["created_at"],
+                    record["device_id"], device.id, self.next_seq())
+                copies[device.team_id] = (text, None)
             return outcome
         clocks = dict(record["clocks"])
         if stored is None:
-            conn.execute(
-                "INSERT INTO records (table_name, row_id, team_id, kind, fields, clocks, "
-                "device_id, pushed_by, pushed_exact, seq) "
-                "VALUES (?, ?, ?, 'mutable', ?, ?, ?, ?, 1, ?)",
-                (table, row_id, device.team_id, _json(fields), _json(clocks),
-                 _latest_device(clocks), device.id, _next_seq(conn)))
+            texts = (_json(fields), _json(clocks))
+            self.new_rows[(table, row_id)] = (
+                table, row_id, device.team_id, *texts, _latest_device(clocks), device.id,
+                1, self.next_seq())
+            copies[device.team_id] = texts
             return "applied"
-        merged = merge_mutable(json.loads(stored["fields"]), json.loads(stored["clocks"]),
+        merged = merge_mutable(json.loads(stored[0]), json.loads(stored[1] or "{}"),
                                fields, clocks)
         if not merged.changed:
             return "duplicate"
         # The sender already has the row only if the merge kept nothing of anyone else's.
         exact = int(merged.fields == fields and merged.clocks == clocks)
+        texts = (_json(merged.fields), _json(merged.clocks))
+        copies[device.team_id] = texts
+        if (table, row_id) in self.new_rows:  # new in this very batch: not written yet
+            self.new_rows[(table, row_id)] = (
+                table, row_id, device.team_id, *texts, _latest_device(merged.clocks),
+                device.id, exact, self.next_seq())
+            return "applied"
         conn.execute(
             "UPDATE records SET fields = ?, clocks = ?, device_id = ?, pushed_by = ?, "
             "pushed_exact = ?, seq = ? WHERE table_name = ? AND row_id = ? AND team_id = ?",
-            (_json(merged.fields), _json(merged.clocks), _latest_device(merged.clocks),
-             device.id, exact, _next_seq(conn), table, row_id, device.team_id))
+            (*texts, _latest_device(merged.clocks), device.id, exact, self.next_seq(), table,
+             row_id, device.team_id))
         return "applied"
 
 
@@ -536,6 +607,17 @@ def _record(row: Any) -> dict[str, Any]:
     else:
         record["created_at"] = row["created_at"]
     return record
+
+def _record_json(row: Any) -> str:
+    """`_record` as JSON text, with the stored fields and clocks JSON put in as they are."""
+    quoted = json.dumps
+    text = (f'{{"table":{quoted(row["table_name"])},"id":{quoted(row["row_id"])},'
+            f'"kind":{quoted(row["kind"])},"fields":{row["fields"]},'
+            f'"device_id":{quoted(row["device_id"])},')
+    if row["kind"] == "mutable":
+        return f'{text}"clocks":{row["clocks"]}}}'
+    return f'{text}"created_at":{quoted(row["created_at"])}}}'
+
 
 stored_record = _record  # a stored row in wire form, for the hub's other modules
 next_seq = _next_seq  # the hub-wide counter, for modules writing records (reference.py)

@@ -1,0 +1,184 @@
+"""Records from elsewhere, into the workspace: the part of sync that needs no network.
+
+A network pull (engine.py), a USB bundle (bundle.py) and a repair fetch (repair.py) all hand
+their records here. A batch of one table is applied in one go (`Tx.apply_remote_many`); if any
+record in it cannot be stored, the batch is rolled back to its savepoint and applied again one
+record at a time, each in its own savepoint, so the bad record is quarantined with its reason
+and the rest go on. Pull cursors are saved in the same transaction as the batch they follow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dxkit.core.synced import Changes, Tx
+from dxkit.workspace import Workspace
+
+# The workspace's sync state in its meta table.
+META_SERVER = "sync_server"
+META_DEVICE = "sync_device_id"
+META_DEVICE_NAME = "sync_device_name"
+META_TEAM = "sync_team_id"
+META_PROVINCE = "sync_province_code"
+META_COMMUNE = "sync_commune_code"
+META_HAMLET = "sync_hamlet"
+META_ENROLLED_AT = "sync_enrolled_at"
+META_TOKEN_STORE = "sync_token_store"
+META_HIGH_WATER = "sync_high_water"  # every table is pulled up to this hub seq
+META_REFUSED = "sync_refused_at"  # the hub refused the token at this time
+META_LAST_SYNC = "last_sync_at"
+CURSOR_PREFIX = "sync_cursor:"
+
+# What applying raises for a record it cannot store; anything else is a bug to surface.
+BAD_RECORD_ERRORS = (ValueError, KeyError, TypeError, AttributeError, sqlite3.Error)
+BATCH = 500  # records of one table applied together (a pull page, a slice of a bundle)
+
+
+@dataclass
+class Applied:
+    """Outcomes of applying records: stored (changed this workspace), already here, held
+    back in sync_quarantine with a reason."""
+
+    applied: int = 0
+    duplicate: int = 0
+    quarantined: int = 0
+
+    @property
+    def received(self) -> int:
+        return self.applied + self.duplicate + self.quarantined
+
+    def count(self, outcome: str) -> None:
+        if outcome == "applied":
+            self.applied += 1
+        elif outcome == "duplicate":
+            self.duplicate += 1
+        else:
+            self.quarantined += 1
+
+
+def apply_records(tx: Tx, table: str, records: Sequence[Any], direction: str = "pull"
+                  ) -> list[str]:
+    """Apply records that claim to belong to `table`, inside the caller's transaction.
+    Returns each one's outcome: "applied", "duplicate" or "quarantined"."""
+    outcomes: list[str | None] = [None] * len(records)
+    wanted = []
+    for index, record in enumerate(records):
+        if isinstance(record, Mapping) and record.get("table") == table:
+            wanted.append(index)
+        else:
+            quarantine(tx.conn, record, direction, "wrong_table")
+            outcomes[index] = "quarantined"
+    batch = [records[i] for i in wanted]
+    for index, outcome in zip(wanted, _apply_batch(tx, table, batch, direction), strict=True):
+        outcomes[index] = outcome
+    return [outcome or "quarantined" for outcome in outcomes]
+
+
+def apply_stream(tx: Tx, records: Iterable[Any], tally: Applied,
+                 direction: str = "pull") -> Iterator[int]:
+    """Apply records of any tables in the order given (a bundle: parents before children),
+    in runs of one table; yields the running count after each run, for progress."""
+    run: list[Any] = []
+    table: Any = None
+    for record in records:
+        name = record.get("table") if isinstance(record, Mapping) else None
+        if run and (name != table or len(run) >= BATCH):
+            _tally(tally, apply_records(tx, table, run, direction) if isinstance(
+                table, str) else _refuse(tx, run, direction))
+            yield tally.received
+            run = []
+        table = name
+        run.append(record)
+    if run:
+        _tally(tally, apply_records(tx, table, run, direction) if isinstance(
+            table, str) else _refuse(tx, run, direction))
+        yield tally.received
+
+
+def apply_pulled_page(ws: Workspace, table: str, records: Sequence[Any], next_cursor: int,
+                      tally: Applied) -> Changes:
+    """One pulled page and the table's cursor after it, in one transaction: an interruption
+    re-fetches at most this page."""
+    with ws.transaction() as tx:
+        _tally(tally, apply_records(tx, table, records))
+        ws.set_meta(CURSOR_PREFIX + table, str(next_cursor))
+    return tx.changes
+
+
+def quarantine(conn: sqlite3.Connection, record: Any, direction: str, reason: str) -> None:
+    """Hold a record back with its reason; it never blocks the rest (the review screen)."""
+    table = record.get("table") if isinstance(record, Mapping) else None
+    row_id = record.get("id") if isinstance(record, Mapping) else None
+    conn.execute(
+        "INSERT INTO sync_quarantine (table_name, row_id, direction, reason, record, at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (table if isinstance(table, str) else "", row_id if isinstance(row_id, str) else "",
+         direction, reason[:1000], json.dumps(record, ensure_ascii=False, default=str),
+         dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+
+
+def apply_one(tx: Tx, table: str, record: Any, direction: str = "pull") -> str:
+    """`Tx.apply_remote` inside a savepoint: a record that cannot be stored is quarantined and
+    leaves no trace, and the rest of the batch goes on."""
+    conn = tx.conn
+    if not isinstance(record, Mapping) or record.get("table") != table:
+        quarantine(conn, record, direction, "wrong_table")
+        return "quarantined"
+    conn.execute("SAVEPOINT pulled_record")
+    try:
+        outcome = tx.apply_remote(record)
+    except BAD_RECORD_ERRORS as exc:
+        conn.execute("ROLLBACK TO pulled_record")
+        conn.execute("RELEASE pulled_record")
+        quarantine(conn, record, direction, f"{type(exc).__name__}: {exc}")
+        return "quarantined"
+    conn.execute("RELEASE pulled_record")
+    if outcome == "conflict":
+        quarantine(conn, record, direction, "conflict")
+        return "quarantined"
+    return outcome
+
+
+def _apply_batch(tx: Tx, table: str, records: list[Any], direction: str) -> list[str]:
+    if not records:
+        return []
+    conn = tx.conn
+    # What the transaction had noted for this table (the only one a batch touches), to put
+    # back if the batch is undone: screens and commit hooks must not see rows never stored.
+    noted = [set(kind.get(table, ())) for kind in _kinds(tx.changes)]
+    conn.execute("SAVEPOINT pulled_batch")
+    try:
+        outcomes = tx.apply_remote_many(table, records)
+    except BAD_RECORD_ERRORS:
+        # Some record cannot be stored: undo the batch and find it one record at a time.
+        conn.execute("ROLLBACK TO pulled_batch")
+        conn.execute("RELEASE pulled_batch")
+        for kind, ids in zip(_kinds(tx.changes), noted, strict=True):
+            kind[table] = ids
+        return [apply_one(tx, table, record, direction) for record in records]
+    conn.execute("RELEASE pulled_batch")
+    for index, outcome in enumerate(outcomes):
+        if outcome == "conflict":  # an event whose id is here with other content
+            quarantine(conn, records[index], direction, "conflict")
+            outcomes[index] = "quarantined"
+    return outcomes
+
+
+def _kinds(changes: Changes) -> tuple[dict[str, set[str]], ...]:
+    return changes.created, changes.updated, changes.deleted
+
+
+def _refuse(tx: Tx, records: list[Any], direction: str) -> list[str]:
+    for record in records:
+        quarantine(tx.conn, record, direction, "unknown_table")
+    return ["quarantined"] * len(records)
+
+
+def _tally(tally: Applied, outcomes: Iterable[str]) -> None:
+    for outcome in outcomes:
+        tally.count(outcome)
