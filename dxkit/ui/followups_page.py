@@ -22,11 +22,13 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.i18n import _, format_date
+from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
 from dxkit.core.text import folded_key
 from dxkit.households.visits import FollowUp
 from dxkit.ui.context import AppContext
-from dxkit.ui.widgets import LatestQuery, RowsTableModel, fill_choices
+from dxkit.ui.page import Page
+from dxkit.ui.widgets import RowsTableModel, fill_choices
 
 OVERDUE_COLOUR = QColor("#b3261e")
 DUE_TODAY_COLOUR = QColor("#9a5b00")
@@ -114,23 +116,20 @@ class FollowUpsModel(RowsTableModel):
                 6: follow_up.notes}[column]
 
 
-class FollowUpsPage(QWidget):
+class FollowUpsPage(Page):
     """Filters (hamlet, team member, horizon), a per-hamlet summary and the list itself."""
 
+    WATCHED = WATCHED_TABLES
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.ctx = ctx
-        self.ws = ctx.ws
+        super().__init__(ctx, parent)
         self.visit_dialog: QWidget | None = None
         # The last answer from the database thread: every hamlet's follow-ups for the chosen
         # member and horizon (the hamlet filter only narrows the table, in memory).
         self.everywhere: list[FollowUp] = []
         self.loaded = False
-        self.query = LatestQuery(ctx, self)  # answers to an older query are dropped
         self._build()
         self.retranslate()
-        ctx.changed.connect(self._on_changed)
-        ctx.language_changed.connect(self._on_language_changed)
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
@@ -206,9 +205,6 @@ class FollowUpsPage(QWidget):
         self._fill_filters()
         self.refresh()
 
-    def _on_language_changed(self, _language: str) -> None:
-        self.retranslate()
-
     def _fill_filters(self) -> None:
         """Hamlet and member lists, keeping the current choice when it still exists."""
         fill_choices(self.hamlet_filter, _("All hamlets"),
@@ -230,11 +226,12 @@ class FollowUpsPage(QWidget):
         within, member_id = self.within_days.value(), self.member_filter.currentData()
         visits, catalog = self.ws.visits, self.ws.catalog
 
-        def work() -> tuple[list[FollowUp], dict[str, str]]:
+        def work(_progress: Progress) -> tuple[list[FollowUp], dict[str, str]]:
             names = {m.id: m.name for m in catalog.members(include_inactive=True)}
             return visits.follow_ups(within_days=within, member_id=member_id), names
 
-        self.query.run(work, lambda result: self._loaded(*result))
+        # Answers to an older question (another member, another horizon) are dropped.
+        self.query(work).success(lambda result: self._loaded(*result)).run()
 
     def _loaded(self, everywhere: list[FollowUp], member_names: dict[str, str]) -> None:
         self.everywhere = everywhere
@@ -256,11 +253,10 @@ class FollowUpsPage(QWidget):
         self.empty_label.setVisible(not shown)
         self.visit_button.setEnabled(self._selected_row() is not None)
 
-    def _on_changed(self, changes: Changes) -> None:
-        if any(changes.touched(table) for table in WATCHED_TABLES):
-            if changes.touched("hamlets") or changes.touched("team_members"):
-                self._fill_filters()
-            self.refresh()
+    def on_changed(self, changes: Changes) -> None:
+        if changes.touched("hamlets") or changes.touched("team_members"):
+            self._fill_filters()
+        self.refresh()
 
     # -- opening the visit form ---------------------------------------------------------
     def _selected_row(self) -> int | None:

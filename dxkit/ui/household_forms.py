@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -18,9 +19,14 @@ from PySide6.QtWidgets import (
 
 from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _
+from dxkit.core.progress import Progress
+from dxkit.core.synced import OpResult
 from dxkit.households.roster import RELATIONSHIPS, Household, Person
 from dxkit.ui.context import AppContext
-from dxkit.ui.widgets import FieldErrors, FieldWithError, run_operation, save_cancel_buttons
+from dxkit.ui.operations import Op
+from dxkit.ui.widgets import FieldErrors, FieldWithError, save_cancel_buttons
+
+Work = Callable[[Progress], OpResult[Any]]
 
 
 class _Form(QDialog):
@@ -50,17 +56,18 @@ class _Form(QDialog):
         if self.saving:
             return
         self.errors.clear()
-        self.saving = True
-        self.buttons.setEnabled(False)
-        run_operation(self.ctx, self.operation(), parent=self, on_success=self._saved,
-                      on_invalid=self._invalid, on_done=self._finished)
+        (Op(self.ctx, self, self.operation())
+         .while_running(self._set_saving)
+         .success(self._saved)
+         .invalid(self._invalid)
+         .run())
 
-    def operation(self):  # pragma: no cover - subclasses return the save callable
+    def operation(self) -> Work:  # pragma: no cover - subclasses return the save callable
         raise NotImplementedError
 
-    def _finished(self) -> None:
-        self.saving = False
-        self.buttons.setEnabled(True)
+    def _set_saving(self, saving: bool) -> None:
+        self.saving = saving
+        self.buttons.setEnabled(not saving)
 
     def _saved(self, result: Any) -> None:
         self.result_value = result.value
@@ -127,12 +134,12 @@ class HouseholdForm(_Form):
             fields["hamlet"] = _("Choose the hamlet this household belongs to.")
         self.errors.show(fields)
 
-    def operation(self):
+    def operation(self) -> Work:
         values, ws = self.values(), self.ctx.ws
         if self.household is None:
-            return lambda: ws.households.add(**values)
+            return lambda _progress: ws.households.add(**values)
         household_id = self.household.id
-        return lambda: ws.households.update(household_id, **values)
+        return lambda _progress: ws.households.update(household_id, **values)
 
 
 def _coordinate(value: float | None) -> str:
@@ -210,10 +217,10 @@ class PersonForm(_Form):
             "notes": self.notes.toPlainText(),
         }
 
-    def operation(self):
+    def operation(self) -> Work:
         values, ws = self.values(), self.ctx.ws
         if self.person is None:
             household_id = self.household_id
-            return lambda: ws.people.add(household_id, **values)
+            return lambda _progress: ws.people.add(household_id, **values)
         person_id = self.person.id
-        return lambda: ws.people.update(person_id, **values)
+        return lambda _progress: ws.people.update(person_id, **values)

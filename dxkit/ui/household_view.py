@@ -37,14 +37,8 @@ from dxkit.households.roster import Household, Person
 from dxkit.households.visits import Visit, outcome_label
 from dxkit.ui.context import AppContext
 from dxkit.ui.household_forms import HouseholdForm, PersonForm
-from dxkit.ui.widgets import (
-    is_alive,
-    module_available,
-    run_operation,
-    show_error,
-    show_message,
-    while_alive,
-)
+from dxkit.ui.operations import Op
+from dxkit.ui.widgets import module_available, show_message
 
 EXPORT_MODULE = "dxkit.households.exporting"
 VISIT_FORM_MODULE = "dxkit.ui.visit_form"
@@ -352,8 +346,7 @@ class HouseholdView(QDialog):
         if not confirmed and not self._confirm_delete(person):
             return
         people, person_id = self.ctx.ws.people, person.id
-        run_operation(self.ctx, lambda: people.delete(person_id), parent=self, owner=self,
-                      on_success=lambda _result: None)
+        Op(self.ctx, self, lambda _progress: people.delete(person_id)).run()
 
     def _confirm_delete(self, person: Person) -> bool:
         box = QMessageBox(QMessageBox.Icon.Warning, _("Delete this person's data"), _(
@@ -386,9 +379,10 @@ class HouseholdView(QDialog):
 
             return Path(exporting.export_person(ws, person_id, target))
 
-        self.ctx.tasks.run(work, label=_("Exporting personal data…"), cancellable=False,
-                           on_success=while_alive(self, self._exported),
-                           on_failure=lambda e: show_error(self if is_alive(self) else None, e))
+        (Op(self.ctx, self, work)
+         .with_progress(_("Exporting personal data…"), cancellable=False)
+         .success(self._exported)
+         .run())
 
     def _exported(self, path: Path) -> None:
         self.last_message = show_message(self, _("Saved to {path}.").format(path=path))

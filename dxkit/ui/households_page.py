@@ -26,14 +26,15 @@ from PySide6.QtWidgets import (
 from dxkit import demo
 from dxkit.core.errors import Cancelled
 from dxkit.core.i18n import _, format_number
-from dxkit.core.synced import Changes, OpResult
+from dxkit.core.synced import Changes
 from dxkit.households.roster import Household
 from dxkit.ui.context import AppContext
 from dxkit.ui.household_forms import HouseholdForm
 from dxkit.ui.household_view import VISIT_FORM_MODULE, HouseholdView
 from dxkit.ui.households_model import HouseholdsTableModel
+from dxkit.ui.page import Page
 from dxkit.ui.taskman import Task
-from dxkit.ui.widgets import fill_choices, module_available, show_error, while_alive
+from dxkit.ui.widgets import fill_choices, module_available
 
 SEARCH_DELAY_MS = 150
 COLUMN_WIDTHS = (110, 220, 150, 300)
@@ -54,12 +55,12 @@ class HouseholdTable(QTableView):
         super().keyPressEvent(event)
 
 
-class HouseholdsPage(QWidget):
+class HouseholdsPage(Page):
     section_requested = Signal(str)  # the main window shows that section
+    WATCHED = ("households", "people", "hamlets", "team_members")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, parent)
         self.model = HouseholdsTableModel(ctx.ws, self)
         self.open_views: list[HouseholdView] = []
         self.demo_task: Task | None = None
@@ -67,8 +68,6 @@ class HouseholdsPage(QWidget):
         self._fill_hamlets()
         self._update_count()
         self._update_empty_state()
-        ctx.changed.connect(self._on_changed)
-        ctx.tasks.progressed.connect(self._on_progress)
 
     def _build(self) -> None:
         self.search_box = QLineEdit()
@@ -213,22 +212,19 @@ class HouseholdsPage(QWidget):
     def create_demo(self) -> Task | None:
         if self.demo_task is not None or demo.holds_data(self.ctx.ws):
             return None
-        ctx = self.ctx
-        self._demo_running(True)
+        ctx, ws = self.ctx, self.ws
         self.demo_message.hide()
-        page_created = while_alive(self, self._demo_created)
-
-        def created(result: OpResult[demo.DemoSummary]) -> None:
-            # Every screen hears of the new data, even if a language switch replaced this page.
-            ctx.notify(result.changes)
-            ctx.team_place_changed.emit()
-            page_created(result)
-
-        self.demo_task = ctx.tasks.run(
-            lambda progress: demo.generate_into_empty(
-                ctx.ws, seed=DEMO_SEED, households=DEMO_HOUSEHOLDS, progress=progress),
-            on_success=created, on_failure=while_alive(self, self._demo_failed),
-            label=_("Creating demo data"), cancellable=True)
+        # The new data (and the demo commune in the title) reach every screen, even if a
+        # language switch replaced this page meanwhile.
+        self.demo_task = (
+            self.op(lambda progress: demo.generate_into_empty(
+                ws, seed=DEMO_SEED, households=DEMO_HOUSEHOLDS, progress=progress))
+            .with_progress(_("Creating demo data"), cancellable=True)
+            .progress(self._demo_progress)
+            .while_running(self._demo_running)
+            .announce(lambda _result: ctx.team_place_changed.emit())
+            .cancelled(self._demo_cancelled)
+            .run())
         return self.demo_task
 
     def cancel_demo(self) -> None:
@@ -237,6 +233,9 @@ class HouseholdsPage(QWidget):
             self.demo_cancel_button.setEnabled(False)
 
     def _demo_running(self, running: bool) -> None:
+        if not running:
+            self.demo_task = None
+            self._update_empty_state()
         for button in (self.empty_add_button, self.empty_import_button, self.demo_button):
             button.setEnabled(not running)
         self.demo_busy.setVisible(running)
@@ -244,28 +243,15 @@ class HouseholdsPage(QWidget):
         self.demo_step.setText(_("Creating demo data…"))
         self.demo_progress.setRange(0, 0)
 
-    def _on_progress(self, task: Task, value: int, maximum: int, label: str) -> None:
-        if task is not self.demo_task:
-            return
+    def _demo_progress(self, value: int, maximum: int, label: str) -> None:
         self.demo_progress.setRange(0, max(0, maximum))
         self.demo_progress.setValue(min(value, maximum))
         if label:
             self.demo_step.setText(label)
 
-    def _demo_created(self, _result: OpResult[demo.DemoSummary]) -> None:
-        self.demo_task = None
-        self._demo_running(False)
-        self._update_empty_state()
-
-    def _demo_failed(self, error: BaseException) -> None:
-        self.demo_task = None
-        self._demo_running(False)
-        self._update_empty_state()
-        if isinstance(error, Cancelled):
-            self.demo_message.setText(_("Cancelled; nothing was changed."))
-            self.demo_message.show()
-        else:
-            show_error(self, error)
+    def _demo_cancelled(self, _error: Cancelled) -> None:
+        self.demo_message.setText(_("Cancelled; nothing was changed."))
+        self.demo_message.show()
 
     # -- filters ------------------------------------------------------------------------
     def _fill_hamlets(self) -> None:
@@ -299,7 +285,7 @@ class HouseholdsPage(QWidget):
             text = _("first {count} matches").format(count=format_number(count))
         self.count_label.setText(text)
 
-    def _on_changed(self, changes: Changes) -> None:
+    def on_changed(self, changes: Changes) -> None:
         if changes.touched("hamlets"):
             self._fill_hamlets()
         self.model.refresh(changes)

@@ -42,8 +42,9 @@ from dxkit.households import exporting, importing
 from dxkit.households.importing import ImportPlan, ImportRefused
 from dxkit.households.spreadsheets import COLUMNS
 from dxkit.ui.context import AppContext
+from dxkit.ui.operations import Operation
+from dxkit.ui.page import Page
 from dxkit.ui.taskman import Task, describe_error
-from dxkit.ui.widgets import while_alive
 
 ERROR_COLOUR = QColor("#b3261e")
 WARNING_COLOUR = QColor("#9a5b00")
@@ -157,15 +158,13 @@ class _Busy(QWidget):
         self.step.setText(label)
 
 
-class ImportExportPage(QWidget):
+class ImportExportPage(Page):
     """Two tabs: the import wizard (choose → check → preview → import → done) and export."""
 
     PICK, BUSY, PREVIEW, DONE = range(4)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.ctx = ctx
-        self.ws = ctx.ws
+        super().__init__(ctx, parent)
         self.path: Path | None = None
         self.plan: ImportPlan | None = None
         self.imported: ImportPlan | None = None
@@ -177,14 +176,12 @@ class ImportExportPage(QWidget):
         layout.addWidget(self.tabs)
         self.steps = QStackedWidget()
         self.steps.addWidget(self._build_pick())
-        self.busy = _Busy(self.cancel)
-        self.steps.addWidget(self.busy)
+        self.busy_panel = _Busy(self.cancel)
+        self.steps.addWidget(self.busy_panel)
         self.steps.addWidget(self._build_preview())
         self.steps.addWidget(self._build_done())
         self.tabs.addTab(self.steps, "")
         self.tabs.addTab(self._build_export(), "")
-        ctx.tasks.progressed.connect(self._on_progress)
-        ctx.language_changed.connect(self._on_language_changed)
         self.retranslate()
 
     # -- building -----------------------------------------------------------------------
@@ -325,9 +322,6 @@ class ImportExportPage(QWidget):
         layout.addStretch(1)
         return page
 
-    def _on_language_changed(self, _language: str) -> None:
-        self.retranslate()
-
     def retranslate(self) -> None:
         self.tabs.setTabText(0, _("Import a household list"))
         self.tabs.setTabText(1, _("Export"))
@@ -342,7 +336,7 @@ class ImportExportPage(QWidget):
             + _("Old files typed in the TCVN3 (ABC) or VNI fonts are converted to Unicode.")
             + "</p>")
         self.choose_button.setText(_("Choose a file…"))
-        self.busy.cancel_button.setText(_("Cancel"))
+        self.busy_panel.cancel_button.setText(_("Cancel"))
         self.problems_box.setTitle(_("Problems"))
         self.problems_table.setHorizontalHeaderLabels(
             [_("Line"), _("Column"), _("Severity"), _("Problem")])
@@ -382,17 +376,26 @@ class ImportExportPage(QWidget):
         """The dry run, in the background."""
         self.path = Path(path)
         self.plan = None
-        self.busy.start(_("Checking {name}…").format(name=self.path.name))
+        self.busy_panel.start(_("Checking {name}…").format(name=self.path.name))
         self.steps.setCurrentIndex(self.BUSY)
         ws, target = self.ws, self.path
-        self._track(self.ctx.tasks.run(
-            lambda progress: importing.plan_import(ws, target, progress),
-            on_success=while_alive(self, self._show_plan),
-            on_failure=while_alive(self, self._failed),
-            label=_("Checking the import file")))
+        check = self.query(lambda progress: importing.plan_import(ws, target, progress))
+        self.task = self._run_step(check.with_progress(_("Checking the import file"))
+                                   .success(self._show_plan))
+
+    def _run_step(self, operation: Operation[Any]) -> Task:
+        """Checking and importing share the busy step: its progress bar, Cancel and errors."""
+        return (operation.progress(self.busy_panel.progress)
+                .while_running(self._importing)
+                .failure(self._failed)
+                .cancelled(self._failed)
+                .run())
+
+    def _importing(self, running: bool) -> None:
+        if not running:
+            self.task = None
 
     def _show_plan(self, plan: ImportPlan) -> None:
-        self.task = None
         self.plan = plan
         self.preview_file.setText(_("File: {path}").format(path=self.path))
         self.counts_label.setText(plan_summary(plan))
@@ -433,24 +436,15 @@ class ImportExportPage(QWidget):
     def apply_import(self) -> None:
         if self.plan is None or not self.plan.ok or self.path is None:
             return
-        self.busy.start(_("Importing {name}…").format(name=self.path.name))
+        self.busy_panel.start(_("Importing {name}…").format(name=self.path.name))
         self.steps.setCurrentIndex(self.BUSY)
-        ctx, target = self.ctx, self.path
-        page_imported = while_alive(self, self._imported)
-
-        def imported(result: Any) -> None:
-            # Announced first and always: a language switch may have rebuilt (deleted) this
-            # page while the import ran, but the households list must still show the rows.
-            ctx.notify(result.changes)
-            page_imported(result)
-
-        self._track(ctx.tasks.run(
-            lambda progress: importing.apply_import(ctx.ws, target, progress),
-            on_success=imported, on_failure=while_alive(self, self._failed),
-            label=_("Importing")))
+        ws, target = self.ws, self.path
+        # The imported rows are announced even if a language switch rebuilt (deleted) this
+        # page meanwhile: the households list must still show them.
+        apply = self.op(lambda progress: importing.apply_import(ws, target, progress))
+        self.task = self._run_step(apply.with_progress(_("Importing")).success(self._imported))
 
     def _imported(self, result: Any) -> None:
-        self.task = None
         plan: ImportPlan = result.value
         self.imported = plan
         counts = plan.counts
@@ -464,7 +458,6 @@ class ImportExportPage(QWidget):
         self.steps.setCurrentIndex(self.DONE)
 
     def _failed(self, error: BaseException) -> None:
-        self.task = None
         if isinstance(error, ImportRefused):
             # The file changed between the check and the import: show what is wrong now.
             self._show_plan(error.plan)
@@ -477,30 +470,16 @@ class ImportExportPage(QWidget):
         self.pick_message.show()
         self.steps.setCurrentIndex(self.PICK)
 
-    def _track(self, task: Task) -> None:
-        # Work that finished before `run` returned has already called back (and cleared
-        # self.task); only still-running work is the one Cancel and progress refer to.
-        if not (task.future and task.future.done()):
-            self.task = task
-
     def cancel(self) -> None:
         if self.task is not None:
             self.task.cancel()
-            self.busy.cancel_button.setEnabled(False)
-            self.busy.step.setText(_("Cancelling…"))
+            self.busy_panel.cancel_button.setEnabled(False)
+            self.busy_panel.step.setText(_("Cancelling…"))
 
     def restart(self) -> None:
         self.plan = None
         self.pick_message.hide()
         self.steps.setCurrentIndex(self.PICK)
-
-    def _on_progress(self, task: Task, value: int, maximum: int, label: str) -> None:
-        if task is self.task:
-            self.busy.progress(value, maximum, label)
-        elif task is self.export_task:
-            self.export_progress.setRange(0, max(maximum, 0))
-            if maximum:
-                self.export_progress.setValue(min(value, maximum))
 
     # -- export -------------------------------------------------------------------------
     def export_choice(self) -> tuple[str, str]:
@@ -524,28 +503,33 @@ class ImportExportPage(QWidget):
         exporter, ws = EXPORTERS[kind], self.ws
         self.exported = None
         self.export_message.setText("")
-        self.export_button.setEnabled(False)
-        self.export_progress.setRange(0, 0)
-        self.export_progress.show()
-        self.export_cancel.show()
 
         def work(progress: Progress) -> tuple[int, Path]:
             return exporter(ws, target, fmt, progress), target
 
-        task = self.ctx.tasks.run(work, on_success=while_alive(self, self._exported),
-                                  on_failure=while_alive(self, self._export_failed),
-                                  label=_("Exporting"))
-        if not (task.future and task.future.done()):  # see _track
-            self.export_task = task
+        self.export_task = (self.op(work)
+                            .with_progress(_("Exporting"))
+                            .progress(self._export_progressed)
+                            .while_running(self._exporting)
+                            .success(self._exported)
+                            .failure(self._export_failed)
+                            .cancelled(self._export_failed)
+                            .run())
 
-    def _export_finished(self) -> None:
-        self.export_task = None
-        self.export_button.setEnabled(True)
-        self.export_progress.hide()
-        self.export_cancel.hide()
+    def _exporting(self, running: bool) -> None:
+        if not running:
+            self.export_task = None
+        self.export_button.setEnabled(not running)
+        self.export_progress.setRange(0, 0)
+        self.export_progress.setVisible(running)
+        self.export_cancel.setVisible(running)
+
+    def _export_progressed(self, value: int, maximum: int, _label: str) -> None:
+        self.export_progress.setRange(0, max(maximum, 0))
+        if maximum:
+            self.export_progress.setValue(min(value, maximum))
 
     def _exported(self, result: tuple[int, Path]) -> None:
-        self._export_finished()
         self.exported = result
         count, path = result
         self.export_message.setStyleSheet(GOOD_STYLE)
@@ -553,7 +537,6 @@ class ImportExportPage(QWidget):
             count=format_number(count), path=path))
 
     def _export_failed(self, error: BaseException) -> None:
-        self._export_finished()
         self.export_message.setStyleSheet(BAD_STYLE)
         self.export_message.setText(_("Cancelled; nothing was written.")
                                     if isinstance(error, Cancelled) else describe_error(error))

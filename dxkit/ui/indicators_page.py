@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.i18n import _, format_date, format_number
+from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
 from dxkit.households.indicators import RollupRow
 from dxkit.ui.context import AppContext
-from dxkit.ui.widgets import LatestQuery, RowsTableModel, fill_choices
+from dxkit.ui.page import Page
+from dxkit.ui.widgets import RowsTableModel, fill_choices
 
 # A roll-up counts people, their households, and the events that establish an indicator.
 WATCHED_TABLES = ("visits", "visit_items", "indicator_answers", "people", "households",
@@ -134,19 +136,16 @@ class ShareBarDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class IndicatorsPage(QWidget):
+class IndicatorsPage(Page):
     """A hamlet filter, the roll-up table, and a line saying what the numbers are."""
 
+    WATCHED = WATCHED_TABLES
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.ctx = ctx
-        self.ws = ctx.ws
+        super().__init__(ctx, parent)
         self.loaded = False
-        self.query = LatestQuery(ctx, self)  # answers to an older query are dropped
         self._build()
         self.retranslate()
-        ctx.changed.connect(self._on_changed)
-        ctx.language_changed.connect(self._on_language_changed)
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
@@ -183,9 +182,6 @@ class IndicatorsPage(QWidget):
         self._fill_hamlets()
         self.refresh()  # indicator names come from the catalog in the current language
 
-    def _on_language_changed(self, _language: str) -> None:
-        self.retranslate()
-
     def _fill_hamlets(self) -> None:
         """Every hamlet, keeping the current choice when it still exists."""
         fill_choices(self.hamlet_filter, _("All hamlets"),
@@ -201,11 +197,11 @@ class IndicatorsPage(QWidget):
         hamlet_id = self.hamlet_filter.currentData()
         indicators, catalog = self.ws.indicators, self.ws.catalog
 
-        def work() -> Rollup:
+        def work(_progress: Progress) -> Rollup:
             min_ages = {i.code: i.min_age for i in catalog.indicators()}
             return Rollup(indicators.rollup(hamlet_id=hamlet_id), min_ages)
 
-        self.query.run(work, self._loaded)
+        self.query(work).success(self._loaded).run()
 
     def _loaded(self, rollup: Rollup) -> None:
         self.model.set_rollup(rollup)
@@ -217,8 +213,7 @@ class IndicatorsPage(QWidget):
             note = _("No people recorded here yet.") + " " + note
         self.as_of_label.setText(note)
 
-    def _on_changed(self, changes: Changes) -> None:
-        if any(changes.touched(table) for table in WATCHED_TABLES):
-            if changes.touched("hamlets"):
-                self._fill_hamlets()
-            self.refresh()
+    def on_changed(self, changes: Changes) -> None:
+        if changes.touched("hamlets"):
+            self._fill_hamlets()
+        self.refresh()

@@ -23,10 +23,10 @@ from dxkit.core.i18n import _, format_datetime, format_number
 from dxkit.core.sync_review import review_count
 from dxkit.core.synced import Changes
 from dxkit.ui.context import AppContext
+from dxkit.ui.operations import Query
 from dxkit.ui.sections import SECTIONS, Section
 from dxkit.ui.sync_ui import controller_for
 from dxkit.ui.taskman import Task
-from dxkit.ui.widgets import while_alive
 
 
 class _LazyPages(dict):
@@ -182,10 +182,12 @@ class MainWindow(QMainWindow):
         ws = self.ctx.ws
         self._pending_recount = False
         # No label: a quick count must not flash the progress bar.
-        self._pending_count_task = self.ctx.tasks.run(
-            lambda _progress: (ws.pending_changes(), review_count(ws)),
-            on_success=while_alive(self, self._show_pending),
-            on_failure=while_alive(self, self._pending_count_failed), cancellable=False)
+        self._pending_count_task = (
+            Query(self.ctx, self, lambda _progress: (ws.pending_changes(), review_count(ws)))
+            .success(self._show_pending)
+            .failure(self._pending_count_failed)
+            .cancelled(self._pending_count_failed)
+            .run())
 
     def _show_pending(self, counts: tuple[int, int]) -> None:
         pending, to_review = counts

@@ -29,9 +29,11 @@ from dxkit.core.places import AdminUnit, communes, find_commune, find_province, 
 from dxkit.core.synced import Changes
 from dxkit.core.text import fold
 from dxkit.ui.context import AppContext
+from dxkit.ui.operations import Op
+from dxkit.ui.page import Page
 from dxkit.ui.sync_ui import SyncSettingsBox
 from dxkit.ui.taskman import describe_error
-from dxkit.ui.widgets import error_label, fill_choices, run_operation, while_alive
+from dxkit.ui.widgets import error_label, fill_choices
 
 # Each language is named in itself, so a user who cannot read the current one still finds it.
 LANGUAGE_NAMES = (("vi", "Tiếng Việt"), ("en", "English"))
@@ -85,15 +87,15 @@ def _chosen_place(combo: QComboBox) -> str:
     return combo.currentText().strip()
 
 
-class SettingsPage(QWidget):
+class SettingsPage(Page):
+    WATCHED = ("hamlets", "team_members")
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, parent)
         self._build()
         self._fill_members()
         self._fill_hamlets()
         self._show_place()
-        ctx.changed.connect(self._on_changed)
         ctx.team_place_changed.connect(self._show_place)
 
     def _build(self) -> None:
@@ -218,25 +220,16 @@ class SettingsPage(QWidget):
             self.place_error.setText(_("Choose the province and the commune or ward."))
             self.place_error.show()
             return
-        ctx = self.ctx
-        self.save_place_button.setEnabled(False)
+        ctx, ws = self.ctx, self.ws
         # The title and every page follow the place, even if a language switch rebuilt (and
         # deleted) this page meanwhile; only this page's own widgets need it alive.
-        page_saved = while_alive(self, self._place_saved)
-
-        def saved(units: object) -> None:
-            ctx.team_place_changed.emit()
-            page_saved(units)
-
-        ctx.tasks.run(lambda _progress: ctx.ws.configure_team(province, commune),
-                      on_success=saved, on_failure=while_alive(self, self._place_failed),
-                      cancellable=False)
-
-    def _place_saved(self, _units: object) -> None:
-        self.save_place_button.setEnabled(True)
+        (self.op(lambda _progress: ws.configure_team(province, commune))
+         .while_running(lambda saving: self.save_place_button.setEnabled(not saving))
+         .announce(lambda _units: ctx.team_place_changed.emit())
+         .failure(self._place_failed)
+         .run())
 
     def _place_failed(self, error: BaseException) -> None:
-        self.save_place_button.setEnabled(True)
         self.place_error.setText(describe_error(error))
         self.place_error.show()
 
@@ -260,9 +253,10 @@ class SettingsPage(QWidget):
     def add_member(self) -> None:
         name, catalog = self.new_member.text(), self.ctx.ws.catalog
         self.member_error.hide()
-        run_operation(self.ctx, lambda: catalog.add_member(name), parent=self, owner=self,
-                      on_success=lambda _r: self.new_member.clear(),
-                      on_invalid=lambda e: _show(self.member_error, e))
+        (self.op(lambda _progress: catalog.add_member(name))
+         .success(lambda _result: self.new_member.clear())
+         .invalid(lambda error: _show(self.member_error, error))
+         .run())
 
     # -- hamlets ------------------------------------------------------------------------
     def _fill_hamlets(self) -> None:
@@ -275,9 +269,10 @@ class SettingsPage(QWidget):
     def add_hamlet(self) -> None:
         name, catalog = self.new_hamlet.text(), self.ctx.ws.catalog
         self.hamlet_error.hide()
-        run_operation(self.ctx, lambda: catalog.add_hamlet(name), parent=self, owner=self,
-                      on_success=lambda _r: self.new_hamlet.clear(),
-                      on_invalid=lambda e: _show(self.hamlet_error, e))
+        (self.op(lambda _progress: catalog.add_hamlet(name))
+         .success(lambda _result: self.new_hamlet.clear())
+         .invalid(lambda error: _show(self.hamlet_error, error))
+         .run())
 
     def rename_selected_hamlet(self, new_name: str | None = None) -> None:
         item = self.hamlet_list.currentItem()
@@ -290,11 +285,11 @@ class SettingsPage(QWidget):
                 return
         hamlet_id, catalog = item.data(Qt.ItemDataRole.UserRole), self.ctx.ws.catalog
         self.hamlet_error.hide()
-        run_operation(self.ctx, lambda: catalog.rename_hamlet(hamlet_id, new_name),
-                      parent=self, owner=self, on_success=lambda _r: None,
-                      on_invalid=lambda e: _show(self.hamlet_error, e))
+        (self.op(lambda _progress: catalog.rename_hamlet(hamlet_id, new_name))
+         .invalid(lambda error: _show(self.hamlet_error, error))
+         .run())
 
-    def _on_changed(self, changes: Changes) -> None:
+    def on_changed(self, changes: Changes) -> None:
         if changes.touched("hamlets"):
             self._fill_hamlets()
         if changes.touched("team_members"):
@@ -329,9 +324,10 @@ class FarmSettingsBox(QGroupBox):
             label.clear()
             label.hide()
         farm = self.ctx.ws.farm
-        run_operation(self.ctx, lambda: farm.configure(**values), parent=self,
-                      on_success=lambda _none: self._show_saved(),
-                      on_invalid=self._invalid)
+        (Op(self.ctx, self, lambda _progress: farm.configure(**values))
+         .success(lambda _result: self._show_saved())
+         .invalid(self._invalid)
+         .run())
 
     def _show_saved(self) -> None:
         """What was set, with the value in effect as the placeholder of an empty field."""

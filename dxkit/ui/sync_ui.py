@@ -1,9 +1,9 @@
 """Sync in the desktop app: the "Sync" group of the settings, the controller that syncs by
 itself, and the review page for conflicts and quarantined records.
 
-Every network and database call runs through `ctx.tasks`: the engine uses the workspace
-connection of the thread it runs on, so engine work goes to the database thread; only the
-health probe (no database) runs on the I/O pool.
+Every network and database call runs as an operation (`dxkit.ui.operations`): the engine
+uses the workspace connection of the thread it runs on, so engine work goes to the database
+thread; only the health probe (no database) runs on the I/O pool.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from dxkit.core.errors import Cancelled, DxError
 from dxkit.core.i18n import _, format_datetime
+from dxkit.core.progress import Progress
 from dxkit.core.sync_review import (
     SYNC_CHANGED,
     ConflictRow,
@@ -47,8 +47,10 @@ from dxkit.core.synced import Changes
 from dxkit.sync import engine, repair
 from dxkit.sync.client import DeviceRevoked, HubClient, HubRefused, HubUnreachable
 from dxkit.ui.context import AppContext
+from dxkit.ui.operations import Op, Query
+from dxkit.ui.page import Page
 from dxkit.ui.taskman import Task, describe_error
-from dxkit.ui.widgets import FieldWithError, error_label, run_operation, while_alive
+from dxkit.ui.widgets import FieldWithError, error_label
 from dxkit.workspace import Workspace
 
 # -- timing ---------------------------------------------------------------------------------
@@ -111,17 +113,13 @@ class SyncController(QObject):
         return bool(self.status.get("enrolled"))
 
     # -- state --------------------------------------------------------------------------
-    def refresh(self, then: Callable[[], None] | None = None) -> None:
+    def refresh(self) -> None:
         """Read the enrollment from the workspace (database thread)."""
         ws = self.ctx.ws
-
-        def loaded(status: dict[str, Any]) -> None:
-            self._status_loaded(status)
-            if then:
-                then()
-
-        self.ctx.tasks.run(lambda _p: engine.status(ws), on_success=loaded,
-                           on_failure=lambda _e: None, cancellable=False)
+        (Query(self.ctx, self, lambda _progress: engine.status(ws))
+         .success(self._status_loaded)
+         .failure(lambda _error: None)  # keep what we knew; the next refresh tries again
+         .run())
 
     def _status_loaded(self, status: dict[str, Any]) -> None:
         was_enrolled = self.enrolled
@@ -144,18 +142,17 @@ class SyncController(QObject):
         self._unschedule()
 
     # -- enrollment ---------------------------------------------------------------------
-    def enroll(self, server_url: str, code: str,
-               on_done: Callable[[BaseException | None], None]) -> Task:
+    def enroll(self, server_url: str, code: str, parent: QObject | None = None) -> Op[Any]:
+        """The enrollment, not yet run: the controller learns the outcome even if `parent`
+        (the screen that asked, which adds its own callbacks) is gone by then."""
         ws = self.ctx.ws
+        return (Op(self.ctx, parent, lambda _progress: engine.enroll(ws, server_url, code))
+                .with_progress(_("Enrolling with the hub"), cancellable=False)
+                .announce(self._enrolled))
 
-        def enrolled(_facts: object) -> None:
-            self.online, self.failures, self.revoked = True, 0, ""
-            self.refresh()
-            on_done(None)
-
-        return self.ctx.tasks.run(lambda _p: engine.enroll(ws, server_url, code),
-                                  on_success=enrolled, on_failure=on_done,
-                                  label=_("Enrolling with the hub"), cancellable=False)
+    def _enrolled(self, _facts: object) -> None:
+        self.online, self.failures, self.revoked = True, 0, ""
+        self.refresh()
 
     # -- syncing ------------------------------------------------------------------------
     def sync_now(self) -> bool:
@@ -165,10 +162,19 @@ class SyncController(QObject):
         self._unschedule()
         self.busy = True
         ws = self.ctx.ws
-        self.sync_task = self.ctx.tasks.run(
-            lambda progress: repair.sync_with_daily_check(ws, progress=progress),
-            on_success=self._synced, on_failure=self._sync_failed,
-            label=_("Syncing with the hub"), cancellable=True)
+
+        def work(progress: Progress) -> engine.SyncReport:
+            report = repair.sync_with_daily_check(ws, progress=progress)
+            # The engine does not say which rows it changed: every synced table may have.
+            report.changes.merge(sync_changes())
+            return report
+
+        self.sync_task = (Op(self.ctx, self, work)
+                          .with_progress(_("Syncing with the hub"), cancellable=True)
+                          .success(self._synced)
+                          .failure(self._sync_failed)
+                          .cancelled(self._sync_failed)
+                          .run())
         self.changed.emit()
         return True
 
@@ -184,8 +190,12 @@ class SyncController(QObject):
             with HubClient(server, timeout=PROBE_TIMEOUT) as client:
                 client.health()
 
-        self.ctx.tasks.run(probe, on_success=self._probe_answered,
-                           on_failure=self._probe_failed, cancellable=False, database=False)
+        (Op(self.ctx, self, probe)
+         .without_database()
+         .success(self._probe_answered)
+         .failure(self._probe_failed)
+         .cancelled(self._probe_failed)
+         .run())
 
     def _probe_answered(self, _result: object) -> None:
         self.busy = False
@@ -211,8 +221,7 @@ class SyncController(QObject):
             pushed=report.pushed, pulled=report.pulled, conflicts=report.conflicts,
             quarantined=report.quarantined)
         self.status["last_sync_at"] = report.finished_at
-        self.status["pending"] = report.held_back
-        self.ctx.notify(report.changes.merge(sync_changes()))
+        self.status["pending"] = report.held_back  # its changes were announced already
         if not self.stopped:
             self._schedule(SYNC_INTERVAL)
         self.changed.emit()
@@ -365,7 +374,11 @@ class SyncSettingsBox(QGroupBox):
         if not server or not code:
             return
         self.enroll_button.setEnabled(False)
-        self.controller.enroll(server, code, while_alive(self, self._enroll_done))
+        (self.controller.enroll(server, code, parent=self)
+         .success(lambda _facts: self._enroll_done(None))
+         .failure(self._enroll_done)
+         .cancelled(self._enroll_done)
+         .run())
 
     def _enroll_done(self, error: BaseException | None) -> None:
         self.enroll_button.setEnabled(True)
@@ -413,16 +426,16 @@ def _format_when(text: str) -> str:
         return text
 
 
-class SyncReviewPage(QWidget):
+class SyncReviewPage(Page):
     """Same-field edits from two laptops, and records sync held back."""
 
+    WATCHED = (*SYNC_CHANGED, "households", "people", "hamlets")
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, parent)
         self.review = Review([], [])
         self._build()
-        ctx.changed.connect(self._on_changed)
-        self.reload()
+        self.refresh()
 
     def _build(self) -> None:
         self.conflicts_table = _table([_("Record type"), _("Record"), _("Field"),
@@ -466,10 +479,12 @@ class SyncReviewPage(QWidget):
         layout.addWidget(self.error)
         self._update_buttons()
 
-    def reload(self) -> None:
-        ws = self.ctx.ws
-        self.ctx.tasks.run(lambda _p: load_review(ws), on_success=while_alive(self, self._show),
-                           on_failure=while_alive(self, self._failed), cancellable=False)
+    def refresh(self) -> None:
+        ws = self.ws
+        (self.query(lambda _progress: load_review(ws))
+         .success(self._show)
+         .failure(self._failed)
+         .run())
 
     def _show(self, review: Review) -> None:
         self.review = review
@@ -525,22 +540,9 @@ class SyncReviewPage(QWidget):
             self._run(lambda ws: remove_quarantined(ws, held.id))
 
     def _run(self, work: Callable[[Workspace], Changes]) -> None:
-        ws, ctx = self.ctx.ws, self.ctx
+        ws = self.ws
         self.error.hide()
-        run_operation(ctx, lambda: _Done(work(ws)), parent=self, owner=self,
-                      on_success=lambda _r: None,
-                      on_invalid=lambda e: self._failed(e))
-
-    def _on_changed(self, changes: Changes) -> None:
-        if any(changes.touched(t) for t in (*SYNC_CHANGED, "households", "people", "hamlets")):
-            self.reload()
-
-
-@dataclass(frozen=True)
-class _Done:
-    """What run_operation expects: something with `.changes` to announce."""
-
-    changes: Changes
+        self.op(lambda _progress: work(ws)).invalid(self._failed).run()
 
 
 def _table(headers: list[str]) -> QTableWidget:

@@ -1,10 +1,10 @@
 """Background work for the UI, after Anki's taskman: one worker thread owns database work, a
 pool does file and network work, results come back to the main thread by signal.
 
-    ctx.tasks.run(lambda progress: ws_operation(progress), on_success=..., label=...)
-
-The callable gets a core `Progress`; it should call `progress.update(...)` and hits a
-checkpoint there, raising `Cancelled` when the user presses Cancel.
+Screens do not call this directly: they build an operation (`dxkit.ui.operations.Op` or
+`Query`), which runs here. The callable gets a core `Progress`; it should call
+`progress.update(...)` and hits a checkpoint there, raising `Cancelled` when the user presses
+Cancel.
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ class _Bridge(QObject):
 
 
 class Task:
-    def __init__(self, label: str, cancellable: bool):
+    def __init__(self, label: str, cancellable: bool,
+                 on_progress: Callable[[int, int, str], None] | None = None):
         self.label = label
         self.cancellable = cancellable
+        self.on_progress = on_progress  # called on the main thread with each update
         self.progress: Progress | None = None
         self.future: Future | None = None
 
@@ -56,13 +58,14 @@ class TaskManager(QObject):
         # Always queued: a task that finishes before run() returns still reports later, from
         # the event loop, never from inside run().
         self._bridge.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
-        self._bridge.progressed.connect(self.progressed)
+        self._bridge.progressed.connect(self._on_progressed)  # queued: workers emit it
         self.active: list[Task] = []
 
     def run(self, work: Callable[[Progress], Any], *, on_success: Callable[[Any], None]
             | None = None, on_failure: Callable[[BaseException], None] | None = None,
+            on_progress: Callable[[int, int, str], None] | None = None,
             label: str = "", cancellable: bool = True, database: bool = True) -> Task:
-        task = Task(label, cancellable)
+        task = Task(label, cancellable, on_progress)
         task.progress = Progress(
             on_change=lambda v, m, lab: self._bridge.progressed.emit(task, v, m, lab))
         executor = self._db if database else self._pool
@@ -72,6 +75,12 @@ class TaskManager(QObject):
         self.active.append(task)
         self.started.emit(task)
         return task
+
+    @Slot(object, int, int, str)
+    def _on_progressed(self, task: Task, value: int, maximum: int, label: str) -> None:
+        if task.on_progress is not None:
+            task.on_progress(value, maximum, label)
+        self.progressed.emit(task, value, maximum, label)
 
     @Slot(object, object, object, object)
     def _on_done(self, future: Future, on_success, on_failure, task: Task) -> None:

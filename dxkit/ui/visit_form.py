@@ -38,13 +38,15 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.i18n import _
+from dxkit.core.progress import Progress
 from dxkit.core.synced import OpResult
 from dxkit.households.catalog import SupportItem
 from dxkit.households.roster import Household, Person
 from dxkit.households.visits import OUTCOMES, Visit, VisitItem, outcome_label
 from dxkit.ui.context import AppContext
+from dxkit.ui.operations import Op
 from dxkit.ui.taskman import Task
-from dxkit.ui.widgets import error_label, run_operation
+from dxkit.ui.widgets import error_label
 
 INVALID_FIELD_STYLE = "border: 1px solid #b3261e;"
 ITEM_COLUMN_WIDTH = 84
@@ -531,10 +533,11 @@ class VisitDialog(QDialog):
             self.show_errors({"household": _("Choose the household that was visited.")})
             return False
         work = self._operation()  # widget values are read here, on the UI thread
-        self._set_saving(True)
-        run_operation(self.ctx, work, parent=self, owner=self, on_success=self._saved,
-                      on_invalid=lambda error: self.show_errors(error.fields),
-                      on_done=lambda: self._set_saving(False))
+        (Op(self.ctx, self, work)
+         .while_running(self._set_saving)
+         .success(self._saved)
+         .invalid(lambda error: self.show_errors(error.fields))
+         .run())
         return True
 
     def _set_saving(self, saving: bool) -> None:
@@ -545,16 +548,16 @@ class VisitDialog(QDialog):
         self.saved = result.value
         self.accept()
 
-    def _operation(self) -> Callable[[], OpResult[Visit]]:
+    def _operation(self) -> Callable[[Progress], OpResult[Visit]]:
         visits, items = self.ws.visits, self.items()
         options = {"visited_at": self.visit_time(), "member_ids": self.member_ids(),
                    "notes": self.notes.toPlainText(), "follow_up_on": self.follow_up_on()}
         if self.amending is not None:
             visit_id, reason = self.amending.id, self.reason_edit.text()
-            return lambda: visits.amend(visit_id, items, reason=reason, **options)
+            return lambda _progress: visits.amend(visit_id, items, reason=reason, **options)
         assert self.household is not None
         household_id = self.household.id
-        return lambda: visits.add(household_id, items, **options)
+        return lambda _progress: visits.add(household_id, items, **options)
 
 
 def void_visit(ctx: AppContext, visit_id: str, parent: QWidget | None = None,
@@ -571,6 +574,7 @@ def void_visit(ctx: AppContext, visit_id: str, parent: QWidget | None = None,
         if not ok:
             return None
     visits, why = ctx.ws.visits, reason
-    return run_operation(ctx, lambda: visits.void(visit_id, reason=why), parent=parent,
-                         on_success=lambda result: on_voided(result.value) if on_voided
-                         else None)
+    op = Op(ctx, parent, lambda _progress: visits.void(visit_id, reason=why))
+    if on_voided is not None:
+        op.success(lambda result: on_voided(result.value))
+    return op.run()

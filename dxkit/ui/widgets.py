@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -18,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dxkit.core.errors import Cancelled, ValidationError
+from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _
 from dxkit.ui.context import AppContext
 from dxkit.ui.taskman import Task, describe_error
@@ -57,12 +64,12 @@ def error_label() -> QLabel:
     return label
 
 
-def is_alive(widget: QWidget | None) -> bool:
+def is_alive(widget: QObject | None) -> bool:
     """False once Qt deleted the widget (e.g. a language switch rebuilt its page)."""
     return widget is not None and shiboken6.isValid(widget)
 
 
-def while_alive(owner: QWidget, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+def while_alive(owner: QObject, callback: Callable[[Any], None]) -> Callable[[Any], None]:
     """`callback`, skipped when it arrives after `owner` was deleted: background results can
     outlive the screen that asked for them."""
 
@@ -141,42 +148,17 @@ def run_operation(ctx: AppContext, work: Callable[[], Any], *, parent: QWidget |
                   on_invalid: Callable[[ValidationError], None] | None = None,
                   on_done: Callable[[], None] | None = None,
                   owner: QWidget | None = None) -> Task:
-    """Run a workspace operation on the database thread; notify its changes, then call back.
+    """Old spelling of `Op` (dxkit.ui.operations), kept only for the farm screens that still
+    call it: `Op(ctx, owner or parent, work).success(...).invalid(...).run()`."""
+    from dxkit.ui.operations import Op  # operations imports this module
 
-    A ValidationError goes to `on_invalid` (forms show it next to the fields); any other error
-    is a sentence in a message box. The changes are always announced, but the callbacks are
-    skipped once `owner` (by default `parent`) was deleted while the work ran (e.g. a language
-    switch rebuilt the page); an error is then still shown, without a parent.
-    """
-    guard = owner if owner is not None else parent
-
-    def alive() -> bool:
-        return guard is None or is_alive(guard)
-
-    def succeeded(result: Any) -> None:
-        changes = getattr(result, "changes", None)
-        if changes is not None:
-            ctx.notify(changes)  # other screens must hear of it even if this one is gone
-        if not alive():
-            return
-        if on_done:
-            on_done()
-        on_success(result)
-
-    def failed(error: BaseException) -> None:
-        if not alive():
-            if not isinstance(error, Cancelled):
-                show_error(None, error)
-            return
-        if on_done:
-            on_done()
-        if isinstance(error, ValidationError) and on_invalid is not None:
-            on_invalid(error)
-        elif not isinstance(error, Cancelled):
-            show_error(parent if is_alive(parent) else None, error)
-
-    return ctx.tasks.run(lambda _progress: work(), on_success=succeeded, on_failure=failed,
-                         cancellable=False)
+    op = Op(ctx, owner if owner is not None else parent, lambda _progress: work())
+    op.success(on_success)
+    if on_invalid is not None:
+        op.invalid(on_invalid)
+    if on_done is not None:
+        op.while_running(lambda running: None if running else on_done())
+    return op.run()
 
 
 def show_error(parent: QWidget | None, error: BaseException) -> QMessageBox:
@@ -188,8 +170,16 @@ def show_message(parent: QWidget | None, text: str,
     """A window-modal message that does not block the caller (results arrive by signal)."""
     box = QMessageBox(icon, _("dxkit"), text, QMessageBox.StandardButton.Ok, parent)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if parent is None:
+        # Nothing else holds a parentless box: without this Python would delete it (and the
+        # message with it) as soon as the caller drops it.
+        _UNPARENTED_BOXES.add(box)
+        box.finished.connect(lambda _result: _UNPARENTED_BOXES.discard(box))
     box.open()
     return box
+
+
+_UNPARENTED_BOXES: set[QMessageBox] = set()
 
 
 class RowsTableModel(QAbstractTableModel):
@@ -233,22 +223,17 @@ def fill_choices(combo: QComboBox, none_label: str, entries: list[tuple[Any, str
 
 
 class LatestQuery:
-    """Runs a read on the database thread and delivers only the newest question's answer,
-    and only while `owner` exists (a slow answer to an old filter must not overwrite a new
-    one)."""
+    """Old spelling of `Query` (dxkit.ui.operations), kept only for the farm screens that
+    still use it: each instance is one key of its owner, so only its newest answer arrives."""
+
+    _keys = itertools.count(1)
 
     def __init__(self, ctx: AppContext, owner: QWidget):
         self.ctx, self.owner = ctx, owner
-        self.number = 0
+        self.key = f"latest-query-{next(self._keys)}"
 
     def run(self, work: Callable[[], Any], on_answer: Callable[[Any], None]) -> Task:
-        self.number += 1
-        number = self.number
+        from dxkit.ui.operations import Query  # operations imports this module
 
-        def answered(result: Any) -> None:
-            if number == self.number:
-                on_answer(result)
-
-        return self.ctx.tasks.run(lambda _progress: work(), cancellable=False,
-                                  on_success=while_alive(self.owner, answered))
-
+        query = Query(self.ctx, self.owner, lambda _progress: work(), self.key)
+        return query.success(on_answer).run()

@@ -206,7 +206,7 @@ def test_keep_the_value_shown_and_remove_a_quarantined_record(conflicted, review
     b.conn.execute("INSERT INTO sync_quarantine (table_name, row_id, direction, reason, record, "
                    "at) VALUES ('visits', 'abcdef0123', 'push', 'out_of_scope', '{}', "
                    "'2026-11-20T09:30:00+00:00')")
-    page.reload()
+    page.refresh()
     settle(qtbot, ctx, lambda: page.quarantine_table.rowCount() == 1)
     assert page.quarantine_table.item(0, 2).text() == "out_of_scope"
     assert review_count(b) == 2

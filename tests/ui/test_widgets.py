@@ -1,5 +1,6 @@
-"""run_operation: the work runs on the database thread; its changes are always announced, but
-the callbacks of a screen deleted meanwhile (a language switch rebuilds every page) are not."""
+"""Shared widgets, and run_operation: the old spelling of `Op` the farm screens still use. The
+work runs on the database thread; its changes are always announced, but the callbacks of a
+screen deleted meanwhile (a language switch rebuilds every page) are not."""
 
 from __future__ import annotations
 
