@@ -78,7 +78,7 @@ def orgs() -> None:
 @JSON_OPTION
 @click.pass_context
 def orgs_add(ctx: click.Context, name: str, as_json: bool, **fields: Any) -> None:
-    org = workspace(ctx).farm.add_org(name, **_given(**fields)).value
+    org = workspace(ctx).farm.orgs.add(name, **_given(**fields)).value
     emit_json(org) if as_json else click.echo(_("Added {name} (code {code}).").format(
         name=org.name, code=org.short_code))
 
@@ -87,7 +87,7 @@ def orgs_add(ctx: click.Context, name: str, as_json: bool, **fields: Any) -> Non
 @JSON_OPTION
 @click.pass_context
 def orgs_list(ctx: click.Context, as_json: bool) -> None:
-    found = workspace(ctx).farm.orgs()
+    found = workspace(ctx).farm.orgs.all()
     if as_json:
         emit_json(found)
         return
@@ -115,7 +115,7 @@ def plots() -> None:
 @click.pass_context
 def plots_add(ctx: click.Context, org: str, name: str, crop: str, as_json: bool,
               **fields: Any) -> None:
-    plot = workspace(ctx).farm.add_plot(org, name, crop=crop, **_given(**fields)).value
+    plot = workspace(ctx).farm.orgs.add_plot(org, name, crop=crop, **_given(**fields)).value
     emit_json(plot) if as_json else click.echo(_("Added plot {name}.").format(name=plot.name))
 
 
@@ -124,7 +124,7 @@ def plots_add(ctx: click.Context, org: str, name: str, crop: str, as_json: bool,
 @JSON_OPTION
 @click.pass_context
 def plots_list(ctx: click.Context, org: str | None, as_json: bool) -> None:
-    found = workspace(ctx).farm.plots(org)
+    found = workspace(ctx).farm.orgs.plots(org)
     if as_json:
         emit_json(found)
         return
@@ -148,7 +148,7 @@ def seasons() -> None:
 @JSON_OPTION
 @click.pass_context
 def seasons_add(ctx: click.Context, org: str, name: str, as_json: bool, **fields: Any) -> None:
-    season = workspace(ctx).farm.add_season(org, name, **fields).value
+    season = workspace(ctx).farm.orgs.add_season(org, name, **fields).value
     emit_json(season) if as_json else click.echo(_("Added season {name}.").format(
         name=season.name))
 
@@ -158,7 +158,7 @@ def seasons_add(ctx: click.Context, org: str, name: str, as_json: bool, **fields
 @JSON_OPTION
 @click.pass_context
 def seasons_list(ctx: click.Context, org: str | None, as_json: bool) -> None:
-    found = workspace(ctx).farm.seasons(org)
+    found = workspace(ctx).farm.orgs.seasons(org)
     if as_json:
         emit_json(found)
         return
@@ -203,7 +203,7 @@ def entries_add(ctx: click.Context, plot: str, season: str, kind: str, on: Any, 
             options=options, kind=kind))
     if "active_ingredients" in details:
         details["active_ingredients"] = list(details["active_ingredients"])
-    result = workspace(ctx).farm.record(plot, season, kind, on, **details)
+    result = workspace(ctx).farm.diary.record(plot, season, kind, on, **details)
     if as_json:
         emit_json({**result.value.to_dict(), "findings": [f.to_dict() for f in result.findings]})
     else:
@@ -221,7 +221,7 @@ def entries_add(ctx: click.Context, plot: str, season: str, kind: str, on: Any, 
 @click.pass_context
 def entries_list(ctx: click.Context, plot: str | None, season: str | None,
                  as_json: bool) -> None:
-    found = workspace(ctx).farm.timeline(plot=plot, season=season)
+    found = workspace(ctx).farm.diary.timeline(plot=plot, season=season)
     if as_json:
         emit_json(found)
         return
@@ -248,7 +248,7 @@ def _entry_line(entry: DiaryEntry) -> str:
 @option("--reason", required=True, help=N_("Why it is void."))
 @click.pass_context
 def entries_void(ctx: click.Context, entry_id: str, reason: str) -> None:
-    workspace(ctx).farm.void(entry_id, reason=reason)
+    workspace(ctx).farm.diary.void(entry_id, reason=reason)
     click.echo(_("Voided {id}.").format(id=entry_id))
 
 
@@ -265,7 +265,7 @@ def products() -> None:
 @click.pass_context
 def products_list(ctx: click.Context, search: str | None, crop: str | None,
                   as_json: bool) -> None:
-    found = workspace(ctx).farm.products(search=search, crop=crop)
+    found = workspace(ctx).farm.registry.products(search=search, crop=crop)
     if as_json:
         emit_json([{"id": p.id, "name": p.name, "active_ingredients": list(p.active_ingredients),
                     "phi_days": p.phi_days, "source": p.source} for p in found])
@@ -293,7 +293,7 @@ def products_add(ctx: click.Context, name: str, ingredients: tuple[str, ...],
             raise DxError(_("Write each --phi as CROP:DAYS, for example rice:14; “{text}” is "
                             "not.").format(text=text))
         phi_days[crop.strip()] = int(days)
-    product = workspace(ctx).farm.add_product(name, ingredients, phi_days).value
+    product = workspace(ctx).farm.registry.add_product(name, ingredients, phi_days).value
     emit_json({"id": product.id, "name": product.name}) if as_json else click.echo(
         _("Added product {name}.").format(name=product.name))
 
@@ -315,8 +315,8 @@ def lots() -> None:
 @click.pass_context
 def lots_create(ctx: click.Context, harvests: tuple[str, ...], product: str, pack_date: Any,
                 item_reference: str | None, as_json: bool) -> None:
-    lot = workspace(ctx).farm.create_lot(list(harvests), product=product, pack_date=pack_date,
-                                         item_reference=item_reference).value
+    lot = workspace(ctx).farm.lots.create(list(harvests), product=product, pack_date=pack_date,
+                                          item_reference=item_reference).value
     if as_json:
         emit_json(lot)
         return
@@ -330,7 +330,7 @@ def lots_create(ctx: click.Context, harvests: tuple[str, ...], product: str, pac
 @JSON_OPTION
 @click.pass_context
 def lots_list(ctx: click.Context, org: str | None, as_json: bool) -> None:
-    found = workspace(ctx).farm.lots(org)
+    found = workspace(ctx).farm.lots.all(org)
     if as_json:
         emit_json(found)
         return
@@ -352,15 +352,15 @@ def _lot_line(lot: Lot) -> str:
 @click.pass_context
 def lots_recode(ctx: click.Context, code: str, as_json: bool) -> None:
     ws = workspace(ctx)
-    lot = ws.farm.recode_lot(_one_lot(ws, code)).value
+    lot = ws.farm.lots.recode(_one_lot(ws, code)).value
     emit_json(lot) if as_json else click.echo(_("Lot {old} is now {new}.").format(
         old=code, new=lot.code))
 
 
 def _one_lot(ws: Any, code_or_id: str) -> Lot:
     """The newest lot with this code (or id): a duplicated code names two lots."""
-    twins = [lot for lot in ws.farm.lots() if code_or_id in (lot.code, lot.id)]
-    return twins[-1] if twins else ws.farm.lot(code_or_id)
+    twins = [lot for lot in ws.farm.lots.all() if code_or_id in (lot.code, lot.id)]
+    return twins[-1] if twins else ws.farm.lots.get(code_or_id)
 
 
 @lots.command("show", help=N_("One lot: compliance, reasons and print runs."))
@@ -369,9 +369,9 @@ def _one_lot(ws: Any, code_or_id: str) -> Lot:
 @click.pass_context
 def lots_show(ctx: click.Context, code: str, as_json: bool) -> None:
     ws = workspace(ctx)
-    lot = ws.farm.lot(code)
-    runs = ws.farm.print_runs(lot)
-    overlaps = ws.farm.serial_overlaps(lot)
+    lot = ws.farm.lots.get(code)
+    runs = ws.farm.lots.print_runs(lot)
+    overlaps = ws.farm.lots.serial_overlaps(lot)
     if as_json:
         emit_json({**lot.to_dict(), "print_runs": runs, "serials_printed_twice":
                    [list(pair) for pair in overlaps]})
@@ -434,7 +434,7 @@ def trace_export(ctx: click.Context, lot_code: str, form: str, out: str,
     from dxkit.farm.epcis import epcis_document
     from dxkit.farm.trace_html import trace_json, trace_page
 
-    record = workspace(ctx).farm.trace_record(lot_code)
+    record = workspace(ctx).farm.lots.trace_record(lot_code)
     if form == "epcis":
         text = json.dumps(epcis_document(record), ensure_ascii=False, indent=2)
     elif form == "json":

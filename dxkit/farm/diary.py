@@ -20,13 +20,15 @@ from dxkit.core.ids import uuid7
 from dxkit.core.sqlbatch import select_in
 from dxkit.core.synced import OpResult
 from dxkit.core.text import nfc
-from dxkit.farm import checks
+from dxkit.farm import checks, settings
 from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Plot, Season, StoredFinding
 from dxkit.farm.orgs import parse_date
 from dxkit.farm.units import Dose, Quantity, parse_amount
 
 if TYPE_CHECKING:
-    from dxkit.farm.service import Farm
+    from dxkit.farm.orgs import OrgBook
+    from dxkit.farm.registry import Registry
+    from dxkit.farm.workspace import FarmWorkspace as Workspace
 
 COMMON = ("notes", "applied_by", "equipment")
 # The details each kind takes (besides COMMON). Quantities: `quantity` with `unit`, or a text
@@ -60,16 +62,22 @@ class RecordResult(OpResult[DiaryEntry]):
 
 
 class Diary:
-    """ws.farm's diary operations (mixed into Farm)."""
+    """`ws.farm.diary`: recording, correcting and reading the diary. Entries name a plot and
+    a season (`orgs`); applications are checked against the pesticide `registry`."""
+
+    def __init__(self, ws: Workspace, orgs: OrgBook, registry: Registry):
+        self.ws = ws
+        self.orgs = orgs
+        self.registry = registry
 
     # -- writing ------------------------------------------------------------------------
-    def record(self: Farm, plot: str | Plot, season: str | Season, kind: str, on: Any,
+    def record(self, plot: str | Plot, season: str | Season, kind: str, on: Any,
                **details: Any) -> RecordResult:
         """Record a diary entry. Returns the entry and its findings (banned ingredient on that
         day, harvest inside a PHI): a non-compliant entry is still recorded, marked so."""
         return self._write("record", None, plot, season, kind, on, details, "")
 
-    def amend(self: Farm, entry_id: str, *, reason: str, on: Any = None, **details: Any
+    def amend(self, entry_id: str, *, reason: str, on: Any = None, **details: Any
               ) -> RecordResult:
         """A correction with the full new content; details not given keep their value."""
         with self.ws.transaction():
@@ -84,7 +92,7 @@ class Diary:
             return self._write("amend", original.id, original.plot_id, original.season_id,
                                original.kind, on or original.on, inputs, reason)
 
-    def void(self: Farm, entry_id: str, *, reason: str) -> RecordResult:
+    def void(self, entry_id: str, *, reason: str) -> RecordResult:
         with self.ws.transaction() as tx:
             original = self._correctable(entry_id, reason)
             row_id = tx.append("diary_entries", {
@@ -96,7 +104,7 @@ class Diary:
                 "reason": nfc(reason), "recorded_by": self.ws.actor})
         return RecordResult(self.entry(row_id), tx.changes)
 
-    def _correctable(self: Farm, entry_id: str, reason: str) -> DiaryEntry:
+    def _correctable(self, entry_id: str, reason: str) -> DiaryEntry:
         original = self.entry(entry_id)
         if not original.effective:
             raise ValidationError({"entry": _(
@@ -105,11 +113,11 @@ class Diary:
             raise ValidationError({"reason": _("Say why the entry is being corrected.")})
         return original
 
-    def _write(self: Farm, action: str, corrects: str | None, plot: str | Plot,
+    def _write(self, action: str, corrects: str | None, plot: str | Plot,
                season: str | Season, kind: str, on: Any, details: Mapping[str, Any],
                reason: str) -> RecordResult:
         with self.ws.transaction() as tx:
-            target, period = self.plot(plot), self.season(season)
+            target, period = self.orgs.plot(plot), self.orgs.season(season)
             values = self._clean_entry(target, period, kind, on, details, corrects)
             row_id = uuid7()  # known before writing: each finding names its entry
             found = self._findings(target, values, corrects, row_id)
@@ -121,7 +129,7 @@ class Diary:
         return RecordResult(self.entry(row_id), tx.changes, tuple(found))
 
     # -- validation ---------------------------------------------------------------------
-    def _clean_entry(self: Farm, plot: Plot, season: Season, kind: str, on: Any,
+    def _clean_entry(self, plot: Plot, season: Season, kind: str, on: Any,
                      details: Mapping[str, Any], corrects: str | None) -> dict[str, Any]:
         if kind not in ENTRY_KINDS:
             raise ValidationError({"kind": _("Unknown kind of diary entry “{kind}”.").format(
@@ -175,7 +183,7 @@ class Diary:
         out["details"] = json.dumps(stored, ensure_ascii=False, sort_keys=True)
         return out
 
-    def _quantity(self: Farm, details: Mapping[str, Any], errors: dict[str, str],
+    def _quantity(self, details: Mapping[str, Any], errors: dict[str, str],
                   required: bool) -> Quantity | None:
         value, unit = details.get("quantity"), nfc(str(details.get("unit") or ""))
         if isinstance(value, Quantity):
@@ -194,7 +202,7 @@ class Diary:
             errors["quantity"] = exc.message
             return None
 
-    def _application(self: Farm, plot: Plot, kind: str, details: Mapping[str, Any],
+    def _application(self, plot: Plot, kind: str, details: Mapping[str, Any],
                      out: dict[str, Any], stored: dict[str, Any], errors: dict[str, str]
                      ) -> None:
         """Product, ingredients, dose and area of a fertiliser or pesticide application."""
@@ -203,7 +211,7 @@ class Diary:
         if kind == "pesticide":
             if product_text:
                 try:
-                    product = self.product(product_text)
+                    product = self.registry.product(product_text)
                     out.update(product_id=product.id, product_name=product.name)
                     ingredients = ingredients or list(product.active_ingredients)
                 except NotFound:  # a product outside the registry, named with its ingredients
@@ -235,7 +243,7 @@ class Diary:
                 errors["dose"] = exc.message
         out["area_ha"] = self._area_ha(plot, details, stored, errors)
 
-    def _area_ha(self: Farm, plot: Plot, details: Mapping[str, Any], stored: dict[str, Any],
+    def _area_ha(self, plot: Plot, details: Mapping[str, Any], stored: dict[str, Any],
                  errors: dict[str, str]) -> float | None:
         area, area_ha = details.get("area"), details.get("area_ha")
         try:
@@ -244,7 +252,7 @@ class Diary:
                 if parsed.kind != "area":
                     raise ValidationError({"area": _("Give the area in ha, công or m².")})
                 stored["area"] = {"value": str(parsed.value), "unit": parsed.unit}
-                return float(parsed.to("ha", self.cong_m2).value)
+                return float(parsed.to("ha", settings.cong_m2(self.ws)).value)
             if area_ha not in (None, ""):
                 value = area_ha if isinstance(area_ha, int | float) else parse_amount(
                     str(area_ha))
@@ -258,41 +266,41 @@ class Diary:
             errors["area"] = _("Give the area treated (the plot has no area recorded).")
         return plot.area_ha
 
-    def _findings(self: Farm, plot: Plot, values: Mapping[str, Any], corrects: str | None,
+    def _findings(self, plot: Plot, values: Mapping[str, Any], corrects: str | None,
                   row_id: str) -> list[StoredFinding]:
         day = dt.date.fromisoformat(values["on_date"])
         if values["kind"] == "pesticide":
             ingredients = tuple(json.loads(values["active_ingredients"]))
-            return checks.application_findings(self, row_id, day, values["product_id"],
+            return checks.application_findings(self.registry, row_id, day, values["product_id"],
                                                values["product_name"], ingredients, plot.crop)
         if values["kind"] == "harvest":
             applications = self.applications(plot.id, values["season_id"], day,
                                              exclude=corrects)
-            return checks.harvest_findings(self, day, applications, plot.crop)
+            return checks.harvest_findings(self.registry, day, applications, plot.crop)
         return []
 
     # -- reading ------------------------------------------------------------------------
-    def entry(self: Farm, entry_id: str) -> DiaryEntry:
+    def entry(self, entry_id: str) -> DiaryEntry:
         found = self._load("e.id = ?", (entry_id,))
         if not found:
             raise NotFound(_("No diary entry with id {id}.").format(id=entry_id))
         return found[0]
 
-    def timeline(self: Farm, plot: str | Plot | None = None, season: str | Season | None = None,
+    def timeline(self, plot: str | Plot | None = None, season: str | Season | None = None,
                  *, effective_only: bool = False) -> list[DiaryEntry]:
         """Entries oldest first, corrections included (with effective/superseded flags)."""
         where, args = ["1 = 1"], []
         if plot is not None:
             where.append("e.plot_id = ?")
-            args.append(self.plot(plot).id)
+            args.append(self.orgs.plot(plot).id)
         if season is not None:
             where.append("e.season_id = ?")
-            args.append(self.season(season).id)
+            args.append(self.orgs.season(season).id)
         if effective_only:
             where.append(EFFECTIVE)
         return self._load(" AND ".join(where), tuple(args))
 
-    def effective_entries(self: Farm, plot_ids: Sequence[str], season_id: str | None,
+    def effective_entries(self, plot_ids: Sequence[str], season_id: str | None,
                           kinds: Sequence[str] | None = None, up_to: dt.date | None = None
                           ) -> list[DiaryEntry]:
         where, args = [EFFECTIVE, f"e.plot_id IN ({','.join('?' * len(plot_ids))})"], \
@@ -308,13 +316,21 @@ class Diary:
             args.append(up_to.isoformat())
         return self._load(" AND ".join(where), tuple(args))
 
-    def applications(self: Farm, plot_id: str, season_id: str, up_to: dt.date,
+    def applications(self, plot_id: str, season_id: str, up_to: dt.date,
                      exclude: str | None = None) -> list[DiaryEntry]:
         """Effective pesticide entries on the plot in the season up to a day."""
         return [e for e in self.effective_entries([plot_id], season_id, ("pesticide",), up_to)
                 if e.id != exclude]
 
-    def _load(self: Farm, where: str, args: tuple) -> list[DiaryEntry]:
+    def current_version(self, entry_id: str) -> DiaryEntry | None:
+        """The entry as it stands now: its latest correction, or None if the chain of
+        corrections ends in a void."""
+        entry = self.entry(entry_id)
+        while entry.superseded_by:
+            entry = self.entry(entry.superseded_by[-1])
+        return None if entry.action == "void" else entry
+
+    def _load(self, where: str, args: tuple) -> list[DiaryEntry]:
         conn = self.ws.conn
         rows = conn.execute(f"SELECT e.* FROM diary_entries e WHERE {where} "
                             "ORDER BY e.on_date, e.created_at", args).fetchall()

@@ -11,13 +11,14 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dxkit.core.errors import DxError, NotFound, ValidationError
 from dxkit.core.i18n import _, format_date
 from dxkit.core.synced import OpResult
 from dxkit.core.text import nfc
-from dxkit.farm import checks, gs1
+from dxkit.farm import checks, gs1, settings
 from dxkit.farm.compliance import Finding
 from dxkit.farm.model import DiaryEntry, Lot, LotStatus, Org, PrintRun, StoredFinding
 from dxkit.farm.orgs import parse_date
@@ -26,7 +27,10 @@ from dxkit.farm.trace_record import TracePlot, TraceRecord, TraceStep
 from dxkit.farm.units import Dose, format_quantity
 
 if TYPE_CHECKING:
-    from dxkit.farm.service import Farm
+    from dxkit.farm.diary import Diary
+    from dxkit.farm.orgs import OrgBook
+    from dxkit.farm.registry import Registry
+    from dxkit.farm.workspace import FarmWorkspace as Workspace
 
 # What a buyer sees of the diary: the inputs and the work that shaped the product.
 BUYER_KINDS = ("land_preparation", "seed", "sowing", "fertiliser", "pesticide", "harvest")
@@ -42,19 +46,35 @@ class LotNotCompliant(DxError):
             code=lot_code, reasons=" ".join(self.reasons)))
 
 
+@dataclass(frozen=True)
+class PrintResult(OpResult[PrintRun]):
+    """The print run recorded, what changed, and the trace record published with it: the one
+    record the labels' text is taken from."""
+
+    trace: TraceRecord
+
+
 class Lots:
-    """ws.farm's lots, labels and trace records (mixed into Farm)."""
+    """`ws.farm.lots`: harvest lots, their compliance, QR payloads, print runs and serials,
+    and the trace record. A lot is made of harvests in the `diary`, on plots of an
+    organisation (`orgs`); its compliance checks the applications against the `registry`."""
+
+    def __init__(self, ws: Workspace, orgs: OrgBook, diary: Diary, registry: Registry):
+        self.ws = ws
+        self.orgs = orgs
+        self.diary = diary
+        self.registry = registry
 
     # -- creating -----------------------------------------------------------------------
-    def create_lot(self: Farm, harvest_entry_ids: Sequence[str], *, product: str = "",
-                   pack_date: Any = None, org: str | Org | None = None,
-                   item_reference: str | int | None = None, notes: str = "") -> OpResult[Lot]:
+    def create(self, harvest_entry_ids: Sequence[str], *, product: str = "",
+               pack_date: Any = None, org: str | Org | None = None,
+               item_reference: str | int | None = None, notes: str = "") -> OpResult[Lot]:
         """A lot of harvests of one crop; its code (with check character) comes from the
         organisation's short code, the pack date and that day's next sequence number. A GTIN
         is made when the organisation has a GS1 company prefix and `item_reference` is given."""
         with self.ws.transaction() as tx:
             harvests = self._lot_harvests(harvest_entry_ids)
-            plots = {e.plot_id: self.plot(e.plot_id) for e in harvests}
+            plots = {e.plot_id: self.orgs.plot(e.plot_id) for e in harvests}
             owner = self._lot_org(org, {p.org_id for p in plots.values()})
             crops = {p.crop for p in plots.values()}
             errors: dict[str, str] = {}
@@ -89,14 +109,14 @@ class Lots:
                 "gtin": gtin, "status": "open", "notes": nfc(notes)})
             for entry in harvests:
                 tx.append("lot_harvests", {"lot_id": row_id, "entry_id": entry.id})
-        return OpResult(self.lot(row_id), tx.changes)
+        return OpResult(self.get(row_id), tx.changes)
 
-    def _lot_harvests(self: Farm, entry_ids: Sequence[str]) -> list[DiaryEntry]:
+    def _lot_harvests(self, entry_ids: Sequence[str]) -> list[DiaryEntry]:
         if not entry_ids:
             raise ValidationError({"harvests": _("Choose the harvests that make up the lot.")})
         entries = []
         for entry_id in dict.fromkeys(entry_ids):
-            entry = self.entry(entry_id)
+            entry = self.diary.entry(entry_id)
             if entry.kind != "harvest" or not entry.effective:
                 raise ValidationError({"harvests": _(
                     "Only harvest entries in effect (not corrected or voided) go into a lot.")})
@@ -110,17 +130,17 @@ class Lots:
             entries.append(entry)
         return entries
 
-    def _lot_org(self: Farm, org: str | Org | None, owners: set[str]) -> Org:
+    def _lot_org(self, org: str | Org | None, owners: set[str]) -> Org:
         if len(owners) > 1:
             raise ValidationError({"harvests": _(
                 "The harvests belong to plots of different organisations.")})
-        owner = self.org(org) if org is not None else self.org(next(iter(owners)))
+        owner = self.orgs.get(org if org is not None else next(iter(owners)))
         if owner.id not in owners:
             raise ValidationError({"org": _("The harvests are not from plots of {org}.").format(
                 org=owner.name)})
         return owner
 
-    def _lot_gtin(self: Farm, owner: Org, item_reference: str | int | None,
+    def _lot_gtin(self, owner: Org, item_reference: str | int | None,
                   errors: dict[str, str]) -> str:
         if item_reference in (None, ""):
             return ""
@@ -134,21 +154,23 @@ class Lots:
             errors["item_reference"] = exc.message
             return ""
 
-    def _next_sequence(self: Farm, org_id: str, day: dt.date) -> int:
+    def _next_sequence(self, org_id: str, day: dt.date) -> int:
         row = self.ws.conn.execute("SELECT max(sequence) FROM lots WHERE org_id = ? AND "
                                    "pack_date = ?", (org_id, day.isoformat())).fetchone()
         return (row[0] or 0) + 1
 
     # -- reading ------------------------------------------------------------------------
-    def lots(self: Farm, org: str | Org | None = None) -> list[Lot]:
+    def all(self, org: str | Org | None = None) -> list[Lot]:
+        """The lots (of one organisation when `org` is given), newest pack date first."""
         where, args = "deleted = 0", ()
         if org is not None:
-            where, args = "deleted = 0 AND org_id = ?", (self.org(org).id,)
+            where, args = "deleted = 0 AND org_id = ?", (self.orgs.get(org).id,)
         rows = self.ws.conn.execute(
             f"SELECT * FROM lots WHERE {where} ORDER BY pack_date DESC, code", args).fetchall()
         return [self._lot_from_row(r) for r in rows]
 
-    def lot(self: Farm, code_or_id: str | Lot) -> Lot:
+    def get(self, code_or_id: str | Lot) -> Lot:
+        """By id or lot code (check character and case forgiven)."""
         if isinstance(code_or_id, Lot):
             code_or_id = code_or_id.id
         conn = self.ws.conn
@@ -164,40 +186,40 @@ class Lots:
             raise NotFound(_("No lot with code {code}.").format(code=code_or_id))
         return self._lot_from_row(row)
 
-    def _lot_from_row(self: Farm, row: Any) -> Lot:
+    def _lot_from_row(self, row: Any) -> Lot:
         entry_ids = tuple(r[0] for r in self.ws.conn.execute(
             "SELECT entry_id FROM lot_harvests WHERE lot_id = ? ORDER BY created_at",
             (row["id"],)))
         status = self._status(row["crop"], entry_ids, row["id"], row["code"])
         return Lot.from_row(row, entry_ids, status.compliant, status.reasons)
 
-    def shares_code(self: Farm, lot: str | Lot) -> bool:
+    def shares_code(self, lot: str | Lot) -> bool:
         """Whether another lot has this lot's code (numbered on two laptops offline)."""
-        found = self.lot(lot)
+        found = self.get(lot)
         return self.ws.conn.execute("SELECT 1 FROM lots WHERE code = ? AND id != ? AND "
                                     "deleted = 0", (found.code, found.id)).fetchone() is not None
 
-    def recode_lot(self: Farm, lot: str | Lot) -> OpResult[Lot]:
+    def recode(self, lot: str | Lot) -> OpResult[Lot]:
         """Give a lot the next free code of its pack date: the way out when two laptops,
         offline, gave two lots the same code. Labels already printed keep the old code."""
         with self.ws.transaction() as tx:
-            found = self.lot(lot)
-            owner = self.org(found.org_id)
+            found = self.get(lot)
+            owner = self.orgs.get(found.org_id)
             sequence = self._next_sequence(owner.id, found.pack_date)
             tx.update("lots", found.id, {
                 "code": gs1.make_lot_code(owner.short_code, found.pack_date, sequence),
                 "sequence": sequence})
-        return OpResult(self.lot(found.id), tx.changes)
+        return OpResult(self.get(found.id), tx.changes)
 
     # -- compliance ---------------------------------------------------------------------
-    def lot_status(self: Farm, lot: str | Lot) -> LotStatus:
+    def status(self, lot: str | Lot) -> LotStatus:
         """Compliant or not, with every reason as a sentence, from the diary as it is now:
         all effective applications on the lot's plots in the harvests' seasons, up to the
         harvests."""
-        found = self.lot(lot)
+        found = self.get(lot)
         return self._status(found.crop, found.harvest_entry_ids, found.id, found.code)
 
-    def _status(self: Farm, crop: str, entry_ids: Sequence[str], lot_id: str = "",
+    def _status(self, crop: str, entry_ids: Sequence[str], lot_id: str = "",
                 code: str = "") -> LotStatus:
         reasons: list[str] = []
         twins = self.ws.conn.execute("SELECT 1 FROM lots WHERE code = ? AND id != ? AND "
@@ -208,63 +230,63 @@ class Lots:
                                  code=code))
         harvests: dict[tuple[str, str], list[dt.date]] = defaultdict(list)
         for entry_id in entry_ids:
-            current = self._current_version(entry_id)
+            current = self.diary.current_version(entry_id)
             if current is None:
-                original = self.entry(entry_id)
+                original = self.diary.entry(entry_id)
                 reasons.append(_("The harvest of {date} on {plot} was voided in the diary."
                                  ).format(date=format_date(original.on),
-                                          plot=self.plot(original.plot_id).name))
+                                          plot=self.orgs.plot(original.plot_id).name))
                 continue
             harvests[(current.plot_id, current.season_id)].append(current.on)
         findings: list[Finding] = []
         for (plot_id, season_id), days in harvests.items():
-            applications = self.effective_entries([plot_id], season_id, ("pesticide",),
-                                                  max(days))
-            findings.extend(checks.plot_findings(self, crop, days, applications))
+            applications = self.diary.effective_entries([plot_id], season_id, ("pesticide",),
+                                                        max(days))
+            findings.extend(checks.plot_findings(self.registry, crop, days, applications))
         unique = list(dict.fromkeys(findings))
         reasons.extend(f.message for f in unique if f.is_violation)
         return LotStatus(not reasons, tuple(reasons),
                          tuple(StoredFinding.of(f) for f in unique))
 
-    def _current_version(self: Farm, entry_id: str) -> DiaryEntry | None:
-        """The entry's latest correction in effect, or None if the chain ends in a void."""
-        entry = self.entry(entry_id)
-        while entry.superseded_by:
-            entry = self.entry(entry.superseded_by[-1])
-        return None if entry.action == "void" else entry
-
     # -- labels -------------------------------------------------------------------------
-    def qr_payloads(self: Farm, lot: str | Lot, serials: int | Sequence[int] | None = None
+    def qr_payloads(self, lot: str | Lot, serials: int | Sequence[int] | None = None
                     ) -> list[str]:
         """What the QR codes hold: one lot-level payload, or one per serial (a count previews
         the next serials without reserving them). The trace URL of the lot (the provincial
         base URL is the setting farm.trace_base_url), or a GS1 Digital Link when the lot has a
         GTIN (resolver: farm.gs1_resolver)."""
-        found = self.lot(lot)
+        found = self.get(lot)
         if serials is None:
             return [self._payload(found, None)]
-        numbers = (range(self._next_serial(found.id), self._next_serial(found.id) + serials)
-                   if isinstance(serials, int) else serials)
+        numbers = self.next_serials(found, serials) if isinstance(serials, int) else serials
         return [self._payload(found, number) for number in numbers]
 
-    def _payload(self: Farm, lot: Lot, serial: int | None) -> str:
-        return gs1.qr_payload(lot.code, trace_base_url=self.trace_base_url,
-                              gtin=lot.gtin or None, resolver=self.gs1_resolver,
+    def _payload(self, lot: Lot, serial: int | None) -> str:
+        return gs1.qr_payload(lot.code, trace_base_url=settings.trace_base_url(self.ws),
+                              gtin=lot.gtin or None, resolver=settings.gs1_resolver(self.ws),
                               pack_date=lot.pack_date,
                               serial=None if serial is None else str(serial))
 
-    def _next_serial(self: Farm, lot_id: str) -> int:
+    def next_serials(self, lot: str | Lot, count: int) -> list[int]:
+        """The serial numbers (GS1 AI 21) the next serialised print of `count` labels of this
+        lot gets: they follow the highest serial of any print run of the lot, printed here or
+        arrived by sync, so a number once printed is never handed out again. Asking reserves
+        nothing (a preview shows these): `record_print(..., serials=True)` takes them, in its
+        transaction, so a print in between moves them on."""
         row = self.ws.conn.execute("SELECT max(serial_to) FROM label_prints WHERE lot_id = ?",
-                                   (lot_id,)).fetchone()
-        return (row[0] or 0) + 1
+                                   (self.get(lot).id,)).fetchone()
+        first = (row[0] or 0) + 1
+        return list(range(first, first + count))
 
-    def record_print(self: Farm, lot: str | Lot, template: str, copies: int,
-                     start: int = 1, serials: bool = False) -> OpResult[PrintRun]:
+    def record_print(self, lot: str | Lot, template: str, copies: int,
+                     start: int = 1, serials: bool = False) -> PrintResult:
         """Record a print run (an event) and publish the lot's trace snapshot. Refuses a
         non-compliant lot (LotNotCompliant, with the reasons). With `serials`, each label
-        gets the next serial number of the lot (GS1 AI 21); numbers are never reused."""
+        gets the next serial number of the lot (GS1 AI 21, see `next_serials`); numbers are
+        never reused. The result carries the trace record published, built once, for the
+        labels' text."""
         with self.ws.transaction() as tx:
-            found = self.lot(lot)
+            found = self.get(lot)
             if not found.compliant:
                 raise LotNotCompliant(found.code, found.reasons)
             errors: dict[str, str] = {}
@@ -277,21 +299,21 @@ class Lots:
                 errors["start"] = _("The first label position is 1 or more.")
             if errors:
                 raise ValidationError(errors)
-            first = self._next_serial(found.id) if serials else None
+            numbers = self.next_serials(found, copies) if serials else []
             row_id = tx.append("label_prints", {
                 "lot_id": found.id, "template": nfc(template), "copies": copies,
-                "start_position": start, "serial_from": first,
-                "serial_to": first + copies - 1 if first is not None else None,
+                "start_position": start, "serial_from": numbers[0] if numbers else None,
+                "serial_to": numbers[-1] if numbers else None,
                 "printed_at": self.ws.now().isoformat(), "printed_by": self.ws.actor})
-            self._publish(tx, found)
+            record = self.trace_record(found)
+            self._publish(tx, record)
             row = self.ws.conn.execute("SELECT * FROM label_prints WHERE id = ?",
                                        (row_id,)).fetchone()
-            run = PrintRun.from_row(row)
-            payloads = tuple(self.qr_payloads(found, list(run.serials))) if serials else \
-                tuple(self.qr_payloads(found))
-        return OpResult(PrintRun.from_row(row, payloads), tx.changes)
+            payloads = tuple(self.qr_payloads(found, numbers) if serials
+                             else self.qr_payloads(found))
+        return PrintResult(PrintRun.from_row(row, payloads), tx.changes, record)
 
-    def serial_overlaps(self: Farm, lot: str | Lot) -> list[tuple[int, int]]:
+    def serial_overlaps(self, lot: str | Lot) -> list[tuple[int, int]]:
         """Serial ranges printed twice for this lot — two laptops printing the same lot
         offline each started from the last serial they knew. Later runs never overlap (the
         next serial follows the highest one synced), but labels already printed carry the
@@ -306,45 +328,46 @@ class Lots:
             reach = max(reach, last)
         return overlaps
 
-    def print_runs(self: Farm, lot: str | Lot) -> list[PrintRun]:
-        found = self.lot(lot)
+    def print_runs(self, lot: str | Lot) -> list[PrintRun]:
+        found = self.get(lot)
         rows = self.ws.conn.execute("SELECT * FROM label_prints WHERE lot_id = ? "
                                     "ORDER BY created_at", (found.id,))
         return [PrintRun.from_row(r) for r in rows]
 
-    def _publish(self: Farm, tx: Any, lot: Lot) -> None:
+    def _publish(self, tx: Any, record: TraceRecord) -> None:
         """The snapshot the hub serves at the lot's trace URL (id = the lot code)."""
-        values = {"lot_id": lot.id, "lot_code": lot.code,
-                  "snapshot": json.dumps(self.trace_record(lot).to_dict(), ensure_ascii=False,
-                                         sort_keys=True),
+        values = {"lot_id": record.lot_id, "lot_code": record.lot_code,
+                  "snapshot": json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True),
                   "published_at": self.ws.now().isoformat()}
         exists = self.ws.conn.execute("SELECT snapshot FROM published_traces WHERE id = ?",
-                                      (lot.code,)).fetchone()
+                                      (record.lot_code,)).fetchone()
         if exists is None:
-            tx.insert("published_traces", values, lot.code)
+            tx.insert("published_traces", values, record.lot_code)
         elif exists[0] != values["snapshot"]:
-            tx.update("published_traces", lot.code, {**values, "deleted": 0})
+            tx.update("published_traces", record.lot_code, {**values, "deleted": 0})
 
-    def published_trace(self: Farm, lot_code: str) -> TraceRecord | None:
+    def published_trace(self, lot_code: str) -> TraceRecord | None:
         row = self.ws.conn.execute("SELECT snapshot FROM published_traces WHERE id = ? AND "
                                    "deleted = 0", (lot_code,)).fetchone()
         return TraceRecord.from_dict(json.loads(row[0])) if row else None
 
     # -- the trace record ---------------------------------------------------------------
-    def trace_record(self: Farm, lot_code: str | Lot) -> TraceRecord:
+    def trace_record(self, lot_code: str | Lot) -> TraceRecord:
         """What a buyer sees: product, cooperative, growing areas, dates, certification, and
         the diary steps (effective entries on the lot's plots in their season up to the last
         harvest, the kinds a buyer cares about, oldest first) with the compliance result."""
-        lot = self.lot(lot_code)
-        org = self.org(lot.org_id)
-        harvests = [h for h in (self._current_version(i) for i in lot.harvest_entry_ids) if h]
-        plots = {h.plot_id: self.plot(h.plot_id) for h in harvests}
-        seasons = {h.season_id: self.season(h.season_id) for h in harvests}
+        lot = self.get(lot_code)
+        org = self.orgs.get(lot.org_id)
+        harvests = [h for h in (self.diary.current_version(i) for i in lot.harvest_entry_ids)
+                    if h]
+        plots = {h.plot_id: self.orgs.plot(h.plot_id) for h in harvests}
+        seasons = {h.season_id: self.orgs.season(h.season_id) for h in harvests}
         steps: list[TraceStep] = []
         harvest_ids = {h.id for h in harvests}
         for (plot_id, season_id) in dict.fromkeys((h.plot_id, h.season_id) for h in harvests):
             last = max(h.on for h in harvests if h.plot_id == plot_id)
-            for entry in self.effective_entries([plot_id], season_id, BUYER_KINDS, last):
+            for entry in self.diary.effective_entries([plot_id], season_id, BUYER_KINDS,
+                                                      last):
                 if entry.kind != "harvest" or entry.id in harvest_ids:
                     steps.append(self._step(entry, plots[plot_id].name))
         steps.sort(key=lambda s: s.on)
@@ -367,7 +390,7 @@ class Lots:
             steps=tuple(steps), compliant=lot.compliant, reasons=lot.reasons,
             gtin=lot.gtin or None, trace_url=self._payload(lot, None))
 
-    def _step(self: Farm, entry: DiaryEntry, plot_name: str) -> TraceStep:
+    def _step(self, entry: DiaryEntry, plot_name: str) -> TraceStep:
         dose = entry.details.get("dose")
         quantity = ""
         if entry.kind == "harvest" and entry.quantity is not None:

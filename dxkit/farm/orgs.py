@@ -80,9 +80,10 @@ def named(known: Sequence[T], name_or_id: str, unknown: str) -> T:
 
 
 class OrgBook:
-    """ws.farm's organisations, members, plots and seasons (mixed into Farm)."""
+    """`ws.farm.orgs`: the organisations, their members, plots and seasons."""
 
-    ws: Workspace
+    def __init__(self, ws: Workspace):
+        self.ws = ws
 
     def _row(self, table: str, row_id: str) -> sqlite3.Row | None:
         """A row by id, deleted or not: old diary entries still name a removed plot."""
@@ -92,23 +93,24 @@ class OrgBook:
         """The table's live rows, of one organisation when `org` is given."""
         where, args = "deleted = 0", ()
         if org is not None:
-            where, args = "deleted = 0 AND org_id = ?", (self.org(org).id,)
+            where, args = "deleted = 0 AND org_id = ?", (self.get(org).id,)
         return self.ws.conn.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY {order}",
                                     args).fetchall()
 
     # -- organisations ------------------------------------------------------------------
-    def orgs(self) -> list[Org]:
+    def all(self) -> list[Org]:
+        """Every organisation, by name."""
         rows = self.ws.conn.execute("SELECT * FROM farm_orgs WHERE deleted = 0 ORDER BY name_key")
         return [Org.from_row(r) for r in rows]
 
-    def org(self, name_or_id: str | Org) -> Org:
+    def get(self, name_or_id: str | Org) -> Org:
         """By id, folded name ("htx my dong") or the short code of its lot codes."""
         if isinstance(name_or_id, Org):
             return name_or_id
         row = self._row("farm_orgs", name_or_id)
         if row is not None:
             return Org.from_row(row)
-        known = self.orgs()
+        known = self.all()
         found = find_by_name(known, name_or_id) or next(
             (o for o in known if o.short_code == nfc(name_or_id).upper()), None)
         if found is None:
@@ -117,19 +119,19 @@ class OrgBook:
                              ).format(name=name_or_id, names=names))
         return found
 
-    def add_org(self, name: str, **fields: Any) -> OpResult[Org]:
+    def add(self, name: str, **fields: Any) -> OpResult[Org]:
         with self.ws.transaction() as tx:
             values = self._clean_org({"name": name, **fields}, None)
             row_id = tx.insert("farm_orgs", values)
-        return OpResult(self.org(row_id), tx.changes)
+        return OpResult(self.get(row_id), tx.changes)
 
-    def update_org(self, org: str | Org, **fields: Any) -> OpResult[Org]:
+    def update(self, org: str | Org, **fields: Any) -> OpResult[Org]:
         with self.ws.transaction() as tx:
-            current = self.org(org)
+            current = self.get(org)
             values = self._clean_org({**current.to_dict(), **fields}, current.id)
             tx.update("farm_orgs", current.id, {k: values[k] for k in (*fields, "name_key")
                                                 if k in values})
-        return OpResult(self.org(current.id), tx.changes)
+        return OpResult(self.get(current.id), tx.changes)
 
     def _clean_org(self, data: Mapping[str, Any], existing_id: str | None) -> dict[str, Any]:
         unknown = set(data) - {*_ORG_INPUTS, "id"}
@@ -140,7 +142,7 @@ class OrgBook:
         if not name:
             errors["name"] = _("An organisation needs a name.")
         elif any(folded_key(o.name) == folded_key(name) and o.id != existing_id
-                 for o in self.orgs()):
+                 for o in self.all()):
             errors["name"] = _("There is already an organisation called {name}.").format(
                 name=name)
         kind = nfc(data.get("kind")) or "cooperative"
@@ -177,7 +179,7 @@ class OrgBook:
         """A member of the organisation; `person_id` links one of the workspace's people (the
         name then defaults to theirs)."""
         with self.ws.transaction() as tx:
-            owner = self.org(org)
+            owner = self.get(org)
             clean = nfc(name)
             if person_id:
                 try:
@@ -207,7 +209,7 @@ class OrgBook:
 
     def add_plot(self, org: str | Org, name: str, *, crop: str, **fields: Any) -> OpResult[Plot]:
         with self.ws.transaction() as tx:
-            owner = self.org(org)
+            owner = self.get(org)
             values = self._clean_plot(owner, {"name": name, "crop": crop, **fields}, None)
             row_id = tx.insert("plots", {"org_id": owner.id, **values})
         return OpResult(self.plot(row_id), tx.changes)
@@ -217,7 +219,7 @@ class OrgBook:
             current = self.plot(plot)
             merged = {**{k: v for k, v in current.to_dict().items() if k in _PLOT_INPUTS},
                       "member": current.member_id, **fields}
-            values = self._clean_plot(self.org(current.org_id), merged, current.id)
+            values = self._clean_plot(self.get(current.org_id), merged, current.id)
             given = {"member_id" if k == "member" else k for k in fields} | {"name_key"}
             tx.update("plots", current.id, {k: v for k, v in values.items() if k in given})
         return OpResult(self.plot(current.id), tx.changes)
@@ -286,7 +288,7 @@ class OrgBook:
                    crop: str = "") -> OpResult[Season]:
         """A growing season, e.g. "Đông Xuân 2026–2027" from 2026-11-15 to 2027-03-31."""
         with self.ws.transaction() as tx:
-            owner = self.org(org)
+            owner = self.get(org)
             errors: dict[str, str] = {}
             clean = nfc(name)
             if not clean:

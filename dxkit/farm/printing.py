@@ -79,16 +79,17 @@ def preview_lot_labels(ws: Workspace, lot: str | Lot, template_name: str, *, cop
                        progress: Progress | None = None) -> PrintJob:
     """The PDF the print would produce, without recording anything. Serialised previews show
     the next serial numbers; printing may use later ones if another run happens first."""
-    found = ws.farm.lot(lot)
+    lots = ws.farm.lots
+    found = lots.get(lot)
     template = find_template(ws, template_name)
-    record = ws.farm.trace_record(found)
+    record = lots.trace_record(found)
     if serials:
-        numbers = _next_serials(ws, found, copies)
-        payloads = tuple(ws.farm.qr_payloads(found, numbers))
+        numbers = lots.next_serials(found, copies)
+        payloads = tuple(lots.qr_payloads(found, numbers))
         contents = label_contents(record, payloads, numbers)
         pdf = render_labels(template, contents, start_position=start, progress=progress)
     else:
-        payloads = tuple(ws.farm.qr_payloads(found)) * copies
+        payloads = tuple(lots.qr_payloads(found)) * copies
         contents = label_contents(record, payloads[:1])
         pdf = render_labels(template, contents, start_position=start, copies=copies,
                             progress=progress)
@@ -101,12 +102,13 @@ def print_lot_labels(ws: Workspace, lot: str | Lot, template_name: str, *, copie
     """Record the print run and draw its PDF in one transaction (see the module docstring).
     Raises LotNotCompliant (with the reasons) for a lot that must not be labelled. A job of
     more than `verify_over` labels is decoded back first (check_decodes); if a code does not
-    read, nothing is recorded."""
+    read, nothing is recorded. The lot's trace record is built once, by record_print (which
+    publishes it), and the labels' text is taken from that same record."""
     template = find_template(ws, template_name)
     with ws.transaction() as tx:
-        run = ws.farm.record_print(lot, template=template.name, copies=copies, start=start,
-                                   serials=serials).value
-        record = ws.farm.trace_record(run.lot_id)
+        printed = ws.farm.lots.record_print(lot, template=template.name, copies=copies,
+                                            start=start, serials=serials)
+        run, record = printed.value, printed.trace
         if serials:
             contents = label_contents(record, run.payloads, run.serials)
             pdf = render_labels(template, contents, start_position=start, progress=progress)
@@ -133,8 +135,3 @@ def check_decodes(pdf: bytes, expected: Sequence[str], progress: Progress | None
                            "labels or another stock.").format(
                                found=format_number(readable),
                                expected=format_number(len(expected))))
-
-
-def _next_serials(ws: Workspace, lot: Lot, count: int) -> list[int]:
-    first = ws.farm._next_serial(lot.id)
-    return list(range(first, first + count))

@@ -18,11 +18,18 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from dxkit.core.errors import NotFound, ValidationError
-from dxkit.core.i18n import _
+from dxkit.core.i18n import _, format_date
 from dxkit.core.synced import SHIPPED_CLOCK, OpResult
 from dxkit.core.text import folded_key, tokens
 from dxkit.farm import pesticides
-from dxkit.farm.pesticides import Ban, Product, cooperative_product, ingredient_key
+from dxkit.farm.model import ProductWarning
+from dxkit.farm.pesticides import (
+    Ban,
+    Product,
+    cooperative_product,
+    crop_name,
+    ingredient_key,
+)
 
 if TYPE_CHECKING:
     from dxkit.farm.workspace import FarmWorkspace as Workspace
@@ -97,9 +104,10 @@ def _name_key(name: str) -> str:
 
 
 class Registry:
-    """ws.farm's products and bans (mixed into Farm)."""
+    """`ws.farm.registry`: the pesticide products and the bans on active ingredients."""
 
-    ws: Workspace
+    def __init__(self, ws: Workspace):
+        self.ws = ws
 
     def products(self, search: str | None = None, crop: str | None = None,
                  include_inactive: bool = False) -> list[Product]:
@@ -149,3 +157,27 @@ class Registry:
         rows = self.ws.conn.execute(
             "SELECT * FROM pesticide_bans WHERE deleted = 0 ORDER BY effective_on, ingredient")
         return [ban_from_row(r) for r in rows]
+
+    # -- the product picker -------------------------------------------------------------
+    def product_warnings(self, product: str | Product, crop: str, on: dt.date | None = None
+                         ) -> ProductWarning:
+        """What the picker shows as a product is chosen: its PHI for the crop (and the first
+        day a harvest is allowed) and any ingredient banned on the day of the application."""
+        chosen = product if isinstance(product, Product) else self.product(product)
+        day = on or self.ws.today()
+        phi = chosen.phi_for(crop)
+        banned = chosen.banned_ingredients(day, self.bans())
+        messages = [_("{ingredient} is banned in Vietnam since {date} ({reference}).").format(
+            ingredient=ingredient, date=format_date(ban.effective_on), reference=ban.reference)
+            for ingredient, ban in banned]
+        if phi is None:
+            messages.append(_("The label gives no pre-harvest interval for {crop}: check it "
+                              "before harvesting.").format(crop=crop_name(crop)))
+        else:
+            messages.append(_("Pre-harvest interval for {crop}: {days} days (harvest from "
+                              "{date}).").format(crop=crop_name(crop), days=phi,
+                                                 date=format_date(day + dt.timedelta(phi))))
+        return ProductWarning(
+            product_id=chosen.id, product=chosen.name, phi_days=phi,
+            earliest_harvest=day + dt.timedelta(days=phi) if phi is not None else None,
+            banned=tuple(ingredient for ingredient, _ban in banned), messages=tuple(messages))

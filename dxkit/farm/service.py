@@ -1,63 +1,59 @@
 """ws.farm: the farm diary's operations, reached from the Workspace like ws.visits.
 
-Each group lives in its own module (orgs, registry, diary, lots); Farm puts them together and
-holds the farm settings kept in settings.json.
+Farm is made of four parts, each a plain object in its own module, given the parts it uses:
+
+- `ws.farm.orgs` (orgs.py): organisations, their members, plots and seasons;
+- `ws.farm.registry` (registry.py): pesticide products and bans, the product picker's warnings;
+- `ws.farm.diary` (diary.py): diary entries, corrections, the timeline and their compliance;
+- `ws.farm.lots` (lots.py): harvest lots, label prints and serials, trace records.
+
+Farm itself holds the farm settings kept in settings.json (settings.py).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from dxkit.core.errors import ValidationError
-from dxkit.core.i18n import _, format_date
+from dxkit.core.i18n import _
+from dxkit.farm import settings as farm_settings
 from dxkit.farm.diary import Diary
 from dxkit.farm.lots import Lots
-from dxkit.farm.model import ProductWarning
 from dxkit.farm.orgs import OrgBook
-from dxkit.farm.pesticides import Product, crop_name
-from dxkit.farm.registry import Registry, refresh_shipped
-from dxkit.farm.units import DEFAULT_CONG_M2
+from dxkit.farm.registry import Registry
+from dxkit.farm.settings import CONG_M2, DEFAULT_TRACE_BASE_URL, GS1_RESOLVER, TRACE_BASE_URL
 
 if TYPE_CHECKING:
     from dxkit.farm.workspace import FarmWorkspace as Workspace
 
-# Settings (settings.json). The trace base URL is the province's trace site; this default is a
-# placeholder each province replaces.
-CONG_M2 = "farm.cong_m2"
-TRACE_BASE_URL = "farm.trace_base_url"
-GS1_RESOLVER = "farm.gs1_resolver"
-DEFAULT_TRACE_BASE_URL = "https://truyxuat.dongthap.gov.vn/t/"
 
+class Farm:
+    """`ws.farm`: the four parts, each built once and handed the parts it uses, and the farm
+    settings."""
 
-class Farm(OrgBook, Registry, Diary, Lots):
     def __init__(self, ws: Workspace):
         self.ws = ws
-
-    def seed_reference(self) -> None:
-        """At open: the shipped pesticide registry and bans (never sent by sync)."""
-        refresh_shipped(self.ws)
+        self.orgs = OrgBook(ws)
+        self.registry = Registry(ws)
+        self.diary = Diary(ws, self.orgs, self.registry)
+        self.lots = Lots(ws, self.orgs, self.diary, self.registry)
 
     # -- settings -----------------------------------------------------------------------
     @property
     def cong_m2(self) -> int | float:
         """Square metres in one công (1,000 in the Mekong delta; 1,296 or 500 elsewhere)."""
-        return self.ws.settings.get(CONG_M2) or DEFAULT_CONG_M2
+        return farm_settings.cong_m2(self.ws)
 
     @property
     def trace_base_url(self) -> str:
-        return self.ws.settings.get(TRACE_BASE_URL) or DEFAULT_TRACE_BASE_URL
+        return farm_settings.trace_base_url(self.ws)
 
     @property
     def gs1_resolver(self) -> str:
         """Where a GS1 Digital Link points: the setting, else the trace site's origin (the
         hub answers /01/<GTIN>/10/<lot> there)."""
-        configured = self.ws.settings.get(GS1_RESOLVER)
-        if configured:
-            return configured
-        parts = urlsplit(self.trace_base_url)
-        return f"{parts.scheme}://{parts.netloc}"
+        return farm_settings.gs1_resolver(self.ws)
 
     def configure(self, *, trace_base_url: str | None = None, gs1_resolver: str | None = None,
                   cong_m2: float | str | None = None) -> None:
@@ -99,27 +95,3 @@ class Farm(OrgBook, Registry, Diary, Lots):
         stored = {"trace_base_url": TRACE_BASE_URL, "gs1_resolver": GS1_RESOLVER,
                   "cong_m2": CONG_M2}
         return {name: self.ws.settings.get(key) or "" for name, key in stored.items()}
-
-    # -- the product picker -------------------------------------------------------------
-    def product_warnings(self, product: str | Product, crop: str, on: dt.date | None = None
-                         ) -> ProductWarning:
-        """What the picker shows as a product is chosen: its PHI for the crop (and the first
-        day a harvest is allowed) and any ingredient banned on the day of the application."""
-        chosen = product if isinstance(product, Product) else self.product(product)
-        day = on or self.ws.today()
-        phi = chosen.phi_for(crop)
-        banned = chosen.banned_ingredients(day, self.bans())
-        messages = [_("{ingredient} is banned in Vietnam since {date} ({reference}).").format(
-            ingredient=ingredient, date=format_date(ban.effective_on), reference=ban.reference)
-            for ingredient, ban in banned]
-        if phi is None:
-            messages.append(_("The label gives no pre-harvest interval for {crop}: check it "
-                              "before harvesting.").format(crop=crop_name(crop)))
-        else:
-            messages.append(_("Pre-harvest interval for {crop}: {days} days (harvest from "
-                              "{date}).").format(crop=crop_name(crop), days=phi,
-                                                 date=format_date(day + dt.timedelta(phi))))
-        return ProductWarning(
-            product_id=chosen.id, product=chosen.name, phi_days=phi,
-            earliest_harvest=day + dt.timedelta(days=phi) if phi is not None else None,
-            banned=tuple(ingredient for ingredient, _ban in banned), messages=tuple(messages))

@@ -1,7 +1,7 @@
 """What a buyer sees about a harvest lot: the shared shape behind the HTML trace page, the
 EPCIS export, the labels and the hub's trace URL.
 
-`dxkit.farm` builds a TraceRecord from the diary (`ws.farm.trace_record(lot_code)`);
+`dxkit.farm` builds a TraceRecord from the diary (`ws.farm.lots.trace_record(lot_code)`);
 the renderers only read it. Names of products, places and people are data (Vietnamese as
 entered); step kinds are codes the renderers translate.
 """

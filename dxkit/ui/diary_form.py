@@ -163,8 +163,8 @@ class DiaryEntryForm(QWidget):
         self.form.addRow(label, self.rows[key])
 
     def _load_products(self) -> None:
-        farm = self.farm
-        self.ctx.tasks.run(lambda _p: [p.name for p in farm.products()], cancellable=False,
+        registry = self.farm.registry
+        self.ctx.tasks.run(lambda _p: [p.name for p in registry.products()], cancellable=False,
                            on_success=while_alive(self, self.products_model.setStringList))
 
     # -- state --------------------------------------------------------------------------
@@ -203,10 +203,10 @@ class DiaryEntryForm(QWidget):
 
         def work() -> tuple[Any, Any] | None:
             try:
-                product = farm.product(name)
+                product = farm.registry.product(name)
             except NotFound:
                 return None
-            return product, farm.product_warnings(product, plot.crop, day)
+            return product, farm.registry.product_warnings(product, plot.crop, day)
 
         self.warnings_query.run(work, self._show_warning)
 
@@ -284,12 +284,12 @@ class DiaryEntryForm(QWidget):
             entry_id, reason = self.amending.id, self.reason.text().strip()
 
             def work() -> Any:
-                return farm.amend(entry_id, reason=reason, on=day, **details)
+                return farm.diary.amend(entry_id, reason=reason, on=day, **details)
         else:
             plot_id, season_id, kind = self.plot.id, self.season.id, self.current_kind()
 
             def work() -> Any:
-                return farm.record(plot_id, season_id, kind, day, **details)
+                return farm.diary.record(plot_id, season_id, kind, day, **details)
 
         self.saving = True
         self.save_button.setEnabled(False)

@@ -115,7 +115,7 @@ def org_dialog(ctx: AppContext, parent: QWidget | None = None) -> FormDialog:
     ]
     rows[1][2].setPlaceholderText(_("for example TMX; suggested from the name if left blank"))
     return FormDialog(ctx, _("Add an organisation"), rows,
-                      lambda v: farm.add_org(v.pop("name"), **v), parent)
+                      lambda v: farm.orgs.add(v.pop("name"), **v), parent)
 
 
 def plot_dialog(ctx: AppContext, org: Org, parent: QWidget | None = None) -> FormDialog:
@@ -133,7 +133,7 @@ def plot_dialog(ctx: AppContext, org: Org, parent: QWidget | None = None) -> For
     ]
 
     def work(values: dict[str, Any]) -> Any:
-        return farm.add_plot(org.id, values.pop("name"), crop=values.pop("crop"), **values)
+        return farm.orgs.add_plot(org.id, values.pop("name"), crop=values.pop("crop"), **values)
 
     return FormDialog(ctx, _("Add a plot to {org}").format(org=org.name), rows, work, parent)
 
@@ -150,6 +150,6 @@ def season_dialog(ctx: AppContext, org: Org, parent: QWidget | None = None) -> F
     ]
 
     def work(values: dict[str, Any]) -> Any:
-        return farm.add_season(org.id, values.pop("name"), **values)
+        return farm.orgs.add_season(org.id, values.pop("name"), **values)
 
     return FormDialog(ctx, _("Add a season to {org}").format(org=org.name), rows, work, parent)

@@ -208,12 +208,12 @@ class FarmPage(QWidget):
         farm, org_id = self.farm, self.org_combo.currentData()
 
         def work() -> tuple[list, list[Plot], list[Season]]:
-            orgs = farm.orgs()
+            orgs = farm.orgs.all()
             chosen = org_id if any(o.id == org_id for o in orgs) else (
                 orgs[0].id if orgs else None)
             if chosen is None:
                 return orgs, [], []
-            return orgs, farm.plots(chosen), farm.seasons(chosen)
+            return orgs, farm.orgs.plots(chosen), farm.orgs.seasons(chosen)
 
         self.query.run(work, lambda result: self._loaded(*result))
 
@@ -271,7 +271,8 @@ class FarmPage(QWidget):
         self.timeline_title.setText(_("{plot} ({crop}) — {season}").format(
             plot=plot.name, crop=crop_name(plot.crop), season=season.name))
         farm = self.farm
-        self.timeline_query.run(lambda: farm.timeline(plot.id, season.id), self._show_timeline)
+        self.timeline_query.run(lambda: farm.diary.timeline(plot.id, season.id),
+                                self._show_timeline)
 
     def _show_timeline(self, entries: list[DiaryEntry]) -> None:
         self.timeline_model.beginResetModel()
@@ -302,11 +303,12 @@ class FarmPage(QWidget):
 
     def add_plot(self) -> QDialog | None:
         org_id = self.org_combo.currentData()
-        return self._open(plot_dialog(self.ctx, self.farm.org(org_id), self)) if org_id else None
+        return self._open(plot_dialog(self.ctx, self.farm.orgs.get(org_id), self)) \
+            if org_id else None
 
     def add_season(self) -> QDialog | None:
         org_id = self.org_combo.currentData()
-        return self._open(season_dialog(self.ctx, self.farm.org(org_id), self)) \
+        return self._open(season_dialog(self.ctx, self.farm.orgs.get(org_id), self)) \
             if org_id else None
 
     def _entry_saved(self, result: Any) -> None:
@@ -351,5 +353,5 @@ class FarmPage(QWidget):
             if not ok:
                 return
         farm, why = self.farm, reason
-        run_operation(self.ctx, lambda: farm.void(entry.id, reason=why), parent=self,
+        run_operation(self.ctx, lambda: farm.diary.void(entry.id, reason=why), parent=self,
                       on_success=lambda _result: None)

@@ -405,7 +405,7 @@ class LabelDesigner(QWidget):
         if self.lot is None:
             return
         farm, lot_id, options = self.ws.farm, self.lot.id, self._options()
-        run_operation(self.ctx, lambda: farm.record_print(
+        run_operation(self.ctx, lambda: farm.lots.record_print(
             lot_id, template=job.template.name, **options), parent=self,
             on_success=lambda _r: self._say(_("The print run was recorded.")))
 

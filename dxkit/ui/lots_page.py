@@ -75,9 +75,10 @@ class LotsModel(RowsTableModel):
 
 def available_harvests(farm: Any, season_id: str) -> list[tuple[DiaryEntry, Plot]]:
     """The season's harvests in effect that no lot holds yet (read on the database thread)."""
-    taken = {entry_id for lot in farm.lots() for entry_id in lot.harvest_entry_ids}
-    plots = {p.id: p for p in farm.plots()}
-    return [(e, plots[e.plot_id]) for e in farm.timeline(season=season_id, effective_only=True)
+    taken = {entry_id for lot in farm.lots.all() for entry_id in lot.harvest_entry_ids}
+    plots = {p.id: p for p in farm.orgs.plots()}
+    return [(e, plots[e.plot_id])
+            for e in farm.diary.timeline(season=season_id, effective_only=True)
             if e.kind == "harvest" and e.id not in taken and e.plot_id in plots]
 
 
@@ -99,7 +100,7 @@ class CreateLotDialog(QDialog):
         self.errors = FieldErrors(general)
         form = QFormLayout()
         self.season = QComboBox()
-        for season in self.farm.seasons():
+        for season in self.farm.orgs.seasons():
             self.season.addItem(season.name, season.id)
         self.harvests = QListWidget()
         self.product = QLineEdit()
@@ -152,7 +153,7 @@ class CreateLotDialog(QDialog):
         self.errors.clear()
         farm, ids = self.farm, self.chosen()
         product, day = self.product.text().strip(), from_qdate(self.pack_date.date())
-        run_operation(self.ctx, lambda: farm.create_lot(ids, product=product, pack_date=day),
+        run_operation(self.ctx, lambda: farm.lots.create(ids, product=product, pack_date=day),
                       parent=self, on_success=self._saved, on_invalid=self._invalid)
 
     def _invalid(self, error: ValidationError) -> None:
@@ -207,7 +208,7 @@ class LotsPage(QWidget):
 
     def refresh(self) -> None:
         farm = self.farm
-        self.query.run(farm.lots, self._loaded)
+        self.query.run(farm.lots.all, self._loaded)
 
     def _loaded(self, lots: list[Lot]) -> None:
         keep = self.current_lot()
@@ -237,9 +238,9 @@ class LotsPage(QWidget):
             empty = _("No lots yet: create one from a season’s harvests.")
             self.detail.setHtml(f"<p>{html.escape(empty)}</p>")
             return
-        farm = self.farm
-        self.detail_query.run(lambda: (farm.lot_status(lot.id), farm.print_runs(lot.id),
-                                       farm.shares_code(lot.id), farm.serial_overlaps(lot.id)),
+        lots = self.farm.lots
+        self.detail_query.run(lambda: (lots.status(lot.id), lots.print_runs(lot.id),
+                                       lots.shares_code(lot.id), lots.serial_overlaps(lot.id)),
                               lambda result: self._show_detail(lot, *result))
 
     def recode_lot(self) -> None:
@@ -247,7 +248,7 @@ class LotsPage(QWidget):
         if lot is None:
             return
         farm = self.farm
-        run_operation(self.ctx, lambda: farm.recode_lot(lot.id), parent=self,
+        run_operation(self.ctx, lambda: farm.lots.recode(lot.id), parent=self,
                       on_success=lambda result: self.select_lot(result.value.code))
 
     def _show_detail(self, lot: Lot, status: Any, runs: list, shared: bool = False,

@@ -42,13 +42,13 @@ def send(source: Workspace, target: Workspace) -> dict[str, int]:
 @pytest.fixture
 def printed(farm, spray, harvest):
     f = farm.ws.farm
-    f.add_member(farm.org, "Nguyễn Văn Tám")
-    f.add_product("Chế phẩm sinh học HTX", ["Bacillus subtilis"], {"rice": 0})
+    f.orgs.add_member(farm.org, "Nguyễn Văn Tám")
+    f.registry.add_product("Chế phẩm sinh học HTX", ["Bacillus subtilis"], {"rice": 0})
     spray(farm.rice, D(2027, 2, 1))
     cut = harvest(farm.rice, D(2027, 3, 1)).value
-    f.amend(cut.id, reason="Cân lại", quantity="6,3 tấn")
-    lot = f.create_lot([f.timeline(farm.rice, effective_only=True)[-1].id]).value
-    f.record_print(lot, template="L7160", copies=3, serials=True)
+    f.diary.amend(cut.id, reason="Cân lại", quantity="6,3 tấn")
+    lot = f.lots.create([f.diary.timeline(farm.rice, effective_only=True)[-1].id]).value
+    f.lots.record_print(lot, template="L7160", copies=3, serials=True)
     return lot
 
 
@@ -85,14 +85,14 @@ def test_shipped_registry_rows_are_the_same_everywhere_and_never_sent(tmp_path):
 def test_a_province_update_by_sync_beats_the_shipped_row(tmp_path):
     a, b = Workspace.open(tmp_path / "a"), Workspace.open(tmp_path / "b")
     try:
-        regent = a.farm.product("Regent 800WG")
+        regent = a.farm.registry.product("Regent 800WG")
         with a.transaction() as tx:
             tx.update("pesticide_products", regent.id, {"active": 0})
         send(a, b)
-        assert "Regent 800WG" not in [p.name for p in b.farm.products()]
+        assert "Regent 800WG" not in [p.name for p in b.farm.registry.products()]
         b.close()
         b = Workspace.open(tmp_path / "b")  # refreshing shipped rows leaves the edit alone
-        assert "Regent 800WG" not in [p.name for p in b.farm.products()]
+        assert "Regent 800WG" not in [p.name for p in b.farm.registry.products()]
     finally:
         a.close()
         b.close()
@@ -111,11 +111,11 @@ def test_records_round_trip_to_another_laptop(farm, printed, tmp_path):
             for (row_id,) in a.conn.execute(f"SELECT id FROM {table} WHERE device_id != "
                                             "'shipped'"):
                 assert record_of(b.conn, table, row_id) == record_of(a.conn, table, row_id)
-        assert [e.id for e in b.farm.timeline()] == [e.id for e in a.farm.timeline()]
-        assert b.farm.lot(printed.code).to_dict() == a.farm.lot(printed.code).to_dict()
-        assert b.farm.trace_record(printed.code) == a.farm.trace_record(printed.code)
-        assert b.farm.published_trace(printed.code) == a.farm.trace_record(printed.code)
-        assert b.farm.qr_payloads(printed, 1)[0].endswith("?serial=4")  # 1-3 were used
+        assert [e.id for e in b.farm.diary.timeline()] == [e.id for e in a.farm.diary.timeline()]
+        assert b.farm.lots.get(printed.code).to_dict() == a.farm.lots.get(printed.code).to_dict()
+        assert b.farm.lots.trace_record(printed.code) == a.farm.lots.trace_record(printed.code)
+        assert b.farm.lots.published_trace(printed.code) == a.farm.lots.trace_record(printed.code)
+        assert b.farm.lots.qr_payloads(printed, 1)[0].endswith("?serial=4")  # 1-3 were used
     finally:
         b.close()
 
@@ -137,10 +137,10 @@ def test_an_older_workspace_gains_the_farm_tables(tmp_path, monkeypatch):
     ws = Workspace.open(folder)
     try:
         assert not ws.created and ws.households.count() == 1
-        assert ws.farm.products() and ws.farm.bans()
+        assert ws.farm.registry.products() and ws.farm.registry.bans()
         assert not {"pesticide_products", "pesticide_bans"} & outbox_tables(ws)
-        org = ws.farm.add_org("HTX Mỹ Đông").value
-        assert ws.farm.orgs() == [org]
+        org = ws.farm.orgs.add("HTX Mỹ Đông").value
+        assert ws.farm.orgs.all() == [org]
         assert list((folder / "backups").glob("before-0007_farm-*.sqlite"))
     finally:
         ws.close()
@@ -149,15 +149,15 @@ def test_an_older_workspace_gains_the_farm_tables(tmp_path, monkeypatch):
 def test_opening_brings_unedited_shipped_rows_up_to_date(tmp_path):
     """A newer dxkit may ship corrected registry values: rows nobody edited take them."""
     ws = Workspace.open(tmp_path / "ws")
-    virtako = ws.farm.product("Virtako 40WG")
+    virtako = ws.farm.registry.product("Virtako 40WG")
     ws.conn.execute("UPDATE pesticide_products SET phi_days = '{\"rice\": 99}' WHERE id = ?",
                     (virtako.id,))
     ws.conn.execute("DELETE FROM pesticide_bans WHERE id = ?", (shipped_ban_id("paraquat"),))
     ws.close()
     ws = Workspace.open(tmp_path / "ws")
     try:
-        assert ws.farm.product(virtako.id).phi_days == {"rice": 7}
-        assert "paraquat" in {b.ingredient for b in ws.farm.bans()}
+        assert ws.farm.registry.product(virtako.id).phi_days == {"rice": 7}
+        assert "paraquat" in {b.ingredient for b in ws.farm.registry.bans()}
         assert ws.pending_changes() == 0
     finally:
         ws.close()

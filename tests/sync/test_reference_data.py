@@ -49,8 +49,8 @@ def test_published_targets_and_registry_reach_every_team(hub, laptops, tmp_path)
         engine.sync(ws)
         target = {i.code: i.target for i in ws.catalog.indicators()}["vneid_level2"]
         assert target == 0.8
-        assert "tricyclazole" in {ban.ingredient for ban in ws.farm.bans()}
-        assert "Regent 800WG" not in {p.name for p in ws.farm.products()}
+        assert "tricyclazole" in {ban.ingredient for ban in ws.farm.registry.bans()}
+        assert "Regent 800WG" not in {p.name for p in ws.farm.registry.products()}
         assert repair.check(ws).in_step
     again = publish(hub, tmp_path, {"table": "indicators", "rows": [
         {"id": indicator_id(a, "vneid_level2"), "target": 0.8}]})

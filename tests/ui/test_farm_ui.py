@@ -172,7 +172,7 @@ def test_lots_show_compliance_and_the_reasons(ctx, qtbot, farm, ws):
     page.detail_loaded = False
     page.select_lot(bad.code)
     settle(qtbot, ctx, lambda: page.detail_loaded)
-    reasons = ws.farm.lot_status(bad.code).reasons
+    reasons = ws.farm.lots.status(bad.code).reasons
     assert reasons and all(r in page.detail.toPlainText() for r in reasons)
     designer = page.designer
     assert all(r in designer.reasons.text() for r in reasons)
@@ -196,13 +196,13 @@ def test_live_preview_and_save_pdf(ctx, qtbot, farm, ws, tmp_path, monkeypatch):
     assert designer.picker.buttons[2].toolTip() == "đã dùng"
     target = tmp_path / "nhan.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    runs = len(ws.farm.print_runs(good.code))
+    runs = len(ws.farm.lots.print_runs(good.code))
     designer.save_pdf()
     settle(qtbot, ctx, lambda: target.exists())
     report = verify_pdf(target)
     assert report.count == 5 and {c.payload for c in report.codes} == set(
-        ws.farm.qr_payloads(good.code))
-    assert len(ws.farm.print_runs(good.code)) == runs + 1
+        ws.farm.lots.qr_payloads(good.code))
+    assert len(ws.farm.lots.print_runs(good.code)) == runs + 1
     quiet(qtbot, ctx)
 
 
@@ -237,11 +237,11 @@ def test_printing_paints_the_pages_and_checks_large_jobs(ctx, qtbot, farm, ws, t
         return VerifyReport(report.count - 1, report.codes[1:], report.pages, report.dpi)
 
     monkeypatch.setattr(printing, "verify_pdf", one_code_lost)
-    runs = len(ws.farm.print_runs(good.code))
+    runs = len(ws.farm.lots.print_runs(good.code))
     designer.print_labels()
     qtbot.waitUntil(lambda: "59" in designer.message, timeout=30_000)
     assert not (tmp_path / "sent.pdf").exists()  # refused: one code did not read back
-    assert len(ws.farm.print_runs(good.code)) == runs  # and nothing recorded
+    assert len(ws.farm.lots.print_runs(good.code)) == runs  # and nothing recorded
     quiet(qtbot, ctx)
 
 
@@ -262,9 +262,9 @@ def test_custom_sheet_dialog_shows_what_is_wrong(ctx, qtbot, farm, ws):
 
 
 def test_create_a_lot_from_new_harvests(ctx, qtbot, farm, ws):
-    rice = ws.farm.plot(RICE)
-    season = ws.farm.seasons()[0]
-    new = ws.farm.record(rice, season, "harvest", dt.date(2026, 3, 20), quantity="2 tạ").value
+    rice = ws.farm.orgs.plot(RICE)
+    season = ws.farm.orgs.seasons()[0]
+    new = ws.farm.diary.record(rice, season, "harvest", dt.date(2026, 3, 20), quantity="2 tạ").value
     page = lots_page(ctx, qtbot)
     dialog = page.create_lot()
     settle(qtbot, ctx, lambda: dialog.loaded)
@@ -309,12 +309,12 @@ def test_print_sends_the_pages_and_records_the_run(ctx, qtbot, farm, ws, tmp_pat
         return True
 
     monkeypatch.setattr(designer, "choose_printer", to_pdf)
-    runs = len(ws.farm.print_runs(good.code))
+    runs = len(ws.farm.lots.print_runs(good.code))
     designer.print_labels()
     qtbot.waitUntil(lambda: "máy in" in designer.message, timeout=10_000)
     assert designer.message == "Đã gửi 3 nhãn đến máy in (1 trang)."
     assert verify_pdf(sent, dpi=200).count == 3
-    assert len(ws.farm.print_runs(good.code)) == runs + 1
+    assert len(ws.farm.lots.print_runs(good.code)) == runs + 1
     settle(qtbot, ctx, lambda: "3 nhãn" in page.detail.toPlainText())
     quiet(qtbot, ctx)
 
@@ -326,18 +326,18 @@ def test_print_preview_paints_without_recording(ctx, qtbot, farm, ws):
     designer = page.designer
     designer.set_template("thermal-50x30")
     assert designer.picker.isHidden() and designer.start.maximum() == 1
-    runs = len(ws.farm.print_runs(good.code))
+    runs = len(ws.farm.lots.print_runs(good.code))
     designer.print_preview()
     qtbot.waitUntil(lambda: getattr(designer, "preview_dialog", None) is not None,
                     timeout=10_000)
     designer.preview_dialog.reject()
-    assert len(ws.farm.print_runs(good.code)) == runs
+    assert len(ws.farm.lots.print_runs(good.code)) == runs
     designer.preview_dialog = None
     designer.print_preview()
     qtbot.waitUntil(lambda: designer.preview_dialog is not None, timeout=10_000)
     designer.preview_dialog.accept()  # what the dialog does once it has printed
-    settle(qtbot, ctx, lambda: len(ws.farm.print_runs(good.code)) == runs + 1)
-    assert ws.farm.print_runs(good.code)[-1].template == "thermal-50x30"
+    settle(qtbot, ctx, lambda: len(ws.farm.lots.print_runs(good.code)) == runs + 1)
+    assert ws.farm.lots.print_runs(good.code)[-1].template == "thermal-50x30"
 
 
 def test_a_shared_lot_code_can_be_replaced_from_the_lots_page(ctx, qtbot, farm, ws):
@@ -349,8 +349,8 @@ def test_a_shared_lot_code_can_be_replaced_from_the_lots_page(ctx, qtbot, farm, 
     settle(qtbot, ctx, lambda: not page.recode_button.isHidden())
     assert not page.designer.print_button.isEnabled()
     page.recode_button.click()
-    settle(qtbot, ctx, lambda: ws.farm.lot(fruit.id).code != good.code)
-    assert not ws.farm.shares_code(good.id) and ws.farm.lot(good.id).compliant
+    settle(qtbot, ctx, lambda: ws.farm.lots.get(fruit.id).code != good.code)
+    assert not ws.farm.lots.shares_code(good.id) and ws.farm.lots.get(good.id).compliant
     settle(qtbot, ctx, lambda: page.recode_button.isHidden())
     quiet(qtbot, ctx)
 

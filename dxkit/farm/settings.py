@@ -1,0 +1,40 @@
+"""The farm settings kept in settings.json, read straight from the workspace.
+
+The parts of ws.farm that need a setting read it here (the diary converts công to hectares,
+lots build their QR payloads); `ws.farm` shows and changes them (`configure`). The trace base
+URL is the province's trace site; its default is a placeholder each province replaces.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from dxkit.farm.units import DEFAULT_CONG_M2
+
+if TYPE_CHECKING:
+    from dxkit.farm.workspace import FarmWorkspace as Workspace
+
+CONG_M2 = "farm.cong_m2"
+TRACE_BASE_URL = "farm.trace_base_url"
+GS1_RESOLVER = "farm.gs1_resolver"
+DEFAULT_TRACE_BASE_URL = "https://truyxuat.dongthap.gov.vn/t/"
+
+
+def cong_m2(ws: Workspace) -> int | float:
+    """Square metres in one công (1,000 in the Mekong delta; 1,296 or 500 elsewhere)."""
+    return ws.settings.get(CONG_M2) or DEFAULT_CONG_M2
+
+
+def trace_base_url(ws: Workspace) -> str:
+    return ws.settings.get(TRACE_BASE_URL) or DEFAULT_TRACE_BASE_URL
+
+
+def gs1_resolver(ws: Workspace) -> str:
+    """Where a GS1 Digital Link points: the setting, else the trace site's origin (the hub
+    answers /01/<GTIN>/10/<lot> there)."""
+    configured = ws.settings.get(GS1_RESOLVER)
+    if configured:
+        return configured
+    parts = urlsplit(trace_base_url(ws))
+    return f"{parts.scheme}://{parts.netloc}"
