@@ -3,13 +3,14 @@
 A domain is a package beside `dxkit.core`. Its `domain.py` builds one `Domain` listing its
 synced tables, migrations, commit hooks (derived state kept with the data), what it does when a
 workspace opens (shipped reference rows), its shipped rows for the hub, its demo builder and
-its fields' metadata. The composition root (`dxkit.workspace`) lists the domains; the kernel
-only ever sees them through this type, so it never names one.
+how the sync review screen names and edits its records. The composition root
+(`dxkit.workspace`) lists the domains; the kernel only ever sees them through this type, so it
+never names one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,31 +45,10 @@ def migration(name: str) -> Callable[[Callable[[Database], None]], Migration]:
 
 
 @dataclass(frozen=True)
-class FieldInfo:
-    """What the screens and spreadsheets need to know about one stored field.
-
-    label: the field's name for people (an English msgid, translated where shown);
-    keyword: the operation's keyword argument that edits it (None: not editable by hand);
-    stored: the stored fields one edit of it writes (a name and its folded search key);
-    column: the spreadsheet column it is imported from / exported to, if any.
-    """
-
-    table: str
-    name: str
-    label: str
-    keyword: str | None = None
-    stored: tuple[str, ...] = ()
-    column: str | None = None
-
-    @property
-    def writes(self) -> tuple[str, ...]:
-        return self.stored or (self.name,)
-
-
-@dataclass(frozen=True)
 class ReviewTable:
     """How the sync review screen shows and edits one table's records.
 
+    title, labels: the table's and its fields' names for people (msgids);
     editable: stored field -> keyword of the operation that edits it by hand;
     companions: operation keyword -> the stored fields one such edit writes (a name and its
       folded key), resolved together;
@@ -82,6 +62,10 @@ class ReviewTable:
     edit: Callable[[Any, str, str, Any], Any]
     companions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     as_input: Callable[[str, Any], Any] = lambda _field, value: value
+    # What a person calls a record of this table and each field (English msgids marked with
+    # N_, translated where shown).
+    title: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 DemoBuilder = Callable[["Workspace", "dt.datetime", "random.Random"], None]
@@ -102,19 +86,8 @@ class Domain:
     on_open: tuple[Callable[[Workspace, bool], None], ...] = ()
     shipped_rows: tuple[ShippedRows, ...] = ()
     demo: DemoBuilder | None = None
-    fields: tuple[FieldInfo, ...] = ()
     review: Mapping[str, ReviewTable] = field(default_factory=dict)
     # Fields the review screen never lists on their own (derived from another field).
     hidden_fields: frozenset[str] = frozenset()
     # The name of the team member with this id, for "who is recording" (None: not ours).
     member_name: Callable[[Workspace, str], str | None] | None = None
-
-    def field_info(self, table: str) -> dict[str, FieldInfo]:
-        return {f.name: f for f in self.fields if f.table == table}
-
-
-def all_fields(domains: Iterable[Domain], table: str) -> dict[str, FieldInfo]:
-    found: dict[str, FieldInfo] = {}
-    for domain in domains:
-        found.update(domain.field_info(table))
-    return found

@@ -32,6 +32,11 @@ if _language not in LANGUAGES:
     _language = DEFAULT_LANGUAGE
 
 
+def N_(message: str) -> str:
+    """Marks a message for translation where it is declared; `_()` translates it where shown."""
+    return message
+
+
 def po_files(language: str) -> list[Traversable]:
     """The shipped .po files of a language; English (the source language) has none."""
     if language == "en":

@@ -25,6 +25,19 @@ def hidden_fields(domains: tuple[Domain, ...]) -> frozenset[str]:
     return frozenset().union(*(d.hidden_fields for d in domains))
 
 
+def table_label(domains: tuple[Domain, ...], table: str) -> str:
+    """What a person calls a record of `table`, in the current language."""
+    spec = review_table(domains, table)
+    return _(spec.title) if spec and spec.title else table
+
+
+def field_label(domains: tuple[Domain, ...], table: str, field: str) -> str:
+    spec = review_table(domains, table)
+    if spec and field in spec.labels:
+        return _(spec.labels[field])
+    return _("Deleted") if field == "deleted" else field
+
+
 def review_table(domains: tuple[Domain, ...], table: str) -> ReviewTable | None:
     for domain in domains:
         if table in domain.review:
@@ -42,6 +55,8 @@ class ConflictRow:
     local_value: Any
     remote_value: Any
     winner: str  # "local" | "remote": whose value is shown now
+    table_label: str = ""  # "Household", translated
+    field_label: str = ""  # "Head of household", translated
 
     @property
     def other_value(self) -> Any:
@@ -62,6 +77,7 @@ class QuarantineRow:
     direction: str
     reason: str
     at: str
+    table_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,9 +116,12 @@ def load_review(ws: Workspace) -> Review:
             r["id"], r["table_name"], r["row_id"],
             describe_record(ws, r["table_name"], r["row_id"]), r["field"],
             _decoded(r["local_value"]), _decoded(r["remote_value"]), r["winner"],
+            table_label(ws.domains, r["table_name"]),
+            field_label(ws.domains, r["table_name"], r["field"]),
             editable=spec is not None and r["field"] in spec.editable))
     quarantine = [QuarantineRow(r["id"], r["table_name"], r["row_id"], r["direction"],
-                                r["reason"], r["at"]) for r in ws.conn.execute(
+                                r["reason"], r["at"], table_label(ws.domains, r["table_name"]))
+                  for r in ws.conn.execute(
         "SELECT id, table_name, row_id, direction, reason, at FROM sync_quarantine "
         "ORDER BY id")]
     return Review(conflicts, quarantine)

@@ -397,22 +397,6 @@ class SyncSettingsBox(QGroupBox):
 
 
 # -- review page ----------------------------------------------------------------------------
-def _table_name(table: str) -> str:
-    return {"households": _("Household"), "people": _("Person"),
-            "hamlets": _("Hamlet")}.get(table, table)
-
-
-def _field_name(field: str) -> str:
-    return {
-        "code": _("Code"), "head_name": _("Head of household"), "hamlet_id": _("Hamlet"),
-        "address": _("Address"), "phone": _("Phone"), "notes": _("Notes"),
-        "latitude": _("Latitude"), "longitude": _("Longitude"), "full_name": _("Full name"),
-        "sex": _("Sex"), "birth_date": _("Date of birth"), "birth_year": _("Year of birth"),
-        "relationship": _("Relationship"), "cccd": _("Citizen ID"), "consent": _("Consent"),
-        "name": _("Name"), "deleted": _("Deleted"),
-    }.get(field, field)
-
-
 def _value_text(value: Any) -> str:
     if value is None or value == "":
         return _("(empty)")
@@ -494,14 +478,14 @@ class SyncReviewPage(Page):
             shown = (_("This laptop's value") if conflict.winner == "local"
                      else _("The other laptop's value"))
             for column, text in enumerate((
-                    _table_name(conflict.table), conflict.record, _field_name(conflict.field),
+                    conflict.table_label, conflict.record, conflict.field_label,
                     _value_text(conflict.local_value), _value_text(conflict.remote_value),
                     shown)):
                 table.setItem(row, column, QTableWidgetItem(text))
         table = self.quarantine_table
         table.setRowCount(len(review.quarantine))
         for row, held in enumerate(review.quarantine):
-            for column, text in enumerate((_table_name(held.table), held.row_id[:8],
+            for column, text in enumerate((held.table_label, held.row_id[:8],
                                            held.reason, _format_when(held.at))):
                 table.setItem(row, column, QTableWidgetItem(text))
         self._update_buttons()

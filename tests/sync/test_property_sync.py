@@ -113,6 +113,9 @@ class FaultyTransport(httpx.BaseTransport):
         self.inner = httpx.HTTPTransport()
         self.fault, (self.method, self.nth), self.pushes = fault, at, pushes
         self.seen = 0
+        # Requests may run on the engine's worker thread, where hypothesis cannot record
+        # events: the test records this one after the sync.
+        self.injected: str | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
@@ -121,7 +124,7 @@ class FaultyTransport(httpx.BaseTransport):
             self.seen += 1
         if request.method != self.method or self.seen != self.nth:
             return self.inner.handle_request(request)
-        event(f"fault: {self.fault} on a {'push' if self.method == 'POST' else 'pull'}")
+        self.injected = f"fault: {self.fault} on a {'push' if self.method == 'POST' else 'pull'}"
         if self.fault == "drop_request":
             raise httpx.ConnectError("injected: request lost", request=request)
         if self.fault == "answer_503":
@@ -245,6 +248,9 @@ class Program:
             except (HubUnreachable, HubFailed):
                 event("a faulty sync failed")
                 return
+            finally:
+                if transport.injected:
+                    event(transport.injected)
         assert report.quarantined == 0, report
 
     def replay_push(self, ws: Workspace, index: int, which: int) -> None:
