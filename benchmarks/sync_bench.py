@@ -28,10 +28,24 @@ from dxkit.workspace import Workspace
 from tests.support.hub_process import start_hub  # the launcher the tests use
 
 
-def timed_sync(ws: Workspace) -> tuple[engine.SyncReport, float]:
-    started = time.perf_counter()
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_sync(ws: Workspace, hub_pid: int) -> tuple[engine.SyncReport, float, dict]:
+    """One sync, its wall time, and where the CPU went: this laptop's process and the hub's
+    (they overlap: the laptop reads the next page while the hub serves it)."""
+    started, cpu, hub_cpu = time.perf_counter(), time.process_time(), process_cpu(hub_pid)
     report = engine.sync(ws)
-    return report, time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    split = {"laptop_cpu_s": round(time.process_time() - cpu, 2),
+             "hub_cpu_s": round(process_cpu(hub_pid) - hub_cpu, 2)}
+    return report, seconds, split
 
 
 def per_record(total: int, records: int) -> float:
@@ -57,9 +71,9 @@ def main() -> None:
         demo.generate(a, seed=1, households=args.households)
         outbox = a.conn.execute("SELECT count(DISTINCT table_name || row_id) FROM outbox"
                                 ).fetchone()[0]
-        push, push_s = timed_sync(a)
-        pull, pull_s = timed_sync(b)
-        quiet, quiet_s = timed_sync(b)
+        push, push_s, push_cpu = timed_sync(a, hub.process.pid)
+        pull, pull_s, pull_cpu = timed_sync(b, hub.process.pid)
+        quiet, quiet_s, _quiet_cpu = timed_sync(b, hub.process.pid)
         started = time.perf_counter()
         check = repair.check(b)  # digests of every table, both sides, all in step
         check_s = time.perf_counter() - started
@@ -69,13 +83,15 @@ def main() -> None:
                      "records_per_s": round(push.pushed / push_s),
                      "requests": push.requests,
                      "bytes_sent_per_record": round(per_record(push.bytes_sent, push.pushed), 1),
-                     "requests_per_1000": round(1000 * push.requests / max(push.pushed, 1), 2)},
+                     "requests_per_1000": round(1000 * push.requests / max(push.pushed, 1), 2),
+                     **push_cpu},
             "pull": {"records": pull.pulled, "seconds": round(pull_s, 2),
                      "records_per_s": round(pull.pulled / pull_s),
                      "requests": pull.requests,
                      "bytes_received_per_record":
                          round(per_record(pull.bytes_received, pull.pulled), 1),
-                     "requests_per_1000": round(1000 * pull.requests / max(pull.pulled, 1), 2)},
+                     "requests_per_1000": round(1000 * pull.requests / max(pull.pulled, 1), 2),
+                     **pull_cpu},
             "quiet_sync": {"requests": quiet.requests, "seconds": round(quiet_s, 3),
                            "bytes": quiet.bytes_sent + quiet.bytes_received},
             "digest_check": {"in_step": check.in_step, "tables": check.tables_checked,
