@@ -269,7 +269,7 @@ def _apply_batch(ws: Workspace, table: str, answer: Mapping[str, Any],
                 report.quarantined += 1
         ws.set_meta(CURSOR_PREFIX + table, str(answer["next"]))
     report.changes.merge(tx.changes)
-    return answer["next"]
+    return int(answer["next"])
 
 
 def apply_pulled_record(tx: Tx, table: str, record: Any) -> str:
@@ -305,6 +305,7 @@ def _push(ws: Workspace, hub: HubClient, report: SyncReport, progress: Progress 
     keys = [key for key in entries if key[0] in REGISTRY]
     per_record = float(PUSH_FIRST_GUESS)
     index = 0
+    records: list[dict[str, Any]]
     while index < len(keys):
         _checkpoint(progress, _("Sending changes: {done} of {total}").format(
             done=index, total=len(keys)), index, len(keys))
@@ -372,7 +373,7 @@ def _quarantine(conn: sqlite3.Connection, record: Any, direction: str, reason: s
 
 
 def _last_id(ws: Workspace, table: str) -> int:
-    return ws.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+    return int(ws.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0])
 
 
 def _checkpoint(progress: Progress | None, label: str, value: int | None = None,
