@@ -112,6 +112,7 @@ def test(extra: list[str]) -> int:
         ("ruff", [python, "-m", "ruff", "check", "."]),
         ("layer contracts", [VENV / ("Scripts" if os.name == "nt" else "bin") / "lint-imports",
                              "--no-cache"]),
+        ("type checker", [python, "-m", "mypy"]),
         ("translations", [python, "scripts/i18n.py", "check"]),
         ("tests", [python, "-m", "pytest", *extra]),
     ]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
+from click.decorators import FC
 
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _, format_date, format_datetime
@@ -105,7 +106,7 @@ def _translated(obj: Any, attribute: str) -> Iterator[None]:
         setattr(obj, attribute, original)
 
 
-def option(*names: str, **kwargs: Any) -> Callable:
+def option(*names: str, **kwargs: Any) -> Callable[[FC], FC]:
     return click.option(*names, cls=DxOption, **kwargs)
 
 
@@ -142,7 +143,7 @@ def usage_sentence(exc: click.UsageError) -> str:
     return f"{sentence} {hint}"
 
 
-class DateType(click.ParamType):
+class DateType(click.ParamType[dt.date]):
     name = "YYYY-MM-DD"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
@@ -155,7 +156,7 @@ class DateType(click.ParamType):
             self.fail(_("write a date as YYYY-MM-DD, for example 2026-11-20."), param, ctx)
 
 
-class DateTimeType(click.ParamType):
+class DateTimeType(click.ParamType[dt.datetime]):
     name = "YYYY-MM-DD HH:MM"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
@@ -169,7 +170,7 @@ class DateTimeType(click.ParamType):
                       param, ctx)
 
 
-class CountType(click.ParamType):
+class CountType(click.ParamType[int]):
     name = "N"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
@@ -184,7 +185,7 @@ class CountType(click.ParamType):
         return number
 
 
-class OneOf(click.ParamType):
+class OneOf(click.ParamType[str]):
     def __init__(self, *choices: str):
         self.choices = choices
         self.name = "|".join(choices)
@@ -335,7 +336,7 @@ def terminal_progress() -> Iterator[Progress | None]:
 def workspace(ctx: click.Context) -> Workspace:
     """The workspace of this invocation, opened on first use and closed when the command ends."""
     root = ctx.find_root()
-    ws = root.obj.get("ws")
+    ws: Workspace | None = root.obj.get("ws")
     if ws is None:
         ws = Workspace.open(root.obj.get("data_dir"))
         root.obj["ws"] = ws

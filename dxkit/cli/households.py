@@ -214,10 +214,11 @@ def households_export(ctx: click.Context, fmt: str | None, out: str, what: str) 
                                                      "{path}."))}
     write, done = writers[what]
     path = Path(out).expanduser()
-    fmt = fmt or ("xlsx" if path.suffix.lower() == ".xlsx" else "csv")
+    chosen = fmt or ("xlsx" if path.suffix.lower() == ".xlsx" else "csv")
+    file_format: exporting.Format = "xlsx" if chosen == "xlsx" else "csv"
     ws = workspace(ctx)
     with terminal_progress() as progress:
-        count = write(ws, path, fmt, progress=progress)
+        count = write(ws, path, file_format, progress=progress)
     click.echo(done.format(count=format_number(count), path=path))
 
 

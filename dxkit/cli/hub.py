@@ -36,7 +36,7 @@ def hub(ctx: click.Context, db_path: str | None) -> None:
 def hub_store(ctx: click.Context) -> HubStore:
     """The hub database of this invocation, opened once and closed when the command ends."""
     root = ctx.find_root()
-    store = root.obj.get("hub_store")
+    store: HubStore | None = root.obj.get("hub_store")
     if store is None:
         path = root.obj.get("hub_db")
         if not path:

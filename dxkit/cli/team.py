@@ -94,11 +94,13 @@ def team_set(ctx: click.Context, province: str, commune: str) -> None:
 def team_show(ctx: click.Context, as_json: bool) -> None:
     ws = workspace(ctx)
     province, commune = ws.team_place()
-    info = {"province": province, "commune": commune,
-            "hamlets": [h.name for h in ws.catalog.hamlets()],
-            "members": [m.name for m in ws.catalog.members()],
-            "households": ws.households.count(), "people": ws.people.count(),
-            "pending_changes": ws.pending_changes(), "path": str(ws.path)}
+    hamlets = [h.name for h in ws.catalog.hamlets()]
+    members = [m.name for m in ws.catalog.members()]
+    households, people = ws.households.count(), ws.people.count()
+    pending = ws.pending_changes()
+    info = {"province": province, "commune": commune, "hamlets": hamlets, "members": members,
+            "households": households, "people": people, "pending_changes": pending,
+            "path": str(ws.path)}
     if as_json:
         emit_json(info)
         return
@@ -107,10 +109,10 @@ def team_show(ctx: click.Context, as_json: bool) -> None:
                                                               province=province))
     else:
         click.echo(_("The team's place is not set yet: use “dxkit team set”."))
-    click.echo(_("Hamlets: {names}").format(names=", ".join(info["hamlets"]) or "—"))
-    click.echo(_("Team members: {names}").format(names=", ".join(info["members"]) or "—"))
+    click.echo(_("Hamlets: {names}").format(names=", ".join(hamlets) or "—"))
+    click.echo(_("Team members: {names}").format(names=", ".join(members) or "—"))
     click.echo(_("{households} households, {people} people, {pending} changes waiting to "
-                 "sync.").format(households=format_number(info["households"]),
-                                 people=format_number(info["people"]),
-                                 pending=format_number(info["pending_changes"])))
+                 "sync.").format(households=format_number(households),
+                                 people=format_number(people),
+                                 pending=format_number(pending)))
 

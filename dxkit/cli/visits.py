@@ -24,7 +24,7 @@ from dxkit.core.errors import DxError, NotFound
 from dxkit.core.i18n import _, format_date, format_datetime, format_number
 from dxkit.core.text import fold
 from dxkit.households.roster import Household, Person
-from dxkit.households.visits import FollowUp, Visit, VisitItem
+from dxkit.households.visits import FollowUp, Outcome, Visit, VisitItem
 from dxkit.workspace import Workspace
 
 
@@ -33,8 +33,8 @@ def visits() -> None:
     pass
 
 
-OUTCOME_WORDS = {"done": "done", "partly": "partly", "partly_done": "partly",
-                 "not_done": "not_done", "notdone": "not_done"}
+OUTCOME_WORDS: dict[str, Outcome] = {"done": "done", "partly": "partly", "partly_done": "partly",
+                                     "not_done": "not_done", "notdone": "not_done"}
 
 
 def parse_item(ws: Workspace, household: Household, text: str) -> VisitItem:
@@ -50,7 +50,7 @@ def parse_item(ws: Workspace, household: Household, text: str) -> VisitItem:
             outcome=outcome_text))
     person = resident(ws, household, parts[2]) if len(parts) > 2 and parts[2] else None
     reason = parts[3] if len(parts) > 3 else ""
-    return VisitItem(code, outcome, person.id if person else None, reason)  # type: ignore[arg-type]
+    return VisitItem(code, outcome, person.id if person else None, reason)
 
 
 def resident(ws: Workspace, household: Household, name_or_id: str) -> Person:

@@ -16,13 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from dxkit.core.synced import ShippedRows, SyncedTable, Tx
+from dxkit.core.synced import Changes, ShippedRows, SyncedTable, Tx
 
 if TYPE_CHECKING:
     import datetime as dt
     import random
-
-    from dxkit.core.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ class ReviewTable:
 
     editable: Mapping[str, str]
     describe: Callable[[Any, str], str]
-    edit: Callable[[Any, str, str, Any], Any]
+    edit: Callable[[Any, str, str, Any], Changes]
     companions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     as_input: Callable[[str, Any], Any] = lambda _field, value: value
     # What a person calls a record of this table and each field (English msgids marked with
@@ -68,7 +66,12 @@ class ReviewTable:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
-DemoBuilder = Callable[["Workspace", "dt.datetime", "random.Random"], None]
+# Hooks are called with the composed workspace (`dxkit.workspace.Workspace`), which the kernel
+# cannot name: each domain's hook takes its own view of it (`HouseholdsWorkspace`, …), so the
+# workspace parameter is `Any` here, as for `services` and `ReviewTable`.
+OpenHook = Callable[[Any, bool], None]
+MemberName = Callable[[Any, str], str | None]
+DemoBuilder = Callable[[Any, "dt.datetime", "random.Random"], None]
 
 
 @dataclass(frozen=True)
@@ -83,11 +86,11 @@ class Domain:
     before_commit: tuple[Callable[[Tx], None], ...] = ()
     # Run each time a workspace opens (e.g. add shipped reference rows a workspace lacks);
     # `created` is True the first time.
-    on_open: tuple[Callable[[Workspace, bool], None], ...] = ()
+    on_open: tuple[OpenHook, ...] = ()
     shipped_rows: tuple[ShippedRows, ...] = ()
     demo: DemoBuilder | None = None
     review: Mapping[str, ReviewTable] = field(default_factory=dict)
     # Fields the review screen never lists on their own (derived from another field).
     hidden_fields: frozenset[str] = frozenset()
     # The name of the team member with this id, for "who is recording" (None: not ours).
-    member_name: Callable[[Workspace, str], str | None] | None = None
+    member_name: MemberName | None = None

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import os
 import threading
+from decimal import Decimal
 from importlib.resources.abc import Traversable
 
 from babel import Locale
@@ -107,7 +108,7 @@ def format_datetime(value: dt.datetime | None) -> str:
     return _babel_datetime(value, pattern, locale=locale())
 
 
-def format_number(value: float | int, decimals: int | None = None) -> str:
+def format_number(value: float | Decimal, decimals: int | None = None) -> str:
     """1.234,5 in Vietnamese; `decimals` fixes the digits after the comma (50,0 not 50)."""
     if decimals is None:
         return format_decimal(value, locale=locale())

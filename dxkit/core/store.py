@@ -123,15 +123,15 @@ def migrate(conn: sqlite3.Connection, db_path: Path, migrations: Sequence[Migrat
         _backup_before_migration(conn, db_path, pending[0].name)
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
-    applied = []
-    for step in pending:
+    applied: list[str] = []
+    for pending_step in pending:
         conn.execute("BEGIN IMMEDIATE")
         try:
             # Inside the transaction: a crash on first open leaves an empty file, not a
             # half-made one that a later open would refuse as foreign.
             runner.ensure_migrations_table(db)
-            step.fn(db)
-            runner._record_applied(db, step.name)
+            pending_step.fn(db)
+            runner._record_applied(db, pending_step.name)
             done = conn.execute("SELECT count(*) FROM _sqlite_migrations WHERE migration_set = ?",
                                 (MIGRATION_SET,)).fetchone()[0]
             conn.execute(f"PRAGMA user_version = {int(done)}")
@@ -140,7 +140,7 @@ def migrate(conn: sqlite3.Connection, db_path: Path, migrations: Sequence[Migrat
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        applied.append(step.name)
+        applied.append(pending_step.name)
     # Put the new header into the main file so the next open can recognise it from its bytes.
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return applied

@@ -100,7 +100,8 @@ def review_count(ws: Workspace) -> int:
     conflicts = ws.conn.execute(
         "SELECT count(*) FROM sync_conflicts WHERE resolved_at IS NULL "
         f"AND field NOT IN ({_marks(hidden)})", hidden).fetchone()[0]
-    return conflicts + ws.conn.execute("SELECT count(*) FROM sync_quarantine").fetchone()[0]
+    quarantined = ws.conn.execute("SELECT count(*) FROM sync_quarantine").fetchone()[0]
+    return int(conflicts) + int(quarantined)
 
 
 def load_review(ws: Workspace) -> Review:

@@ -488,7 +488,7 @@ def records_of(conn: sqlite3.Connection, table: str, row_ids: Iterable[str]
         conn, f"SELECT * FROM {table} WHERE id IN ({{marks}})", row_ids)}
 
 
-def _record(spec: SyncedTable, row: sqlite3.Row) -> dict[str, Any]:
+def _record(spec: SyncedTable, row: Any) -> dict[str, Any]:  # a sqlite3.Row
     record: dict[str, Any] = {
         "table": spec.name, "id": row["id"], "kind": spec.kind, "device_id": row["device_id"],
         "fields": {name: row[name] for name in wire_fields(spec)},

@@ -18,7 +18,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import platformdirs
 
@@ -64,6 +64,8 @@ def migrations(domains: tuple[Domain, ...]) -> list[Migration]:
 class Workspace:
     # Set by the composition root's subclass; the kernel alone has no domains.
     domains: ClassVar[tuple[Domain, ...]] = ()
+    # Set by `open()` from the stored device id and last timestamp.
+    clock: Clock
 
     def __init__(self, folder: Path):
         self.path = folder
@@ -81,7 +83,7 @@ class Workspace:
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path | None = None) -> Workspace:
+    def open(cls, path: str | Path | None = None) -> Self:
         folder = Path(path).expanduser() if path else default_path()
         if folder.exists() and not folder.is_dir():
             raise WorkspaceError(_("{path} is a file; a workspace is a folder.").format(
@@ -132,7 +134,7 @@ class Workspace:
             self._connections.clear()
         self._local = threading.local()
 
-    def __enter__(self) -> Workspace:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -232,7 +234,7 @@ class Workspace:
 
     def pending_changes(self) -> int:
         """Outbox entries not yet sent (the sync engine drains the outbox)."""
-        return self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        return int(self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
 
 
 class Settings:

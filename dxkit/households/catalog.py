@@ -301,8 +301,8 @@ class Catalog:
         return {"code": clean_code, **names}
 
     def _next_order(self, table: str) -> int:
-        return self.ws.conn.execute(f"SELECT coalesce(max(sort_order), -1) + 1 FROM {table}"
-                                    ).fetchone()[0]
+        return int(self.ws.conn.execute(
+            f"SELECT coalesce(max(sort_order), -1) + 1 FROM {table}").fetchone()[0])
 
     def seed_defaults(self) -> None:
         """First open: the default Vietnamese indicator list and support-item catalogue."""

@@ -24,7 +24,7 @@ from dxkit.core.i18n import _
 from dxkit.core.synced import OpResult
 from dxkit.core.text import folded_key, nfc
 from dxkit.households.roster import clean_household, clean_person
-from dxkit.households.visits import VisitItem
+from dxkit.households.visits import Outcome, VisitItem
 
 if TYPE_CHECKING:
     from dxkit.core.progress import Progress
@@ -201,8 +201,8 @@ class DemoBuilder:
         self.members = [(m.id, m.name) for m in ws.catalog.members()]
         available = {s.code for s in ws.catalog.support_items()}
         self.items = [(code, rule) for code, rule in ITEM_RULES.items() if code in available]
-        self._numbers: dict[str, itertools.count] = {}
-        self._street: dict[str, itertools.count] = {}
+        self._numbers: dict[str, itertools.count[int]] = {}
+        self._street: dict[str, itertools.count[int]] = {}
 
     # households and people ------------------------------------------------------------------
     def household(self, tx: Tx, hamlet: str, code_width: int = 3,
@@ -418,7 +418,7 @@ class DemoBuilder:
         return dt.datetime.combine(follow_up, dt.time(8)) if follow_up else None
 
 
-def _outcome(rng: random.Random, done_share: float) -> tuple[str, str]:
+def _outcome(rng: random.Random, done_share: float) -> tuple[Outcome, str]:
     roll = rng.random()
     if roll < done_share:
         return "done", ""
@@ -559,7 +559,7 @@ def summarize(ws: Workspace, today: dt.date | None = None) -> DemoSummary:
 def holds_data(ws: Workspace) -> bool:
     """Anything a team entered: households and people (tombstones included: deleted data is
     still someone's) and the team's own hamlets and members, which a refill would wipe."""
-    return ws.conn.execute(
+    return bool(ws.conn.execute(
         "SELECT EXISTS (SELECT 1 FROM households) OR EXISTS (SELECT 1 FROM people) "
         "OR EXISTS (SELECT 1 FROM hamlets) OR EXISTS (SELECT 1 FROM team_members)"
-    ).fetchone()[0] == 1
+    ).fetchone()[0] == 1)

@@ -463,7 +463,9 @@ class _Planner:
         for p in self.plan._people:
             setattr(counts, _count_name(p.action, "people"),
                     getattr(counts, _count_name(p.action, "people")) + 1)
-            code = self.households[p.household_key].code  # type: ignore[union-attr]
+            household = self.households[p.household_key]
+            assert household is not None  # people are planned only under a valid household
+            code = household.code
             preview.append(PlannedRow(p.line, "person", p.action, code, p.name, p.changed))
         preview.sort(key=lambda r: (r.line, r.entity != "household"))
         self.plan.rows = preview[:PREVIEW_ROWS]
@@ -487,16 +489,17 @@ def _apply(plan: ImportPlan, tx: Tx, progress: Progress | None) -> None:
         if progress and done % _CHECKPOINT == 0:
             progress.update(value=done, maximum=steps, label=_("Importing…"))
 
+    # A step without an existing id is new; one with it is an update or unchanged.
     for h in plan._households:
-        if h.action == "new":
+        if h.existing_id is None:
             ids[h.key] = tx.insert("households", h.values)
         else:
-            ids[h.key] = h.existing_id  # type: ignore[assignment]
+            ids[h.key] = h.existing_id
             if h.action == "update":
                 tx.update("households", h.existing_id, h.values)
         checkpoint()
     for p in plan._people:
-        if p.action == "new":
+        if p.existing_id is None:
             tx.insert("people", {**p.values, "household_id": ids[p.household_key]})
         elif p.action == "update":
             tx.update("people", p.existing_id, p.values)

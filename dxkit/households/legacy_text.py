@@ -150,7 +150,7 @@ def _vni_letter_bytes(letter: str) -> bytes:
     """VNI bytes for one Vietnamese letter: a single byte, or a base + one diacritic byte."""
     if letter in _VNI_SINGLE_CODE:
         return bytes([_VNI_SINGLE_CODE[letter]])
-    base, *marks = _nfd(letter)
+    base, *marks = list(_nfd(letter))
     if _HORN in marks:  # ơ/ư are single-byte bases that take the tone bytes
         marks.remove(_HORN)
         base = _nfc(base + _HORN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -326,6 +327,8 @@ def _given(values: Mapping[str, Any], data: Mapping[str, Any],
 
 # -- services ----------------------------------------------------------------------------------
 class Households:
+    # `list` below is a method (`ws.households.list()`): in this class body the type is
+    # spelled `builtins.list`.
     def __init__(self, ws: Workspace):
         self.ws = ws
 
@@ -365,7 +368,7 @@ class Households:
         except NotFound:
             return self.get(code_or_id)
 
-    def local_ids(self, hamlet_id: str | None = None) -> list[int]:
+    def local_ids(self, hamlet_id: str | None = None) -> builtins.list[int]:
         """Keys of all live households in list order; rows are fetched by `by_local_ids`."""
         if hamlet_id:
             rows = self.ws.conn.execute(
@@ -377,7 +380,7 @@ class Households:
                 "WHERE deleted = 0 ORDER BY code_key")
         return [r[0] for r in rows]
 
-    def by_local_ids(self, local_ids: Sequence[int]) -> list[Household]:
+    def by_local_ids(self, local_ids: Sequence[int]) -> builtins.list[Household]:
         if not local_ids:
             return []
         marks = ",".join("?" * len(local_ids))
@@ -386,24 +389,24 @@ class Households:
         by_key = {r["local_id"]: household_from_row(r) for r in rows}
         return [by_key[k] for k in local_ids if k in by_key]
 
-    def list(self, hamlet_id: str | None = None) -> list[Household]:
+    def list(self, hamlet_id: str | None = None) -> builtins.list[Household]:
         where = "WHERE h.deleted = 0" + (" AND h.hamlet_id = ?" if hamlet_id else "")
         rows = self.ws.conn.execute(_HOUSEHOLD_SELECT + where + " ORDER BY h.code_key",
                                     (hamlet_id,) if hamlet_id else ())
         return [household_from_row(r) for r in rows]
 
     def count(self) -> int:
-        return self.ws.conn.execute("SELECT count(*) FROM households WHERE deleted = 0"
-                                    ).fetchone()[0]
+        return int(self.ws.conn.execute("SELECT count(*) FROM households WHERE deleted = 0"
+                                        ).fetchone()[0])
 
     def search_keys(self, query: str, limit: int = 50, hamlet_id: str | None = None
-                    ) -> list[int]:
+                    ) -> builtins.list[int]:
         """Keys of the households matching a typed query, best first (see search.py)."""
         hits = search_index.search(self.ws.conn, query, limit=limit, hamlet_id=hamlet_id)
         return [hit.local_id for hit in hits]
 
     def search(self, query: str, limit: int = 50, hamlet_id: str | None = None
-               ) -> list[Household]:
+               ) -> builtins.list[Household]:
         return self.by_local_ids(self.search_keys(query, limit, hamlet_id))
 
 
@@ -455,7 +458,8 @@ class People:
         return [person_from_row(r) for r in rows]
 
     def count(self) -> int:
-        return self.ws.conn.execute("SELECT count(*) FROM people WHERE deleted = 0").fetchone()[0]
+        return int(self.ws.conn.execute("SELECT count(*) FROM people WHERE deleted = 0"
+                                        ).fetchone()[0])
 
     def export(self, person_id: str) -> dict[str, Any]:
         """Everything stored about one person (the right of access)."""

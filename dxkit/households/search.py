@@ -74,7 +74,7 @@ class _Collector:
     def full(self) -> bool:
         return len(self.hits) >= self.limit
 
-    def take(self, tier: int, sql: str, args: tuple) -> None:
+    def take(self, tier: int, sql: str, args: tuple[str | int, ...]) -> None:
         if self.full:
             return
         for (local_id,) in self.conn.execute(sql, args):
@@ -92,7 +92,7 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 50,
     phrase = " ".join(words)
     found = _Collector(conn, limit)
     in_hamlet = " AND h.hamlet_id = ?" if hamlet_id else ""
-    hamlet = (hamlet_id,) if hamlet_id else ()
+    hamlet: tuple[str, ...] = (hamlet_id,) if hamlet_id else ()
     prefix = (phrase, phrase + "\U0010ffff")
 
     found.take(0, "SELECT h.local_id FROM households h INDEXED BY households_code "
@@ -113,7 +113,8 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 50,
     return list(found.hits.values())
 
 
-def _phone_tier(found: _Collector, digits: str, in_hamlet: str, hamlet: tuple) -> None:
+def _phone_tier(found: _Collector, digits: str, in_hamlet: str,
+                hamlet: tuple[str, ...]) -> None:
     """Phone numbers typed with or without spaces; old 11-digit numbers in their new form."""
     bounds = (digits, digits + ":")  # ':' sorts right after '9'
     found.take(3, "SELECT h.local_id FROM households h INDEXED BY households_phone "
@@ -133,7 +134,7 @@ def _word_tier(found: _Collector, words: list[str], hamlet_id: str | None) -> No
     if hamlet_id:
         source = ("household_search s JOIN households h ON h.local_id = s.rowid "
                   "WHERE household_search MATCH ? AND h.hamlet_id = ?")
-        args: tuple = (match, hamlet_id)
+        args: tuple[str, ...] = (match, hamlet_id)
     else:
         source = "household_search s WHERE household_search MATCH ?"
         args = (match,)

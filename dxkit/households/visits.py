@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from dxkit.core.errors import NotFound, ValidationError
 from dxkit.core.i18n import _
@@ -73,7 +74,7 @@ class Visit:
     def effective(self) -> bool:
         return self.kind != "void" and not self.superseded_by
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "household_id": self.household_id, "kind": self.kind,
             "corrects": self.corrects, "visited_at": self.visited_at.isoformat(),
@@ -104,7 +105,7 @@ class FollowUp:
     def overdue(self) -> bool:
         return self.overdue_days > 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "visit_id": self.visit_id, "household_id": self.household_id,
             "code": self.household_code, "head_name": self.head_name,
@@ -128,6 +129,8 @@ def _visit_from_row(row: sqlite3.Row, items: Sequence[VisitItem], superseded: Se
 
 
 class Visits:
+    # `list` below is a method (`ws.visits.list()`): in this class body the type is
+    # spelled `builtins.list`.
     def __init__(self, ws: Workspace):
         self.ws = ws
 
@@ -226,14 +229,14 @@ class Visits:
             raise NotFound(_("No visit with id {id}.").format(id=visit_id))
         return visits[0]
 
-    def history(self, household_id: str) -> list[Visit]:
+    def history(self, household_id: str) -> builtins.list[Visit]:
         """Every event for a household, corrections included, newest first."""
         return self._load("v.household_id = ?", (household_id,), order="v.visited_at DESC, "
                           "v.created_at DESC")
 
     def list(self, *, since: dt.date | None = None, until: dt.date | None = None,
              hamlet_id: str | None = None, member_id: str | None = None,
-             include_corrected: bool = False, limit: int | None = None) -> list[Visit]:
+             include_corrected: bool = False, limit: int | None = None) -> builtins.list[Visit]:
         where, args = ["1 = 1"], []
         if not include_corrected:
             where.append(EFFECTIVE)
@@ -252,8 +255,8 @@ class Visits:
         return self._load(" AND ".join(where), tuple(args), order="v.visited_at DESC",
                           limit=limit)
 
-    def _load(self, where: str, args: tuple, order: str = "v.visited_at",
-              limit: int | None = None) -> list[Visit]:
+    def _load(self, where: str, args: tuple[str, ...], order: str = "v.visited_at",
+              limit: int | None = None) -> builtins.list[Visit]:
         conn = self.ws.conn
         sql = f"SELECT v.* FROM visits v WHERE {where} ORDER BY {order}"
         if limit:
@@ -277,7 +280,7 @@ class Visits:
     # -- follow-ups ---------------------------------------------------------------------
     def follow_ups(self, *, today: dt.date | None = None, within_days: int = 7,
                    hamlet_id: str | None = None, member_id: str | None = None
-                   ) -> list[FollowUp]:
+                   ) -> builtins.list[FollowUp]:
         """Follow-ups due within `within_days` or overdue, and not yet met by a later visit."""
         today = today or self.ws.today()
         horizon = (today + dt.timedelta(days=within_days)).isoformat()

@@ -28,6 +28,15 @@ def register_fonts() -> None:
                 pdfmetrics.registerFont(TTFont(name, str(shipped_path("fonts", filename))))
 
 
+def label_font(bold: bool) -> TTFont:
+    """The registered label font (a TrueType font: the renderer writes its subsets itself)."""
+    register_fonts()
+    font = pdfmetrics.getFont(BOLD if bold else REGULAR)
+    if not isinstance(font, TTFont):
+        raise TypeError(f"{font.fontName} is registered, but not as a TrueType font")
+    return font
+
+
 @functools.lru_cache(maxsize=65536)
 def text_width(text: str, bold: bool, size: float) -> float:
     """Width in points of `text` set in the label font (cached: label text repeats)."""

@@ -12,7 +12,6 @@ import io
 from collections.abc import Callable, Iterator, Sequence
 
 from reportlab.lib.rl_accel import escapePDF
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from dxkit.core.i18n import _
@@ -20,7 +19,7 @@ from dxkit.core.progress import Progress
 from dxkit.labels import qr
 from dxkit.labels.content import LabelContent, TextLine, label_lines
 from dxkit.labels.errors import LabelError
-from dxkit.labels.fonts import BOLD, REGULAR, register_fonts
+from dxkit.labels.fonts import label_font, register_fonts
 from dxkit.labels.layout import (
     MIN_DOTS,
     MIN_MODULE_MM,
@@ -106,7 +105,7 @@ class _Drawer:
         self.ec_level = ec_level
         self.outline = outline
         self._symbols: dict[str, qr.QrSymbol] = {}
-        self._fonts = {False: pdfmetrics.getFont(REGULAR), True: pdfmetrics.getFont(BOLD)}
+        self._fonts = {False: label_font(bold=False), True: label_font(bold=True)}
         self._shown: dict[tuple[str, bool, float], str] = {}
 
     def draw(self, position: int, content: LabelContent) -> None:
@@ -134,7 +133,8 @@ class _Drawer:
         key = (line.text, line.bold, line.size)
         shown = self._shown.get(key)
         if shown is None:
-            font, doc = self._fonts[line.bold], self.canvas._doc
+            # reportlab's per-document state (subset names); its stubs omit the private name.
+            font, doc = self._fonts[line.bold], self.canvas._doc  # type: ignore[attr-defined]
             shown = " ".join(
                 f"{font.getSubsetInternalName(subset, doc)} {line.size:.3f} Tf "
                 f"({escapePDF(chunk)}) Tj" for subset, chunk in font.splitString(line.text, doc))

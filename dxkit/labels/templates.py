@@ -124,6 +124,7 @@ def custom_template(name: str, title: str, page_width: float, page_height: float
     """
     pitch_x = label_width if pitch_x is None else pitch_x
     pitch_y = label_height if pitch_y is None else pitch_y
+    # `kind` is the user's word, checked with the measurements by template_problems below.
     template = Template(name.strip().lower(), title.strip() or name.strip(),
                         float(page_width), float(page_height), float(label_width),
                         float(label_height), float(left_margin), float(top_margin),

@@ -22,6 +22,7 @@ from dxkit.core.progress import Progress
 from dxkit.labels.errors import LabelError
 
 MM_PER_INCH = 25.4
+QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def verify_pdf(source: str | Path | bytes, dpi: float = 300, *,
             progress.update(value=0, maximum=pages, label=_("Checking QR codes"))
         for index in range(pages):
             image = _render(document[index], dpi, grayscale=True)
-            found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+            found = zxingcpp.read_barcodes(image, formats=QR_ONLY)
             page_codes = [_decoded(b, index + 1, dpi) for b in found]
             codes.extend(_reading_order(page_codes))
             if progress:
@@ -109,7 +110,7 @@ def _open(source: str | Path | bytes) -> _Document:
 
 def _render(page: pdfium.PdfPage, dpi: float, *, grayscale: bool) -> Image.Image:
     bitmap = page.render(scale=dpi / 72, grayscale=grayscale)
-    image = bitmap.to_pil()
+    image: Image.Image = bitmap.to_pil()
     return image.convert("L" if grayscale else "RGB")
 
 

@@ -32,7 +32,7 @@ import os
 import tempfile
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -103,7 +103,7 @@ def export_bundle(ws: Workspace, path: str | Path, progress: Progress | None = N
                     packed.write(line.encode("utf-8") + b"\n")
                     counts[record["table"]] += 1
             body_bytes, digest = _hash_from_start(body)
-            header = {
+            header: dict[str, Any] = {
                 "format": FORMAT, "version": VERSION, "created_at": ws.now().isoformat(),
                 "device_id": ws.device_id, "team_id": ws.meta().get(META_TEAM) or None,
                 "tables": {t: counts[t] for t in dependency_order() if counts[t]},
@@ -131,7 +131,8 @@ def export_bundle(ws: Workspace, path: str | Path, progress: Progress | None = N
                         target.stat().st_size)
 
 
-def _workspace_records(ws: Workspace, progress: Progress | None) -> Iterator[dict[str, Any]]:
+def _workspace_records(ws: Workspace, progress: Progress | None
+                       ) -> Generator[dict[str, Any], None, None]:
     """Every synced row as a record, read from one snapshot of the database."""
     conn = ws.conn
     conn.execute("SAVEPOINT bundle_export")  # a read snapshot, even while others write
@@ -265,7 +266,8 @@ class _Damaged(Exception):
 
 def _records(reader: _HashingReader) -> Iterator[dict[str, Any]]:
     try:
-        with gzip.GzipFile(fileobj=reader, mode="rb") as unpacked:
+        # GzipFile reads forward only here; typeshed's reader type also asks for seek().
+        with gzip.GzipFile(fileobj=reader, mode="rb") as unpacked:  # type: ignore[call-overload]
             for line in unpacked:
                 record = json.loads(line)
                 if not isinstance(record, dict) or not isinstance(record.get("table"), str):
@@ -311,7 +313,7 @@ def _edited(source: Path) -> BundleError:
 
 
 def _last_id(ws: Workspace, table: str) -> int:
-    return ws.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+    return int(ws.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0])
 
 
 def _checkpoint(progress: Progress | None, label: str, value: int, maximum: int) -> None:

@@ -73,7 +73,7 @@ class TokenStore:
         keyring = _keyring()
         if keyring is not None:
             with contextlib.suppress(Exception):
-                token = keyring.get_password(KEYRING_SERVICE, self.account)
+                token: str | None = keyring.get_password(KEYRING_SERVICE, self.account)
                 if token:
                     return token
         try:

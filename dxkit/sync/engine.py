@@ -271,7 +271,7 @@ def _apply_batch(ws: Workspace, table: str, answer: Mapping[str, Any],
     report.pulled += tally.applied
     report.already_had += tally.duplicate
     report.quarantined += tally.quarantined
-    return answer["next"]
+    return int(answer["next"])
 
 
 # -- push ----------------------------------------------------------------------------------------
@@ -401,7 +401,7 @@ def _read_records(conn: sqlite3.Connection, keys: list[tuple[str, str]]
 
 
 def _last_id(ws: Workspace, table: str) -> int:
-    return ws.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+    return int(ws.conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0])
 
 
 def _checkpoint(progress: Progress | None, label: str, value: int | None = None,

@@ -44,7 +44,7 @@ def parse_publication(data: Any) -> list[tuple[str, list[Mapping[str, Any]]]]:
     if not isinstance(parts, list) or not parts:
         raise _bad(_("The file must hold an object with “table” and “rows”, or with "
                      "“tables”: a list of such objects."))
-    result = []
+    result: list[tuple[str, list[Mapping[str, Any]]]] = []
     for part in parts:
         table = part.get("table") if isinstance(part, Mapping) else None
         rows = part.get("rows") if isinstance(part, Mapping) else None
@@ -54,7 +54,7 @@ def parse_publication(data: Any) -> list[tuple[str, list[Mapping[str, Any]]]]:
                          "table of editable rows).").format(table=table))
         if not isinstance(rows, list) or not all(isinstance(r, Mapping) for r in rows):
             raise _bad(_("The rows of {table} must be a list of objects.").format(table=table))
-        result.append((table, rows))
+        result.append((spec.name, rows))
     return result
 
 

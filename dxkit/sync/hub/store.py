@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import dxkit.workspace  # noqa: F401  (installs every domain's synced tables)
 from dxkit.core.errors import DxError
@@ -300,7 +300,8 @@ class HubStore:
         return _device(row)
 
     def list_devices(self, team_id: str | None = None) -> list[Device]:
-        sql, params = "SELECT * FROM devices", ()
+        sql = "SELECT * FROM devices"
+        params: tuple[str, ...] = ()
         if team_id:
             sql, params = sql + " WHERE team_id = ?", (team_id,)
         rows = self.conn.execute(sql + " ORDER BY created_at, id", params).fetchall()
@@ -333,7 +334,7 @@ class HubStore:
 
     # -- records -----------------------------------------------------------------------------
     def high_water(self) -> int:
-        return self.conn.scalar("SELECT value FROM counters WHERE name = 'seq'")
+        return int(self.conn.scalar("SELECT value FROM counters WHERE name = 'seq'"))
 
     def get_record(self, table: str, row_id: str) -> dict[str, Any] | None:
         """The stored record `table`/`row_id` in wire form, whatever its team (the most
@@ -416,7 +417,7 @@ class _Batch:
 
     def __init__(self, conn: Conn, device: Device, records: Sequence[Any]):
         self.conn, self.device = conn, device
-        self.seq = conn.scalar("SELECT value FROM counters WHERE name = 'seq'")
+        self.seq: int = int(conn.scalar("SELECT value FROM counters WHERE name = 'seq'"))
         self.start = self.seq
         wanted: dict[str, set[str]] = {}
         for record in records:
@@ -504,7 +505,8 @@ def validate(record: Any) -> SyncedTable:
     """The record's registered table, or Rejected with the first thing wrong with it."""
     if not isinstance(record, Mapping):
         raise Rejected("not_an_object")
-    spec = REGISTRY.get(record.get("table")) if isinstance(record.get("table"), str) else None
+    table = record.get("table")
+    spec = REGISTRY.get(table) if isinstance(table, str) else None
     if spec is None:
         raise Rejected("unknown_table")
     row_id = record.get("id")
@@ -531,7 +533,7 @@ def validate(record: Any) -> SyncedTable:
     return spec
 
 
-def _storable_text(value: Any) -> bool:
+def _storable_text(value: Any) -> TypeGuard[str]:
     """A non-empty string both engines can store as TEXT: no NUL (PostgreSQL refuses it)
     and valid UTF-8 (no lone surrogates)."""
     if not isinstance(value, str) or not value or "\x00" in value:
@@ -565,7 +567,7 @@ def _is_hlc(value: Any) -> bool:
 # -- rows --------------------------------------------------------------------------------------
 def _next_seq(conn: Conn) -> int:
     conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'seq'")
-    return conn.scalar("SELECT value FROM counters WHERE name = 'seq'")
+    return int(conn.scalar("SELECT value FROM counters WHERE name = 'seq'"))
 
 
 def _latest_device(clocks: Mapping[str, str]) -> str:

@@ -21,7 +21,13 @@ from starlette.routing import Route
 
 import dxkit.farm.tables  # noqa: F401  (registers published_traces)
 from dxkit.farm.gs1 import normalize_lot_code
-from dxkit.farm.trace_html import not_found_message, not_found_page, trace_json, trace_page
+from dxkit.farm.trace_html import (
+    Language,
+    not_found_message,
+    not_found_page,
+    trace_json,
+    trace_page,
+)
 from dxkit.farm.trace_record import TraceRecord
 from dxkit.sync.hub.store import HubStore
 
@@ -49,7 +55,7 @@ def trace_routes(store: HubStore) -> list[Route]:
         return await answer(request, request.path_params["lot"], request.path_params["gtin"])
 
     async def answer(request: Request, typed: str, gtin: str | None) -> Response:
-        lang = "en" if request.query_params.get("lang", "").lower() == "en" else "vi"
+        lang: Language = "en" if request.query_params.get("lang", "").lower() == "en" else "vi"
         record = await run_in_threadpool(published_trace, store, typed)
         if record is not None and gtin is not None and record.gtin != gtin.zfill(14):
             record = None  # a GTIN that is not this lot's names nothing we publish
