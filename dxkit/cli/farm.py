@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,6 +27,9 @@ from dxkit.core.i18n import _, format_date, format_number
 from dxkit.farm.diary import COMMON, KIND_INPUTS
 from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Lot
 from dxkit.farm.printing import print_lot_labels
+
+if TYPE_CHECKING:
+    from dxkit.farm.trace_html import Language  # imported when a page is written
 
 
 @cli.group(help=N_("Farm diaries: organisations, plots, seasons, entries, products and lots."))
@@ -77,7 +80,7 @@ def orgs() -> None:
 @option("--certification", default=None, help=N_("Certification, e.g. VietGAP."))
 @JSON_OPTION
 @click.pass_context
-def orgs_add(ctx: click.Context, name: str, as_json: bool, **fields: Any) -> None:
+def orgs_add(ctx: click.Context, /, name: str, as_json: bool, **fields: Any) -> None:
     org = workspace(ctx).farm.orgs.add(name, **_given(**fields)).value
     emit_json(org) if as_json else click.echo(_("Added {name} (code {code}).").format(
         name=org.name, code=org.short_code))
@@ -113,7 +116,7 @@ def plots() -> None:
 @option("--certification", default=None, help=N_("Certification, e.g. VietGAP."))
 @JSON_OPTION
 @click.pass_context
-def plots_add(ctx: click.Context, org: str, name: str, crop: str, as_json: bool,
+def plots_add(ctx: click.Context, /, org: str, name: str, crop: str, as_json: bool,
               **fields: Any) -> None:
     plot = workspace(ctx).farm.orgs.add_plot(org, name, crop=crop, **_given(**fields)).value
     emit_json(plot) if as_json else click.echo(_("Added plot {name}.").format(name=plot.name))
@@ -147,7 +150,7 @@ def seasons() -> None:
 @option("--crop", default="", help=N_("Crop code."))
 @JSON_OPTION
 @click.pass_context
-def seasons_add(ctx: click.Context, org: str, name: str, as_json: bool, **fields: Any) -> None:
+def seasons_add(ctx: click.Context, /, org: str, name: str, as_json: bool, **fields: Any) -> None:
     season = workspace(ctx).farm.orgs.add_season(org, name, **fields).value
     emit_json(season) if as_json else click.echo(_("Added season {name}.").format(
         name=season.name))
@@ -192,7 +195,7 @@ def entries() -> None:
 @option("--notes", default=None, help=N_("Notes."))
 @JSON_OPTION
 @click.pass_context
-def entries_add(ctx: click.Context, plot: str, season: str, kind: str, on: Any, as_json: bool,
+def entries_add(ctx: click.Context, /, plot: str, season: str, kind: str, on: Any, as_json: bool,
                 **details: Any) -> None:
     details = _given(**details)
     unfit = sorted(set(details) - {*COMMON, *KIND_INPUTS[kind]})
@@ -359,8 +362,9 @@ def lots_recode(ctx: click.Context, code: str, as_json: bool) -> None:
 
 def _one_lot(ws: Any, code_or_id: str) -> Lot:
     """The newest lot with this code (or id): a duplicated code names two lots."""
-    twins = [lot for lot in ws.farm.lots.all() if code_or_id in (lot.code, lot.id)]
-    return twins[-1] if twins else ws.farm.lots.get(code_or_id)
+    twins: list[Lot] = [lot for lot in ws.farm.lots.all() if code_or_id in (lot.code, lot.id)]
+    found: Lot = twins[-1] if twins else ws.farm.lots.get(code_or_id)
+    return found
 
 
 @lots.command("show", help=N_("One lot: compliance, reasons and print runs."))
@@ -428,7 +432,7 @@ def trace() -> None:
         help=N_("Language of the HTML page."))
 @click.pass_context
 def trace_export(ctx: click.Context, lot_code: str, form: str, out: str,
-                 page_lang: str) -> None:
+                 page_lang: Language) -> None:
     import json
 
     from dxkit.farm.epcis import epcis_document

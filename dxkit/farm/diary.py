@@ -330,7 +330,7 @@ class Diary:
             entry = self.entry(entry.superseded_by[-1])
         return None if entry.action == "void" else entry
 
-    def _load(self, where: str, args: tuple) -> list[DiaryEntry]:
+    def _load(self, where: str, args: tuple[object, ...]) -> list[DiaryEntry]:
         conn = self.ws.conn
         rows = conn.execute(f"SELECT e.* FROM diary_entries e WHERE {where} "
                             "ORDER BY e.on_date, e.created_at", args).fetchall()

@@ -162,7 +162,7 @@ class Lots:
     # -- reading ------------------------------------------------------------------------
     def all(self, org: str | Org | None = None) -> list[Lot]:
         """The lots (of one organisation when `org` is given), newest pack date first."""
-        where, args = "deleted = 0", ()
+        where, args = "deleted = 0", tuple[str, ...]()
         if org is not None:
             where, args = "deleted = 0 AND org_id = ?", (self.orgs.get(org).id,)
         rows = self.ws.conn.execute(

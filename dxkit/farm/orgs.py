@@ -87,11 +87,13 @@ class OrgBook:
 
     def _row(self, table: str, row_id: str) -> sqlite3.Row | None:
         """A row by id, deleted or not: old diary entries still name a removed plot."""
-        return self.ws.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        row: sqlite3.Row | None = self.ws.conn.execute(
+            f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        return row
 
     def _rows_of(self, table: str, org: str | Org | None, order: str) -> list[sqlite3.Row]:
         """The table's live rows, of one organisation when `org` is given."""
-        where, args = "deleted = 0", ()
+        where, args = "deleted = 0", tuple[str, ...]()
         if org is not None:
             where, args = "deleted = 0 AND org_id = ?", (self.get(org).id,)
         return self.ws.conn.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY {order}",

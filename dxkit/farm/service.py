@@ -82,8 +82,8 @@ class Farm:
             updates[CONG_M2] = area
         if errors:
             raise ValidationError(errors)
-        for key, value in updates.items():
-            self.ws.settings.set(key, value)
+        for key, update in updates.items():
+            self.ws.settings.set(key, update)
 
     def settings(self) -> dict[str, object]:
         """The settings in effect (defaults filled in)."""

@@ -35,6 +35,6 @@ def gs1_resolver(ws: Workspace) -> str:
     answers /01/<GTIN>/10/<lot> there)."""
     configured = ws.settings.get(GS1_RESOLVER)
     if configured:
-        return configured
+        return str(configured)
     parts = urlsplit(trace_base_url(ws))
     return f"{parts.scheme}://{parts.netloc}"
