@@ -16,12 +16,17 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".dxkit-installed"
+# Compiled Python files of the test runs live here, out of the source tree (PYTHONPYCACHEPREFIX):
+# the tests start dozens of `dxkit` processes, each would otherwise compile dxkit anew.
+PYCACHE = VENV / "pycache"
+STILL_RUNNING_EVERY = 20  # seconds between two "still running" lines of a silent step
 # Shared libraries Qt's wheels expect from the system on Linux, and the Debian packages with them.
 QT_SYSTEM_LIBS = {"EGL": "libegl1", "GL": "libgl1", "xkbcommon": "libxkbcommon0",
                   "fontconfig": "libfontconfig1", "dbus-1": "libdbus-1-3",
@@ -36,8 +41,26 @@ def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def run(*args: str | Path, env: dict[str, str] | None = None) -> int:
-    return subprocess.call([str(a) for a in args], cwd=ROOT, env=env)
+def run(*args: str | Path, env: dict[str, str] | None = None, label: str | None = None) -> int:
+    """Run a command in the project folder; with `label`, say every STILL_RUNNING_EVERY
+    seconds that it is still running (CI logs must not fall silent for long)."""
+    started = time.monotonic()
+    process = subprocess.Popen([str(a) for a in args], cwd=ROOT, env=env)
+    while True:
+        try:
+            return process.wait(timeout=STILL_RUNNING_EVERY if label else None)
+        except subprocess.TimeoutExpired:
+            say(f"{label}: still running ({int(time.monotonic() - started)} s)")
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+
+
+def check_run(*args: str | Path, label: str, env: dict[str, str] | None = None) -> None:
+    rc = run(*args, env=env, label=label)
+    if rc:
+        raise subprocess.CalledProcessError(rc, [str(a) for a in args])
 
 
 def apt_install(packages: list[str], why: str) -> None:
@@ -45,8 +68,9 @@ def apt_install(packages: list[str], why: str) -> None:
     command = ["apt-get", "install", "-y", "--no-install-recommends", *packages]
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
         say(f"installing {why}: " + " ".join(packages))
-        subprocess.check_call(["apt-get", "update", "-q"])
-        subprocess.check_call(command, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        check_run("apt-get", "update", "-q", label="apt-get update")
+        check_run(*command, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+                  label="apt-get install")
     else:
         say(f"{why}; install them with: sudo " + " ".join(command))
 
@@ -84,9 +108,11 @@ def ensure_environment() -> Path:
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not STAMP.exists() or STAMP.read_text().strip() != wanted:
         say("installing dxkit and its dependencies (first run takes a few minutes)")
-        subprocess.check_call([str(python), "-m", "pip", "install", "-q", "--upgrade", "pip"])
-        subprocess.check_call([str(python), "-m", "pip", "install", "-q", "-e", ".[dev]"],
-                              cwd=ROOT)
+        # Not -q: pip's lines (and ours while it unpacks in silence) show it is working.
+        check_run(python, "-m", "pip", "install", "--progress-bar", "off", "--upgrade", "pip",
+                  label="pip install --upgrade pip")
+        check_run(python, "-m", "pip", "install", "--progress-bar", "off", "-e", ".[dev]",
+                  label="pip install -e .[dev]")
         STAMP.write_text(wanted)
     ensure_system_libraries()
     return python
@@ -104,21 +130,35 @@ def app(extra: list[str]) -> int:
     return run(python, "-m", "dxkit.ui.entry", "--data-dir", demo, *extra)
 
 
+def parallel_options(extra: list[str]) -> list[str]:
+    """pytest-xdist on every core (at most 4: the sync tests also run a hub process and
+    PostgreSQL), whole files per worker so a module's shared hub starts once; none when the
+    caller chose (-n, -p no:xdist) or runs a few tests by name."""
+    chosen = any(arg.startswith(("-n", "--numprocesses", "--dist")) or "xdist" in arg
+                 for arg in extra)
+    if chosen or any("::" in arg for arg in extra):
+        return []
+    workers = max(1, min(os.cpu_count() or 1, 4))
+    return ["-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder"]
+
+
 def test(extra: list[str]) -> int:
     python = ensure_environment()
     ensure_test_servers()
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPYCACHEPREFIX": str(PYCACHE)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # the cache above must be written to help
     steps = [
         ("ruff", [python, "-m", "ruff", "check", "."]),
         ("layer contracts", [VENV / ("Scripts" if os.name == "nt" else "bin") / "lint-imports",
                              "--no-cache"]),
         ("type checker", [python, "-m", "mypy"]),
         ("translations", [python, "scripts/i18n.py", "check"]),
-        ("tests", [python, "-m", "pytest", *extra]),
+        # pytest prints a line at least every 20 s itself (tests/support/heartbeat.py).
+        ("tests", [python, "-m", "pytest", *parallel_options(extra), *extra]),
     ]
     for name, command in steps:
         say(f"{name}: {' '.join(str(c) for c in command[1:])}")
-        rc = run(*command, env=env)
+        rc = run(*command, env=env, label=None if name == "tests" else name)
         if rc == 5 and name == "tests":
             say("pytest collected no tests: that is a failure, not a pass")
             return 1

@@ -13,8 +13,13 @@ os.environ["DXKIT_LANG"] = "vi"
 
 from dxkit.core import i18n
 from dxkit.workspace import Workspace
+from tests.support import heartbeat
 
 FROZEN_NOW = dt.datetime(2026, 11, 20, 9, 30)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    heartbeat.register(config)  # a line at least every 20 s, also under pytest-xdist
 
 
 @pytest.fixture(autouse=True)

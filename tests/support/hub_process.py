@@ -1,5 +1,10 @@
 """The real hub as a subprocess (`dxkit hub serve`) on a free loopback port, stopped by its
-PID; shared by the sync tests and the benchmarks (no pytest here)."""
+PID; shared by the sync tests and the benchmarks (no pytest here).
+
+Administration (`dxkit hub team add`, `enroll-code`, `devices …`) goes two ways: `cli()` runs
+the command as its own process, for the tests about the command line; `admin()` runs the same
+click command inside this process, for set-up steps, and saves starting Python and importing
+dxkit (about a second) per call."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import httpx
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
+POLL_SECONDS = 0.02  # between two looks at a starting hub
 
 
 def free_port() -> int:
@@ -38,12 +44,20 @@ class HubServer:
     process: subprocess.Popen
 
     def cli(self, *args: str) -> Any:
-        """`dxkit hub --db DB ARGS --json`, parsed."""
+        """`dxkit hub --db DB ARGS --json` as a process of its own, parsed."""
         done = subprocess.run(dxkit_command("hub", "--db", str(self.db_path), *args, "--json"),
                               capture_output=True, text=True, timeout=60, check=False)
         if done.returncode != 0:
             raise AssertionError(f"dxkit hub {' '.join(args)} failed: {done.stderr}")
         return json.loads(done.stdout)
+
+    def admin(self, *args: str) -> Any:
+        """The same command as `cli()`, run in this process by click's test runner."""
+        return hub_admin(self.db_path, *args)
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
 
     def stop(self) -> None:
         if self.process.poll() is not None:
@@ -54,6 +68,25 @@ class HubServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=STOP_TIMEOUT)
+
+
+def hub_admin(db: Path | str, *args: str) -> Any:
+    """`dxkit hub --db DB ARGS --json` in this process, parsed; the app's language is left as
+    it was (the command sets it from --lang / DXKIT_LANG)."""
+    from click.testing import CliRunner
+
+    from dxkit.cli import cli
+    from dxkit.core import i18n
+
+    language = i18n.language()
+    try:
+        done = CliRunner().invoke(cli, ["hub", "--db", str(db), *args, "--json"])
+    finally:
+        i18n.set_language(language)
+    if done.exit_code != 0:
+        raise AssertionError(f"dxkit hub {' '.join(args)} failed ({done.exit_code}): "
+                             f"{done.stderr or done.output}") from done.exception
+    return json.loads(done.stdout)
 
 
 def start_hub(db: Path | str, log_path: Path, *serve_args: str) -> HubServer:
@@ -67,14 +100,25 @@ def start_hub(db: Path | str, log_path: Path, *serve_args: str) -> HubServer:
     log.close()  # the child keeps its own handle
     server = HubServer(f"http://127.0.0.1:{port}", db, process)
     deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the hub exited: {log_path.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{server.url}/v1/health", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
+    with httpx.Client(timeout=1) as probe:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(f"the hub exited: {log_path.read_text(errors='replace')}")
+            if _listening(port):
+                try:
+                    if probe.get(f"{server.url}/v1/health").status_code == 200:
+                        return server
+                except httpx.TransportError:
+                    pass
+            time.sleep(POLL_SECONDS)
     server.stop()
     raise AssertionError(f"the hub did not answer: {log_path.read_text(errors='replace')}")
+
+
+def _listening(port: int) -> bool:
+    """Something accepts connections on the port (cheaper to ask than an HTTP request)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "hub_backends(*names): run the test once per hub database (sqlite, "
                    "postgresql); a module may set HUB_BACKENDS instead")
+    config.addinivalue_line(
+        "markers", "fresh_hub: the test stops, restarts or revokes on its hub, or reads numbers "
+                   "of the whole hub: it gets a hub process of its own (see `hub_for_test`)")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -92,6 +96,54 @@ def hub_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubSe
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def _module_hubs(tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[dict[str, tuple[HubServer, Callable[[], None]]]]:
+    """The hubs `module_hub` started in this module, by backend, with how to drop their
+    databases; stopped by PID when the module is done."""
+    hubs: dict[str, tuple[HubServer, Callable[[], None]]] = {}
+    yield hubs
+    for server, drop in hubs.values():
+        server.stop()
+        with suppress(Exception):
+            drop()
+
+
+@pytest.fixture
+def module_hub(hub_backend: str, _module_hubs: dict[str, tuple[HubServer, Callable[[], None]]],
+               request: pytest.FixtureRequest,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
+    """A real hub process shared by the tests of one module on one backend (started on first
+    use; starting one is the slow part of most sync tests). Each test makes its own team and
+    devices, so the tests still see only their own rows. Not for a test that stops, restarts
+    or revokes on its hub, or reads hub-wide numbers (sequence numbers, every device): those
+    take `hub_server`."""
+    entry = _module_hubs.get(hub_backend)
+    if entry is None or not entry[0].running:
+        folder = tmp_path_factory.mktemp(f"module_hub_{hub_backend}")
+        drop: Callable[[], None] = lambda: None  # noqa: E731
+        if hub_backend == "sqlite":
+            db = str(folder / "hub.sqlite")
+        else:
+            cluster: postgres.PostgresCluster = request.getfixturevalue("postgres_cluster")
+            name = cluster.create_database("shared")
+            db = cluster.url(name)
+            drop = lambda: cluster.drop_database(name)  # noqa: E731
+        entry = (start_hub(db, folder / "hub.log"), drop)
+        _module_hubs[hub_backend] = entry
+    yield entry[0]
+    assert entry[0].running, "a test stopped the module's shared hub: give it hub_server"
+
+
+@pytest.fixture
+def hub_for_test(request: pytest.FixtureRequest) -> HubServer:
+    """The module's shared hub (`module_hub`), or for a test marked fresh_hub a hub process of
+    its own (`hub_server`)."""
+    if request.node.get_closest_marker("fresh_hub"):
+        return request.getfixturevalue("hub_server")
+    return request.getfixturevalue("module_hub")
 
 
 def _hlc(ms: int, device: str, counter: int = 0) -> str:

@@ -1,5 +1,6 @@
-"""End to end: laptops sync through the REAL hub process (tests/sync/conftest.py hub_server),
-in-process through the engine and through the `dxkit` entry point."""
+"""End to end: laptops sync through the REAL hub process (tests/sync/conftest.py: the module's
+shared hub, each test with teams of its own; a hub of its own for a test that revokes or stops
+it), in-process through the engine and through the `dxkit` entry point."""
 
 from __future__ import annotations
 
@@ -35,12 +36,12 @@ def file_tokens(monkeypatch):
 
 
 @pytest.fixture
-def hub(hub_server):
-    return hub_server
+def hub(hub_for_test):
+    return hub_for_test
 
 
 def new_team(hub, hamlet: str = "Ấp Mỹ Hưng") -> str:
-    return hub.cli("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
+    return hub.admin("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
                    "--hamlet", hamlet)["team_id"]
 
 
@@ -49,7 +50,7 @@ def laptops(tmp_path, hub):
     opened: list[Workspace] = []
 
     def make(name: str, team_id: str) -> Workspace:
-        code = hub.cli("enroll-code", "--team", team_id)["code"]
+        code = hub.admin("enroll-code", "--team", team_id)["code"]
         ws = Workspace.open(tmp_path / name)
         engine.enroll(ws, hub.url, code, device_name=name)
         opened.append(ws)
@@ -154,13 +155,14 @@ def test_a_second_team_pushes_its_seeded_catalogue_without_refusals(hub, laptops
     assert report.quarantined == 0
 
 
+@pytest.mark.fresh_hub
 def test_a_revoked_device_is_told_and_keeps_its_data(hub, laptops):
     a = laptops("a", new_team(hub))
     fill(a)
     engine.sync(a)
     a.households.update(fill_household(a), notes="chưa gửi")
     before = rows(a)
-    hub.cli("devices", "revoke", a.meta()["sync_device_id"])
+    hub.admin("devices", "revoke", a.meta()["sync_device_id"])
     with pytest.raises(DeviceRevoked) as caught:
         engine.sync(a)
     assert caught.value.message
@@ -180,6 +182,7 @@ def dxkit(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
                           check=False)
 
 
+@pytest.mark.fresh_hub
 def test_enroll_sync_and_status_from_the_command_line(hub, tmp_path):
     team = new_team(hub)
     folder = tmp_path / "cli-laptop"
@@ -220,6 +223,7 @@ def test_a_bad_code_and_an_unreachable_hub_are_sentences(hub, tmp_path):
     assert nowhere.returncode != 0 and "enroll" in nowhere.stderr
 
 
+@pytest.mark.fresh_hub
 def test_a_hub_that_went_away_is_offline_and_nothing_is_lost(hub, laptops, tmp_path):
     a = laptops("a", new_team(hub))
     fill(a)

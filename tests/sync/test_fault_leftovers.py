@@ -142,4 +142,4 @@ def test_many_failed_or_abandoned_syncs_leave_no_growing_leftovers(proxy, laptop
     # Each row was written once when first pushed and at most once per later edit: a batch
     # delivered twice or re-sent after a lost answer took no new hub seq.
     assert high_water <= len(copies) + edits
-    assert len(hub_server.cli("devices", "list")) == 3  # a, b and the reader
+    assert len(hub_server.admin("devices", "list")) == 3  # a, b and the reader

@@ -45,7 +45,7 @@ def proxy(hub_server):
 
 @pytest.fixture
 def team(hub_server):
-    return hub_server.cli("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
+    return hub_server.admin("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
                           "--hamlet", "Ấp Mỹ Hưng")["team_id"]
 
 
@@ -54,7 +54,7 @@ def laptops(tmp_path, hub_server, team):
     opened: list[Workspace] = []
 
     def make(name: str) -> Workspace:
-        code = hub_server.cli("enroll-code", "--team", team)["code"]
+        code = hub_server.admin("enroll-code", "--team", team)["code"]
         ws = Workspace.open(tmp_path / name)
         engine.enroll(ws, hub_server.url, code, device_name=name)  # directly, not via the proxy
         opened.append(ws)
@@ -116,7 +116,7 @@ def assert_converged(proxy, a: Workspace, b: Workspace) -> None:
 def hub_reader(hub_server, team: str) -> HubClient:
     """A client with a token of its own that never pushes: the hub sends it every row of the
     team (a device is not sent back the rows exactly as it pushed them)."""
-    code = hub_server.cli("enroll-code", "--team", team)["code"]
+    code = hub_server.admin("enroll-code", "--team", team)["code"]
     with HubClient(hub_server.url) as enrolling:
         token = enrolling.enroll(code, "reader")["token"]
     return HubClient(hub_server.url, token)

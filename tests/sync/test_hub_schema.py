@@ -32,9 +32,9 @@ def enrolled_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub
     folder: Path = tmp_path_factory.mktemp("schema_hub")
     hub = start_hub(folder / "hub.sqlite", folder / "hub.log")
     try:
-        team = hub.cli("team", "add", "--province", "82", "--commune", "28249",
+        team = hub.admin("team", "add", "--province", "82", "--commune", "28249",
                        "--hamlet", "Ấp Mỹ Hưng")
-        code = hub.cli("enroll-code", "--team", str(team["team_id"]))["code"]
+        code = hub.admin("enroll-code", "--team", str(team["team_id"]))["code"]
         answer = httpx.post(f"{hub.url}/v1/enroll",
                             json={"code": code, "device_name": "schemathesis"}, timeout=10)
         answer.raise_for_status()

@@ -1,5 +1,7 @@
 """The real hub process over HTTP: health, OpenAPI, enrollment, push/pull, errors — on
-SQLite and on PostgreSQL (`hub serve --db postgresql://…`)."""
+SQLite and on PostgreSQL (`hub serve --db postgresql://…`). Tests share the module's hub
+(tests/sync/conftest.py `module_hub`), each with a team of its own; those that revoke, expire
+or read the hub's sequence numbers get a hub of their own (`fresh_hub`)."""
 
 from __future__ import annotations
 
@@ -19,13 +21,18 @@ MY_THO = ("--province", "82", "--commune", "28261")
 
 
 @pytest.fixture
-def team(hub_server):
-    return hub_server.cli("team", "add", *MY_THO, "--hamlet", "Ấp Mỹ Hưng")
+def hub(hub_for_test):
+    return hub_for_test
 
 
-def enroll(hub_server, team_id: str, name: str = "Laptop Hoa") -> dict:
-    code = hub_server.cli("enroll-code", "--team", team_id)["code"]
-    answer = httpx.post(f"{hub_server.url}/v1/enroll", json={"code": code, "device_name": name})
+@pytest.fixture
+def team(hub):
+    return hub.admin("team", "add", *MY_THO, "--hamlet", "Ấp Mỹ Hưng")
+
+
+def enroll(hub, team_id: str, name: str = "Laptop Hoa") -> dict:
+    code = hub.admin("enroll-code", "--team", team_id)["code"]
+    answer = httpx.post(f"{hub.url}/v1/enroll", json={"code": code, "device_name": name})
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -40,10 +47,10 @@ def assert_error(answer: httpx.Response, status: int, code: str) -> None:
     assert body["error"] == code and body["message"].strip()
 
 
-def test_health_and_openapi(hub_server):
-    health = httpx.get(f"{hub_server.url}/v1/health")
+def test_health_and_openapi(hub):
+    health = httpx.get(f"{hub.url}/v1/health")
     assert health.json() == {"ok": True, "version": 1}
-    served = httpx.get(f"{hub_server.url}/v1/openapi.json")
+    served = httpx.get(f"{hub.url}/v1/openapi.json")
     committed = json.loads(resources.files("dxkit.sync").joinpath("openapi.json").read_text())
     assert served.json() == committed
 
@@ -68,27 +75,28 @@ def test_openapi_documents_every_served_path(tmp_path):
     app.state.store.close()
 
 
-def test_enroll_with_a_cli_code_once(hub_server, team):
-    enrolled = enroll(hub_server, team["team_id"])
+def test_enroll_with_a_cli_code_once(hub, team):
+    enrolled = enroll(hub, team["team_id"])
     assert enrolled["team"] == {"id": team["team_id"], "province_code": 82,
                                 "commune_code": 28261, "hamlet": "Ấp Mỹ Hưng"}
-    devices = hub_server.cli("devices", "list")
+    devices = hub.cli("devices", "list", "--team", team["team_id"])
     assert [d["id"] for d in devices] == [enrolled["device_id"]]
-    code = hub_server.cli("enroll-code", "--team", team["team_id"])["code"]
-    first = httpx.post(f"{hub_server.url}/v1/enroll", json={"code": code, "device_name": "A"})
-    again = httpx.post(f"{hub_server.url}/v1/enroll", json={"code": code, "device_name": "B"})
+    code = hub.cli("enroll-code", "--team", team["team_id"])["code"]
+    first = httpx.post(f"{hub.url}/v1/enroll", json={"code": code, "device_name": "A"})
+    again = httpx.post(f"{hub.url}/v1/enroll", json={"code": code, "device_name": "B"})
     assert first.status_code == 200
     assert_error(again, 403, "bad_code")
 
 
-def test_push_pull_round_trip_gzip_both_ways(hub_server, team, make_record):
-    token = enroll(hub_server, team["team_id"])["token"]
-    reader = enroll(hub_server, team["team_id"], "Laptop Tâm")["token"]  # the pusher has them
+@pytest.mark.fresh_hub  # reads the hub's sequence numbers
+def test_push_pull_round_trip_gzip_both_ways(hub, team, make_record):
+    token = enroll(hub, team["team_id"])["token"]
+    reader = enroll(hub, team["team_id"], "Laptop Tâm")["token"]  # the pusher has them
     records = [make_record("households", f"hh-{n}", code=f"MH-{n:03}",
                            head_name="Nguyễn Văn An", hamlet_id="h-1") for n in range(30)]
     records.append(make_record("visits", "v-1", household_id="hh-0", kind="visit", ms=9))
     body = gzip.compress(json.dumps({"records": records}, ensure_ascii=False).encode())
-    pushed = httpx.post(f"{hub_server.url}/v1/push", content=body, headers={
+    pushed = httpx.post(f"{hub.url}/v1/push", content=body, headers={
         **bearer(token), "Content-Encoding": "gzip", "Content-Type": "application/json",
         "Accept-Encoding": "gzip"})
     assert pushed.status_code == 200, pushed.text
@@ -96,7 +104,7 @@ def test_push_pull_round_trip_gzip_both_ways(hub_server, team, make_record):
     assert {r["status"] for r in pushed.json()["results"]} == {"applied"}
     assert pushed.json()["cursor"] == 31
 
-    with httpx.Client(base_url=hub_server.url, headers={
+    with httpx.Client(base_url=hub.url, headers={
             **bearer(reader), "Accept-Encoding": "gzip"}) as client:
         first = client.get("/v1/pull", params={"table": "households", "after": 0, "limit": 20})
         assert first.headers["content-encoding"] == "gzip"
@@ -109,26 +117,27 @@ def test_push_pull_round_trip_gzip_both_ways(hub_server, team, make_record):
         visits = client.get("/v1/pull", params={"table": "visits", "upto": 31}).json()
         assert visits["records"] == records[30:]
 
-    again = httpx.post(f"{hub_server.url}/v1/push", json={"records": records[:1]},
+    again = httpx.post(f"{hub.url}/v1/push", json={"records": records[:1]},
                        headers=bearer(token))
     assert again.json()["results"][0]["status"] == "duplicate"
 
 
-def test_unauthorized_and_revoked(hub_server, team):
-    enrolled = enroll(hub_server, team["team_id"])
-    url = f"{hub_server.url}/v1/pull?table=households"
+@pytest.mark.fresh_hub
+def test_unauthorized_and_revoked(hub, team):
+    enrolled = enroll(hub, team["team_id"])
+    url = f"{hub.url}/v1/pull?table=households"
     assert_error(httpx.get(url), 401, "unauthorized")
     assert_error(httpx.get(url, headers=bearer("not-a-token")), 401, "unauthorized")
     assert httpx.get(url, headers=bearer(enrolled["token"])).status_code == 200
-    hub_server.cli("devices", "revoke", enrolled["device_id"])
+    hub.admin("devices", "revoke", enrolled["device_id"])
     assert_error(httpx.get(url, headers=bearer(enrolled["token"])), 401, "device_revoked")
-    assert_error(httpx.post(f"{hub_server.url}/v1/push", json={"records": []},
+    assert_error(httpx.post(f"{hub.url}/v1/push", json={"records": []},
                             headers=bearer(enrolled["token"])), 401, "device_revoked")
 
 
-def test_malformed_too_large_and_unknown_version(hub_server, team):
-    token = enroll(hub_server, team["team_id"])["token"]
-    push = f"{hub_server.url}/v1/push"
+def test_malformed_too_large_and_unknown_version(hub, team):
+    token = enroll(hub, team["team_id"])["token"]
+    push = f"{hub.url}/v1/push"
     auth = bearer(token)
     assert_error(httpx.post(push, content=b"{not json", headers=auth), 400, "bad_request")
     assert_error(httpx.post(push, json=[1, 2], headers=auth), 400, "bad_request")
@@ -138,9 +147,9 @@ def test_malformed_too_large_and_unknown_version(hub_server, team):
     corrupt = gzip.compress(b'{"records": []}')[:-6]
     assert_error(httpx.post(push, content=corrupt, headers={**auth, "Content-Encoding": "gzip"}),
                  400, "bad_request")
-    assert_error(httpx.get(f"{hub_server.url}/v1/pull?table=secrets", headers=auth), 400,
+    assert_error(httpx.get(f"{hub.url}/v1/pull?table=secrets", headers=auth), 400,
                  "bad_request")
-    assert_error(httpx.get(f"{hub_server.url}/v1/pull?table=visits&after=-1", headers=auth),
+    assert_error(httpx.get(f"{hub.url}/v1/pull?table=visits&after=-1", headers=auth),
                  400, "bad_request")
     big = json.dumps({"records": [], "pad": "x" * (1024 * 1024)}).encode()
     assert_error(httpx.post(push, content=big, headers=auth), 413, "too_large")
@@ -148,27 +157,28 @@ def test_malformed_too_large_and_unknown_version(hub_server, team):
     assert len(bomb) < 64 * 1024
     assert_error(httpx.post(push, content=bomb, headers={**auth, "Content-Encoding": "gzip"}),
                  413, "too_large")
-    assert_error(httpx.get(f"{hub_server.url}/v2/health"), 404, "unknown_version")
-    assert_error(httpx.post(f"{hub_server.url}/v9/push", json={}), 404, "unknown_version")
-    assert_error(httpx.get(f"{hub_server.url}/v1/nothing"), 404, "not_found")
-    assert_error(httpx.get(f"{hub_server.url}/v1/push"), 405, "method_not_allowed")
-    assert_error(httpx.post(f"{hub_server.url}/v1/enroll", json={"code": 5}), 400, "bad_request")
-    assert httpx.get(f"{hub_server.url}/v1/health").status_code == 200  # still serving
+    assert_error(httpx.get(f"{hub.url}/v2/health"), 404, "unknown_version")
+    assert_error(httpx.post(f"{hub.url}/v9/push", json={}), 404, "unknown_version")
+    assert_error(httpx.get(f"{hub.url}/v1/nothing"), 404, "not_found")
+    assert_error(httpx.get(f"{hub.url}/v1/push"), 405, "method_not_allowed")
+    assert_error(httpx.post(f"{hub.url}/v1/enroll", json={"code": 5}), 400, "bad_request")
+    assert httpx.get(f"{hub.url}/v1/health").status_code == 200  # still serving
 
 
-def test_expired_token_is_refused_until_renewed(hub_server, team):
-    enrolled = enroll(hub_server, team["team_id"])
+@pytest.mark.fresh_hub
+def test_expired_token_is_refused_until_renewed(hub, team):
+    enrolled = enroll(hub, team["team_id"])
     device_id = enrolled["device_id"]
-    url = f"{hub_server.url}/v1/pull?table=households"
-    [listed] = hub_server.cli("devices", "list")
+    url = f"{hub.url}/v1/pull?table=households"
+    [listed] = hub.cli("devices", "list")
     assert listed["expires_at"] > listed["created_at"]
-    assert hub_server.cli("devices", "expire", device_id)["expires_at"]
+    assert hub.cli("devices", "expire", device_id)["expires_at"]
     for answer in (httpx.get(url, headers=bearer(enrolled["token"])),
-                   httpx.post(f"{hub_server.url}/v1/push", json={"records": []},
+                   httpx.post(f"{hub.url}/v1/push", json={"records": []},
                               headers=bearer(enrolled["token"]))):
         assert_error(answer, 401, "token_expired")
         assert device_id in answer.json()["message"]
-    renewed = hub_server.cli("devices", "renew", device_id, "--days", "10")
+    renewed = hub.cli("devices", "renew", device_id, "--days", "10")
     assert renewed["expires_at"] > listed["created_at"]
     assert httpx.get(url, headers=bearer(enrolled["token"])).status_code == 200
 

@@ -46,8 +46,8 @@ def push(hub, token: str, *records: dict) -> None:
 
 def enroll_laptop(hub: HubServer) -> str:
     """The token of an enrolled laptop of a team in Mỹ Tho."""
-    team = hub.cli("team", "add", *MY_THO, "--hamlet", "Ấp Mỹ Hưng")
-    code = hub.cli("enroll-code", "--team", team["team_id"])["code"]
+    team = hub.admin("team", "add", *MY_THO, "--hamlet", "Ấp Mỹ Hưng")
+    code = hub.admin("enroll-code", "--team", team["team_id"])["code"]
     answer = httpx.post(f"{hub.url}/v1/enroll",
                         json={"code": code, "device_name": "Laptop HTX Mỹ Đông"})
     assert answer.status_code == 200, answer.text

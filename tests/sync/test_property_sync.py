@@ -290,7 +290,7 @@ def hub_rows(hub_server, team_id: str) -> dict[tuple[str, str], dict]:
     """The hub's copy of the team's rows, read through the API (whatever the hub's backend)
     with a token of a device that never pushes, so no row is held back from it; records are
     shaped as record_of shapes them."""
-    code = hub_server.cli("enroll-code", "--team", team_id)["code"]
+    code = hub_server.admin("enroll-code", "--team", team_id)["code"]
     with HubClient(hub_server.url) as enrolling:
         token = enrolling.enroll(code, "reader")["token"]
     shaped = {}
@@ -349,12 +349,12 @@ def check_converged(laptops: list[Workspace], created: Created, hub_server,
 def test_random_offline_edits_converge_everywhere(hub_server, tmp_path, program):
     skews, steps = program
     folder = Path(tmp_path / f"example-{next(EXAMPLES)}")
-    team_id = hub_server.cli("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
+    team_id = hub_server.admin("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
                              "--hamlet", HAMLET)["team_id"]
     laptops: list[Workspace] = []
     try:
         for name, offset in zip(LAPTOPS, skews, strict=True):
-            code = hub_server.cli("enroll-code", "--team", team_id)["code"]
+            code = hub_server.admin("enroll-code", "--team", team_id)["code"]
             ws = Workspace.open(folder / name)
             laptops.append(ws)
             engine.enroll(ws, hub_server.url, code, device_name=name)

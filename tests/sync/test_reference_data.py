@@ -28,7 +28,7 @@ def indicator_id(ws, code: str) -> str:
 def publish(hub, tmp_path, data: dict, *extra: str) -> dict:
     path = tmp_path / "publication.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    return hub.cli("publish", str(path), *extra)
+    return hub.admin("publish", str(path), *extra)
 
 
 def test_published_targets_and_registry_reach_every_team(hub, laptops, tmp_path):

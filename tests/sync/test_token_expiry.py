@@ -35,7 +35,7 @@ def small_batches(monkeypatch):
 
 @pytest.fixture
 def team(hub_server) -> str:
-    return hub_server.cli("team", "add", "--province", "82", "--commune", "28261",
+    return hub_server.admin("team", "add", "--province", "82", "--commune", "28261",
                           "--hamlet", "Ấp Mỹ Hưng")["team_id"]
 
 
@@ -44,7 +44,7 @@ def laptops(tmp_path, hub_server, team):
     opened: list[Workspace] = []
 
     def make(name: str) -> Workspace:
-        code = hub_server.cli("enroll-code", "--team", team)["code"]
+        code = hub_server.admin("enroll-code", "--team", team)["code"]
         ws = Workspace.open(tmp_path / name)
         engine.enroll(ws, hub_server.url, code, device_name=name)
         opened.append(ws)
@@ -99,7 +99,7 @@ def test_expiry_between_two_push_batches_keeps_the_rest_queued(hub_server, lapto
     waiting = a.pending_changes()
     device_id = a.meta()[engine.META_DEVICE]
     wire = Tripwire(lambda r: r.url.path == "/v1/push", 1,
-                    lambda: hub_server.cli("devices", "expire", device_id))
+                    lambda: hub_server.admin("devices", "expire", device_id))
     with client_with(a, wire) as client, pytest.raises(TokenExpired) as stopped:
         engine.sync(a, client=client)
     assert stopped.value.code == "token_expired" and stopped.value.message
@@ -108,7 +108,7 @@ def test_expiry_between_two_push_batches_keeps_the_rest_queued(hub_server, lapto
     assert sum(households(a).values()) == HOUSEHOLDS
     assert engine.status(a)["revoked"] is True and "last_sync_at" not in a.meta()
 
-    hub_server.cli("devices", "renew", device_id)
+    hub_server.admin("devices", "renew", device_id)
     resumed = engine.sync(a)
     assert resumed.pushed == waiting - BATCH and a.pending_changes() == 0
     assert engine.status(a)["revoked"] is False
@@ -128,7 +128,7 @@ def test_expiry_between_two_pull_batches_resumes_where_it_stopped(hub_server, la
         return request.url.path == "/v1/pull" and request.url.params["table"] == "households"
 
     wire = Tripwire(pulls_of_households, 1,
-                    lambda: hub_server.cli("devices", "expire", device_id))
+                    lambda: hub_server.admin("devices", "expire", device_id))
     with client_with(b, wire) as client, pytest.raises(TokenExpired):
         engine.sync(b, client=client)
     # Exactly the first batch of households is stored, with its cursor; the sync did not
@@ -139,7 +139,7 @@ def test_expiry_between_two_pull_batches_resumes_where_it_stopped(hub_server, la
     assert engine.META_HIGH_WATER not in meta
     before = households(b)
 
-    hub_server.cli("devices", "renew", device_id)
+    hub_server.admin("devices", "renew", device_id)
     resumed = engine.sync(b)
     assert resumed.received == HOUSEHOLDS - BATCH  # nothing fetched twice
     assert households(b) == households(a) and set(households(b).values()) == {1}
@@ -161,15 +161,15 @@ def test_dxkit_sync_says_the_token_expired_and_resumes_after_renewal(hub_server,
     fill(a, 3)
     folder, device_id, waiting = a.path, a.meta()[engine.META_DEVICE], a.pending_changes()
     a.close()
-    hub_server.cli("devices", "expire", device_id)
+    hub_server.admin("devices", "expire", device_id)
     refused = dxkit("sync", "--json", data_dir=folder)
     assert refused.returncode != 0 and refused.stdout == ""
     assert "expired" in refused.stderr and "Traceback" not in refused.stderr
     with Workspace.open(folder) as ws:
         assert ws.pending_changes() == waiting and ws.households.count() == 3
-    [listed] = [d for d in hub_server.cli("devices", "list") if d["id"] == device_id]
+    [listed] = [d for d in hub_server.admin("devices", "list") if d["id"] == device_id]
     assert listed["expires_at"]
-    hub_server.cli("devices", "renew", device_id)
+    hub_server.admin("devices", "renew", device_id)
     done = dxkit("sync", "--json", data_dir=folder)
     assert done.returncode == 0, done.stderr
     with Workspace.open(folder) as ws:

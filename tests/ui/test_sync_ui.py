@@ -29,9 +29,9 @@ def file_tokens(monkeypatch):
 
 
 def enrollment_code(hub) -> str:
-    team = hub.cli("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
+    team = hub.admin("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
                    "--hamlet", "Ấp Mỹ Hưng")["team_id"]
-    return hub.cli("enroll-code", "--team", team)["code"]
+    return hub.admin("enroll-code", "--team", team)["code"]
 
 
 def quiet_controller(ctx: AppContext) -> SyncController:
@@ -126,7 +126,7 @@ def test_a_revoked_device_stops_syncing_and_keeps_its_data(window, ws, qtbot,
     engine.enroll(ws, hub_server.url, enrollment_code(hub_server), device_name="laptop")
     window.sync.refresh()
     settle(qtbot, window.ctx, lambda: window.sync.enrolled)
-    hub_server.cli("devices", "revoke", ws.meta()["sync_device_id"])
+    hub_server.admin("devices", "revoke", ws.meta()["sync_device_id"])
     households = ws.households.count()
     assert window.sync.sync_now()
     settle(qtbot, window.ctx, lambda: not window.sync.busy)
