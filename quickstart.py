@@ -33,8 +33,12 @@ QT_SYSTEM_LIBS = {"EGL": "libegl1", "GL": "libgl1", "xkbcommon": "libxkbcommon0"
                   "glib-2.0": "libglib2.0-0"}
 
 
+STARTED = time.monotonic()
+
+
 def say(message: str) -> None:
-    print(f"[dxkit] {message}", flush=True)
+    elapsed = int(time.monotonic() - STARTED)
+    print(f"[dxkit {elapsed // 60}:{elapsed % 60:02d}] {message}", flush=True)
 
 
 def venv_python() -> Path:

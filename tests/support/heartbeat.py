@@ -16,10 +16,12 @@ Registered by tests/conftest.py.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, TextIO
 
 import pytest
 
@@ -48,6 +50,7 @@ class Heartbeat:
         self.file_outcomes: dict[str, Counter[str]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._out = _real_stdout()
         self._thread: threading.Thread | None = None
 
     # -- what is collected --------------------------------------------------------------------
@@ -102,6 +105,9 @@ class Heartbeat:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def pytest_unconfigure(self) -> None:
+        self._out.close()
+
     # -- printing -----------------------------------------------------------------------------
     def _progress(self) -> str:
         total = self.total or "?"
@@ -117,15 +123,26 @@ class Heartbeat:
             self._say(f"{progress}, running: {names or '(between tests)'}")
 
     def _say(self, line: str) -> None:
+        """One line on the real standard output. Not through pytest's terminal writer: while a
+        test runs (without xdist) that output is captured, and this thread speaks then too."""
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is None:
-            print(f"[tests] {line}", flush=True)
-            return
-        writer = reporter._tw  # dots leave the line open: start our own
-        if getattr(writer, "width_of_current_line", 0):
-            writer.line()
-        reporter.write_line(f"[tests] {line}")
-        reporter.flush()
+        writer = getattr(reporter, "_tw", None)
+        with self._lock:
+            open_line = bool(getattr(writer, "width_of_current_line", 0))
+            if writer is not None and hasattr(writer, "_current_line"):
+                writer._current_line = ""  # the dots' line is ended: width counts from 0
+            self._out.write(("\n" if open_line else "") + f"[tests] {line}\n")
+            self._out.flush()
+
+
+def _real_stdout() -> TextIO:
+    """A file on the process's standard output as it is now (pytest_configure: not being
+    captured), which stays there while pytest captures file descriptor 1 during a test."""
+    try:
+        return os.fdopen(os.dup(sys.__stdout__.fileno()), "w", encoding="utf-8",
+                         errors="replace")
+    except (AttributeError, OSError, ValueError):  # no real standard output
+        return open(os.devnull, "w", encoding="utf-8")  # closed at unconfigure
 
 
 def register(config: pytest.Config) -> None:

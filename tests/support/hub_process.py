@@ -90,7 +90,18 @@ def hub_admin(db: Path | str, *args: str) -> Any:
 
 
 def start_hub(db: Path | str, log_path: Path, *serve_args: str) -> HubServer:
-    """Start `dxkit hub serve --db DB` and wait until /v1/health answers."""
+    """Start `dxkit hub serve --db DB` and wait until /v1/health answers. A port another
+    process took between free_port() and the hub's bind (tests run in parallel) is retried
+    on a new port."""
+    for _attempt in range(3):
+        server = _start_hub_once(db, log_path, serve_args)
+        if server is not None:
+            return server
+    raise AssertionError(f"the hub found no free port: {log_path.read_text(errors='replace')}")
+
+
+def _start_hub_once(db: Path | str, log_path: Path, serve_args: tuple[str, ...]
+                    ) -> HubServer | None:
     port = free_port()
     log = log_path.open("wb")
     process = subprocess.Popen(
@@ -103,7 +114,10 @@ def start_hub(db: Path | str, log_path: Path, *serve_args: str) -> HubServer:
     with httpx.Client(timeout=1) as probe:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise AssertionError(f"the hub exited: {log_path.read_text(errors='replace')}")
+                said = log_path.read_text(errors="replace")
+                if "address already in use" in said:
+                    return None
+                raise AssertionError(f"the hub exited: {said}")
             if _listening(port):
                 try:
                     if probe.get(f"{server.url}/v1/health").status_code == 200:
