@@ -25,17 +25,13 @@ from PySide6.QtWidgets import (
 
 from dxkit.core.errors import NotFound, ValidationError
 from dxkit.core.i18n import _
+from dxkit.core.progress import Progress
 from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Plot, Season, kind_label
 from dxkit.farm.units import UNITS, Dose, format_amount
 from dxkit.ui.context import AppContext
 from dxkit.ui.farm_forms import date_edit, from_qdate, to_qdate
-from dxkit.ui.widgets import (
-    FieldErrors,
-    FieldWithError,
-    LatestQuery,
-    run_operation,
-    while_alive,
-)
+from dxkit.ui.operations import Op, Query
+from dxkit.ui.widgets import FieldErrors, FieldWithError
 
 BANNER_STYLE = ("background: #b3261e; color: white; font-weight: 700; padding: 6px; "
                 "border-radius: 3px;")
@@ -84,7 +80,6 @@ class DiaryEntryForm(QWidget):
         self.amending: DiaryEntry | None = None
         self.warning: Any = None  # the ProductWarning shown under the picker
         self.saving = False
-        self.warnings_query = LatestQuery(ctx, self)
         self._build()
         self._load_products()
         self.show_kind()
@@ -164,8 +159,10 @@ class DiaryEntryForm(QWidget):
 
     def _load_products(self) -> None:
         registry = self.farm.registry
-        self.ctx.tasks.run(lambda _p: [p.name for p in registry.products()], cancellable=False,
-                           on_success=while_alive(self, self.products_model.setStringList))
+        (Query(self.ctx, self, lambda _progress: [p.name for p in registry.products()],
+               key="products")
+         .success(self.products_model.setStringList)
+         .run())
 
     # -- state --------------------------------------------------------------------------
     def set_target(self, plot: Plot | None, season: Season | None) -> None:
@@ -198,17 +195,21 @@ class DiaryEntryForm(QWidget):
         name, plot = self.product.text().strip(), self.plot
         if self.current_kind() != "pesticide" or not name or plot is None:
             self._show_warning(None)
+            # A lookup still on its way for what the picker held before must not show: a
+            # newer query of the same key supersedes it (this one needs no database).
+            Query(self.ctx, self, lambda _progress: None, key="warnings").without_database().run()
             return
         farm, day = self.farm, from_qdate(self.on.date())
 
-        def work() -> tuple[Any, Any] | None:
+        def work(_progress: Progress) -> tuple[Any, Any] | None:
             try:
                 product = farm.registry.product(name)
             except NotFound:
                 return None
             return product, farm.registry.product_warnings(product, plot.crop, day)
 
-        self.warnings_query.run(work, self._show_warning)
+        # Only the answer for what the picker holds now is shown.
+        Query(self.ctx, self, work, key="warnings").success(self._show_warning).run()
 
     def _show_warning(self, found: tuple[Any, Any] | None) -> None:
         self.warning = found[1] if found else None
@@ -283,23 +284,24 @@ class DiaryEntryForm(QWidget):
         if self.amending is not None:
             entry_id, reason = self.amending.id, self.reason.text().strip()
 
-            def work() -> Any:
+            def work(_progress: Progress) -> Any:
                 return farm.diary.amend(entry_id, reason=reason, on=day, **details)
         else:
             plot_id, season_id, kind = self.plot.id, self.season.id, self.current_kind()
 
-            def work() -> Any:
+            def work(_progress: Progress) -> Any:
                 return farm.diary.record(plot_id, season_id, kind, day, **details)
 
-        self.saving = True
-        self.save_button.setEnabled(False)
-        run_operation(self.ctx, work, parent=self, on_success=self._saved,
-                      on_invalid=self.show_invalid, on_done=self._done)
+        (Op(self.ctx, self, work)
+         .while_running(self._set_saving)
+         .success(self._saved)
+         .invalid(self.show_invalid)
+         .run())
         return True
 
-    def _done(self) -> None:
-        self.saving = False
-        self.save_button.setEnabled(True)
+    def _set_saving(self, saving: bool) -> None:
+        self.saving = saving
+        self.save_button.setEnabled(not saving)
 
     def show_invalid(self, error: ValidationError) -> None:
         self.errors.show(error.fields)

@@ -24,7 +24,8 @@ from dxkit.core.i18n import _
 from dxkit.farm.model import Org
 from dxkit.farm.pesticides import CROPS, crop_name
 from dxkit.ui.context import AppContext
-from dxkit.ui.widgets import FieldErrors, FieldWithError, run_operation, save_cancel_buttons
+from dxkit.ui.operations import Op
+from dxkit.ui.widgets import FieldErrors, FieldWithError, save_cancel_buttons
 
 
 def to_qdate(day: dt.date) -> QDate:
@@ -93,9 +94,11 @@ class FormDialog(QDialog):
 
     def save(self) -> None:
         self.errors.clear()
-        values, work = self.values(), self.work
-        run_operation(self.ctx, lambda: work(values), parent=self,
-                      on_success=self._saved, on_invalid=self.show_invalid)
+        values, work = self.values(), self.work  # read here, on the UI thread
+        (Op(self.ctx, self, lambda _progress: work(values))
+         .success(self._saved)
+         .invalid(self.show_invalid)
+         .run())
 
     def show_invalid(self, error: ValidationError) -> None:
         self.errors.show(error.fields)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.i18n import _, format_date
+from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
 from dxkit.farm.model import DiaryEntry, Plot, Season
 from dxkit.farm.pesticides import crop_name
@@ -35,9 +36,9 @@ from dxkit.farm.units import Dose, format_amount, format_quantity
 from dxkit.ui.context import AppContext
 from dxkit.ui.diary_form import DiaryEntryForm
 from dxkit.ui.farm_forms import org_dialog, plot_dialog, season_dialog
-from dxkit.ui.widgets import LatestQuery, RowsTableModel, run_operation, show_message
+from dxkit.ui.page import Page
+from dxkit.ui.widgets import RowsTableModel, show_message
 
-WATCHED = ("farm_orgs", "plots", "seasons", "diary_entries", "pesticide_products")
 RED, GREY = QColor("#b3261e"), QColor("#8a8a8a")
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -136,17 +137,16 @@ def rows_table(model: RowsTableModel) -> QTableView:
     return table
 
 
-class FarmPage(QWidget):
+class FarmPage(Page):
+    WATCHED = ("farm_orgs", "plots", "seasons", "diary_entries", "pesticide_products")
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.ctx, self.farm = ctx, ctx.ws.farm
+        super().__init__(ctx, parent)
+        self.farm = self.ws.farm
         self.loaded = False
         self.timeline_loaded = False
         self.last_warning: QMessageBox | None = None
-        self.query = LatestQuery(ctx, self)
-        self.timeline_query = LatestQuery(ctx, self)
         self._build()
-        ctx.changed.connect(self._on_changed)
         self.refresh()
 
     def _build(self) -> None:
@@ -207,7 +207,7 @@ class FarmPage(QWidget):
     def refresh(self) -> None:
         farm, org_id = self.farm, self.org_combo.currentData()
 
-        def work() -> tuple[list, list[Plot], list[Season]]:
+        def work(_progress: Progress) -> tuple[list, list[Plot], list[Season]]:
             orgs = farm.orgs.all()
             chosen = org_id if any(o.id == org_id for o in orgs) else (
                 orgs[0].id if orgs else None)
@@ -215,7 +215,7 @@ class FarmPage(QWidget):
                 return orgs, [], []
             return orgs, farm.orgs.plots(chosen), farm.orgs.seasons(chosen)
 
-        self.query.run(work, lambda result: self._loaded(*result))
+        self.query(work, key="plots").success(lambda result: self._loaded(*result)).run()
 
     def _loaded(self, orgs: list, plots: list[Plot], seasons: list[Season]) -> None:
         keep_plot = self.current_plot()
@@ -267,12 +267,16 @@ class FarmPage(QWidget):
             self.timeline_title.setText(_("Add a plot and a season to start the diary.")
                                         if self.loaded else "")
             self._show_timeline([])
+            # A timeline still on its way for the plot shown before must not show: a newer
+            # query of the same key supersedes it (this one needs no database).
+            self.query(lambda _progress: None, key="timeline").without_database().run()
             return
         self.timeline_title.setText(_("{plot} ({crop}) — {season}").format(
             plot=plot.name, crop=crop_name(plot.crop), season=season.name))
-        farm = self.farm
-        self.timeline_query.run(lambda: farm.diary.timeline(plot.id, season.id),
-                                self._show_timeline)
+        diary, plot_id, season_id = self.farm.diary, plot.id, season.id
+        (self.query(lambda _progress: diary.timeline(plot_id, season_id), key="timeline")
+         .success(self._show_timeline)
+         .run())
 
     def _show_timeline(self, entries: list[DiaryEntry]) -> None:
         self.timeline_model.beginResetModel()
@@ -282,14 +286,14 @@ class FarmPage(QWidget):
         self.timeline.scrollToBottom()  # the latest entries are the ones being worked on
         self.timeline_loaded = True
 
-    def _on_changed(self, changes: Changes) -> None:
-        if any(changes.touched(t) for t in WATCHED):
-            if changes.touched("diary_entries") and not (
-                    changes.touched("plots") or changes.touched("seasons")
-                    or changes.touched("farm_orgs")):
-                self._target_changed()
-            else:
-                self.refresh()
+    def on_changed(self, changes: Changes) -> None:
+        """A new or corrected diary entry only reloads the timeline; anything else reloads the
+        organisations, plots and seasons (and then the timeline)."""
+        if changes.touched("diary_entries") and not any(
+                changes.touched(t) for t in ("plots", "seasons", "farm_orgs")):
+            self._target_changed()
+        else:
+            self.refresh()
 
     # -- adding -------------------------------------------------------------------------
     def _open(self, dialog: QDialog) -> QDialog:
@@ -352,6 +356,5 @@ class FarmPage(QWidget):
                 _("Why is this entry being voided? (for example: recorded on the wrong plot)"))
             if not ok:
                 return
-        farm, why = self.farm, reason
-        run_operation(self.ctx, lambda: farm.diary.void(entry.id, reason=why), parent=self,
-                      on_success=lambda _result: None)
+        diary, entry_id, why = self.farm.diary, entry.id, reason
+        self.op(lambda _progress: diary.void(entry_id, reason=why)).run()

@@ -2,6 +2,11 @@
 position on a partly used sheet, serials, a live preview of the first page (rendered on the
 database thread ~300 ms after the last change), Save PDF, Print preview and Print.
 
+Drawing a job reads the lot, so it runs on the database thread; checking its QR codes,
+rasterising its pages for the print preview and painting them onto the printer touch no
+workspace and run on the I/O pool (`without_database()`). Each step shows in the status bar
+with a Cancel button.
+
 A non-compliant lot gets no labels: its reasons are shown in red and the buttons are off."""
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dxkit.core.errors import Cancelled
 from dxkit.core.i18n import _, format_number
+from dxkit.core.progress import Progress
 from dxkit.farm.model import Lot
 from dxkit.farm.printing import (
     PrintJob,
@@ -50,13 +55,9 @@ from dxkit.ui.label_printing import (
     set_up_printer,
     to_qimage,
 )
-from dxkit.ui.widgets import (
-    ERROR_STYLE,
-    error_label,
-    run_operation,
-    show_error,
-    while_alive,
-)
+from dxkit.ui.operations import Op, Query
+from dxkit.ui.taskman import Task
+from dxkit.ui.widgets import ERROR_STYLE, error_label, show_error
 
 PREVIEW_DELAY_MS = 300
 PREVIEW_DPI = 100
@@ -249,7 +250,9 @@ class LabelDesigner(QWidget):
         self.summary.setText(_("{labels} labels on {pages} pages; the preview shows the first "
                                "page.").format(labels=format_number(copies),
                                                pages=format_number(pages)))
-        self.preview_number += 1  # an answer to an older question is dropped
+        # An answer to an older question is dropped, even before the next render is asked
+        # for (a newer render also supersedes the older one's query).
+        self.preview_number += 1
         if not self.can_print():
             self.preview_image = None
             self.preview.set_image(None)
@@ -267,8 +270,9 @@ class LabelDesigner(QWidget):
         options["copies"] = min(options["copies"], first_page)
         number = self.preview_number
 
-        def work(_progress: Any) -> QImage:
-            job = preview_lot_labels(ws, lot_id, name, **options)
+        def work(progress: Progress) -> QImage:
+            # With the progress, a superseded render stops at its next checkpoint.
+            job = preview_lot_labels(ws, lot_id, name, progress=progress, **options)
             return to_qimage(preview_pages(job.pdf, PREVIEW_DPI, range(1))[0])
 
         def shown(image: QImage) -> None:
@@ -283,13 +287,9 @@ class LabelDesigner(QWidget):
                 self._say(str(getattr(error, "message", error)), error=True)
 
         try:
-            self.ctx.tasks.run(work, on_success=self._alive(shown),
-                               on_failure=self._alive(failed), cancellable=False)
+            Query(self.ctx, self, work, key="preview").success(shown).failure(failed).run()
         except RuntimeError:  # the task manager was shut down: the app is closing
             return
-
-    def _alive(self, callback: Any) -> Any:
-        return while_alive(self, callback)
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message = text
@@ -297,27 +297,29 @@ class LabelDesigner(QWidget):
         self.status.setStyleSheet(ERROR_STYLE if error else "")
 
     # -- output -------------------------------------------------------------------------
-    def _print_job(self, then: Any, label: str, verify_over: int | None = None) -> None:
+    def _print_job(self, then: Any, label: str, verify_over: int | None = None) -> Task:
         """Record the run and draw its PDF on the database thread, then call `then(job)`.
         With `verify_over`, a larger job is decoded back first and refused (nothing
-        recorded) if a code does not read."""
+        recorded) if a code does not read. The run's changes are announced by the op."""
         assert self.lot is not None
         ws, lot_id, name, options = self.ws, self.lot.id, self.template().name, self._options()
 
         def done(job: PrintJob) -> None:
             self.last_job = job
-            self.ctx.notify(job.changes)
             then(job)
 
-        self.ctx.tasks.run(lambda progress: print_lot_labels(ws, lot_id, name, progress=progress,
-                                                             verify_over=verify_over, **options),
-                           on_success=self._alive(done), on_failure=self._alive(self._failed),
-                           label=label)
+        return (Op(self.ctx, self, lambda progress: print_lot_labels(
+                    ws, lot_id, name, progress=progress, verify_over=verify_over, **options))
+                .with_progress(label, cancellable=True)
+                .success(done)
+                .failure(self._failed)
+                .run())
 
     def _failed(self, error: BaseException) -> None:
-        if not isinstance(error, Cancelled):
-            self._say(str(getattr(error, "message", error)), error=True)
-            show_error(self, error)
+        """A drawing, checking or printing step failed (a Cancel is no failure: the op keeps
+        it away from here)."""
+        self._say(str(getattr(error, "message", error)), error=True)
+        show_error(self, error)
 
     def save_pdf(self) -> None:
         if not self.can_print():
@@ -356,37 +358,50 @@ class LabelDesigner(QWidget):
         if job.labels <= VERIFY_OVER:
             then()
             return
-        self.ctx.tasks.run(lambda progress: check_decodes(job.pdf, job.payloads, progress),
-                           on_success=self._alive(lambda _none: then()),
-                           on_failure=self._alive(self._failed),
-                           label=_("Checking QR codes"), database=False)
+        (Op(self.ctx, self, lambda progress: check_decodes(job.pdf, job.payloads, progress))
+         .without_database()
+         .with_progress(_("Checking QR codes"), cancellable=True)
+         .success(lambda _none: then())
+         .failure(self._failed)
+         .run())
 
     def _send(self, printer: QPrinter, job: PrintJob) -> None:
         def sent(pages: int) -> None:
             self._say(_("{count} labels sent to the printer ({pages} pages).").format(
                 count=format_number(job.labels), pages=format_number(pages)))
 
-        self.ctx.tasks.run(lambda progress: paint_pdf(printer, job.pdf, progress),
-                           on_success=self._alive(sent), on_failure=self._alive(self._failed),
-                           label=_("Printing"), database=False)
+        (Op(self.ctx, self, lambda progress: paint_pdf(printer, job.pdf, progress))
+         .without_database()
+         .with_progress(_("Printing"), cancellable=True)
+         .success(sent)
+         .failure(self._failed)
+         .run())
 
-    def print_preview(self) -> None:
-        """The whole job as the printer would get it; printing from there records the run."""
+    def print_preview(self) -> Task | None:
+        """The whole job as the printer would get it; printing from there records the run.
+        Returns the task of the first step (drawing the labels), or None when there is
+        nothing to print."""
         if not self.can_print():
-            return
+            return None
         assert self.lot is not None
         ws, lot_id, name, options = self.ws, self.lot.id, self.template().name, self._options()
-        self.ctx.tasks.run(lambda progress: preview_lot_labels(ws, lot_id, name,
-                                                               progress=progress, **options),
-                           on_success=self._alive(lambda job: self._checked(
-                               job, lambda: self._render_preview(job))),
-                           on_failure=self._alive(self._failed), label=_("Drawing labels"))
+        return (Op(self.ctx, self, lambda progress: preview_lot_labels(
+                    ws, lot_id, name, progress=progress, **options))
+                .with_progress(_("Drawing labels"), cancellable=True)
+                .success(lambda job: self._checked(job, lambda: self._render_preview(job)))
+                .failure(self._failed)
+                .run())
 
     def _render_preview(self, job: PrintJob) -> None:
-        self.ctx.tasks.run(lambda _progress: render_for_preview(job.pdf),
-                           on_success=self._alive(lambda pages: self._open_preview(job, pages)),
-                           on_failure=self._alive(self._failed),
-                           label=_("Drawing labels"), database=False)
+        def rendered(pages: list[QImage]) -> None:
+            self._open_preview(job, pages)
+
+        (Op(self.ctx, self, lambda progress: render_for_preview(job.pdf, progress=progress))
+         .without_database()
+         .with_progress(_("Drawing labels"), cancellable=True)
+         .success(rendered)
+         .failure(self._failed)
+         .run())
 
     def _open_preview(self, job: PrintJob, pages: list[QImage]) -> QPrintPreviewDialog:
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
@@ -404,10 +419,12 @@ class LabelDesigner(QWidget):
     def _record_previewed(self, job: PrintJob) -> None:
         if self.lot is None:
             return
-        farm, lot_id, options = self.ws.farm, self.lot.id, self._options()
-        run_operation(self.ctx, lambda: farm.lots.record_print(
-            lot_id, template=job.template.name, **options), parent=self,
-            on_success=lambda _r: self._say(_("The print run was recorded.")))
+        lots, lot_id, options = self.ws.farm.lots, self.lot.id, self._options()
+        template = job.template.name
+        (Op(self.ctx, self, lambda _progress: lots.record_print(lot_id, template=template,
+                                                                 **options))
+         .success(lambda _result: self._say(_("The print run was recorded.")))
+         .run())
 
     def measure_sheet(self) -> CustomSheetDialog:
         dialog = CustomSheetDialog(self.ws, self)

@@ -70,10 +70,20 @@ def paint_pdf(printer: QPrinter, pdf: bytes, progress: Progress | None = None,
                        progress)
 
 
-def render_for_preview(pdf: bytes, dpi: int = PREVIEW_PRINT_DPI) -> list[QImage]:
+def render_for_preview(pdf: bytes, dpi: int = PREVIEW_PRINT_DPI,
+                       progress: Progress | None = None) -> list[QImage]:
     """Every page as an image, for the print preview: made on a worker thread, so the
-    dialog's own painting (on the UI thread) only draws finished images."""
-    return [to_qimage(image) for image in preview_pages(pdf, dpi)]
+    dialog's own painting (on the UI thread) only draws finished images. One page at a time,
+    each a checkpoint for `progress` (a Cancel stops before the next page)."""
+    count = page_count(pdf)
+    if progress:
+        progress.update(value=0, maximum=count, label=_("Preparing the print preview"))
+    pages = []
+    for index in range(count):
+        pages.append(to_qimage(preview_pages(pdf, dpi, range(index, index + 1))[0]))
+        if progress:
+            progress.update(value=index + 1)
+    return pages
 
 
 def paint_pages(printer: QPrinter, count: int, page: Callable[[int], QImage],

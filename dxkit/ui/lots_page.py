@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _, format_date, format_datetime
+from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
 from dxkit.farm.model import DiaryEntry, Lot, Plot
 from dxkit.farm.pesticides import crop_name
@@ -34,17 +35,10 @@ from dxkit.ui.context import AppContext
 from dxkit.ui.farm_forms import date_edit, from_qdate
 from dxkit.ui.farm_page import rows_table
 from dxkit.ui.label_designer import LabelDesigner
-from dxkit.ui.widgets import (
-    FieldErrors,
-    FieldWithError,
-    LatestQuery,
-    RowsTableModel,
-    run_operation,
-    save_cancel_buttons,
-)
+from dxkit.ui.operations import Op, Query
+from dxkit.ui.page import Page
+from dxkit.ui.widgets import FieldErrors, FieldWithError, RowsTableModel, save_cancel_buttons
 
-WATCHED = ("lots", "lot_harvests", "diary_entries", "label_prints", "plots", "pesticide_bans",
-           "pesticide_products")
 GOOD, BAD = QColor("#1b7a1b"), QColor("#b3261e")
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -91,7 +85,6 @@ class CreateLotDialog(QDialog):
         self.ctx, self.farm = ctx, ctx.ws.farm
         self.saved: Lot | None = None
         self.loaded = False
-        self.query = LatestQuery(ctx, self)
         self.setWindowTitle(_("Create a lot"))
         self.setMinimumWidth(560)
         layout = QVBoxLayout(self)
@@ -122,7 +115,9 @@ class CreateLotDialog(QDialog):
         if season_id is None:
             self._show([])
             return
-        self.query.run(lambda: available_harvests(farm, season_id), self._show)
+        # Only the harvests of the season chosen last are shown.
+        Query(self.ctx, self, lambda _progress: available_harvests(farm, season_id)).success(
+            self._show).run()
 
     def _show(self, harvests: list[tuple[DiaryEntry, Plot]]) -> None:
         self.harvests.clear()
@@ -153,8 +148,11 @@ class CreateLotDialog(QDialog):
         self.errors.clear()
         farm, ids = self.farm, self.chosen()
         product, day = self.product.text().strip(), from_qdate(self.pack_date.date())
-        run_operation(self.ctx, lambda: farm.lots.create(ids, product=product, pack_date=day),
-                      parent=self, on_success=self._saved, on_invalid=self._invalid)
+        (Op(self.ctx, self, lambda _progress: farm.lots.create(ids, product=product,
+                                                               pack_date=day))
+         .success(self._saved)
+         .invalid(self._invalid)
+         .run())
 
     def _invalid(self, error: ValidationError) -> None:
         self.errors.show(error.fields)
@@ -164,16 +162,16 @@ class CreateLotDialog(QDialog):
         self.accept()
 
 
-class LotsPage(QWidget):
+class LotsPage(Page):
+    WATCHED = ("lots", "lot_harvests", "diary_entries", "label_prints", "plots",
+               "pesticide_bans", "pesticide_products")
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.ctx, self.farm = ctx, ctx.ws.farm
+        super().__init__(ctx, parent)
+        self.farm = self.ws.farm
         self.loaded = False
         self.detail_loaded = False
-        self.query = LatestQuery(ctx, self)
-        self.detail_query = LatestQuery(ctx, self)
         self._build()
-        ctx.changed.connect(self._on_changed)
         self.refresh()
 
     def _build(self) -> None:
@@ -207,8 +205,8 @@ class LotsPage(QWidget):
         layout.addWidget(splitter, 1)
 
     def refresh(self) -> None:
-        farm = self.farm
-        self.query.run(farm.lots.all, self._loaded)
+        lots = self.farm.lots
+        self.query(lambda _progress: lots.all(), key="lots").success(self._loaded).run()
 
     def _loaded(self, lots: list[Lot]) -> None:
         keep = self.current_lot()
@@ -238,18 +236,26 @@ class LotsPage(QWidget):
             empty = _("No lots yet: create one from a season’s harvests.")
             self.detail.setHtml(f"<p>{html.escape(empty)}</p>")
             return
-        lots = self.farm.lots
-        self.detail_query.run(lambda: (lots.status(lot.id), lots.print_runs(lot.id),
-                                       lots.shares_code(lot.id), lots.serial_overlaps(lot.id)),
-                              lambda result: self._show_detail(lot, *result))
+        lots, lot_id = self.farm.lots, lot.id
+
+        def work(progress: Progress) -> tuple[Any, list, bool, list]:
+            progress.check()  # a lot no longer chosen (superseded) is not read at all
+            return (lots.status(lot_id), lots.print_runs(lot_id), lots.shares_code(lot_id),
+                    lots.serial_overlaps(lot_id))
+
+        # Only the detail of the lot chosen last is shown.
+        (self.query(work, key="detail")
+         .success(lambda result: self._show_detail(lot, *result))
+         .run())
 
     def recode_lot(self) -> None:
         lot = self.current_lot()
         if lot is None:
             return
-        farm = self.farm
-        run_operation(self.ctx, lambda: farm.lots.recode(lot.id), parent=self,
-                      on_success=lambda result: self.select_lot(result.value.code))
+        lots, lot_id = self.farm.lots, lot.id
+        (self.op(lambda _progress: lots.recode(lot_id))
+         .success(lambda result: self.select_lot(result.value.code))
+         .run())
 
     def _show_detail(self, lot: Lot, status: Any, runs: list, shared: bool = False,
                      overlaps: list | None = None) -> None:
@@ -286,9 +292,8 @@ class LotsPage(QWidget):
         self.detail_status = status
         self.detail_loaded = True
 
-    def _on_changed(self, changes: Changes) -> None:
-        if any(changes.touched(t) for t in WATCHED):
-            self.refresh()
+    def on_changed(self, changes: Changes) -> None:
+        self.refresh()
         if changes.touched("label_prints"):
             self.designer.schedule_preview()  # serialised labels show the next numbers
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import shiboken6
@@ -25,10 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _
-from dxkit.ui.context import AppContext
-from dxkit.ui.taskman import Task, describe_error
+from dxkit.ui.taskman import describe_error
 
 ERROR_STYLE = "color: #b00020;"
 
@@ -67,17 +64,6 @@ def error_label() -> QLabel:
 def is_alive(widget: QObject | None) -> bool:
     """False once Qt deleted the widget (e.g. a language switch rebuilt its page)."""
     return widget is not None and shiboken6.isValid(widget)
-
-
-def while_alive(owner: QObject, callback: Callable[[Any], None]) -> Callable[[Any], None]:
-    """`callback`, skipped when it arrives after `owner` was deleted: background results can
-    outlive the screen that asked for them."""
-
-    def guarded(value: Any) -> None:
-        if is_alive(owner):
-            callback(value)
-
-    return guarded
 
 
 class FieldWithError(QWidget):
@@ -143,24 +129,6 @@ class FieldErrors:
                 break
 
 
-def run_operation(ctx: AppContext, work: Callable[[], Any], *, parent: QWidget | None,
-                  on_success: Callable[[Any], None],
-                  on_invalid: Callable[[ValidationError], None] | None = None,
-                  on_done: Callable[[], None] | None = None,
-                  owner: QWidget | None = None) -> Task:
-    """Old spelling of `Op` (dxkit.ui.operations), kept only for the farm screens that still
-    call it: `Op(ctx, owner or parent, work).success(...).invalid(...).run()`."""
-    from dxkit.ui.operations import Op  # operations imports this module
-
-    op = Op(ctx, owner if owner is not None else parent, lambda _progress: work())
-    op.success(on_success)
-    if on_invalid is not None:
-        op.invalid(on_invalid)
-    if on_done is not None:
-        op.while_running(lambda running: None if running else on_done())
-    return op.run()
-
-
 def show_error(parent: QWidget | None, error: BaseException) -> QMessageBox:
     return show_message(parent, describe_error(error), QMessageBox.Icon.Warning)
 
@@ -220,20 +188,3 @@ def fill_choices(combo: QComboBox, none_label: str, entries: list[tuple[Any, str
         combo.addItem(label, key)
     combo.setCurrentIndex(max(combo.findData(keep), 0) if keep else 0)
     combo.blockSignals(False)
-
-
-class LatestQuery:
-    """Old spelling of `Query` (dxkit.ui.operations), kept only for the farm screens that
-    still use it: each instance is one key of its owner, so only its newest answer arrives."""
-
-    _keys = itertools.count(1)
-
-    def __init__(self, ctx: AppContext, owner: QWidget):
-        self.ctx, self.owner = ctx, owner
-        self.key = f"latest-query-{next(self._keys)}"
-
-    def run(self, work: Callable[[], Any], on_answer: Callable[[Any], None]) -> Task:
-        from dxkit.ui.operations import Query  # operations imports this module
-
-        query = Query(self.ctx, self.owner, lambda _progress: work(), self.key)
-        return query.success(on_answer).run()

@@ -1,22 +1,28 @@
 """The farm diary and the lots & labels screens, on the farm demo (three plots, three lots,
-one of them non-compliant: a harvest inside a pre-harvest interval)."""
+one of them non-compliant: a harvest inside a pre-harvest interval).
+
+No timing: where a test needs an answer still on its way, the database thread is held on a
+gate and results are awaited."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 
 from dxkit.core import i18n
+from dxkit.core.errors import Cancelled
+from dxkit.core.progress import Progress
 from dxkit.farm import printing
 from dxkit.farm.demo_farm import fill_farm_demo
 from dxkit.farm.printing import preview_lot_labels
 from dxkit.labels.verify import VerifyReport, verify_pdf
 from dxkit.ui.farm_page import FarmPage
-from dxkit.ui.label_printing import paint_pdf, set_up_printer
+from dxkit.ui.label_printing import paint_pdf, render_for_preview, set_up_printer
 from dxkit.ui.lots_page import LotsPage
 from tests.ui.conftest import settle
 
@@ -60,6 +66,18 @@ def lots_page(ctx, qtbot) -> LotsPage:
 def quiet(qtbot, ctx):
     """Wait until no background work is left (a change starts refreshes that start reads)."""
     qtbot.waitUntil(lambda: not ctx.tasks.active, timeout=5000)
+
+
+def hold_database(ctx) -> threading.Event:
+    """Keep the database thread busy until the returned event is set."""
+    gate = threading.Event()
+    ctx.tasks.run(lambda _progress: gate.wait(10), cancellable=False)
+    return gate
+
+
+def message_boxes() -> list[QMessageBox]:
+    return [w for w in QApplication.topLevelWidgets()
+            if isinstance(w, QMessageBox) and w.isVisible()]
 
 
 def choose_plot(page, qtbot, ctx, name):
@@ -366,3 +384,99 @@ def test_serials_printed_twice_are_shown_in_the_lot_detail(ctx, qtbot, farm, ws)
     settle(qtbot, ctx, lambda: "20–21" in page.detail.toPlainText())
     assert "hai lần" in page.detail.toPlainText()
     quiet(qtbot, ctx)
+
+
+# -- answers that arrive late ---------------------------------------------------------------
+def test_the_detail_of_a_lot_chosen_meanwhile_wins(ctx, qtbot, farm, monkeypatch):
+    good, bad, fruit = farm
+    page = lots_page(ctx, qtbot)
+    page.select_lot(fruit.code)
+    settle(qtbot, ctx, lambda: fruit.code in page.detail.toPlainText())
+    shown, show = [], page._show_detail
+    monkeypatch.setattr(page, "_show_detail",
+                        lambda lot, *rest: (shown.append(lot.code), show(lot, *rest)))
+    gate = hold_database(ctx)
+    page.select_lot(bad.code)  # its detail is asked for, then superseded before it is read
+    page.select_lot(good.code)
+    gate.set()
+    settle(qtbot, ctx, lambda: bool(shown))
+    quiet(qtbot, ctx)
+    assert shown == [good.code]
+    assert page.detail.toPlainText().startswith(good.code)
+    assert page.detail_status.compliant
+
+
+def test_a_product_check_answered_after_the_kind_changed_is_dropped(ctx, qtbot, farm):
+    page = farm_page(ctx, qtbot)
+    choose_plot(page, qtbot, ctx, RICE)
+    form = page.form
+    form.set_kind("pesticide")
+    gate = hold_database(ctx)
+    form.product.setText("Regent 800WG")  # banned: its answer would raise the red banner
+    form.set_kind("fertiliser")  # no pesticide any more: nothing to warn about
+    gate.set()
+    quiet(qtbot, ctx)
+    assert form.ban_banner.isHidden() and form.product_info.text() == ""
+    assert form.warning is None
+
+
+def test_a_timeline_answered_after_the_organisation_changed_is_dropped(ctx, qtbot, farm, ws):
+    ws.farm.orgs.add("Tổ hợp tác Rau sạch Mỹ Hưng")  # no plots, no seasons yet
+    page = farm_page(ctx, qtbot)
+    choose_plot(page, qtbot, ctx, RICE)
+    gate = hold_database(ctx)
+    page.org_combo.setCurrentIndex(page.org_combo.findText("Tổ hợp tác Rau sạch Mỹ Hưng"))
+    page.select_plot(MANGO)  # the old list is still shown: its timeline is asked for
+    gate.set()
+    quiet(qtbot, ctx)
+    assert page.plots_model.rowCount() == 0 and page.timeline_model.rowCount() == 0
+    assert page.timeline_title.text() == "Thêm thửa và mùa vụ để bắt đầu ghi nhật ký."
+
+
+# -- progress and cancel ----------------------------------------------------------------------
+def test_print_preview_reports_progress_and_can_be_cancelled(ctx, qtbot, farm, ws):
+    good = farm[0]
+    page = lots_page(ctx, qtbot)
+    page.select_lot(good.code)
+    designer = page.designer
+    designer.set_template("a4-3x7")
+    designer.copies.setValue(30)  # two pages
+    quiet(qtbot, ctx)
+    steps = []  # what the status bar hears of labelled work (the live preview has none)
+    ctx.tasks.progressed.connect(lambda task, value, maximum, label: steps.append(
+        (label, value, maximum)) if task.label else None)
+    runs = len(ws.farm.lots.print_runs(good.code))
+
+    gate = hold_database(ctx)
+    task = designer.print_preview()
+    assert task is not None and task.label == "Đang vẽ nhãn" and task.cancellable
+    task.cancel()  # before its turn: it stops at its first checkpoint
+    gate.set()
+    quiet(qtbot, ctx)
+    assert getattr(designer, "preview_dialog", None) is None
+    assert designer.message == "" and message_boxes() == []  # a cancel is no error
+    assert len(ws.farm.lots.print_runs(good.code)) == runs
+
+    steps.clear()
+    designer.print_preview()
+    qtbot.waitUntil(lambda: getattr(designer, "preview_dialog", None) is not None,
+                    timeout=10_000)
+    drawn = [(value, maximum) for label, value, maximum in steps if label == "Đang vẽ nhãn"]
+    assert drawn and drawn[-1] == (30, 30)
+    pages = [(value, maximum) for label, value, maximum in steps
+             if label == "Đang chuẩn bị bản xem trước khi in"]
+    assert pages == [(0, 2), (1, 2), (2, 2)]
+    designer.preview_dialog.reject()
+    assert len(ws.farm.lots.print_runs(good.code)) == runs
+
+
+def test_preview_pages_are_made_one_at_a_time_and_stop_on_cancel(farm, ws):
+    job = preview_lot_labels(ws, farm[0].code, "a4-3x7", copies=30)
+    seen = []
+    pages = render_for_preview(job.pdf, dpi=30, progress=Progress(
+        on_change=lambda value, maximum, label: seen.append((value, maximum))))
+    assert len(pages) == 2 and seen == [(0, 2), (1, 2), (2, 2)]
+    cancelled = Progress()
+    cancelled.cancel()
+    with pytest.raises(Cancelled):
+        render_for_preview(job.pdf, dpi=30, progress=cancelled)
