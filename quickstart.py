@@ -149,7 +149,8 @@ def parallel_options(extra: list[str]) -> list[str]:
 def test(extra: list[str]) -> int:
     python = ensure_environment()
     ensure_test_servers()
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPYCACHEPREFIX": str(PYCACHE)}
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPYCACHEPREFIX": str(PYCACHE),
+           "PYTHONUNBUFFERED": "1"}  # progress shows as it happens, also through a pipe
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # the cache above must be written to help
     steps = [
         ("ruff", [python, "-m", "ruff", "check", "."]),

@@ -68,6 +68,8 @@ class Heartbeat:
             self.total = len(nodeids)
             self.distributed = distributed
             self.left_in_file = Counter(_file_of(nodeid) for nodeid in nodeids)
+        files = len(self.left_in_file)
+        self._say(f"{self.total} tests in {files} files collected ({self._progress()})")
 
     # -- what runs ----------------------------------------------------------------------------
     def pytest_sessionstart(self, session: pytest.Session) -> None:
