@@ -24,16 +24,25 @@ from dxkit.core.progress import Progress
 class _Bridge(QObject):
     """Carries results from worker threads to the main thread (queued signal)."""
 
-    done = Signal(object, object, object, object)  # future, on_success, on_failure, task
+    done = Signal(object, object)  # future, task
     progressed = Signal(object, int, int, str)  # task, value, maximum, label
 
 
 class Task:
+    """One piece of work. Its callbacks are dropped on the main thread once it reported: the
+    task, its future and its progress refer to each other, and only the garbage collector frees
+    such cycles, possibly on a worker thread. Whatever the callbacks hold (a screen, the
+    context) must not be destroyed there."""
+
     def __init__(self, label: str, cancellable: bool,
-                 on_progress: Callable[[int, int, str], None] | None = None):
+                 on_progress: Callable[[int, int, str], None] | None = None,
+                 on_success: Callable[[Any], None] | None = None,
+                 on_failure: Callable[[BaseException], None] | None = None):
         self.label = label
         self.cancellable = cancellable
         self.on_progress = on_progress  # called on the main thread with each update
+        self.on_success = on_success
+        self.on_failure = on_failure
         self.progress: Progress | None = None
         self.future: Future | None = None
 
@@ -65,13 +74,12 @@ class TaskManager(QObject):
             | None = None, on_failure: Callable[[BaseException], None] | None = None,
             on_progress: Callable[[int, int, str], None] | None = None,
             label: str = "", cancellable: bool = True, database: bool = True) -> Task:
-        task = Task(label, cancellable, on_progress)
+        task = Task(label, cancellable, on_progress, on_success, on_failure)
         task.progress = Progress(
             on_change=lambda v, m, lab: self._bridge.progressed.emit(task, v, m, lab))
         executor = self._db if database else self._pool
         task.future = executor.submit(work, task.progress)
-        task.future.add_done_callback(
-            lambda fut: self._bridge.done.emit(fut, on_success, on_failure, task))
+        task.future.add_done_callback(lambda fut: self._bridge.done.emit(fut, task))
         self.active.append(task)
         self.started.emit(task)
         return task
@@ -82,10 +90,12 @@ class TaskManager(QObject):
             task.on_progress(value, maximum, label)
         self.progressed.emit(task, value, maximum, label)
 
-    @Slot(object, object, object, object)
-    def _on_done(self, future: Future, on_success, on_failure, task: Task) -> None:
+    @Slot(object, object)
+    def _on_done(self, future: Future, task: Task) -> None:
         if task in self.active:
             self.active.remove(task)
+        on_success, on_failure = task.on_success, task.on_failure
+        task.on_success = task.on_failure = task.on_progress = None  # see Task
         self.finished.emit(task)
         error = future.exception()
         if error is None:

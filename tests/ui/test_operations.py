@@ -6,16 +6,19 @@ and results are awaited, never timed."""
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 
 import pytest
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from dxkit.core.errors import Cancelled, DxError, ValidationError
 from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
+from dxkit.ui.context import AppContext
 from dxkit.ui.operations import Op, Query
 from dxkit.ui.page import Page
 from dxkit.ui.taskman import describe_error
@@ -252,6 +255,34 @@ def test_work_without_the_database_runs_on_the_pool(ctx, qtbot, owner):
     work.without_database().run()
     answered(qtbot, ctx)
     assert threads[0].startswith("dxkit-io")
+
+
+def test_once_the_outcome_is_in_nothing_of_the_task_holds_the_screen(ws, qtbot):
+    """A task's future and progress refer to each other; only the garbage collector frees
+    such cycles, and it may run on a worker thread. A screen (or a context) they held would be
+    destroyed there: a QObject with an active timer warns, and Qt objects must die on their own
+    thread. So once a task reported, its cycles hold none of its callbacks: the parent and the
+    context go as soon as their last reference does, on the main thread."""
+    context = AppContext(ws)
+    timer = QTimer(context)  # the context's children live with it (a sync timer, say)
+    timer.start(60_000)
+    parent = QObject()
+    answers = []
+    gate = hold_database(context)
+    Op(context, parent, lambda _progress: "xong").success(answers.append).run()
+    Query(context, parent, lambda _progress: "cũ").success(answers.append).run()
+    Query(context, parent, lambda _progress: "mới").success(answers.append).run()
+    gate.set()
+    answered(qtbot, context)
+    assert answers == ["xong", "mới"]
+    context.tasks.shutdown()
+    gone = [weakref.ref(parent), weakref.ref(context)]
+    gc.disable()  # only reference counting may free them now
+    try:
+        del parent, timer, context
+        assert [ref() for ref in gone] == [None, None]
+    finally:
+        gc.enable()
 
 
 # -- reads ----------------------------------------------------------------------------------
