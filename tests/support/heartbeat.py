@@ -59,6 +59,7 @@ class Heartbeat:
         if session.items:
             self._collected([item.nodeid for item in session.items], distributed=False)
 
+    @pytest.hookimpl(optionalhook=True)  # only with pytest-xdist loaded
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         if not self.total:  # every worker collects the same tests
             self._collected(ids, distributed=True)
