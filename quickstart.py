@@ -137,10 +137,10 @@ def app(extra: list[str]) -> int:
 def parallel_options(extra: list[str]) -> list[str]:
     """pytest-xdist on every core (at most 4: the sync tests also run a hub process and
     PostgreSQL), whole files per worker so a module's shared hub starts once; none when the
-    caller chose (-n, -p no:xdist) or runs a few tests by name."""
-    chosen = any(arg.startswith(("-n", "--numprocesses", "--dist")) or "xdist" in arg
-                 for arg in extra)
-    if chosen or any("::" in arg for arg in extra):
+    caller chose (-n, -p no:xdist), debugs (--pdb, --trace) or runs tests by name (::)."""
+    chosen = any(arg.startswith(("-n", "--numprocesses", "--dist", "--pdb", "--trace"))
+                 or "xdist" in arg or "::" in arg for arg in extra)
+    if chosen:
         return []
     workers = max(1, min(os.cpu_count() or 1, 4))
     return ["-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder"]

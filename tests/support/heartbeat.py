@@ -152,6 +152,6 @@ def register(config: pytest.Config) -> None:
     """Install the heartbeat in the reporting process (not in pytest-xdist's workers)."""
     if hasattr(config, "workerinput") or config.pluginmanager.has_plugin("dxkit-heartbeat"):
         return
-    if config.option.collectonly:
+    if config.option.collectonly or config.getoption("usepdb", False):
         return
     config.pluginmanager.register(Heartbeat(config), "dxkit-heartbeat")

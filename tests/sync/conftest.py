@@ -1,4 +1,5 @@
-"""Fixtures for the sync tests: the real hub process, and records shaped as on the wire."""
+"""Fixtures for the sync tests: the real hub process (one per test, or one per module for tests
+that need only a team of their own), and records shaped as on the wire."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ def hub(hub_for_test):
 
 def new_team(hub, hamlet: str = "Ấp Mỹ Hưng") -> str:
     return hub.admin("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
-                   "--hamlet", hamlet)["team_id"]
+                     "--hamlet", hamlet)["team_id"]
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ def proxy(hub_server):
 @pytest.fixture
 def team(hub_server):
     return hub_server.admin("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
-                          "--hamlet", "Ấp Mỹ Hưng")["team_id"]
+                            "--hamlet", "Ấp Mỹ Hưng")["team_id"]
 
 
 @pytest.fixture

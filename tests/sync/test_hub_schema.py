@@ -33,7 +33,7 @@ def enrolled_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub
     hub = start_hub(folder / "hub.sqlite", folder / "hub.log")
     try:
         team = hub.admin("team", "add", "--province", "82", "--commune", "28249",
-                       "--hamlet", "Ấp Mỹ Hưng")
+                         "--hamlet", "Ấp Mỹ Hưng")
         code = hub.admin("enroll-code", "--team", str(team["team_id"]))["code"]
         answer = httpx.post(f"{hub.url}/v1/enroll",
                             json={"code": code, "device_name": "schemathesis"}, timeout=10)

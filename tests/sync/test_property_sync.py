@@ -350,7 +350,7 @@ def test_random_offline_edits_converge_everywhere(hub_server, tmp_path, program)
     skews, steps = program
     folder = Path(tmp_path / f"example-{next(EXAMPLES)}")
     team_id = hub_server.admin("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
-                             "--hamlet", HAMLET)["team_id"]
+                               "--hamlet", HAMLET)["team_id"]
     laptops: list[Workspace] = []
     try:
         for name, offset in zip(LAPTOPS, skews, strict=True):

@@ -36,7 +36,7 @@ def small_batches(monkeypatch):
 @pytest.fixture
 def team(hub_server) -> str:
     return hub_server.admin("team", "add", "--province", "82", "--commune", "28261",
-                          "--hamlet", "Ấp Mỹ Hưng")["team_id"]
+                            "--hamlet", "Ấp Mỹ Hưng")["team_id"]
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def file_tokens(monkeypatch):
 
 def enrollment_code(hub) -> str:
     team = hub.admin("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
-                   "--hamlet", "Ấp Mỹ Hưng")["team_id"]
+                     "--hamlet", "Ấp Mỹ Hưng")["team_id"]
     return hub.admin("enroll-code", "--team", team)["code"]
 
 
