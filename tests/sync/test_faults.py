@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -100,6 +102,19 @@ def quarantined(ws: Workspace) -> int:
 
 def cursor(ws: Workspace, table: str) -> int:
     return int(ws.meta().get(engine.CURSOR_PREFIX + table, 0))
+
+
+def committed_cursor(folder: Path, table: str) -> int:
+    """A table's pull cursor as another process committed it (read-only, while it runs)."""
+    conn = sqlite3.connect(f"{(folder / 'dxkit.sqlite').resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?",
+                           (engine.CURSOR_PREFIX + table,)).fetchone()
+    except sqlite3.OperationalError:  # busy or not made yet
+        return 0
+    finally:
+        conn.close()
+    return int(row[0]) if row else 0
 
 
 def assert_converged(proxy, a: Workspace, b: Workspace) -> None:
@@ -238,9 +253,13 @@ def test_a_client_killed_mid_pull_resumes_and_ends_complete(proxy, laptops, tmp_
     env = {**os.environ, "DXKIT_TOKEN_STORE": "file", "DXKIT_LANG": "en"}
     child = subprocess.Popen(dxkit_command("--data-dir", str(folder), "sync"),
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first_table = dependency_order()[0]
     try:
         deadline = time.monotonic() + 30
-        while len(proxy.seen(*PULL)) < before + 2 and child.poll() is None:
+        # The second page is asked for while the first is applied (one request ahead): wait
+        # for both, the request held back by the proxy and the first page committed.
+        while (len(proxy.seen(*PULL)) < before + 2
+               or committed_cursor(folder, first_table) == 0) and child.poll() is None:
             assert time.monotonic() < deadline, "the child never reached its second pull"
             time.sleep(0.05)
         assert child.poll() is None
@@ -250,7 +269,6 @@ def test_a_client_killed_mid_pull_resumes_and_ends_complete(proxy, laptops, tmp_
         child.wait(timeout=10)
     proxy.clear()
     with Workspace.open(folder) as again:
-        first_table = dependency_order()[0]
         applied = again.conn.execute(f"SELECT count(*) FROM {first_table}").fetchone()[0]
         # The first batch was applied with its cursor; the second never arrived.
         assert applied == 1 and cursor(again, first_table) > 0
