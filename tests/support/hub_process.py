@@ -8,6 +8,7 @@ dxkit (about a second) per call."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import subprocess
@@ -16,8 +17,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -111,28 +110,27 @@ def _start_hub_once(db: Path | str, log_path: Path, serve_args: tuple[str, ...]
     log.close()  # the child keeps its own handle
     server = HubServer(f"http://127.0.0.1:{port}", db, process)
     deadline = time.monotonic() + START_TIMEOUT
-    with httpx.Client(timeout=1) as probe:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                said = log_path.read_text(errors="replace")
-                if "address already in use" in said:
-                    return None
-                raise AssertionError(f"the hub exited: {said}")
-            if _listening(port):
-                try:
-                    if probe.get(f"{server.url}/v1/health").status_code == 200:
-                        return server
-                except httpx.TransportError:
-                    pass
-            time.sleep(POLL_SECONDS)
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            said = log_path.read_text(errors="replace")
+            if "address already in use" in said:
+                return None
+            raise AssertionError(f"the hub exited: {said}")
+        if _healthy(port):
+            return server
+        time.sleep(POLL_SECONDS)
     server.stop()
     raise AssertionError(f"the hub did not answer: {log_path.read_text(errors='replace')}")
 
 
-def _listening(port: int) -> bool:
-    """Something accepts connections on the port (cheaper to ask than an HTTP request)."""
+def _healthy(port: int) -> bool:
+    """GET /v1/health answers 200. With the standard library's plain HTTP client: an httpx
+    client builds a TLS context first, which costs more than the request."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
+        connection.request("GET", "/v1/health")
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
         return False
+    finally:
+        connection.close()
