@@ -145,10 +145,10 @@ class FaultProxy:
                 return
             conn.settimeout(SOCKET_TIMEOUT)
             thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            with self._lock:
+            with self._lock:  # started before it is listed: wait_idle may join it at once
+                thread.start()
                 self._threads = [t for t in self._threads if t.is_alive()]
                 self._threads.append(thread)
-            thread.start()
 
     def _serve(self, conn: socket.socket) -> None:
         with conn:
