@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -329,6 +330,8 @@ class Tx:
         existing = {row["id"] for row in select_in(
             self.conn, f"SELECT id FROM {table} WHERE id IN ({{marks}})", ids)}
         mutable = spec.kind == "mutable"
+        values_of = operator.itemgetter(*names)  # the fields in column order, in C
+        audited = json.dumps(sorted(names))  # every record of a table carries the same fields
         rows: list[tuple[Any, ...]] = []
         audit: list[tuple[Any, ...]] = []
         outcomes: list[str] = []
@@ -342,7 +345,7 @@ class Tx:
             fields = record["fields"]
             if set(fields) != expected:
                 raise ValueError(f"{table} record {row_id} has fields {sorted(fields)}")
-            values = tuple(fields[name] for name in names)
+            values = values_of(fields) if len(names) > 1 else (fields[names[0]],)
             if mutable:
                 clocks = record["clocks"]
                 if set(clocks) != expected:
@@ -351,7 +354,7 @@ class Tx:
                 device = Timestamp.parse(updated_at).device
                 rows.append((row_id, *values, updated_at, device, field_clock))
                 audit.append((self._wall, updated_at, device, "sync", table, row_id, "sync",
-                              json.dumps(sorted(fields))))
+                              audited))
                 newest = max(newest, updated_at)
                 (deleted if fields["deleted"] else created).add(row_id)
             else:
