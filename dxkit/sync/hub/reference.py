@@ -25,6 +25,7 @@ from dxkit.core.hlc import Clock, Timestamp
 from dxkit.core.i18n import _
 from dxkit.core.synced import REGISTRY, SHIPPED_CLOCK, shipped_values, wire_fields
 from dxkit.sync.hub.store import PUBLISHED, HubError, HubStore, next_seq, scalar_ok
+from dxkit.sync.hub.store import stored_json as _json
 
 HUB_DEVICE = "hub"  # the device part of the clocks the hub stamps
 
@@ -132,10 +133,6 @@ def _latest_clock(conn: Any) -> str | None:
     stamps = [stamp for row in rows for stamp in json.loads(row["clocks"]).values()
               if stamp.endswith("-" + HUB_DEVICE)]
     return str(max(Timestamp.parse(s) for s in stamps)) if stamps else None
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _bad(message: str) -> HubError:

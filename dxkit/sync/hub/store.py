@@ -625,3 +625,4 @@ stored_record = _record  # a stored row in wire form, for the hub's other module
 next_seq = _next_seq  # the hub-wide counter, for modules writing records (reference.py)
 scalar_ok = _scalar
 storable_text = _storable_text  # text both engines store (no NUL, valid UTF-8)
+stored_json = _json  # how fields and clocks are stored, for modules writing records
