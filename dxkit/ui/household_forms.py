@@ -21,6 +21,7 @@ from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _
 from dxkit.core.progress import Progress
 from dxkit.core.synced import OpResult
+from dxkit.households.fields import HOUSEHOLD, PERSON, Field
 from dxkit.households.roster import RELATIONSHIPS, Household, Person
 from dxkit.ui.context import AppContext
 from dxkit.ui.operations import Op
@@ -47,9 +48,10 @@ class _Form(QDialog):
         layout.addWidget(self.buttons)
         self.saving = False
 
-    def field(self, key: str, label: str, editor: QWidget) -> FieldWithError:
-        wrapped = self.errors.add(key, FieldWithError(editor))
-        self.form.addRow(label, wrapped)
+    def field(self, spec: Field, editor: QWidget) -> FieldWithError:
+        """A form row named as everywhere else (households/fields.py); its errors show below."""
+        wrapped = self.errors.add(spec.key, FieldWithError(editor))
+        self.form.addRow(_(spec.label), wrapped)
         return wrapped
 
     def save(self) -> None:
@@ -110,14 +112,14 @@ class HouseholdForm(_Form):
         self.latitude = _line(_coordinate(h.latitude if h else None), _("e.g. 10.3600"))
         self.longitude = _line(_coordinate(h.longitude if h else None), _("e.g. 106.3650"))
         self.notes = _notes(h.notes if h else "")
-        self.field("code", _("Household code"), self.code)
-        self.field("head_name", _("Head of household"), self.head_name)
-        self.field("hamlet", _("Hamlet"), self.hamlet)
-        self.field("address", _("Address"), self.address)
-        self.field("phone", _("Phone"), self.phone)
-        self.field("latitude", _("GPS latitude"), self.latitude)
-        self.field("longitude", _("GPS longitude"), self.longitude)
-        self.field("notes", _("Notes"), self.notes)
+        self.field(HOUSEHOLD["code"], self.code)
+        self.field(HOUSEHOLD["head_name"], self.head_name)
+        self.field(HOUSEHOLD["hamlet"], self.hamlet)
+        self.field(HOUSEHOLD["address"], self.address)
+        self.field(HOUSEHOLD["phone"], self.phone)
+        self.field(HOUSEHOLD["latitude"], self.latitude)
+        self.field(HOUSEHOLD["longitude"], self.longitude)
+        self.field(HOUSEHOLD["notes"], self.notes)
         self.code.setFocus()
 
     def values(self) -> dict[str, Any]:
@@ -187,15 +189,15 @@ class PersonForm(_Form):
         self.cccd = _line(p.cccd if p else "", _("12 digits"))
         self.cccd.setMaxLength(12)
         self.notes = _notes(p.notes if p else "")
-        self.field("full_name", _("Full name"), self.full_name)
-        self.field("sex", _("Sex"), self.sex)
-        self.field("birth", _("Birth date or year"), self.birth)
-        self.field("relationship", _("Relationship to head"), self.relationship)
-        self.field("phone", _("Phone"), self.phone)
-        self.field("consent", _("Consent"), self.consent)
+        self.field(PERSON["full_name"], self.full_name)
+        self.field(PERSON["sex"], self.sex)
+        self.field(PERSON["birth"], self.birth)
+        self.field(PERSON["relationship"], self.relationship)
+        self.field(PERSON["phone"], self.phone)
+        self.field(PERSON["consent"], self.consent)
         self.form.addRow("", consent_help)
-        self.field("cccd", _("Citizen ID (CCCD)"), self.cccd)
-        self.field("notes", _("Notes"), self.notes)
+        self.field(PERSON["cccd"], self.cccd)
+        self.field(PERSON["notes"], self.notes)
         self.consent.toggled.connect(self._consent_toggled)
         self._consent_toggled(self.consent.isChecked())
         self.full_name.setFocus()

@@ -33,6 +33,7 @@ from dxkit.core.errors import NotFound
 from dxkit.core.i18n import _, format_date, format_datetime
 from dxkit.core.synced import Changes
 from dxkit.households.cccd import sex_label
+from dxkit.households.fields import HOUSEHOLD
 from dxkit.households.roster import Household, Person
 from dxkit.households.visits import Visit, outcome_label
 from dxkit.ui.context import AppContext
@@ -74,9 +75,11 @@ class HouseholdView(QDialog):
         self.hamlet_label, self.address_label = QLabel(), QLabel()
         self.phone_label, self.gps_label, self.notes_label = QLabel(), QLabel(), QLabel()
         self.notes_label.setWordWrap(True)
-        for title, label in ((_("Hamlet"), self.hamlet_label), (_("Address"), self.address_label),
-                             (_("Phone"), self.phone_label), (_("GPS"), self.gps_label),
-                             (_("Notes"), self.notes_label)):
+        for title, label in ((_(HOUSEHOLD["hamlet"].label), self.hamlet_label),
+                             (_(HOUSEHOLD["address"].label), self.address_label),
+                             (_(HOUSEHOLD["phone"].label), self.phone_label),
+                             (_("GPS"), self.gps_label),
+                             (_(HOUSEHOLD["notes"].label), self.notes_label)):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.details.addRow(title, label)
 
