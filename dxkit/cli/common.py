@@ -214,6 +214,14 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def given_options(**values: Any) -> dict[str, Any]:
+    """The options an edit command was given (None: not given), refusing an edit of nothing."""
+    given = {name: value for name, value in values.items() if value is not None}
+    if not given:
+        raise DxError(_("Nothing to change: give at least one of the options (see --help)."))
+    return given
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
 

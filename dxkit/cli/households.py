@@ -14,6 +14,7 @@ from dxkit.cli.common import (
     OneOf,
     VisitWriter,
     emit_json,
+    given_options,
     hamlet_id,
     household_json,
     household_line,
@@ -56,6 +57,34 @@ def households_add(ctx: click.Context, code: str, head_name: str, hamlet: str, p
         emit_json(household_json(household, mask=False))
     else:
         click.echo(_("Added household {code}: {name}, {hamlet}.").format(
+            code=household.code, name=household.head_name, hamlet=household.hamlet))
+
+
+@households.command("edit", help=N_("Change a household's details; only the options given "
+                                     "are changed (an empty value clears a field)."))
+@click.argument("code_or_id")
+@option("--code", default=None, help=N_("New household code."))
+@option("--head-name", default=None, help=N_("Name of the head of household."))
+@option("--hamlet", default=None, help=N_("Hamlet (ấp, khóm) the household belongs to."))
+@option("--phone", default=None, help=N_("Household phone number."))
+@option("--address", default=None, help=N_("Address."))
+@option("--notes", default=None, help=N_("Notes."))
+@option("--lat", default=None, help=N_("GPS latitude."))
+@option("--lon", default=None, help=N_("GPS longitude."))
+@JSON_OPTION
+@click.pass_context
+def households_edit(ctx: click.Context, code_or_id: str, code: str | None,
+                    head_name: str | None, hamlet: str | None, phone: str | None,
+                    address: str | None, notes: str | None, lat: str | None, lon: str | None,
+                    as_json: bool) -> None:
+    given = given_options(code=code, head_name=head_name, hamlet=hamlet, phone=phone,
+                          address=address, notes=notes, latitude=lat, longitude=lon)
+    ws = workspace(ctx)
+    household = ws.households.update(ws.households.find(code_or_id).id, **given).value
+    if as_json:
+        emit_json(household_json(household, mask=False))
+    else:
+        click.echo(_("Changed household {code}: {name}, {hamlet}.").format(
             code=household.code, name=household.head_name, hamlet=household.hamlet))
 
 

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from dxkit.cli.common import JSON_OPTION, N_, emit_json, option, person_json, person_line, workspace
+from dxkit.cli.common import (
+    JSON_OPTION,
+    N_,
+    emit_json,
+    given_options,
+    option,
+    person_json,
+    person_line,
+    workspace,
+)
 from dxkit.cli.root import cli
 from dxkit.core.errors import DxError, NotFound
 from dxkit.core.i18n import _
@@ -43,6 +52,35 @@ def people_add(ctx: click.Context, household: str, name: str, sex: str, birth: s
     else:
         click.echo(_("Added {name} to household {code} (id {id}).").format(
             name=person.full_name, code=home.code, id=person.id))
+
+
+@people.command("edit", help=N_("Change a person's details; only the options given are "
+                                 "changed (an empty value clears a field). Withdrawing consent "
+                                 "removes the citizen ID."))
+@click.argument("person_id")
+@option("--name", default=None, help=N_("Full name."))
+@option("--sex", default=None, help=N_("Nam or Nữ."))
+@option("--birth", default=None, help=N_("Birth date dd/mm/yyyy, or only the year yyyy."))
+@option("--relationship", default=None, help=N_("Relationship to the head of household."))
+@option("--phone", default=None, help=N_("Phone number."))
+@option("--cccd", default=None, help=N_("Citizen ID (12 digits); needs consent."))
+@option("--consent/--no-consent", default=None,
+        help=N_("Record that the person gave (or withdrew) consent to their data being stored."))
+@option("--notes", default=None, help=N_("Notes."))
+@JSON_OPTION
+@click.pass_context
+def people_edit(ctx: click.Context, person_id: str, name: str | None, sex: str | None,
+                birth: str | None, relationship: str | None, phone: str | None,
+                cccd: str | None, consent: bool | None, notes: str | None,
+                as_json: bool) -> None:
+    given = given_options(full_name=name, sex=sex, birth_date=birth, relationship=relationship,
+                          phone=phone, cccd=cccd, consent=consent, notes=notes)
+    ws = workspace(ctx)
+    person = ws.people.update(ws.people.get(person_id).id, **given).value
+    if as_json:
+        emit_json(person_json(person, ws.today()))
+    else:
+        click.echo(_("Changed the details of {name}.").format(name=person.full_name))
 
 
 @people.command("list", help=N_("List the people of a household (citizen IDs masked)."))
