@@ -17,7 +17,7 @@ import click
 from click.decorators import FC
 
 from dxkit.core.errors import DxError
-from dxkit.core.i18n import _, format_date, format_datetime
+from dxkit.core.i18n import _, format_date, format_datetime, gettext, ngettext
 from dxkit.core.phones import mask_phone
 from dxkit.core.progress import Progress
 from dxkit.households.cccd import sex_label
@@ -32,13 +32,36 @@ def N_(message: str) -> str:
 
 
 # -- translated click plumbing -----------------------------------------------------------------
+def route_click_messages() -> None:
+    """Click's own texts ("Usage:", "Options", "[default: 50]", its error sentences) are looked
+    up through dxkit's catalogs: click calls the module-level `_`/`ngettext` it imported from
+    gettext, so pointing those names at ours translates its whole frame."""
+    for module in (click.core, click.formatting, click.decorators, click.exceptions,
+                   click.types, click.parser, click.termui, click.utils):
+        if hasattr(module, "_"):
+            module._ = gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]
+
+
 class DxOption(click.Option):
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
         with _translated(self, "help"):
             return super().get_help_record(ctx)
 
+    def make_metavar(self, ctx: click.Context) -> str:
+        return _(super().make_metavar(ctx))  # TEXT, DIRECTORY, PATH_OR_URL… in the language
+
+
+class DxArgument(click.Argument):
+    def make_metavar(self, ctx: click.Context) -> str:
+        return _(super().make_metavar(ctx))
+
 
 class DxCommand(click.Command):
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [_(piece) for piece in super().collect_usage_pieces(ctx)]  # [OPTIONS], [COMMAND]…
+
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with _translated(self, "help"):
             super().format_help_text(ctx, formatter)
@@ -108,6 +131,10 @@ def _translated(obj: Any, attribute: str) -> Iterator[None]:
 
 def option(*names: str, **kwargs: Any) -> Callable[[FC], FC]:
     return click.option(*names, cls=DxOption, **kwargs)
+
+
+def argument(*names: str, **kwargs: Any) -> Callable[[FC], FC]:
+    return click.argument(*names, cls=DxArgument, **kwargs)
 
 
 def say_error(message: str) -> None:

@@ -14,6 +14,7 @@ from dxkit.cli.common import (
     JSON_OPTION,
     N_,
     OneOf,
+    argument,
     emit_json,
     option,
     say_error,
@@ -70,7 +71,7 @@ def orgs() -> None:
 
 
 @orgs.command("add", help=N_("Add a cooperative or farmer club."))
-@click.argument("name")
+@argument("name")
 @option("--kind", type=OneOf("cooperative", "farmer_club"), default="cooperative",
         help=N_("cooperative or farmer_club."))
 @option("--short-code", default=None, help=N_("Short code used in lot codes (3–5 letters)."))
@@ -247,7 +248,7 @@ def _entry_line(entry: DiaryEntry) -> str:
 
 
 @entries.command("void", help=N_("Void a diary entry (it stays in the history)."))
-@click.argument("entry_id")
+@argument("entry_id")
 @option("--reason", required=True, help=N_("Why it is void."))
 @click.pass_context
 def entries_void(ctx: click.Context, entry_id: str, reason: str) -> None:
@@ -280,7 +281,7 @@ def products_list(ctx: click.Context, search: str | None, crop: str | None,
 
 
 @products.command("add", help=N_("Add the cooperative's own product."))
-@click.argument("name")
+@argument("name")
 @option("--ingredient", "ingredients", multiple=True, required=True,
         help=N_("Active ingredient (repeat)."))
 @option("--phi", "phis", multiple=True,
@@ -350,7 +351,7 @@ def _lot_line(lot: Lot) -> str:
 
 @lots.command("recode", help=N_("Give a lot the next free code of its pack date (when two "
                                  "laptops gave two lots the same code)."))
-@click.argument("code")
+@argument("code")
 @JSON_OPTION
 @click.pass_context
 def lots_recode(ctx: click.Context, code: str, as_json: bool) -> None:
@@ -368,7 +369,7 @@ def _one_lot(ws: Any, code_or_id: str) -> Lot:
 
 
 @lots.command("show", help=N_("One lot: compliance, reasons and print runs."))
-@click.argument("code")
+@argument("code")
 @JSON_OPTION
 @click.pass_context
 def lots_show(ctx: click.Context, code: str, as_json: bool) -> None:

@@ -13,6 +13,7 @@ from dxkit.cli.common import (
     N_,
     OneOf,
     VisitWriter,
+    argument,
     emit_json,
     given_options,
     hamlet_id,
@@ -62,7 +63,7 @@ def households_add(ctx: click.Context, code: str, head_name: str, hamlet: str, p
 
 @households.command("edit", help=N_("Change a household's details; only the options given "
                                      "are changed (an empty value clears a field)."))
-@click.argument("code_or_id")
+@argument("code_or_id")
 @option("--code", default=None, help=N_("New household code."))
 @option("--head-name", default=None, help=N_("Name of the head of household."))
 @option("--hamlet", default=None, help=N_("Hamlet (ấp, khóm) the household belongs to."))
@@ -104,7 +105,7 @@ def households_list(ctx: click.Context, hamlet: str | None, as_json: bool) -> No
 
 
 @households.command("show", help=N_("Show a household: its people, visits and indicators."))
-@click.argument("code_or_id")
+@argument("code_or_id")
 @JSON_OPTION
 @click.pass_context
 def households_show(ctx: click.Context, code_or_id: str, as_json: bool) -> None:
@@ -142,7 +143,7 @@ def households_show(ctx: click.Context, code_or_id: str, as_json: bool) -> None:
 
 @households.command("search", help=N_("Search households by code, name, phone or address; "
                                       "diacritics are optional."))
-@click.argument("query")
+@argument("query")
 @option("--hamlet", default=None, help=N_("Only this hamlet."))
 @option("--limit", type=COUNT, default=50, show_default=True,
         help=N_("Show at most this many."))
@@ -163,7 +164,7 @@ def households_search(ctx: click.Context, query: str, hamlet: str | None, limit:
 
 @households.command("import", help=N_("Import households and people from a CSV or Excel file. "
                                       "If any row is wrong, nothing is imported."))
-@click.argument("file")
+@argument("file")
 @option("--dry-run", is_flag=True, help=N_("Only check the file and say what would change."))
 @JSON_OPTION
 @click.pass_context

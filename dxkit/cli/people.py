@@ -9,6 +9,7 @@ import click
 from dxkit.cli.common import (
     JSON_OPTION,
     N_,
+    argument,
     emit_json,
     given_options,
     option,
@@ -27,7 +28,7 @@ def people() -> None:
 
 
 @people.command("add", help=N_("Add a person to a household (given by code or id)."))
-@click.argument("household")
+@argument("household")
 @option("--name", required=True, help=N_("Full name."))
 @option("--sex", default="", help=N_("Nam or Nữ."))
 @option("--birth", default="", help=N_("Birth date dd/mm/yyyy, or only the year yyyy."))
@@ -57,7 +58,7 @@ def people_add(ctx: click.Context, household: str, name: str, sex: str, birth: s
 @people.command("edit", help=N_("Change a person's details; only the options given are "
                                  "changed (an empty value clears a field). Withdrawing consent "
                                  "removes the citizen ID."))
-@click.argument("person_id")
+@argument("person_id")
 @option("--name", default=None, help=N_("Full name."))
 @option("--sex", default=None, help=N_("Nam or Nữ."))
 @option("--birth", default=None, help=N_("Birth date dd/mm/yyyy, or only the year yyyy."))
@@ -84,7 +85,7 @@ def people_edit(ctx: click.Context, person_id: str, name: str | None, sex: str |
 
 
 @people.command("list", help=N_("List the people of a household (citizen IDs masked)."))
-@click.argument("household")
+@argument("household")
 @JSON_OPTION
 @click.pass_context
 def people_list(ctx: click.Context, household: str, as_json: bool) -> None:
@@ -99,7 +100,7 @@ def people_list(ctx: click.Context, household: str, as_json: bool) -> None:
 
 
 @people.command("export", help=N_("Write everything stored about a person to a JSON file."))
-@click.argument("person_id")
+@argument("person_id")
 @option("--out", required=True, type=click.Path(dir_okay=False), help=N_("File to write."))
 @click.pass_context
 def people_export(ctx: click.Context, person_id: str, out: str) -> None:
@@ -113,7 +114,7 @@ def people_export(ctx: click.Context, person_id: str, out: str) -> None:
 
 
 @people.command("delete", help=N_("Erase a person's personal data for good."))
-@click.argument("person_id")
+@argument("person_id")
 @option("--yes", is_flag=True, help=N_("Confirm the deletion."))
 @click.pass_context
 def people_delete(ctx: click.Context, person_id: str, yes: bool) -> None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from dxkit.cli.common import JSON_OPTION, N_, emit_json, option, terminal_progress, workspace
+from dxkit.cli.common import (
+    JSON_OPTION,
+    N_,
+    argument,
+    emit_json,
+    option,
+    terminal_progress,
+    workspace,
+)
 from dxkit.cli.root import cli
 from dxkit.core.i18n import _, format_number
 from dxkit.sync import bundle, engine, repair
@@ -123,7 +131,7 @@ def sync_check(ctx: click.Context, no_repair: bool, as_json: bool) -> None:
 
 @sync.command("export-bundle", help=N_("Write every record of this workspace to a bundle file "
                                         "to carry to another laptop without any network."))
-@click.argument("file", type=click.Path(dir_okay=False))
+@argument("file", type=click.Path(dir_okay=False))
 @JSON_OPTION
 @click.pass_context
 def sync_export_bundle(ctx: click.Context, file: str, as_json: bool) -> None:
@@ -139,7 +147,7 @@ def sync_export_bundle(ctx: click.Context, file: str, as_json: bool) -> None:
 
 @sync.command("import-bundle", help=N_("Check a bundle file from another laptop and merge its "
                                         "records into this workspace."))
-@click.argument("file", type=click.Path(dir_okay=False))
+@argument("file", type=click.Path(dir_okay=False))
 @JSON_OPTION
 @click.pass_context
 def sync_import_bundle(ctx: click.Context, file: str, as_json: bool) -> None:
