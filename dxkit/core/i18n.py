@@ -90,6 +90,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return load_catalog(_language).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """A message whose translation depends on where it is used (msgctxt in the catalog)."""
+    return str(load_catalog(_language).pgettext(context, message))
+
+
 _ = gettext
 
 

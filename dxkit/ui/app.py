@@ -11,12 +11,16 @@ from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.ui.context import AppContext
 from dxkit.ui.main_window import MainWindow
+from dxkit.ui.qt_language import follow_language
 from dxkit.workspace import Workspace
 
 
 def create_main_window(ws: Workspace) -> MainWindow:
     """A main window over an open workspace (needs a QApplication; tests and scripts use this)."""
-    return MainWindow(AppContext(ws))
+    follow_language()
+    ctx = AppContext(ws)
+    ctx.language_changed.connect(lambda _language: follow_language())
+    return MainWindow(ctx)
 
 
 def apply_language(ws: Workspace) -> None:
