@@ -155,7 +155,7 @@ def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
             dialog.tick(people[1].id, "vneid_level2", "not_done", "Chưa mang CCCD")
         dialog.tick(None, "online_safety")
         dialog.set_follow_up_in(14)
-        dialog.notes.setPlainText("Hẹn lại sau 2 tuần để kích hoạt VNeID mức 2 cho chị.")
+        dialog.notes.setPlainText("Hẹn quay lại sau 2 tuần để kích hoạt VNeID mức 2 cho chị.")
         shots.append(save(dialog, out, "visit-form"))
         dialog.reject()
 

@@ -1,4 +1,4 @@
-"""Lô hàng & nhãn: the lots with their compliance (and every reason when they fail), a dialog
+"""Lô hàng & tem: the lots with their compliance (and every reason when they fail), a dialog
 that makes a lot from a season's harvests, and the label designer of the chosen lot."""
 
 from __future__ import annotations
