@@ -299,6 +299,7 @@ class VisitWriter:
         self.ws = ws
         self._codes: dict[str, str] | None = None
         self._members = {m.id: m.name for m in ws.catalog.members(include_inactive=True)}
+        self._items = {i.code: i.name for i in ws.catalog.support_items(include_retired=True)}
         self._people: dict[str, str] = {}
 
     def household_code(self, household_id: str) -> str:
@@ -338,7 +339,9 @@ class VisitWriter:
         return "  ".join(p for p in parts if p)
 
     def item_label(self, item: VisitItem) -> str:
-        label = f"{item.support_item_code}: {outcome_label(item.outcome)}"
+        # The item's name, as on screen; a code no catalogue knows is shown as it is.
+        name = self._items.get(item.support_item_code, item.support_item_code)
+        label = f"{name}: {outcome_label(item.outcome)}"
         if item.person_id:
             label += f" ({self.person_name(item.person_id)})"
         if item.reason:

@@ -26,7 +26,8 @@ from dxkit.cli.root import cli
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _, format_date, format_number
 from dxkit.farm.diary import COMMON, KIND_INPUTS
-from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Lot
+from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Lot, kind_label
+from dxkit.farm.pesticides import crop_name
 from dxkit.farm.printing import print_lot_labels
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ def plots_list(ctx: click.Context, org: str | None, as_json: bool) -> None:
         return
     for plot in found:
         area = _("{area} ha").format(area=format_number(plot.area_ha)) if plot.area_ha else ""
-        click.echo("  ".join(p for p in (plot.name, plot.crop, plot.variety, area,
+        click.echo("  ".join(p for p in (plot.name, crop_name(plot.crop), plot.variety, area,
                                           plot.growing_area_code, plot.certification) if p))
 
 
@@ -234,7 +235,7 @@ def entries_list(ctx: click.Context, plot: str | None, season: str | None,
 
 
 def _entry_line(entry: DiaryEntry) -> str:
-    parts = [format_date(entry.on), entry.kind, entry.product_name]
+    parts = [format_date(entry.on), kind_label(entry.kind), entry.product_name]
     if entry.quantity is not None:
         parts.append(f"{format_number(entry.quantity)} {entry.unit}")
     if not entry.compliant:
@@ -275,7 +276,8 @@ def products_list(ctx: click.Context, search: str | None, crop: str | None,
                     "phi_days": p.phi_days, "source": p.source} for p in found])
         return
     for product in found:
-        phi = ", ".join(f"{crop_code} {days}" for crop_code, days in product.phi_days.items())
+        phi = ", ".join(_("{crop} {days} days").format(crop=crop_name(crop_code), days=days)
+                        for crop_code, days in product.phi_days.items())
         click.echo("  ".join(p for p in (product.name, " + ".join(product.active_ingredients),
                                           phi) if p))
 
