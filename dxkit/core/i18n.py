@@ -113,6 +113,12 @@ def format_datetime(value: dt.datetime | None) -> str:
     return _babel_datetime(value, pattern, locale=locale())
 
 
+def format_coordinate(value: float) -> str:
+    """A GPS coordinate to the metre (six decimals at most, no trailing zeros): 10,36 in
+    Vietnamese, 10.36 in English. Input accepts either mark."""
+    return format_decimal(value, format="0.######", locale=locale())
+
+
 def format_number(value: float | Decimal, decimals: int | None = None) -> str:
     """1.234,5 in Vietnamese; `decimals` fixes the digits after the comma (50,0 not 50)."""
     if decimals is None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import ValidationError
-from dxkit.core.i18n import _
+from dxkit.core.i18n import _, format_coordinate
 from dxkit.core.progress import Progress
 from dxkit.core.synced import OpResult
 from dxkit.households.fields import HOUSEHOLD, PERSON, Field
@@ -145,7 +145,7 @@ class HouseholdForm(_Form):
 
 
 def _coordinate(value: float | None) -> str:
-    return "" if value is None else f"{value:.6f}".rstrip("0").rstrip(".")
+    return "" if value is None else format_coordinate(value)
 
 
 def relationship_choices() -> list[str]:

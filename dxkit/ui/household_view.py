@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import NotFound
-from dxkit.core.i18n import _, format_date, format_datetime
+from dxkit.core.i18n import _, format_coordinate, format_date, format_datetime
 from dxkit.core.synced import Changes
 from dxkit.households.cccd import sex_label
 from dxkit.households.fields import HOUSEHOLD
@@ -171,7 +171,9 @@ class HouseholdView(QDialog):
         self.hamlet_label.setText(h.hamlet)
         self.address_label.setText(h.address)
         self.phone_label.setText(h.phone)
-        self.gps_label.setText(f"{h.latitude}, {h.longitude}" if h.latitude is not None else "")
+        self.gps_label.setText(_("{latitude}; {longitude}").format(
+            latitude=format_coordinate(h.latitude), longitude=format_coordinate(h.longitude))
+            if h.latitude is not None and h.longitude is not None else "")
         self.notes_label.setText(h.notes)
         selected = self.selected_person()
         self.people = ws.people.in_household(self.household_id)
