@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from dxkit.core import i18n
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
+from dxkit.ui import appearance
 from dxkit.ui.context import AppContext
 from dxkit.ui.main_window import MainWindow
 from dxkit.ui.qt_language import follow_language
@@ -18,6 +19,7 @@ from dxkit.workspace import Workspace
 def create_main_window(ws: Workspace) -> MainWindow:
     """A main window over an open workspace (needs a QApplication; tests and scripts use this)."""
     follow_language()
+    appearance.apply(ws)
     ctx = AppContext(ws)
     ctx.language_changed.connect(lambda _language: follow_language())
     return MainWindow(ctx)

@@ -33,6 +33,7 @@ from dxkit.core.synced import Changes
 from dxkit.farm.model import DiaryEntry, Plot, Season
 from dxkit.farm.pesticides import crop_name
 from dxkit.farm.units import Dose, format_amount, format_quantity
+from dxkit.ui.appearance import scaled_font
 from dxkit.ui.context import AppContext
 from dxkit.ui.diary_form import DiaryEntryForm
 from dxkit.ui.farm_forms import org_dialog, plot_dialog, season_dialog
@@ -176,7 +177,7 @@ class FarmPage(Page):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         self.timeline_title = QLabel()
-        self.timeline_title.setStyleSheet("font-weight: 600; font-size: 11pt;")
+        scaled_font(self.timeline_title, 1.2, bold=True)
         right_layout.addWidget(self.timeline_title)
         self.timeline_model = TimelineModel()
         self.timeline = rows_table(self.timeline_model)

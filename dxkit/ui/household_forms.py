@@ -23,6 +23,7 @@ from dxkit.core.progress import Progress
 from dxkit.core.synced import OpResult
 from dxkit.households.fields import HOUSEHOLD, PERSON, Field
 from dxkit.households.roster import RELATIONSHIPS, Household, Person
+from dxkit.ui.appearance import HINT_STYLE
 from dxkit.ui.context import AppContext
 from dxkit.ui.operations import Op
 from dxkit.ui.widgets import FieldErrors, FieldWithError, save_cancel_buttons
@@ -185,7 +186,7 @@ class PersonForm(_Form):
             "consent, the citizen ID cannot be stored; the person can ask at any time to see, "
             "correct or delete their data."))
         consent_help.setWordWrap(True)
-        consent_help.setStyleSheet("color: #555;")
+        consent_help.setStyleSheet(HINT_STYLE)
         self.cccd = _line(p.cccd if p else "", _("12 digits"))
         self.cccd.setMaxLength(12)
         self.notes = _notes(p.notes if p else "")

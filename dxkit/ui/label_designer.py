@@ -46,6 +46,7 @@ from dxkit.farm.printing import (
 )
 from dxkit.labels.templates import Template
 from dxkit.labels.verify import preview_pages
+from dxkit.ui.appearance import HINT_STYLE, scaled_font
 from dxkit.ui.context import AppContext
 from dxkit.ui.label_printing import (
     CustomSheetDialog,
@@ -125,7 +126,7 @@ class StartPicker(QWidget):
     def _paint(self, start: int) -> None:
         for position, button in enumerate(self.buttons, start=1):
             button.setStyleSheet(
-                "background: #9e9e9e; color: white;" if position < start else
+                "background: #616161; color: white;" if position < start else
                 "background: #1b7a1b; color: white; font-weight: 700;" if position == start
                 else "background: white;")
             button.setToolTip(_("used") if position < start else _("first label"))
@@ -149,7 +150,8 @@ class LabelDesigner(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         self.reasons = error_label()
-        self.reasons.setStyleSheet(ERROR_STYLE + " font-weight: 600; font-size: 11pt;")
+        self.reasons.setStyleSheet(ERROR_STYLE)
+        scaled_font(self.reasons, 1.2, bold=True)
         layout.addWidget(self.reasons)
         row = QHBoxLayout()
         self.template_combo = QComboBox()
@@ -171,7 +173,7 @@ class LabelDesigner(QWidget):
         self.picker = StartPicker(self.start)
         layout.addWidget(self.picker, 0, Qt.AlignmentFlag.AlignLeft)
         self.summary = QLabel()
-        self.summary.setStyleSheet("color: gray;")
+        self.summary.setStyleSheet(HINT_STYLE)
         layout.addWidget(self.summary)
         self.preview = ScaledImage()
         layout.addWidget(self.preview, 1)

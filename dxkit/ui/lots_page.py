@@ -262,7 +262,7 @@ class LotsPage(Page):
         self.recode_button.setVisible(shared)
         colour = GOOD if status.compliant else BAD
         parts = [f"<h3>{html.escape(lot.code)} — {html.escape(lot.product)}</h3>",
-                 f'<p style="color: {colour.name()}; font-weight: 700; font-size: 12pt;">'
+                 f'<p style="color: {colour.name()}; font-weight: 700; font-size: large;">'
                  f"{html.escape(compliance_text(status))}"
                  "</p>"]
         if status.reasons:

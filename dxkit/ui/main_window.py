@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self._shortcuts()
         ctx.changed.connect(self._on_changed)
         ctx.language_changed.connect(self._on_language_changed)
+        ctx.appearance_changed.connect(self._on_appearance_changed)
         ctx.team_place_changed.connect(self.update_title)
         ctx.tasks.started.connect(self._task_started)
         ctx.tasks.progressed.connect(self._task_progressed)
@@ -280,6 +281,10 @@ class MainWindow(QMainWindow):
     def _on_language_changed(self, _language: str) -> None:
         self._build_pages(self.current_section())
         self.retranslate()
+
+    def _on_appearance_changed(self) -> None:
+        # Pages size their headings from the application font when they are built.
+        self._build_pages(self.current_section())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.sync.stop()

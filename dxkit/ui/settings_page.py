@@ -28,6 +28,7 @@ from dxkit.core.i18n import _
 from dxkit.core.places import AdminUnit, communes, find_commune, find_province, provinces
 from dxkit.core.synced import Changes
 from dxkit.core.text import fold
+from dxkit.ui import appearance
 from dxkit.ui.context import AppContext
 from dxkit.ui.operations import Op
 from dxkit.ui.page import Page
@@ -107,6 +108,13 @@ class SettingsPage(Page):
             max(0, self.language_combo.findData(i18n.language())))
         self.language_combo.currentIndexChanged.connect(self._language_chosen)
 
+        self.text_size_combo = QComboBox()
+        for size in appearance.TEXT_SIZES:
+            self.text_size_combo.addItem(_("{percent}%").format(percent=size), size)
+        self.text_size_combo.setCurrentIndex(
+            max(0, self.text_size_combo.findData(appearance.text_size(ws))))
+        self.text_size_combo.currentIndexChanged.connect(self._text_size_chosen)
+
         self.member_combo = QComboBox()
         self.member_combo.currentIndexChanged.connect(self._member_chosen)
         self.new_member = QLineEdit()
@@ -125,6 +133,7 @@ class SettingsPage(Page):
         general = QGroupBox(_("General"))
         form = QFormLayout(general)
         form.addRow(_("Language"), self.language_combo)
+        form.addRow(_("Text size"), self.text_size_combo)
         form.addRow(_("Recorded by"), self.member_combo)
         form.addRow(_("New team member"), member_row)
         form.addRow("", self.member_error)
@@ -241,6 +250,14 @@ class SettingsPage(Page):
         self.ctx.ws.settings.set("language", code)
         i18n.set_language(code)
         self.ctx.language_changed.emit(code)
+
+    def _text_size_chosen(self, _index: int) -> None:
+        size = self.text_size_combo.currentData()
+        if size == appearance.text_size(self.ctx.ws):
+            return
+        self.ctx.ws.settings.set(appearance.SETTING, str(size))
+        appearance.apply(self.ctx.ws)
+        self.ctx.appearance_changed.emit()
 
     def _fill_members(self) -> None:
         fill_choices(self.member_combo, _("— not chosen —"),

@@ -43,6 +43,7 @@ from dxkit.core.synced import OpResult
 from dxkit.households.catalog import SupportItem
 from dxkit.households.roster import Household, Person
 from dxkit.households.visits import OUTCOMES, Visit, VisitItem, outcome_label
+from dxkit.ui.appearance import HINT_STYLE, scaled_font
 from dxkit.ui.context import AppContext
 from dxkit.ui.operations import Op
 from dxkit.ui.taskman import Task
@@ -181,7 +182,7 @@ class VisitDialog(QDialog):
         self.household_results.hide()
         box.addWidget(self.household_results)
         self.household_label = QLabel()
-        self.household_label.setStyleSheet("font-weight: 600; font-size: 11pt;")
+        scaled_font(self.household_label, 1.2, bold=True)
         box.addWidget(self.household_label)
         self.errors["household"] = error_label()
         box.addWidget(self.errors["household"])
@@ -363,7 +364,7 @@ class VisitDialog(QDialog):
                     stripe.lower()
         else:
             hint = QLabel(_("Choose a household first."))
-            hint.setStyleSheet("color: gray;")
+            hint.setStyleSheet(HINT_STYLE)
             grid.addWidget(hint, 1, 0, 1, max(1, len(self.support_items)))
         grid.setColumnStretch(len(self.support_items) + 1, 1)
         grid.setRowStretch(grid.rowCount(), 1)
@@ -395,7 +396,7 @@ class VisitDialog(QDialog):
         if not row:
             hint = QLabel(_("Tick the support given in the grid; each ticked item gets an "
                             "outcome here."))
-            hint.setStyleSheet("color: gray;")
+            hint.setStyleSheet(HINT_STYLE)
             grid.addWidget(hint, 0, 0, 1, 4)
         grid.setColumnStretch(2, 1)
         grid.setRowStretch(max(row, 1), 1)
