@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,7 +37,8 @@ from dxkit.households.fields import HOUSEHOLD
 from dxkit.households.roster import Household, Person
 from dxkit.households.visits import Visit, outcome_label
 from dxkit.ui.context import AppContext
-from dxkit.ui.household_forms import HouseholdForm, PersonForm
+from dxkit.ui.fitting import DIALOGS, fit_to_screen
+from dxkit.ui.household_forms import HouseholdForm, PersonForm, fullest_household
 from dxkit.ui.operations import Op
 from dxkit.ui.widgets import module_available, show_message
 
@@ -46,6 +47,7 @@ VISIT_FORM_MODULE = "dxkit.ui.visit_form"
 # Past this many changed visits (an import, the demo) one reload is cheaper than looking each
 # visit up to see whether it is this household's.
 VISITS_LOOKED_UP = 20
+PREFERRED_SIZE = QSize(1120, 760)  # on a screen that has the room
 
 
 class HouseholdView(QDialog):
@@ -59,10 +61,10 @@ class HouseholdView(QDialog):
         self.last_message: QMessageBox | None = None
         self.people: list[Person] = []
         self.visit_ids: set[str] = set()
-        self.resize(1120, 760)
         self._build()
         ctx.changed.connect(self._on_changed)
         self.reload()
+        fit_to_screen(self, PREFERRED_SIZE)
 
     # -- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -389,6 +391,11 @@ class HouseholdView(QDialog):
 
     def _exported(self, path: Path) -> None:
         self.last_message = show_message(self, _("Saved to {path}.").format(path=path))
+
+
+@DIALOGS.register("household page")
+def _sample_household_view(ctx: AppContext, parent: QWidget) -> QDialog:
+    return HouseholdView(ctx, fullest_household(ctx.ws).id, parent)
 
 
 def _strike(item: QTreeWidgetItem) -> None:
