@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -182,10 +182,11 @@ class FarmPage(Page):
         self.timeline.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.timeline.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.timeline.customContextMenuRequested.connect(self._timeline_menu)
-        right_layout.addWidget(self.timeline, 3)
+        right_layout.addWidget(self.timeline, 2)
         self.form = DiaryEntryForm(self.ctx)  # its fields scroll, its Save stays in view
         self.form.saved.connect(self._entry_saved)
-        right_layout.addWidget(self.form, 2)
+        # The form being filled in gets the larger share of a short screen.
+        right_layout.addWidget(self.form, 3)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([380, 760])
@@ -353,6 +354,8 @@ class FarmPage(Page):
 class DiaryCorrectionDialog(QDialog):
     """The diary form filled from an entry: saving records a correction of it."""
 
+    PREFERRED_SIZE = QSize(560, 540)  # every field of a spraying, on a screen with the room
+
     def __init__(self, ctx: AppContext, entry: DiaryEntry, plot: Plot | None,
                  season: Season | None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -362,7 +365,7 @@ class DiaryCorrectionDialog(QDialog):
         self.form.load(entry)
         self.form.saved.connect(lambda _result: self.accept())
         QVBoxLayout(self).addWidget(self.form)
-        fit_to_screen(self)
+        fit_to_screen(self, self.PREFERRED_SIZE)
 
 
 @DIALOGS.register("diary correction")

@@ -46,6 +46,7 @@ class _LazyPages(dict):
 LAST_SYNC_META = "last_sync_at"  # ISO datetime the sync engine records after a good sync
 PREFERRED_SIZE = QSize(1180, 760)  # on a screen that has the room
 TASK_PROGRESS_WIDTH = 160
+NAV_WIDTH = 170  # the longest section title, and not a pixel more on a netbook
 
 
 class MainWindow(QMainWindow):
@@ -88,7 +89,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.stack)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([200, 980])
+        splitter.setSizes([NAV_WIDTH, PREFERRED_SIZE.width() - NAV_WIDTH])
         self.setCentralWidget(splitter)
         if old is not None:
             old.deleteLater()
