@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -25,8 +24,10 @@ from dxkit.households.fields import HOUSEHOLD, PERSON, Field
 from dxkit.households.roster import RELATIONSHIPS, Household, Person
 from dxkit.ui.appearance import HINT_STYLE
 from dxkit.ui.context import AppContext
+from dxkit.ui.fitting import DIALOGS, fit_to_screen, scrolled_body
 from dxkit.ui.operations import Op
 from dxkit.ui.widgets import FieldErrors, FieldWithError, save_cancel_buttons
+from dxkit.workspace import Workspace
 
 Work = Callable[[Progress], OpResult[Any]]
 
@@ -43,10 +44,9 @@ class _Form(QDialog):
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.errors = FieldErrors(QLabel())
         self.buttons = save_cancel_buttons(self)
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        layout.addWidget(self.errors.general)
-        layout.addWidget(self.buttons)
+        body = scrolled_body(self, self.buttons)  # Save and Cancel stay in view
+        body.addLayout(self.form)
+        body.addWidget(self.errors.general)
         self.saving = False
 
     def field(self, spec: Field, editor: QWidget) -> FieldWithError:
@@ -122,6 +122,7 @@ class HouseholdForm(_Form):
         self.field(HOUSEHOLD["longitude"], self.longitude)
         self.field(HOUSEHOLD["notes"], self.notes)
         self.code.setFocus()
+        fit_to_screen(self)
 
     def values(self) -> dict[str, Any]:
         return {
@@ -202,6 +203,7 @@ class PersonForm(_Form):
         self.consent.toggled.connect(self._consent_toggled)
         self._consent_toggled(self.consent.isChecked())
         self.full_name.setFocus()
+        fit_to_screen(self)
 
     def _consent_toggled(self, checked: bool) -> None:
         # The ID is sensitive: it may be typed only once the person has agreed.
@@ -227,3 +229,20 @@ class PersonForm(_Form):
             return lambda _progress: ws.people.add(household_id, **values)
         person_id = self.person.id
         return lambda _progress: ws.people.update(person_id, **values)
+
+
+def fullest_household(ws: Workspace) -> Household:
+    """The household with the most people: its screens are the fullest (demo samples)."""
+    return max(ws.households.list(), key=lambda h: len(ws.people.in_household(h.id)))
+
+
+@DIALOGS.register("household form")
+def _sample_household_form(ctx: AppContext, parent: QWidget) -> QDialog:
+    return HouseholdForm(ctx, fullest_household(ctx.ws), parent=parent)
+
+
+@DIALOGS.register("person form")
+def _sample_person_form(ctx: AppContext, parent: QWidget) -> QDialog:
+    household = fullest_household(ctx.ws)
+    person = ctx.ws.people.in_household(household.id)[0]
+    return PersonForm(ctx, household.id, person, parent=parent)
