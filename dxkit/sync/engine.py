@@ -136,10 +136,13 @@ def enroll(ws: Workspace, server_url: str, code: str, device_name: str | None = 
             META_TEAM: team["id"], META_PROVINCE: team.get("province_code", ""),
             META_COMMUNE: team.get("commune_code", ""), META_HAMLET: team.get("hamlet", ""),
             META_ENROLLED_AT: ws.now().isoformat(), META_TOKEN_STORE: where,
-            META_INSECURE_HTTP: "1" if allow_insecure_http else "",
         }
         for key, value in facts.items():
             ws.set_meta(key, str(value))
+        if allow_insecure_http:
+            ws.set_meta(META_INSECURE_HTTP, "1")
+        else:  # a new enrollment asks again
+            tx.conn.execute("DELETE FROM meta WHERE key = ?", (META_INSECURE_HTTP,))
         tx.conn.execute("DELETE FROM meta WHERE key = ?", (META_REFUSED,))
     return enrollment(ws)
 

@@ -79,8 +79,8 @@ def test_a_workspace_enrolled_before_the_check_is_refused_until_allowed(
     folder = tmp_path / "laptop"
     with Workspace.open(folder) as ws:
         engine.enroll(ws, public_url, enrollment_code(module_hub), allow_insecure_http=True)
-        with ws.transaction():
-            ws.set_meta(engine.META_INSECURE_HTTP, "")  # as enrolled by an older version
+        with ws.transaction() as tx:  # as enrolled by a version without the address check
+            tx.conn.execute("DELETE FROM meta WHERE key = ?", (engine.META_INSECURE_HTTP,))
     dialed = len(network.dialed)
     refused = dxkit(folder, "sync")
     assert refused.exit_code != 0 and "--allow-insecure-http" in refused.stderr
