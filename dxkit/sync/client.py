@@ -291,8 +291,9 @@ class HubClient:
             "The hub address {url} uses plain http:// to a computer outside this local "
             "network, which would send this device's token unencrypted, so nothing was sent. "
             "Use the hub's https:// address, or, only if you trust every network in between, "
-            "allow plain http (dxkit enroll --allow-insecure-http, or “Allow plain http” in "
-            "the sync settings).").format(url=self.base_url))
+            "allow plain http: --allow-insecure-http with dxkit enroll or dxkit sync, or "
+            "“Allow plain http” in the sync settings when you enroll.").format(
+                url=self.base_url))
 
     def _refusal(self, status: int, answer: dict[str, Any] | None) -> HubRefused:
         code = answer.get("error") if answer else None
