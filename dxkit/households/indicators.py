@@ -107,11 +107,13 @@ def store(conn: sqlite3.Connection, person_ids: Iterable[str] | None = None) -> 
 
 
 def affected_people(tx: Tx) -> set[str]:
-    """People whose indicators a transaction's events can change."""
+    """People whose indicators a transaction can change: through its events, or because the
+    person's own row changed (an erasure, here or received by sync, takes their rows away)."""
     created = tx.changes.created
-    people = {r[0] for r in select_in(
+    people = set(tx.changes.ids("people"))
+    people.update(r[0] for r in select_in(
         tx.conn, "SELECT person_id FROM visit_items WHERE id IN ({marks}) "
-        "AND person_id IS NOT NULL", sorted(created.get("visit_items", ())))}
+        "AND person_id IS NOT NULL", sorted(created.get("visit_items", ()))))
     # A correction changes what the corrected visit's items count for.
     people.update(r[0] for r in select_in(
         tx.conn, "SELECT i.person_id FROM visits v JOIN visit_items i ON i.visit_id = v.corrects "
