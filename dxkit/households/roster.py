@@ -357,12 +357,15 @@ def forget_head(tx: Tx, person_id: str, erased: Mapping[str, Any]) -> None:
     name_key = erased.get("name_key") or ""
     was_head = folded_key(str(erased.get("relationship") or "")) == folded_key(
         HEAD_RELATIONSHIP) or bool(name_key and row["head_key"] == name_key)
-    cleared: dict[str, Any] = dict.fromkeys(("head_name", "head_key"), "") if was_head else {}
-    if row["phone"] and (was_head or row["phone"] == erased.get("phone")):
-        cleared["phone"] = ""
-    if cleared:
-        tx.update("households", row["id"], cleared)
-        tx.forget("households", row["id"], cleared)
+    if was_head:
+        cleared = dict.fromkeys(HEAD_FIELDS, "")
+    elif row["phone"] and row["phone"] == erased.get("phone"):
+        cleared = {"phone": ""}
+    else:
+        return
+    tx.update("households", row["id"], cleared)  # writes only what is not empty yet
+    # Conflicts of these fields hold the head's values even where they are empty already.
+    tx.forget("households", row["id"], cleared)
 
 
 # -- services ----------------------------------------------------------------------------------
