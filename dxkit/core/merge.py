@@ -61,7 +61,7 @@ class Rules:
     def enforce(self, fields: Mapping[str, Any], erased: bool = False) -> dict[str, Any]:
         """`fields` with the rules applied (only to the fields present): the erasure's
         cleared values if `erased` or the fields say so, then each requirement."""
-        result = dict(fields)
+        result = dict(fields)  # a copy even when nothing changes: callers keep theirs
         if self.erasure is not None and (erased or self.is_erased(fields)):
             result.update((name, value) for name, value in self.erasure.cleared
                           if name in result)

@@ -374,7 +374,8 @@ class Tx:
                 raise ValueError(f"{table} record {row_id} has fields {sorted(fields)}")
             if ruled:  # a sender may not know the rules
                 fields = spec.rules.enforce(fields)
-                self._note_rules(spec, row_id, None, fields)
+                if spec.rules.is_erased(fields):  # the one rule a row new here can meet
+                    self._note_rules(spec, row_id, None, fields)
             values = values_of(fields) if len(names) > 1 else (fields[names[0]],)
             if mutable:
                 clocks = record["clocks"]
