@@ -179,10 +179,10 @@ class Tx:
         self.clock = clock
         self.actor = actor
         self.changes = Changes()
-        # Rows erased in this transaction, here or by a record from elsewhere: table -> id ->
-        # the values their cleared fields held just before (empty for a row new here), for
-        # the domains' hooks (a head of household's name) and the scrub after commit. Kept
-        # in memory only.
+        # Rows erased in this transaction, here or by a record from elsewhere, that held
+        # data here: table -> id -> the values their cleared fields held just before, for the
+        # domains' hooks (a head of household's name) and the scrub after commit. Kept in
+        # memory only.
         self.erased: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         # Review entries (conflicts, quarantined records) to rid of values a rule cleared:
         # (table, id) -> {field: cleared value}, or None for every trace of an erased row.
@@ -487,7 +487,9 @@ class Tx:
         old = None if before is None else {name: before[name] for name in wire_fields(spec)}
         after = {**(old or {}), **written}
         if rules.is_erased(after):
-            if old is None or not rules.is_erased(old):
+            if old is None:  # arrived erased: nothing of it was here, but earlier copies of
+                self.forget(spec.name, row_id, None)  # it may wait in the review lists
+            elif not rules.is_erased(old):
                 self.erased[spec.name][row_id] = _erased_values(rules, old)
                 self.forget(spec.name, row_id, None)
             return
@@ -594,11 +596,10 @@ def _ruled_values(spec: SyncedTable, current: Mapping[str, Any], values: Mapping
                                if name in values or value != row[name]}}
 
 
-def _erased_values(rules: Rules, before: Mapping[str, Any] | None) -> dict[str, Any]:
-    """What an erasure cleared: the old values of its fields (none for a row new here)."""
-    if before is None or rules.erasure is None:
-        return {}
-    return {name: before[name] for name, _value in rules.erasure.cleared}
+def _erased_values(rules: Rules, before: Mapping[str, Any]) -> dict[str, Any]:
+    """What an erasure cleared: the old values of its fields."""
+    cleared = rules.erasure.cleared if rules.erasure else ()
+    return {name: before[name] for name, _value in cleared}
 
 
 def _mutable(table: str) -> SyncedTable:

@@ -19,8 +19,7 @@ def forget_erased_heads(tx: Tx) -> None:
     """A person erased here or by sync takes their household's head fields with them when
     they were its head (first of the hooks: the search index below sees the result)."""
     for person_id, old in tx.erased.get("people", {}).items():
-        if old:  # a row new here arrived already erased: nothing of it was kept here
-            roster.forget_head(tx, person_id, old)
+        roster.forget_head(tx, person_id, old)
 
 
 def refresh_search(tx: Tx) -> None:

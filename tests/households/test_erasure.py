@@ -7,6 +7,7 @@ file that hold the person go."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from dxkit.core import erasure, store
 from dxkit.core.domain import Domain, Migration
-from dxkit.core.synced import dependency_order, record_of
+from dxkit.core.synced import dependency_order, record_of, synced_table
 from dxkit.households.search import search
 from dxkit.households.visits import VisitItem
 from dxkit.sync.apply import apply_records
@@ -262,3 +263,16 @@ def test_a_copy_that_cannot_be_read_is_removed_and_one_without_the_rows_stays(tm
     sqlite3.connect(clean).close()
     assert erasure.drop_copies_holding([damaged, clean], {"people": {"p-1"}}) == [damaged]
     assert clean.exists()
+
+
+def test_the_audit_log_names_fields_and_keeps_no_value(here, there):
+    _household, person = add_head(here)
+    here.people.update(person, phone=OTHER_PHONE)
+    send(here, there)
+    here.people.delete(person)
+    send(here, there, ("people",))
+    known = {*synced_table("people").fields, "deleted"}
+    for ws in (here, there):
+        rows = ws.conn.execute("SELECT fields FROM audit_log WHERE row_id = ?", (person,))
+        logged = [json.loads(fields) for (fields,) in rows]
+        assert logged and all(set(names) <= known for names in logged)

@@ -200,7 +200,10 @@ def test_no_byte_of_the_workspace_holds_an_erased_person(laptops, monkeypatch):
         with ws.transaction() as tx:
             assert apply_records(tx, "people", [damaged]) == ["quarantined"]
     a = reopen_with_a_migration(a, monkeypatch)  # a backup before the upgrade holds her
-    assert traces(a.path) and traces(b.path)  # the scan sees what is there
+    a.people.update(erased, notes="Hẹn quay lại")  # her row's page in the write-ahead log
+    before = traces(a.path)  # the scan sees what is there: in the file, its log, the backup
+    assert {"dxkit.sqlite", "dxkit.sqlite-wal"} <= set(before) and traces(b.path)
+    assert any(name.startswith("backups/before-9001_later") for name in before)
     a.people.delete(erased)
     sync_all(a, b)
     assert a.households.get(household).head_name == b.households.get(household).head_name == ""
