@@ -37,6 +37,7 @@ AfterErasure = Callable[[Path, ErasedRows], None]
 Forgotten = Mapping[tuple[str, str], Mapping[str, Any] | None]
 
 _AFTER_ERASURE: list[AfterErasure] = []
+REVIEW_TABLES = ("sync_conflicts", "sync_quarantine")  # they keep values of synced rows
 WIPE_TABLE = "_dxkit_wipe"
 WIPE_CHUNK_BYTES = 32 * 1024 * 1024  # zeros written per statement while wiping free pages
 
@@ -82,7 +83,7 @@ def _scrub_quarantined(conn: sqlite3.Connection, table: str, row_id: str,
         if not isinstance(record, dict) or not isinstance(fields, dict):
             conn.execute("DELETE FROM sync_quarantine WHERE id = ?", (entry_id,))
             continue
-        fields.update(cleared)
+        fields.update((name, value) for name, value in cleared.items() if name in fields)
         conn.execute("UPDATE sync_quarantine SET record = ? WHERE id = ?",
                      (json.dumps(record, ensure_ascii=False, default=str), entry_id))
 

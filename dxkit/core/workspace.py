@@ -180,6 +180,8 @@ class Workspace:
                 hook(tx)
         if tx.forgotten:
             erasure.forget_traces(tx.conn, tx.forgotten)
+            for review_list in erasure.REVIEW_TABLES:  # the review screen counts them
+                tx.changes.updated[review_list].add("")
         if tx.erased:
             erasure.scrub_pages(tx.conn)
         tx.conn.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?) "
