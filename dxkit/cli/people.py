@@ -18,6 +18,7 @@ from dxkit.cli.common import (
     workspace,
 )
 from dxkit.cli.root import cli
+from dxkit.core import store
 from dxkit.core.errors import DxError, NotFound
 from dxkit.core.i18n import _
 
@@ -125,6 +126,16 @@ def people_delete(ctx: click.Context, person_id: str, yes: bool) -> None:
     if not yes:
         raise DxError(_("Deleting erases the personal data of {name} for good; nothing was "
                         "deleted. Add --yes to confirm.").format(name=person.full_name))
+    household = ws.households.get(person.household_id)
+    backups = set(store.migration_backups(ws.db_path))
     ws.people.delete(person.id)
     click.echo(_("Deleted the personal data of {name}.").format(name=person.full_name))
+    if household.head_name and not ws.households.get(household.id).head_name:
+        click.echo(_("{name} was the head of household {code}: the household's head and "
+                     "phone were erased with them. Enter its new head when you know it."
+                     ).format(name=person.full_name, code=household.code))
+    removed = backups - set(store.migration_backups(ws.db_path))
+    if removed:
+        click.echo(_("Removed {count} backup copies made before an upgrade of dxkit: they "
+                     "still held this person's data.").format(count=len(removed)))
 

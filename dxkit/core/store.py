@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlite_utils import Database, Migrations
 
+from dxkit.core import erasure
 from dxkit.core.domain import Migration
 from dxkit.core.errors import WorkspaceError
 from dxkit.core.i18n import _
@@ -23,6 +24,8 @@ DB_FILENAME = "dxkit.sqlite"
 APPLICATION_ID = 0x44584B31  # "DXK1" in the SQLite header marks a dxkit workspace
 SQLITE_MAGIC = b"SQLite format 3\x00"
 QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024
+BACKUP_FOLDER = "backups"
+MIGRATION_BACKUP_PREFIX = "before-"
 
 
 def check_existing(db_path: Path, known: Sequence[str]) -> None:
@@ -94,6 +97,9 @@ def connect(db_path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout = 10000")
     # NORMAL is safe with WAL: a power cut may lose the last commits but never corrupts.
     conn.execute("PRAGMA synchronous = NORMAL")
+    # Deleted and overwritten content is zeroed, not left in free space: an erased person's
+    # data must not stay readable in the file (dxkit/core/erasure.py).
+    conn.execute("PRAGMA secure_delete = ON")
     return conn
 
 
@@ -146,11 +152,26 @@ def migrate(conn: sqlite3.Connection, db_path: Path, migrations: Sequence[Migrat
     return applied
 
 
+def migration_backups(db_path: Path) -> list[Path]:
+    """The copies `migrate` made before upgrading the file."""
+    return sorted((db_path.parent / BACKUP_FOLDER).glob(f"{MIGRATION_BACKUP_PREFIX}*.sqlite"))
+
+
+def drop_migration_backups_holding(db_path: Path, erased: erasure.ErasedRows) -> list[Path]:
+    """Remove the pre-migration backups that still hold an erased row.
+
+    Such a backup exists to undo a failed upgrade; a copy made by an older schema cannot be
+    purged by today's code (its search index, its derived tables), and restoring it would
+    bring the person back, which the erasure forbids. Backups made after the person was
+    erased, or before they were added, stay."""
+    return erasure.drop_copies_holding(migration_backups(db_path), erased)
+
+
 def _backup_before_migration(conn: sqlite3.Connection, db_path: Path, first: str) -> Path:
-    folder = db_path.parent / "backups"
+    folder = db_path.parent / BACKUP_FOLDER
     folder.mkdir(exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = folder / f"before-{first}-{stamp}.sqlite"
+    target = folder / f"{MIGRATION_BACKUP_PREFIX}{first}-{stamp}.sqlite"
     backup = sqlite3.connect(target)
     try:
         conn.backup(backup)

@@ -19,7 +19,14 @@ from typing import Any, Generic, Literal, TypeVar
 
 from dxkit.core.hlc import Clock, Timestamp
 from dxkit.core.ids import uuid7
-from dxkit.core.merge import FieldMerge, compact_clocks, merge_event, merge_mutable
+from dxkit.core.merge import (
+    NO_RULES,
+    FieldMerge,
+    Rules,
+    compact_clocks,
+    merge_event,
+    merge_mutable,
+)
 from dxkit.core.sqlbatch import select_in
 
 TableKind = Literal["mutable", "event"]
@@ -33,6 +40,8 @@ class SyncedTable:
     mutable: rows edited in place, merged per field by HLC, deleted by tombstone.
     event: rows appended once and never changed; deduplicated by id.
     personal: fields purged when a person asks to be deleted.
+    rules: what holds after every merge and local write whatever the clocks (an erasure is
+      for good, a field that needs another one); the same on every laptop and on the hub.
     """
 
     name: str
@@ -43,6 +52,7 @@ class SyncedTable:
     # Reference data: rows the province may publish to every team (same ids everywhere, like
     # the shipped catalogue); each team's edits of them are kept as that team's own copy.
     reference: bool = False
+    rules: Rules = NO_RULES
 
 
 REGISTRY: dict[str, SyncedTable] = {}
@@ -169,6 +179,14 @@ class Tx:
         self.clock = clock
         self.actor = actor
         self.changes = Changes()
+        # Rows erased in this transaction, here or by a record from elsewhere, that held
+        # data here: table -> id -> the values their cleared fields held just before, for the
+        # domains' hooks (a head of household's name) and the scrub after commit. Kept in
+        # memory only.
+        self.erased: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        # Review entries (conflicts, quarantined records) to rid of values a rule cleared:
+        # (table, id) -> {field: cleared value}, or None for every trace of an erased row.
+        self.forgotten: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._wall = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
     # -- mutable rows -------------------------------------------------------------------
@@ -176,7 +194,7 @@ class Tx:
         spec = _mutable(table)
         row_id = row_id or uuid7()
         stamp = self.clock.now()
-        content = {k: values[k] for k in values}
+        content = spec.rules.enforce(values)
         written = sorted(name for name in spec.fields if name in content)
         row = {
             "id": row_id, **content, "updated_at": stamp, "device_id": self.clock.device,
@@ -195,6 +213,7 @@ class Tx:
         ).fetchone()
         if current is None:
             raise KeyError(f"{table} {row_id} does not exist")
+        values = _ruled_values(spec, current, values)
         changed = [k for k, v in values.items() if current[k] != v]
         if not changed:
             return []
@@ -213,16 +232,19 @@ class Tx:
         self._log(table, row_id, "update", stamp, synced_fields,
                   base=_clocks_before(table, current, synced_fields))
         self.changes.updated[table].add(row_id)
+        self._note_rules(spec, row_id, current, values)
         return changed
 
     def delete(self, table: str, row_id: str, purge: Mapping[str, Any] | None = None) -> None:
-        """Tombstone a row; `purge` overwrites personal fields in the same write."""
-        _mutable(table)
-        current = self.conn.execute(
-            f"SELECT updated_at, field_clock FROM {table} WHERE id = ?", (row_id,)
-        ).fetchone()
+        """Tombstone a row; `purge` overwrites personal fields in the same write. In a table
+        that declares an erasure, a tombstone is that erasure: its cleared values are
+        written too, and every trace of the row in the review lists goes."""
+        spec = _mutable(table)
+        current = self.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
         if current is None:
             raise KeyError(f"{table} {row_id} does not exist")
+        if spec.rules.erasure is not None:
+            purge = {**(purge or {}), **spec.rules.erasure.values()}
         stamp = self.clock.now()
         touched = sorted({*(purge or {}), "deleted"})
         clocks = _advance(current, touched, stamp)
@@ -235,6 +257,7 @@ class Tx:
         self._log(table, row_id, "delete", stamp, touched,
                   base=_clocks_before(table, current, touched))
         self.changes.deleted[table].add(row_id)
+        self._note_rules(spec, row_id, current, values)
 
     def insert_reference(self, table: str, values: Mapping[str, Any], row_id: str) -> None:
         """A row every device ships with (the default catalogue): the same id and the same
@@ -291,6 +314,8 @@ class Tx:
         self.clock.observe(max(clocks.values()))  # the newest is the one that matters
         row = self.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
         if row is None:
+            fields = spec.rules.enforce(fields)  # a sender may not know the rules
+            self._note_rules(spec, row_id, None, fields)
             updated_at, field_clock = compact_clocks(clocks)
             self._insert_row(table, {"id": row_id, **fields, "updated_at": updated_at,
                                      "device_id": Timestamp.parse(updated_at).device,
@@ -301,19 +326,20 @@ class Tx:
             return "applied"
         stored = {name: row[name] for name in names}
         stored_clocks = field_clocks(table, row)
-        merged = merge_mutable(stored, stored_clocks, fields, clocks)
+        merged = merge_mutable(stored, stored_clocks, fields, clocks, spec.rules)
         self._note_conflicts(table, row_id, stored, stored_clocks, merged, fields, clocks)
         if not merged.changed:
             return "duplicate"
         updated_at, field_clock = compact_clocks(merged.clocks)
-        values = {name: merged.fields[name] for name in merged.taken}
+        values = {name: merged.fields[name] for name in merged.written}
         values.update(updated_at=updated_at, device_id=Timestamp.parse(updated_at).device,
                       field_clock=field_clock)
         sets = ", ".join(f"{k} = ?" for k in values)
         self.conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", (*values.values(), row_id))
-        self._log_remote(table, row_id, "sync", updated_at, sorted(merged.taken))
+        self._log_remote(table, row_id, "sync", updated_at, sorted(merged.written))
         deleted_now = merged.fields["deleted"] and not stored["deleted"]
         (self.changes.deleted if deleted_now else self.changes.updated)[table].add(row_id)
+        self._note_rules(spec, row_id, row, merged.fields)
         return "applied"
 
     def apply_remote_many(self, table: str, records: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -330,6 +356,7 @@ class Tx:
         existing = {row["id"] for row in select_in(
             self.conn, f"SELECT id FROM {table} WHERE id IN ({{marks}})", ids)}
         mutable = spec.kind == "mutable"
+        ruled = spec.rules != NO_RULES
         values_of = operator.itemgetter(*names)  # the fields in column order, in C
         audited = json.dumps(sorted(names))  # every record of a table carries the same fields
         rows: list[tuple[Any, ...]] = []
@@ -345,6 +372,10 @@ class Tx:
             fields = record["fields"]
             if set(fields) != expected:
                 raise ValueError(f"{table} record {row_id} has fields {sorted(fields)}")
+            if ruled:  # a sender may not know the rules
+                fields = spec.rules.enforce(fields)
+                if spec.rules.is_erased(fields):  # the one rule a row new here can meet
+                    self._note_rules(spec, row_id, None, fields)
             values = values_of(fields) if len(names) > 1 else (fields[names[0]],)
             if mutable:
                 clocks = record["clocks"]
@@ -408,6 +439,8 @@ class Tx:
             for name in json.loads(fields):
                 base.setdefault(name, earlier.get(name, ""))
         for name, made_on in base.items():
+            if name in merged.ruled:
+                continue  # a table rule decided it (an erasure, no ID without consent)
             if Timestamp.parse(incoming_clocks[name]).device == self.clock.device:
                 continue  # this device's own edit coming back (its push answer was lost)
             if name in merged.taken and stored[name] != incoming[name]:
@@ -431,6 +464,41 @@ class Tx:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (self._wall, stamp, Timestamp.parse(stamp).device, "sync", table, row_id, op,
              json.dumps(list(fields))))
+
+    # -- the tables' rules ---------------------------------------------------------------
+    def forget(self, table: str, row_id: str, cleared: Mapping[str, Any] | None) -> None:
+        """Rid the review lists of values this transaction cleared: `cleared` maps fields to
+        the value they hold now (their conflicts go, quarantined copies get the value);
+        None: every trace of the row goes (an erasure). Done before commit."""
+        key = (table, row_id)
+        if cleared is None or self.forgotten.get(key, {}) is None:
+            self.forgotten[key] = None
+            return
+        self.forgotten[key] = {**(self.forgotten.get(key) or {}), **cleared}
+
+    def _note_rules(self, spec: SyncedTable, row_id: str, before: Any,
+                    written: Mapping[str, Any]) -> None:
+        """After a write of `written` over `before` (a stored row, or None for a row new
+        here): an erasure is noted with the values it cleared, and a field a rule has just
+        cleared is forgotten by the review lists."""
+        rules = spec.rules
+        if rules == NO_RULES:
+            return
+        old = None if before is None else {name: before[name] for name in wire_fields(spec)}
+        after = {**(old or {}), **written}
+        if rules.is_erased(after):
+            if old is None:  # arrived erased: nothing of it was here, but earlier copies of
+                self.forget(spec.name, row_id, None)  # it may wait in the review lists
+            elif not rules.is_erased(old):
+                self.erased[spec.name][row_id] = _erased_values(rules, old)
+                self.forget(spec.name, row_id, None)
+            return
+        if old is None:
+            return  # a row new here has nothing in the review lists that a rule must clear
+        cleared = {rule.field: rule.empty for rule in rules.requires
+                   if not after.get(rule.condition) and old[rule.condition]}
+        if cleared:
+            self.forget(spec.name, row_id, cleared)
 
     # -- plumbing -----------------------------------------------------------------------
     def _insert_row(self, table: str, row: Mapping[str, Any]) -> None:
@@ -514,6 +582,24 @@ def _advance(current: Mapping[str, Any], fields: Iterable[str], stamp: str) -> s
     clocks.setdefault("*", current["updated_at"])
     clocks.update({name: stamp for name in fields})
     return json.dumps(clocks, sort_keys=True)
+
+
+def _ruled_values(spec: SyncedTable, current: Mapping[str, Any], values: Mapping[str, Any]
+                  ) -> dict[str, Any]:
+    """A local edit's values with the table's rules applied to the row it makes, plus the
+    fields those rules change in it (withdrawing consent clears the ID with it)."""
+    if spec.rules == NO_RULES:
+        return dict(values)
+    row = {name: current[name] for name in wire_fields(spec)}
+    ruled = spec.rules.enforce({**row, **values}, erased=spec.rules.is_erased(row))
+    return {**dict(values), **{name: value for name, value in ruled.items()
+                               if name in values or value != row[name]}}
+
+
+def _erased_values(rules: Rules, before: Mapping[str, Any]) -> dict[str, Any]:
+    """What an erasure cleared: the old values of its fields."""
+    cleared = rules.erasure.cleared if rules.erasure else ()
+    return {name: before[name] for name, _value in cleared}
 
 
 def _mutable(table: str) -> SyncedTable:

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Self
 
 import platformdirs
 
-from dxkit.core import store, synced
+from dxkit.core import erasure, store, synced
 from dxkit.core.domain import Domain, Migration
 from dxkit.core.errors import WorkspaceError
 from dxkit.core.hlc import Clock
@@ -74,6 +74,8 @@ class Workspace:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._fixed_now: dt.datetime | None = None
+        # An erasure's write-ahead log could not be cut yet (a reader was busy): try again.
+        self._journal_pending = False
         self.settings = Settings(folder / SETTINGS_FILENAME)
         self.created = False
         install(self.domains)
@@ -168,15 +170,35 @@ class Workspace:
             raise
         finally:
             self._local.tx = None
+        self._after_commit(tx)
 
     def _before_commit(self, tx: Tx) -> None:
-        """Derived state that must change with the data (each domain's hooks), and the clock."""
+        """Derived state that must change with the data (each domain's hooks), what the
+        tables' rules cleared in the review lists, and the clock."""
         for domain in self.domains:
             for hook in domain.before_commit:
                 hook(tx)
+        if tx.forgotten:
+            erasure.forget_traces(tx.conn, tx.forgotten)
+            for review_list in erasure.REVIEW_TABLES:  # the review screen counts them
+                tx.changes.updated[review_list].add("")
+        if tx.erased:
+            erasure.scrub_pages(tx.conn)
         tx.conn.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?) "
                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                         (self.clock.last,))
+
+    def _after_commit(self, tx: Tx) -> None:
+        """After an erasure: the old pages leave the write-ahead log, and every copy of the
+        file that holds an erased row is purged or removed (erasure.py)."""
+        erased = {table: set(rows) for table, rows in tx.erased.items() if rows}
+        if erased or self._journal_pending:
+            self._journal_pending = not erasure.truncate_journal(self.conn)
+        if not erased:
+            return
+        store.drop_migration_backups_holding(self.db_path, erased)
+        for hook in erasure.after_erasure_hooks():
+            hook(self.path, erased)
 
     # -- context ------------------------------------------------------------------------
     def meta(self) -> dict[str, str]:

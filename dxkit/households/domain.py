@@ -15,6 +15,13 @@ from dxkit.households.schema import MIGRATIONS
 from dxkit.households.workspace import HouseholdsWorkspace
 
 
+def forget_erased_heads(tx: Tx) -> None:
+    """A person erased here or by sync takes their household's head fields with them when
+    they were its head (first of the hooks: the search index below sees the result)."""
+    for person_id, old in tx.erased.get("people", {}).items():
+        roster.forget_head(tx, person_id, old)
+
+
 def refresh_search(tx: Tx) -> None:
     """The search index follows households, their people and their hamlet's name."""
     conn = tx.conn
@@ -28,6 +35,12 @@ def refresh_search(tx: Tx) -> None:
     search.refresh(conn, sorted(households))
 
 
+def purge_search(tx: Tx) -> None:
+    """After an erasure the index must really forget the person's words (see search.purge)."""
+    if tx.erased.get("people"):
+        search.purge(tx.conn)
+
+
 def refresh_follow_ups(tx: Tx) -> None:
     visited = {r[0] for r in select_in(
         tx.conn, "SELECT household_id FROM visits WHERE id IN ({marks})",
@@ -37,6 +50,11 @@ def refresh_follow_ups(tx: Tx) -> None:
 
 
 def refresh_indicators(tx: Tx) -> None:
+    if tx.changes.touched("support_items"):
+        # What an item establishes changed (or a new one gives meaning to items recorded
+        # with its code): derive everyone's again, as a recomputation would.
+        indicators.store(tx.conn)
+        return
     affected = indicators.affected_people(tx)
     if affected:
         indicators.store(tx.conn, affected)
@@ -112,7 +130,8 @@ DOMAIN = Domain(
               "indicators": indicators.Indicators},
     tables=(*catalog.TABLES, *roster.TABLES, *visits.TABLES, *indicators.TABLES),
     migrations=MIGRATIONS,
-    before_commit=(refresh_search, refresh_follow_ups, refresh_indicators),
+    before_commit=(forget_erased_heads, refresh_search, purge_search, refresh_follow_ups,
+                   refresh_indicators),
     on_open=(seed_catalog,),
     shipped_rows=(catalog.shipped_catalog,),
     review=REVIEW,

@@ -107,11 +107,14 @@ def store(conn: sqlite3.Connection, person_ids: Iterable[str] | None = None) -> 
 
 
 def affected_people(tx: Tx) -> set[str]:
-    """People whose indicators a transaction's events can change."""
+    """People whose indicators a transaction can change: through its events, or by their
+    erasure here or received by sync (of a person's own fields only `purged` counts, and an
+    erasure is for good)."""
     created = tx.changes.created
-    people = {r[0] for r in select_in(
+    people = set(tx.erased.get("people", ()))
+    people.update(r[0] for r in select_in(
         tx.conn, "SELECT person_id FROM visit_items WHERE id IN ({marks}) "
-        "AND person_id IS NOT NULL", sorted(created.get("visit_items", ())))}
+        "AND person_id IS NOT NULL", sorted(created.get("visit_items", ()))))
     # A correction changes what the corrected visit's items count for.
     people.update(r[0] for r in select_in(
         tx.conn, "SELECT i.person_id FROM visits v JOIN visit_items i ON i.visit_id = v.corrects "

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from dxkit.core.errors import NotFound, ValidationError
 from dxkit.core.i18n import _
+from dxkit.core.merge import Erasure, Requires, Rules
 from dxkit.core.phones import mask_phone, normalize_phone
 from dxkit.core.synced import OpResult, SyncedTable
 from dxkit.core.text import folded_key, nfc
@@ -19,6 +20,7 @@ from dxkit.households.cccd import mask_cccd, validate_cccd
 from dxkit.households.fields import HOUSEHOLD_EDITABLE, PERSON_EDITABLE, operation_inputs
 
 if TYPE_CHECKING:
+    from dxkit.core.synced import Tx
     from dxkit.households.workspace import HouseholdsWorkspace as Workspace
 
 HOUSEHOLD_FIELDS = ("code", "code_key", "head_name", "head_key", "hamlet_id", "address", "phone",
@@ -28,12 +30,27 @@ PERSON_FIELDS = ("household_id", "full_name", "name_key", "sex", "birth_date", "
                  "purged")
 PERSONAL_FIELDS = ("full_name", "name_key", "sex", "birth_date", "birth_year", "relationship",
                    "phone", "cccd", "notes")
+HEAD_FIELDS = ("head_name", "head_key", "phone")  # a household's fields about its head
+
+# What an erased person's row holds, on every laptop and on the hub, whatever edit of it was
+# made elsewhere before or after: nothing personal, no consent, the tombstone and the flag.
+ERASED = (*((name, "") for name in ("full_name", "name_key", "relationship", "phone", "cccd",
+                                     "notes")),
+          *((name, None) for name in ("sex", "birth_date", "birth_year", "consent_on",
+                                      "consent_by")),
+          ("consent", 0), ("purged", 1), ("deleted", 1))
+PERSON_RULES = Rules(
+    erasure=Erasure(flag="purged", cleared=ERASED),
+    # No citizen ID without consent, after every merge too: a correction of the ID made on
+    # one laptop while consent was withdrawn on another is cleared, not kept.
+    requires=(Requires("cccd", "consent", ""),),
+)
 
 TABLES = (
     SyncedTable("households", "mutable", HOUSEHOLD_FIELDS,
-                personal=("head_name", "head_key", "phone"), depends_on=("hamlets",)),
+                personal=HEAD_FIELDS, depends_on=("hamlets",)),
     SyncedTable("people", "mutable", PERSON_FIELDS, personal=PERSONAL_FIELDS,
-                depends_on=("households",)),
+                depends_on=("households",), rules=PERSON_RULES),
 )
 
 
@@ -127,8 +144,8 @@ def _date(text: str | None) -> dt.date | None:
 
 
 # -- validation --------------------------------------------------------------------------------
-def clean_household(ws: Workspace, data: Mapping[str, Any], existing_id: str | None = None
-                    ) -> dict[str, Any]:
+def clean_household(ws: Workspace, data: Mapping[str, Any], existing_id: str | None = None,
+                    head_erased: bool = False) -> dict[str, Any]:
     """Validate every field at once; the error maps each bad field to a sentence."""
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
@@ -146,7 +163,7 @@ def clean_household(ws: Workspace, data: Mapping[str, Any], existing_id: str | N
                 code=code)
     out.update(code=code, code_key=folded_key(code))
     head = nfc(data.get("head_name"))
-    if not head:
+    if not head and not head_erased:
         errors["head_name"] = _("Enter the name of the head of household.")
     out.update(head_name=head, head_key=folded_key(head))
     try:
@@ -192,7 +209,8 @@ def _check_lengths(values: Mapping[str, Any], limits: Mapping[str, int],
 
 
 # The usual answers to "relationship to the head", as they are written in household books.
-RELATIONSHIPS = ("Chủ hộ", "Vợ", "Chồng", "Con", "Cha", "Mẹ", "Cháu", "Con dâu", "Con rể",
+HEAD_RELATIONSHIP = "Chủ hộ"
+RELATIONSHIPS = (HEAD_RELATIONSHIP, "Vợ", "Chồng", "Con", "Cha", "Mẹ", "Cháu", "Con dâu", "Con rể",
                  "Anh/chị/em", "Ông", "Bà", "Họ hàng khác")
 
 SEXES = {"m": "M", "nam": "M", "male": "M", "f": "F", "nu": "F", "nữ": "F", "female": "F"}
@@ -316,6 +334,31 @@ def _given(values: Mapping[str, Any], data: Mapping[str, Any],
     return {column: values[column] for column in columns if column in values}
 
 
+def forget_head(tx: Tx, person_id: str, erased: Mapping[str, Any]) -> None:
+    """Clear the household's head fields when the erased person (`erased`: their values just
+    before) was its head, and its phone when it was theirs. A local edit: it goes to the
+    other laptops, where a head name typed before the erasure arrived is cleared the same
+    way. The household keeps no link to its head's row, so "was the head" is read from the
+    relationship or from the name."""
+    row = tx.conn.execute(
+        "SELECT h.id, h.head_key, h.phone FROM households h JOIN people p "
+        "ON p.household_id = h.id WHERE p.id = ?", (person_id,)).fetchone()
+    if row is None:
+        return
+    name_key = erased.get("name_key") or ""
+    was_head = folded_key(str(erased.get("relationship") or "")) == folded_key(
+        HEAD_RELATIONSHIP) or bool(name_key and row["head_key"] == name_key)
+    if was_head:
+        cleared = dict.fromkeys(HEAD_FIELDS, "")
+    elif row["phone"] and row["phone"] == erased.get("phone"):
+        cleared = {"phone": ""}
+    else:
+        return
+    tx.update("households", row["id"], cleared)  # writes only what is not empty yet
+    # Conflicts of these fields hold the head's values even where they are empty already.
+    tx.forget("households", row["id"], cleared)
+
+
 # -- services ----------------------------------------------------------------------------------
 class Households:
     # `list` below is a method (`ws.households.list()`): in this class body the type is
@@ -334,7 +377,10 @@ class Households:
         with self.ws.transaction() as tx:
             current = self.get(household_id)
             merged = {**current.to_dict(), "hamlet": current.hamlet_id, **data}
-            values = clean_household(self.ws, merged, existing_id=household_id)
+            # Only an erasure empties the head: the household stays editable until a new
+            # head is entered.
+            values = clean_household(self.ws, merged, existing_id=household_id,
+                                     head_erased=not current.head_name)
             tx.update("households", household_id, _given(values, data, HOUSEHOLD_INPUTS))
         return OpResult(self.get(household_id), tx.changes)
 
@@ -481,15 +527,11 @@ class People:
         }
 
     def delete(self, person_id: str) -> OpResult[Person]:
-        """Erase a person: personal fields are purged; events keep only the tombstoned id."""
+        """Erase a person: the table's erasure rule clears every personal field here and,
+        once synced, everywhere; answer and visit events keep only the tombstoned id. The
+        same commit hooks as for an erasure received by sync clear the rest (derived rows,
+        the search index, the household's head fields, the review lists)."""
         person = self.get(person_id)
-        purge: dict[str, Any] = {name: "" for name in PERSONAL_FIELDS}
-        purge.update(sex=None, birth_date=None, birth_year=None, consent=0, consent_on=None,
-                     consent_by=None, purged=1)
         with self.ws.transaction() as tx:
-            tx.delete("people", person_id, purge=purge)
-            # Derived rows and any sync conflict (it holds their old values) go; answer and
-            # visit events keep only the tombstoned id.
-            tx.conn.execute("DELETE FROM person_indicators WHERE person_id = ?", (person_id,))
-            tx.conn.execute("DELETE FROM sync_conflicts WHERE row_id = ?", (person_id,))
+            tx.delete("people", person_id)
         return OpResult(self.get(person.id), tx.changes)

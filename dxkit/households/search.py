@@ -51,6 +51,16 @@ def refresh(conn: sqlite3.Connection, household_ids: Iterable[str]) -> None:
          for row in rows if not row["deleted"]])
 
 
+def purge(conn: sqlite3.Connection) -> None:
+    """Make the index forget every word no row holds any more (after an erasure).
+
+    Deleting a row from an FTS5 index only adds a deletion marker: the words stay in the
+    older segments until they are merged. 'optimize' merges every segment into one without
+    them; the pages freed are zeroed (secure_delete). Its cost grows with the index, which
+    is acceptable for an erasure, a rare act."""
+    conn.execute("INSERT INTO household_search (household_search) VALUES ('optimize')")
+
+
 def rebuild(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM household_search")
     ids = [r[0] for r in conn.execute("SELECT id FROM households WHERE deleted = 0")]

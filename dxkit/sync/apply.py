@@ -16,7 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dxkit.core.synced import Changes, Tx
+from dxkit.core.merge import NO_RULES
+from dxkit.core.synced import REGISTRY, Changes, Tx
 from dxkit.workspace import Workspace
 
 # The workspace's sync state in its meta table.
@@ -118,8 +119,30 @@ def quarantine(conn: sqlite3.Connection, record: Any, direction: str, reason: st
         "INSERT INTO sync_quarantine (table_name, row_id, direction, reason, record, at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         (table if isinstance(table, str) else "", row_id if isinstance(row_id, str) else "",
-         direction, reason[:1000], json.dumps(record, ensure_ascii=False, default=str),
+         direction, reason[:1000],
+         json.dumps(_ruled(conn, record), ensure_ascii=False, default=str),
          dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+
+
+def _ruled(conn: sqlite3.Connection, record: Any) -> Any:
+    """A record as the review list may keep it: its table's rules hold in it too (no ID
+    without consent), and a copy of a row erased here keeps nothing the erasure cleared."""
+    if not isinstance(record, Mapping) or not isinstance(record.get("fields"), Mapping):
+        return record
+    table = record.get("table")
+    spec = REGISTRY.get(table) if isinstance(table, str) else None
+    if spec is None or spec.rules == NO_RULES:
+        return record
+    erased = spec.rules.erasure is not None and _erased_here(conn, spec.name, record.get("id"),
+                                                             spec.rules.erasure.flag)
+    return {**record, "fields": spec.rules.enforce(record["fields"], erased=erased)}
+
+
+def _erased_here(conn: sqlite3.Connection, table: str, row_id: Any, flag: str) -> bool:
+    if not isinstance(row_id, str):
+        return False
+    row = conn.execute(f"SELECT {flag} FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    return bool(row and row[0])
 
 
 def apply_one(tx: Tx, table: str, record: Any, direction: str = "pull") -> str:

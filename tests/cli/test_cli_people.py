@@ -112,6 +112,10 @@ def test_delete_with_yes_erases_the_personal_data(filled_dir: Path, dxkit: Invok
     pid = person_id(filled_dir, "Nguyễn Văn Đồng")
     result = dxkit(filled_dir, "people", "delete", pid, "--yes")
     assert result.exit_code == 0, result.output
+    # He headed MH-001: its head fields go with him, and the command says so.
+    assert "MH-001" in result.stdout and "chủ hộ mới" in result.stdout
+    with Workspace.open(filled_dir) as ws:
+        assert ws.households.by_code("MH-001").head_name == ""
     rows = as_json(dxkit(filled_dir, "people", "list", "MH-001", "--json"))
     assert [r["full_name"] for r in rows] == ["Lê Thị Lan"]
     with Workspace.open(filled_dir) as ws:

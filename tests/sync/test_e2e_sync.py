@@ -19,6 +19,7 @@ from dxkit.households.visits import VisitItem
 from dxkit.sync import engine
 from dxkit.sync.client import DeviceRevoked
 from dxkit.workspace import Workspace
+from tests.support.derived import assert_derived_agree
 
 DONG_THAP, MY_THO = "82", "28261"
 SEEDED = {"indicators", "support_items",  # every new workspace seeds the same ids
@@ -106,6 +107,7 @@ def test_a_team_shares_everything_and_a_quiet_sync_moves_nothing(hub, laptops):
         {i.code for i in a.indicators.for_person(made["person"])} >= {"vneid_level2"}
     engine.sync(a)  # catches up with b's copy of the seeded catalogue
     assert rows(a) == rows(b)
+    assert_derived_agree([a, b])  # search index, follow-ups, indicators: digests miss them
     for ws in (a, b):
         assert ws.conn.execute("SELECT count(*) FROM sync_conflicts").fetchone()[0] == 0
         assert ws.conn.execute("SELECT count(*) FROM sync_quarantine").fetchone()[0] == 0
@@ -128,6 +130,7 @@ def test_offline_edits_merge_per_field_and_same_field_edits_are_listed(hub, lapt
         merged = ws.households.get(household)
         assert (merged.notes, merged.address, merged.phone) == (
             "Có wifi", "Số 7, Ấp Mỹ Hưng", "0911111111")
+    assert_derived_agree([a, b])
     listed = b.conn.execute("SELECT field, local_value, remote_value, winner FROM "
                             "sync_conflicts WHERE field = 'phone'").fetchall()
     assert [tuple(r) for r in listed] == [("phone", '"0911111111"', '"0987654321"', "local")]
@@ -236,3 +239,22 @@ def test_a_hub_that_went_away_is_offline_and_nothing_is_lost(hub, laptops, tmp_p
     assert failed.stdout == ""
     with Workspace.open(folder) as ws:
         assert ws.pending_changes() == waiting and "last_sync_at" not in ws.meta()
+
+
+def test_an_erasure_by_sync_leaves_no_derived_row_behind(hub, laptops):
+    """The receiving laptop's indicators, search index and follow-ups follow the erasure as
+    they follow new visits: the erased person no longer counts anywhere."""
+    team = new_team(hub)
+    a, b = laptops("a", team), laptops("b", team)
+    made = fill(a)
+    for ws in (a, b):
+        engine.sync(ws)
+    assert b.indicators.for_person(made["person"])
+    a.people.delete(made["person"])
+    for ws in (a, b):
+        engine.sync(ws)
+    assert b.indicators.for_person(made["person"]) == []
+    assert {r.code: r.reached for r in b.indicators.rollup()}["vneid_level2"] == 0
+    assert search(b.conn, "tran thi huong") == []
+    assert rows(a) == rows(b)
+    assert_derived_agree([a, b])

@@ -8,6 +8,7 @@ from typing import Any
 
 from dxkit.core.digest import Digest, bucket_of, record_hash, summarize
 from dxkit.core.merge import merge_mutable
+from dxkit.core.synced import synced_table
 from dxkit.sync.hub.store import PUBLISHED, Device, HubStore, stored_record
 
 MAX_FETCH_IDS = 500
@@ -33,7 +34,8 @@ def scope_hashes(store: HubStore, device: Device, table: str, bucket: str | None
 def _combined(one: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
     """A published row and the team's own copy, merged per field as the laptop merges them
     (so both sides hash the same record)."""
-    result = merge_mutable(one["fields"], one["clocks"], other["fields"], other["clocks"])
+    result = merge_mutable(one["fields"], one["clocks"], other["fields"], other["clocks"],
+                           synced_table(one["table"]).rules)
     return {**one, "fields": result.fields, "clocks": result.clocks}
 
 

@@ -473,14 +473,15 @@ class _Batch:
             return outcome
         clocks = dict(record["clocks"])
         if stored is None:
-            texts = (_json(fields), _json(clocks))
+            ruled = spec.rules.enforce(fields)  # the table's rules, as every laptop has them
+            texts = (_json(ruled), _json(clocks))
             self.new_rows[(table, row_id)] = (
                 table, row_id, device.team_id, *texts, _latest_device(clocks), device.id,
-                1, self.next_seq())
+                int(ruled == fields), self.next_seq())
             copies[device.team_id] = texts
             return "applied"
         merged = merge_mutable(json.loads(stored[0]), json.loads(stored[1] or "{}"),
-                               fields, clocks)
+                               fields, clocks, spec.rules)
         if not merged.changed:
             return "duplicate"
         # The sender already has the row only if the merge kept nothing of anyone else's.
