@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -69,6 +70,7 @@ class HubClient:
         self.requests = 0
         self.bytes_sent = 0
         self.bytes_received = 0
+        self.server_ms: int | None = None  # the hub's time (its Date header) at the last answer
         self._http = httpx.Client(
             base_url=self.base_url, transport=transport, timeout=timeout,
             headers={"Accept-Encoding": "gzip", "User-Agent": f"dxkit/{__version__}"})
@@ -157,6 +159,7 @@ class HubClient:
                     url=self.base_url)) from exc
         except httpx.DecodingError as exc:
             raise self._malformed() from exc
+        self.server_ms = _date_ms(response.headers.get("date")) or self.server_ms
         # Bytes as they came over the wire (gzip); a mock transport hands over decoded content.
         self.bytes_received += response.num_bytes_downloaded or len(content)
         if response.status_code >= 500:
@@ -212,3 +215,16 @@ def _json_object(content: bytes) -> dict[str, Any] | None:
 
 def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _date_ms(header: str | None) -> int | None:
+    """An HTTP Date header (the hub's clock, to the second) in ms since 1970, or None."""
+    if not header:
+        return None
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return int(moment.timestamp() * 1000)
