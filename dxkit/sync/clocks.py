@@ -9,7 +9,10 @@ what sync adds to that, at the start of every sync and in `dxkit sync repair-clo
   once it can be believed (the computer's date was corrected, or time caught up);
 - local changes the hub refused for their clock are sent again once the hub would take them:
   every clock of the row well-formed and not past the hub's time (learned from its answers)
-  plus its bound, and, unless the refusal was only "too far ahead", the row changed since.
+  plus its bound, and, unless the refusal was only "too far ahead", the row changed since;
+- the hub's time, from the `Date` of its answers, corrects this computer's clock from then on
+  (`learn_hub_time`), and a workspace clock found more than the hub's bound past it is
+  repaired by the hub's rule: edits made while the date was wrong get times the hub takes.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 from dxkit.core import clock_repair
 from dxkit.core.clock_repair import ClockRepair, is_clock_refusal
 from dxkit.core.errors import DxError
-from dxkit.core.hlc import HUB_AHEAD_MS, BadClock, Clock, clock_ms
+from dxkit.core.hlc import HUB_AHEAD_MS, SKEW_TOLERANCE_MS, BadClock, Clock, clock_ms
 from dxkit.core.i18n import _
 from dxkit.core.synced import REGISTRY, dependency_order, record_of
 from dxkit.sync.apply import CURSOR_PREFIX, META_HIGH_WATER, apply_records
@@ -88,12 +91,14 @@ def learn_hub_time(ws: Workspace, hub_ms: int | None) -> ClockRepair | None:
     if not hub_ms:
         return None
     ws.clock.learn_time(hub_ms)
+    # The hub's bound, and a minute for the hub's time being told to the second and late.
+    limit = hub_ms + HUB_AHEAD_MS + SKEW_TOLERANCE_MS
     last = ws.clock.last
     ms = clock_ms(last)
-    if ms is not None and ms <= hub_ms + HUB_AHEAD_MS:
+    if ms is not None and ms <= limit:
         return None
     ws.clock.restart(None)
-    return clock_repair.repair(ws, clock_before=last, limit_ms=hub_ms + HUB_AHEAD_MS)
+    return clock_repair.repair(ws, clock_before=last, limit_ms=limit)
 
 
 def remember_hub_time(ws: Workspace) -> None:
@@ -105,9 +110,12 @@ def remember_hub_time(ws: Workspace) -> None:
 def requeue_refused(ws: Workspace) -> int:
     """Queue again the local changes the hub refused for their clock that it would take now
     (see the module's docstring); their quarantine entries go."""
+    refused = _quarantined(ws, "push")
+    if not refused:
+        return 0  # the usual case: no write transaction
     requeued = 0
     with ws.transaction() as tx:
-        for entry_id, record, reason in _quarantined(ws, "push"):
+        for entry_id, record, reason in refused:
             table, row_id = record["table"], record["id"]
             current = record_of(tx.conn, table, row_id)
             if current is None or not _hub_would_take(current, ws.clock):
