@@ -243,7 +243,7 @@ def hub_repair_clocks(ctx: click.Context, as_json: bool) -> None:
         click.echo(_("Every stored clock can be believed; nothing was changed."))
         return
     for table in sorted(report.records):
-        click.echo(_("{table}: {count} records re-stamped.").format(
+        click.echo(_("Records re-stamped in {table}: {count}.").format(
             table=table, count=report.records[table]))
-    click.echo(_("Repaired {records} records ({clocks} clocks); laptops receive them at their "
-                 "next sync.").format(records=report.total, clocks=report.clocks))
+    click.echo(_("Records repaired: {records}; clocks replaced: {clocks}. Laptops receive them "
+                 "at their next sync.").format(records=report.total, clocks=report.clocks))

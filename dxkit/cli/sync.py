@@ -187,10 +187,10 @@ def clock_lines(repairs: list[ClockRepair], recovery: clocks.ClockRecovery) -> l
                "now continues from {after}.").format(before=r.clock_before, after=r.clock_after)
              for r in repairs if r.clock_reset]
     counts = [
-        (_("Changes of this computer not yet accepted by the hub, given new clocks: {count} "
-           "rows."), sum(sum(r.restamped.values()) for r in repairs)),
-        (_("Received values whose clocks could not be believed, set to give way: {count} rows "
-           "(the hub's copies replace them at the next sync)."),
+        (_("Rows with changes of this computer the hub has not accepted yet, given new "
+           "clocks: {count}."), sum(sum(r.restamped.values()) for r in repairs)),
+        (_("Rows holding received values whose clocks could not be believed, set to give way "
+           "(the hub's copies replace them at the next sync): {count}."),
          sum(sum(r.demoted.values()) for r in repairs)),
         (_("Events given the time of their id: {count}."),
          sum(sum(r.events.values()) for r in repairs)),
