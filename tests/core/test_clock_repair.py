@@ -12,6 +12,7 @@ import pytest
 from dxkit.core import clock_repair
 from dxkit.core.hlc import Timestamp, demoted, system_ms
 from dxkit.core.synced import field_clocks, record_of
+from dxkit.households.visits import VisitItem
 from dxkit.workspace import Workspace
 
 POISON = "ffffffffffff-ffff-e0e0e0e0e0e0e0e0"  # the largest clock an old hub stored
@@ -138,3 +139,34 @@ def test_the_explicit_repair_reads_every_row_even_when_the_clock_itself_is_fine(
         "SELECT * FROM households WHERE id = ?", (row_id,)).fetchone())
     assert max(clocks.values()) == clocks["address"] <= a.clock.last
     a.close()
+
+
+def test_events_take_the_time_of_their_id_and_own_unsent_ones_a_fresh_clock(team, tmp_path):
+    """Events never merge by clock: a received one takes the time in its uuid7 id, which the
+    hub gives its copy too; one of this laptop's own, not sent yet, a fresh clock."""
+    a, b, row_id = team
+    member = a.catalog.add_member("Lê Thị Hoa").value.id
+    send(a, b, "team_members", member)
+    received = a.visits.add(row_id, [VisitItem("vneid_level2", "done")],
+                            member_ids=[member]).value.id
+    send(a, b, "visits", received)
+    own = b.visits.add(row_id, [VisitItem("online_safety", "partly")],
+                       member_ids=[member]).value.id
+    device = b.device_id
+    b.close()
+    conn = sqlite3.connect(tmp_path / "b" / "dxkit.sqlite")
+    conn.execute("UPDATE visits SET created_at = ? WHERE id = ?", (POISON, received))
+    conn.execute("UPDATE visits SET created_at = ? WHERE id = ?",
+                 (f"ffffffffffff-ffff-{device}", own))
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'hlc'", (f"ffffffffffff-ffff-{device}",))
+    conn.commit()
+    conn.close()
+    b = Workspace.open(tmp_path / "b")
+    assert b.clock_repair is not None and b.clock_repair.events == {"visits": 2}
+    stamps = dict(b.conn.execute("SELECT id, created_at FROM visits"))
+    made = int(received.replace("-", "")[:12], 16)
+    assert stamps[received] == f"{made:012x}-0000-e0e0e0e0e0e0e0e0"
+    assert Timestamp.parse(stamps[own]).device == device
+    assert abs(Timestamp.parse(stamps[own]).ms - system_ms()) < HOUR
+    assert stamps[own] <= b.clock.last
+    b.close()

@@ -266,3 +266,25 @@ def test_a_record_received_with_a_clock_too_far_ahead_waits_until_it_can_be_beli
     assert clocks.before_sync(b).retried == 1
     assert b.households.get(row_id).notes == "Ba ngày sau"
     assert b.conn.execute("SELECT count(*) FROM sync_quarantine").fetchone()[0] == 0
+
+
+def test_a_change_refused_for_its_clock_goes_again_once_the_hub_would_take_it(hub, laptops):
+    """A change the hub refused as too far ahead (a laptop a few minutes fast, its answer
+    quarantined and taken out of the outbox) is sent again by a later sync once its clocks
+    are within the hub's bound: never quarantined for ever."""
+    team = new_team(hub)
+    a, b = laptops("a", team), laptops("b", team)
+    row_id = household(a)
+    sync_all(a, b)
+    a.households.update(row_id, notes="Có wifi")
+    refused = record_of(a.conn, "households", row_id)
+    with a.transaction() as tx:  # what a push answered "rejected: clock_ahead" leaves
+        tx.conn.execute("DELETE FROM outbox")
+        tx.conn.execute("INSERT INTO sync_quarantine (table_name, row_id, direction, reason, "
+                        "record, at) VALUES ('households', ?, 'push', 'clock_ahead', ?, "
+                        "'2026-12-01')", (row_id, json.dumps(refused)))
+    report = engine.sync(a)
+    assert report.pushed == 1 and report.quarantined == 0
+    assert a.conn.execute("SELECT count(*) FROM sync_quarantine").fetchone()[0] == 0
+    sync_all(b)
+    assert b.households.get(row_id).notes == "Có wifi"
