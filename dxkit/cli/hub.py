@@ -17,6 +17,7 @@ from dxkit.cli.root import cli
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.places import find_commune, find_province
+from dxkit.sync.hub.clock_repair import repair_stored_clocks
 from dxkit.sync.hub.reference import parse_publication, publish
 from dxkit.sync.hub.store import DEFAULT_TOKEN_DAYS, Device, HubStore
 
@@ -225,3 +226,24 @@ def hub_publish(ctx: click.Context, file: str, team_id: str | None, as_json: boo
         click.echo(_("{table}: {applied} rows published, {unchanged} unchanged.").format(
             table=table, applied=report.applied.get(table, 0),
             unchanged=report.unchanged.get(table, 0)))
+
+
+@hub.command("repair-clocks", help=N_(
+    "Re-stamp every stored clock the hub cannot believe (more than a few minutes ahead of its "
+    "time, or posing as the shipped catalogue) with the hub's own clock, so honest edits win "
+    "again; laptops receive the repaired records at their next sync."))
+@JSON_OPTION
+@click.pass_context
+def hub_repair_clocks(ctx: click.Context, as_json: bool) -> None:
+    report = repair_stored_clocks(hub_store(ctx))
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    if not report.total:
+        click.echo(_("Every stored clock can be believed; nothing was changed."))
+        return
+    for table in sorted(report.records):
+        click.echo(_("Records re-stamped in {table}: {count}.").format(
+            table=table, count=report.records[table]))
+    click.echo(_("Records repaired: {records}; clocks replaced: {clocks}. Laptops receive them "
+                 "at their next sync.").format(records=report.total, clocks=report.clocks))

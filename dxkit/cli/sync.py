@@ -14,8 +14,9 @@ from dxkit.cli.common import (
     workspace,
 )
 from dxkit.cli.root import cli
+from dxkit.core.clock_repair import ClockRepair
 from dxkit.core.i18n import _, format_number
-from dxkit.sync import bundle, engine, repair
+from dxkit.sync import bundle, clocks, engine, repair
 
 
 @cli.command("enroll", help=N_("Join a hub team with a one-time enrollment code."))
@@ -178,3 +179,50 @@ def sync_import_bundle(ctx: click.Context, file: str, as_json: bool) -> None:
         count=n(report.conflicts)))
     click.echo(_("Quarantined: {count} records held back with a reason.").format(
         count=n(report.quarantined)))
+
+
+@sync.command("repair-clock", help=N_(
+    "Mend this workspace's clocks when they cannot be believed (far in the future, or broken "
+    "by an edit pushed with such a clock): honest edits of this computer get new clocks and "
+    "are queued again, received values give way to the hub's repaired copies at the next "
+    "sync. Needs no network; run “dxkit sync” afterwards."))
+@JSON_OPTION
+@click.pass_context
+def sync_repair_clock(ctx: click.Context, as_json: bool) -> None:
+    ws = workspace(ctx)
+    at_open = ws.clock_repair  # opening the workspace mends a clock it cannot believe
+    recovery = clocks.repair_clock(ws)
+    if as_json:
+        emit_json({"at_open": at_open.to_dict() if at_open else None, **recovery.to_dict()})
+        return
+    for line in clock_lines([r for r in (at_open, recovery.repair) if r], recovery):
+        click.echo(line)
+
+
+def clock_lines(repairs: list[ClockRepair], recovery: clocks.ClockRecovery) -> list[str]:
+    """What a clock repair (at open, and now) did, as sentences."""
+    if not (recovery.changed or any(r.changed for r in repairs)):
+        return [_("Every clock of this workspace can be believed; nothing was changed.")]
+    n = format_number
+    lines = [_("The clock of this workspace stood at {before}, too far ahead to believe; it "
+               "now continues from {after}.").format(before=r.clock_before, after=r.clock_after)
+             for r in repairs if r.clock_reset]
+    counts = [
+        (_("Rows with changes of this computer the hub has not accepted yet, given new "
+           "clocks: {count}."), sum(sum(r.restamped.values()) for r in repairs)),
+        (_("Rows holding received values whose clocks could not be believed, set to give way "
+           "(the hub's copies replace them at the next sync): {count}."),
+         sum(sum(r.demoted.values()) for r in repairs)),
+        (_("Events given the time of their id: {count}."),
+         sum(sum(r.events.values()) for r in repairs)),
+        (_("Changes refused by the hub for their clock, queued to be sent again: {count}."),
+         sum(r.requeued for r in repairs) + recovery.requeued),
+        (_("Received records held back for their clock, applied now: {count}."),
+         recovery.retried),
+    ]
+    lines += [text.format(count=n(count)) for text, count in counts if count]
+    if recovery.pull_again:
+        lines.append(_("Tables received again from the start at the next sync: {tables}.")
+                     .format(tables=", ".join(recovery.pull_again)))
+    lines.append(_("Run “dxkit sync” to exchange the repaired records with the hub."))
+    return lines

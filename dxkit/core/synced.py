@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-from dxkit.core.hlc import Clock, Timestamp
+from dxkit.core.hlc import BadClock, Clock, Timestamp
 from dxkit.core.ids import uuid7
 from dxkit.core.merge import (
     NO_RULES,
@@ -311,7 +311,7 @@ class Tx:
         clocks = record["clocks"]
         if set(clocks) != set(names):
             raise ValueError(f"{table} record {row_id} lacks clocks")
-        self.clock.observe(max(clocks.values()))  # the newest is the one that matters
+        self._observe(table, row_id, max(clocks.values()))  # the newest is the one that matters
         row = self.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
         if row is None:
             fields = spec.rules.enforce(fields)  # a sender may not know the rules
@@ -364,6 +364,7 @@ class Tx:
         outcomes: list[str] = []
         newest = ""
         created, deleted = self.changes.created[table], self.changes.deleted[table]
+        too_late = self.clock.first_unbelievable()  # checked as text: one compare a record
         for record in records:
             row_id = record["id"]
             if row_id in existing:
@@ -383,6 +384,8 @@ class Tx:
                     raise ValueError(f"{table} record {row_id} lacks clocks")
                 updated_at, field_clock = compact_clocks(clocks)
                 device = Timestamp.parse(updated_at).device
+                if updated_at >= too_late:
+                    raise _clock_ahead(table, row_id, updated_at)
                 rows.append((row_id, *values, updated_at, device, field_clock))
                 audit.append((self._wall, updated_at, device, "sync", table, row_id, "sync",
                               audited))
@@ -391,6 +394,8 @@ class Tx:
             else:
                 stamp = record["created_at"]
                 Timestamp.parse(stamp)  # a malformed clock is a bad record, as one by one
+                if stamp >= too_late:
+                    raise _clock_ahead(table, row_id, stamp)
                 rows.append((row_id, *values, stamp, record["device_id"]))
                 newest = max(newest, stamp)
                 created.add(row_id)
@@ -407,7 +412,7 @@ class Tx:
                 "INSERT INTO audit_log (at, hlc, device_id, actor, table_name, row_id, action, "
                 "fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", audit)
         if newest:
-            self.clock.observe(newest)
+            self._observe(table, "", newest)  # believable: every record was checked above
         return outcomes
 
     def _apply_remote_event(self, table: str, row_id: str, record: Mapping[str, Any]) -> str:
@@ -416,12 +421,19 @@ class Tx:
         stored = {name: row[name] for name in spec.fields} if row is not None else None
         outcome = merge_event(stored, record["fields"])
         if outcome == "applied":
-            self.clock.observe(record["created_at"])
+            self._observe(table, row_id, record["created_at"])
             self._insert_row(table, {"id": row_id, **record["fields"],
                                      "created_at": record["created_at"],
                                      "device_id": record["device_id"]})
             self.changes.created[table].add(row_id)
         return outcome
+
+    def _observe(self, table: str, row_id: str, stamp: str) -> None:
+        """Follow a received clock, or refuse the record that carries one too far ahead to
+        believe (before anything of it is written): stored, it would beat every edit made
+        here until that far-off day, and following it would carry this device's clock there."""
+        if not self.clock.observe(stamp):
+            raise _clock_ahead(table, row_id, stamp)
 
     def _note_conflicts(self, table: str, row_id: str, stored: Mapping[str, Any],
                         stored_clocks: Mapping[str, str], merged: FieldMerge,
@@ -569,6 +581,11 @@ def _record(spec: SyncedTable, row: Any) -> dict[str, Any]:  # a sqlite3.Row
     else:
         record["created_at"] = row["created_at"]
     return record
+
+
+def _clock_ahead(table: str, row_id: str, stamp: str) -> BadClock:
+    return BadClock("clock_ahead", f"{table} record {row_id} has a clock too far ahead of "
+                                   f"this computer's time: {stamp}")
 
 
 def _clocks_before(table: str, current: Mapping[str, Any], fields: Iterable[str]

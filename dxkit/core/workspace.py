@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Self
 
 import platformdirs
 
-from dxkit.core import erasure, store, synced
+from dxkit.core import clock_repair, erasure, store, synced
 from dxkit.core.domain import Domain, Migration
 from dxkit.core.errors import WorkspaceError
 from dxkit.core.hlc import Clock
@@ -66,6 +66,8 @@ class Workspace:
     domains: ClassVar[tuple[Domain, ...]] = ()
     # Set by `open()` from the stored device id and last timestamp.
     clock: Clock
+    # What `open()` mended when the stored clock could not be believed (dxkit.core.clock_repair).
+    clock_repair: clock_repair.ClockRepair | None = None
 
     def __init__(self, folder: Path):
         self.path = folder
@@ -104,7 +106,11 @@ class Workspace:
             conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', ?), "
                          "('admin_data', ?)", (uuid7().replace("-", "")[:16], DATA_VERSION))
             meta = ws.meta()
-        ws.clock = Clock(meta["device_id"], meta.get("hlc"))
+        ws.clock, poisoned = clock_repair.open_clock(
+            meta["device_id"], meta.get("hlc"), int(meta.get(clock_repair.META_CLOCK_OFFSET, 0)),
+            last_wall_ms=clock_repair.last_wall_ms(conn))
+        if poisoned:  # a clock nobody can believe: mend the workspace before anything else
+            ws.clock_repair = clock_repair.repair(ws, clock_before=meta["hlc"])
         for domain in cls.domains:
             for hook in domain.on_open:
                 hook(ws, ws.created)

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dxkit.core.hlc import BadClock
 from dxkit.core.merge import NO_RULES
 from dxkit.core.synced import REGISTRY, Changes, Tx
 from dxkit.workspace import Workspace
@@ -158,7 +159,7 @@ def apply_one(tx: Tx, table: str, record: Any, direction: str = "pull") -> str:
     except BAD_RECORD_ERRORS as exc:
         conn.execute("ROLLBACK TO pulled_record")
         conn.execute("RELEASE pulled_record")
-        quarantine(conn, record, direction, f"{type(exc).__name__}: {exc}")
+        quarantine(conn, record, direction, _reason(exc))
         return "quarantined"
     conn.execute("RELEASE pulled_record")
     if outcome == "conflict":
@@ -190,6 +191,14 @@ def _apply_batch(tx: Tx, table: str, records: list[Any], direction: str) -> list
             quarantine(conn, records[index], direction, "conflict")
             outcomes[index] = "quarantined"
     return outcomes
+
+
+def _reason(exc: Exception) -> str:
+    """A refused clock keeps its machine code (dxkit.sync.clocks retries those records once
+    the clock can be believed); other errors say what they are."""
+    if isinstance(exc, BadClock):
+        return f"{exc.reason}: {exc}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _kinds(changes: Changes) -> tuple[dict[str, set[str]], ...]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -134,6 +135,7 @@ class HubClient:
             plain = httpx.URL(self.base_url).scheme == "http"
             transport = GuardedTransport(private_only=plain and not allow_insecure_http)
         # trust_env=False: no proxy from the environment, whose transport would bypass ours.
+        self.server_ms: int | None = None  # the hub's time (its Date header) at the last answer
         self._http = httpx.Client(
             base_url=self.base_url, transport=transport, timeout=timeout, trust_env=False,
             headers={"Accept-Encoding": "gzip", "User-Agent": f"dxkit/{__version__}"})
@@ -251,6 +253,7 @@ class HubClient:
             raise self._malformed() from exc
         except httpx.TransportError as exc:
             raise self._transport_failure(exc) from exc
+        self.server_ms = _date_ms(response.headers.get("date")) or self.server_ms
         # Bytes as they came over the wire (gzip); a mock transport hands over decoded content.
         self.bytes_received += response.num_bytes_downloaded or len(content)
         return response.status_code, content
@@ -340,3 +343,16 @@ def _json_object(content: bytes) -> dict[str, Any] | None:
 
 def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _date_ms(header: str | None) -> int | None:
+    """An HTTP Date header (the hub's clock, to the second) in ms since 1970, or None."""
+    if not header:
+        return None
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return int(moment.timestamp() * 1000)

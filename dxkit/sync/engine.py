@@ -28,6 +28,7 @@ from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.progress import Progress
 from dxkit.core.synced import REGISTRY, Changes, dependency_order, records_of
+from dxkit.sync import clocks
 from dxkit.sync.apply import (
     CURSOR_PREFIX,
     META_COMMUNE,
@@ -124,6 +125,7 @@ def enroll(ws: Workspace, server_url: str, code: str, device_name: str | None = 
     name = (device_name or socket.gethostname() or "dxkit").strip()[:200] or "dxkit"
     with HubClient(url, transport=transport, allow_insecure_http=allow_insecure_http) as client:
         answer = client.enroll(code.strip(), name)
+    clocks.learn_hub_time(ws, client.server_ms)  # before any edit is sent or received
     team = answer["team"]
     where = TokenStore(ws.path, ws.device_id).save(answer["token"])
     before = ws.meta()
@@ -144,6 +146,7 @@ def enroll(ws: Workspace, server_url: str, code: str, device_name: str | None = 
         else:  # a new enrollment asks again
             tx.conn.execute("DELETE FROM meta WHERE key = ?", (META_INSECURE_HTTP,))
         tx.conn.execute("DELETE FROM meta WHERE key = ?", (META_REFUSED,))
+        clocks.remember_hub_time(ws)
     return enrollment(ws)
 
 
@@ -214,8 +217,10 @@ def sync(ws: Workspace, client: HubClient | None = None,
     start = (hub.requests, hub.bytes_sent, hub.bytes_received)
     conflicts_before = _last_id(ws, "sync_conflicts")
     report = SyncReport()
+    clocks.before_sync(ws)  # a clock nobody can believe is mended before anything moves
     try:
         _pull(ws, hub, report, progress)
+        clocks.requeue_refused(ws)  # after the pull: the hub's time is fresh
         _push(ws, hub, report, progress)
     except DeviceRevoked:
         with ws.transaction():
@@ -233,6 +238,7 @@ def sync(ws: Workspace, client: HubClient | None = None,
     report.finished_at = ws.now().isoformat()
     with ws.transaction() as tx:
         ws.set_meta(META_LAST_SYNC, report.finished_at)
+        clocks.remember_hub_time(ws)
         tx.conn.execute("DELETE FROM meta WHERE key = ?", (META_REFUSED,))
     return report
 
@@ -245,6 +251,7 @@ def _pull(ws: Workspace, hub: HubClient, report: SyncReport, progress: Progress 
     known = int(meta.get(META_HIGH_WATER, -1))
     _checkpoint(progress, _("Receiving changes from the hub"))
     first = hub.pull(tables[0], after=cursors[tables[0]], limit=PULL_LIMIT)
+    clocks.learn_hub_time(ws, hub.server_ms)  # before any record is believed or not
     high_water = first["high_water"]
     if high_water == known and not first["records"]:
         return  # nothing new anywhere since the last complete pull: one request

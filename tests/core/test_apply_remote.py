@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from dxkit.core.hlc import BadClock
 from dxkit.core.synced import record_of
 from dxkit.households.visits import VisitItem
 from dxkit.workspace import Workspace
@@ -125,11 +126,11 @@ def test_a_deleted_person_is_purged_on_the_other_laptop(laptops):
 
 
 def test_clock_skew_does_not_misorder_edits(laptops):
-    """B's wall clock runs two days ahead. Once A has seen B's edit, A's next edit of the
+    """B's wall clock runs twenty hours ahead. Once A has seen B's edit, A's next edit of the
     same field still wins, because A's clock moves past every clock it receives."""
     a, b, household, _person, _member = laptops
     real = b.clock._wall_ms
-    b.clock._wall_ms = lambda: real() + 2 * 24 * 3600 * 1000
+    b.clock._wall_ms = lambda: real() + 20 * 3600 * 1000
     b.households.update(household.id, notes="ghi từ máy B")
     send(b, a)
     acknowledge(b)
@@ -137,6 +138,21 @@ def test_clock_skew_does_not_misorder_edits(laptops):
     send(a, b)
     for ws in (a, b):
         assert ws.households.get(household.id).notes == "sửa sau ở máy A"
+
+
+def test_a_clock_more_than_a_day_ahead_is_refused_and_not_followed(laptops):
+    """B's wall clock runs two days ahead (docs/sync-protocol.md, Clocks): A refuses the
+    record instead of following it (over the hub, B stamps the hub's time and never sends
+    such a clock)."""
+    a, b, household, _person, _member = laptops
+    real = b.clock._wall_ms
+    b.clock._wall_ms = lambda: real() + 2 * 24 * 3600 * 1000
+    b.households.update(household.id, notes="ghi từ máy B")
+    before = a.clock.last
+    with a.transaction() as tx, pytest.raises(BadClock) as refused:
+        tx.apply_remote(record_of(b.conn, "households", household.id))
+    assert refused.value.reason == "clock_ahead" and a.clock.last == before
+    assert a.households.get(household.id).notes != "ghi từ máy B"
 
 
 def test_malformed_records_are_refused(laptops):

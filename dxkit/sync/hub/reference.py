@@ -21,13 +21,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dxkit.core.hlc import Clock, Timestamp
+from dxkit.core.hlc import HUB_DEVICE, Clock
 from dxkit.core.i18n import _
 from dxkit.core.synced import REGISTRY, SHIPPED_CLOCK, shipped_values, wire_fields
+from dxkit.sync.hub.clocks import hub_clock
 from dxkit.sync.hub.store import PUBLISHED, HubError, HubStore, next_seq, scalar_ok
 from dxkit.sync.hub.store import stored_json as _json
-
-HUB_DEVICE = "hub"  # the device part of the clocks the hub stamps
 
 
 @dataclass
@@ -69,7 +68,7 @@ def publish(store: HubStore, parts: Sequence[tuple[str, Sequence[Mapping[str, An
                          ).format(table=table))
     report = PublishReport()
     with store.database.write() as conn:
-        clock = Clock(HUB_DEVICE, _latest_clock(conn))
+        clock = hub_clock(conn, store.now())  # immune to a forged hub clock (hub/clocks.py)
         for table, rows in parts:
             names = wire_fields(REGISTRY[table])
             for number, row in enumerate(rows, start=1):
@@ -124,15 +123,6 @@ def _publish_row(conn: Any, clock: Clock, scope: str, table: str, names: tuple[s
         (_json(fields), _json(clocks), HUB_DEVICE, HUB_DEVICE, next_seq(conn), table, row_id,
          scope))
     return True
-
-
-def _latest_clock(conn: Any) -> str | None:
-    """The newest clock stamped by the hub so far: its next stamps must sort after it."""
-    rows = conn.execute("SELECT clocks FROM records WHERE device_id = ?",
-                        (HUB_DEVICE,)).fetchall()
-    stamps = [stamp for row in rows for stamp in json.loads(row["clocks"]).values()
-              if stamp.endswith("-" + HUB_DEVICE)]
-    return str(max(Timestamp.parse(s) for s in stamps)) if stamps else None
 
 
 def _bad(message: str) -> HubError:

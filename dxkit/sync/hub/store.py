@@ -31,6 +31,7 @@ from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.merge import merge_event, merge_mutable
 from dxkit.core.synced import REGISTRY, SyncedTable, wire_fields
+from dxkit.sync.hub.clocks import Bound, ClockRefused, believed, bound_at, check_clocks
 from dxkit.sync.hub.database import Conn, HubDatabase, Migration, open_database
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no I/L/1, O/0: read aloud and typed
@@ -350,11 +351,11 @@ class HubStore:
         are read in one query per table and the seq counter is moved once per batch."""
         results = []
         with self.database.write() as conn:
-            batch = _Batch(conn, device, records)
+            batch = _Batch(conn, device, records, bound_at(self.now()))
             for record in records:
                 try:
                     status = batch.apply(record)
-                except Rejected as refusal:
+                except (Rejected, ClockRefused) as refusal:
                     result = {"status": "rejected", "reason": refusal.reason}
                 else:
                     result = {"status": status}
@@ -415,8 +416,9 @@ class _Batch:
     """One push batch inside its write transaction: the stored copies of the rows it names
     (all teams, read once per table), and seq numbers handed out in memory and saved once."""
 
-    def __init__(self, conn: Conn, device: Device, records: Sequence[Any]):
+    def __init__(self, conn: Conn, device: Device, records: Sequence[Any], bound: Bound):
         self.conn, self.device = conn, device
+        self.bound = bound  # the latest clock the hub believes (hub/clocks.py)
         self.seq: int = int(conn.scalar("SELECT value FROM counters WHERE name = 'seq'"))
         self.start = self.seq
         wanted: dict[str, set[str]] = {}
@@ -461,6 +463,7 @@ class _Batch:
         stored = copies.get(device.team_id)
         if stored is None and copies and not spec.reference:
             raise Rejected("out_of_scope")  # another team's row (reference rows: own copy)
+        check_clocks(record, spec, self.bound, (copies.get(PUBLISHED), stored))
         fields = dict(record["fields"])
         if spec.kind == "event":
             outcome = merge_event(json.loads(stored[0]) if stored else None, fields)
@@ -480,8 +483,9 @@ class _Batch:
                 int(ruled == fields), self.next_seq())
             copies[device.team_id] = texts
             return "applied"
-        merged = merge_mutable(json.loads(stored[0]), json.loads(stored[1] or "{}"),
-                               fields, clocks, spec.rules)
+        merged = merge_mutable(json.loads(stored[0]),
+                               believed(json.loads(stored[1] or "{}"), self.bound), fields,
+                               clocks, spec.rules)
         if not merged.changed:
             return "duplicate"
         # The sender already has the row only if the merge kept nothing of anyone else's.
