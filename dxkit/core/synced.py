@@ -43,6 +43,9 @@ class SyncedTable:
     # Reference data: rows the province may publish to every team (same ids everywhere, like
     # the shipped catalogue); each team's edits of them are kept as that team's own copy.
     reference: bool = False
+    # Ids unique within a team only (a lot code): the hub keeps each team's row of an id
+    # apart, and never refuses or lets one team's row take the id from another team.
+    team_keyed: bool = False
 
 
 REGISTRY: dict[str, SyncedTable] = {}
