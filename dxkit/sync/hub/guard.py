@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dxkit.core.i18n import _
 from dxkit.sync.hub.limits import Limits
@@ -163,7 +163,9 @@ def rate_limited_response(retry_after: int) -> JSONResponse:
 
 class GuardMiddleware:
     """Refuses a request over its limits with 429 before any route, body or database sees
-    it; the outermost middleware of the hub."""
+    it; the outermost middleware of the hub. An answer sent before the request's body was
+    read (this 429, a 401 or 413 of the app) closes the connection: otherwise the server
+    would go on receiving, and parsing as HTTP, the megabyte nobody wants."""
 
     def __init__(self, app: ASGIApp, guard: RequestGuard):
         self.app, self.guard = app, guard
@@ -172,17 +174,43 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        body = _UnreadBody(receive, send, _has_body(scope))
         client = scope.get("client")
         address = address_key(client[0] if client else None)
         try:
             slot = self.guard.enter(address, bearer_of(_header(scope, b"authorization")))
         except RateLimited as refusal:
-            await rate_limited_response(refusal.retry_after)(scope, receive, send)
+            await rate_limited_response(refusal.retry_after)(scope, body.receive, body.send)
             return
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, body.receive, body.send)
         finally:
             self.guard.leave(slot)
+
+
+class _UnreadBody:
+    """Adds `Connection: close` to an answer that starts while the request body is unread."""
+
+    def __init__(self, receive: Receive, send: Send, expected: bool):
+        self._receive, self._send = receive, send
+        self.unread = expected
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            self.unread = False
+        return message
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start" and self.unread:
+            message = {**message, "headers": [*message.get("headers", ()),
+                                              (b"connection", b"close")]}
+        await self._send(message)
+
+
+def _has_body(scope: Scope) -> bool:
+    length = _header(scope, b"content-length")
+    return bool(_header(scope, b"transfer-encoding")) or (length.isdigit() and int(length) > 0)
 
 
 def _header(scope: Scope, name: bytes) -> str:

@@ -135,7 +135,8 @@ def not_found(code: str, wanted: Wanted) -> Response:
 
 def decode_snapshot(fields: dict[str, Any]) -> TraceRecord | None:
     """The trace record of a stored published_traces row, None when withdrawn; raises when
-    the snapshot is not one (BodyError, or whatever TraceRecord.from_dict meets)."""
+    the snapshot is not one (BodyError, TypeError, or whatever TraceRecord.from_dict
+    meets)."""
     snapshot = fields.get("snapshot")
     if fields.get("deleted") or not snapshot:
         return None
@@ -144,7 +145,7 @@ def decode_snapshot(fields: dict[str, Any]) -> TraceRecord | None:
     data = parse_json(snapshot.encode("utf-8", "surrogatepass"))
     if not isinstance(data, dict):
         raise TypeError("the snapshot is not a JSON object")
-    return TraceRecord.from_dict(data)
+    return TraceRecord.from_dict(data).checked()
 
 
 def published_snapshot(store: HubStore, team_key: str | None, typed_code: str
