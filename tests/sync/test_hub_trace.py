@@ -280,8 +280,8 @@ BAD_SNAPSHOTS = {
 }
 
 
-@pytest.mark.parametrize(("number", "snapshot"), enumerate(BAD_SNAPSHOTS.values(), 101),
-                         ids=BAD_SNAPSHOTS.keys())
+@pytest.mark.parametrize(("number", "snapshot"), list(enumerate(BAD_SNAPSHOTS.values(), 101)),
+                         ids=list(BAD_SNAPSHOTS))
 def test_a_snapshot_the_page_cannot_be_made_from_is_a_404(hub, laptop, lot_url, number,
                                                           snapshot):
     """A device wrote it: before, the buyer's phone got a 500."""
