@@ -123,10 +123,11 @@ def m0005_trace_namespaces(conn: Conn) -> None:
     for row in conn.execute("SELECT id FROM teams").fetchall():
         conn.execute("UPDATE teams SET trace_key = ? WHERE id = ?",
                      (team_trace_key(row["id"]), row["id"]))
+    # Keys are 40 bits: two of a province's few thousand teams sharing one is a one-in-a-
+    # million chance, and the index would then stop the migration rather than merge them.
     conn.execute("CREATE UNIQUE INDEX teams_trace_key ON teams(trace_key)")
-    conn.script("""
-    CREATE TABLE legacy_trace_owners (code TEXT PRIMARY KEY, team_id TEXT NOT NULL);
-    """)
+    conn.execute("CREATE TABLE legacy_trace_owners (code TEXT PRIMARY KEY, "
+                 "team_id TEXT NOT NULL)")
     # Before namespaces the hub refused a second team's row of a code, so there is one owner
     # each; were there two (a row published into a team by hand), the older row owns it.
     conn.execute("INSERT INTO legacy_trace_owners (code, team_id) SELECT row_id, team_id "
