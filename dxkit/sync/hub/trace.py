@@ -107,7 +107,7 @@ def respond(store: HubStore, wanted: Wanted) -> Response:
         except Exception as exc:
             # A device wrote this snapshot: whatever in it cannot be read or shown, the buyer
             # gets the not-found answer and the operator a line in the log, never a 500.
-            LOG.warning("the published trace of %s cannot be shown (%s: %s)", wanted.typed,
+            LOG.warning("the published trace of %r cannot be shown (%s: %s)", wanted.typed,
                         type(exc).__name__, exc)
     return not_found(normalize_lot_code(wanted.typed), wanted)
 
