@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,6 +19,7 @@ from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.places import find_commune, find_province
 from dxkit.sync.hub.clock_repair import repair_stored_clocks
+from dxkit.sync.hub.limits import Limits, ServeOptions
 from dxkit.sync.hub.reference import parse_publication, publish
 from dxkit.sync.hub.store import DEFAULT_TOKEN_DAYS, Device, HubStore
 
@@ -48,7 +50,8 @@ def hub_store(ctx: click.Context) -> HubStore:
     return store
 
 
-@hub.command("serve", help=N_("Run the hub's HTTP API until stopped (Ctrl+C)."))
+@hub.command("serve", help=N_("Run the hub's HTTP API until stopped (Ctrl+C). On the "
+                               "internet, put it behind a reverse proxy: docs/deployment.md."))
 @option("--db", "db_path", metavar="PATH_OR_URL", help=DB_HELP)
 @option("--host", default="127.0.0.1", show_default=True,
         help=N_("Address to listen on (0.0.0.0 for every network)."))
@@ -57,19 +60,63 @@ def hub_store(ctx: click.Context) -> HubStore:
 @option("--token-days", type=click.FloatRange(min=0, min_open=True),
         default=DEFAULT_TOKEN_DAYS, show_default=True,
         help=N_("Days a new device token stays valid (renew with “devices renew”)."))
+@option("--ssl-certfile", type=click.Path(exists=True, dir_okay=False),
+        help=N_("Serve HTTPS with this certificate (PEM; with --ssl-keyfile)."))
+@option("--ssl-keyfile", type=click.Path(exists=True, dir_okay=False),
+        help=N_("The certificate's private key (PEM; with --ssl-certfile)."))
+@option("--proxy-headers", is_flag=True,
+        help=N_("Behind a reverse proxy: take the client's address from X-Forwarded-For sent "
+                "by --forwarded-allow-ips (never from anyone else)."))
+@option("--forwarded-allow-ips", metavar="IPS",
+        help=N_("Comma-separated addresses of the reverse proxies to trust (implies "
+                "--proxy-headers; default 127.0.0.1,::1)."))
+@option("--limit-concurrency", type=click.IntRange(1), default=ServeOptions.limit_concurrency,
+        show_default=True, help=N_("Connections at once; more are answered 503 and closed."))
+@option("--timeout-keep-alive", type=click.IntRange(1), default=ServeOptions.timeout_keep_alive,
+        show_default=True,
+        help=N_("Seconds a connection may take to send its next request's headers."))
+@option("--backlog", type=click.IntRange(1), default=ServeOptions.backlog, show_default=True,
+        help=N_("Connections the system queues before the hub accepts them."))
+@option("--address-rate", type=click.FloatRange(min=0, min_open=True),
+        default=Limits.address_rate, show_default=True,
+        help=N_("Requests per second from one client address without a device token "
+                "(enrollment, health, trace pages)."))
+@option("--address-burst", type=click.IntRange(1), default=Limits.address_burst,
+        show_default=True, help=N_("Requests one client address may send at once."))
+@option("--device-rate", type=click.FloatRange(min=0, min_open=True),
+        default=Limits.device_rate, show_default=True,
+        help=N_("Requests per second from one enrolled device."))
+@option("--device-burst", type=click.IntRange(1), default=Limits.device_burst,
+        show_default=True, help=N_("Requests one device may send at once."))
+@option("--device-concurrency", type=click.IntRange(1), default=Limits.device_concurrency,
+        show_default=True, help=N_("Requests of one device the hub works on at the same time."))
 @click.pass_context
-def hub_serve(ctx: click.Context, db_path: str | None, host: str, port: int,
-              token_days: float) -> None:
+def hub_serve(ctx: click.Context, /, db_path: str | None, token_days: float,
+              ssl_certfile: str | None, ssl_keyfile: str | None,
+              forwarded_allow_ips: str | None, proxy_headers: bool,
+              **settings: Any) -> None:
     path = db_path or ctx.find_root().obj.get("hub_db")
     if not path:
         raise click.UsageError(_(NO_DB), ctx)
-    import uvicorn
-
+    if bool(ssl_certfile) != bool(ssl_keyfile):
+        raise click.UsageError(_("Give both --ssl-certfile and --ssl-keyfile, or neither."),
+                               ctx)
     from dxkit.sync.hub.app import create_app
+    from dxkit.sync.hub.server import serve
 
-    app = create_app(path, token_days=token_days)
-    click.echo(_("hub listening on http://{host}:{port}").format(host=host, port=port))
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    limits = Limits(**{name: settings.pop(name) for name in LIMIT_OPTIONS})
+    options = ServeOptions(
+        **settings, ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+        proxy_headers=proxy_headers or forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips or ServeOptions.forwarded_allow_ips)
+    app = create_app(path, token_days=token_days, limits=limits)
+    click.echo(_("hub listening on {scheme}://{host}:{port}").format(
+        scheme=options.scheme, host=options.host, port=options.port))
+    serve(app, options)
+
+
+LIMIT_OPTIONS = ("address_rate", "address_burst", "device_rate", "device_burst",
+                 "device_concurrency")
 
 
 @hub.group("team", help=N_("Teams: one hamlet of one commune."))
@@ -96,11 +143,12 @@ def hub_team_add(ctx: click.Context, province: str, commune: str, hamlet: str,
         raise DxError(_("Give the hamlet's name."))
     team = hub_store(ctx).add_team(province_unit.code, commune_unit.code, hamlet)
     if as_json:
-        emit_json({"team_id": team.id, **team.to_wire()})
+        emit_json({"team_id": team.id, **team.to_wire(), "trace_key": team.trace_key})
         return
     click.echo(_("Created team {id}: {hamlet}, {commune}, {province}.").format(
         id=team.id, hamlet=team.hamlet, commune=commune_unit.name,
         province=province_unit.name))
+    click.echo(_("Its labels' trace URLs carry the key {key}.").format(key=team.trace_key))
 
 
 @hub_team.command("list", help=N_("List the hub's teams."))
@@ -112,7 +160,8 @@ def hub_team_list(ctx: click.Context, as_json: bool) -> None:
         emit_json([team.to_dict() for team in teams])
         return
     for team in teams:
-        click.echo(f"{team.id}  {team.province_code}/{team.commune_code}  {team.hamlet}")
+        click.echo(f"{team.id}  {team.trace_key}  {team.province_code}/{team.commune_code}  "
+                   f"{team.hamlet}")
 
 
 @hub.command("enroll-code", help=N_("Issue a one-time enrollment code for a team."))

@@ -53,6 +53,9 @@ class SyncedTable:
     # the shipped catalogue); each team's edits of them are kept as that team's own copy.
     reference: bool = False
     rules: Rules = NO_RULES
+    # Ids unique within a team only (a lot code): the hub keeps each team's row of an id
+    # apart, and never refuses or lets one team's row take the id from another team.
+    team_keyed: bool = False
 
 
 REGISTRY: dict[str, SyncedTable] = {}

@@ -33,6 +33,9 @@ from dxkit.core.schema import KERNEL_MIGRATIONS
 from dxkit.core.synced import Tx
 
 SETTINGS_FILENAME = "settings.json"
+# The hub team the workspace enrolled in, in its meta table. Sync writes it at enrollment;
+# domains may read it (the farm's trace URLs carry the team's key).
+HUB_TEAM_META = "sync_team_id"
 
 
 def default_path() -> Path:
@@ -255,6 +258,12 @@ class Workspace:
             self.set_meta("commune_code", str(found_commune.code))
             self.set_meta("commune_name", found_commune.name)
         return found_province, found_commune
+
+    def hub_team_id(self) -> str | None:
+        """The id of the hub team this workspace enrolled in, or None before enrollment."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?",
+                                (HUB_TEAM_META,)).fetchone()
+        return str(row[0]) if row and row[0] else None
 
     def team_place(self) -> tuple[str, str]:
         meta = self.meta()

@@ -121,20 +121,27 @@ def digital_link(gtin: str, lot: str, *, resolver: str = DEFAULT_RESOLVER,
     return resolver.rstrip("/") + path + query
 
 
-def lot_trace_url(base_url: str, lot_code: str) -> str:
-    """The provincial trace page of a lot when there is no GTIN: <base>/<lot code>."""
-    return f"{base_url.rstrip('/')}/{quote(lot_code, safe='')}"
+def lot_trace_url(base_url: str, lot_code: str, team_key: str | None = None) -> str:
+    """The provincial trace page of a lot when there is no GTIN: <base>/<team key>/<lot code>
+    (the team's key, dxkit.farm.trace_ids: lot codes are unique within a team only), or
+    <base>/<lot code> for a workspace that has not joined a hub team."""
+    team_part = f"{quote(team_key, safe='')}/" if team_key else ""
+    return f"{base_url.rstrip('/')}/{team_part}{quote(lot_code, safe='')}"
 
 
 def qr_payload(lot_code: str, *, trace_base_url: str, gtin: str | None = None,
                resolver: str = DEFAULT_RESOLVER, pack_date: dt.date | None = None,
-               serial: str | None = None) -> str:
-    """What a label's QR code holds: the Digital Link URI when the lot has a GTIN, else the
-    trace URL (a serial is then appended as ?serial= so unit labels still differ)."""
+               serial: str | None = None, team_key: str | None = None) -> str:
+    """What a label's QR code holds: the Digital Link URI when the lot has a GTIN (the team's
+    key as the extra query parameter t=, which GS1 resolvers pass on), else the trace URL (a
+    serial is then appended as ?serial= so unit labels still differ)."""
     if gtin:
-        return digital_link(gtin, lot_code, resolver=resolver, pack_date=pack_date,
+        link = digital_link(gtin, lot_code, resolver=resolver, pack_date=pack_date,
                             serial=serial)
-    url = lot_trace_url(trace_base_url, lot_code)
+        if not team_key:
+            return link
+        return f"{link}{'&' if '?' in link else '?'}t={quote(team_key, safe='')}"
+    url = lot_trace_url(trace_base_url, lot_code, team_key)
     if serial is not None:
         url += f"?serial={quote(validate_serial_for_gs1(serial), safe='')}"
     return url

@@ -256,16 +256,18 @@ class Lots:
         base URL is the setting farm.trace_base_url), or a GS1 Digital Link when the lot has a
         GTIN (resolver: farm.gs1_resolver)."""
         found = self.get(lot)
+        team_key = settings.trace_team_key(self.ws)  # read once for a run of 10,000 labels
         if serials is None:
-            return [self._payload(found, None)]
+            return [self._payload(found, None, team_key)]
         numbers = self.next_serials(found, serials) if isinstance(serials, int) else serials
-        return [self._payload(found, number) for number in numbers]
+        return [self._payload(found, number, team_key) for number in numbers]
 
-    def _payload(self, lot: Lot, serial: int | None) -> str:
+    def _payload(self, lot: Lot, serial: int | None, team_key: str | None) -> str:
         return gs1.qr_payload(lot.code, trace_base_url=settings.trace_base_url(self.ws),
                               gtin=lot.gtin or None, resolver=settings.gs1_resolver(self.ws),
                               pack_date=lot.pack_date,
-                              serial=None if serial is None else str(serial))
+                              serial=None if serial is None else str(serial),
+                              team_key=team_key)
 
     def next_serials(self, lot: str | Lot, count: int) -> list[int]:
         """The serial numbers (GS1 AI 21) the next serialised print of `count` labels of this
@@ -388,7 +390,8 @@ class Lots:
             plots=tuple(TracePlot(p.name, p.growing_area_code, p.area_ha, p.location)
                         for p in plots.values()),
             steps=tuple(steps), compliant=lot.compliant, reasons=lot.reasons,
-            gtin=lot.gtin or None, trace_url=self._payload(lot, None))
+            gtin=lot.gtin or None,
+            trace_url=self._payload(lot, None, settings.trace_team_key(self.ws)))
 
     def _step(self, entry: DiaryEntry, plot_name: str) -> TraceStep:
         dose = entry.details.get("dose")

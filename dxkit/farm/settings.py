@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from dxkit.farm.trace_ids import team_trace_key
 from dxkit.farm.units import DEFAULT_CONG_M2
 
 if TYPE_CHECKING:
@@ -28,6 +29,12 @@ def cong_m2(ws: Workspace) -> int | float:
 
 def trace_base_url(ws: Workspace) -> str:
     return ws.settings.get(TRACE_BASE_URL) or DEFAULT_TRACE_BASE_URL
+
+
+def trace_team_key(ws: Workspace) -> str | None:
+    """The team's part of the trace URLs this workspace prints, once it joined a hub team."""
+    team_id = ws.hub_team_id()
+    return team_trace_key(team_id) if team_id else None
 
 
 def gs1_resolver(ws: Workspace) -> str:

@@ -45,7 +45,10 @@ TABLES = (
     SyncedTable("lot_harvests", "event", LOT_HARVEST_FIELDS,
                 depends_on=("lots", "diary_entries")),
     SyncedTable("label_prints", "event", PRINT_FIELDS, depends_on=("lots",)),
-    SyncedTable("published_traces", "mutable", TRACE_FIELDS, depends_on=("lots",)),
+    # id = the lot code, which only the team's own cooperatives keep unique: the hub keeps
+    # published traces per team and serves them at /t/<team key>/<lot code> (trace_ids.py).
+    SyncedTable("published_traces", "mutable", TRACE_FIELDS, depends_on=("lots",),
+                team_keyed=True),
 )
 
 FARM_TABLES = ("farm_orgs", "farm_org_members", "plots", "seasons", "pesticide_products",

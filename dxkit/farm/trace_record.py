@@ -86,3 +86,39 @@ class TraceRecord:
                               for step in data["steps"]),
                "reasons": tuple(data.get("reasons", ())),
                "extra": dict(data.get("extra", {}))})
+
+    def checked(self) -> TraceRecord:
+        """The record itself when every value has its declared type, else TypeError naming the
+        first that has not: a snapshot from elsewhere (the hub serves what a device published)
+        may hold anything `from_dict` lets through."""
+        texts = ("lot_code", "lot_id", "product", "crop", "variety", "cooperative",
+                 "cooperative_address", "season", "certification", "trace_url")
+        _expect_all(self, texts, str)
+        _expect(self, "quantity_kg", _is_number(self.quantity_kg))
+        _expect(self, "pack_date", isinstance(self.pack_date, dt.date))
+        _expect(self, "compliant", isinstance(self.compliant, bool))
+        _expect(self, "gtin", self.gtin is None or isinstance(self.gtin, str))
+        _expect(self, "extra", isinstance(self.extra, dict))
+        _expect(self, "reasons", all(isinstance(reason, str) for reason in self.reasons))
+        for plot in self.plots:
+            _expect_all(plot, ("name", "growing_area_code", "address"), str)
+            _expect(plot, "area_ha", plot.area_ha is None or _is_number(plot.area_ha))
+        for step in self.steps:
+            _expect_all(step, ("kind", "plot", "product", "dose", "quantity", "note"), str)
+            _expect(step, "active_ingredients",
+                    all(isinstance(name, str) for name in step.active_ingredients))
+        return self
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _expect(owner: object, name: str, ok: bool) -> None:
+    if not ok:
+        raise TypeError(f"{type(owner).__name__}.{name} has the wrong type")
+
+
+def _expect_all(owner: object, names: tuple[str, ...], kind: type) -> None:
+    for name in names:
+        _expect(owner, name, isinstance(getattr(owner, name), kind))

@@ -19,13 +19,14 @@ from typing import Any
 from dxkit.core.hlc import BadClock
 from dxkit.core.merge import NO_RULES
 from dxkit.core.synced import REGISTRY, Changes, Tx
+from dxkit.core.workspace import HUB_TEAM_META
 from dxkit.workspace import Workspace
 
 # The workspace's sync state in its meta table.
 META_SERVER = "sync_server"
 META_DEVICE = "sync_device_id"
 META_DEVICE_NAME = "sync_device_name"
-META_TEAM = "sync_team_id"
+META_TEAM = HUB_TEAM_META  # named by the kernel: the farm's trace URLs read it too
 META_PROVINCE = "sync_province_code"
 META_COMMUNE = "sync_commune_code"
 META_HAMLET = "sync_hamlet"

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from dxkit.core.errors import ValidationError
+from dxkit.core.workspace import HUB_TEAM_META
 from dxkit.farm import gs1
 from dxkit.farm.diary import Diary
 from dxkit.farm.lots import LotNotCompliant, Lots
@@ -16,6 +17,7 @@ from dxkit.farm.orgs import OrgBook
 from dxkit.farm.printing import preview_lot_labels, print_lot_labels
 from dxkit.farm.registry import Registry
 from dxkit.farm.service import Farm
+from dxkit.farm.trace_ids import team_trace_key
 from tests.farm import farm_setup
 
 # The shared fixtures (pytest finds them as names of this module).
@@ -166,6 +168,31 @@ def test_payloads_without_and_with_gtin(farm, season_done):
                                f"{gtin_lot.code}/21/2?13={gtin_lot.pack_date:%y%m%d}")
     farm.ws.settings.set("farm.gs1_resolver", "https://id.gs1.org")
     assert f.lots.qr_payloads(gtin_lot)[0].startswith("https://id.gs1.org/01/")
+
+
+def test_an_enrolled_workspace_prints_its_teams_trace_urls(farm, season_done):
+    """Lot codes are unique within a team only: once the workspace joined a hub team, every
+    label names the team (dxkit/farm/trace_ids.py), and so does the published record."""
+    good, _bad, _later = season_done
+    f = farm.ws.farm
+    farm.ws.settings.set("farm.trace_base_url", "https://truyxuat.example.vn/t/")
+    team_id = "0f6e2b9a-3c1d-4e5f-8a7b-9c0d1e2f3a4b"
+    with farm.ws.transaction():
+        farm.ws.set_meta(HUB_TEAM_META, team_id)
+    key = team_trace_key(team_id)
+    lot = f.lots.create([good.id]).value
+    assert f.lots.qr_payloads(lot) == [f"https://truyxuat.example.vn/t/{key}/{lot.code}"]
+    run = f.lots.record_print(lot, template="L7160", copies=2, serials=True).value
+    assert run.payloads == (f"https://truyxuat.example.vn/t/{key}/{lot.code}?serial=1",
+                            f"https://truyxuat.example.vn/t/{key}/{lot.code}?serial=2")
+    published = f.lots.published_trace(lot.code)
+    assert published is not None
+    assert published.trace_url == f"https://truyxuat.example.vn/t/{key}/{lot.code}"
+    f.orgs.update(farm.org, gs1_company_prefix="8934567")
+    gtin_lot = f.lots.create([_another_harvest(farm)], item_reference=7).value
+    assert f.lots.qr_payloads(gtin_lot) == [
+        f"https://truyxuat.example.vn/01/{gtin_lot.gtin}/10/{gtin_lot.code}"
+        f"?13={gtin_lot.pack_date:%y%m%d}&t={key}"]
 
 
 def _another_harvest(farm) -> str:

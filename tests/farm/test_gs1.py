@@ -32,6 +32,7 @@ from dxkit.farm.gs1 import (
     validate_lot_for_gs1,
     validate_serial_for_gs1,
 )
+from dxkit.farm.trace_ids import TEAM_KEY_LENGTH, normalize_team_key, team_trace_key
 
 # Published GTINs (GS1 examples and retail products) with their check digits.
 KNOWN_GTINS = ["4006381333931", "96385074", "036000291452", "00614141123452",
@@ -143,6 +144,37 @@ def test_trace_url_and_qr_payload():
     gtin = make_gtin14("8930000", "123")
     payload = qr_payload(code, trace_base_url=base, gtin=gtin, pack_date=dt.date(2026, 11, 22))
     assert payload == digital_link(gtin, code, pack_date=dt.date(2026, 11, 22))
+
+
+def test_payloads_name_the_team_when_given_its_key():
+    code = make_lot_code("MD", dt.date(2026, 11, 22), 7)
+    base = "https://truyxuat.dongthap.gov.vn/t/"
+    key = team_trace_key("team-1")
+    assert lot_trace_url(base, code, key) == f"{base}{key}/{code}"
+    assert qr_payload(code, trace_base_url=base, team_key=key, serial="3") == \
+        f"{base}{key}/{code}?serial=3"
+    gtin = make_gtin14("8930000", "123")
+    plain = qr_payload(code, trace_base_url=base, gtin=gtin)
+    assert qr_payload(code, trace_base_url=base, gtin=gtin, team_key=key) == f"{plain}?t={key}"
+    dated = qr_payload(code, trace_base_url=base, gtin=gtin, team_key=key, serial="4",
+                       pack_date=dt.date(2026, 11, 22))
+    assert dated.endswith(f"/21/4?13=261122&t={key}")
+    # Still a GS1 Digital Link to an independent parser: the key is an extra parameter.
+    uri = GS1DigitalLinkURI.parse(dated)
+    assert _element(uri, "10").value == code and _element(uri, "21").value == "4"
+
+
+def test_team_keys_are_short_distinct_and_read_back_as_typed():
+    keys = {team_trace_key(f"team-{n}") for n in range(2000)}
+    assert len(keys) == 2000
+    key = team_trace_key("0f6e2b9a-3c1d-4e5f-8a7b-9c0d1e2f3a4b")
+    assert key == team_trace_key("0f6e2b9a-3c1d-4e5f-8a7b-9c0d1e2f3a4b")  # stable
+    assert len(key) == TEAM_KEY_LENGTH and set(key) <= set(LOT_ALPHABET)
+    assert normalize_team_key(key.lower()) == key
+    assert normalize_team_key(f" {key[:4]}-{key[4:]} ") == key
+    assert normalize_team_key("K7M2Q9XO") == "K7M2Q9X0"  # O read as 0
+    for bad in ("", "K7M2Q9X", "K7M2Q9XAB", "K7M2Q9X!", "K7M2Q9XĐ"):
+        assert normalize_team_key(bad) is None
 
 
 # --- lot codes ---------------------------------------------------------------------------

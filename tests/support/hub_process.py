@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -21,6 +22,12 @@ from typing import Any
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 POLL_SECONDS = 0.02  # between two looks at a starting hub
+# The suite's hubs serve every test's enrollments and devices from one loopback address, far
+# past what one address may send a real hub: their rate limits are lifted. A test of the
+# limits passes its own options after these (the last one given wins).
+SUITE_LIMITS = ("--address-rate", "100000", "--address-burst", "100000",
+                "--device-rate", "100000", "--device-burst", "100000",
+                "--device-concurrency", "64")
 
 
 def free_port() -> int:
@@ -89,9 +96,9 @@ def hub_admin(db: Path | str, *args: str) -> Any:
 
 
 def start_hub(db: Path | str, log_path: Path, *serve_args: str) -> HubServer:
-    """Start `dxkit hub serve --db DB` and wait until /v1/health answers. A port another
-    process took between free_port() and the hub's bind (tests run in parallel) is retried
-    on a new port."""
+    """Start `dxkit hub serve --db DB` (SUITE_LIMITS, then `serve_args`) and wait until
+    /v1/health answers. A port another process took between free_port() and the hub's bind
+    (tests run in parallel) is retried on a new port."""
     for _attempt in range(3):
         server = _start_hub_once(db, log_path, serve_args)
         if server is not None:
@@ -105,10 +112,11 @@ def _start_hub_once(db: Path | str, log_path: Path, serve_args: tuple[str, ...]
     log = log_path.open("wb")
     process = subprocess.Popen(
         dxkit_command("hub", "serve", "--db", str(db), "--host", "127.0.0.1",
-                      "--port", str(port), *serve_args),
+                      "--port", str(port), *SUITE_LIMITS, *serve_args),
         stdout=log, stderr=subprocess.STDOUT)
     log.close()  # the child keeps its own handle
-    server = HubServer(f"http://127.0.0.1:{port}", db, process)
+    tls = "--ssl-certfile" in serve_args
+    server = HubServer(f"{'https' if tls else 'http'}://127.0.0.1:{port}", db, process)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -116,17 +124,20 @@ def _start_hub_once(db: Path | str, log_path: Path, serve_args: tuple[str, ...]
             if "address already in use" in said:
                 return None
             raise AssertionError(f"the hub exited: {said}")
-        if _healthy(port):
+        if _healthy(port, tls):
             return server
         time.sleep(POLL_SECONDS)
     server.stop()
     raise AssertionError(f"the hub did not answer: {log_path.read_text(errors='replace')}")
 
 
-def _healthy(port: int) -> bool:
+def _healthy(port: int, tls: bool = False) -> bool:
     """GET /v1/health answers 200. With the standard library's plain HTTP client: an httpx
-    client builds a TLS context first, which costs more than the request."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    client builds a TLS context first, which costs more than the request. A TLS hub is only
+    asked whether it is up here (its certificate is the test's to check)."""
+    connection = (http.client.HTTPSConnection("127.0.0.1", port, timeout=1,
+                                              context=ssl._create_unverified_context())
+                  if tls else http.client.HTTPConnection("127.0.0.1", port, timeout=1))
     try:
         connection.request("GET", "/v1/health")
         return connection.getresponse().status == 200

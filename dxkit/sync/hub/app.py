@@ -1,21 +1,24 @@
 """The hub's HTTP API (docs/sync-protocol.md) as a Starlette ASGI app.
 
 Database calls (SQLite or PostgreSQL) block, so every store call runs in the thread pool;
-HubStore keeps one connection per thread. Request bodies may be gzip-encoded; responses are
-gzipped when the client accepts it (GZipMiddleware).
+HubStore keeps one connection per thread. Request bodies may be gzip-encoded; they are read
+on the event loop (bounded in size and time) and gunzipped and parsed in the thread pool
+(hub/bodies.py), like large answers are rendered, so no request's CPU work stalls the others.
+Responses are gzipped when the client accepts it (GZipMiddleware). Every request passes the
+rate limits first (hub/guard.py); routes that take a device token check it before they read
+a body.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
-import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import anyio
 from anyio import to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +32,9 @@ from starlette.routing import Route
 from dxkit.core.i18n import _
 from dxkit.core.synced import REGISTRY
 from dxkit.sync.hub import digest as hub_digest
+from dxkit.sync.hub.bodies import MAX_BODY_BYTES, BodyError, parse_json_object, too_large
+from dxkit.sync.hub.guard import GuardMiddleware, RequestGuard, bearer_of
+from dxkit.sync.hub.limits import Limits
 from dxkit.sync.hub.store import (
     DEFAULT_TOKEN_DAYS,
     Device,
@@ -39,7 +45,8 @@ from dxkit.sync.hub.store import (
 from dxkit.sync.hub.trace import trace_routes
 
 API_VERSION = 1
-MAX_BODY_BYTES = 1024 * 1024  # decompressed
+MAX_ENROLL_BYTES = 8 * 1024  # an enrollment is a code and a name: no reason to read more
+BODY_SECONDS = 30.0  # to deliver a whole body once the request head arrived (slow senders)
 MAX_PUSH_RECORDS = 500
 # Answers are gzipped at level 5, not Starlette's 9: a fifth of the CPU for ~10% more bytes.
 GZIP_LEVEL = 5
@@ -49,7 +56,7 @@ MAX_WHOLE_NUMBER = 2**63 - 1  # SQLite's largest INTEGER
 STATUS = {"bad_request": 400, "unauthorized": 401, "device_revoked": 401,
           "token_expired": 401, "bad_code": 403,
           "not_found": 404, "unknown_version": 404, "method_not_allowed": 405,
-          "too_large": 413}
+          "request_timeout": 408, "too_large": 413, "too_deep": 400, "rate_limited": 429}
 
 
 class ApiError(Exception):
@@ -66,10 +73,12 @@ def openapi_document() -> bytes:
     return resources.files("dxkit.sync").joinpath("openapi.json").read_bytes()
 
 
-def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS) -> Starlette:
+def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
+               limits: Limits | None = None) -> Starlette:
     """The hub on `db`: a SQLite file or a postgresql:// URL. New device tokens are valid
-    for `token_days`."""
+    for `token_days`; requests are held to `limits` (default: Limits())."""
     store = HubStore(db, token_days=token_days)
+    guard = RequestGuard(limits or Limits())
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True, "version": API_VERSION})
@@ -78,7 +87,7 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS) -> Starle
         return Response(openapi_document(), media_type="application/json")
 
     async def enroll(request: Request) -> Response:
-        body = await json_body(request)
+        body = await json_body(request, MAX_ENROLL_BYTES)
         code, name = body.get("code"), body.get("device_name")
         if not isinstance(code, str) or not isinstance(name, str) or not name.strip():
             raise ApiError("bad_request", _("An enrollment needs a code and a device name."))
@@ -116,6 +125,7 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS) -> Starle
             return store.pull_body(device, table, after, upto, limit)
 
         body = await run_in_threadpool(authenticate_and_pull)
+        guard.authenticated(token)
         return Response(body, media_type="application/json")
 
     async def digest(request: Request) -> Response:
@@ -135,7 +145,7 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS) -> Starle
             return JSONResponse({"table": table, **found.to_dict()})
         rows = await run_in_threadpool(hub_digest.bucket_rows, store, device, table,
                                        bucket.lower())
-        return JSONResponse({"table": table, "bucket": bucket.lower(), "rows": rows})
+        return await json_answer({"table": table, "bucket": bucket.lower(), "rows": rows})
 
     async def fetch(request: Request) -> Response:
         """Records by id (repair): only those in the device's scope are returned."""
@@ -151,10 +161,13 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS) -> Starle
             raise ApiError("bad_request", _("A fetch may ask for at most {count} records."
                                             ).format(count=hub_digest.MAX_FETCH_IDS))
         records = await run_in_threadpool(hub_digest.fetch, store, device, table, ids)
-        return JSONResponse({"records": records})
+        return await json_answer({"records": records})
 
     async def authenticated(request: Request) -> Device:
-        return await run_in_threadpool(store.authenticate, bearer_token(request))
+        token = bearer_token(request)
+        device = await run_in_threadpool(store.authenticate, token)
+        guard.authenticated(token)
+        return device
 
     async def unknown_version(request: Request) -> Response:
         if request.path_params["version"] == API_VERSION:
@@ -202,10 +215,12 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS) -> Starle
 
     app = Starlette(
         routes=routes, lifespan=lifespan,
-        middleware=[Middleware(GZipMiddleware, minimum_size=256, compresslevel=GZIP_LEVEL)],
+        middleware=[Middleware(GuardMiddleware, guard=guard),
+                    Middleware(GZipMiddleware, minimum_size=256, compresslevel=GZIP_LEVEL)],
         exception_handlers={HTTPException: on_http_error, Exception: on_crash},
     )
     app.state.store = store
+    app.state.guard = guard
     return app
 
 
@@ -217,11 +232,11 @@ def synced_table_param(table: Any) -> str:
 
 
 def bearer_token(request: Request) -> str:
-    scheme, _space, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_of(request.headers.get("authorization", ""))
+    if token is None:
         raise ApiError("unauthorized", _("This request has no device token; enroll the "
                                          "device first."))
-    return token.strip()
+    return token
 
 
 def guarded(endpoint: Callable[[Request], Awaitable[Response]]
@@ -231,56 +246,44 @@ def guarded(endpoint: Callable[[Request], Awaitable[Response]]
     async def run(request: Request) -> Response:
         try:
             return await endpoint(request)
-        except (ApiError, HubError) as exc:
+        except (ApiError, HubError, BodyError) as exc:
             return error_response(exc.code, exc.message)
     return run
 
 
-async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object, gunzipped if needed, at most MAX_BODY_BYTES decompressed."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large()
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            raise too_large()
+async def json_body(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The request's JSON object, gunzipped if needed, at most `limit` bytes decompressed:
+    read here, decoded in the thread pool."""
+    raw = await read_body(request, limit)
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
-    if encoding == "gzip":
-        body = gunzip_limited(bytes(raw))
-    elif encoding in ("identity", ""):
-        body = bytes(raw)
-    else:
-        raise ApiError("bad_request", _("Unsupported Content-Encoding {name}; use gzip.").format(
-            name=encoding))
+    return await run_in_threadpool(parse_json_object, raw, encoding, limit)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body as sent, refused as soon as it is over `limit` (declared or received) or
+    still incomplete after BODY_SECONDS."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    raw = bytearray()
     try:
-        data = json.loads(body, parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError("bad_request", _("The request body is not valid JSON.")) from None
-    if not isinstance(data, dict):
-        raise ApiError("bad_request", _("The request body must be a JSON object."))
-    return data
+        with anyio.fail_after(BODY_SECONDS):
+            async for chunk in request.stream():
+                raw += chunk
+                if len(raw) > limit:
+                    raise too_large(limit)
+    except TimeoutError:
+        raise ApiError("request_timeout", _("The request body did not arrive in time; try "
+                                            "again.")) from None
+    return bytes(raw)
 
 
-def gunzip_limited(data: bytes) -> bytes:
-    """Decompress without ever holding more than the limit (a small gzip can expand hugely)."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(data, MAX_BODY_BYTES + 1)
-        if len(out) > MAX_BODY_BYTES:
-            raise too_large()
-        if not inflater.eof or inflater.unused_data:
-            raise ApiError("bad_request", _("The gzip request body is truncated or corrupt."))
-    except (zlib.error, gzip.BadGzipFile):
-        raise ApiError("bad_request", _("The gzip request body is truncated or corrupt.")
-                       ) from None
-    return out
-
-
-def too_large() -> ApiError:
-    return ApiError("too_large", _("The request is larger than {size} MiB; send smaller "
-                                   "batches.").format(size=MAX_BODY_BYTES // (1024 * 1024)))
+async def json_answer(payload: Any) -> Response:
+    """A JSON answer rendered in the thread pool: a fetch or a bucket's rows can be a MiB."""
+    body = await run_in_threadpool(
+        lambda: json.dumps(payload, ensure_ascii=False, allow_nan=False,
+                           separators=(",", ":")).encode())
+    return Response(body, media_type="application/json")
 
 
 def whole_number(text: str, name: str) -> int:
@@ -290,7 +293,3 @@ def whole_number(text: str, name: str) -> int:
         raise ApiError("bad_request", _("{name} must be a whole number of 0 or more.").format(
             name=name))
     return int(text)
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")

@@ -31,6 +31,7 @@ from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.merge import merge_event, merge_mutable
 from dxkit.core.synced import REGISTRY, SyncedTable, wire_fields
+from dxkit.farm.trace_ids import team_trace_key
 from dxkit.sync.hub.clocks import Bound, ClockRefused, believed, bound_at, check_clocks
 from dxkit.sync.hub.database import Conn, HubDatabase, Migration, open_database
 
@@ -115,10 +116,31 @@ def m0004_scoped_records(conn: Conn) -> None:
         conn.execute(sql)
 
 
+def m0005_trace_namespaces(conn: Conn) -> None:
+    """Trace URLs name the team (dxkit/farm/trace_ids.py): each team gets its trace key, and
+    the owner of every lot code published so far is recorded, so labels printed before carry
+    on resolving to that team's lot even once another team publishes the same code."""
+    conn.execute("ALTER TABLE teams ADD COLUMN trace_key TEXT")
+    for row in conn.execute("SELECT id FROM teams").fetchall():
+        conn.execute("UPDATE teams SET trace_key = ? WHERE id = ?",
+                     (team_trace_key(row["id"]), row["id"]))
+    # Keys are 40 bits: two of a province's few thousand teams sharing one is a one-in-a-
+    # million chance, and the index would then stop the migration rather than merge them.
+    conn.execute("CREATE UNIQUE INDEX teams_trace_key ON teams(trace_key)")
+    conn.execute("CREATE TABLE legacy_trace_owners (code TEXT PRIMARY KEY, "
+                 "team_id TEXT NOT NULL)")
+    # Before namespaces the hub refused a second team's row of a code, so there is one owner
+    # each; were there two (a row published into a team by hand), the older row owns it.
+    conn.execute("INSERT INTO legacy_trace_owners (code, team_id) SELECT row_id, team_id "
+                 "FROM records WHERE table_name = 'published_traces' AND team_id <> ? "
+                 "ORDER BY seq ON CONFLICT (code) DO NOTHING", (PUBLISHED,))
+
+
 MIGRATIONS = (Migration("0001_initial", m0001_initial),
               Migration("0002_token_expiry", m0002_token_expiry),
               Migration("0003_pushed_exact", m0003_pushed_exact),
-              Migration("0004_scoped_records", m0004_scoped_records))
+              Migration("0004_scoped_records", m0004_scoped_records),
+              Migration("0005_trace_namespaces", m0005_trace_namespaces))
 
 
 class HubError(DxError):
@@ -136,6 +158,7 @@ class Team:
     commune_code: int
     hamlet: str
     created_at: str
+    trace_key: str = ""  # the team's part of its trace URLs (dxkit/farm/trace_ids.py)
 
     def to_wire(self) -> dict[str, Any]:
         return {"id": self.id, "province_code": self.province_code,
@@ -220,14 +243,25 @@ class HubStore:
 
     # -- administration ----------------------------------------------------------------------
     def add_team(self, province_code: int, commune_code: int, hamlet: str) -> Team:
-        team = Team(str(uuid.uuid4()), int(province_code), int(commune_code), hamlet.strip(),
-                    _stamp(self.now()))
         with self.database.write() as conn:
+            team = self._new_team(conn, province_code, commune_code, hamlet)
             conn.execute(
-                "INSERT INTO teams (id, province_code, commune_code, hamlet, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (team.id, team.province_code, team.commune_code, team.hamlet, team.created_at))
+                "INSERT INTO teams (id, province_code, commune_code, hamlet, created_at, "
+                "trace_key) VALUES (?, ?, ?, ?, ?, ?)",
+                (team.id, team.province_code, team.commune_code, team.hamlet, team.created_at,
+                 team.trace_key))
         return team
+
+    def _new_team(self, conn: Conn, province_code: int, commune_code: int,
+                  hamlet: str) -> Team:
+        """A team with a new id whose trace key no other team has (a clash of 40-bit keys
+        is rare, but the one that clashed would share the other's trace URLs)."""
+        while True:
+            team_id = str(uuid.uuid4())
+            key = team_trace_key(team_id)
+            if conn.execute("SELECT 1 FROM teams WHERE trace_key = ?", (key,)).fetchone() is None:
+                return Team(team_id, int(province_code), int(commune_code), hamlet.strip(),
+                            _stamp(self.now()), key)
 
     def team(self, team_id: str) -> Team:
         row = self.conn.execute("SELECT * FROM teams WHERE id = ?", (team_id,)).fetchone()
@@ -235,7 +269,7 @@ class HubStore:
             raise HubError("not_found", _("There is no team {id} on this hub.").format(
                 id=team_id))
         return Team(row["id"], row["province_code"], row["commune_code"], row["hamlet"],
-                    row["created_at"])
+                    row["created_at"], row["trace_key"])
 
     def teams(self) -> list[Team]:
         rows = self.conn.execute("SELECT id FROM teams ORDER BY created_at, id").fetchall()
@@ -461,7 +495,7 @@ class _Batch:
         table, row_id = spec.name, record["id"]
         copies = self.stored.setdefault((table, row_id), {})
         stored = copies.get(device.team_id)
-        if stored is None and copies and not spec.reference:
+        if stored is None and copies and not (spec.reference or spec.team_keyed):
             raise Rejected("out_of_scope")  # another team's row (reference rows: own copy)
         check_clocks(record, spec, self.bound, (copies.get(PUBLISHED), stored))
         fields = dict(record["fields"])
