@@ -349,7 +349,7 @@ def test_a_tampered_frame_is_refused_in_one_sentence(laptops, tmp_path):
 
 
 def test_a_laptop_outside_any_team_cannot_write_or_read_bundles(laptops, tmp_path):
-    a, b, _household, _person = laptops
+    a, _b, _household, _person = laptops
     export_bundle(a, tmp_path / "a.bundle")
     c = Workspace.open(tmp_path / "c")
     with pytest.raises(BundleError, match="dxkit enroll"):
