@@ -33,7 +33,10 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
-def main(path: str) -> None:
+def main(path: str, variant: str = "encrypted") -> None:
+    if variant != "encrypted":  # benchmarks/encryption_cost.py compares with plain files
+        from benchmarks.encryption_cost import use_variant
+        use_variant(variant)
     started = time.perf_counter()
     from dxkit.households.search import search
     from dxkit.workspace import Workspace
@@ -78,4 +81,4 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])
