@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,6 +18,7 @@ os.environ["DXKIT_LANG"] = "vi"
 # files under this folder: never the computer's real keyring or the user's config folder.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ["DXKIT_KEY_DIR"] = tempfile.mkdtemp(prefix="dxkit-test-keys-")
+atexit.register(shutil.rmtree, os.environ["DXKIT_KEY_DIR"], ignore_errors=True)
 
 from dxkit.core import i18n
 from dxkit.workspace import Workspace
