@@ -18,12 +18,13 @@ os.environ["DXKIT_LANG"] = "vi"
 # files under this folder: never the computer's real keyring or the user's config folder.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 os.environ["DXKIT_KEY_DIR"] = tempfile.mkdtemp(prefix="dxkit-test-keys-")
-atexit.register(shutil.rmtree, os.environ["DXKIT_KEY_DIR"], ignore_errors=True)
 
 from dxkit.core import i18n
 from dxkit.workspace import Workspace
 from tests.support import heartbeat
 from tests.support.memory_keyring import MemoryKeyring
+
+atexit.register(shutil.rmtree, os.environ["DXKIT_KEY_DIR"], ignore_errors=True)
 
 FROZEN_NOW = dt.datetime(2026, 11, 20, 9, 30)
 
