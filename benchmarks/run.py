@@ -13,7 +13,6 @@ import json
 import os
 import resource
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 
 from benchmarks.bulk import build  # noqa: E402
+from dxkit.core import store  # noqa: E402
+from dxkit.core.encryption import WorkspaceKeys  # noqa: E402
 from dxkit.core.store import DB_FILENAME  # noqa: E402
 
 
@@ -79,7 +80,7 @@ def main() -> None:
 def analyze(db_path: Path) -> float:
     """Give the query planner statistics (sqlite_stat1); returns the milliseconds it took."""
     started = time.perf_counter()
-    conn = sqlite3.connect(db_path)
+    conn = store.connect(db_path, WorkspaceKeys(db_path.parent).key())
     try:
         conn.execute("ANALYZE")
     finally:

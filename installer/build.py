@@ -134,6 +134,16 @@ def check_demo(tmp: Path) -> str:
     return out.strip()
 
 
+def check_encrypted(tmp: Path) -> str:
+    """The bundled sqlcipher3 encrypts, and keyring found a backend or the key file."""
+    header = (tmp / "ws" / "dxkit.sqlite").read_bytes()[:16]
+    if header.startswith(b"SQLite format 3"):
+        raise SmokeFailure("the demo workspace is not encrypted")
+    status = json.loads(expect_success(run_cli("--data-dir", str(tmp / "ws"), "key", "status",
+                                               "--json")))
+    return f"not readable as SQLite; key kept in: {status['key_store']}"
+
+
 def check_search(tmp: Path) -> str:
     out = expect_success(run_cli("--data-dir", str(tmp / "ws"), "households", "search", "nguyen",
                                  "--json"))
@@ -222,6 +232,7 @@ def check_gui(tmp: Path) -> str:
 CHECKS: list[tuple[str, Callable[[Path], str]]] = [
     ("version", check_version),
     ("demo workspace", check_demo),
+    ("workspace encrypted", check_encrypted),
     ("search with diacritics", check_search),
     ("labels print and verify", check_labels),
     ("dates in vi and en", check_dates),

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
+import keyring
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["DXKIT_LANG"] = "vi"
-# No test reads or writes the real user's keyring, where the token store puts tokens when
-# it works (also in the CLI processes tests start): the "fail" backend means "no keyring".
-# Keyring tests set an in-memory backend of their own (tests/sync/test_credentials.py).
+# No test reads or writes the real user's keyring (also in the CLI processes tests start):
+# the "fail" backend means "no keyring", and workspace keys go to files under a temporary
+# folder, never the user's config folder. Keyring tests set an in-memory backend of their own.
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+os.environ["DXKIT_KEY_DIR"] = tempfile.mkdtemp(prefix="dxkit-test-keys-")
 
 from dxkit.core import i18n
 from dxkit.workspace import Workspace
 from tests.support import heartbeat
+from tests.support.memory_keyring import MemoryKeyring
+
+atexit.register(shutil.rmtree, os.environ["DXKIT_KEY_DIR"], ignore_errors=True)
 
 FROZEN_NOW = dt.datetime(2026, 11, 20, 9, 30)
 
@@ -53,6 +61,24 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {path: number for number, path in enumerate(SLOW_FILES_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring():
+    """Every test keeps its keys in a keyring of its own, in memory."""
+    previous = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def key_files(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Workspace keys in files (DXKIT_KEY_DIR) instead of the memory keyring, so that a
+    process the test starts can open a workspace the test made, and the other way round."""
+    monkeypatch.setenv("DXKIT_KEY_STORE", "file")
+    return Path(os.environ["DXKIT_KEY_DIR"])
 
 
 @pytest.fixture(autouse=True)

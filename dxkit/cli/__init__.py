@@ -18,6 +18,7 @@ from dxkit.cli import (  # noqa: F401
     farm,
     households,
     hub,
+    key,
     people,
     sync,
     team,

@@ -33,7 +33,10 @@ from typing import Any
 from dxkit.core.synced import synced_table
 
 ErasedRows = Mapping[str, Collection[str]]  # table -> ids erased
-AfterErasure = Callable[[Path, ErasedRows], None]
+# Opens one copy of the workspace file read-only, with the workspace's key.
+CopyOpener = Callable[[Path], sqlite3.Connection]
+# Called with the workspace folder, the erased rows and how to open a copy of the file.
+AfterErasure = Callable[[Path, ErasedRows, CopyOpener], None]
 Forgotten = Mapping[tuple[str, str], Mapping[str, Any] | None]
 
 _AFTER_ERASURE: list[AfterErasure] = []
@@ -132,30 +135,32 @@ def truncate_journal(conn: sqlite3.Connection) -> bool:
     return not busy
 
 
-def drop_copies_holding(copies: Iterable[Path], erased: ErasedRows) -> list[Path]:
-    """Remove each SQLite copy of the workspace (a backup) that still holds one of the erased
-    rows; returns those removed. A copy that cannot be read is removed too: it cannot be
-    shown not to hold them. Copies without any of the rows stay."""
+def drop_copies_holding(copies: Iterable[Path], erased: ErasedRows, opener: CopyOpener,
+                        errors: tuple[type[Exception], ...] = (sqlite3.Error,)) -> list[Path]:
+    """Remove each copy of the workspace (a backup) that still holds one of the erased rows;
+    returns those removed. `opener` opens a copy read-only (with the workspace's key), and
+    `errors` are the database errors it may raise. A copy that cannot be read is removed
+    too: it cannot be shown not to hold them. Copies without any of the rows stay."""
     removed = []
     for path in copies:
-        if path.is_file() and _holds_any(path, erased):
+        if path.is_file() and _holds_any(path, erased, opener, errors):
             path.unlink()
             removed.append(path)
     return removed
 
 
-def _holds_any(path: Path, erased: ErasedRows) -> bool:
+def _holds_any(path: Path, erased: ErasedRows, opener: CopyOpener,
+               errors: tuple[type[Exception], ...]) -> bool:
     try:
-        # immutable: a closed copy has no -wal, and a read must not create one beside it.
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
-    except sqlite3.Error:
+        conn = opener(path)
+    except errors:
         return True
     try:
         return any(_table_holds(conn, table, ids) for table, ids in erased.items() if ids)
-    except sqlite3.Error:
+    except errors:
         return True
     finally:
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(*errors):
             conn.close()
 
 

@@ -2,6 +2,14 @@
 
 A file that is not a dxkit workspace, is damaged, or was made by a newer dxkit is refused
 before anything writes to it.
+
+Workspace files are SQLCipher databases (the `sqlcipher3` package: SQLite with every page
+encrypted, AES-256 and an HMAC per page), opened with the workspace's key (dxkit/core/keys.py,
+dxkit/core/encryption.py). `connect` is the one way to open one — the workspace itself, its
+backups, a copy — so a file is never opened without its key or created readable by others.
+sqlcipher3 is the DB-API of Python's sqlite3 module built on SQLCipher: its connections,
+cursors and rows behave like sqlite3's and are typed as such here, but its exception classes
+are its own, so code that catches database errors catches `store.Error` (both kinds).
 """
 
 from __future__ import annotations
@@ -10,13 +18,17 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Literal, cast
 
+from sqlcipher3 import dbapi2 as sqlcipher
 from sqlite_utils import Database, Migrations
 
 from dxkit.core import erasure
 from dxkit.core.domain import Migration
 from dxkit.core.errors import WorkspaceError
 from dxkit.core.i18n import _
+from dxkit.core.keys import DatabaseKey
+from dxkit.core.private import create_private_file, make_private_dir
 
 MIGRATION_SET = "dxkit"  # sqlite-utils' name for our one ordered set, kept from before domains
 
@@ -27,26 +39,39 @@ QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024
 BACKUP_FOLDER = "backups"
 MIGRATION_BACKUP_PREFIX = "before-"
 
+# Database errors of workspace connections (sqlcipher3) and of the standard module (the hub).
+Error: tuple[type[Exception], ...] = (sqlite3.Error, sqlcipher.Error)
+DatabaseError: tuple[type[Exception], ...] = (sqlite3.DatabaseError, sqlcipher.DatabaseError)
+IntegrityError: tuple[type[Exception], ...] = (sqlite3.IntegrityError, sqlcipher.IntegrityError)
+OperationalError: tuple[type[Exception], ...] = (sqlite3.OperationalError,
+                                                 sqlcipher.OperationalError)
+FileKind = Literal["missing", "plain", "encrypted"]
 
-def check_existing(db_path: Path, known: Sequence[str]) -> None:
-    """Refuse a file that is not a dxkit workspace, is damaged, or is too new (a migration
-    name outside `known`). Reads only."""
+
+def file_kind(db_path: Path) -> FileKind:
+    """What the file's first bytes say: nothing yet, a plain SQLite file (an older dxkit's
+    workspace, or not ours at all), or something else (encrypted, or not a database)."""
     if not db_path.exists() or db_path.stat().st_size == 0:
-        return
+        return "missing"
     with db_path.open("rb") as handle:
-        header = handle.read(100)
-    if not header.startswith(SQLITE_MAGIC):
+        header = handle.read(len(SQLITE_MAGIC))
+    return "plain" if header == SQLITE_MAGIC else "encrypted"
+
+
+def check_existing(db_path: Path, known: Sequence[str], key: DatabaseKey | None = None
+                   ) -> None:
+    """Refuse a file that is not a dxkit workspace, is damaged, or is too new (a migration
+    name outside `known`). Reads only. `key`: the workspace's key (None: a plain file)."""
+    kind = file_kind(db_path)
+    if kind == "missing":
+        return
+    if (kind == "plain") != (key is None):
         raise WorkspaceError(
             _("{path} is not a dxkit workspace (it is not a database, or it is damaged). "
               "It was left untouched.").format(path=db_path)
         )
-    # Without a -wal file (the file was closed cleanly, or is not ours) read it as immutable:
-    # a read-only open of a WAL database would otherwise create -wal/-shm files beside it.
-    wal = db_path.with_name(db_path.name + "-wal")
-    mode = "mode=ro" if wal.exists() else "immutable=1"
     try:
-        uri = f"{db_path.resolve().as_uri()}?{mode}"
-        conn = sqlite3.connect(uri, uri=True)
+        conn = connect(db_path, key, read_only=True)
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             if app_id == APPLICATION_ID and db_path.stat().st_size <= QUICK_CHECK_MAX_BYTES:
@@ -56,7 +81,7 @@ def check_existing(db_path: Path, known: Sequence[str]) -> None:
                 # when the damaged page is read.
                 problems = [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
                 if problems != ["ok"]:
-                    raise sqlite3.DatabaseError("; ".join(problems))
+                    raise sqlcipher.DatabaseError("; ".join(problems))
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             has_log = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'"
@@ -68,7 +93,7 @@ def check_existing(db_path: Path, known: Sequence[str]) -> None:
             )
         finally:
             conn.close()
-    except sqlite3.DatabaseError as exc:
+    except DatabaseError as exc:
         raise WorkspaceError(
             _("The workspace database {path} is damaged and cannot be opened ({detail}). "
               "It was left untouched; restore it from a backup.").format(path=db_path, detail=exc)
@@ -89,18 +114,47 @@ def check_existing(db_path: Path, known: Sequence[str]) -> None:
         )
 
 
-def connect(db_path: Path) -> sqlite3.Connection:
-    """A connection with our pragmas. Transactions are explicit (isolation_level=None)."""
-    conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False, timeout=10)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA busy_timeout = 10000")
-    # NORMAL is safe with WAL: a power cut may lose the last commits but never corrupts.
-    conn.execute("PRAGMA synchronous = NORMAL")
-    # Deleted and overwritten content is zeroed, not left in free space: an erased person's
-    # data must not stay readable in the file (dxkit/core/erasure.py).
-    conn.execute("PRAGMA secure_delete = ON")
-    return conn
+def connect(db_path: Path, key: DatabaseKey | None, *, read_only: bool = False
+            ) -> sqlite3.Connection:
+    """THE way to open a workspace database file — the workspace, a backup, a copy — with the
+    workspace's `key` (None only for a plain file from before encryption, to convert it).
+
+    A missing file is created 0600 first, so SQLite (which gives -wal and -shm the database
+    file's mode) never makes a readable one. `read_only` opens without writing anything, not
+    even -wal/-shm files when the database was closed cleanly. Transactions are explicit
+    (isolation_level=None). Raises store.DatabaseError for a wrong key or a damaged file."""
+    if read_only:
+        # Without a -wal file (closed cleanly, or not ours) read it as immutable: a read-only
+        # open of a WAL database would otherwise create -wal/-shm files beside it.
+        wal = db_path.with_name(db_path.name + "-wal")
+        mode = "mode=ro" if wal.exists() else "immutable=1"
+        target, uri = f"{db_path.resolve().as_uri()}?{mode}", True
+    else:
+        make_private_dir(db_path.parent)
+        create_private_file(db_path)
+        target, uri = str(db_path), False
+    raw = sqlcipher.connect(target, uri=uri, isolation_level=None, check_same_thread=False,
+                            timeout=10)
+    try:
+        # SQLCipher logs a failed page check on stderr; a wrong key is reported as a sentence.
+        raw.execute("PRAGMA cipher_log_level = NONE")
+        if key is not None:
+            raw.execute(f"PRAGMA key = {key.pragma_value()}")
+        raw.row_factory = sqlcipher.Row
+        # The first read of the file: a wrong key or a damaged first page fails here.
+        raw.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        raw.execute("PRAGMA foreign_keys = ON")
+        raw.execute("PRAGMA busy_timeout = 10000")
+        # NORMAL is safe with WAL: a power cut may lose the last commits but never corrupts.
+        raw.execute("PRAGMA synchronous = NORMAL")
+        # Deleted and overwritten content is zeroed, not left in free space: an erased
+        # person's data must not stay readable in the file (dxkit/core/erasure.py).
+        raw.execute("PRAGMA secure_delete = ON")
+    except BaseException:
+        raw.close()
+        raise
+    # sqlcipher3 has no type information; its connection is the sqlite3 DB-API.
+    return cast(sqlite3.Connection, raw)
 
 
 def ordered(migrations: Iterable[Migration]) -> list[Migration]:
@@ -114,8 +168,8 @@ def ordered(migrations: Iterable[Migration]) -> list[Migration]:
     return found
 
 
-def migrate(conn: sqlite3.Connection, db_path: Path, migrations: Sequence[Migration]
-            ) -> list[str]:
+def migrate(conn: sqlite3.Connection, db_path: Path, migrations: Sequence[Migration],
+            key: DatabaseKey | None = None) -> list[str]:
     """Apply pending migrations in name order, each in its own transaction; back the file up
     first. `user_version` counts the migrations applied, so an older dxkit can tell."""
     db = Database(conn)
@@ -126,7 +180,7 @@ def migrate(conn: sqlite3.Connection, db_path: Path, migrations: Sequence[Migrat
     if not pending:
         return []
     if conn.execute("PRAGMA user_version").fetchone()[0] > 0:
-        _backup_before_migration(conn, db_path, pending[0].name)
+        _backup_before_migration(conn, db_path, pending[0].name, key)
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
     applied: list[str] = []
@@ -157,22 +211,30 @@ def migration_backups(db_path: Path) -> list[Path]:
     return sorted((db_path.parent / BACKUP_FOLDER).glob(f"{MIGRATION_BACKUP_PREFIX}*.sqlite"))
 
 
-def drop_migration_backups_holding(db_path: Path, erased: erasure.ErasedRows) -> list[Path]:
+def drop_migration_backups_holding(db_path: Path, erased: erasure.ErasedRows,
+                                   key: DatabaseKey | None) -> list[Path]:
     """Remove the pre-migration backups that still hold an erased row.
 
     Such a backup exists to undo a failed upgrade; a copy made by an older schema cannot be
     purged by today's code (its search index, its derived tables), and restoring it would
     bring the person back, which the erasure forbids. Backups made after the person was
     erased, or before they were added, stay."""
-    return erasure.drop_copies_holding(migration_backups(db_path), erased)
+    return erasure.drop_copies_holding(migration_backups(db_path), erased,
+                                       copy_opener(key), Error)
 
 
-def _backup_before_migration(conn: sqlite3.Connection, db_path: Path, first: str) -> Path:
+def copy_opener(key: DatabaseKey | None) -> erasure.CopyOpener:
+    """Opens a closed copy of the workspace file (a backup) read-only with its key."""
+    return lambda path: connect(path, key, read_only=True)
+
+
+def _backup_before_migration(conn: sqlite3.Connection, db_path: Path, first: str,
+                             key: DatabaseKey | None) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = db_path.parent / BACKUP_FOLDER
     folder.mkdir(exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     target = folder / f"{MIGRATION_BACKUP_PREFIX}{first}-{stamp}.sqlite"
-    backup = sqlite3.connect(target)
+    backup = connect(target, key)  # encrypted with the same key, created 0600
     try:
         conn.backup(backup)
     finally:
@@ -180,11 +242,12 @@ def _backup_before_migration(conn: sqlite3.Connection, db_path: Path, first: str
     return target
 
 
-def copy_workspace_file(db_path: Path, target: Path) -> None:
-    """Consistent copy of a live database (used by backups and tests)."""
-    source = sqlite3.connect(db_path)
+def copy_workspace_file(db_path: Path, target: Path, key: DatabaseKey | None) -> None:
+    """Consistent copy of a live database, encrypted with the same key (the backup API
+    copies pages between two databases of one key)."""
+    source = connect(db_path, key)
     try:
-        dest = sqlite3.connect(target)
+        dest = connect(target, key)
         source.backup(dest)
         dest.close()
     finally:

@@ -22,13 +22,15 @@ from typing import Any, ClassVar, Self
 
 import platformdirs
 
-from dxkit.core import clock_repair, erasure, store, synced
+from dxkit.core import clock_repair, encryption, erasure, store, synced
 from dxkit.core.domain import Domain, Migration
 from dxkit.core.errors import WorkspaceError
 from dxkit.core.hlc import Clock
 from dxkit.core.i18n import _
 from dxkit.core.ids import uuid7
+from dxkit.core.keys import DatabaseKey
 from dxkit.core.places import DATA_VERSION, AdminUnit, find_commune, find_province
+from dxkit.core.private import make_private_dir, tighten_tree, write_private_text
 from dxkit.core.schema import KERNEL_MIGRATIONS
 from dxkit.core.synced import Tx
 
@@ -71,6 +73,9 @@ class Workspace:
     clock: Clock
     # What `open()` mended when the stored clock could not be believed (dxkit.core.clock_repair).
     clock_repair: clock_repair.ClockRepair | None = None
+    # Set by `open()`: the key of this workspace's database and of its backups. Open another
+    # file of this workspace (a backup) with `store.connect(path, ws.key)`.
+    key: DatabaseKey
 
     def __init__(self, folder: Path):
         self.path = folder
@@ -97,12 +102,15 @@ class Workspace:
                 path=folder))
         db_path = folder / store.DB_FILENAME
         steps = migrations(cls.domains)
-        # Refuses foreign, damaged or too-new files untouched.
-        store.check_existing(db_path, [m.name for m in steps])
-        folder.mkdir(parents=True, exist_ok=True)
+        # Refuses foreign, damaged or too-new files untouched; makes the key of a new
+        # workspace, and encrypts a plain one made by an older dxkit.
+        key = encryption.open_key(folder, db_path, [m.name for m in steps])
+        make_private_dir(folder)
+        tighten_tree(folder)  # what an older dxkit made readable by others
         ws = cls(folder)
+        ws.key = key
         conn = ws.conn
-        store.migrate(conn, db_path, steps)
+        store.migrate(conn, db_path, steps, key)
         meta = ws.meta()
         ws.created = "device_id" not in meta
         if ws.created:
@@ -124,7 +132,7 @@ class Workspace:
         """This thread's connection (sqlite3 connections must not be shared across threads)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = store.connect(self.db_path)
+            conn = store.connect(self.db_path, self.key)
             self._local.conn = conn
             with self._connections_lock:
                 self._connections.append(conn)
@@ -135,12 +143,12 @@ class Workspace:
         if own is not None:
             # Keeps planner statistics current for the next open (SQLite's advice on close);
             # the limit keeps it to a few milliseconds even on a large file.
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(*store.Error):
                 own.execute("PRAGMA analysis_limit = 400")
                 own.execute("PRAGMA optimize")
         with self._connections_lock:
             for conn in self._connections:
-                with contextlib.suppress(sqlite3.Error):
+                with contextlib.suppress(*store.Error):
                     conn.close()
             self._connections.clear()
         self._local = threading.local()
@@ -205,9 +213,9 @@ class Workspace:
             self._journal_pending = not erasure.truncate_journal(self.conn)
         if not erased:
             return
-        store.drop_migration_backups_holding(self.db_path, erased)
+        store.drop_migration_backups_holding(self.db_path, erased, self.key)
         for hook in erasure.after_erasure_hooks():
-            hook(self.path, erased)
+            hook(self.path, erased, store.copy_opener(self.key))
 
     # -- context ------------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
@@ -295,6 +303,4 @@ class Settings:
     def set(self, key: str, value: Any) -> None:
         data = self._load()
         data[key] = value
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_private_text(self.path, json.dumps(data, ensure_ascii=False, indent=2))

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dxkit.core import store
 from dxkit.core.hlc import BadClock
 from dxkit.core.merge import NO_RULES
 from dxkit.core.synced import REGISTRY, Changes, Tx
@@ -38,7 +39,9 @@ META_LAST_SYNC = "last_sync_at"
 CURSOR_PREFIX = "sync_cursor:"
 
 # What applying raises for a record it cannot store; anything else is a bug to surface.
-BAD_RECORD_ERRORS = (ValueError, KeyError, TypeError, AttributeError, sqlite3.Error)
+# Workspace connections are sqlcipher3's (store.Error names both its errors and sqlite3's).
+BAD_RECORD_ERRORS: tuple[type[Exception], ...] = (ValueError, KeyError, TypeError,
+                                                 AttributeError, *store.Error)
 BATCH = 500  # records of one table applied together (a pull page, a slice of a bundle)
 
 

@@ -1,11 +1,20 @@
 """USB bundles: sync between workspaces without any network (issue 3 §5).
 
-A bundle is one file: a JSON header line, then the body, a gzip of JSON lines with one sync
-record (docs/sync-protocol.md, `record_of`) per line.
+A bundle is one file sealed with the team's key (dxkit/sync/seal.py: AES-256-GCM), so a stick
+found in the road reveals nothing and a bundle changed by anyone outside the team is refused.
+Only the sealing header is in the clear: what the file is, its version and the team's id
+(to say "another team's bundle" before trying a key). Sealed inside: a JSON header line, then
+the body, a gzip of JSON lines with one sync record (docs/sync-protocol.md, `record_of`) per
+line.
 
-    {"format": "dxkit-bundle", "version": 1, "created_at": …, "device_id": …, "team_id": …,
-     "tables": {"households": 12, …}, "records": 57, "body_bytes": …, "body_sha256": …}\\n
-    <gzip body>
+    {"format": "dxkit-bundle", "version": 2, "team_id": …, "cipher": …, "salt": …}\\n
+    sealed frames of:
+        {"format": "dxkit-bundle", "version": 2, "created_at": …, "device_id": …, "team_id": …,
+         "tables": {"households": 12, …}, "records": 57, "body_bytes": …, "body_sha256": …}\\n
+        <gzip body>
+
+The key comes from the hub at enrollment, so a laptop exchanges bundles only once it has joined
+its team. Version 1 bundles (not sealed) are refused: anyone could have written one.
 
 The body holds every row of every synced table (full state, not the outbox), tables in
 `dependency_order()` and rows by id, so a parent always precedes its children. Full state makes
@@ -19,7 +28,11 @@ a record that cannot be stored is quarantined (direction "pull") and the rest go
 
 Applied records create no outbox entry, as with a pull: changes learned from a bundle are not
 forwarded to the hub by this laptop. The laptop that made them pushes them itself when it syncs.
-The sha256 detects damage, not forgery: a bundle is as trusted as the stick it arrived on.
+The sealing detects forgery as well as damage; the sha256 and counts inside catch a bundle
+that a team member's own tool wrote wrong.
+
+While a bundle is written, its body waits in a temporary file beside the target, sealed with a
+key that exists only in memory, so no readable copy of the data ever touches the stick.
 """
 
 from __future__ import annotations
@@ -42,10 +55,13 @@ from dxkit.core.i18n import _
 from dxkit.core.progress import Progress
 from dxkit.core.synced import dependency_order, record_of
 from dxkit.sync.apply import META_TEAM, Applied, apply_stream
+from dxkit.sync.seal import SealedWriter, Tampered, opened, read_header
+from dxkit.sync.teamkey import team_key
 from dxkit.workspace import Workspace
 
 FORMAT = "dxkit-bundle"
-VERSION = 1
+VERSION = 2
+PART_FORMAT = "dxkit-bundle-part"  # the sealed temporary body
 HEADER_LIMIT = 64 * 1024  # a longer first line is not a bundle header
 CHUNK = 1024 * 1024
 CHECKPOINT_EVERY = 250  # records between progress checkpoints
@@ -87,35 +103,28 @@ class ImportReport:
 # -- export ----------------------------------------------------------------------------------
 def export_bundle(ws: Workspace, path: str | Path, progress: Progress | None = None
                   ) -> ExportReport:
-    """Write every synced row of the workspace to a bundle at `path`, atomically: the file
-    appears whole or not at all (a cancel or a full stick leaves the old file, if any)."""
+    """Write every synced row of the workspace to a bundle at `path`, sealed with the team's
+    key, atomically: the file appears whole or not at all (a cancel or a full stick leaves the
+    old file, if any)."""
     target = Path(path)
+    team_id, key = _sealing_key(ws)
     folder = target.parent if str(target.parent) else Path(".")
-    counts: Counter[str] = Counter()
+    body_key = os.urandom(32)  # seals the temporary body; never written anywhere
     body_fd, body_name = tempfile.mkstemp(prefix=".dxkit-bundle-", dir=folder)
     final_name = ""
     try:
         with os.fdopen(body_fd, "w+b") as body:
-            with (gzip.GzipFile(fileobj=body, mode="wb", mtime=0) as packed,
-                  contextlib.closing(_workspace_records(ws, progress)) as records):
-                for record in records:
-                    line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-                    packed.write(line.encode("utf-8") + b"\n")
-                    counts[record["table"]] += 1
-            body_bytes, digest = _hash_from_start(body)
+            counts, body_bytes, digest = _write_body(ws, body, body_key, progress)
             header: dict[str, Any] = {
                 "format": FORMAT, "version": VERSION, "created_at": ws.now().isoformat(),
-                "device_id": ws.device_id, "team_id": ws.meta().get(META_TEAM) or None,
+                "device_id": ws.device_id, "team_id": team_id,
                 "tables": {t: counts[t] for t in dependency_order() if counts[t]},
                 "records": sum(counts.values()), "body_bytes": body_bytes,
                 "body_sha256": digest,
             }
             final_fd, final_name = tempfile.mkstemp(prefix=".dxkit-bundle-", dir=folder)
             with os.fdopen(final_fd, "wb") as final:
-                final.write(json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\n")
-                body.seek(0)
-                while chunk := body.read(CHUNK):
-                    final.write(chunk)
+                _write_sealed(final, key, team_id, header, body, body_key)
                 final.flush()
                 os.fsync(final.fileno())
         os.replace(final_name, target)
@@ -129,6 +138,71 @@ def export_bundle(ws: Workspace, path: str | Path, progress: Progress | None = N
             os.unlink(body_name)
     return ExportReport(str(target), header["records"], header["tables"],
                         target.stat().st_size)
+
+
+def _sealing_key(ws: Workspace) -> tuple[str, bytes]:
+    team_id = ws.meta().get(META_TEAM)
+    if not team_id:
+        raise BundleError(_("Bundles are sealed with the team's key, which a laptop receives "
+                            "when it joins its hub team. Enroll this laptop first (dxkit "
+                            "enroll); no bundle was written."))
+    key = team_key(team_id)
+    if key is None:
+        raise BundleError(_("This computer does not have the team's bundle key yet. Sync "
+                            "with the hub once, then write the bundle again; no bundle was "
+                            "written."))
+    return team_id, key
+
+
+def _write_body(ws: Workspace, body: IO[bytes], body_key: bytes, progress: Progress | None
+                ) -> tuple[Counter[str], int, str]:
+    """The gzip of every record, sealed into `body`: (records per table, size, sha256)."""
+    counts: Counter[str] = Counter()
+    sealed = SealedWriter(body, body_key, {"format": PART_FORMAT})
+    hashed = _HashingWriter(sealed)
+    with (gzip.GzipFile(fileobj=hashed, mode="wb", mtime=0) as packed,
+          contextlib.closing(_workspace_records(ws, progress)) as records):
+        for record in records:
+            line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+            packed.write(line.encode("utf-8") + b"\n")
+            counts[record["table"]] += 1
+    sealed.close()
+    return counts, hashed.size, hashed.hexdigest()
+
+
+def _write_sealed(final: IO[bytes], key: bytes, team_id: str, header: dict[str, Any],
+                  body: IO[bytes], body_key: bytes) -> None:
+    """The bundle: the sealing header, then the header line and the body, sealed."""
+    sealed = SealedWriter(final, key, {"format": FORMAT, "version": VERSION,
+                                       "team_id": team_id})
+    sealed.write(json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\n")
+    body.seek(0)
+    part, line = read_header(body)
+    assert part is not None  # written just above by _write_body
+    plain = opened(body, body_key, part, line)
+    while chunk := plain.read(CHUNK):
+        sealed.write(chunk)
+    sealed.close()
+
+
+class _HashingWriter:
+    """A write-only file object that hashes and counts every byte written through it."""
+
+    def __init__(self, out: SealedWriter):
+        self._out = out
+        self._digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self._digest.update(data)
+        self.size += len(data)
+        return self._out.write(bytes(data))
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
 
 
 def _workspace_records(ws: Workspace, progress: Progress | None
@@ -157,16 +231,6 @@ def _workspace_records(ws: Workspace, progress: Progress | None
         conn.execute("RELEASE bundle_export")
 
 
-def _hash_from_start(body: IO[bytes]) -> tuple[int, str]:
-    body.seek(0)
-    digest = hashlib.sha256()
-    size = 0
-    while chunk := body.read(CHUNK):
-        digest.update(chunk)
-        size += len(chunk)
-    return size, digest.hexdigest()
-
-
 # -- import ----------------------------------------------------------------------------------
 def import_bundle(ws: Workspace, path: str | Path, progress: Progress | None = None
                   ) -> ImportReport:
@@ -175,13 +239,49 @@ def import_bundle(ws: Workspace, path: str | Path, progress: Progress | None = N
     Raises BundleError (a sentence) for a file that is not a whole, unedited bundle of this
     team, and Cancelled if `progress` is cancelled; in both cases nothing is applied."""
     source = Path(path)
-    with source.open("rb") as handle:
-        header = _read_header(handle, source)
-        _check_team(ws, header)
-        body_start = handle.tell()
-        _verify_body(handle, header, source, progress)
-        handle.seek(body_start)
-        return _apply(ws, handle, header, source, progress)
+    try:
+        with _unsealed(ws, source) as handle:  # first reading: check everything
+            header = _read_header(handle, source)
+            _check_team(ws, header)
+            _verify_body(handle, header, source, progress)
+        with _unsealed(ws, source) as handle:  # second reading: apply
+            _read_header(handle, source)
+            return _apply(ws, handle, header, source, progress)
+    except Tampered:
+        raise BundleError(_("The bundle {path} failed its authenticity check: it was changed "
+                            "after it was made, cut short, or sealed by another team. Nothing "
+                            "was imported.").format(path=source)) from None
+
+
+@contextlib.contextmanager
+def _unsealed(ws: Workspace, source: Path) -> Iterator[IO[bytes]]:
+    """The bundle's plaintext, read through the team's key after checking the clear header."""
+    with source.open("rb") as raw:
+        outer, line = read_header(raw)
+        if outer is None or outer.get("format") != FORMAT:
+            raise BundleError(_("{path} is not a dxkit bundle; nothing was imported.").format(
+                path=source))
+        _check_version(outer, source)
+        _check_team(ws, outer)
+        key = team_key(str(outer.get("team_id")))
+        if key is None:
+            raise BundleError(_("This computer does not have the team's bundle key yet. Sync "
+                                "with the hub once, then import the bundle again. Nothing was "
+                                "imported."))
+        yield opened(raw, key, outer, line)
+
+
+def _check_version(header: dict[str, Any], source: Path) -> None:
+    version = header.get("version")
+    if version == 1:
+        raise BundleError(_("{path} was written by an older dxkit and is not sealed with the "
+                            "team's key, so it cannot be trusted. Update dxkit on the laptop "
+                            "that made it and export it again. Nothing was imported.").format(
+                                path=source))
+    if version != VERSION:
+        raise BundleError(_("{path} was made by a newer version of dxkit; update dxkit on "
+                            "this computer to import it. Nothing was imported.").format(
+                                path=source))
 
 
 def _read_header(handle: IO[bytes], source: Path) -> dict[str, Any]:
@@ -193,10 +293,7 @@ def _read_header(handle: IO[bytes], source: Path) -> dict[str, Any]:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise BundleError(_("{path} is not a dxkit bundle; nothing was imported.").format(
             path=source))
-    if header.get("version") != VERSION:
-        raise BundleError(_("{path} was made by a newer version of dxkit; update dxkit on "
-                            "this computer to import it. Nothing was imported.").format(
-                                path=source))
+    _check_version(header, source)
     tables, records = header.get("tables"), header.get("records")
     if (not isinstance(tables, dict) or not isinstance(records, int)
             or not all(isinstance(n, int) for n in tables.values())
@@ -209,7 +306,11 @@ def _read_header(handle: IO[bytes], source: Path) -> dict[str, Any]:
 
 def _check_team(ws: Workspace, header: dict[str, Any]) -> None:
     ours, theirs = ws.meta().get(META_TEAM), header.get("team_id")
-    if ours and theirs and ours != theirs:
+    if not ours:
+        raise BundleError(_("This laptop has not joined a hub team, and bundles are sealed "
+                            "with the team's key. Enroll it first (dxkit enroll). Nothing was "
+                            "imported."))
+    if ours != theirs:
         raise BundleError(_("This bundle comes from another hub team; a workspace takes "
                             "bundles only from its own team. Nothing was imported."))
 

@@ -165,6 +165,19 @@ class HubClient:
             raise self._malformed()
         return answer
 
+    def team_key(self) -> str | None:
+        """The team's bundle key; None from a hub that predates bundle keys (no endpoint)."""
+        try:
+            answer = self._request("GET", "/v1/team-key")
+        except HubRefused as exc:
+            if exc.code in ("not_found", "unknown_version", "http_404"):
+                return None
+            raise
+        key = answer.get("bundle_key")
+        if not isinstance(key, str):
+            raise self._malformed()
+        return key
+
     def push(self, records: list[dict[str, Any]], body: bytes | None = None) -> dict[str, Any]:
         """Send records; `body` is their already encoded form when the caller measured it."""
         if body is None:

@@ -49,6 +49,7 @@ from dxkit.sync.apply import (
 )
 from dxkit.sync.client import DeviceRevoked, HubClient, HubFailed, encode_body
 from dxkit.sync.credentials import TokenStore
+from dxkit.sync.teamkey import save_team_key, team_key
 from dxkit.workspace import Workspace
 
 PUSH_MAX_RECORDS = 500
@@ -128,6 +129,7 @@ def enroll(ws: Workspace, server_url: str, code: str, device_name: str | None = 
     clocks.learn_hub_time(ws, client.server_ms)  # before any edit is sent or received
     team = answer["team"]
     where = TokenStore(ws.path, ws.device_id).save(answer["token"])
+    _keep_team_key(team["id"], answer.get("bundle_key"))
     before = ws.meta()
     with ws.transaction() as tx:
         if before.get(META_SERVER) != url or before.get(META_TEAM) != team["id"]:
@@ -148,6 +150,23 @@ def enroll(ws: Workspace, server_url: str, code: str, device_name: str | None = 
         tx.conn.execute("DELETE FROM meta WHERE key = ?", (META_REFUSED,))
         clocks.remember_hub_time(ws)
     return enrollment(ws)
+
+
+def _keep_team_key(team_id: str, key: Any) -> None:
+    """Keep the team's bundle key; a hub that predates bundle keys sends none."""
+    if isinstance(key, str) and key:
+        try:
+            save_team_key(team_id, key)
+        except ValueError:
+            raise HubFailed(_("The hub sent a team key that is not one; ask the hub "
+                              "administrator to update the hub.")) from None
+
+
+def _fetch_team_key(ws: Workspace, hub: HubClient) -> None:
+    """A device enrolled before teams had bundle keys asks for its team's once."""
+    team_id = ws.meta().get(META_TEAM)
+    if team_id and team_key(team_id) is None:
+        _keep_team_key(team_id, hub.team_key())
 
 
 def enrollment(ws: Workspace) -> Enrollment:
@@ -222,6 +241,7 @@ def sync(ws: Workspace, client: HubClient | None = None,
         _pull(ws, hub, report, progress)
         clocks.requeue_refused(ws)  # after the pull: the hub's time is fresh
         _push(ws, hub, report, progress)
+        _fetch_team_key(ws, hub)
     except DeviceRevoked:
         with ws.transaction():
             ws.set_meta(META_REFUSED, ws.now().isoformat())

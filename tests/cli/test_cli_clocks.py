@@ -3,15 +3,15 @@ refusal in one sentence when the computer's date cannot judge the clocks."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from tests.cli.conftest import as_json
 from tests.core.test_clock_repair import poison
+from tests.support.workspace_file import open_file
 
 
 def household_of(folder: Path) -> tuple[str, str]:
-    conn = sqlite3.connect(folder / "dxkit.sqlite")
+    conn = open_file(folder)
     row_id, device = conn.execute(
         "SELECT households.id, meta.value FROM households, meta "
         "WHERE meta.key = 'device_id' LIMIT 1").fetchone()
@@ -34,7 +34,7 @@ def test_repair_clock_says_what_it_changed_and_then_that_nothing_is_left(filled_
 
 
 def test_repair_clock_refuses_to_judge_by_a_date_that_went_back(filled_dir, dxkit):
-    conn = sqlite3.connect(filled_dir / "dxkit.sqlite")
+    conn = open_file(filled_dir)
     conn.execute("INSERT INTO audit_log (at, hlc, device_id, actor, table_name, row_id, "
                  "action, fields) VALUES ('2099-01-01T00:00:00+00:00', "
                  "'000000000001-0000-aaaa', 'aaaa', 'x', 'households', 'x', 'update', '[]')")

@@ -140,7 +140,7 @@ def test_demo_refuses_a_workspace_with_real_data(filled_dir: Path, dxkit: Invoke
         assert ws.households.by_code("MH-001").head_name == "Nguyễn Văn Đồng"
 
 
-def test_the_console_entry_point_runs_as_a_process(filled_dir: Path):
+def test_the_console_entry_point_runs_as_a_process(key_files: Path, filled_dir: Path):
     python = ROOT / ".venv" / "bin" / "python"
     env = {**os.environ, "DXKIT_LANG": "vi"}
     env.pop("DXKIT_HOME", None)

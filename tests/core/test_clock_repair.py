@@ -4,7 +4,6 @@ happen) is mended when it opens, and honest edits win again (dxkit/core/clock_re
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from dxkit.core.hlc import Timestamp, demoted, system_ms
 from dxkit.core.synced import field_clocks, record_of
 from dxkit.households.visits import VisitItem
 from dxkit.workspace import Workspace
+from tests.support.workspace_file import open_file
 
 POISON = "ffffffffffff-ffff-e0e0e0e0e0e0e0e0"  # the largest clock an old hub stored
 HOUR = 3600 * 1000
@@ -46,7 +46,7 @@ def poison(path: Path, row_id: str, device: str) -> str:
     a bad clock and the laptop quarantined it for ever; a second edit waits in the outbox."""
     overflowed = f"ffffffffffff-10000-{device}"
     later = f"ffffffffffff-10001-{device}"
-    conn = sqlite3.connect(path / "dxkit.sqlite")
+    conn = open_file(path)
     row = conn.execute("SELECT updated_at, field_clock FROM households WHERE id = ?",
                        (row_id,)).fetchone()
     before = json.loads(row[1]).get("*", row[0])
@@ -126,7 +126,7 @@ def test_the_explicit_repair_reads_every_row_even_when_the_clock_itself_is_fine(
     last = a.clock.last
     a.close()
     poison(tmp_path / "a", row_id, device)
-    conn = sqlite3.connect(tmp_path / "a" / "dxkit.sqlite")
+    conn = open_file(tmp_path / "a")
     conn.execute("UPDATE meta SET value = ? WHERE key = 'hlc'", (last,))
     conn.commit()
     conn.close()
@@ -154,7 +154,7 @@ def test_events_take_the_time_of_their_id_and_own_unsent_ones_a_fresh_clock(team
                        member_ids=[member]).value.id
     device = b.device_id
     b.close()
-    conn = sqlite3.connect(tmp_path / "b" / "dxkit.sqlite")
+    conn = open_file(tmp_path / "b")
     conn.execute("UPDATE visits SET created_at = ? WHERE id = ?", (POISON, received))
     conn.execute("UPDATE visits SET created_at = ? WHERE id = ?",
                  (f"ffffffffffff-ffff-{device}", own))

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from dxkit.core import store
 from dxkit.core.domain import Domain, Migration
+from dxkit.core.encryption import WorkspaceKeys
 from dxkit.core.errors import WorkspaceError
 from dxkit.core.workspace import migrations
 from dxkit.workspace import DOMAINS, Workspace
@@ -29,6 +30,11 @@ def add_migration(monkeypatch: pytest.MonkeyPatch, step: Migration) -> None:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def open_file(db_path: Path, folder: Path | None = None) -> sqlite3.Connection:
+    """A workspace file (or a backup) opened with its workspace's key, as dxkit opens it."""
+    return store.connect(db_path, WorkspaceKeys(folder or db_path.parent).key())
 
 
 def folder_listing(folder: Path) -> list[str]:
@@ -69,14 +75,16 @@ def test_new_workspace_pragmas(fresh_ws):
     assert fresh_ws.created
 
 
-def test_application_id_is_in_the_file_header(fresh_ws):
-    header = fresh_ws.db_path.read_bytes()[:100]
-    assert header.startswith(store.SQLITE_MAGIC)
-    assert int.from_bytes(header[68:72], "big") == store.APPLICATION_ID
+def test_application_id_is_in_the_encrypted_file_header(fresh_ws):
+    assert not fresh_ws.db_path.read_bytes().startswith(store.SQLITE_MAGIC)  # all encrypted
+    fresh_ws.close()
+    conn = store.connect(fresh_ws.db_path, fresh_ws.key, read_only=True)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == store.APPLICATION_ID
+    conn.close()
 
 
 def test_foreign_keys_are_enforced(fresh_ws):
-    with pytest.raises(sqlite3.IntegrityError), fresh_ws.transaction() as tx:
+    with pytest.raises(store.IntegrityError), fresh_ws.transaction() as tx:
         tx.insert("households", {"code": "X", "code_key": "x", "head_name": "A",
                                  "head_key": "a", "hamlet_id": "no-such-hamlet"})
     assert fresh_ws.households.count() == 0
@@ -170,7 +178,7 @@ def test_workspace_with_overwritten_pages_is_refused_untouched(tmp_path):
 
 def test_newer_user_version_is_refused_naming_versions(tmp_path):
     db_path = make_workspace(tmp_path / "ws")
-    conn = sqlite3.connect(db_path)
+    conn = open_file(db_path)
     conn.execute("PRAGMA user_version = 42")
     conn.close()
     error = assert_refused_untouched(db_path.parent, "42", str(latest_version()))
@@ -179,10 +187,9 @@ def test_newer_user_version_is_refused_naming_versions(tmp_path):
 
 def test_unknown_applied_migration_is_refused_naming_versions(tmp_path):
     db_path = make_workspace(tmp_path / "ws")
-    conn = sqlite3.connect(db_path)
-    with conn:
-        conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
-                     "VALUES ('dxkit', '0099_from_the_future', '2030-01-01')")
+    conn = open_file(db_path)
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                 "VALUES ('dxkit', '0099_from_the_future', '2030-01-01')")
     conn.close()
     assert_refused_untouched(db_path.parent, str(latest_version()),
                              str(latest_version() + 1))
@@ -190,10 +197,9 @@ def test_unknown_applied_migration_is_refused_naming_versions(tmp_path):
 
 def test_other_migration_sets_do_not_count(tmp_path):
     db_path = make_workspace(tmp_path / "ws")
-    conn = sqlite3.connect(db_path)
-    with conn:
-        conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
-                     "VALUES ('plugin', '0001_plugin', '2026-01-01')")
+    conn = open_file(db_path)
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                 "VALUES ('plugin', '0001_plugin', '2026-01-01')")
     conn.close()
     Workspace.open(db_path.parent).close()
 
@@ -223,7 +229,8 @@ def test_pending_migration_applies_keeps_data_and_writes_backup(tmp_path, monkey
     backups = list((db_path.parent / "backups").glob("*.sqlite"))
     assert len(backups) == 1
     assert "9001_test_region" in backups[0].name
-    copy = sqlite3.connect(backups[0])
+    assert not backups[0].read_bytes().startswith(store.SQLITE_MAGIC)  # encrypted too
+    copy = open_file(backups[0], db_path.parent)
     assert copy.execute("PRAGMA user_version").fetchone()[0] == old_version
     assert copy.execute("SELECT count(*) FROM households").fetchone()[0] == 5
     columns = {r[1] for r in copy.execute("PRAGMA table_info(households)")}
@@ -258,9 +265,10 @@ def test_failing_migration_rolls_back_and_keeps_data(tmp_path, monkeypatch):
 def test_copy_workspace_file_is_a_consistent_copy(ws, tmp_path):
     ws.households.add(code="MH-001", head_name="Nguyễn Văn An", hamlet="Ấp Mỹ Hưng")
     target = tmp_path / "copy.sqlite"
-    store.copy_workspace_file(ws.db_path, target)
-    copy = sqlite3.connect(target)
-    assert copy.execute("SELECT code FROM households").fetchall() == [("MH-001",)]
+    store.copy_workspace_file(ws.db_path, target, ws.key)
+    assert not target.read_bytes().startswith(store.SQLITE_MAGIC)
+    copy = store.connect(target, ws.key)
+    assert [tuple(r) for r in copy.execute("SELECT code FROM households")] == [("MH-001",)]
     copy.close()
 
 

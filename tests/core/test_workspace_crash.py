@@ -37,7 +37,7 @@ CHILD = textwrap.dedent("""
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-def test_sigkill_mid_transaction_leaves_only_committed_data(tmp_path):
+def test_sigkill_mid_transaction_leaves_only_committed_data(tmp_path, key_files):
     folder = tmp_path / "ws"
     ws = Workspace.open(folder)
     ws.catalog.add_hamlet("Khóm 3")

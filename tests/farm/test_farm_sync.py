@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import sqlite3
 
 import pytest
 
+from dxkit.core import store
 from dxkit.core.synced import REGISTRY, SHIPPED_CLOCK, dependency_order, record_of
 from dxkit.farm.registry import shipped_ban_id
 from dxkit.farm.tables import FARM_TABLES
@@ -130,7 +130,7 @@ def test_an_older_workspace_gains_the_farm_tables(tmp_path, monkeypatch):
     ws.catalog.add_hamlet("Khóm 3")
     ws.households.add(code="K3-001", head_name="Nguyễn Văn An", hamlet="Khóm 3")
     ws.close()
-    assert sqlite3.connect(folder / "dxkit.sqlite").execute(
+    assert store.connect(folder / "dxkit.sqlite", ws.key).execute(
         "SELECT count(*) FROM sqlite_master WHERE name = 'plots'").fetchone()[0] == 0
     monkeypatch.undo()
 

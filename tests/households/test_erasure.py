@@ -249,7 +249,8 @@ def test_pre_migration_backups_that_hold_the_person_are_removed(tmp_path, monkey
 def test_after_erasure_hooks_hear_of_every_erased_row(here, monkeypatch):
     heard: list[tuple[Path, dict[str, set[str]]]] = []
     monkeypatch.setattr(erasure, "_AFTER_ERASURE", [])
-    erasure.register_after_erasure(lambda folder, rows: heard.append((folder, dict(rows))))
+    erasure.register_after_erasure(
+        lambda folder, rows, _opener: heard.append((folder, dict(rows))))
     _household, person = add_head(here)
     here.people.update(person, notes="x")
     assert heard == []
@@ -261,7 +262,11 @@ def test_a_copy_that_cannot_be_read_is_removed_and_one_without_the_rows_stays(tm
     damaged, clean = tmp_path / "damaged.sqlite", tmp_path / "clean.sqlite"
     damaged.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
     sqlite3.connect(clean).close()
-    assert erasure.drop_copies_holding([damaged, clean], {"people": {"p-1"}}) == [damaged]
+    def opener(path: Path) -> sqlite3.Connection:
+        return sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
+
+    assert erasure.drop_copies_holding([damaged, clean], {"people": {"p-1"}}, opener) == [
+        damaged]
     assert clean.exists()
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
+import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,22 @@ from dxkit.households.search import search
 from dxkit.households.visits import VisitItem
 from dxkit.sync.bundle import BundleError, export_bundle, import_bundle
 from dxkit.sync.engine import META_TEAM
+from dxkit.sync.seal import SealedWriter, opened, read_header
+from dxkit.sync.teamkey import save_team_key, team_key
 from dxkit.workspace import Workspace
+
+TEAM = "team-hamlet-my-hung"
+
+
+def join_team(ws: Workspace, team_id: str = TEAM) -> bytes:
+    """What enrollment leaves on a laptop for bundles: the team's id and the team's key."""
+    with ws.transaction():
+        ws.set_meta(META_TEAM, team_id)
+    if team_key(team_id) is None:
+        save_team_key(team_id, base64.urlsafe_b64encode(os.urandom(32)).decode())
+    key = team_key(team_id)
+    assert key is not None
+    return key
 
 
 def records(ws: Workspace) -> dict[tuple[str, str], dict]:
@@ -39,6 +57,8 @@ def counts(ws: Workspace) -> dict[str, int]:
 @pytest.fixture
 def laptops(tmp_path: Path):
     a, b = Workspace.open(tmp_path / "a"), Workspace.open(tmp_path / "b")
+    join_team(a)
+    join_team(b)
     a.catalog.add_hamlet("Ấp Mỹ Hưng")
     member = a.catalog.add_member("Lê Thị Hoa").value
     household = a.households.add(code="MH-001", head_name="Nguyễn Văn Đồng",
@@ -102,12 +122,22 @@ def test_edits_on_both_sides_merge_per_field_and_list_the_same_field_pair(laptop
 
 
 def _header_and_body(path: Path) -> tuple[dict, bytes]:
-    header, body = path.read_bytes().split(b"\n", 1)
+    """The sealed header line and body, opened with the team's key."""
+    with path.open("rb") as raw:
+        outer, line = read_header(raw)
+        plain = opened(raw, team_key(outer["team_id"]), outer, line).read()
+    header, body = plain.split(b"\n", 1)
     return json.loads(header), body
 
 
 def _write(path: Path, header: dict, body: bytes) -> Path:
-    path.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    """A bundle written by a team member's own tool: sealed with the team's key."""
+    out = io.BytesIO()
+    sealed = SealedWriter(out, team_key(header["team_id"]),
+                          {"format": "dxkit-bundle", "version": 2, "team_id": header["team_id"]})
+    sealed.write(json.dumps(header).encode() + b"\n" + body)
+    sealed.close()
+    path.write_bytes(out.getvalue())
     return path
 
 
@@ -145,8 +175,48 @@ def _not_a_bundle(path: Path) -> Path:
     return path
 
 
+def _cut_at_a_frame(path: Path) -> Path:
+    """Only whole frames, the last one left out (a copy stopped between two frames)."""
+    data = path.read_bytes()
+    ends = [data.index(b"\n") + 1]
+    while ends[-1] < len(data):
+        ends.append(ends[-1] + 4 + int.from_bytes(data[ends[-1]:ends[-1] + 4], "big"))
+    assert len(ends) > 3  # several frames: the ones left open, the last one is missing
+    path.write_bytes(data[:ends[-2]])
+    return path
+
+
+def _with_a_bytes_appended(path: Path) -> Path:
+    path.write_bytes(path.read_bytes() + b"\x00\x00\x00\x20" + bytes(32))
+    return path
+
+
+def _header_edited(path: Path) -> Path:
+    """The clear header changed (here: another salt), the frames left as they were."""
+    line, frames = path.read_bytes().split(b"\n", 1)
+    header = json.loads(line)
+    header["salt"] = base64.urlsafe_b64encode(os.urandom(16)).decode()
+    path.write_bytes(json.dumps(header).encode() + b"\n" + frames)
+    return path
+
+
+def _unsealed_forgery(path: Path) -> Path:
+    """A bundle of the old, unsealed layout that anyone could have written."""
+    header, body = _header_and_body(path)
+    header["version"] = 1
+    path.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _small_frames(monkeypatch):
+    """Frames of 512 bytes, so that a test bundle has several."""
+    monkeypatch.setattr("dxkit.sync.seal.CHUNK", 512)
+
+
 @pytest.mark.parametrize("spoil", [_truncated, _flipped, _claims_other_counts, _other_body,
-                                   _not_a_bundle])
+                                   _not_a_bundle, _cut_at_a_frame, _with_a_bytes_appended,
+                                   _header_edited, _unsealed_forgery])
 def test_a_spoiled_file_is_refused_with_nothing_applied(laptops, tmp_path, spoil):
     a, b, _household, _person = laptops
     export_bundle(a, tmp_path / "a.bundle")
@@ -160,10 +230,8 @@ def test_a_spoiled_file_is_refused_with_nothing_applied(laptops, tmp_path, spoil
 
 def test_a_bundle_of_another_team_is_refused(laptops, tmp_path):
     a, b, _household, _person = laptops
-    with a.transaction():
-        a.set_meta(META_TEAM, "team-hamlet-a")
-    with b.transaction():
-        b.set_meta(META_TEAM, "team-hamlet-b")
+    join_team(a, "team-hamlet-a")
+    join_team(b, "team-hamlet-b")
     export_bundle(a, tmp_path / "a.bundle")
     before = counts(b)
     with pytest.raises(BundleError, match="tổ khác"):
@@ -245,5 +313,78 @@ def test_the_cli_refuses_a_damaged_bundle_in_one_sentence(laptops, tmp_path):
     out = CliRunner().invoke(cli, ["--data-dir", str(b.path), "sync", "import-bundle",
                                    str(tmp_path / "a.bundle")])
     assert out.exit_code == 1
-    assert "bị hỏng hoặc không đầy đủ" in out.output
+    assert "không qua được bước kiểm tra tính xác thực" in out.output
+    assert len(out.output.strip().splitlines()) == 1
     assert "Traceback" not in out.output
+
+
+# -- sealed for the team --------------------------------------------------------------------------
+def test_a_bundle_found_on_a_stick_reveals_no_personal_data(laptops, tmp_path):
+    a, _b, _household, _person = laptops
+    a.people.add(_household.id, full_name="Võ Thị Sáu", sex="Nữ", birth_date="05/09/1968",
+                 cccd="087168012345", phone="0323456789", consent=True)
+    export_bundle(a, tmp_path / "a.bundle")
+    data = (tmp_path / "a.bundle").read_bytes()
+    for secret in ("087168012345", "0323456789", "Võ Thị Sáu", "Nguyễn Văn Đồng", "MH-001",
+                   "Ấp Mỹ Hưng"):
+        assert secret.encode() not in data, secret
+    _header, body = _header_and_body(tmp_path / "a.bundle")  # the team's key opens it
+    assert b"087168012345" in gzip.decompress(body)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "a.bundle", "b"]  # no temp
+
+
+def test_a_tampered_frame_is_refused_in_one_sentence(laptops, tmp_path):
+    a, b, _household, _person = laptops
+    export_bundle(a, tmp_path / "a.bundle")
+    data = bytearray((tmp_path / "a.bundle").read_bytes())
+    data[data.index(b"\n") + 40] ^= 0x01  # inside the first frame's ciphertext
+    (tmp_path / "a.bundle").write_bytes(bytes(data))
+    before = counts(b)
+    with pytest.raises(BundleError) as refused:
+        import_bundle(b, tmp_path / "a.bundle")
+    assert refused.value.message.startswith("Gói dữ liệu")
+    assert "xác thực" in refused.value.message and "Không có gì được nhập" in \
+        refused.value.message
+    assert counts(b) == before
+
+
+def test_a_laptop_outside_any_team_cannot_write_or_read_bundles(laptops, tmp_path):
+    a, _b, _household, _person = laptops
+    export_bundle(a, tmp_path / "a.bundle")
+    c = Workspace.open(tmp_path / "c")
+    with pytest.raises(BundleError, match="dxkit enroll"):
+        export_bundle(c, tmp_path / "c.bundle")
+    with pytest.raises(BundleError, match="dxkit enroll"):
+        import_bundle(c, tmp_path / "a.bundle")
+    assert not (tmp_path / "c.bundle").exists()
+    c.close()
+
+
+def test_without_the_team_key_nothing_is_imported(laptops, tmp_path, memory_keyring):
+    a, b, _household, _person = laptops
+    export_bundle(a, tmp_path / "a.bundle")
+    memory_keyring.secrets = {k: v for k, v in memory_keyring.secrets.items()
+                              if k[0] != "dxkit-team-key"}
+    before = counts(b)
+    with pytest.raises(BundleError, match="đồng bộ với máy chủ"):
+        import_bundle(b, tmp_path / "a.bundle")
+    assert counts(b) == before
+
+
+def test_two_laptops_enrolled_on_a_hub_exchange_sealed_bundles(module_hub, tmp_path):
+    from dxkit.sync import engine
+
+    team = module_hub.admin("team", "add", "--province", "82", "--commune", "28249",
+                            "--hamlet", "Ấp Mỹ Hưng")
+    a, b = Workspace.open(tmp_path / "hub-a"), Workspace.open(tmp_path / "hub-b")
+    for ws in (a, b):
+        code = module_hub.admin("enroll-code", "--team", str(team["team_id"]))["code"]
+        engine.enroll(ws, module_hub.url, code)
+    a.catalog.add_hamlet("Ấp Mỹ Hưng")
+    a.households.add(code="MH-077", head_name="Đặng Thị Hạnh", hamlet="Ấp Mỹ Hưng")
+    export_bundle(a, tmp_path / "a.bundle")
+    assert "Đặng Thị Hạnh".encode() not in (tmp_path / "a.bundle").read_bytes()
+    assert import_bundle(b, tmp_path / "a.bundle").applied >= 2
+    assert [h.code for h in b.households.list()] == ["MH-077"]
+    a.close()
+    b.close()

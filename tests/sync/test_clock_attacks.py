@@ -6,7 +6,6 @@ check and the repair commands (docs/sync-protocol.md, Clocks)."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 from dxkit.core.hlc import DEMOTED_MS, Timestamp, system_ms
@@ -16,6 +15,7 @@ from dxkit.sync.apply import apply_records
 from dxkit.sync.hub.store import HubStore, next_seq, stored_json
 from dxkit.workspace import Workspace
 from tests.core.test_clock_repair import POISON, poison
+from tests.support.workspace_file import open_file
 from tests.sync.test_e2e_sync import (  # noqa: F401  (fixtures: file tokens, hub, laptops)
     dxkit,
     file_tokens,
@@ -132,7 +132,7 @@ def poison_hub(hub, table: str, row_id: str, team: str, **clocks: str) -> None:
 def pulled_poison(folder: Path, row_id: str) -> None:
     """What the old code left on a laptop that pulled the poisoned value: the value under its
     clock, and the laptop's own clock jumped there."""
-    conn = sqlite3.connect(folder / "dxkit.sqlite")
+    conn = open_file(folder)
     row = conn.execute("SELECT updated_at, field_clock FROM households WHERE id = ?",
                        (row_id,)).fetchone()
     clocks = {"*": json.loads(row[1]).get("*", row[0]), **json.loads(row[1]), "notes": POISON}
@@ -144,7 +144,7 @@ def pulled_poison(folder: Path, row_id: str) -> None:
 
 
 def test_a_poisoned_team_comes_back_through_the_automatic_check_and_the_commands(
-        hub, laptops, tmp_path):
+        hub, laptops, tmp_path, key_files):
     team = new_team(hub)
     a, b = laptops("a", team), laptops("b", team)
     row_id = household(a)

@@ -17,6 +17,7 @@ import keyring.errors
 import pytest
 
 from dxkit.sync.credentials import KEYRING_SERVICE, TokenStore
+from tests.support.memory_keyring import MemoryKeyring as SessionKeyring
 
 TOKEN = "tok-a1b2c3-very-secret"
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
@@ -65,7 +66,10 @@ def files_holding(folder: Path, secret: str) -> list[Path]:
 
 
 def test_the_session_never_uses_the_real_keyring():
-    assert isinstance(keyring.get_keyring(), keyring.backends.fail.Keyring)
+    """Each test gets an in-memory keyring (tests/conftest.py), and processes the tests start
+    get none: nothing reaches the computer's own keyring."""
+    assert isinstance(keyring.get_keyring(), SessionKeyring | keyring.backends.fail.Keyring)
+    assert os.environ["PYTHON_KEYRING_BACKEND"] == "keyring.backends.fail.Keyring"
 
 
 def test_with_a_working_keyring_the_token_is_in_no_file(tmp_path, use_keyring):

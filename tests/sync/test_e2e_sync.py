@@ -21,6 +21,9 @@ from dxkit.sync.client import DeviceRevoked
 from dxkit.workspace import Workspace
 from tests.support.derived import assert_derived_agree
 
+# The command line runs in processes of its own: workspace keys go to files they can read.
+pytestmark = pytest.mark.usefixtures("key_files")
+
 DONG_THAP, MY_THO = "82", "28261"
 SEEDED = {"indicators", "support_items",  # every new workspace seeds the same ids
           "pesticide_products", "pesticide_bans"}

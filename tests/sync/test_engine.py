@@ -3,6 +3,7 @@ batching, quarantine, cursors, conflicts, revocation and the token's privacy."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import os
@@ -23,6 +24,7 @@ from dxkit.households.visits import VisitItem
 from dxkit.sync import engine
 from dxkit.sync.client import DeviceRevoked, HubFailed
 from dxkit.sync.credentials import TOKEN_FILENAME, TokenStore
+from dxkit.sync.teamkey import team_key
 from dxkit.workspace import Workspace
 
 URL = "http://hub.test"
@@ -41,18 +43,25 @@ class FakeHub:
         self.enrolled = 0
         self.on_push: Callable[[], None] | None = None
         self.tamper_results: Callable[[list[dict]], list[dict]] | None = None
+        self.bundle_key = base64.urlsafe_b64encode(bytes(range(32))).decode()
+        self.sends_bundle_key_at_enrollment = True  # False: as hubs did before bundle keys
         self.transport = httpx.MockTransport(self.handle)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.paths.append(request.url.path)
         if request.url.path == "/v1/enroll":
             self.enrolled += 1
-            return httpx.Response(200, json={
+            answer = {
                 "device_id": f"device-{self.enrolled}", "token": f"tok-{self.enrolled}-secret",
                 "team": {"id": "team-1", "province_code": 87, "commune_code": 30001,
-                         "hamlet": "Ấp Mỹ Hưng"}})
+                         "hamlet": "Ấp Mỹ Hưng"}}
+            if self.sends_bundle_key_at_enrollment:
+                answer["bundle_key"] = self.bundle_key
+            return httpx.Response(200, json=answer)
         if self.revoked:
             return httpx.Response(401, json={"error": "device_revoked", "message": "revoked"})
+        if request.url.path == "/v1/team-key":
+            return httpx.Response(200, json={"team_id": "team-1", "bundle_key": self.bundle_key})
         if request.url.path == "/v1/push":
             assert request.headers["content-encoding"] == "gzip"
             records = json.loads(gzip.decompress(request.content))["records"]
@@ -360,3 +369,22 @@ def test_the_keyring_is_preferred_when_it_has_a_working_backend(tmp_path, monkey
     assert store.load() == "secret" and not store.file_path.exists()
     fake.get_keyring = lambda: types.SimpleNamespace(priority=0)  # the "fail" backend
     assert store.save("other") == "file" and store.file_path.exists()
+
+
+def test_enrollment_keeps_the_team_bundle_key_in_the_keyring(laptop, hub, memory_keyring):
+    ws = laptop("a")
+    assert team_key("team-1") == bytes(range(32))
+    assert ("dxkit-team-key", "team-1") in memory_keyring.secrets
+    assert hub.bundle_key.encode() not in ws.db_path.read_bytes()  # not in the database
+
+
+def test_a_device_enrolled_before_bundle_keys_gets_its_team_key_at_the_next_sync(laptop, hub,
+                                                                                 memory_keyring):
+    hub.sends_bundle_key_at_enrollment = False
+    ws = laptop("a")
+    assert team_key("team-1") is None
+    sync(ws, hub)
+    assert team_key("team-1") == bytes(range(32))
+    asked = hub.paths.count("/v1/team-key")
+    sync(ws, hub)
+    assert hub.paths.count("/v1/team-key") == asked == 1  # asked once, kept

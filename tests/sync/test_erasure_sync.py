@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import sqlite3
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from dxkit.core.domain import Domain, Migration
+from dxkit.core.encryption import WorkspaceKeys
 from dxkit.core.synced import record_of
 from dxkit.core.text import folded_key
 from dxkit.sync import engine
@@ -23,6 +23,8 @@ from dxkit.sync.apply import apply_records
 from dxkit.sync.hub.store import HubStore
 from dxkit.workspace import DOMAINS, Workspace
 from tests.support.derived import assert_derived_agree
+from tests.support.sqlcipher_pages import plain_bytes
+from tests.support.workspace_file import open_file
 
 HUB_BACKENDS = ("sqlite", "postgresql")
 SQLITE_ONLY = {"test_no_byte_of_the_workspace_holds_an_erased_person",
@@ -162,11 +164,16 @@ def forms() -> dict[str, bytes]:
 
 
 def traces(folder: Path) -> dict[str, list[str]]:
-    """file -> the forms found in its bytes, for every file under the workspace folder."""
+    """file -> the forms found in its bytes, for every file under the workspace folder: its
+    bytes as they are, and its pages decrypted with the workspace key (the database, its log
+    and its backups are encrypted; an erasure must leave nothing even to the key's holder)."""
+    key = WorkspaceKeys(folder).key()
     found = {}
     for path in sorted(folder.rglob("*")):
         if path.is_file():
             data = path.read_bytes()
+            if path.suffix == ".sqlite" or path.name.endswith((".sqlite-wal", ".sqlite-shm")):
+                data += plain_bytes(path, key)
             hits = [label for label, form in forms().items() if form in data]
             if hits:
                 found[str(path.relative_to(folder))] = hits
@@ -213,5 +220,5 @@ def test_no_byte_of_the_workspace_holds_an_erased_person(laptops, monkeypatch):
     for ws in (a, b):
         ws.close()
         assert traces(ws.path) == {}, ws.path.name
-    with contextlib.closing(sqlite3.connect(a.db_path)) as check:  # still sound
+    with contextlib.closing(open_file(a.path)) as check:  # still sound
         assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from dxkit.core import store
+from dxkit.core.encryption import WorkspaceKeys
 from dxkit.core.synced import dependency_order, record_of
 from dxkit.households.visits import VisitItem
 from dxkit.sync import engine
@@ -106,11 +107,15 @@ def cursor(ws: Workspace, table: str) -> int:
 
 def committed_cursor(folder: Path, table: str) -> int:
     """A table's pull cursor as another process committed it (read-only, while it runs)."""
-    conn = sqlite3.connect(f"{(folder / 'dxkit.sqlite').resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        conn = store.connect(folder / "dxkit.sqlite", WorkspaceKeys(folder).key(),
+                             read_only=True)
+    except store.DatabaseError:  # busy or not made yet
+        return 0
     try:
         row = conn.execute("SELECT value FROM meta WHERE key = ?",
                            (engine.CURSOR_PREFIX + table,)).fetchone()
-    except sqlite3.OperationalError:  # busy or not made yet
+    except store.OperationalError:  # busy or not made yet
         return 0
     finally:
         conn.close()
@@ -240,7 +245,8 @@ def test_a_pull_delivered_twice_is_harmless(proxy, laptops):
 
 
 # -- processes dying -----------------------------------------------------------------------------
-def test_a_client_killed_mid_pull_resumes_and_ends_complete(proxy, laptops, tmp_path):
+def test_a_client_killed_mid_pull_resumes_and_ends_complete(proxy, laptops, tmp_path,
+                                                            key_files):
     a, b = laptops("a"), laptops("b")
     fill(a)
     sync_via(proxy, a)

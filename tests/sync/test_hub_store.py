@@ -3,7 +3,12 @@ SQLite and on PostgreSQL (tests/sync/conftest.py `hub_db`)."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import datetime as dt
+import json
+import os
+import stat
 
 import pytest
 
@@ -376,3 +381,53 @@ def test_a_device_name_neither_engine_can_store_is_cleaned(store):
     device_id, _token, _team = store.enroll(code, " Máy\x00 Hoa\ud800 ")
     [device] = store.list_devices()
     assert device.id == device_id and device.name == "Máy Hoa?"
+
+
+# -- team keys for USB bundles -------------------------------------------------------------------
+def test_every_team_has_its_own_bundle_key_kept_out_of_listings(store):
+    mine = store.add_team(DONG_THAP, MY_THO, "Ấp Mỹ Hưng")
+    other = store.add_team(DONG_THAP, MY_THO, "Khóm 3")
+    keys = [store.bundle_key(mine.id), store.bundle_key(other.id)]
+    assert keys[0] != keys[1]
+    assert [len(base64.urlsafe_b64decode(key)) for key in keys] == [32, 32]
+    assert keys[0] not in json.dumps([t.to_dict() for t in store.teams()])
+    with pytest.raises(HubError):
+        store.bundle_key("no-such-team")
+
+
+def test_teams_made_before_bundle_keys_get_one_when_the_hub_is_updated(hub_db):
+    old = open_database(hub_db)
+    old.migrate(MIGRATIONS[:4])
+    with old.write() as conn:
+        for team in ("t1", "t2"):
+            conn.execute("INSERT INTO teams (id, province_code, commune_code, hamlet, "
+                         "created_at) VALUES (?, 82, 28261, 'Khóm 3', "
+                         "'2026-01-02T03:04:05+00:00')", (team,))
+    old.close()
+    store = HubStore(hub_db)
+    keys = {store.bundle_key(team) for team in ("t1", "t2")}
+    assert len(keys) == 2 and all(len(base64.urlsafe_b64decode(k)) == 32 for k in keys)
+    store.close()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_the_hub_database_is_private(tmp_path, hub_backend):
+    if hub_backend != "sqlite":
+        pytest.skip("a PostgreSQL server keeps its own files")
+    previous = os.umask(0o022)
+    try:
+        path = tmp_path / "new-folder" / "hub.sqlite"
+        store = HubStore(path)
+        store.add_team(DONG_THAP, MY_THO, "Ấp Mỹ Hưng")
+        assert {p.name for p in path.parent.iterdir()} == {"hub.sqlite", "hub.sqlite-wal",
+                                                           "hub.sqlite-shm"}
+        assert {stat.S_IMODE(p.stat().st_mode) for p in path.parent.iterdir()} == {0o600}
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        store.close()
+        for suffix in ("", "-wal", "-shm"):  # as an older hub left them
+            with contextlib.suppress(FileNotFoundError):
+                path.with_name(path.name + suffix).chmod(0o644)
+        HubStore(path).close()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    finally:
+        os.umask(previous)

@@ -23,6 +23,8 @@ from dxkit.workspace import Workspace
 from tests.sync import test_faults as faults
 
 file_tokens, proxy, team, laptops = faults.file_tokens, faults.proxy, faults.team, faults.laptops
+# The sync runs in a process of its own: workspace keys go to files it can read.
+pytestmark = pytest.mark.usefixtures("key_files")
 LIMIT = 3  # records per pulled batch in the child
 MARK = "inside the apply"
 

@@ -20,6 +20,9 @@ from dxkit.sync.client import HubClient, TokenExpired
 from dxkit.sync.credentials import TokenStore
 from dxkit.workspace import Workspace
 
+# The command line runs in processes of its own: workspace keys go to files they can read.
+pytestmark = pytest.mark.usefixtures("key_files")
+
 HUB_BACKENDS = ("sqlite", "postgresql")
 SQLITE_ONLY = {"test_dxkit_sync_says_the_token_expired_and_resumes_after_renewal"}
 BATCH = 40  # engine batch sizes for these tests: a few dozen rows make several batches

@@ -5,6 +5,8 @@ Each fixture shuts the task manager down so no worker thread outlives its test.
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from dxkit.ui.app import create_main_window
@@ -31,3 +33,15 @@ def settle(qtbot, ctx: AppContext, condition) -> None:
     """Let the database thread finish, then wait for its result to reach the screen."""
     ctx.tasks.wait_idle()
     qtbot.waitUntil(condition, timeout=3000)
+
+
+@pytest.fixture(autouse=True)
+def _collect_widgets_on_the_main_thread():
+    """Pages and windows of a finished test often sit in reference cycles until Python's
+    garbage collector runs, and it runs in whichever thread allocates at that moment. When
+    that was the task manager's worker (creating the demo workspace), Qt warned that the
+    timers of those widgets were stopped from another thread, and the warning failed the
+    test. Collecting after each test, here on the main thread, keeps that from depending on
+    how much the previous test's worker allocated."""
+    yield
+    gc.collect()

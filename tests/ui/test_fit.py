@@ -29,7 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit import demo
-from dxkit.core import i18n
+from dxkit.core import i18n, store
+from dxkit.core.encryption import WorkspaceKeys
+from dxkit.core.keys import DatabaseKey
 from dxkit.ui import fitting
 from dxkit.ui.app import create_main_window
 from dxkit.ui.context import AppContext
@@ -57,21 +59,25 @@ def language(request) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo_folder(tmp_path_factory) -> Path:
-    """A small demo workspace, made once; each test opens a copy of it."""
+def demo_folder(tmp_path_factory) -> tuple[Path, DatabaseKey]:
+    """A small demo workspace, made once, and its key; each test opens a copy of it."""
     folder = tmp_path_factory.mktemp("fit") / "demo"
     ws = Workspace.open(folder)
     ws.freeze_time(FROZEN_NOW)
     demo.generate(ws, seed=1, households=12)
     ws.settings.set("current_member_id", ws.catalog.members()[0].id)
+    key = ws.key
     ws.close()
-    return folder
+    return folder, key
 
 
 @pytest.fixture
 def demo_ws(demo_folder, tmp_path):
+    original, key = demo_folder
     folder = tmp_path / "demo"
-    shutil.copytree(demo_folder, folder)
+    shutil.copytree(original, folder)
+    # Each test has a keyring of its own: give it the copy's key, as `dxkit key unlock` would.
+    WorkspaceKeys(folder).unlock(key, folder / store.DB_FILENAME)
     ws = Workspace.open(folder)
     ws.freeze_time(FROZEN_NOW)
     yield ws

@@ -92,7 +92,15 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
         if not isinstance(code, str) or not isinstance(name, str) or not name.strip():
             raise ApiError("bad_request", _("An enrollment needs a code and a device name."))
         device_id, token, team = await run_in_threadpool(store.enroll, code, name[:200])
-        return JSONResponse({"device_id": device_id, "token": token, "team": team.to_wire()})
+        bundle_key = await run_in_threadpool(store.bundle_key, team.id)
+        return JSONResponse({"device_id": device_id, "token": token, "team": team.to_wire(),
+                             "bundle_key": bundle_key})
+
+    async def team_key(request: Request) -> Response:
+        """The team's bundle key, for devices enrolled before teams had one."""
+        device = await authenticated(request)
+        bundle_key = await run_in_threadpool(store.bundle_key, device.team_id)
+        return JSONResponse({"team_id": device.team_id, "bundle_key": bundle_key})
 
     async def push(request: Request) -> Response:
         device = await authenticated(request)
@@ -197,6 +205,7 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
         Route("/v1/pull", guarded(pull), methods=["GET"]),
         Route("/v1/digest", guarded(digest), methods=["GET"]),
         Route("/v1/fetch", guarded(fetch), methods=["POST"]),
+        Route("/v1/team-key", guarded(team_key), methods=["GET"]),
     ]
     served_paths = {route.path for route in api_routes}
     routes = [

@@ -27,6 +27,7 @@ from sqlite_utils import Database, Migrations
 
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
+from dxkit.core.private import create_private_file, make_private_dir, tighten
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 WRITER_LOCK = 7_301_946  # the advisory lock key every hub writer takes on PostgreSQL
@@ -158,14 +159,31 @@ class HubDatabase:
 
 
 class SqliteDatabase(HubDatabase):
-    """One SQLite file in WAL mode; migrations recorded by sqlite-utils as before."""
+    """One SQLite file in WAL mode; migrations recorded by sqlite-utils as before.
+
+    The file holds every team's records, so it is private like a workspace: created 0600 (its
+    -wal and -shm take the same mode) in a folder created 0700, and an older, readable file
+    is tightened at the first connection. A folder that already exists is left as it is (it
+    may be the administrator's working folder). The hub is a server: its disk, not this
+    file, is where encryption belongs (docs/security.md)."""
 
     def __init__(self, path: str | Path):
         super().__init__()
         self.path = Path(path)
         self.description = str(self.path)
+        self._private = False
+
+    def _make_private(self) -> None:
+        if self._private or str(self.path) == ":memory:":
+            return
+        make_private_dir(self.path.parent)
+        create_private_file(self.path)
+        for suffix in ("", "-wal", "-shm"):
+            tighten(self.path.with_name(self.path.name + suffix))
+        self._private = True
 
     def _connect(self) -> sqlite3.Connection:
+        self._make_private()
         raw = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                               timeout=30)
         raw.row_factory = sqlite3.Row

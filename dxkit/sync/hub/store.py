@@ -14,6 +14,7 @@ mark never misses a row that commits later with a smaller seq.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -136,11 +137,26 @@ def m0005_trace_namespaces(conn: Conn) -> None:
                  "ORDER BY seq ON CONFLICT (code) DO NOTHING", (PUBLISHED,))
 
 
+def m0006_team_bundle_keys(conn: Conn) -> None:
+    """Every team gets a key for its USB bundles (dxkit/sync/seal.py); devices receive it at
+    enrollment, and devices enrolled before this ask for it at their next sync."""
+    conn.execute("ALTER TABLE teams ADD COLUMN bundle_key TEXT")
+    for row in conn.execute("SELECT id FROM teams").fetchall():
+        conn.execute("UPDATE teams SET bundle_key = ? WHERE id = ?",
+                     (new_bundle_key(), row["id"]))
+
+
+def new_bundle_key() -> str:
+    """256 random bits, URL-safe base64 (as the wire and the keyring carry it)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
 MIGRATIONS = (Migration("0001_initial", m0001_initial),
               Migration("0002_token_expiry", m0002_token_expiry),
               Migration("0003_pushed_exact", m0003_pushed_exact),
               Migration("0004_scoped_records", m0004_scoped_records),
-              Migration("0005_trace_namespaces", m0005_trace_namespaces))
+              Migration("0005_trace_namespaces", m0005_trace_namespaces),
+              Migration("0006_team_bundle_keys", m0006_team_bundle_keys))
 
 
 class HubError(DxError):
@@ -247,9 +263,9 @@ class HubStore:
             team = self._new_team(conn, province_code, commune_code, hamlet)
             conn.execute(
                 "INSERT INTO teams (id, province_code, commune_code, hamlet, created_at, "
-                "trace_key) VALUES (?, ?, ?, ?, ?, ?)",
+                "trace_key, bundle_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (team.id, team.province_code, team.commune_code, team.hamlet, team.created_at,
-                 team.trace_key))
+                 team.trace_key, new_bundle_key()))
         return team
 
     def _new_team(self, conn: Conn, province_code: int, commune_code: int,
@@ -262,6 +278,17 @@ class HubStore:
             if conn.execute("SELECT 1 FROM teams WHERE trace_key = ?", (key,)).fetchone() is None:
                 return Team(team_id, int(province_code), int(commune_code), hamlet.strip(),
                             _stamp(self.now()), key)
+
+    def bundle_key(self, team_id: str) -> str:
+        """The key the team's devices seal USB bundles with. Never in the Team value: team
+        listings are printed and logged; this goes only to the team's own devices."""
+        row = self.conn.execute("SELECT bundle_key FROM teams WHERE id = ?",
+                                (team_id,)).fetchone()
+        key = row["bundle_key"] if row is not None else None
+        if not key:
+            raise HubError("not_found", _("There is no team {id} on this hub.").format(
+                id=team_id))
+        return str(key)
 
     def team(self, team_id: str) -> Team:
         row = self.conn.execute("SELECT * FROM teams WHERE id = ?", (team_id,)).fetchone()
