@@ -333,15 +333,30 @@ def terminal_progress() -> Iterator[Progress | None]:
 
 
 # -- workspace access --------------------------------------------------------------------------
-def workspace(ctx: click.Context) -> Workspace:
-    """The workspace of this invocation, opened on first use and closed when the command ends."""
+# A writer command waits this long for another writer (the app, a running command) to let
+# the workspace go before it gives up with a sentence: long enough for a quick command that
+# overlaps, short enough that a script does not hang while the app is open.
+LOCK_WAIT_SECONDS = 3.0
+
+
+def workspace(ctx: click.Context, *, readonly: bool = False) -> Workspace:
+    """The workspace of this invocation, opened on first use and closed when the command ends.
+
+    Commands that change nothing pass `readonly`: they run beside the app or another command
+    that writes, and any write they tried would fail. Others take the workspace's write lock."""
     root = ctx.find_root()
     ws: Workspace | None = root.obj.get("ws")
     if ws is None:
-        ws = Workspace.open(root.obj.get("data_dir"))
+        ws = Workspace.open(root.obj.get("data_dir"), readonly=readonly,
+                            wait=LOCK_WAIT_SECONDS)
         root.obj["ws"] = ws
         root.call_on_close(ws.close)
     return ws
+
+
+def reader(ctx: click.Context) -> Workspace:
+    """The workspace, opened for reading only (see `workspace`)."""
+    return workspace(ctx, readonly=True)
 
 
 def hamlet_id(ws: Workspace, name: str | None) -> str | None:

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from dxkit.cli.common import JSON_OPTION, N_, emit_json, option, person_json, person_line, workspace
+from dxkit.cli.common import (
+    JSON_OPTION,
+    N_,
+    emit_json,
+    option,
+    person_json,
+    person_line,
+    reader,
+    workspace,
+)
 from dxkit.cli.root import cli
 from dxkit.core.errors import DxError, NotFound
 from dxkit.core.i18n import _
@@ -50,7 +59,7 @@ def people_add(ctx: click.Context, household: str, name: str, sex: str, birth: s
 @JSON_OPTION
 @click.pass_context
 def people_list(ctx: click.Context, household: str, as_json: bool) -> None:
-    ws = workspace(ctx)
+    ws = reader(ctx)
     found = ws.people.in_household(ws.households.find(household).id)
     today = ws.today()
     if as_json:
@@ -67,7 +76,7 @@ def people_list(ctx: click.Context, household: str, as_json: bool) -> None:
 def people_export(ctx: click.Context, person_id: str, out: str) -> None:
     from dxkit.households import exporting
 
-    ws = workspace(ctx)
+    ws = reader(ctx)
     person = ws.people.get(person_id)
     exporting.export_person(ws, person.id, Path(out))
     click.echo(_("Wrote the data of {name} to {path}.").format(name=person.full_name

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from dxkit.cli.common import JSON_OPTION, N_, emit_json, option, terminal_progress, workspace
+from dxkit.cli.common import (
+    JSON_OPTION,
+    N_,
+    emit_json,
+    option,
+    reader,
+    terminal_progress,
+    workspace,
+)
 from dxkit.cli.root import cli
 from dxkit.core.i18n import _, format_number
 from dxkit.sync import bundle, engine, repair
@@ -66,7 +74,7 @@ def report_lines(report: engine.SyncReport) -> list[str]:
 @JSON_OPTION
 @click.pass_context
 def sync_status(ctx: click.Context, as_json: bool) -> None:
-    state = engine.status(workspace(ctx))
+    state = engine.status(reader(ctx))
     if as_json:
         emit_json(state)
         return
@@ -128,7 +136,7 @@ def sync_check(ctx: click.Context, no_repair: bool, as_json: bool) -> None:
 @click.pass_context
 def sync_export_bundle(ctx: click.Context, file: str, as_json: bool) -> None:
     with terminal_progress() as progress:
-        report = bundle.export_bundle(workspace(ctx), file, progress=progress)
+        report = bundle.export_bundle(reader(ctx), file, progress=progress)
     if as_json:
         emit_json(report.to_dict())
         return

@@ -6,9 +6,8 @@ before anything writes to it.
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from sqlite_utils import Database, Migrations
@@ -108,10 +107,11 @@ def ordered(migrations: Iterable[Migration]) -> list[Migration]:
     return found
 
 
-def migrate(conn: sqlite3.Connection, db_path: Path, migrations: Sequence[Migration]
-            ) -> list[str]:
-    """Apply pending migrations in name order, each in its own transaction; back the file up
-    first. `user_version` counts the migrations applied, so an older dxkit can tell."""
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration],
+            backup: Callable[[str], object] | None = None) -> list[str]:
+    """Apply pending migrations in name order, each in its own transaction. A workspace that
+    already holds data is backed up first (`backup(first pending name)`). `user_version`
+    counts the migrations applied, so an older dxkit can tell."""
     db = Database(conn)
     runner = Migrations(MIGRATION_SET)
     for step in ordered(migrations):
@@ -119,8 +119,8 @@ def migrate(conn: sqlite3.Connection, db_path: Path, migrations: Sequence[Migrat
     pending = runner.pending(db)
     if not pending:
         return []
-    if conn.execute("PRAGMA user_version").fetchone()[0] > 0:
-        _backup_before_migration(conn, db_path, pending[0].name)
+    if backup is not None and conn.execute("PRAGMA user_version").fetchone()[0] > 0:
+        backup(pending[0].name)
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
     applied: list[str] = []
@@ -146,25 +146,19 @@ def migrate(conn: sqlite3.Connection, db_path: Path, migrations: Sequence[Migrat
     return applied
 
 
-def _backup_before_migration(conn: sqlite3.Connection, db_path: Path, first: str) -> Path:
-    folder = db_path.parent / "backups"
-    folder.mkdir(exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = folder / f"before-{first}-{stamp}.sqlite"
-    backup = sqlite3.connect(target)
-    try:
-        conn.backup(backup)
-    finally:
-        backup.close()
-    return target
-
-
 def copy_workspace_file(db_path: Path, target: Path) -> None:
-    """Consistent copy of a live database (used by backups and tests)."""
-    source = sqlite3.connect(db_path)
+    """Consistent copy of a live database with SQLite's online backup API (dxkit.core.backup
+    and tests). Both ends go through `connect`, so they are opened like the workspace itself.
+    The copy is one self-contained file (rollback journal, not WAL): nothing appears beside it
+    when it is opened later."""
+    source = connect(db_path)
     try:
-        dest = sqlite3.connect(target)
-        source.backup(dest)
-        dest.close()
+        dest = connect(target)
+        try:
+            source.backup(dest)
+            # The backup copies the source's header, WAL flag included.
+            dest.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dest.close()
     finally:
         source.close()
