@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--lang vi|en]
                                             [--workspace DIR] [--households 600]
+                                            [--size 1280x800]
 
 The demo is generated with a fixed seed and a fixed "now", so the pictures only change when
 the screens do. Without --workspace a temporary folder is used and removed afterwards.
@@ -127,10 +128,11 @@ def use_font(app: QApplication) -> None:
             return
 
 
-def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
+def take(ws: Workspace, out: Path, scratch: Path,
+         size: tuple[int, int] = WINDOW_SIZE) -> list[Path]:
     window = create_main_window(ws)
     ctx = window.ctx
-    window.resize(*WINDOW_SIZE)
+    window.resize(*size)
     window.show()
     settle(window)
     shots: list[Path] = []
@@ -188,12 +190,22 @@ def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
         wait_for(lambda: designer.preview_image is not None)
         shots.append(save(window, out, "labels"))
 
-        window.show_section("settings")
+        settings = window.show_section("settings")
         shots.append(save(window, out, "settings"))
+        settings.scroll.ensureWidgetVisible(settings.backups_box)  # type: ignore[attr-defined]
+        shots.append(save(window, out, "settings-backups"))
     finally:
         ctx.tasks.shutdown()
         window.close()
     return shots
+
+
+def window_size(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    try:
+        return int(width), int(height)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"write the size as WIDTHxHEIGHT, not {text!r}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lang", choices=sorted(i18n.LANGUAGES), default="vi")
     parser.add_argument("--workspace", type=Path, help="demo workspace folder to (re)use")
     parser.add_argument("--households", type=int, default=600)
+    parser.add_argument("--size", type=window_size, default=WINDOW_SIZE,
+                        help="main window size as WIDTHxHEIGHT, e.g. 1024x600 for a netbook "
+                             "screen (default 1280x800)")
     args = parser.parse_args(argv)
 
     i18n.set_language(args.lang)
@@ -213,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     ws = open_demo(folder, args.households)
     try:
         print(f"Saving screenshots to {args.out}:")
-        take(ws, args.out, scratch)
+        take(ws, args.out, scratch, args.size)
     finally:
         ws.close()
         shutil.rmtree(scratch, ignore_errors=True)

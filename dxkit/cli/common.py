@@ -11,6 +11,7 @@ import errno
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -23,7 +24,7 @@ from dxkit.core.progress import Progress
 from dxkit.households.cccd import sex_label
 from dxkit.households.roster import Household, Person
 from dxkit.households.visits import Visit, VisitItem, outcome_label
-from dxkit.workspace import Workspace
+from dxkit.workspace import Workspace, default_path
 
 
 def N_(message: str) -> str:
@@ -352,6 +353,13 @@ def workspace(ctx: click.Context, *, readonly: bool = False) -> Workspace:
         root.obj["ws"] = ws
         root.call_on_close(ws.close)
     return ws
+
+
+def workspace_folder(ctx: click.Context) -> Path:
+    """The workspace folder of this invocation, for commands that must not open it (its
+    database may be what is broken)."""
+    data_dir = ctx.find_root().obj.get("data_dir")
+    return Path(data_dir).expanduser() if data_dir else default_path()
 
 
 def reader(ctx: click.Context) -> Workspace:

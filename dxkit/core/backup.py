@@ -93,6 +93,19 @@ class Restored:
     kept: Backup | None  # the workspace as it was before, if there was one
 
 
+def reason_label(reason: str) -> str:
+    """Why a backup was made, in words."""
+    labels = {"daily": _("daily"), "manual": _("made by hand"),
+              "before-import": _("before an import"), "before-bundle": _("before a bundle"),
+              "before-repair": _("before a repair"), "before-restore": _("before a restore"),
+              "before-restore-damaged": _("damaged, before a restore")}
+    if reason in labels:
+        return labels[reason]
+    if reason.startswith("before-"):  # before a migration: its first step's name
+        return _("before an update ({step})").format(step=reason.removeprefix("before-"))
+    return _("other")
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -108,7 +121,13 @@ def list_backups(workspace: Path) -> list[Backup]:
     if not folder.is_dir():
         return []
     found = [_describe(path) for path in folder.glob("*" + SUFFIX) if path.is_file()]
-    return sorted(found, key=lambda b: (b.created, b.path.name), reverse=True)
+    return sorted(found, key=_made_order, reverse=True)
+
+
+def _made_order(item: Backup) -> tuple[dt.datetime, int, str]:
+    """By time, then by the `-2`, `-3`… of backups made within one second."""
+    match = _NAME.match(item.path.name)
+    return item.created, int(match["n"] or 1) if match else 0, item.path.name
 
 
 def _describe(path: Path) -> Backup:
@@ -228,6 +247,8 @@ def restore(workspace: Path, source: Path, *, known: Sequence[str],
                 "{path} is a backup of another workspace (another computer or team), so "
                 "nothing was restored; this workspace is as it was.").format(path=source))
         _carry_clock(staged, candidate, current)
+        with _opened(staged) as conn:  # backups are single files; a workspace runs in WAL
+            conn.execute("PRAGMA journal_mode = WAL")
         kept = _keep_current(workspace, now or utc_now())
         _swap_in(staged, db_path)
     finally:

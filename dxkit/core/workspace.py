@@ -52,6 +52,14 @@ def demo_path() -> Path:
     return Path(platformdirs.user_data_dir("dxkit", appauthor=False)) / "demo"
 
 
+def _folder(path: str | Path | None) -> Path:
+    folder = Path(path).expanduser() if path else default_path()
+    if folder.exists() and not folder.is_dir():
+        raise WorkspaceError(_("{path} is a file; a workspace is a folder.").format(
+            path=folder))
+    return folder
+
+
 def install(domains: tuple[Domain, ...]) -> None:
     """Make the domains' synced tables and shipped rows known to sync (idempotent)."""
     for domain in domains:
@@ -100,10 +108,7 @@ class Workspace:
         seeds, and makes the daily backup when one is due (unless `daily_backup` is False: the
         app makes it off the UI thread). A reader (`readonly`) takes no lock and can run beside
         a writer; its connections refuse writes. `utc_now` is the wall clock of backups."""
-        folder = Path(path).expanduser() if path else default_path()
-        if folder.exists() and not folder.is_dir():
-            raise WorkspaceError(_("{path} is a file; a workspace is a folder.").format(
-                path=folder))
+        folder = _folder(path)
         db_path = folder / store.DB_FILENAME
         steps = migrations(cls.domains)
         # Refuses foreign, damaged or too-new files untouched.
@@ -121,7 +126,8 @@ class Workspace:
                 if daily_backup:
                     ws.backup_if_due()
         except BaseException:
-            ws.close()
+            ws._close_connections()  # no daily backup of a workspace that did not open
+            ws._lock.release()
             raise
         log.info("workspace opened: %s, data version %d", "reader" if readonly else "writer",
                  len(steps))
@@ -266,6 +272,27 @@ class Workspace:
             # migrations; its clock continues from this one).
             self._prepare(migrations(self.domains), clock_floor=clock_floor)
         backup.rotate(self.path, keep_days=self.backup_keep_days, now=self.utc_now())
+        return restored
+
+    @classmethod
+    def restore_into(cls, path: str | Path | None, source: str | Path, *, wait: float = 0.0,
+                     utc_now: Callable[[], dt.datetime] | None = None) -> backup.Restored:
+        """Restore a backup into a workspace folder without opening the workspace first: the
+        file it replaces may be too damaged to open. Then open it once, which migrates a
+        backup made by an older dxkit."""
+        folder = _folder(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        clock = utc_now or backup.utc_now
+        lock = WorkspaceLock(folder)
+        lock.acquire(wait)
+        try:
+            restored = backup.restore(folder, Path(source),
+                                      known=[m.name for m in migrations(cls.domains)],
+                                      now=clock())
+        finally:
+            lock.release()
+        with cls.open(folder, wait=wait, utc_now=clock) as ws:
+            backup.rotate(folder, keep_days=ws.backup_keep_days, now=clock())
         return restored
 
     def __enter__(self) -> Self:

@@ -180,6 +180,7 @@ def import_bundle(ws: Workspace, path: str | Path, progress: Progress | None = N
         _check_team(ws, header)
         body_start = handle.tell()
         _verify_body(handle, header, source, progress)
+        ws.backup_before("bundle")  # a whole, checked bundle of this team: keep a way back
         handle.seek(body_start)
         return _apply(ws, handle, header, source, progress)
 

@@ -1,4 +1,5 @@
-"""Settings: language, who is recording, team members, hamlets, the team's place, and sync.
+"""Settings: language, who is recording, team members, hamlets, the team's place, sync,
+farm units, and backups (with diagnostics).
 
 A new workspace does not know where its team works yet: until it does, the page offers a
 province then commune/ward choice (type-ahead, diacritics optional)."""
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +31,7 @@ from dxkit.core.i18n import _
 from dxkit.core.places import AdminUnit, communes, find_commune, find_province, provinces
 from dxkit.core.synced import Changes
 from dxkit.core.text import fold
+from dxkit.ui.backup_ui import BackupsBox
 from dxkit.ui.context import AppContext
 from dxkit.ui.operations import Op
 from dxkit.ui.page import Page
@@ -152,12 +156,23 @@ class SettingsPage(Page):
 
         self.sync_box = SyncSettingsBox(self.ctx)
         self.farm_box = FarmSettingsBox(self.ctx)
-        layout = QVBoxLayout(self)
+        self.backups_box = BackupsBox(self.ctx)
+        # The groups are taller than a 1024×600 netbook screen: they scroll.
+        body = QWidget()
+        layout = QVBoxLayout(body)
         layout.addWidget(self._build_place_box())
         layout.addWidget(general)
         layout.addWidget(self.sync_box)
         layout.addWidget(self.farm_box)
         layout.addWidget(hamlets, 1)
+        layout.addWidget(self.backups_box)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
 
     # -- the team's place ---------------------------------------------------------------
     def _build_place_box(self) -> QGroupBox:
