@@ -125,9 +125,8 @@ def list_backups(workspace: Path) -> list[Backup]:
 
 
 def _made_order(item: Backup) -> tuple[dt.datetime, int, str]:
-    """By time, then by the `-2`, `-3`… of backups made within one second."""
-    match = _NAME.match(item.path.name)
-    return item.created, int(match["n"] or 1) if match else 0, item.path.name
+    """By the time in the name; backups made within one second by when they were written."""
+    return item.created, item.path.stat().st_mtime_ns, item.path.name
 
 
 def _describe(path: Path) -> Backup:
@@ -393,7 +392,12 @@ def _swap_in(staged: Path, db_path: Path) -> None:
     _discard_companions(db_path)
     with staged.open("rb+") as handle:
         os.fsync(handle.fileno())
-    os.replace(staged, db_path)
+    try:
+        os.replace(staged, db_path)
+    except PermissionError as exc:  # Windows: another program still has the file open
+        raise RestoreRefused(_(
+            "Another program is using the workspace file, so nothing was restored. Close "
+            "other dxkit windows and commands, then try again.")) from exc
 
 
 def _discard_database(path: Path) -> None:

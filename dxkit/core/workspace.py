@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -244,8 +245,8 @@ class Workspace:
 
     def backup_before(self, operation: str) -> backup.Backup:
         """The restore point taken before a risky operation (import, bundle, repair,
-        restore) or a migration."""
-        return self.backup_now(f"before-{operation}")
+        restore) or a migration (named after its first step)."""
+        return self.backup_now("before-" + re.sub(r"[^a-z0-9_]+", "_", operation.lower()))
 
     def backup_if_due(self) -> backup.Backup | None:
         """The daily backup, if the newest backup is a day old."""

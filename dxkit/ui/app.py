@@ -17,6 +17,7 @@ from dxkit.ui.context import AppContext
 from dxkit.ui.main_window import MainWindow
 from dxkit.workspace import Workspace, default_path
 
+APP_LOCK_WAIT_SECONDS = 1.0
 qt_log = logging.getLogger("dxkit.ui.qt")
 QT_LEVELS = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
@@ -51,8 +52,9 @@ def run_app(data_dir: str | None) -> int:
     app.setApplicationName("dxkit")
     app.setOrganizationName("dxkit")
     try:
-        # No waiting for the lock: a workspace open elsewhere is said at once, in a dialog.
-        ws = Workspace.open(data_dir, daily_backup=False)
+        # A command that holds the lock for a moment is waited for; a workspace open in
+        # another window or a long command is said in a dialog.
+        ws = Workspace.open(data_dir, wait=APP_LOCK_WAIT_SECONDS, daily_backup=False)
     except DxError as exc:
         QMessageBox.critical(None, _("dxkit cannot start"), exc.message)
         return 1

@@ -188,3 +188,18 @@ def test_backup_list_in_words(dxkit, team_dir: Path):
     assert "làm thủ công" in line and "manual-" in line and " MB" in line
     assert json.loads(dxkit(team_dir, "backup", "list", "--json").stdout)[0]["reason"] == (
         "manual")
+
+
+def test_a_usb_bundle_is_applied_after_a_backup(dxkit, filled_dir: Path, tmp_path: Path):
+    bundle = tmp_path / "usb.dxb"
+    assert dxkit(filled_dir, "sync", "export-bundle", str(bundle)).exit_code == 0
+    other_laptop = tmp_path / "other-laptop"
+    Workspace.open(other_laptop).close()
+    assert dxkit(other_laptop, "sync", "import-bundle", str(bundle)).exit_code == 0
+    made = {b.reason: b for b in backup.list_backups(other_laptop)}
+    assert "before-bundle" in made
+    copy = sqlite3.connect(made["before-bundle"].path)
+    assert copy.execute("SELECT count(*) FROM households").fetchone()[0] == 0
+    copy.close()
+    with Workspace.open(other_laptop, readonly=True) as ws:
+        assert ws.households.count() == 3

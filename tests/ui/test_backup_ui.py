@@ -105,3 +105,32 @@ def test_export_diagnostics_writes_a_zip_without_the_database(page, ctx, qtbot, 
         assert not any(name.endswith(".sqlite") for name in archive.namelist())
         assert '"qt":' in archive.read("diagnostics.json").decode()
     assert str(target) in messages[0]
+
+
+def test_the_app_says_in_a_dialog_when_the_workspace_is_open_elsewhere(ws, qtbot, monkeypatch):
+    from dxkit.core.lock import locked_message
+    from dxkit.ui import app
+
+    shown: list[str] = []
+    monkeypatch.setattr(app, "start_logging", lambda _data_dir: None)  # no global hooks here
+    monkeypatch.setattr(app, "create_main_window",
+                        lambda _ws: pytest.fail("opened a workspace another process writes"))
+    monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
+    assert app.run_app(str(ws.path)) == 1  # the `ws` fixture is the writer holding the lock
+    assert shown == [locked_message()]
+
+
+def test_qt_warnings_go_to_the_log_redacted(tmp_path):
+    from PySide6.QtCore import QMessageLogContext, QtMsgType
+
+    from dxkit.core import logs
+    from dxkit.ui import app
+
+    path = logs.setup(tmp_path)
+    try:
+        app._qt_message(QtMsgType.QtWarningMsg, QMessageLogContext(),
+                        "QFont: cannot render 0912345678")
+    finally:
+        logs.setup(tmp_path / "elsewhere")
+    text = path.read_text(encoding="utf-8")
+    assert "WARNING dxkit.ui.qt" in text and "cannot render […]" in text
