@@ -229,6 +229,7 @@ def test_the_cli_exports_and_imports(laptops, tmp_path):
                               "--json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["records"] == len(records(a))
+    b.close()  # one writer per workspace: the command takes b's lock
     text = runner.invoke(cli, ["--data-dir", str(b.path), "sync", "import-bundle", file])
     assert text.exit_code == 0, text.output
     assert f"{len(records(a))} bản ghi" in text.output
@@ -242,6 +243,7 @@ def test_the_cli_refuses_a_damaged_bundle_in_one_sentence(laptops, tmp_path):
     a, b, _household, _person = laptops
     export_bundle(a, tmp_path / "a.bundle")
     _truncated(tmp_path / "a.bundle")
+    b.close()  # one writer per workspace: the command takes b's lock
     out = CliRunner().invoke(cli, ["--data-dir", str(b.path), "sync", "import-bundle",
                                    str(tmp_path / "a.bundle")])
     assert out.exit_code == 1
