@@ -3,10 +3,15 @@
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--lang vi|en]
                                             [--workspace DIR] [--households 600]
-                                            [--size 1280x800]
+                                            [--size 1366x768 --scale 1.25]
 
 The demo is generated with a fixed seed and a fixed "now", so the pictures only change when
 the screens do. Without --workspace a temporary folder is used and removed afterwards.
+
+Every section and every dialog registered in `dxkit.ui.fitting.DIALOGS` is drawn. `--size`
+and `--scale` stand in a laptop's screen (physical pixels, Windows' display scaling) with a
+taskbar of `--taskbar` pixels along the bottom: to see what a volunteer sees, try
+`--size 1024x600` and `--size 1366x768 --scale 1.25`. The main window then fills the screen.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -26,6 +33,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from PySide6.QtCore import QSize  # noqa: E402
 from PySide6.QtGui import QFont, QFontDatabase  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
@@ -34,11 +42,16 @@ from dxkit.core import i18n  # noqa: E402
 from dxkit.households.legacy_text import unicode_to_tcvn3  # noqa: E402
 from dxkit.households.roster import Household  # noqa: E402
 from dxkit.ui.app import create_main_window  # noqa: E402
-from dxkit.ui.visit_form import VisitDialog  # noqa: E402
+from dxkit.ui.context import AppContext  # noqa: E402
+from dxkit.ui.fitting import DIALOGS, room_on_screen  # noqa: E402
 from dxkit.workspace import Workspace  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 20, 9, 30)
-WINDOW_SIZE = (1280, 800)
+WINDOW_SIZE = (1280, 800)  # the main window, where the screen has the room
+SCREEN_SIZE = "1920x1080"  # the default screen: every window gets the size it prefers
+TASKBAR = 40  # logical pixels of Windows' taskbar along the bottom of the screen
+# Dialogs whose pictures the README shows under another name.
+DOC_NAMES = {"household page": "household"}
 FONT_CANDIDATES = ("Noto Sans", "DejaVu Sans", "Segoe UI", "Arial")
 
 
@@ -128,11 +141,48 @@ def use_font(app: QApplication) -> None:
             return
 
 
-def take(ws: Workspace, out: Path, scratch: Path,
-         size: tuple[int, int] = WINDOW_SIZE) -> list[Path]:
+def screen_size(text: str) -> tuple[int, int]:
+    found = re.fullmatch(r"(\d+)x(\d+)", text)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1366x768")
+    return int(found[1]), int(found[2])
+
+
+def stand_in_screen(size: tuple[int, int], scale: float, taskbar: int, folder: Path) -> None:
+    """Give Qt's offscreen platform (read when the QApplication starts) a screen of `size`
+    physical pixels less the taskbar, scaled by `scale` as Windows' display setting does."""
+    if not os.environ["QT_QPA_PLATFORM"].startswith("offscreen"):
+        return
+    width, height = size
+    screen = {"name": "laptop", "x": 0, "y": 0, "width": width,
+              "height": height - round(taskbar * scale), "logicalDpi": 96,
+              "logicalBaseDpi": 96, "dpr": 1}
+    config = folder / "screen.json"
+    config.write_text(json.dumps({"screens": [screen]}), encoding="utf-8")
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+    os.environ["QT_SCALE_FACTOR"] = str(scale)
+
+
+def shoot_dialogs(ctx: AppContext, window: QWidget, out: Path) -> list[Path]:
+    """Every registered dialog, as fit_to_screen sized it."""
+    shots = []
+    DIALOGS.load_all()
+    for name in DIALOGS.names():
+        dialog = DIALOGS.build(name, ctx, window)
+        if name == "visit form":
+            dialog.notes.setPlainText(  # type: ignore[attr-defined]
+                "Hẹn quay lại sau 2 tuần để kích hoạt VNeID mức 2 cho chị.")
+        dialog.show()
+        ctx.tasks.wait_idle()
+        shots.append(save(dialog, out, DOC_NAMES.get(name, name.replace(" ", "-"))))
+        dialog.close()
+    return shots
+
+
+def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
     window = create_main_window(ws)
     ctx = window.ctx
-    window.resize(*size)
+    window.resize(QSize(*WINDOW_SIZE).boundedTo(room_on_screen(window)))
     window.show()
     settle(window)
     shots: list[Path] = []
@@ -141,25 +191,7 @@ def take(ws: Workspace, out: Path, scratch: Path,
         household = showcase_household(ws)
         households.select_household(household.id)  # type: ignore[attr-defined]
         shots.append(save(window, out, "households"))
-
-        view = households.open_household(household.id)  # type: ignore[attr-defined]
-        view.resize(1100, 760)
-        shots.append(save(view, out, "household"))
-        view.close()
-
-        dialog = VisitDialog(ctx, household.id, window)
-        dialog.resize(1240, 780)
-        dialog.show()
-        people = ws.people.in_household(household.id)
-        dialog.tick(people[0].id, "vneid_level2")
-        dialog.tick(people[0].id, "payment_account", "partly", "Đã mở ví, chưa liên kết ngân hàng")
-        if len(people) > 1:
-            dialog.tick(people[1].id, "vneid_level2", "not_done", "Chưa mang CCCD")
-        dialog.tick(None, "online_safety")
-        dialog.set_follow_up_in(14)
-        dialog.notes.setPlainText("Hẹn lại sau 2 tuần để kích hoạt VNeID mức 2 cho chị.")
-        shots.append(save(dialog, out, "visit-form"))
-        dialog.reject()
+        shots += shoot_dialogs(ctx, window, out)
 
         followups = window.show_section("followups")
         followups.within_days.setValue(14)  # type: ignore[attr-defined]
@@ -192,20 +224,16 @@ def take(ws: Workspace, out: Path, scratch: Path,
 
         settings = window.show_section("settings")
         shots.append(save(window, out, "settings"))
-        settings.scroll.ensureWidgetVisible(settings.backups_box)  # type: ignore[attr-defined]
+        scroll = window.stack.currentWidget()  # the FormScroll the settings page sits in
+        scroll.ensureWidgetVisible(settings.backups_box)  # type: ignore[attr-defined]
         shots.append(save(window, out, "settings-backups"))
+
+        window.show_section("review")
+        shots.append(save(window, out, "sync-review"))
     finally:
         ctx.tasks.shutdown()
         window.close()
     return shots
-
-
-def window_size(text: str) -> tuple[int, int]:
-    width, _, height = text.lower().partition("x")
-    try:
-        return int(width), int(height)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"write the size as WIDTHxHEIGHT, not {text!r}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,21 +242,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lang", choices=sorted(i18n.LANGUAGES), default="vi")
     parser.add_argument("--workspace", type=Path, help="demo workspace folder to (re)use")
     parser.add_argument("--households", type=int, default=600)
-    parser.add_argument("--size", type=window_size, default=WINDOW_SIZE,
-                        help="main window size as WIDTHxHEIGHT, e.g. 1024x600 for a netbook "
-                             "screen (default 1280x800)")
+    parser.add_argument("--size", type=screen_size, default=SCREEN_SIZE,
+                        help="the screen in physical pixels, e.g. 1024x600")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="Windows' display scaling, e.g. 1.25")
+    parser.add_argument("--taskbar", type=int, default=TASKBAR,
+                        help="the taskbar's height in logical pixels")
     args = parser.parse_args(argv)
 
     i18n.set_language(args.lang)
+    scratch = Path(tempfile.mkdtemp(prefix="dxkit-shots-"))
+    stand_in_screen(args.size, args.scale, args.taskbar, scratch)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     use_font(app)
-    scratch = Path(tempfile.mkdtemp(prefix="dxkit-shots-"))
     folder = args.workspace or scratch / "demo"
     args.out.mkdir(parents=True, exist_ok=True)
     ws = open_demo(folder, args.households)
     try:
         print(f"Saving screenshots to {args.out}:")
-        take(ws, args.out, scratch, args.size)
+        take(ws, args.out, scratch)
     finally:
         ws.close()
         shutil.rmtree(scratch, ignore_errors=True)

@@ -10,6 +10,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["DXKIT_LANG"] = "vi"
+# No test reads or writes the real user's keyring, where the token store puts tokens when
+# it works (also in the CLI processes tests start): the "fail" backend means "no keyring".
+# Keyring tests set an in-memory backend of their own (tests/sync/test_credentials.py).
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 from dxkit.core import i18n
 from dxkit.workspace import Workspace

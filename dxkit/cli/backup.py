@@ -10,6 +10,7 @@ from dxkit.cli.common import (
     JSON_OPTION,
     LOCK_WAIT_SECONDS,
     N_,
+    argument,
     emit_json,
     option,
     reader,
@@ -67,7 +68,7 @@ def _size(size: int) -> str:
 @backup_group.command("restore", help=N_(
     "Replace the workspace by a backup. The file is checked first; the workspace as it is "
     "now is kept as a backup."))
-@click.argument("file", type=click.Path(dir_okay=False))
+@argument("file", type=click.Path(dir_okay=False))
 @option("--yes", is_flag=True, help=N_("Do not ask for confirmation."))
 @JSON_OPTION
 @click.pass_context

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from dxkit.cli.common import JSON_OPTION, N_, emit_json, hamlet_id, option, reader, workspace
+from dxkit.cli.common import (
+    JSON_OPTION,
+    N_,
+    argument,
+    emit_json,
+    hamlet_id,
+    option,
+    reader,
+    workspace,
+)
 from dxkit.cli.root import cli
 from dxkit.core.i18n import _, format_number
 
@@ -53,7 +62,7 @@ def catalog_group() -> None:
 
 
 @catalog_group.command("add-indicator", help=N_("Add an indicator the team tracks."))
-@click.argument("code")
+@argument("code")
 @option("--vi", "name_vi", required=True, help=N_("Name in Vietnamese."))
 @option("--en", "name_en", required=True, help=N_("Name in English."))
 @option("--min-age", type=click.IntRange(0, 120), default=15, show_default=True,
@@ -66,7 +75,7 @@ def catalog_add_indicator(ctx: click.Context, code: str, name_vi: str, name_en: 
 
 
 @catalog_group.command("add-item", help=N_("Add a kind of support a visit can record."))
-@click.argument("code")
+@argument("code")
 @option("--vi", "name_vi", required=True, help=N_("Name in Vietnamese."))
 @option("--en", "name_en", required=True, help=N_("Name in English."))
 @option("--indicator", default=None,
@@ -81,8 +90,8 @@ def catalog_add_item(ctx: click.Context, code: str, name_vi: str, name_en: str,
 @catalog_group.command("set-target", help=N_(
     "Set the share of counted people an indicator should reach, e.g. 80% (usually published "
     "by the province; empty removes it)."))
-@click.argument("code")
-@click.argument("target")
+@argument("code")
+@argument("target")
 @click.pass_context
 def set_target(ctx: click.Context, code: str, target: str) -> None:
     indicator = workspace(ctx).catalog.set_target(code, target).value
@@ -92,7 +101,7 @@ def set_target(ctx: click.Context, code: str, target: str) -> None:
 
 @catalog_group.command("retire", help=N_("Stop offering an indicator or support item (history "
                                          "keeps it)."))
-@click.argument("code")
+@argument("code")
 @option("--indicator", "is_indicator", is_flag=True, help=N_("CODE is an indicator."))
 @option("--restore", is_flag=True, help=N_("Offer it again."))
 @click.pass_context

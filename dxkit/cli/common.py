@@ -18,7 +18,7 @@ import click
 from click.decorators import FC
 
 from dxkit.core.errors import DxError
-from dxkit.core.i18n import _, format_date, format_datetime
+from dxkit.core.i18n import _, format_date, format_datetime, gettext, ngettext
 from dxkit.core.phones import mask_phone
 from dxkit.core.progress import Progress
 from dxkit.households.cccd import sex_label
@@ -33,13 +33,36 @@ def N_(message: str) -> str:
 
 
 # -- translated click plumbing -----------------------------------------------------------------
+def route_click_messages() -> None:
+    """Click's own texts ("Usage:", "Options", "[default: 50]", its error sentences) are looked
+    up through dxkit's catalogs: click calls the module-level `_`/`ngettext` it imported from
+    gettext, so pointing those names at ours translates its whole frame."""
+    for module in (click.core, click.formatting, click.decorators, click.exceptions,
+                   click.types, click.parser, click.termui, click.utils):
+        if hasattr(module, "_"):
+            module._ = gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]
+
+
 class DxOption(click.Option):
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
         with _translated(self, "help"):
             return super().get_help_record(ctx)
 
+    def make_metavar(self, ctx: click.Context) -> str:
+        return _(super().make_metavar(ctx))  # TEXT, DIRECTORY, PATH_OR_URL… in the language
+
+
+class DxArgument(click.Argument):
+    def make_metavar(self, ctx: click.Context) -> str:
+        return _(super().make_metavar(ctx))
+
 
 class DxCommand(click.Command):
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [_(piece) for piece in super().collect_usage_pieces(ctx)]  # [OPTIONS], [COMMAND]…
+
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with _translated(self, "help"):
             super().format_help_text(ctx, formatter)
@@ -109,6 +132,10 @@ def _translated(obj: Any, attribute: str) -> Iterator[None]:
 
 def option(*names: str, **kwargs: Any) -> Callable[[FC], FC]:
     return click.option(*names, cls=DxOption, **kwargs)
+
+
+def argument(*names: str, **kwargs: Any) -> Callable[[FC], FC]:
+    return click.argument(*names, cls=DxArgument, **kwargs)
 
 
 def say_error(message: str) -> None:
@@ -215,6 +242,14 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def given_options(**values: Any) -> dict[str, Any]:
+    """The options an edit command was given (None: not given), refusing an edit of nothing."""
+    given = {name: value for name, value in values.items() if value is not None}
+    if not given:
+        raise DxError(_("Nothing to change: give at least one of the options (see --help)."))
+    return given
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
 
@@ -265,6 +300,7 @@ class VisitWriter:
         self.ws = ws
         self._codes: dict[str, str] | None = None
         self._members = {m.id: m.name for m in ws.catalog.members(include_inactive=True)}
+        self._items = {i.code: i.name for i in ws.catalog.support_items(include_retired=True)}
         self._people: dict[str, str] = {}
 
     def household_code(self, household_id: str) -> str:
@@ -304,7 +340,9 @@ class VisitWriter:
         return "  ".join(p for p in parts if p)
 
     def item_label(self, item: VisitItem) -> str:
-        label = f"{item.support_item_code}: {outcome_label(item.outcome)}"
+        # The item's name, as on screen; a code no catalogue knows is shown as it is.
+        name = self._items.get(item.support_item_code, item.support_item_code)
+        label = f"{name}: {outcome_label(item.outcome)}"
         if item.person_id:
             label += f" ({self.person_name(item.person_id)})"
         if item.reason:

@@ -14,6 +14,7 @@ from dxkit.cli.common import (
     JSON_OPTION,
     N_,
     OneOf,
+    argument,
     emit_json,
     option,
     reader,
@@ -26,7 +27,8 @@ from dxkit.cli.root import cli
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _, format_date, format_number
 from dxkit.farm.diary import COMMON, KIND_INPUTS
-from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Lot
+from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Lot, kind_label
+from dxkit.farm.pesticides import crop_name
 from dxkit.farm.printing import print_lot_labels
 
 if TYPE_CHECKING:
@@ -71,7 +73,7 @@ def orgs() -> None:
 
 
 @orgs.command("add", help=N_("Add a cooperative or farmer club."))
-@click.argument("name")
+@argument("name")
 @option("--kind", type=OneOf("cooperative", "farmer_club"), default="cooperative",
         help=N_("cooperative or farmer_club."))
 @option("--short-code", default=None, help=N_("Short code used in lot codes (3–5 letters)."))
@@ -134,7 +136,7 @@ def plots_list(ctx: click.Context, org: str | None, as_json: bool) -> None:
         return
     for plot in found:
         area = _("{area} ha").format(area=format_number(plot.area_ha)) if plot.area_ha else ""
-        click.echo("  ".join(p for p in (plot.name, plot.crop, plot.variety, area,
+        click.echo("  ".join(p for p in (plot.name, crop_name(plot.crop), plot.variety, area,
                                           plot.growing_area_code, plot.certification) if p))
 
 
@@ -234,7 +236,7 @@ def entries_list(ctx: click.Context, plot: str | None, season: str | None,
 
 
 def _entry_line(entry: DiaryEntry) -> str:
-    parts = [format_date(entry.on), entry.kind, entry.product_name]
+    parts = [format_date(entry.on), kind_label(entry.kind), entry.product_name]
     if entry.quantity is not None:
         parts.append(f"{format_number(entry.quantity)} {entry.unit}")
     if not entry.compliant:
@@ -248,7 +250,7 @@ def _entry_line(entry: DiaryEntry) -> str:
 
 
 @entries.command("void", help=N_("Void a diary entry (it stays in the history)."))
-@click.argument("entry_id")
+@argument("entry_id")
 @option("--reason", required=True, help=N_("Why it is void."))
 @click.pass_context
 def entries_void(ctx: click.Context, entry_id: str, reason: str) -> None:
@@ -275,13 +277,14 @@ def products_list(ctx: click.Context, search: str | None, crop: str | None,
                     "phi_days": p.phi_days, "source": p.source} for p in found])
         return
     for product in found:
-        phi = ", ".join(f"{crop_code} {days}" for crop_code, days in product.phi_days.items())
+        phi = ", ".join(_("{crop} {days} days").format(crop=crop_name(crop_code), days=days)
+                        for crop_code, days in product.phi_days.items())
         click.echo("  ".join(p for p in (product.name, " + ".join(product.active_ingredients),
                                           phi) if p))
 
 
 @products.command("add", help=N_("Add the cooperative's own product."))
-@click.argument("name")
+@argument("name")
 @option("--ingredient", "ingredients", multiple=True, required=True,
         help=N_("Active ingredient (repeat)."))
 @option("--phi", "phis", multiple=True,
@@ -351,7 +354,7 @@ def _lot_line(lot: Lot) -> str:
 
 @lots.command("recode", help=N_("Give a lot the next free code of its pack date (when two "
                                  "laptops gave two lots the same code)."))
-@click.argument("code")
+@argument("code")
 @JSON_OPTION
 @click.pass_context
 def lots_recode(ctx: click.Context, code: str, as_json: bool) -> None:
@@ -369,7 +372,7 @@ def _one_lot(ws: Any, code_or_id: str) -> Lot:
 
 
 @lots.command("show", help=N_("One lot: compliance, reasons and print runs."))
-@click.argument("code")
+@argument("code")
 @JSON_OPTION
 @click.pass_context
 def lots_show(ctx: click.Context, code: str, as_json: bool) -> None:

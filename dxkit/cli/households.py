@@ -13,7 +13,9 @@ from dxkit.cli.common import (
     N_,
     OneOf,
     VisitWriter,
+    argument,
     emit_json,
+    given_options,
     hamlet_id,
     household_json,
     household_line,
@@ -60,6 +62,34 @@ def households_add(ctx: click.Context, code: str, head_name: str, hamlet: str, p
             code=household.code, name=household.head_name, hamlet=household.hamlet))
 
 
+@households.command("edit", help=N_("Change a household's details; only the options given "
+                                     "are changed (an empty value clears a field)."))
+@argument("code_or_id")
+@option("--code", default=None, help=N_("New household code."))
+@option("--head-name", default=None, help=N_("Name of the head of household."))
+@option("--hamlet", default=None, help=N_("Hamlet (ấp, khóm) the household belongs to."))
+@option("--phone", default=None, help=N_("Household phone number."))
+@option("--address", default=None, help=N_("Address."))
+@option("--notes", default=None, help=N_("Notes."))
+@option("--lat", default=None, help=N_("GPS latitude."))
+@option("--lon", default=None, help=N_("GPS longitude."))
+@JSON_OPTION
+@click.pass_context
+def households_edit(ctx: click.Context, code_or_id: str, code: str | None,
+                    head_name: str | None, hamlet: str | None, phone: str | None,
+                    address: str | None, notes: str | None, lat: str | None, lon: str | None,
+                    as_json: bool) -> None:
+    given = given_options(code=code, head_name=head_name, hamlet=hamlet, phone=phone,
+                          address=address, notes=notes, latitude=lat, longitude=lon)
+    ws = workspace(ctx)
+    household = ws.households.update(ws.households.find(code_or_id).id, **given).value
+    if as_json:
+        emit_json(household_json(household, mask=False))
+    else:
+        click.echo(_("Changed household {code}: {name}, {hamlet}.").format(
+            code=household.code, name=household.head_name, hamlet=household.hamlet))
+
+
 @households.command("list", help=N_("List households, ordered by code."))
 @option("--hamlet", default=None, help=N_("Only this hamlet."))
 @JSON_OPTION
@@ -76,7 +106,7 @@ def households_list(ctx: click.Context, hamlet: str | None, as_json: bool) -> No
 
 
 @households.command("show", help=N_("Show a household: its people, visits and indicators."))
-@click.argument("code_or_id")
+@argument("code_or_id")
 @JSON_OPTION
 @click.pass_context
 def households_show(ctx: click.Context, code_or_id: str, as_json: bool) -> None:
@@ -114,7 +144,7 @@ def households_show(ctx: click.Context, code_or_id: str, as_json: bool) -> None:
 
 @households.command("search", help=N_("Search households by code, name, phone or address; "
                                       "diacritics are optional."))
-@click.argument("query")
+@argument("query")
 @option("--hamlet", default=None, help=N_("Only this hamlet."))
 @option("--limit", type=COUNT, default=50, show_default=True,
         help=N_("Show at most this many."))
@@ -135,7 +165,7 @@ def households_search(ctx: click.Context, query: str, hamlet: str | None, limit:
 
 @households.command("import", help=N_("Import households and people from a CSV or Excel file. "
                                       "If any row is wrong, nothing is imported."))
-@click.argument("file")
+@argument("file")
 @option("--dry-run", is_flag=True, help=N_("Only check the file and say what would change."))
 @JSON_OPTION
 @click.pass_context

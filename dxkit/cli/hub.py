@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from dxkit.cli.common import JSON_OPTION, N_, emit_json, option
+from dxkit.cli.common import JSON_OPTION, N_, argument, emit_json, option
 from dxkit.cli.root import cli
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
@@ -162,7 +162,7 @@ def _device_state(device: Device, now: dt.datetime) -> str:
 
 
 @hub_devices.command("revoke", help=N_("Revoke a device: its next contact is refused."))
-@click.argument("device_id")
+@argument("device_id")
 @JSON_OPTION
 @click.pass_context
 def hub_devices_revoke(ctx: click.Context, device_id: str, as_json: bool) -> None:
@@ -175,7 +175,7 @@ def hub_devices_revoke(ctx: click.Context, device_id: str, as_json: bool) -> Non
 
 
 @hub_devices.command("renew", help=N_("Renew a device's token: valid again for --days from now."))
-@click.argument("device_id")
+@argument("device_id")
 @option("--days", type=click.FloatRange(min=0, min_open=True),
         help=N_("Days the token stays valid from now (default: 365)."))
 @JSON_OPTION
@@ -191,7 +191,7 @@ def hub_devices_renew(ctx: click.Context, device_id: str, days: float | None,
 
 
 @hub_devices.command("expire", help=N_("End a device's token now; “renew” brings it back."))
-@click.argument("device_id")
+@argument("device_id")
 @JSON_OPTION
 @click.pass_context
 def hub_devices_expire(ctx: click.Context, device_id: str, as_json: bool) -> None:
@@ -207,7 +207,7 @@ def hub_devices_expire(ctx: click.Context, device_id: str, as_json: bool) -> Non
     "Publish reference data from a JSON file to every team (the support-item catalogue, "
     "indicators and their targets, the pesticide registry and banned list), or to one team "
     "with --team (e.g. its hamlet list). Laptops receive it at their next sync."))
-@click.argument("file", type=click.Path(dir_okay=False))
+@argument("file", type=click.Path(dir_okay=False))
 @option("--team", "team_id", default=None, help=N_("Publish to this team only."))
 @JSON_OPTION
 @click.pass_context

@@ -14,6 +14,7 @@ from dxkit.cli.common import (
     JSON_OPTION,
     N_,
     DxGroup,
+    argument,
     emit_json,
     option,
     say_error,
@@ -33,7 +34,7 @@ def labels_group() -> None:
     "Render a label PDF and decode every QR code with an independent decoder: count, "
     "payloads, positions and module sizes. Fails when no code (or not --expect codes) "
     "could be read."))
-@click.argument("file", type=click.Path(dir_okay=False))
+@argument("file", type=click.Path(dir_okay=False))
 @option("--dpi", type=click.IntRange(72, 1200), default=300, show_default=True,
         help=N_("Resolution to render pages at (203 for thermal printers)."))
 @option("--expect", type=click.IntRange(0), default=None,

@@ -9,7 +9,9 @@ import click
 from dxkit.cli.common import (
     JSON_OPTION,
     N_,
+    argument,
     emit_json,
+    given_options,
     option,
     person_json,
     person_line,
@@ -27,7 +29,7 @@ def people() -> None:
 
 
 @people.command("add", help=N_("Add a person to a household (given by code or id)."))
-@click.argument("household")
+@argument("household")
 @option("--name", required=True, help=N_("Full name."))
 @option("--sex", default="", help=N_("Nam or Nữ."))
 @option("--birth", default="", help=N_("Birth date dd/mm/yyyy, or only the year yyyy."))
@@ -54,8 +56,37 @@ def people_add(ctx: click.Context, household: str, name: str, sex: str, birth: s
             name=person.full_name, code=home.code, id=person.id))
 
 
+@people.command("edit", help=N_("Change a person's details; only the options given are "
+                                 "changed (an empty value clears a field). Withdrawing consent "
+                                 "removes the citizen ID."))
+@argument("person_id")
+@option("--name", default=None, help=N_("Full name."))
+@option("--sex", default=None, help=N_("Nam or Nữ."))
+@option("--birth", default=None, help=N_("Birth date dd/mm/yyyy, or only the year yyyy."))
+@option("--relationship", default=None, help=N_("Relationship to the head of household."))
+@option("--phone", default=None, help=N_("Phone number."))
+@option("--cccd", default=None, help=N_("Citizen ID (12 digits); needs consent."))
+@option("--consent/--no-consent", default=None,
+        help=N_("Record that the person gave (or withdrew) consent to their data being stored."))
+@option("--notes", default=None, help=N_("Notes."))
+@JSON_OPTION
+@click.pass_context
+def people_edit(ctx: click.Context, person_id: str, name: str | None, sex: str | None,
+                birth: str | None, relationship: str | None, phone: str | None,
+                cccd: str | None, consent: bool | None, notes: str | None,
+                as_json: bool) -> None:
+    given = given_options(full_name=name, sex=sex, birth_date=birth, relationship=relationship,
+                          phone=phone, cccd=cccd, consent=consent, notes=notes)
+    ws = workspace(ctx)
+    person = ws.people.update(ws.people.get(person_id).id, **given).value
+    if as_json:
+        emit_json(person_json(person, ws.today()))
+    else:
+        click.echo(_("Changed the details of {name}.").format(name=person.full_name))
+
+
 @people.command("list", help=N_("List the people of a household (citizen IDs masked)."))
-@click.argument("household")
+@argument("household")
 @JSON_OPTION
 @click.pass_context
 def people_list(ctx: click.Context, household: str, as_json: bool) -> None:
@@ -70,7 +101,7 @@ def people_list(ctx: click.Context, household: str, as_json: bool) -> None:
 
 
 @people.command("export", help=N_("Write everything stored about a person to a JSON file."))
-@click.argument("person_id")
+@argument("person_id")
 @option("--out", required=True, type=click.Path(dir_okay=False), help=N_("File to write."))
 @click.pass_context
 def people_export(ctx: click.Context, person_id: str, out: str) -> None:
@@ -84,7 +115,7 @@ def people_export(ctx: click.Context, person_id: str, out: str) -> None:
 
 
 @people.command("delete", help=N_("Erase a person's personal data for good."))
-@click.argument("person_id")
+@argument("person_id")
 @option("--yes", is_flag=True, help=N_("Confirm the deletion."))
 @click.pass_context
 def people_delete(ctx: click.Context, person_id: str, yes: bool) -> None:

@@ -7,10 +7,20 @@ from pathlib import Path
 import click
 
 from dxkit import __version__
-from dxkit.cli.common import N_, DxGroup, DxOption, OneOf, option
+from dxkit.cli.common import N_, DxGroup, DxOption, OneOf, option, route_click_messages
 from dxkit.core import i18n, logs
 from dxkit.core.i18n import _
 from dxkit.core.workspace import default_path
+
+route_click_messages()
+
+
+class _VersionMessage(str):
+    """click formats the --version message when it is asked for, after --lang is applied:
+    translate it then, not when the option is declared."""
+
+    def __mod__(self, values: object) -> str:
+        return _(str(self)) % values
 
 
 def _set_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
@@ -28,6 +38,7 @@ def _set_language(ctx: click.Context, param: click.Parameter, value: str | None)
         is_eager=True, expose_value=False, callback=_set_language,
         help=N_("Language of messages: vi or en (env DXKIT_LANG)."))
 @click.version_option(__version__, prog_name="dxkit", cls=DxOption,
+                      message=_VersionMessage("%(prog)s, version %(version)s"),
                       help=N_("Show the version and exit."))
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None) -> None:

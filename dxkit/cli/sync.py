@@ -7,6 +7,7 @@ import click
 from dxkit.cli.common import (
     JSON_OPTION,
     N_,
+    argument,
     emit_json,
     option,
     reader,
@@ -23,10 +24,15 @@ from dxkit.sync import bundle, engine, repair
 @option("--code", required=True, help=N_("The one-time code from the hub administrator."))
 @option("--name", default=None, help=N_("A name for this computer on the hub (default: its "
                                          "host name)."))
+@option("--allow-insecure-http", is_flag=True, help=N_(
+    "Allow a plain http:// hub address outside the local network (the token then travels "
+    "unencrypted); remembered for this workspace's later syncs."))
 @JSON_OPTION
 @click.pass_context
-def enroll(ctx: click.Context, server: str, code: str, name: str | None, as_json: bool) -> None:
-    joined = engine.enroll(workspace(ctx), server, code, device_name=name)
+def enroll(ctx: click.Context, server: str, code: str, name: str | None,
+           allow_insecure_http: bool, as_json: bool) -> None:
+    joined = engine.enroll(workspace(ctx), server, code, device_name=name,
+                           allow_insecure_http=allow_insecure_http)
     if as_json:
         emit_json(joined.to_dict())
         return
@@ -38,9 +44,14 @@ def enroll(ctx: click.Context, server: str, code: str, name: str | None, as_json
 
 @cli.group("sync", invoke_without_command=True,
            help=N_("Send this workspace's changes to the hub and receive the team's."))
+@option("--allow-insecure-http", is_flag=True, help=N_(
+    "Allow this workspace's hub at a plain http:// address outside the local network (the "
+    "token then travels unencrypted); remembered for later syncs."))
 @JSON_OPTION
 @click.pass_context
-def sync(ctx: click.Context, as_json: bool) -> None:
+def sync(ctx: click.Context, allow_insecure_http: bool, as_json: bool) -> None:
+    if allow_insecure_http:
+        engine.allow_insecure_http(workspace(ctx))
     if ctx.invoked_subcommand is not None:
         return
     ws = workspace(ctx)
@@ -84,6 +95,9 @@ def sync_status(ctx: click.Context, as_json: bool) -> None:
     else:
         team = state["team"]
         click.echo(_("Hub: {server}").format(server=state["server"]))
+        if state["allow_insecure_http"] and str(state["server"]).startswith("http://"):
+            click.echo(_("Plain http to this hub is allowed: the device token travels "
+                         "unencrypted."))
         click.echo(_("Device: {device} ({name})").format(device=state["device_id"],
                                                          name=state["device_name"] or "—"))
         click.echo(_("Team: {hamlet} (province {province}, commune {commune})").format(
@@ -131,7 +145,7 @@ def sync_check(ctx: click.Context, no_repair: bool, as_json: bool) -> None:
 
 @sync.command("export-bundle", help=N_("Write every record of this workspace to a bundle file "
                                         "to carry to another laptop without any network."))
-@click.argument("file", type=click.Path(dir_okay=False))
+@argument("file", type=click.Path(dir_okay=False))
 @JSON_OPTION
 @click.pass_context
 def sync_export_bundle(ctx: click.Context, file: str, as_json: bool) -> None:
@@ -147,7 +161,7 @@ def sync_export_bundle(ctx: click.Context, file: str, as_json: bool) -> None:
 
 @sync.command("import-bundle", help=N_("Check a bundle file from another laptop and merge its "
                                         "records into this workspace."))
-@click.argument("file", type=click.Path(dir_okay=False))
+@argument("file", type=click.Path(dir_okay=False))
 @JSON_OPTION
 @click.pass_context
 def sync_import_bundle(ctx: click.Context, file: str, as_json: bool) -> None:

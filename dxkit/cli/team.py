@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dxkit.cli.common import JSON_OPTION, N_, emit_json, option, reader, workspace
+from dxkit.cli.common import JSON_OPTION, N_, argument, emit_json, option, reader, workspace
 from dxkit.cli.root import cli
 from dxkit.core.i18n import _, format_number
 
@@ -30,7 +30,7 @@ def hamlets_list(ctx: click.Context, as_json: bool) -> None:
 
 
 @hamlets.command("add", help=N_("Add a hamlet."))
-@click.argument("name")
+@argument("name")
 @click.pass_context
 def hamlets_add(ctx: click.Context, name: str) -> None:
     hamlet = workspace(ctx).catalog.add_hamlet(name).value
@@ -38,8 +38,8 @@ def hamlets_add(ctx: click.Context, name: str) -> None:
 
 
 @hamlets.command("rename", help=N_("Rename a hamlet."))
-@click.argument("old")
-@click.argument("new")
+@argument("old")
+@argument("new")
 @click.pass_context
 def hamlets_rename(ctx: click.Context, old: str, new: str) -> None:
     ws = workspace(ctx)
@@ -66,7 +66,7 @@ def members_list(ctx: click.Context, as_json: bool) -> None:
 
 
 @members.command("add", help=N_("Add a team member."))
-@click.argument("name")
+@argument("name")
 @click.pass_context
 def members_add(ctx: click.Context, name: str) -> None:
     member = workspace(ctx).catalog.add_member(name).value

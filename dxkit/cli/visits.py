@@ -13,6 +13,7 @@ from dxkit.cli.common import (
     JSON_OPTION,
     N_,
     VisitWriter,
+    argument,
     emit_json,
     hamlet_id,
     member_id,
@@ -131,7 +132,7 @@ def find_visits(ws: Workspace, household: str | None, hamlet: str | None, member
 
 
 @visits.command("void", help=N_("Void a visit recorded by mistake (it stays in the history)."))
-@click.argument("visit_id")
+@argument("visit_id")
 @option("--reason", required=True, help=N_("Why the visit is voided."))
 @JSON_OPTION
 @click.pass_context

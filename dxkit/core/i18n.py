@@ -90,6 +90,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return load_catalog(_language).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """A message whose translation depends on where it is used (msgctxt in the catalog)."""
+    return str(load_catalog(_language).pgettext(context, message))
+
+
 _ = gettext
 
 
@@ -106,6 +111,12 @@ def format_datetime(value: dt.datetime | None) -> str:
         return ""
     pattern = "HH:mm dd/MM/yyyy" if _language == "vi" else "medium"
     return _babel_datetime(value, pattern, locale=locale())
+
+
+def format_coordinate(value: float) -> str:
+    """A GPS coordinate to the metre (six decimals at most, no trailing zeros): 10,36 in
+    Vietnamese, 10.36 in English. Input accepts either mark."""
+    return format_decimal(value, format="0.######", locale=locale())
 
 
 def format_number(value: float | Decimal, decimals: int | None = None) -> str:

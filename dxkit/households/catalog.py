@@ -238,10 +238,12 @@ class Catalog:
             tx.update("indicators", row["id"], {"target": share})
         return OpResult(next(i for i in self.indicators() if i.code == code), tx.changes)
 
-    def support_items(self) -> list[SupportItem]:
+    def support_items(self, include_retired: bool = False) -> list[SupportItem]:
+        """The items a visit can record; with retired ones too for naming past visits."""
         rows = self.ws.conn.execute(
             "SELECT code, name_vi, name_en, indicator_code FROM support_items "
-            "WHERE deleted = 0 AND active = 1 ORDER BY sort_order")
+            f"WHERE deleted = 0 {'' if include_retired else 'AND active = 1'} "
+            "ORDER BY sort_order")
         return [SupportItem(r["code"], r["name_vi"], r["name_en"], r["indicator_code"])
                 for r in rows]
 

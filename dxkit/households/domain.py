@@ -10,7 +10,7 @@ from dxkit.core.domain import Domain, ReviewTable
 from dxkit.core.i18n import N_
 from dxkit.core.sqlbatch import select_in
 from dxkit.core.synced import Changes, Tx
-from dxkit.households import catalog, indicators, roster, search, visits
+from dxkit.households import catalog, fields, indicators, roster, search, visits
 from dxkit.households.schema import MIGRATIONS
 from dxkit.households.workspace import HouseholdsWorkspace
 
@@ -85,29 +85,15 @@ def _person_input(field: str, value: Any) -> Any:
     return "" if value is None else value
 
 
-HOUSEHOLD_LABELS = {
-    "code": N_("Code"), "head_name": N_("Head of household"), "hamlet_id": N_("Hamlet"),
-    "address": N_("Address"), "phone": N_("Phone"), "notes": N_("Notes"),
-    "latitude": N_("Latitude"), "longitude": N_("Longitude")}
-PERSON_LABELS = {
-    "full_name": N_("Full name"), "sex": N_("Sex"), "birth_date": N_("Date of birth"),
-    "birth_year": N_("Year of birth"), "relationship": N_("Relationship"),
-    "phone": N_("Phone"), "cccd": N_("Citizen ID"), "consent": N_("Consent"),
-    "notes": N_("Notes")}
-
 REVIEW = {
     "households": ReviewTable(
-        title=N_("Household"), labels=HOUSEHOLD_LABELS,
-        editable={"code": "code", "head_name": "head_name", "hamlet_id": "hamlet",
-                  "address": "address", "phone": "phone", "notes": "notes",
-                  "latitude": "latitude", "longitude": "longitude"},
+        title=N_("Household"), labels=fields.review_labels(fields.HOUSEHOLD_EDITABLE),
+        editable=fields.review_keywords(fields.HOUSEHOLD_EDITABLE),
         companions=roster.HOUSEHOLD_INPUTS, describe=_describe_household,
         edit=_edit_household, as_input=_household_input),
     "people": ReviewTable(
-        title=N_("Person"), labels=PERSON_LABELS,
-        editable={name: name for name in ("full_name", "sex", "birth_date", "birth_year",
-                                          "relationship", "phone", "cccd", "consent",
-                                          "notes")},
+        title=N_("Person"), labels=fields.review_labels(fields.PERSON_EDITABLE),
+        editable=fields.review_keywords(fields.PERSON_EDITABLE),
         companions=roster.PERSON_INPUTS, describe=_describe_person, edit=_edit_person,
         as_input=_person_input),
     "hamlets": ReviewTable(

@@ -122,9 +122,14 @@ def export_person(ws: Workspace, person_id: str, path: str | Path | None = None)
 
 
 # -- cells -------------------------------------------------------------------------------------
+# Cells are named by column key and put in the file format's order, so the order of the
+# columns is decided in one place (households/fields.py).
 def _household_cells(row: Any) -> list[str]:
-    return [row["code"], row["head_name"], row["hamlet"], row["address"], row["phone"],
-            row["notes"], _number(row["latitude"]), _number(row["longitude"])]
+    cells = {"code": row["code"], "head_name": row["head_name"], "hamlet": row["hamlet"],
+             "address": row["address"], "household_phone": row["phone"],
+             "household_notes": row["notes"], "latitude": _number(row["latitude"]),
+             "longitude": _number(row["longitude"])}
+    return [cells[c.key] for c in COLUMNS if c.entity == "household"]
 
 
 def _person_cells(row: Any) -> list[str]:
@@ -133,8 +138,11 @@ def _person_cells(row: Any) -> list[str]:
         birth = f"{day}/{month}/{year}"
     else:
         birth = str(row["birth_year"] or "")
-    return [row["full_name"], {"M": "Nam", "F": "Nữ"}.get(row["sex"] or "", ""), birth,
-            row["relationship"], row["phone"], row["cccd"], "Có" if row["consent"] else "Không"]
+    sex = {"M": "Nam", "F": "Nữ"}.get(row["sex"] or "", "")
+    cells = {"full_name": row["full_name"], "sex": sex, "birth": birth,
+             "relationship": row["relationship"], "phone": row["phone"],
+             "cccd": row["cccd"], "consent": "Có" if row["consent"] else "Không"}
+    return [cells[c.key] for c in COLUMNS if c.entity == "person"]
 
 
 def _number(value: float | None) -> str:

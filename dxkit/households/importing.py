@@ -24,6 +24,13 @@ from dxkit.core.phones import normalize_phone
 from dxkit.core.progress import Progress
 from dxkit.core.synced import OpResult, Tx
 from dxkit.core.text import folded_key, nfc
+from dxkit.households.fields import (
+    HOUSEHOLD_EDITABLE,
+    PERSON_EDITABLE,
+    column_inputs,
+    column_stored,
+    error_columns,
+)
 from dxkit.households.roster import clean_household, clean_person
 from dxkit.households.spreadsheets import (
     COLUMN_BY_KEY,
@@ -41,24 +48,14 @@ Action = Literal["new", "update", "unchanged"]
 PREVIEW_ROWS = 50
 _CHECKPOINT = 500  # rows between progress updates / cancel checks
 
-# File column -> the stored columns it sets, and the validator's field key for its errors.
-_HOUSEHOLD_COLUMNS: dict[str, tuple[str, ...]] = {
-    "code": ("code", "code_key"), "head_name": ("head_name", "head_key"),
-    "hamlet": ("hamlet_id",), "address": ("address",), "household_phone": ("phone",),
-    "household_notes": ("notes",), "latitude": ("latitude",), "longitude": ("longitude",),
-}
-_HOUSEHOLD_INPUT = {"code": "code", "head_name": "head_name", "hamlet": "hamlet",
-                    "address": "address", "household_phone": "phone",
-                    "household_notes": "notes", "latitude": "latitude",
-                    "longitude": "longitude"}
-_HOUSEHOLD_FIELD_COLUMN = {field: column for column, field in _HOUSEHOLD_INPUT.items()}
-_PERSON_COLUMNS: dict[str, tuple[str, ...]] = {
-    "full_name": ("full_name", "name_key"), "sex": ("sex",),
-    "birth": ("birth_date", "birth_year"), "relationship": ("relationship",),
-    "phone": ("phone",), "cccd": ("cccd",), "consent": ("consent",),
-}
-_PERSON_FIELD_COLUMN = {"full_name": "full_name", "sex": "sex", "birth": "birth",
-                        "phone": "phone", "cccd": "cccd", "notes": "full_name"}
+# File column -> the stored columns it sets, the keyword its cells are given as, and the
+# column a validation error is reported on.
+_HOUSEHOLD_COLUMNS = column_stored(HOUSEHOLD_EDITABLE)
+_HOUSEHOLD_INPUT = column_inputs(HOUSEHOLD_EDITABLE)
+_HOUSEHOLD_FIELD_COLUMN = error_columns(HOUSEHOLD_EDITABLE)
+_PERSON_COLUMNS = column_stored(PERSON_EDITABLE)
+_PERSON_INPUT = {k: v for k, v in column_inputs(PERSON_EDITABLE).items() if k != "consent"}
+_PERSON_FIELD_COLUMN = error_columns(PERSON_EDITABLE)
 _PERSON_DETAILS = ("full_name", "sex", "birth", "phone", "cccd")
 _YES = {"co", "x", "yes", "y", "1", "true", "dong y", "da dong y"}
 _NO = {"", "khong", "no", "n", "0", "false", "chua", "khong dong y"}
@@ -363,12 +360,7 @@ class _Planner:
 
     # -- people ---------------------------------------------------------------------------
     def _plan_person(self, line: int, row: list[str], household_key: str) -> None:
-        data: dict[str, Any] = {
-            "full_name": self._cell(row, "full_name"), "sex": self._cell(row, "sex"),
-            "birth_date": self._cell(row, "birth"),
-            "relationship": self._cell(row, "relationship"),
-            "phone": self._cell(row, "phone"), "cccd": self._cell(row, "cccd"),
-        }
+        data: dict[str, Any] = {_PERSON_INPUT[k]: self._cell(row, k) for k in _PERSON_INPUT}
         consent = self._consent(line, row)
         data["consent"] = consent is True
         try:

@@ -16,6 +16,7 @@ from dxkit.core.synced import OpResult, SyncedTable
 from dxkit.core.text import folded_key, nfc
 from dxkit.households import search as search_index
 from dxkit.households.cccd import mask_cccd, validate_cccd
+from dxkit.households.fields import HOUSEHOLD_EDITABLE, PERSON_EDITABLE, operation_inputs
 
 if TYPE_CHECKING:
     from dxkit.households.workspace import HouseholdsWorkspace as Workspace
@@ -301,19 +302,9 @@ def parse_consent(value: Any) -> bool:
     raise ValidationError({"consent": _("Consent must be yes (Có) or no (Không).")})
 
 
-# Which stored columns each input field writes: an update touches only what was given.
-HOUSEHOLD_INPUTS = {
-    "code": ("code", "code_key"), "head_name": ("head_name", "head_key"),
-    "hamlet": ("hamlet_id",), "hamlet_id": ("hamlet_id",), "address": ("address",),
-    "phone": ("phone",), "notes": ("notes",), "latitude": ("latitude", "longitude"),
-    "longitude": ("latitude", "longitude"),
-}
-PERSON_INPUTS = {
-    "full_name": ("full_name", "name_key"), "sex": ("sex",),
-    "birth_date": ("birth_date", "birth_year"), "birth_year": ("birth_date", "birth_year"),
-    "relationship": ("relationship",), "phone": ("phone",), "cccd": ("cccd",),
-    "consent": ("consent", "consent_on", "consent_by", "cccd"), "notes": ("notes",),
-}
+# Which stored columns each operation keyword writes: an update touches only what was given.
+HOUSEHOLD_INPUTS = operation_inputs(HOUSEHOLD_EDITABLE)
+PERSON_INPUTS = operation_inputs(PERSON_EDITABLE)
 
 
 def _given(values: Mapping[str, Any], data: Mapping[str, Any],

@@ -24,59 +24,11 @@ from dxkit.core.i18n import _
 from dxkit.core.text import folded_key
 from dxkit.households import legacy_text
 
-Entity = Literal["household", "person"]
+# The file format lives with the fields it carries (fields.py); re-exported for readers.
+from dxkit.households.fields import COLUMNS as COLUMNS
+from dxkit.households.fields import Column as Column
+
 Severity = Literal["error", "warning"]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One accepted column: `header` is written on export, any alias is accepted on import."""
-
-    key: str
-    header: str
-    entity: Entity
-    required: bool
-    aliases: tuple[str, ...]
-    meaning: str  # English, for the README
-
-    def names(self) -> tuple[str, ...]:
-        return (self.header, *self.aliases)
-
-
-# The file format, Vietnamese first. Headers match after folding case, diacritics and
-# punctuation ("ap/khom" and "Ấp / Khóm" are the same header).
-COLUMNS: tuple[Column, ...] = (
-    Column("code", "Mã hộ", "household", True,
-           ("Mã hộ gia đình", "Household code", "Code"), "household code, unique in the commune"),
-    Column("head_name", "Chủ hộ", "household", True,
-           ("Họ tên chủ hộ", "Tên chủ hộ", "Head of household", "Head"),
-           "name of the head of household"),
-    Column("hamlet", "Ấp/Khóm", "household", True,
-           ("Ấp", "Khóm", "Thôn", "Tổ dân phố", "Hamlet"), "hamlet; must be one the team has"),
-    Column("address", "Địa chỉ", "household", False, ("Address",), "street address"),
-    Column("household_phone", "SĐT hộ", "household", False,
-           ("Điện thoại hộ", "Số điện thoại hộ", "Household phone"), "household phone"),
-    Column("household_notes", "Ghi chú hộ", "household", False,
-           ("Household notes",), "notes about the household"),
-    Column("latitude", "Vĩ độ", "household", False, ("Latitude", "Lat"), "GPS latitude"),
-    Column("longitude", "Kinh độ", "household", False, ("Longitude", "Lon", "Lng"),
-           "GPS longitude"),
-    Column("full_name", "Họ và tên", "person", False, ("Họ tên", "Full name", "Name"),
-           "person's full name; a row without it only describes the household"),
-    Column("sex", "Giới tính", "person", False, ("Sex", "Gender"), "Nam or Nữ"),
-    Column("birth", "Ngày sinh", "person", False,
-           ("Năm sinh", "Ngày tháng năm sinh", "Date of birth", "Birth date", "Birth year"),
-           "dd/mm/yyyy, or the year alone"),
-    Column("relationship", "Quan hệ với chủ hộ", "person", False,
-           ("Quan hệ", "Relationship"), "relationship to the head (Chủ hộ, Vợ, Con…)"),
-    Column("phone", "SĐT", "person", False,
-           ("Điện thoại", "Số điện thoại", "Phone"), "person's phone"),
-    Column("cccd", "CCCD", "person", False,
-           ("Số CCCD", "Căn cước", "Căn cước công dân", "Số căn cước", "Citizen ID"),
-           "12-digit citizen ID; needs consent"),
-    Column("consent", "Đồng ý lưu dữ liệu", "person", False,
-           ("Đồng ý", "Consent"), "Có or Không; blank means Không (consent is never assumed)"),
-)
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 _BY_FOLDED = {folded_key(name): c.key for c in COLUMNS for name in c.names()}
 PHONE_COLUMNS = ("household_phone", "phone")

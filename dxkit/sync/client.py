@@ -3,12 +3,17 @@
 One method per endpoint. Request bodies are gzip-compressed; responses are accepted gzipped.
 Every failure becomes a DxError subclass carrying a translated sentence, so the CLI and the
 app can show it as is. The client never retries: the engine or the app decides when to.
+
+Field safety (dxkit.sync.transport does the network part): plain http goes only to this
+computer or its local network unless the user allowed it; every request has a deadline as a
+whole; an answer is read at most to MAX_RESPONSE_BYTES decompressed.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import time
 from typing import Any
 
 import httpx
@@ -16,10 +21,35 @@ import httpx
 from dxkit import __version__
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
+from dxkit.sync.transport import (
+    AnswerTooLarge,
+    BadEncoding,
+    DeadlinePassed,
+    GuardedTransport,
+    PublicAddressRefused,
+    TlsKind,
+    deadline_scope,
+    read_body,
+    tls_failure,
+)
 
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)  # per connect / read / write
 # Level 4: a third of level 6's CPU for ~8% more bytes on a batch of records (measured).
 GZIP_LEVEL = 4
+
+# The largest legitimate answer is a pull page: at most MAX_PULL_RECORDS records (the hub's
+# cap, dxkit.sync.hub.app.MAX_PULL_LIMIT; a test keeps the two equal). A record of the
+# registered tables is 0.3-3.5 KB on the wire (measured on the demo workspace; the largest
+# is a published trace); RECORD_BYTES_BOUND allows every record of a full page about five
+# times that. A page past the limit is refused, so a gzip bomb (0.8 MB that inflates to
+# 800 MB) costs this much memory at most, not the whole expansion.
+MAX_PULL_RECORDS = 1000
+RECORD_BYTES_BOUND = 16 * 1024
+ENVELOPE_BYTES = 64 * 1024  # the page's own keys, or a proxy's error page
+MAX_RESPONSE_BYTES = MAX_PULL_RECORDS * RECORD_BYTES_BOUND + ENVELOPE_BYTES  # decompressed
+# A whole request, connect to last byte: a pull page takes seconds even on 2G; a hub that
+# drips its answer is given up on after this and counts as unreachable.
+REQUEST_DEADLINE = 120.0
 
 
 class HubError(DxError):
@@ -30,8 +60,30 @@ class HubUnreachable(HubError):
     """No answer: offline, the hub is down, or the connection broke or timed out."""
 
 
+class HubTooSlow(HubUnreachable):
+    """The hub did not finish answering within the request's deadline."""
+
+
 class HubFailed(HubError):
     """The hub answered with a server error or something that is not the protocol."""
+
+
+class HubAnswerTooLarge(HubFailed):
+    """The answer inflates to more than any legitimate answer (MAX_RESPONSE_BYTES)."""
+
+
+class HubTlsFailed(HubError):
+    """No secure connection: the hub's certificate is not trusted, expired or for another
+    name, or the TLS handshake failed. `kind` says which."""
+
+    def __init__(self, kind: TlsKind, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+class InsecureHubAddress(HubError):
+    """Plain http to an address outside the local network, not allowed by the user: nothing
+    was sent (no connection was even opened)."""
 
 
 class HubRefused(HubError):
@@ -59,18 +111,31 @@ def encode_body(payload: Any) -> bytes:
 
 
 class HubClient:
-    """One hub at `base_url`, with an optional device token. Counts requests and bytes."""
+    """One hub at `base_url`, with an optional device token. Counts requests and bytes.
+
+    `allow_insecure_http`: the user's consent to plain http beyond the local network.
+    `deadline` (seconds) bounds each request as a whole, `max_response_bytes` each answer
+    once decompressed. A `transport` given here (tests) is used as is: it is the caller's
+    network, without the address check and the per-operation deadline."""
 
     def __init__(self, base_url: str, token: str | None = None,
                  transport: httpx.BaseTransport | None = None,
-                 timeout: float | httpx.Timeout = DEFAULT_TIMEOUT):
+                 timeout: float | httpx.Timeout = DEFAULT_TIMEOUT, *,
+                 allow_insecure_http: bool = False, deadline: float = REQUEST_DEADLINE,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES):
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.deadline = deadline
+        self.max_response_bytes = max_response_bytes
         self.requests = 0
         self.bytes_sent = 0
         self.bytes_received = 0
+        if transport is None:
+            plain = httpx.URL(self.base_url).scheme == "http"
+            transport = GuardedTransport(private_only=plain and not allow_insecure_http)
+        # trust_env=False: no proxy from the environment, whose transport would bypass ours.
         self._http = httpx.Client(
-            base_url=self.base_url, transport=transport, timeout=timeout,
+            base_url=self.base_url, transport=transport, timeout=timeout, trust_env=False,
             headers={"Accept-Encoding": "gzip", "User-Agent": f"dxkit/{__version__}"})
 
     def close(self) -> None:
@@ -146,28 +211,89 @@ class HubClient:
             headers["Authorization"] = f"Bearer {self.token}"
         self.requests += 1
         self.bytes_sent += len(body or b"")
-        try:
-            response = self._http.request(method, path, content=body, params=params,
-                                          headers=headers)
-            content = response.content
-        except httpx.TransportError as exc:
-            raise HubUnreachable(_(
-                "Could not reach the hub at {url}: this computer seems to be offline or the "
-                "hub is down. Nothing was lost; sync again later.").format(
-                    url=self.base_url)) from exc
-        except httpx.DecodingError as exc:
-            raise self._malformed() from exc
-        # Bytes as they came over the wire (gzip); a mock transport hands over decoded content.
-        self.bytes_received += response.num_bytes_downloaded or len(content)
-        if response.status_code >= 500:
+        status, content = self._exchange(
+            self._http.build_request(method, path, content=body, params=params,
+                                     headers=headers))
+        if status >= 500:
             raise HubFailed(_("The hub at {url} failed to answer (error {status}); try again "
-                              "later.").format(url=self.base_url, status=response.status_code))
+                              "later.").format(url=self.base_url, status=status))
         answer = _json_object(content)
-        if response.status_code >= 400:
-            raise self._refusal(response.status_code, answer)
-        if answer is None or response.status_code != 200:
+        if status >= 400:
+            raise self._refusal(status, answer)
+        if answer is None or status != 200:
             raise self._malformed()
         return answer
+
+    def _exchange(self, request: httpx.Request) -> tuple[int, bytes]:
+        """Send one request and read its whole answer within the deadline and the size
+        limit: (status, decoded body). Every failure becomes a HubError."""
+        deadline = time.monotonic() + self.deadline
+        try:
+            with deadline_scope(deadline):
+                response = self._http.send(request, stream=True)
+                try:
+                    content = read_body(response, self.max_response_bytes, deadline)
+                finally:
+                    response.close()  # an answer read only in part: the connection goes
+        except PublicAddressRefused as exc:
+            raise self._insecure() from exc
+        except DeadlinePassed as exc:
+            raise self._too_slow() from exc
+        except AnswerTooLarge as exc:
+            raise HubAnswerTooLarge(_(
+                "The hub at {url} sent an answer larger than {size} MB, far more than any "
+                "sync needs, so it was not read and nothing changed here. Check the hub "
+                "address, or tell the hub administrator.").format(
+                    url=self.base_url, size=self.max_response_bytes // 2**20)) from exc
+        except BadEncoding as exc:
+            raise self._malformed() from exc
+        except httpx.TransportError as exc:
+            raise self._transport_failure(exc) from exc
+        # Bytes as they came over the wire (gzip); a mock transport hands over decoded content.
+        self.bytes_received += response.num_bytes_downloaded or len(content)
+        return response.status_code, content
+
+    def _transport_failure(self, exc: httpx.TransportError) -> HubError:
+        kind = tls_failure(exc)
+        if kind is not None:
+            return HubTlsFailed(kind, self._tls_sentence(kind, exc))
+        return HubUnreachable(_(
+            "Could not reach the hub at {url}: this computer seems to be offline or the "
+            "hub is down. Nothing was lost; sync again later.").format(url=self.base_url))
+
+    def _tls_sentence(self, kind: TlsKind, exc: httpx.TransportError) -> str:
+        url = self.base_url
+        if kind == "expired":
+            return _("The security certificate of the hub at {url} has expired or is not "
+                     "valid yet, so nothing was sent. Check that this computer's date and time "
+                     "are right; if they are, ask the hub administrator to renew the "
+                     "certificate.").format(url=url)
+        if kind == "wrong_name":
+            return _("The security certificate of the hub at {url} was made for another "
+                     "address, so nothing was sent. Check the hub address; if it is right, "
+                     "ask the hub administrator to fix the certificate.").format(url=url)
+        if kind == "untrusted":
+            return _("The hub at {url} showed a security certificate this computer does not "
+                     "trust, so nothing was sent: someone may be intercepting the connection. "
+                     "Check the hub address and ask the hub administrator.").format(url=url)
+        return _("A secure connection to the hub at {url} could not be set up ({reason}), "
+                 "so nothing was sent. Check the address (https:// or http://, and the "
+                 "port) or ask the hub administrator.").format(url=url, reason=exc)
+
+    def _too_slow(self) -> HubTooSlow:
+        return HubTooSlow(_(
+            "The hub at {url} did not finish answering within {seconds} seconds: the "
+            "connection is too slow or the hub is overloaded. Nothing was lost; sync again "
+            "later.").format(url=self.base_url, seconds=round(self.deadline)))
+
+    def _insecure(self) -> InsecureHubAddress:
+        return InsecureHubAddress(_(
+            "The hub address {url} uses plain http:// to a computer outside this local "
+            "network, which would send this device's token unencrypted, so nothing was sent. "
+            "Use the hub's https:// address, or, only if you trust every network in between, "
+            "allow plain http: --allow-insecure-http with dxkit enroll or dxkit sync, or "
+            "“Allow plain http” in the sync settings when you enroll.").format(
+                url=self.base_url))
 
     def _refusal(self, status: int, answer: dict[str, Any] | None) -> HubRefused:
         code = answer.get("error") if answer else None
@@ -205,7 +331,7 @@ class HubClient:
 def _json_object(content: bytes) -> dict[str, Any] | None:
     try:
         data = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not a hub
         return None
     return data if isinstance(data, dict) else None
 

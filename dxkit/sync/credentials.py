@@ -1,9 +1,10 @@
 """Where the device token lives: out of reach of other users of the computer.
 
-The OS keyring when the optional `keyring` package is installed and has a working backend;
-otherwise a file only this user can read (mode 0600) in the workspace folder — on Windows, in
-the user's own profile folder, which other users cannot open. Never in the SQLite database:
-that file is copied into backups and handed around.
+The OS keyring (the `keyring` package: Windows Credential Manager, macOS Keychain, the
+Secret Service on a Linux desktop) when it has a working backend; otherwise a file only this
+user can read (mode 0600) in the workspace folder — on Windows, in the user's own profile
+folder, which other users cannot open. Never in the SQLite database: that file is copied into
+backups and handed around.
 
 DXKIT_TOKEN_STORE=file forces the file (tests, headless machines with a locked keyring).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,16 +60,23 @@ class TokenStore:
 
     def save(self, token: str) -> StoreKind:
         keyring = _keyring()
-        if keyring is not None:
-            try:
-                keyring.set_password(KEYRING_SERVICE, self.account, token)
-            except Exception:  # locked or refusing keyring: fall back to the private file
-                pass
-            else:
-                self._remove_file()
-                return "keyring"
+        if keyring is not None and self._save_in_keyring(keyring, token):
+            self._remove_file()
+            return "keyring"
+        if keyring is not None:  # an older token there would be found before the file's
+            with contextlib.suppress(Exception):
+                keyring.delete_password(KEYRING_SERVICE, self.account)
         self._write_file(token)
         return "file"
+
+    def _save_in_keyring(self, keyring: Any, token: str) -> bool:
+        """True when the keyring took the token and gives it back: a locked or refusing
+        keyring (or one that drops what it is given) means the private file instead."""
+        try:
+            keyring.set_password(KEYRING_SERVICE, self.account, token)
+            return bool(keyring.get_password(KEYRING_SERVICE, self.account) == token)
+        except Exception:
+            return False
 
     def load(self) -> str | None:
         keyring = _keyring()
@@ -91,15 +100,22 @@ class TokenStore:
     def _write_file(self, token: str) -> None:
         path = self.file_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Created 0600 from the start (never readable by others, not even for a moment);
-        # an older file keeps its mode on O_CREAT, so the mode is set again on the handle.
-        descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        # mkstemp creates a new file (O_EXCL, never someone else's or a symlink) with mode 0600:
+        # private from its first moment whatever the umask. Renamed over the old file once
+        # complete, so a reader, or a crash, finds the old token or the new one, never an
+        # empty or half-written file.
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-",
+                                                 suffix=".tmp")
         try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(descriptor, 0o600)
-            os.write(descriptor, token.encode("utf-8"))
-        finally:
-            os.close(descriptor)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(token.encode("utf-8"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
 
     def _remove_file(self) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -55,6 +55,10 @@ PUSH_MAX_RECORDS = 500
 PUSH_MAX_BYTES = 64 * 1024  # gzip body
 PUSH_FIRST_GUESS = 200  # compressed bytes per record until the first batch is measured
 PULL_LIMIT = 500
+# "1" when the user allowed plain http beyond the local network for this workspace's hub
+# (`dxkit enroll --allow-insecure-http`); every client of the workspace honours it.
+META_INSECURE_HTTP = "sync_allow_insecure_http"
+
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,7 @@ class Enrollment:
     commune_code: str
     hamlet: str
     token_store: str
+    allow_insecure_http: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,12 +119,13 @@ def normalize_url(server_url: str) -> str:
 
 
 def enroll(ws: Workspace, server_url: str, code: str, device_name: str | None = None,
-           transport: Any = None) -> Enrollment:
+           transport: Any = None, *, allow_insecure_http: bool = False) -> Enrollment:
     """Join the team the one-time `code` belongs to; the token goes to the TokenStore and the
-    rest to ws.meta. A new hub or team starts its cursors from zero."""
+    rest to ws.meta. A new hub or team starts its cursors from zero. `allow_insecure_http`
+    (the user's explicit choice) is kept with the hub's address for every later sync."""
     url = normalize_url(server_url)
     name = (device_name or socket.gethostname() or "dxkit").strip()[:200] or "dxkit"
-    with HubClient(url, transport=transport) as client:
+    with HubClient(url, transport=transport, allow_insecure_http=allow_insecure_http) as client:
         answer = client.enroll(code.strip(), name)
     team = answer["team"]
     where = TokenStore(ws.path, ws.device_id).save(answer["token"])
@@ -136,6 +142,10 @@ def enroll(ws: Workspace, server_url: str, code: str, device_name: str | None = 
         }
         for key, value in facts.items():
             ws.set_meta(key, str(value))
+        if allow_insecure_http:
+            ws.set_meta(META_INSECURE_HTTP, "1")
+        else:  # a new enrollment asks again
+            tx.conn.execute("DELETE FROM meta WHERE key = ?", (META_INSECURE_HTTP,))
         tx.conn.execute("DELETE FROM meta WHERE key = ?", (META_REFUSED,))
     return enrollment(ws)
 
@@ -148,7 +158,15 @@ def enrollment(ws: Workspace) -> Enrollment:
     return Enrollment(meta[META_SERVER], meta[META_DEVICE], meta.get(META_DEVICE_NAME, ""),
                       meta.get(META_TEAM, ""), meta.get(META_PROVINCE, ""),
                       meta.get(META_COMMUNE, ""), meta.get(META_HAMLET, ""),
-                      meta.get(META_TOKEN_STORE, "file"))
+                      meta.get(META_TOKEN_STORE, "file"), meta.get(META_INSECURE_HTTP) == "1")
+
+
+def allow_insecure_http(ws: Workspace) -> None:
+    """The user allows plain http to this workspace's hub from now on (for a workspace that
+    was enrolled before the address check, without asking the hub for a new code)."""
+    enrollment(ws)
+    with ws.transaction():
+        ws.set_meta(META_INSECURE_HTTP, "1")
 
 
 def client_for(ws: Workspace, transport: Any = None) -> HubClient:
@@ -159,7 +177,8 @@ def client_for(ws: Workspace, transport: Any = None) -> HubClient:
         raise DeviceRevoked("unauthorized", _(
             "The device token of this workspace is missing; enroll it again with a new "
             "code. All data on this computer is kept."))
-    return HubClient(facts.server_url, token, transport=transport)
+    return HubClient(facts.server_url, token, transport=transport,
+                     allow_insecure_http=facts.allow_insecure_http)
 
 
 def status(ws: Workspace) -> dict[str, Any]:
@@ -174,6 +193,7 @@ def status(ws: Workspace) -> dict[str, Any]:
     return {
         "enrolled": enrolled,
         "server": meta.get(META_SERVER),
+        "allow_insecure_http": meta.get(META_INSECURE_HTTP) == "1",
         "device_id": meta.get(META_DEVICE),
         "device_name": meta.get(META_DEVICE_NAME),
         "team": team,

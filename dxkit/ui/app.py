@@ -12,9 +12,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from dxkit.core import i18n, logs
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
+from dxkit.ui import appearance
 from dxkit.ui.backup_ui import schedule_daily_backup
 from dxkit.ui.context import AppContext
 from dxkit.ui.main_window import MainWindow
+from dxkit.ui.qt_language import follow_language
 from dxkit.workspace import Workspace, default_path
 
 APP_LOCK_WAIT_SECONDS = 1.0
@@ -26,7 +28,11 @@ QT_LEVELS = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.I
 
 def create_main_window(ws: Workspace) -> MainWindow:
     """A main window over an open workspace (needs a QApplication; tests and scripts use this)."""
-    return MainWindow(AppContext(ws))
+    follow_language()
+    appearance.apply(ws)
+    ctx = AppContext(ws)
+    ctx.language_changed.connect(lambda _language: follow_language())
+    return MainWindow(ctx)
 
 
 def apply_language(ws: Workspace) -> None:

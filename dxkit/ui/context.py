@@ -15,6 +15,7 @@ class AppContext(QObject):
 
     changed = Signal(object)  # Changes
     language_changed = Signal(str)
+    appearance_changed = Signal()  # the text size changed: pages are built again
     team_place_changed = Signal()  # the team's province/commune was set (the title shows it)
 
     def __init__(self, ws: Workspace, parent: QObject | None = None):

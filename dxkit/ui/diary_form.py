@@ -30,6 +30,7 @@ from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Plot, Season, kind_label
 from dxkit.farm.units import UNITS, Dose, format_amount
 from dxkit.ui.context import AppContext
 from dxkit.ui.farm_forms import date_edit, from_qdate, to_qdate
+from dxkit.ui.fitting import scrolled_body
 from dxkit.ui.operations import Op, Query
 from dxkit.ui.widgets import FieldErrors, FieldWithError
 
@@ -86,7 +87,13 @@ class DiaryEntryForm(QWidget):
 
     # -- construction -------------------------------------------------------------------
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.save_button = QPushButton(_("Save (Ctrl+Enter)"))
+        self.save_button.clicked.connect(self.save)
+        buttons.addWidget(self.save_button)
+        # The fields scroll (a pesticide takes eight of them); Save stays in view.
+        layout = scrolled_body(self, buttons)
         general = QLabel()
         layout.addWidget(general)
         self.errors = FieldErrors(general)
@@ -143,12 +150,6 @@ class DiaryEntryForm(QWidget):
             self._row(key, label, self.texts[key])
         self._row("reason", _("Reason for the correction:"), self.reason)
         layout.addLayout(self.form)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.save_button = QPushButton(_("Save (Ctrl+Enter)"))
-        self.save_button.clicked.connect(self.save)
-        buttons.addWidget(self.save_button)
-        layout.addLayout(buttons)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), self, self.save)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)

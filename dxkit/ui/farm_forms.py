@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -24,6 +23,7 @@ from dxkit.core.i18n import _
 from dxkit.farm.model import Org
 from dxkit.farm.pesticides import CROPS, crop_name
 from dxkit.ui.context import AppContext
+from dxkit.ui.fitting import DIALOGS, fit_to_screen, scrolled_body
 from dxkit.ui.operations import Op
 from dxkit.ui.widgets import FieldErrors, FieldWithError, save_cancel_buttons
 
@@ -77,7 +77,7 @@ class FormDialog(QDialog):
         self.saved: Any = None
         self.setWindowTitle(title)
         self.setMinimumWidth(460)
-        layout = QVBoxLayout(self)
+        layout = scrolled_body(self, save_cancel_buttons(self))  # the buttons stay in view
         general = QLabel()
         layout.addWidget(general)
         self.errors = FieldErrors(general)
@@ -87,7 +87,7 @@ class FormDialog(QDialog):
             self.editors[key] = editor
             form.addRow(label, self.errors.add(key, FieldWithError(editor)))
         layout.addLayout(form)
-        layout.addWidget(save_cancel_buttons(self))
+        fit_to_screen(self)
 
     def values(self) -> dict[str, Any]:
         return {key: value_of(editor) for key, editor in self.editors.items()}
@@ -156,3 +156,18 @@ def season_dialog(ctx: AppContext, org: Org, parent: QWidget | None = None) -> F
         return farm.orgs.add_season(org.id, values.pop("name"), **values)
 
     return FormDialog(ctx, _("Add a season to {org}").format(org=org.name), rows, work, parent)
+
+
+@DIALOGS.register("organisation form")
+def _sample_org_form(ctx: AppContext, parent: QWidget) -> QDialog:
+    return org_dialog(ctx, parent)
+
+
+@DIALOGS.register("plot form")
+def _sample_plot_form(ctx: AppContext, parent: QWidget) -> QDialog:
+    return plot_dialog(ctx, ctx.ws.farm.orgs.all()[0], parent)
+
+
+@DIALOGS.register("season form")
+def _sample_season_form(ctx: AppContext, parent: QWidget) -> QDialog:
+    return season_dialog(ctx, ctx.ws.farm.orgs.all()[0], parent)

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QComboBox,
     QDialog,
-    QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
     QMenu,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStyle,
     QTableView,
@@ -33,13 +31,16 @@ from dxkit.core.synced import Changes
 from dxkit.farm.model import DiaryEntry, Plot, Season
 from dxkit.farm.pesticides import crop_name
 from dxkit.farm.units import Dose, format_amount, format_quantity
+from dxkit.ui.appearance import scaled_font
 from dxkit.ui.context import AppContext
 from dxkit.ui.diary_form import DiaryEntryForm
 from dxkit.ui.farm_forms import org_dialog, plot_dialog, season_dialog
+from dxkit.ui.fitting import DIALOGS, fit_to_screen, flow_row, keep_together, limit_width
 from dxkit.ui.page import Page
 from dxkit.ui.widgets import RowsTableModel, show_message
 
 RED, GREY = QColor("#b3261e"), QColor("#8a8a8a")
+NAME_CHARACTERS = 20  # organisation and season lists: as wide as this, not as their longest name
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 
@@ -151,18 +152,16 @@ class FarmPage(Page):
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        top = QHBoxLayout()
         self.org_combo, self.season_combo = QComboBox(), QComboBox()
         for combo in (self.org_combo, self.season_combo):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            limit_width(combo, NAME_CHARACTERS)
         self.add_org_button = QPushButton(_("Add organisation…"))
         self.add_plot_button = QPushButton(_("Add plot…"))
         self.add_season_button = QPushButton(_("Add season…"))
-        for widget in (QLabel(_("Organisation:")), self.org_combo, self.add_org_button,
-                       QLabel(_("Season:")), self.season_combo, self.add_season_button):
-            top.addWidget(widget)
-        top.addStretch(1)
-        layout.addLayout(top)
+        # On a narrow window the season goes on a second line.
+        layout.addLayout(flow_row(
+            keep_together(QLabel(_("Organisation:")), self.org_combo, self.add_org_button),
+            keep_together(QLabel(_("Season:")), self.season_combo, self.add_season_button)))
         splitter = QSplitter()
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -176,7 +175,7 @@ class FarmPage(Page):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         self.timeline_title = QLabel()
-        self.timeline_title.setStyleSheet("font-weight: 600; font-size: 11pt;")
+        scaled_font(self.timeline_title, 1.2, bold=True)
         right_layout.addWidget(self.timeline_title)
         self.timeline_model = TimelineModel()
         self.timeline = rows_table(self.timeline_model)
@@ -184,13 +183,11 @@ class FarmPage(Page):
         self.timeline.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.timeline.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.timeline.customContextMenuRequested.connect(self._timeline_menu)
-        right_layout.addWidget(self.timeline, 3)
-        self.form = DiaryEntryForm(self.ctx)
+        right_layout.addWidget(self.timeline, 2)
+        self.form = DiaryEntryForm(self.ctx)  # its fields scroll, its Save stays in view
         self.form.saved.connect(self._entry_saved)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.form)
-        right_layout.addWidget(scroll, 2)
+        # The form being filled in gets the larger share of a short screen.
+        right_layout.addWidget(self.form, 3)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([380, 760])
@@ -338,15 +335,9 @@ class FarmPage(Page):
         menu.popup(self.timeline.viewport().mapToGlobal(point))
 
     def amend_entry(self, entry: DiaryEntry) -> QDialog:
-        dialog = QDialog(self)
-        dialog.setWindowTitle(_("Correct a diary entry"))
-        layout = QVBoxLayout(dialog)
-        form = DiaryEntryForm(self.ctx, dialog)
-        form.set_target(self.current_plot(), self.current_season())
-        form.load(entry)
-        form.saved.connect(lambda result: (dialog.accept(), self._entry_saved(result)))
-        layout.addWidget(form)
-        dialog.form = form  # type: ignore[attr-defined]
+        dialog = DiaryCorrectionDialog(self.ctx, entry, self.current_plot(),
+                                       self.current_season(), self)
+        dialog.form.saved.connect(self._entry_saved)
         return self._open(dialog)
 
     def void_entry(self, entry: DiaryEntry, reason: str | None = None) -> None:
@@ -358,3 +349,31 @@ class FarmPage(Page):
                 return
         diary, entry_id, why = self.farm.diary, entry.id, reason
         self.op(lambda _progress: diary.void(entry_id, reason=why)).run()
+
+
+
+class DiaryCorrectionDialog(QDialog):
+    """The diary form filled from an entry: saving records a correction of it."""
+
+    PREFERRED_SIZE = QSize(560, 540)  # every field of a spraying, on a screen with the room
+
+    def __init__(self, ctx: AppContext, entry: DiaryEntry, plot: Plot | None,
+                 season: Season | None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(_("Correct a diary entry"))
+        self.form = DiaryEntryForm(ctx, self)
+        self.form.set_target(plot, season)
+        self.form.load(entry)
+        self.form.saved.connect(lambda _result: self.accept())
+        QVBoxLayout(self).addWidget(self.form)
+        fit_to_screen(self, self.PREFERRED_SIZE)
+
+
+@DIALOGS.register("diary correction")
+def _sample_diary_correction(ctx: AppContext, parent: QWidget) -> QDialog:
+    """Correcting the latest pesticide spraying: the form's longest kind."""
+    farm = ctx.ws.farm
+    entry = [e for e in farm.diary.timeline(effective_only=True) if e.kind == "pesticide"][-1]
+    plot = next(p for p in farm.orgs.plots() if p.id == entry.plot_id)
+    season = next(s for s in farm.orgs.seasons() if s.id == entry.season_id)
+    return DiaryCorrectionDialog(ctx, entry, plot, season, parent)

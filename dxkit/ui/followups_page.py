@@ -26,6 +26,7 @@ from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
 from dxkit.core.text import folded_key
 from dxkit.households.visits import FollowUp
+from dxkit.ui.appearance import HINT_STYLE, scaled_font
 from dxkit.ui.context import AppContext
 from dxkit.ui.page import Page
 from dxkit.ui.widgets import RowsTableModel, fill_choices
@@ -153,7 +154,8 @@ class FollowUpsPage(Page):
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setWordWrap(True)
-        self.summary.setStyleSheet("font-size: 11pt; padding: 4px 0;")
+        self.summary.setStyleSheet("padding: 4px 0;")
+        scaled_font(self.summary, 1.2)
         layout.addWidget(self.summary)
         self.model = FollowUpsModel()
         self.table = QTableView()
@@ -174,7 +176,7 @@ class FollowUpsPage(Page):
         shortcut.activated.connect(self.open_selected)
         layout.addWidget(self.table, 1)
         self.empty_label = QLabel()
-        self.empty_label.setStyleSheet("color: gray;")
+        self.empty_label.setStyleSheet(HINT_STYLE)
         layout.addWidget(self.empty_label)
         buttons = QHBoxLayout()
         self.visit_button = QPushButton()

@@ -13,18 +13,21 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QVBoxLayout,
     QWidget,
 )
 
 from dxkit.core.errors import ValidationError
-from dxkit.core.i18n import _
+from dxkit.core.i18n import _, format_coordinate
 from dxkit.core.progress import Progress
 from dxkit.core.synced import OpResult
+from dxkit.households.fields import HOUSEHOLD, PERSON, Field
 from dxkit.households.roster import RELATIONSHIPS, Household, Person
+from dxkit.ui.appearance import HINT_STYLE
 from dxkit.ui.context import AppContext
+from dxkit.ui.fitting import DIALOGS, fit_to_screen, scrolled_body
 from dxkit.ui.operations import Op
 from dxkit.ui.widgets import FieldErrors, FieldWithError, save_cancel_buttons
+from dxkit.workspace import Workspace
 
 Work = Callable[[Progress], OpResult[Any]]
 
@@ -41,15 +44,15 @@ class _Form(QDialog):
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.errors = FieldErrors(QLabel())
         self.buttons = save_cancel_buttons(self)
-        layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
-        layout.addWidget(self.errors.general)
-        layout.addWidget(self.buttons)
+        body = scrolled_body(self, self.buttons)  # Save and Cancel stay in view
+        body.addLayout(self.form)
+        body.addWidget(self.errors.general)
         self.saving = False
 
-    def field(self, key: str, label: str, editor: QWidget) -> FieldWithError:
-        wrapped = self.errors.add(key, FieldWithError(editor))
-        self.form.addRow(label, wrapped)
+    def field(self, spec: Field, editor: QWidget) -> FieldWithError:
+        """A form row named as everywhere else (households/fields.py); its errors show below."""
+        wrapped = self.errors.add(spec.key, FieldWithError(editor))
+        self.form.addRow(_(spec.label), wrapped)
         return wrapped
 
     def save(self) -> None:
@@ -110,15 +113,16 @@ class HouseholdForm(_Form):
         self.latitude = _line(_coordinate(h.latitude if h else None), _("e.g. 10.3600"))
         self.longitude = _line(_coordinate(h.longitude if h else None), _("e.g. 106.3650"))
         self.notes = _notes(h.notes if h else "")
-        self.field("code", _("Household code"), self.code)
-        self.field("head_name", _("Head of household"), self.head_name)
-        self.field("hamlet", _("Hamlet"), self.hamlet)
-        self.field("address", _("Address"), self.address)
-        self.field("phone", _("Phone"), self.phone)
-        self.field("latitude", _("GPS latitude"), self.latitude)
-        self.field("longitude", _("GPS longitude"), self.longitude)
-        self.field("notes", _("Notes"), self.notes)
+        self.field(HOUSEHOLD["code"], self.code)
+        self.field(HOUSEHOLD["head_name"], self.head_name)
+        self.field(HOUSEHOLD["hamlet"], self.hamlet)
+        self.field(HOUSEHOLD["address"], self.address)
+        self.field(HOUSEHOLD["phone"], self.phone)
+        self.field(HOUSEHOLD["latitude"], self.latitude)
+        self.field(HOUSEHOLD["longitude"], self.longitude)
+        self.field(HOUSEHOLD["notes"], self.notes)
         self.code.setFocus()
+        fit_to_screen(self)
 
     def values(self) -> dict[str, Any]:
         return {
@@ -143,7 +147,7 @@ class HouseholdForm(_Form):
 
 
 def _coordinate(value: float | None) -> str:
-    return "" if value is None else f"{value:.6f}".rstrip("0").rstrip(".")
+    return "" if value is None else format_coordinate(value)
 
 
 def relationship_choices() -> list[str]:
@@ -183,22 +187,23 @@ class PersonForm(_Form):
             "consent, the citizen ID cannot be stored; the person can ask at any time to see, "
             "correct or delete their data."))
         consent_help.setWordWrap(True)
-        consent_help.setStyleSheet("color: #555;")
+        consent_help.setStyleSheet(HINT_STYLE)
         self.cccd = _line(p.cccd if p else "", _("12 digits"))
         self.cccd.setMaxLength(12)
         self.notes = _notes(p.notes if p else "")
-        self.field("full_name", _("Full name"), self.full_name)
-        self.field("sex", _("Sex"), self.sex)
-        self.field("birth", _("Birth date or year"), self.birth)
-        self.field("relationship", _("Relationship to head"), self.relationship)
-        self.field("phone", _("Phone"), self.phone)
-        self.field("consent", _("Consent"), self.consent)
+        self.field(PERSON["full_name"], self.full_name)
+        self.field(PERSON["sex"], self.sex)
+        self.field(PERSON["birth"], self.birth)
+        self.field(PERSON["relationship"], self.relationship)
+        self.field(PERSON["phone"], self.phone)
+        self.field(PERSON["consent"], self.consent)
         self.form.addRow("", consent_help)
-        self.field("cccd", _("Citizen ID (CCCD)"), self.cccd)
-        self.field("notes", _("Notes"), self.notes)
+        self.field(PERSON["cccd"], self.cccd)
+        self.field(PERSON["notes"], self.notes)
         self.consent.toggled.connect(self._consent_toggled)
         self._consent_toggled(self.consent.isChecked())
         self.full_name.setFocus()
+        fit_to_screen(self)
 
     def _consent_toggled(self, checked: bool) -> None:
         # The ID is sensitive: it may be typed only once the person has agreed.
@@ -224,3 +229,20 @@ class PersonForm(_Form):
             return lambda _progress: ws.people.add(household_id, **values)
         person_id = self.person.id
         return lambda _progress: ws.people.update(person_id, **values)
+
+
+def fullest_household(ws: Workspace) -> Household:
+    """The household with the most people: its screens are the fullest (demo samples)."""
+    return max(ws.households.list(), key=lambda h: len(ws.people.in_household(h.id)))
+
+
+@DIALOGS.register("household form")
+def _sample_household_form(ctx: AppContext, parent: QWidget) -> QDialog:
+    return HouseholdForm(ctx, fullest_household(ctx.ws), parent=parent)
+
+
+@DIALOGS.register("person form")
+def _sample_person_form(ctx: AppContext, parent: QWidget) -> QDialog:
+    household = fullest_household(ctx.ws)
+    person = ctx.ws.people.in_household(household.id)[0]
+    return PersonForm(ctx, household.id, person, parent=parent)

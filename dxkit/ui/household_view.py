@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QFileDialog,
-    QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -30,13 +30,15 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import NotFound
-from dxkit.core.i18n import _, format_date, format_datetime
+from dxkit.core.i18n import _, format_coordinate, format_date, format_datetime
 from dxkit.core.synced import Changes
 from dxkit.households.cccd import sex_label
+from dxkit.households.fields import HOUSEHOLD
 from dxkit.households.roster import Household, Person
 from dxkit.households.visits import Visit, outcome_label
 from dxkit.ui.context import AppContext
-from dxkit.ui.household_forms import HouseholdForm, PersonForm
+from dxkit.ui.fitting import DIALOGS, fit_to_screen
+from dxkit.ui.household_forms import HouseholdForm, PersonForm, fullest_household
 from dxkit.ui.operations import Op
 from dxkit.ui.widgets import module_available, show_message
 
@@ -45,6 +47,7 @@ VISIT_FORM_MODULE = "dxkit.ui.visit_form"
 # Past this many changed visits (an import, the demo) one reload is cheaper than looking each
 # visit up to see whether it is this household's.
 VISITS_LOOKED_UP = 20
+PREFERRED_SIZE = QSize(1120, 760)  # on a screen that has the room
 
 
 class HouseholdView(QDialog):
@@ -58,10 +61,10 @@ class HouseholdView(QDialog):
         self.last_message: QMessageBox | None = None
         self.people: list[Person] = []
         self.visit_ids: set[str] = set()
-        self.resize(1120, 760)
         self._build()
         ctx.changed.connect(self._on_changed)
         self.reload()
+        fit_to_screen(self, PREFERRED_SIZE)
 
     # -- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -70,21 +73,15 @@ class HouseholdView(QDialog):
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
         self.heading.setFont(font)
-        self.details = QFormLayout()
-        self.hamlet_label, self.address_label = QLabel(), QLabel()
-        self.phone_label, self.gps_label, self.notes_label = QLabel(), QLabel(), QLabel()
-        self.notes_label.setWordWrap(True)
-        for title, label in ((_("Hamlet"), self.hamlet_label), (_("Address"), self.address_label),
-                             (_("Phone"), self.phone_label), (_("GPS"), self.gps_label),
-                             (_("Notes"), self.notes_label)):
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.details.addRow(title, label)
+        self.heading.setWordWrap(True)
+        self.details = self._build_details()
 
         self.edit_household_button = QPushButton(_("Edit household"))
         self.add_person_button = QPushButton(_("Add person"))
         self.edit_household_button.clicked.connect(self.edit_household)
         self.add_person_button.clicked.connect(self.add_person)
-        top_buttons = QHBoxLayout()
+        top_buttons = QHBoxLayout()  # beside the heading: the tables get the height
+        top_buttons.addWidget(self.heading, 1)
         top_buttons.addWidget(self.edit_household_button)
         top_buttons.addWidget(self.add_person_button)
         self.visit_button: QPushButton | None = None
@@ -92,7 +89,6 @@ class HouseholdView(QDialog):
             self.visit_button = QPushButton(_("Record a visit"))
             self.visit_button.clicked.connect(self.record_visit)
             top_buttons.addWidget(self.visit_button)
-        top_buttons.addStretch()
 
         self.people_table = QTableWidget(0, 7)
         self.people_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -149,10 +145,31 @@ class HouseholdView(QDialog):
         splitter.addWidget(visits_box)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self.heading)
-        layout.addLayout(self.details)
         layout.addLayout(top_buttons)
+        layout.addLayout(self.details)
         layout.addWidget(splitter, 1)
+
+    def _build_details(self) -> QGridLayout:
+        """Hamlet and address, phone and GPS side by side, then the notes: two lines fewer
+        than one field a line, for the people and visits on a short screen."""
+        self.hamlet_label, self.address_label = QLabel(), QLabel()
+        self.phone_label, self.gps_label, self.notes_label = QLabel(), QLabel(), QLabel()
+        for label in (self.address_label, self.notes_label):
+            label.setWordWrap(True)
+        details = QGridLayout()
+        details.setColumnStretch(1, 1)
+        details.setColumnStretch(3, 1)
+        for index, (title, label) in enumerate((
+                (_(HOUSEHOLD["hamlet"].label), self.hamlet_label),
+                (_(HOUSEHOLD["address"].label), self.address_label),
+                (_(HOUSEHOLD["phone"].label), self.phone_label),
+                (_("GPS"), self.gps_label),
+                (_(HOUSEHOLD["notes"].label), self.notes_label))):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            row, column = divmod(index, 2)
+            details.addWidget(QLabel(title), row, 2 * column)
+            details.addWidget(label, row, 2 * column + 1, 1, 3 if index == 4 else 1)
+        return details
 
     # -- data ---------------------------------------------------------------------------
     def reload(self) -> None:
@@ -168,7 +185,9 @@ class HouseholdView(QDialog):
         self.hamlet_label.setText(h.hamlet)
         self.address_label.setText(h.address)
         self.phone_label.setText(h.phone)
-        self.gps_label.setText(f"{h.latitude}, {h.longitude}" if h.latitude is not None else "")
+        self.gps_label.setText(_("{latitude}; {longitude}").format(
+            latitude=format_coordinate(h.latitude), longitude=format_coordinate(h.longitude))
+            if h.latitude is not None and h.longitude is not None else "")
         self.notes_label.setText(h.notes)
         selected = self.selected_person()
         self.people = ws.people.in_household(self.household_id)
@@ -386,6 +405,11 @@ class HouseholdView(QDialog):
 
     def _exported(self, path: Path) -> None:
         self.last_message = show_message(self, _("Saved to {path}.").format(path=path))
+
+
+@DIALOGS.register("household page")
+def _sample_household_view(ctx: AppContext, parent: QWidget) -> QDialog:
+    return HouseholdView(ctx, fullest_household(ctx.ws).id, parent)
 
 
 def _strike(item: QTreeWidgetItem) -> None:

@@ -15,6 +15,7 @@ from dxkit.core.errors import NotFound
 from dxkit.core.i18n import _
 from dxkit.core.phones import mask_phone
 from dxkit.core.synced import Changes
+from dxkit.households.fields import HOUSEHOLD
 from dxkit.households.roster import Household
 from dxkit.workspace import Workspace
 
@@ -55,8 +56,7 @@ class HouseholdsTableModel(QAbstractTableModel):
 
     @staticmethod
     def column_titles() -> list[str]:
-        return [_("Household code"), _("Head of household"), _("Hamlet"), _("Address"),
-                _("Phone")]
+        return [_(HOUSEHOLD[key].label) for key in HouseholdsTableModel.COLUMNS]
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole,

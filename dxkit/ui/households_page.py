@@ -28,6 +28,7 @@ from dxkit.core.errors import Cancelled
 from dxkit.core.i18n import _, format_number
 from dxkit.core.synced import Changes
 from dxkit.households.roster import Household
+from dxkit.ui.appearance import HINT_STYLE, scaled_font
 from dxkit.ui.context import AppContext
 from dxkit.ui.household_forms import HouseholdForm
 from dxkit.ui.household_view import VISIT_FORM_MODULE, HouseholdView
@@ -144,7 +145,7 @@ class HouseholdsPage(Page):
 
     def _build_empty_state(self) -> QWidget:
         self.empty_heading = QLabel(_("No households yet"))
-        self.empty_heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        scaled_font(self.empty_heading, 1.8, bold=True)
         intro = QLabel(_("Add the first household, import your list from Excel or CSV, or "
                          "practise with made-up demo data."))
         intro.setWordWrap(True)
@@ -159,7 +160,7 @@ class HouseholdsPage(Page):
                                   "a demo commune, to try every screen.").format(
                                       count=format_number(DEMO_HOUSEHOLDS)))
         self.demo_note.setWordWrap(True)
-        self.demo_note.setStyleSheet("color: #555;")
+        self.demo_note.setStyleSheet(HINT_STYLE)
 
         self.demo_busy = QWidget()
         self.demo_step = QLabel()

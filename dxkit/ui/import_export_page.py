@@ -41,6 +41,7 @@ from dxkit.core.progress import Progress
 from dxkit.households import exporting, importing
 from dxkit.households.importing import ImportPlan, ImportRefused
 from dxkit.households.spreadsheets import COLUMNS
+from dxkit.ui.appearance import HINT_STYLE, scaled_font
 from dxkit.ui.context import AppContext
 from dxkit.ui.operations import Operation
 from dxkit.ui.page import Page
@@ -129,7 +130,7 @@ class _Busy(QWidget):
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         self.title = QLabel()
-        self.title.setStyleSheet("font-size: 12pt; font-weight: 600;")
+        scaled_font(self.title, 1.3, bold=True)
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
         self.bar = QProgressBar()
@@ -214,7 +215,7 @@ class ImportExportPage(Page):
         self.preview_file.setWordWrap(True)
         layout.addWidget(self.preview_file)
         self.counts_label = QLabel()
-        self.counts_label.setStyleSheet("font-size: 11pt;")
+        scaled_font(self.counts_label, 1.2)
         layout.addWidget(self.counts_label)
         self.encodings_label = QLabel()
         self.encodings_label.setWordWrap(True)
@@ -235,7 +236,7 @@ class ImportExportPage(Page):
         self.rows_table = _table(["", "", "", "", "", ""])
         box_layout.addWidget(self.rows_table)
         self.rows_note = QLabel()
-        self.rows_note.setStyleSheet("color: gray;")
+        self.rows_note.setStyleSheet(HINT_STYLE)
         box_layout.addWidget(self.rows_note)
         splitter.addWidget(rows_box)
         layout.addWidget(splitter, 1)
@@ -260,7 +261,7 @@ class ImportExportPage(Page):
         layout.addStretch(1)
         self.done_label = QLabel()
         self.done_label.setWordWrap(True)
-        self.done_label.setStyleSheet("font-size: 12pt;")
+        scaled_font(self.done_label, 1.3)
         layout.addWidget(self.done_label)
         row = QHBoxLayout()
         self.again_button = QPushButton()

@@ -24,6 +24,7 @@ from dxkit.core.i18n import _, format_date, format_number
 from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
 from dxkit.households.indicators import RollupRow
+from dxkit.ui.appearance import HINT_STYLE
 from dxkit.ui.context import AppContext
 from dxkit.ui.page import Page
 from dxkit.ui.widgets import RowsTableModel, fill_choices
@@ -173,7 +174,7 @@ class IndicatorsPage(Page):
         layout.addWidget(self.table, 1)
         self.as_of_label = QLabel()
         self.as_of_label.setWordWrap(True)
-        self.as_of_label.setStyleSheet("color: gray;")
+        self.as_of_label.setStyleSheet(HINT_STYLE)
         layout.addWidget(self.as_of_label)
         self.hamlet_filter.currentIndexChanged.connect(lambda _index: self.refresh())
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap, QResizeEvent
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,10 +46,12 @@ from dxkit.farm.printing import (
 )
 from dxkit.labels.templates import Template
 from dxkit.labels.verify import preview_pages
+from dxkit.ui.appearance import HINT_STYLE, scaled_font
 from dxkit.ui.context import AppContext
+from dxkit.ui.fitting import DIALOGS, flow_row, limit_width, scrolled_body
 from dxkit.ui.label_printing import (
     CustomSheetDialog,
-    paint_pages,
+    LabelPrintPreview,
     paint_pdf,
     render_for_preview,
     set_up_printer,
@@ -63,6 +65,8 @@ PREVIEW_DELAY_MS = 300
 PREVIEW_DPI = 100
 VERIFY_OVER = 50  # a job with more labels is decoded back before it goes to the printer
 MAX_GRID_BUTTONS = 80
+SAMPLE_PREVIEW_DPI = 100  # enough for a screenshot of the print preview
+TEMPLATE_CHARACTERS = 20  # the stock list is as wide as this, not as its longest title
 
 
 class ScaledImage(QLabel):
@@ -73,7 +77,7 @@ class ScaledImage(QLabel):
         self.original: QPixmap | None = None
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.setMinimumSize(QSize(160, 200))
+        self.setMinimumSize(QSize(160, 120))  # it grows with the room there is
         self.setStyleSheet("background: #e8e8e8;")
 
     def set_image(self, image: QImage | None) -> None:
@@ -125,7 +129,7 @@ class StartPicker(QWidget):
     def _paint(self, start: int) -> None:
         for position, button in enumerate(self.buttons, start=1):
             button.setStyleSheet(
-                "background: #9e9e9e; color: white;" if position < start else
+                "background: #616161; color: white;" if position < start else
                 "background: #1b7a1b; color: white; font-weight: 700;" if position == start
                 else "background: white;")
             button.setToolTip(_("used") if position < start else _("first label"))
@@ -147,45 +151,8 @@ class LabelDesigner(QWidget):
         self.set_lot(None)
 
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
-        self.reasons = error_label()
-        self.reasons.setStyleSheet(ERROR_STYLE + " font-weight: 600; font-size: 11pt;")
-        layout.addWidget(self.reasons)
-        row = QHBoxLayout()
-        self.template_combo = QComboBox()
-        self.measure_button = QPushButton(_("Measure a custom sheet…"))
-        row.addWidget(QLabel(_("Label stock:")))
-        row.addWidget(self.template_combo, 1)
-        row.addWidget(self.measure_button)
-        layout.addLayout(row)
-        row = QHBoxLayout()
-        self.copies = QSpinBox()
-        self.copies.setRange(1, 10_000)
-        self.start = QSpinBox()
-        self.serials = QCheckBox(_("Number each label (serials)"))
-        for widget in (QLabel(_("Copies:")), self.copies, QLabel(_("Start at position:")),
-                       self.start, self.serials):
-            row.addWidget(widget)
-        row.addStretch(1)
-        layout.addLayout(row)
-        self.picker = StartPicker(self.start)
-        layout.addWidget(self.picker, 0, Qt.AlignmentFlag.AlignLeft)
-        self.summary = QLabel()
-        self.summary.setStyleSheet("color: gray;")
-        layout.addWidget(self.summary)
-        self.preview = ScaledImage()
-        layout.addWidget(self.preview, 1)
-        buttons = QHBoxLayout()
-        self.save_button = QPushButton(_("Save PDF…"))
-        self.preview_button = QPushButton(_("Print preview…"))
-        self.print_button = QPushButton(_("Print…"))
-        buttons.addStretch(1)
-        for button in (self.save_button, self.preview_button, self.print_button):
-            buttons.addWidget(button)
-        layout.addLayout(buttons)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        layout.addWidget(self.status)
+        # On a short screen the choices and the preview scroll; the buttons stay in view.
+        self._build_choices(scrolled_body(self, self._build_footer()))
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(PREVIEW_DELAY_MS)
@@ -198,6 +165,50 @@ class LabelDesigner(QWidget):
         self.save_button.clicked.connect(self.save_pdf)
         self.preview_button.clicked.connect(self.print_preview)
         self.print_button.clicked.connect(self.print_labels)
+
+    def _build_footer(self) -> QVBoxLayout:
+        """Save PDF, Print preview and Print, with the line saying how the last one went."""
+        buttons = QHBoxLayout()
+        self.save_button = QPushButton(_("Save PDF…"))
+        self.preview_button = QPushButton(_("Print preview…"))
+        self.print_button = QPushButton(_("Print…"))
+        buttons.addStretch(1)
+        for button in (self.save_button, self.preview_button, self.print_button):
+            buttons.addWidget(button)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        footer = QVBoxLayout()
+        footer.addLayout(buttons)
+        footer.addWidget(self.status)
+        return footer
+
+    def _build_choices(self, layout: QVBoxLayout) -> None:
+        self.reasons = error_label()
+        self.reasons.setStyleSheet(ERROR_STYLE)
+        scaled_font(self.reasons, 1.2, bold=True)
+        layout.addWidget(self.reasons)
+        row = QHBoxLayout()
+        self.template_combo = QComboBox()
+        limit_width(self.template_combo, TEMPLATE_CHARACTERS)
+        self.measure_button = QPushButton(_("Measure a custom sheet…"))
+        row.addWidget(QLabel(_("Label stock:")))
+        row.addWidget(self.template_combo, 1)
+        row.addWidget(self.measure_button)
+        layout.addLayout(row)
+        self.copies = QSpinBox()
+        self.copies.setRange(1, 10_000)
+        self.start = QSpinBox()
+        self.serials = QCheckBox(_("Number each label (serials)"))
+        layout.addLayout(flow_row(QLabel(_("Copies:")), self.copies,
+                                  QLabel(_("Start at position:")), self.start, self.serials))
+        self.picker = StartPicker(self.start)
+        layout.addWidget(self.picker, 0, Qt.AlignmentFlag.AlignLeft)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setStyleSheet(HINT_STYLE)
+        layout.addWidget(self.summary)
+        self.preview = ScaledImage()
+        layout.addWidget(self.preview, 1)
 
     # -- choices ------------------------------------------------------------------------
     def load_templates(self, chosen: str | None = None) -> None:
@@ -403,14 +414,9 @@ class LabelDesigner(QWidget):
          .failure(self._failed)
          .run())
 
-    def _open_preview(self, job: PrintJob, pages: list[QImage]) -> QPrintPreviewDialog:
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        set_up_printer(printer, job.template)
-        dialog = QPrintPreviewDialog(printer, self)
-        self.preview_printer = printer  # the dialog does not own it: keep it alive
+    def _open_preview(self, job: PrintJob, pages: list[QImage]) -> LabelPrintPreview:
+        dialog = LabelPrintPreview(job.template, pages, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.paintRequested.connect(
-            lambda target: paint_pages(target, len(pages), pages.__getitem__))
         dialog.accepted.connect(lambda: self._record_previewed(job))
         self.preview_dialog = dialog
         dialog.open()
@@ -434,3 +440,15 @@ class LabelDesigner(QWidget):
         self.sheet_dialog = dialog
         dialog.open()
         return dialog
+
+
+
+@DIALOGS.register("print preview")
+def _sample_print_preview(ctx: AppContext, parent: QWidget) -> QDialog:
+    """A sheet of labels of the first lot that passes, as the designer would preview it."""
+    ws = ctx.ws
+    lot = next(lot for lot in ws.farm.lots.all() if lot.compliant)
+    template = next(iter(label_templates(ws).values()))
+    job = preview_lot_labels(ws, lot.id, template.name, copies=template.per_page)
+    return LabelPrintPreview(template, render_for_preview(job.pdf, dpi=SAMPLE_PREVIEW_DPI),
+                             parent)

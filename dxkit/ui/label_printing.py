@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from PIL import Image
-from PySide6.QtCore import QMarginsF, QRectF, QSizeF
+from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
-from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QDialog,
     QDoubleSpinBox,
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -32,6 +31,8 @@ from dxkit.core.progress import Progress
 from dxkit.farm.printing import save_custom_template
 from dxkit.labels.templates import A4, Template, custom_template
 from dxkit.labels.verify import page_texts, preview_pages
+from dxkit.ui.context import AppContext
+from dxkit.ui.fitting import DIALOGS, fit_to_screen, scrolled_body
 from dxkit.ui.widgets import FieldErrors, FieldWithError, save_cancel_buttons
 from dxkit.workspace import Workspace
 
@@ -134,6 +135,23 @@ def _pair(first: QWidget, second: QWidget) -> QWidget:
     return box
 
 
+class LabelPrintPreview(QPrintPreviewDialog):
+    """Qt's print preview of rendered label pages, sized for the screen: left alone it opens at
+    about 530×510, with Print hidden behind the toolbar's "»"."""
+
+    PREFERRED_SIZE = QSize(960, 720)
+
+    def __init__(self, template: Template, pages: list[QImage],
+                 parent: QWidget | None = None):
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        set_up_printer(printer, template)
+        super().__init__(printer, parent)
+        self.label_printer = printer  # the dialog does not own its printer: keep it alive
+        self.paintRequested.connect(
+            lambda target: paint_pages(target, len(pages), pages.__getitem__))
+        fit_to_screen(self, self.PREFERRED_SIZE)
+
+
 class CustomSheetDialog(QDialog):
     """Measure a sheet with a ruler: page, label, margins, pitch, rows and columns. Each
     problem template_problems finds is shown next to the measurement it is about."""
@@ -143,7 +161,7 @@ class CustomSheetDialog(QDialog):
         self.ws = ws
         self.saved: Template | None = None
         self.setWindowTitle(_("Measure a custom sheet"))
-        layout = QVBoxLayout(self)
+        layout = scrolled_body(self, save_cancel_buttons(self))  # the buttons stay in view
         hint = QLabel(_("Measure in millimetres from the top-left corner of the sheet. The "
                         "pitch is the distance from the start of one label to the start of "
                         "the next."))
@@ -170,7 +188,7 @@ class CustomSheetDialog(QDialog):
         for key, text, editor in rows:
             form.addRow(text, self.errors.add(key, FieldWithError(editor)))
         layout.addLayout(form)
-        layout.addWidget(save_cancel_buttons(self))
+        fit_to_screen(self)
 
     def measurements(self) -> dict[str, Any]:
         return {"name": self.name.text(), "title": self.title.text(),
@@ -191,3 +209,8 @@ class CustomSheetDialog(QDialog):
         self.saved = template
         self.accept()
         return True
+
+
+@DIALOGS.register("custom label sheet")
+def _sample_custom_sheet(ctx: AppContext, parent: QWidget) -> QDialog:
+    return CustomSheetDialog(ctx.ws, parent)

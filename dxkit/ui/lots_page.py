@@ -1,4 +1,4 @@
-"""Lô hàng & nhãn: the lots with their compliance (and every reason when they fail), a dialog
+"""Lô hàng & tem: the lots with their compliance (and every reason when they fail), a dialog
 that makes a lot from a season's harvests, and the label designer of the chosen lot."""
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from dxkit.farm.units import format_quantity
 from dxkit.ui.context import AppContext
 from dxkit.ui.farm_forms import date_edit, from_qdate
 from dxkit.ui.farm_page import rows_table
+from dxkit.ui.fitting import DIALOGS, fit_to_screen, scrolled_body
 from dxkit.ui.label_designer import LabelDesigner
 from dxkit.ui.operations import Op, Query
 from dxkit.ui.page import Page
@@ -87,7 +88,8 @@ class CreateLotDialog(QDialog):
         self.loaded = False
         self.setWindowTitle(_("Create a lot"))
         self.setMinimumWidth(560)
-        layout = QVBoxLayout(self)
+        # The buttons stay in view below the fields.
+        layout = scrolled_body(self, save_cancel_buttons(self, _("Create the lot")))
         general = QLabel()
         layout.addWidget(general)
         self.errors = FieldErrors(general)
@@ -106,9 +108,9 @@ class CreateLotDialog(QDialog):
                                    ("pack_date", _("Pack date:"), self.pack_date)):
             form.addRow(label, self.errors.add(key, FieldWithError(editor)))
         layout.addLayout(form)
-        layout.addWidget(save_cancel_buttons(self, _("Create the lot")))
         self.season.currentIndexChanged.connect(lambda _i: self.load())
         self.load()
+        fit_to_screen(self)
 
     def load(self) -> None:
         farm, season_id = self.farm, self.season.currentData()
@@ -160,6 +162,11 @@ class CreateLotDialog(QDialog):
     def _saved(self, result: Any) -> None:
         self.saved = result.value
         self.accept()
+
+
+@DIALOGS.register("create lot")
+def _sample_create_lot(ctx: AppContext, parent: QWidget) -> QDialog:
+    return CreateLotDialog(ctx, parent)
 
 
 class LotsPage(Page):
@@ -262,7 +269,7 @@ class LotsPage(Page):
         self.recode_button.setVisible(shared)
         colour = GOOD if status.compliant else BAD
         parts = [f"<h3>{html.escape(lot.code)} — {html.escape(lot.product)}</h3>",
-                 f'<p style="color: {colour.name()}; font-weight: 700; font-size: 12pt;">'
+                 f'<p style="color: {colour.name()}; font-weight: 700; font-size: large;">'
                  f"{html.escape(compliance_text(status))}"
                  "</p>"]
         if status.reasons:

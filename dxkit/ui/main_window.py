@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -23,6 +24,7 @@ from dxkit.core.i18n import _, format_datetime, format_number
 from dxkit.core.sync_review import review_count
 from dxkit.core.synced import Changes
 from dxkit.ui.context import AppContext
+from dxkit.ui.fitting import ElidedLabel, FormScroll, fit_to_screen
 from dxkit.ui.operations import Query
 from dxkit.ui.sections import SECTIONS, Section
 from dxkit.ui.sync_ui import controller_for
@@ -42,6 +44,9 @@ class _LazyPages(dict):
 
 
 LAST_SYNC_META = "last_sync_at"  # ISO datetime the sync engine records after a good sync
+PREFERRED_SIZE = QSize(1180, 760)  # on a screen that has the room
+TASK_PROGRESS_WIDTH = 160
+NAV_WIDTH = 170  # the longest section title, and not a pixel more on a netbook
 
 
 class MainWindow(QMainWindow):
@@ -50,13 +55,14 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.sections: list[Section] = list(SECTIONS)
         self.pages: dict[str, QWidget] = {}
-        self.resize(1180, 760)
         self.sync = controller_for(ctx)
         self._build_status_bar()
         self._build_pages()
+        fit_to_screen(self, PREFERRED_SIZE)
         self._shortcuts()
         ctx.changed.connect(self._on_changed)
         ctx.language_changed.connect(self._on_language_changed)
+        ctx.appearance_changed.connect(self._on_appearance_changed)
         ctx.team_place_changed.connect(self.update_title)
         ctx.tasks.started.connect(self._task_started)
         ctx.tasks.progressed.connect(self._task_progressed)
@@ -84,7 +90,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.stack)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([200, 980])
+        splitter.setSizes([NAV_WIDTH, PREFERRED_SIZE.width() - NAV_WIDTH])
         self.setCentralWidget(splitter)
         if old is not None:
             old.deleteLater()
@@ -102,7 +108,8 @@ class MainWindow(QMainWindow):
         showing = self.stack.currentIndex()
         self.stack.removeWidget(placeholder)
         placeholder.deleteLater()
-        self.stack.insertWidget(index, page)
+        # A long form scrolls: the window's height must not grow with it.
+        self.stack.insertWidget(index, FormScroll(page) if self.sections[index].scrolls else page)
         self.stack.setCurrentIndex(showing)
         return page
 
@@ -116,6 +123,11 @@ class MainWindow(QMainWindow):
         row = [s.key for s in self.sections].index(key)
         self.nav.setCurrentRow(row)
         return self.pages[key]
+
+    def shown_page(self) -> QWidget:
+        """The page on screen (a long form's page sits in a scroll area)."""
+        shown = self.stack.currentWidget()
+        return shown.widget() if isinstance(shown, FormScroll) else shown
 
     def current_section(self) -> str:
         return self.sections[max(0, self.nav.currentRow())].key
@@ -148,9 +160,9 @@ class MainWindow(QMainWindow):
         self.review_button.setStyleSheet("color: #b00020; text-decoration: underline;")
         self.review_button.clicked.connect(self.show_review)
         self.review_button.hide()
-        self.task_label = QLabel()
+        self.task_label = ElidedLabel()  # a long step name must not widen the window
         self.task_progress = QProgressBar()
-        self.task_progress.setMaximumWidth(200)
+        self.task_progress.setMaximumWidth(TASK_PROGRESS_WIDTH)
         self.cancel_button = QPushButton()
         self.cancel_button.clicked.connect(self.cancel_task)
         self.task_area = QWidget()
@@ -280,6 +292,10 @@ class MainWindow(QMainWindow):
     def _on_language_changed(self, _language: str) -> None:
         self._build_pages(self.current_section())
         self.retranslate()
+
+    def _on_appearance_changed(self) -> None:
+        # Pages size their headings from the application font when they are built.
+        self._build_pages(self.current_section())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.sync.stop()

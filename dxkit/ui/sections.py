@@ -16,6 +16,7 @@ class Section:
     key: str
     title: Callable[[], str]  # called each time so a language switch shows the new title
     factory: Callable[[AppContext], QWidget]
+    scrolls: bool = False  # a long form: shown in a scroll area, never taller than the screen
 
 
 def _households(ctx: AppContext) -> QWidget:
@@ -74,5 +75,5 @@ SECTIONS: list[Section] = [
     Section("lots", lambda: _("Lots & labels"), _lots),
     Section("transfer", lambda: _("Import & export"), _transfer),
     Section("review", lambda: _("Sync review"), _review),
-    Section("settings", lambda: _("Settings"), _settings),
+    Section("settings", lambda: _("Settings"), _settings, scrolls=True),
 ]

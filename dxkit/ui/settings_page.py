@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +29,7 @@ from dxkit.core.i18n import _
 from dxkit.core.places import AdminUnit, communes, find_commune, find_province, provinces
 from dxkit.core.synced import Changes
 from dxkit.core.text import fold
+from dxkit.ui import appearance
 from dxkit.ui.backup_ui import BackupsBox
 from dxkit.ui.context import AppContext
 from dxkit.ui.operations import Op
@@ -111,6 +110,13 @@ class SettingsPage(Page):
             max(0, self.language_combo.findData(i18n.language())))
         self.language_combo.currentIndexChanged.connect(self._language_chosen)
 
+        self.text_size_combo = QComboBox()
+        for size in appearance.TEXT_SIZES:
+            self.text_size_combo.addItem(_("{percent}%").format(percent=size), size)
+        self.text_size_combo.setCurrentIndex(
+            max(0, self.text_size_combo.findData(appearance.text_size(ws))))
+        self.text_size_combo.currentIndexChanged.connect(self._text_size_chosen)
+
         self.member_combo = QComboBox()
         self.member_combo.currentIndexChanged.connect(self._member_chosen)
         self.new_member = QLineEdit()
@@ -129,6 +135,7 @@ class SettingsPage(Page):
         general = QGroupBox(_("General"))
         form = QFormLayout(general)
         form.addRow(_("Language"), self.language_combo)
+        form.addRow(_("Text size"), self.text_size_combo)
         form.addRow(_("Recorded by"), self.member_combo)
         form.addRow(_("New team member"), member_row)
         form.addRow("", self.member_error)
@@ -157,22 +164,13 @@ class SettingsPage(Page):
         self.sync_box = SyncSettingsBox(self.ctx)
         self.farm_box = FarmSettingsBox(self.ctx)
         self.backups_box = BackupsBox(self.ctx)
-        # The groups are taller than a 1024×600 netbook screen: they scroll.
-        body = QWidget()
-        layout = QVBoxLayout(body)
+        layout = QVBoxLayout(self)  # the main window scrolls it (Section.scrolls)
         layout.addWidget(self._build_place_box())
         layout.addWidget(general)
         layout.addWidget(self.sync_box)
         layout.addWidget(self.farm_box)
         layout.addWidget(hamlets, 1)
         layout.addWidget(self.backups_box)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(body)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.scroll)
 
     # -- the team's place ---------------------------------------------------------------
     def _build_place_box(self) -> QGroupBox:
@@ -256,6 +254,14 @@ class SettingsPage(Page):
         self.ctx.ws.settings.set("language", code)
         i18n.set_language(code)
         self.ctx.language_changed.emit(code)
+
+    def _text_size_chosen(self, _index: int) -> None:
+        size = self.text_size_combo.currentData()
+        if size == appearance.text_size(self.ctx.ws):
+            return
+        self.ctx.ws.settings.set(appearance.SETTING, str(size))
+        appearance.apply(self.ctx.ws)
+        self.ctx.appearance_changed.emit()
 
     def _fill_members(self) -> None:
         fill_choices(self.member_combo, _("— not chosen —"),

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -142,11 +143,13 @@ class SyncController(QObject):
         self._unschedule()
 
     # -- enrollment ---------------------------------------------------------------------
-    def enroll(self, server_url: str, code: str, parent: QObject | None = None) -> Op[Any]:
+    def enroll(self, server_url: str, code: str, parent: QObject | None = None, *,
+               allow_insecure_http: bool = False) -> Op[Any]:
         """The enrollment, not yet run: the controller learns the outcome even if `parent`
         (the screen that asked, which adds its own callbacks) is gone by then."""
         ws = self.ctx.ws
-        return (Op(self.ctx, parent, lambda _progress: engine.enroll(ws, server_url, code))
+        return (Op(self.ctx, parent, lambda _progress: engine.enroll(
+                    ws, server_url, code, allow_insecure_http=allow_insecure_http))
                 .with_progress(_("Enrolling with the hub"), cancellable=False)
                 .announce(self._enrolled))
 
@@ -183,11 +186,13 @@ class SyncController(QObject):
         if self.busy or self.stopped or not self.enrolled or self.revoked:
             return
         server = self.status.get("server") or ""
+        insecure_allowed = bool(self.status.get("allow_insecure_http"))
         self.busy = True
         self.next_delay = None
 
         def probe(_progress: object) -> None:
-            with HubClient(server, timeout=PROBE_TIMEOUT) as client:
+            with HubClient(server, timeout=PROBE_TIMEOUT, deadline=PROBE_TIMEOUT,
+                           allow_insecure_http=insecure_allowed) as client:
                 client.health()
 
         (Op(self.ctx, self, probe)
@@ -307,6 +312,8 @@ class SyncSettingsBox(QGroupBox):
         self.code_edit.setPlaceholderText(_("One-time code from the hub administrator"))
         self.server_field = FieldWithError(self.server_edit)
         self.code_field = FieldWithError(self.code_edit)
+        # Plain http beyond the local network sends the token unencrypted: only on request.
+        self.insecure_check = QCheckBox(_("Allow plain http to this address (not encrypted)"))
         self.enroll_button = QPushButton(_("Enroll"))
         self.enroll_button.clicked.connect(self.enroll)
         self.enroll_error = error_label()
@@ -315,6 +322,7 @@ class SyncSettingsBox(QGroupBox):
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow(_("Hub address"), self.server_field)
         form.addRow(_("Enrollment code"), self.code_field)
+        form.addRow("", self.insecure_check)
         form.addRow("", self.enroll_button)
         form.addRow("", self.enroll_error)
 
@@ -374,7 +382,8 @@ class SyncSettingsBox(QGroupBox):
         if not server or not code:
             return
         self.enroll_button.setEnabled(False)
-        (self.controller.enroll(server, code, parent=self)
+        (self.controller.enroll(server, code, parent=self,
+                                allow_insecure_http=self.insecure_check.isChecked())
          .success(lambda _facts: self._enroll_done(None))
          .failure(self._enroll_done)
          .cancelled(self._enroll_done)

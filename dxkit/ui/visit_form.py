@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime
+from PySide6.QtCore import QDate, QDateTime, QSize, Qt, QTime
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -43,14 +42,19 @@ from dxkit.core.synced import OpResult
 from dxkit.households.catalog import SupportItem
 from dxkit.households.roster import Household, Person
 from dxkit.households.visits import OUTCOMES, Visit, VisitItem, outcome_label
+from dxkit.ui.appearance import HINT_STYLE, scaled_font
 from dxkit.ui.context import AppContext
+from dxkit.ui.fitting import DIALOGS, FlowLayout, SideScroll, fit_to_screen, scrolled_body
+from dxkit.ui.household_forms import fullest_household
 from dxkit.ui.operations import Op
 from dxkit.ui.taskman import Task
 from dxkit.ui.widgets import error_label
 
 INVALID_FIELD_STYLE = "border: 1px solid #b3261e;"
-ITEM_COLUMN_WIDTH = 84
-NAME_COLUMN_WIDTH = 190
+# Eleven support items and the names fit 1366×768 at 125 %; on a netbook the grid scrolls.
+ITEM_COLUMN_WIDTH = 72
+NAME_COLUMN_WIDTH = 170
+PREFERRED_SIZE = QSize(1180, 760)  # on a screen that has the room
 QUICK_FOLLOW_UPS = (7, 14, 30)
 
 # (person id or None for the household as a whole, support item code)
@@ -98,14 +102,13 @@ class VisitDialog(QDialog):
         self._kept_details: dict[CellKey, tuple[str, str]] = {}
         self.errors: dict[str, QLabel] = {}
         self.setWindowTitle(_("Record a visit"))
-        self.setMinimumSize(900, 600)
-        self.resize(1180, 760)
         self._build()
         if household_id:
             self.choose_household(household_id)
         else:
             self._show_picker(True)
             self.household_search.setFocus()
+        fit_to_screen(self, PREFERRED_SIZE)
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -118,7 +121,8 @@ class VisitDialog(QDialog):
         return dialog
 
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
+        # The form scrolls as a whole on a short screen; Save and Cancel stay in view.
+        layout = scrolled_body(self, self._build_buttons())
         self.errors["visit"] = error_label()
         layout.addWidget(self.errors["visit"])
         layout.addLayout(self._build_household_picker())
@@ -126,17 +130,14 @@ class VisitDialog(QDialog):
         grid_title = QLabel(_("Support given (tick with Space; one row per person)"))
         grid_title.setStyleSheet("font-weight: 600;")
         layout.addWidget(grid_title)
-        self.grid_area = QScrollArea()
-        self.grid_area.setWidgetResizable(True)
+        self.grid_area = SideScroll()  # every person's row; wider than a netbook: it scrolls
         self.grid_area.setFrameShape(QFrame.Shape.StyledPanel)
-        layout.addWidget(self.grid_area, 3)
+        layout.addWidget(self.grid_area)
         self.errors["items"] = error_label()
         layout.addWidget(self.errors["items"])
-        self.details_area = QScrollArea()
-        self.details_area.setWidgetResizable(True)
-        self.details_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.details_area.setMinimumHeight(90)
-        layout.addWidget(self.details_area, 2)
+        self.details_box = QWidget()  # one line per ticked item
+        QVBoxLayout(self.details_box).setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.details_box)
         layout.addLayout(self._build_notes_and_follow_up())
         self.reason_row = QWidget()
         reason_layout = QHBoxLayout(self.reason_row)
@@ -149,6 +150,12 @@ class VisitDialog(QDialog):
         reason_layout.addWidget(self.errors["reason"])
         self.reason_row.hide()
         layout.addWidget(self.reason_row)
+        layout.addStretch(1)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self.save)
+        self._rebuild_grid()
+
+    def _build_buttons(self) -> QDialogButtonBox:
         self.buttons = QDialogButtonBox()
         self.save_button = self.buttons.addButton(_("Save (Ctrl+Enter)"),
                                                   QDialogButtonBox.ButtonRole.AcceptRole)
@@ -158,10 +165,7 @@ class VisitDialog(QDialog):
             button.setAutoDefault(False)
         self.save_button.clicked.connect(self.save)
         self.cancel_button.clicked.connect(self.reject)
-        layout.addWidget(self.buttons)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, self.save)
-        self._rebuild_grid()
+        return self.buttons
 
     def _build_household_picker(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -181,7 +185,8 @@ class VisitDialog(QDialog):
         self.household_results.hide()
         box.addWidget(self.household_results)
         self.household_label = QLabel()
-        self.household_label.setStyleSheet("font-weight: 600; font-size: 11pt;")
+        self.household_label.setWordWrap(True)  # a long address must not widen the form
+        scaled_font(self.household_label, 1.2, bold=True)
         box.addWidget(self.household_label)
         self.errors["household"] = error_label()
         box.addWidget(self.errors["household"])
@@ -206,7 +211,7 @@ class VisitDialog(QDialog):
         row.addSpacing(24)
         row.addWidget(QLabel(_("Team members:")))
         who = QVBoxLayout()
-        boxes = QHBoxLayout()
+        boxes = FlowLayout()  # a large team takes two lines rather than a wider window
         current = self.ws.settings.get("current_member_id")
         self.member_boxes: dict[str, QCheckBox] = {}
         for member in self.ws.catalog.members():
@@ -216,7 +221,6 @@ class VisitDialog(QDialog):
             boxes.addWidget(box)
         if not self.member_boxes:
             boxes.addWidget(QLabel(_("No team members yet: add them in Settings.")))
-        boxes.addStretch(1)
         who.addLayout(boxes)
         self.errors["members"] = error_label()
         who.addWidget(self.errors["members"])
@@ -363,7 +367,7 @@ class VisitDialog(QDialog):
                     stripe.lower()
         else:
             hint = QLabel(_("Choose a household first."))
-            hint.setStyleSheet("color: gray;")
+            hint.setStyleSheet(HINT_STYLE)
             grid.addWidget(hint, 1, 0, 1, max(1, len(self.support_items)))
         grid.setColumnStretch(len(self.support_items) + 1, 1)
         grid.setRowStretch(grid.rowCount(), 1)
@@ -395,12 +399,20 @@ class VisitDialog(QDialog):
         if not row:
             hint = QLabel(_("Tick the support given in the grid; each ticked item gets an "
                             "outcome here."))
-            hint.setStyleSheet("color: gray;")
+            hint.setStyleSheet(HINT_STYLE)
             grid.addWidget(hint, 0, 0, 1, 4)
         grid.setColumnStretch(2, 1)
-        grid.setRowStretch(max(row, 1), 1)
-        self.details_area.setWidget(holder)
+        self._show_details(holder)
         self._update_tab_order()
+
+    def _show_details(self, holder: QWidget) -> None:
+        """Put the new outcome lines where the old ones were."""
+        layout = self.details_box.layout()
+        old = layout.takeAt(0)
+        if old is not None and old.widget() is not None:
+            old.widget().hide()
+            old.widget().deleteLater()
+        layout.addWidget(holder)
 
     def _make_detail(self, text: str, outcome: str, reason: str) -> _Detail:
         label = QLabel(text)
@@ -578,3 +590,25 @@ def void_visit(ctx: AppContext, visit_id: str, parent: QWidget | None = None,
     if on_voided is not None:
         op.success(lambda result: on_voided(result.value))
     return op.run()
+
+
+@DIALOGS.register("visit form")
+def _sample_visit_form(ctx: AppContext, parent: QWidget) -> QDialog:
+    """A new visit to the fullest household, a few items ticked (their outcome lines show)."""
+    household = fullest_household(ctx.ws)
+    dialog = VisitDialog(ctx, household.id, parent)
+    people = dialog.people
+    dialog.tick(people[0].id, "vneid_level2")
+    dialog.tick(people[-1].id, "payment_account", "not_done", "Chưa mang CCCD")
+    dialog.tick(None, "online_safety")
+    dialog.set_follow_up_in(14)
+    return dialog
+
+
+@DIALOGS.register("visit correction")
+def _sample_visit_correction(ctx: AppContext, parent: QWidget) -> QDialog:
+    """Correcting the latest visit that still counts: the reason line shows too."""
+    ws = ctx.ws
+    visits = [v for h in ws.households.list() for v in ws.visits.history(h.id) if v.effective]
+    latest = max(visits, key=lambda v: v.visited_at)
+    return VisitDialog.amend(ctx, latest.id, parent)

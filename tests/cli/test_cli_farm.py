@@ -143,3 +143,13 @@ def test_farm_settings_change_the_qr_payload(dxkit: Invoke, farm_dir: Path, tmp_
     assert dxkit(farm_dir, "labels", "print", "--lot", good["code"], "--template",
                  "thermal-50x30", "--out", str(out)).exit_code == 0
     assert verify_pdf(out, dpi=203).codes[0].payload.startswith("https://tx.example.vn/lo/")
+
+
+def test_text_lists_name_crops_and_entry_kinds(dxkit: Invoke, farm_dir: Path):
+    plots = dxkit(farm_dir, "farm", "plots", "list").stdout
+    entries = dxkit(farm_dir, "farm", "entries", "list").stdout
+    products = dxkit(farm_dir, "farm", "products", "list", "--crop", "rice").stdout
+    assert "Lúa" in plots and "rice" not in plots
+    assert "Làm đất" in entries or "Bón phân" in entries or "Phun thuốc" in entries
+    assert not any(kind in entries for kind in ("land_preparation", "pesticide", "harvest"))
+    assert "Lúa" in products and "rice" not in products and "ngày" in products

@@ -154,3 +154,11 @@ def test_followups_when_none_are_due(team_dir: Path, dxkit: Invoke):
     assert result.exit_code == 0 and "7" in result.stdout
     bad = dxkit(team_dir, "followups", "--within", "-1")
     assert bad.exit_code == 2
+
+
+def test_text_lists_name_support_items_not_their_codes(filled_dir: Path, dxkit: Invoke):
+    listed = dxkit(filled_dir, "visits", "list").stdout
+    shown = dxkit(filled_dir, "households", "show", "MH-001").stdout
+    for text in (listed, shown):
+        assert "vneid_level2" not in text
+        assert "Kích hoạt định danh điện tử mức 2: đã xong" in text

@@ -76,3 +76,12 @@ def test_english_formats():
     assert format_number(1234.5) == "1,234.5"
     assert "2026" in format_date(dt.date(2026, 11, 21))
     assert format_date(dt.date(2026, 11, 21)) != "21/11/2026"
+
+
+def test_coordinates_follow_the_language_and_keep_metre_precision():
+    set_language("vi")
+    assert i18n.format_coordinate(10.36) == "10,36"
+    assert i18n.format_coordinate(106.123456) == "106,123456"
+    set_language("en")
+    assert i18n.format_coordinate(10.36) == "10.36"
+    set_language("vi")

@@ -135,7 +135,7 @@ def test_a_payload_too_long_for_a_small_label_is_refused() -> None:
     with pytest.raises(LabelError) as refused:
         render_labels(template_named("thermal-40x30"),
                       [sample_content(1, qr_payload=long_payload)])
-    assert "3 điểm" in refused.value.message and "Cuộn nhãn nhiệt 40×30" in refused.value.message
+    assert "3 điểm" in refused.value.message and "Cuộn tem nhiệt 40×30" in refused.value.message
     with pytest.raises(LabelError) as refused:
         render_labels(template_named("a4-3x7"), [sample_content(1, qr_payload="x" * 900)])
     assert "0.4 mm" in refused.value.message

@@ -142,11 +142,23 @@ def test_other_refusals_carry_the_hub_code_and_sentence():
     httpx.Response(200, json={"records": [], "next": -1, "more": False, "high_water": 1}),
     httpx.Response(200, stream=httpx.ByteStream(b"\x1f\x8b\x08garbage"),
                    headers={"Content-Encoding": "gzip"}),
+    httpx.Response(200, stream=httpx.ByteStream(b"[" * 100_000 + b"]" * 100_000)),  # too deep
 ])
 def test_server_errors_and_malformed_answers_are_hub_failed(response):
     with client_for(lambda request: response) as client, pytest.raises(HubFailed) as caught:
         client.pull("households", after=0)
     assert caught.value.message
+
+
+@pytest.mark.parametrize(("encoding", "body"), [
+    ("gzip", gzip.compress(b'{"ok": true}')[:-8]),  # the stream's end (its checksum) never came
+    ("br", b'{"ok": true}'),  # an encoding the client did not ask for
+], ids=["gzip cut short", "brotli"])
+def test_an_answer_it_cannot_decode_safely_is_hub_failed(encoding, body):
+    response = httpx.Response(200, stream=httpx.ByteStream(body),
+                              headers={"Content-Encoding": encoding})
+    with client_for(lambda request: response) as client, pytest.raises(HubFailed):
+        client.health()
 
 
 def test_a_push_answer_with_the_wrong_number_of_results_is_hub_failed():

@@ -31,7 +31,7 @@ BROKEN = ("drop_request", "drop_response", "cut_response", "answer_503", "trunca
 SYNC_KEYS = {engine.META_SERVER, engine.META_DEVICE, engine.META_DEVICE_NAME, engine.META_TEAM,
              engine.META_PROVINCE, engine.META_COMMUNE, engine.META_HAMLET,
              engine.META_ENROLLED_AT, engine.META_TOKEN_STORE, engine.META_HIGH_WATER,
-             engine.META_REFUSED, engine.META_LAST_SYNC,
+             engine.META_REFUSED, engine.META_LAST_SYNC, engine.META_INSECURE_HTTP,
              *(engine.CURSOR_PREFIX + table for table in REGISTRY)}
 WORKSPACE_FILES = {"dxkit.sqlite-wal", "dxkit.sqlite-shm"}  # SQLite's own, reused
 

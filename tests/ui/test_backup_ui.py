@@ -3,6 +3,7 @@ every screen refreshed), a refused restore, and "Export diagnostics…"."""
 
 from __future__ import annotations
 
+import gc
 import zipfile
 
 import pytest
@@ -11,6 +12,17 @@ from PySide6.QtWidgets import QMessageBox
 from dxkit.core import backup
 from dxkit.ui.settings_page import SettingsPage
 from tests.ui.conftest import settle
+
+
+@pytest.fixture(autouse=True)
+def _garbage_collected_on_the_main_thread():
+    """Earlier tests leave app contexts (with timers) in reference cycles. A restore allocates
+    a lot on the database thread; were the garbage collector to run first there, Qt would
+    destroy those objects on the wrong thread. Collect them here, before and after, on the
+    main thread."""
+    gc.collect()
+    yield
+    gc.collect()
 
 
 @pytest.fixture

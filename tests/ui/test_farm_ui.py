@@ -210,7 +210,7 @@ def test_live_preview_and_save_pdf(ctx, qtbot, farm, ws, tmp_path, monkeypatch):
     designer.set_template("a4-3x7")
     designer.copies.setValue(5)
     designer.start.setValue(4)
-    assert "5 nhãn" in designer.summary.text()
+    assert "5 tem" in designer.summary.text()
     assert designer.picker.buttons[2].toolTip() == "đã dùng"
     target = tmp_path / "nhan.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
@@ -330,10 +330,10 @@ def test_print_sends_the_pages_and_records_the_run(ctx, qtbot, farm, ws, tmp_pat
     runs = len(ws.farm.lots.print_runs(good.code))
     designer.print_labels()
     qtbot.waitUntil(lambda: "máy in" in designer.message, timeout=10_000)
-    assert designer.message == "Đã gửi 3 nhãn đến máy in (1 trang)."
+    assert designer.message == "Đã gửi 3 tem đến máy in (1 trang)."
     assert verify_pdf(sent, dpi=200).count == 3
     assert len(ws.farm.lots.print_runs(good.code)) == runs + 1
-    settle(qtbot, ctx, lambda: "3 nhãn" in page.detail.toPlainText())
+    settle(qtbot, ctx, lambda: "3 tem" in page.detail.toPlainText())
     quiet(qtbot, ctx)
 
 
@@ -449,7 +449,7 @@ def test_print_preview_reports_progress_and_can_be_cancelled(ctx, qtbot, farm, w
 
     gate = hold_database(ctx)
     task = designer.print_preview()
-    assert task is not None and task.label == "Đang vẽ nhãn" and task.cancellable
+    assert task is not None and task.label == "Đang vẽ tem" and task.cancellable
     task.cancel()  # before its turn: it stops at its first checkpoint
     gate.set()
     quiet(qtbot, ctx)
@@ -461,7 +461,7 @@ def test_print_preview_reports_progress_and_can_be_cancelled(ctx, qtbot, farm, w
     designer.print_preview()
     qtbot.waitUntil(lambda: getattr(designer, "preview_dialog", None) is not None,
                     timeout=10_000)
-    drawn = [(value, maximum) for label, value, maximum in steps if label == "Đang vẽ nhãn"]
+    drawn = [(value, maximum) for label, value, maximum in steps if label == "Đang vẽ tem"]
     assert drawn and drawn[-1] == (30, 30)
     pages = [(value, maximum) for label, value, maximum in steps
              if label == "Đang chuẩn bị bản xem trước khi in"]

@@ -88,7 +88,7 @@ def test_shows_reached_and_counted_people_per_indicator(ctx, qtbot, scene):
     assert counts(page, "digital_signature") == ("0", "4 (từ 18 tuổi)", "0,0 %")
     assert page.hamlet_filter.itemText(0) == "Tất cả ấp/khóm"
     assert page.as_of_label.text().startswith("Tính đến ngày 20/11/2026.")
-    assert "lượt hỗ trợ và câu trả lời" in page.as_of_label.text()
+    assert "lượt thăm và câu trả lời" in page.as_of_label.text()
     numbers = page.model.index(0, 1).data(Qt.ItemDataRole.TextAlignmentRole)
     assert numbers & Qt.AlignmentFlag.AlignRight
 

@@ -18,7 +18,7 @@ def test_navigation_lists_working_sections_and_title_names_the_commune(window):
     assert len(titles) == len(SECTIONS)
     assert window.windowTitle() == "dxkit — Phường Mỹ Tho"
     window.nav.setCurrentRow(len(titles) - 1)
-    assert window.stack.currentWidget() is window.pages["settings"]
+    assert window.shown_page() is window.pages["settings"]
 
 
 def test_status_bar_is_honest_about_sync_and_counts_pending_changes(window, ws, qtbot):
