@@ -222,8 +222,11 @@ def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
         wait_for(lambda: designer.preview_image is not None)
         shots.append(save(window, out, "labels"))
 
-        window.show_section("settings")
+        settings = window.show_section("settings")
         shots.append(save(window, out, "settings"))
+        scroll = window.stack.currentWidget()  # the FormScroll the settings page sits in
+        scroll.ensureWidgetVisible(settings.backups_box)  # type: ignore[attr-defined]
+        shots.append(save(window, out, "settings-backups"))
 
         window.show_section("review")
         shots.append(save(window, out, "sync-review"))

@@ -5,7 +5,8 @@ act on (DxError, usage errors) become one translated sentence on stderr, never a
 Help texts are marked with N_ and translated when shown, so `--lang` applies to them too.
 
 One module per command group, named after it: households, people, visits (and followups),
-team (and hamlets, members), catalog (indicators, support-items, catalog), demo. The root
+team (and hamlets, members), catalog (indicators, support-items, catalog), demo, backup,
+diagnostics. The root
 group is in root.py; shared plumbing and output helpers are in common.py.
 """
 
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 # Importing a command module registers its commands on the root group.
 from dxkit.cli import (  # noqa: F401
+    backup,
     catalog,
     demo,
+    diagnostics,
     farm,
     households,
     hub,

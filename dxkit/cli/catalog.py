@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import click
 
-from dxkit.cli.common import JSON_OPTION, N_, argument, emit_json, hamlet_id, option, workspace
+from dxkit.cli.common import (
+    JSON_OPTION,
+    N_,
+    argument,
+    emit_json,
+    hamlet_id,
+    option,
+    reader,
+    workspace,
+)
 from dxkit.cli.root import cli
 from dxkit.core.i18n import _, format_number
 
@@ -14,7 +23,7 @@ from dxkit.core.i18n import _, format_number
 @JSON_OPTION
 @click.pass_context
 def indicators(ctx: click.Context, hamlet: str | None, as_json: bool) -> None:
-    ws = workspace(ctx)
+    ws = reader(ctx)
     rows = ws.indicators.rollup(hamlet_id(ws, hamlet))
     if as_json:
         emit_json([{"code": r.code, "name": r.name, "reached": r.reached,
@@ -37,7 +46,7 @@ def indicators(ctx: click.Context, hamlet: str | None, as_json: bool) -> None:
 @JSON_OPTION
 @click.pass_context
 def support_items(ctx: click.Context, as_json: bool) -> None:
-    found = workspace(ctx).catalog.support_items()
+    found = reader(ctx).catalog.support_items()
     if as_json:
         emit_json([{"code": s.code, "name": s.name, "name_vi": s.name_vi, "name_en": s.name_en,
                     "indicator_code": s.indicator_code} for s in found])

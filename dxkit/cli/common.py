@@ -11,6 +11,7 @@ import errno
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -23,7 +24,7 @@ from dxkit.core.progress import Progress
 from dxkit.households.cccd import sex_label
 from dxkit.households.roster import Household, Person
 from dxkit.households.visits import Visit, VisitItem, outcome_label
-from dxkit.workspace import Workspace
+from dxkit.workspace import Workspace, default_path
 
 
 def N_(message: str) -> str:
@@ -371,15 +372,37 @@ def terminal_progress() -> Iterator[Progress | None]:
 
 
 # -- workspace access --------------------------------------------------------------------------
-def workspace(ctx: click.Context) -> Workspace:
-    """The workspace of this invocation, opened on first use and closed when the command ends."""
+# A writer command waits this long for another writer (the app, a running command) to let
+# the workspace go before it gives up with a sentence: long enough for a quick command that
+# overlaps, short enough that a script does not hang while the app is open.
+LOCK_WAIT_SECONDS = 3.0
+
+
+def workspace(ctx: click.Context, *, readonly: bool = False) -> Workspace:
+    """The workspace of this invocation, opened on first use and closed when the command ends.
+
+    Commands that change nothing pass `readonly`: they run beside the app or another command
+    that writes, and any write they tried would fail. Others take the workspace's write lock."""
     root = ctx.find_root()
     ws: Workspace | None = root.obj.get("ws")
     if ws is None:
-        ws = Workspace.open(root.obj.get("data_dir"))
+        ws = Workspace.open(root.obj.get("data_dir"), readonly=readonly,
+                            wait=LOCK_WAIT_SECONDS)
         root.obj["ws"] = ws
         root.call_on_close(ws.close)
     return ws
+
+
+def workspace_folder(ctx: click.Context) -> Path:
+    """The workspace folder of this invocation, for commands that must not open it (its
+    database may be what is broken)."""
+    data_dir = ctx.find_root().obj.get("data_dir")
+    return Path(data_dir).expanduser() if data_dir else default_path()
+
+
+def reader(ctx: click.Context) -> Workspace:
+    """The workspace, opened for reading only (see `workspace`)."""
+    return workspace(ctx, readonly=True)
 
 
 def hamlet_id(ws: Workspace, name: str | None) -> str | None:

@@ -17,6 +17,7 @@ from dxkit.cli.common import (
     argument,
     emit_json,
     option,
+    reader,
     say_error,
     terminal_progress,
     workspace,
@@ -92,7 +93,7 @@ def orgs_add(ctx: click.Context, /, name: str, as_json: bool, **fields: Any) -> 
 @JSON_OPTION
 @click.pass_context
 def orgs_list(ctx: click.Context, as_json: bool) -> None:
-    found = workspace(ctx).farm.orgs.all()
+    found = reader(ctx).farm.orgs.all()
     if as_json:
         emit_json(found)
         return
@@ -129,7 +130,7 @@ def plots_add(ctx: click.Context, /, org: str, name: str, crop: str, as_json: bo
 @JSON_OPTION
 @click.pass_context
 def plots_list(ctx: click.Context, org: str | None, as_json: bool) -> None:
-    found = workspace(ctx).farm.orgs.plots(org)
+    found = reader(ctx).farm.orgs.plots(org)
     if as_json:
         emit_json(found)
         return
@@ -163,7 +164,7 @@ def seasons_add(ctx: click.Context, /, org: str, name: str, as_json: bool, **fie
 @JSON_OPTION
 @click.pass_context
 def seasons_list(ctx: click.Context, org: str | None, as_json: bool) -> None:
-    found = workspace(ctx).farm.orgs.seasons(org)
+    found = reader(ctx).farm.orgs.seasons(org)
     if as_json:
         emit_json(found)
         return
@@ -226,7 +227,7 @@ def entries_add(ctx: click.Context, /, plot: str, season: str, kind: str, on: An
 @click.pass_context
 def entries_list(ctx: click.Context, plot: str | None, season: str | None,
                  as_json: bool) -> None:
-    found = workspace(ctx).farm.diary.timeline(plot=plot, season=season)
+    found = reader(ctx).farm.diary.timeline(plot=plot, season=season)
     if as_json:
         emit_json(found)
         return
@@ -270,7 +271,7 @@ def products() -> None:
 @click.pass_context
 def products_list(ctx: click.Context, search: str | None, crop: str | None,
                   as_json: bool) -> None:
-    found = workspace(ctx).farm.registry.products(search=search, crop=crop)
+    found = reader(ctx).farm.registry.products(search=search, crop=crop)
     if as_json:
         emit_json([{"id": p.id, "name": p.name, "active_ingredients": list(p.active_ingredients),
                     "phi_days": p.phi_days, "source": p.source} for p in found])
@@ -336,7 +337,7 @@ def lots_create(ctx: click.Context, harvests: tuple[str, ...], product: str, pac
 @JSON_OPTION
 @click.pass_context
 def lots_list(ctx: click.Context, org: str | None, as_json: bool) -> None:
-    found = workspace(ctx).farm.lots.all(org)
+    found = reader(ctx).farm.lots.all(org)
     if as_json:
         emit_json(found)
         return
@@ -375,7 +376,7 @@ def _one_lot(ws: Any, code_or_id: str) -> Lot:
 @JSON_OPTION
 @click.pass_context
 def lots_show(ctx: click.Context, code: str, as_json: bool) -> None:
-    ws = workspace(ctx)
+    ws = reader(ctx)
     lot = ws.farm.lots.get(code)
     runs = ws.farm.lots.print_runs(lot)
     overlaps = ws.farm.lots.serial_overlaps(lot)
@@ -441,7 +442,7 @@ def trace_export(ctx: click.Context, lot_code: str, form: str, out: str,
     from dxkit.farm.epcis import epcis_document
     from dxkit.farm.trace_html import trace_json, trace_page
 
-    record = workspace(ctx).farm.lots.trace_record(lot_code)
+    record = reader(ctx).farm.lots.trace_record(lot_code)
     if form == "epcis":
         text = json.dumps(epcis_document(record), ensure_ascii=False, indent=2)
     elif form == "json":

@@ -22,6 +22,7 @@ from dxkit.cli.common import (
     option,
     person_json,
     person_line,
+    reader,
     say_error,
     terminal_progress,
     workspace,
@@ -94,7 +95,7 @@ def households_edit(ctx: click.Context, code_or_id: str, code: str | None,
 @JSON_OPTION
 @click.pass_context
 def households_list(ctx: click.Context, hamlet: str | None, as_json: bool) -> None:
-    ws = workspace(ctx)
+    ws = reader(ctx)
     found = ws.households.list(hamlet_id(ws, hamlet))
     if as_json:
         emit_json([household_json(h) for h in found])
@@ -109,7 +110,7 @@ def households_list(ctx: click.Context, hamlet: str | None, as_json: bool) -> No
 @JSON_OPTION
 @click.pass_context
 def households_show(ctx: click.Context, code_or_id: str, as_json: bool) -> None:
-    ws = workspace(ctx)
+    ws = reader(ctx)
     household = ws.households.find(code_or_id)
     people = ws.people.in_household(household.id)
     history = ws.visits.history(household.id)
@@ -151,7 +152,7 @@ def households_show(ctx: click.Context, code_or_id: str, as_json: bool) -> None:
 @click.pass_context
 def households_search(ctx: click.Context, query: str, hamlet: str | None, limit: int,
                       as_json: bool) -> None:
-    ws = workspace(ctx)
+    ws = reader(ctx)
     found = ws.households.search(query, limit=limit, hamlet_id=hamlet_id(ws, hamlet))
     if as_json:
         emit_json([household_json(h) for h in found])
@@ -172,7 +173,7 @@ def households_import(ctx: click.Context, file: str, dry_run: bool, as_json: boo
     from dxkit.households import importing
 
     path = existing_file(file)
-    ws = workspace(ctx)
+    ws = workspace(ctx, readonly=dry_run)
     with terminal_progress() as progress:
         if dry_run:
             plan = importing.plan_import(ws, path, progress=progress)
@@ -246,7 +247,7 @@ def households_export(ctx: click.Context, fmt: str | None, out: str, what: str) 
     path = Path(out).expanduser()
     chosen = fmt or ("xlsx" if path.suffix.lower() == ".xlsx" else "csv")
     file_format: exporting.Format = "xlsx" if chosen == "xlsx" else "csv"
-    ws = workspace(ctx)
+    ws = reader(ctx)
     with terminal_progress() as progress:
         count = write(ws, path, file_format, progress=progress)
     click.echo(done.format(count=format_number(count), path=path))

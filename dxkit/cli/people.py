@@ -15,10 +15,10 @@ from dxkit.cli.common import (
     option,
     person_json,
     person_line,
+    reader,
     workspace,
 )
 from dxkit.cli.root import cli
-from dxkit.core import store
 from dxkit.core.errors import DxError, NotFound
 from dxkit.core.i18n import _
 
@@ -90,7 +90,7 @@ def people_edit(ctx: click.Context, person_id: str, name: str | None, sex: str |
 @JSON_OPTION
 @click.pass_context
 def people_list(ctx: click.Context, household: str, as_json: bool) -> None:
-    ws = workspace(ctx)
+    ws = reader(ctx)
     found = ws.people.in_household(ws.households.find(household).id)
     today = ws.today()
     if as_json:
@@ -107,7 +107,7 @@ def people_list(ctx: click.Context, household: str, as_json: bool) -> None:
 def people_export(ctx: click.Context, person_id: str, out: str) -> None:
     from dxkit.households import exporting
 
-    ws = workspace(ctx)
+    ws = reader(ctx)
     person = ws.people.get(person_id)
     exporting.export_person(ws, person.id, Path(out))
     click.echo(_("Wrote the data of {name} to {path}.").format(name=person.full_name
@@ -127,15 +127,15 @@ def people_delete(ctx: click.Context, person_id: str, yes: bool) -> None:
         raise DxError(_("Deleting erases the personal data of {name} for good; nothing was "
                         "deleted. Add --yes to confirm.").format(name=person.full_name))
     household = ws.households.get(person.household_id)
-    backups = set(store.migration_backups(ws.db_path))
+    backups = {b.path for b in ws.backups()}
     ws.people.delete(person.id)
     click.echo(_("Deleted the personal data of {name}.").format(name=person.full_name))
     if household.head_name and not ws.households.get(household.id).head_name:
         click.echo(_("{name} was the head of household {code}: the household's head and "
                      "phone were erased with them. Enter its new head when you know it."
                      ).format(name=person.full_name, code=household.code))
-    removed = backups - set(store.migration_backups(ws.db_path))
+    removed = backups - {b.path for b in ws.backups()}
     if removed:
-        click.echo(_("Removed {count} backup copies made before an upgrade of dxkit: they "
-                     "still held this person's data.").format(count=len(removed)))
+        click.echo(_("Removed {count} backups that still held this person's data; a new "
+                     "backup without them was made.").format(count=len(removed)))
 

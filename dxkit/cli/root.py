@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from dxkit import __version__
 from dxkit.cli.common import N_, DxGroup, DxOption, OneOf, option, route_click_messages
-from dxkit.core import i18n
+from dxkit.core import i18n, logs
 from dxkit.core.i18n import _
+from dxkit.core.workspace import default_path
 
 route_click_messages()
 
@@ -41,6 +44,8 @@ def _set_language(ctx: click.Context, param: click.Parameter, value: str | None)
 def cli(ctx: click.Context, data_dir: str | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["data_dir"] = data_dir
+    # The log goes to the workspace folder; nothing is written there unless something logs.
+    logs.setup(Path(data_dir).expanduser() if data_dir else default_path())
     if ctx.invoked_subcommand is None:
         opener = ctx.obj.get("open_app")
         if opener is None:
@@ -55,4 +60,5 @@ cli.add_command(labels_group)
 
 
 def main() -> int:
+    logs.install_crash_hooks()
     return cli.main(prog_name="dxkit") or 0

@@ -10,6 +10,7 @@ from dxkit.cli.common import (
     argument,
     emit_json,
     option,
+    reader,
     terminal_progress,
     workspace,
 )
@@ -85,7 +86,7 @@ def report_lines(report: engine.SyncReport) -> list[str]:
 @JSON_OPTION
 @click.pass_context
 def sync_status(ctx: click.Context, as_json: bool) -> None:
-    state = engine.status(workspace(ctx))
+    state = engine.status(reader(ctx))
     if as_json:
         emit_json(state)
         return
@@ -150,7 +151,7 @@ def sync_check(ctx: click.Context, no_repair: bool, as_json: bool) -> None:
 @click.pass_context
 def sync_export_bundle(ctx: click.Context, file: str, as_json: bool) -> None:
     with terminal_progress() as progress:
-        report = bundle.export_bundle(workspace(ctx), file, progress=progress)
+        report = bundle.export_bundle(reader(ctx), file, progress=progress)
     if as_json:
         emit_json(report.to_dict())
         return

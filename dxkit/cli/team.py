@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dxkit.cli.common import JSON_OPTION, N_, argument, emit_json, option, workspace
+from dxkit.cli.common import JSON_OPTION, N_, argument, emit_json, option, reader, workspace
 from dxkit.cli.root import cli
 from dxkit.core.i18n import _, format_number
 
@@ -18,7 +18,7 @@ def hamlets() -> None:
 @JSON_OPTION
 @click.pass_context
 def hamlets_list(ctx: click.Context, as_json: bool) -> None:
-    ws = workspace(ctx)
+    ws = reader(ctx)
     rows = [{"id": h.id, "name": h.name, "households": len(ws.households.local_ids(h.id))}
             for h in ws.catalog.hamlets()]
     if as_json:
@@ -57,7 +57,7 @@ def members() -> None:
 @JSON_OPTION
 @click.pass_context
 def members_list(ctx: click.Context, as_json: bool) -> None:
-    found = workspace(ctx).catalog.members()
+    found = reader(ctx).catalog.members()
     if as_json:
         emit_json([{"id": m.id, "name": m.name, "active": m.active} for m in found])
         return
@@ -92,7 +92,7 @@ def team_set(ctx: click.Context, province: str, commune: str) -> None:
 @JSON_OPTION
 @click.pass_context
 def team_show(ctx: click.Context, as_json: bool) -> None:
-    ws = workspace(ctx)
+    ws = reader(ctx)
     province, commune = ws.team_place()
     hamlets = [h.name for h in ws.catalog.hamlets()]
     members = [m.name for m in ws.catalog.members()]

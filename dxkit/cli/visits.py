@@ -18,6 +18,7 @@ from dxkit.cli.common import (
     hamlet_id,
     member_id,
     option,
+    reader,
     workspace,
 )
 from dxkit.cli.root import cli
@@ -106,7 +107,7 @@ def visits_add(ctx: click.Context, household: str, members: tuple[str, ...],
 def visits_list(ctx: click.Context, household: str | None, hamlet: str | None,
                 member: str | None, since: dt.date | None, until: dt.date | None,
                 as_json: bool) -> None:
-    ws = workspace(ctx)
+    ws = reader(ctx)
     found = find_visits(ws, household, hamlet_id(ws, hamlet), member_id(ws, member), since,
                         until)
     writer = VisitWriter(ws)
@@ -154,7 +155,7 @@ def visits_void(ctx: click.Context, visit_id: str, reason: str, as_json: bool) -
 @click.pass_context
 def followups(ctx: click.Context, hamlet: str | None, member: str | None, within: int,
               as_json: bool) -> None:
-    ws = workspace(ctx)
+    ws = reader(ctx)
     found = ws.visits.follow_ups(within_days=within, hamlet_id=hamlet_id(ws, hamlet),
                                  member_id=member_id(ws, member))
     if as_json:

@@ -49,7 +49,7 @@ ENCRYPTING = ".encrypting"  # the encrypted copy while it is made and checked
 JOURNAL_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 
-class WorkspaceLocked(WorkspaceError):
+class KeyNotHere(WorkspaceError):
     """The workspace is encrypted and its key is not on this computer."""
 
 
@@ -94,17 +94,17 @@ class WorkspaceKeys:
         return key
 
     def key(self) -> DatabaseKey:
-        """The stored key; WorkspaceLocked (a sentence) when this computer does not have it."""
+        """The stored key; KeyNotHere (a sentence) when this computer does not have it."""
         state = self.state()
         if state is None:
-            raise WorkspaceLocked(self._locked_sentence())
+            raise KeyNotHere(self._locked_sentence())
         stored = self.secrets.load(state.key_id)
         try:
             key = DatabaseKey.from_hex(stored) if stored else None
         except ValueError:
             key = None
         if key is None or not key.matches(state.key_check):
-            raise WorkspaceLocked(self._locked_sentence())
+            raise KeyNotHere(self._locked_sentence())
         return key
 
     def stored_in(self) -> StoreKind | None:

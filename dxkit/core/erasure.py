@@ -15,7 +15,7 @@ hub. This module reaches the copies beside it:
   `register_after_erasure`; it is called after each erasure commits with the workspace folder
   and the erased rows, and must purge or remove every copy that holds one of them
   (`drop_copies_holding` does the usual part). Pre-migration backups are removed that way
-  (store.drop_migration_backups_holding).
+  (Workspace._drop_backups_holding).
 
 Domains reach their own derived copies (a search index, a head of household's name) in their
 commit hooks, from `Tx.erased`.

@@ -14,9 +14,8 @@ are its own, so code that catches database errors catches `store.Error` (both ki
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Literal, cast
 
@@ -37,7 +36,6 @@ APPLICATION_ID = 0x44584B31  # "DXK1" in the SQLite header marks a dxkit workspa
 SQLITE_MAGIC = b"SQLite format 3\x00"
 QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024
 BACKUP_FOLDER = "backups"
-MIGRATION_BACKUP_PREFIX = "before-"
 
 # Database errors of workspace connections (sqlcipher3) and of the standard module (the hub).
 Error: tuple[type[Exception], ...] = (sqlite3.Error, sqlcipher.Error)
@@ -168,10 +166,11 @@ def ordered(migrations: Iterable[Migration]) -> list[Migration]:
     return found
 
 
-def migrate(conn: sqlite3.Connection, db_path: Path, migrations: Sequence[Migration],
-            key: DatabaseKey | None = None) -> list[str]:
-    """Apply pending migrations in name order, each in its own transaction; back the file up
-    first. `user_version` counts the migrations applied, so an older dxkit can tell."""
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration],
+            backup: Callable[[str], object] | None = None) -> list[str]:
+    """Apply pending migrations in name order, each in its own transaction. A workspace that
+    already holds data is backed up first (`backup(first pending name)`). `user_version`
+    counts the migrations applied, so an older dxkit can tell."""
     db = Database(conn)
     runner = Migrations(MIGRATION_SET)
     for step in ordered(migrations):
@@ -179,8 +178,8 @@ def migrate(conn: sqlite3.Connection, db_path: Path, migrations: Sequence[Migrat
     pending = runner.pending(db)
     if not pending:
         return []
-    if conn.execute("PRAGMA user_version").fetchone()[0] > 0:
-        _backup_before_migration(conn, db_path, pending[0].name, key)
+    if backup is not None and conn.execute("PRAGMA user_version").fetchone()[0] > 0:
+        backup(pending[0].name)
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
     applied: list[str] = []
@@ -206,49 +205,24 @@ def migrate(conn: sqlite3.Connection, db_path: Path, migrations: Sequence[Migrat
     return applied
 
 
-def migration_backups(db_path: Path) -> list[Path]:
-    """The copies `migrate` made before upgrading the file."""
-    return sorted((db_path.parent / BACKUP_FOLDER).glob(f"{MIGRATION_BACKUP_PREFIX}*.sqlite"))
-
-
-def drop_migration_backups_holding(db_path: Path, erased: erasure.ErasedRows,
-                                   key: DatabaseKey | None) -> list[Path]:
-    """Remove the pre-migration backups that still hold an erased row.
-
-    Such a backup exists to undo a failed upgrade; a copy made by an older schema cannot be
-    purged by today's code (its search index, its derived tables), and restoring it would
-    bring the person back, which the erasure forbids. Backups made after the person was
-    erased, or before they were added, stay."""
-    return erasure.drop_copies_holding(migration_backups(db_path), erased,
-                                       copy_opener(key), Error)
-
-
 def copy_opener(key: DatabaseKey | None) -> erasure.CopyOpener:
     """Opens a closed copy of the workspace file (a backup) read-only with its key."""
     return lambda path: connect(path, key, read_only=True)
 
 
-def _backup_before_migration(conn: sqlite3.Connection, db_path: Path, first: str,
-                             key: DatabaseKey | None) -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = db_path.parent / BACKUP_FOLDER
-    folder.mkdir(exist_ok=True)
-    target = folder / f"{MIGRATION_BACKUP_PREFIX}{first}-{stamp}.sqlite"
-    backup = connect(target, key)  # encrypted with the same key, created 0600
-    try:
-        conn.backup(backup)
-    finally:
-        backup.close()
-    return target
-
-
 def copy_workspace_file(db_path: Path, target: Path, key: DatabaseKey | None) -> None:
-    """Consistent copy of a live database, encrypted with the same key (the backup API
-    copies pages between two databases of one key)."""
+    """Consistent copy of a live database with SQLite's online backup API (dxkit.core.backup
+    and tests), encrypted with the same key (the backup API copies pages between two
+    databases of one key). The copy is one self-contained file (rollback journal, not WAL):
+    nothing appears beside it when it is opened later."""
     source = connect(db_path, key)
     try:
         dest = connect(target, key)
-        source.backup(dest)
-        dest.close()
+        try:
+            source.backup(dest)
+            # The backup copies the source's header, WAL flag included.
+            dest.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dest.close()
     finally:
         source.close()

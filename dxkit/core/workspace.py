@@ -13,22 +13,25 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
+import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import platformdirs
 
-from dxkit.core import clock_repair, encryption, erasure, store, synced
+from dxkit.core import backup, clock_repair, encryption, erasure, store, synced
 from dxkit.core.domain import Domain, Migration
-from dxkit.core.errors import WorkspaceError
+from dxkit.core.errors import ValidationError, WorkspaceError
 from dxkit.core.hlc import Clock
 from dxkit.core.i18n import _
 from dxkit.core.ids import uuid7
 from dxkit.core.keys import DatabaseKey
+from dxkit.core.lock import WorkspaceLock, WorkspaceLocked, locked_message
 from dxkit.core.places import DATA_VERSION, AdminUnit, find_commune, find_province
 from dxkit.core.private import make_private_dir, tighten_tree, write_private_text
 from dxkit.core.schema import KERNEL_MIGRATIONS
@@ -38,6 +41,8 @@ SETTINGS_FILENAME = "settings.json"
 # The hub team the workspace enrolled in, in its meta table. Sync writes it at enrollment;
 # domains may read it (the farm's trace URLs carry the team's key).
 HUB_TEAM_META = "sync_team_id"
+
+log = logging.getLogger(__name__)
 
 
 def default_path() -> Path:
@@ -51,6 +56,14 @@ def default_path() -> Path:
 def demo_path() -> Path:
     """Where `python3 quickstart.py app` keeps its demo workspace."""
     return Path(platformdirs.user_data_dir("dxkit", appauthor=False)) / "demo"
+
+
+def _folder(path: str | Path | None) -> Path:
+    folder = Path(path).expanduser() if path else default_path()
+    if folder.exists() and not folder.is_dir():
+        raise WorkspaceError(_("{path} is a file; a workspace is a folder.").format(
+            path=folder))
+    return folder
 
 
 def install(domains: tuple[Domain, ...]) -> None:
@@ -86,6 +99,9 @@ class Workspace:
         self._fixed_now: dt.datetime | None = None
         # An erasure's write-ahead log could not be cut yet (a reader was busy): try again.
         self._journal_pending = False
+        self._lock = WorkspaceLock(folder)
+        self._readonly = False
+        self.utc_now: Callable[[], dt.datetime] = backup.utc_now
         self.settings = Settings(folder / SETTINGS_FILENAME)
         self.created = False
         install(self.domains)
@@ -95,11 +111,17 @@ class Workspace:
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path | None = None) -> Self:
-        folder = Path(path).expanduser() if path else default_path()
-        if folder.exists() and not folder.is_dir():
-            raise WorkspaceError(_("{path} is a file; a workspace is a folder.").format(
-                path=folder))
+    def open(cls, path: str | Path | None = None, *, readonly: bool = False,
+             wait: float = 0.0, utc_now: Callable[[], dt.datetime] | None = None,
+             daily_backup: bool = True) -> Self:
+        """Open (or create) the workspace in `path`.
+
+        A writer (the default) holds the workspace's write lock until `close()`, waiting up to
+        `wait` seconds for another writer to finish (WorkspaceLocked after that); it migrates,
+        seeds, and makes the daily backup when one is due (unless `daily_backup` is False: the
+        app makes it off the UI thread). A reader (`readonly`) takes no lock and can run beside
+        a writer; its connections refuse writes. `utc_now` is the wall clock of backups."""
+        folder = _folder(path)
         db_path = folder / store.DB_FILENAME
         steps = migrations(cls.domains)
         # Refuses foreign, damaged or too-new files untouched; makes the key of a new
@@ -109,23 +131,79 @@ class Workspace:
         tighten_tree(folder)  # what an older dxkit made readable by others
         ws = cls(folder)
         ws.key = key
-        conn = ws.conn
-        store.migrate(conn, db_path, steps, key)
-        meta = ws.meta()
-        ws.created = "device_id" not in meta
-        if ws.created:
+        if utc_now is not None:
+            ws.utc_now = utc_now
+        try:
+            if readonly:
+                ws._open_reader(steps)
+            else:
+                ws._lock.acquire(wait)
+                ws._prepare(steps)
+                if daily_backup:
+                    ws.backup_if_due()
+        except BaseException:
+            ws._close_connections()  # no daily backup of a workspace that did not open
+            ws._lock.release()
+            raise
+        log.info("workspace opened: %s, data version %d", "reader" if readonly else "writer",
+                 len(steps))
+        return ws
+
+    def _prepare(self, steps: list[Migration], clock_floor: str | None = None) -> None:
+        """Migrate, seed a new workspace, start the clock and run the domains' open hooks.
+        Needs the write lock."""
+        conn = self.conn
+        applied = store.migrate(conn, steps, backup=lambda first: self.backup_before(first))
+        if applied:
+            log.info("migrations applied: %d", len(applied))
+        meta = self.meta()
+        self.created = "device_id" not in meta
+        if self.created:
             conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', ?), "
                          "('admin_data', ?)", (uuid7().replace("-", "")[:16], DATA_VERSION))
-            meta = ws.meta()
-        ws.clock, poisoned = clock_repair.open_clock(
-            meta["device_id"], meta.get("hlc"), int(meta.get(clock_repair.META_CLOCK_OFFSET, 0)),
+            meta = self.meta()
+        self.clock, poisoned = clock_repair.open_clock(
+            meta["device_id"], meta.get("hlc"),
+            int(meta.get(clock_repair.META_CLOCK_OFFSET, 0)),
             last_wall_ms=clock_repair.last_wall_ms(conn))
+        if clock_floor:
+            self.clock.observe(clock_floor)
         if poisoned:  # a clock nobody can believe: mend the workspace before anything else
-            ws.clock_repair = clock_repair.repair(ws, clock_before=meta["hlc"])
-        for domain in cls.domains:
+            self.clock_repair = clock_repair.repair(self, clock_before=meta["hlc"])
+        for domain in self.domains:
             for hook in domain.on_open:
-                hook(ws, ws.created)
-        return ws
+                hook(self, self.created)
+
+    def _open_reader(self, steps: list[Migration]) -> None:
+        """A reader of a workspace nobody writes prepares it like a writer (a new or older
+        workspace needs its migrations), then lets the lock go. Beside a writer it can only
+        read what that writer already prepared."""
+        if self._lock.try_acquire():
+            try:
+                self._prepare(steps)
+            finally:
+                self._lock.release()
+        else:
+            meta = self.meta() if self._has_meta() else {}
+            names = {r[0] for r in self.conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?",
+                (store.MIGRATION_SET,))} if meta else set()
+            if "device_id" not in meta or names != {m.name for m in steps}:
+                raise WorkspaceLocked(locked_message())  # the writer is still preparing it
+            self.clock = Clock(meta["device_id"], meta.get("hlc"))
+        self._readonly = True
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.execute("PRAGMA query_only = ON")
+
+    def _has_meta(self) -> bool:
+        found = self.conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN "
+                                  "('meta', '_sqlite_migrations')").fetchone()[0]
+        return bool(found == 2)
+
+    @property
+    def readonly(self) -> bool:
+        return self._readonly
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -133,25 +211,110 @@ class Workspace:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = store.connect(self.db_path, self.key)
+            if self._readonly:
+                conn.execute("PRAGMA query_only = ON")  # a reader that tries to write fails
             self._local.conn = conn
             with self._connections_lock:
                 self._connections.append(conn)
         return conn
 
     def close(self) -> None:
+        """Close every connection and let the write lock go; a writer first makes the daily
+        backup if one is due."""
+        if self._lock.held and self._prepared():
+            with contextlib.suppress(*store.Error, OSError, WorkspaceError):
+                self.backup_if_due()
         own = getattr(self._local, "conn", None)
-        if own is not None:
+        if own is not None and not self._readonly:
             # Keeps planner statistics current for the next open (SQLite's advice on close);
             # the limit keeps it to a few milliseconds even on a large file.
             with contextlib.suppress(*store.Error):
                 own.execute("PRAGMA analysis_limit = 400")
                 own.execute("PRAGMA optimize")
+        self._close_connections()
+        self._lock.release()
+
+    def _prepared(self) -> bool:
+        return hasattr(self, "clock")
+
+    def _close_connections(self) -> None:
         with self._connections_lock:
             for conn in self._connections:
                 with contextlib.suppress(*store.Error):
                     conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+    # -- backups ------------------------------------------------------------------------
+    @property
+    def backup_keep_days(self) -> int:
+        value = self.settings.get(backup.KEEP_DAYS_SETTING, backup.DEFAULT_KEEP_DAYS)
+        return value if isinstance(value, int) and value >= 1 else backup.DEFAULT_KEEP_DAYS
+
+    def set_backup_keep_days(self, days: int) -> None:
+        if days < 1:
+            raise ValidationError({"keep_days": _("Keep backups for at least one day.")})
+        self.settings.set(backup.KEEP_DAYS_SETTING, days)
+
+    def backup_now(self, reason: str = "manual") -> backup.Backup:
+        """A backup in the workspace's backups folder, then rotation of the old ones."""
+        now = self.utc_now()
+        made = backup.create(self.path, reason, now=now)
+        backup.rotate(self.path, keep_days=self.backup_keep_days, now=now)
+        return made
+
+    def backup_before(self, operation: str) -> backup.Backup:
+        """The restore point taken before a risky operation (import, bundle, repair,
+        restore) or a migration (named after its first step)."""
+        return self.backup_now("before-" + re.sub(r"[^a-z0-9_]+", "_", operation.lower()))
+
+    def backup_if_due(self) -> backup.Backup | None:
+        """The daily backup, if the newest backup is a day old."""
+        if not backup.daily_due(self.path, now=self.utc_now(), fresh=self.created):
+            return None
+        return self.backup_now("daily")
+
+    def backups(self) -> list[backup.Backup]:
+        return backup.list_backups(self.path)
+
+    def restore(self, source: str | Path) -> backup.Restored:
+        """Replace this workspace's data by a backup (checked first, the current data kept
+        as a backup), then open it again: migrated if older, the clock never going back."""
+        if not self._lock.held:
+            raise WorkspaceLocked(locked_message())
+        clock_floor = self.clock.last
+        self._close_connections()
+        try:
+            restored = backup.restore(self.path, Path(source),
+                                      known=[m.name for m in migrations(self.domains)],
+                                      now=self.utc_now())
+        finally:
+            # Refused or done, the workspace is usable again (the restored file may need
+            # migrations; its clock continues from this one).
+            self._prepare(migrations(self.domains), clock_floor=clock_floor)
+        backup.rotate(self.path, keep_days=self.backup_keep_days, now=self.utc_now())
+        return restored
+
+    @classmethod
+    def restore_into(cls, path: str | Path | None, source: str | Path, *, wait: float = 0.0,
+                     utc_now: Callable[[], dt.datetime] | None = None) -> backup.Restored:
+        """Restore a backup into a workspace folder without opening the workspace first: the
+        file it replaces may be too damaged to open. Then open it once, which migrates a
+        backup made by an older dxkit."""
+        folder = _folder(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        clock = utc_now or backup.utc_now
+        lock = WorkspaceLock(folder)
+        lock.acquire(wait)
+        try:
+            restored = backup.restore(folder, Path(source),
+                                      known=[m.name for m in migrations(cls.domains)],
+                                      now=clock())
+        finally:
+            lock.release()
+        with cls.open(folder, wait=wait, utc_now=clock) as ws:
+            backup.rotate(folder, keep_days=ws.backup_keep_days, now=clock())
+        return restored
 
     def __enter__(self) -> Self:
         return self
@@ -213,9 +376,24 @@ class Workspace:
             self._journal_pending = not erasure.truncate_journal(self.conn)
         if not erased:
             return
-        store.drop_migration_backups_holding(self.db_path, erased, self.key)
+        self._drop_backups_holding(erased)
         for hook in erasure.after_erasure_hooks():
             hook(self.path, erased, store.copy_opener(self.key))
+
+    def _drop_backups_holding(self, erased: erasure.ErasedRows) -> None:
+        """Backups that still hold an erased row are removed (a copy cannot be purged as the
+        live file is: its search index, its derived tables, an older schema), and restoring
+        one would bring the person back. A fresh backup takes their place at once, so the
+        workspace is never left without a restore point."""
+        files = [b.path for b in backup.list_backups(self.path)]
+        removed = erasure.drop_copies_holding(files, erased, store.copy_opener(self.key),
+                                              store.Error)
+        for path in removed:
+            for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                extra.unlink(missing_ok=True)
+        if removed:
+            log.info("backups holding erased rows removed: %d", len(removed))
+            self.backup_now("after-erasure")
 
     # -- context ------------------------------------------------------------------------
     def meta(self) -> dict[str, str]:

@@ -177,6 +177,9 @@ def apply_import(ws: Workspace, path: str | Path, progress: Progress | None = No
         plan = plan_import(ws, path, progress)
         if not plan.ok:
             raise ImportRefused(plan)
+        # The restore point: the workspace as it was before this import (the backup reads
+        # the last committed state, which this open transaction has not changed yet).
+        ws.backup_before("import")
         _apply(plan, tx, progress)
     return OpResult(plan, tx.changes)
 

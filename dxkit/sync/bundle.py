@@ -244,6 +244,7 @@ def import_bundle(ws: Workspace, path: str | Path, progress: Progress | None = N
             header = _read_header(handle, source)
             _check_team(ws, header)
             _verify_body(handle, header, source, progress)
+        ws.backup_before("bundle")  # a whole, checked bundle of this team: a way back
         with _unsealed(ws, source) as handle:  # second reading: apply
             _read_header(handle, source)
             return _apply(ws, handle, header, source, progress)

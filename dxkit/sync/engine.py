@@ -17,6 +17,7 @@ silently and neither laptop would ever see it).
 
 from __future__ import annotations
 
+import logging
 import socket
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -60,6 +61,8 @@ PULL_LIMIT = 500
 # (`dxkit enroll --allow-insecure-http`); every client of the workspace honours it.
 META_INSECURE_HTTP = "sync_allow_insecure_http"
 
+
+log = logging.getLogger(__name__)
 
 class NotEnrolled(DxError):
     """The workspace has not joined a hub team yet."""
@@ -230,6 +233,19 @@ def sync(ws: Workspace, client: HubClient | None = None,
          progress: Progress | None = None) -> SyncReport:
     """Pull then push once. Raises a HubError (offline, refused, failed) or Cancelled; what
     was applied before that stays applied and the next sync continues from there."""
+    log.info("sync started")
+    try:
+        report = _sync(ws, client, progress)
+    except BaseException as exc:
+        log.warning("sync ended without finishing: %s", type(exc).__name__)
+        raise
+    log.info("sync ended: pushed=%d received=%d pulled=%d conflicts=%d quarantined=%d "
+             "waiting=%d requests=%d", report.pushed, report.received, report.pulled,
+             report.conflicts, report.quarantined, report.held_back, report.requests)
+    return report
+
+
+def _sync(ws: Workspace, client: HubClient | None, progress: Progress | None) -> SyncReport:
     enrollment(ws)
     own_client = client is None
     hub = client_for(ws) if client is None else client

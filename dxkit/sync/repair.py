@@ -78,6 +78,8 @@ def check(ws: Workspace, client: HubClient | None = None, *, repair: bool = True
             report.tables_differing.append(table)
             report.buckets_differing += len(buckets)
             if repair:
+                if report.tables_differing == [table]:
+                    ws.backup_before("repair")  # once, before the first mend
                 for bucket in buckets:
                     _mend_bucket(ws, hub, table, bucket, report)
     finally:

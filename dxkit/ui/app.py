@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from pathlib import Path
 
+from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from dxkit.core import i18n
+from dxkit.core import i18n, logs
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.ui import appearance
+from dxkit.ui.backup_ui import schedule_daily_backup
 from dxkit.ui.context import AppContext
 from dxkit.ui.main_window import MainWindow
 from dxkit.ui.qt_language import follow_language
-from dxkit.workspace import Workspace
+from dxkit.workspace import Workspace, default_path
+
+APP_LOCK_WAIT_SECONDS = 1.0
+qt_log = logging.getLogger("dxkit.ui.qt")
+QT_LEVELS = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+             QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+             QtMsgType.QtFatalMsg: logging.CRITICAL}
 
 
 def create_main_window(ws: Workspace) -> MainWindow:
@@ -30,12 +40,27 @@ def apply_language(ws: Workspace) -> None:
     i18n.set_language(language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE)
 
 
+def _qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+    qt_log.log(QT_LEVELS.get(kind, logging.WARNING), "%s", message)
+
+
+def start_logging(data_dir: str | None) -> None:
+    """The app has no console on Windows: its log, uncaught errors of every thread and Qt's
+    own warnings go to the log file in the workspace folder."""
+    logs.setup(Path(data_dir).expanduser() if data_dir else default_path())
+    logs.install_crash_hooks()
+    qInstallMessageHandler(_qt_message)
+
+
 def run_app(data_dir: str | None) -> int:
+    start_logging(data_dir)
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("dxkit")
     app.setOrganizationName("dxkit")
     try:
-        ws = Workspace.open(data_dir)
+        # A command that holds the lock for a moment is waited for; a workspace open in
+        # another window or a long command is said in a dialog.
+        ws = Workspace.open(data_dir, wait=APP_LOCK_WAIT_SECONDS, daily_backup=False)
     except DxError as exc:
         QMessageBox.critical(None, _("dxkit cannot start"), exc.message)
         return 1
@@ -43,6 +68,7 @@ def run_app(data_dir: str | None) -> int:
         apply_language(ws)
         window = create_main_window(ws)
         window.show()
+        schedule_daily_backup(window.ctx, window)
         code = app.exec()
         window.ctx.tasks.shutdown()
         return code

@@ -8,9 +8,11 @@ from __future__ import annotations
 import sys
 
 from dxkit.cli import cli
+from dxkit.core import logs
 
 
 def main(argv: list[str] | None = None) -> int:
+    logs.install_crash_hooks()  # a crash of the app or of a command lands in the log
     return cli.main(args=argv, prog_name="dxkit", standalone_mode=True,
                     obj={"open_app": _open_app}) or 0
 

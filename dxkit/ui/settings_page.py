@@ -1,4 +1,5 @@
-"""Settings: language, who is recording, team members, hamlets, the team's place, and sync.
+"""Settings: language, who is recording, team members, hamlets, the team's place, sync,
+farm units, and backups (with diagnostics).
 
 A new workspace does not know where its team works yet: until it does, the page offers a
 province then commune/ward choice (type-ahead, diacritics optional)."""
@@ -29,6 +30,7 @@ from dxkit.core.places import AdminUnit, communes, find_commune, find_province, 
 from dxkit.core.synced import Changes
 from dxkit.core.text import fold
 from dxkit.ui import appearance
+from dxkit.ui.backup_ui import BackupsBox
 from dxkit.ui.context import AppContext
 from dxkit.ui.operations import Op
 from dxkit.ui.page import Page
@@ -161,12 +163,14 @@ class SettingsPage(Page):
 
         self.sync_box = SyncSettingsBox(self.ctx)
         self.farm_box = FarmSettingsBox(self.ctx)
-        layout = QVBoxLayout(self)
+        self.backups_box = BackupsBox(self.ctx)
+        layout = QVBoxLayout(self)  # the main window scrolls it (Section.scrolls)
         layout.addWidget(self._build_place_box())
         layout.addWidget(general)
         layout.addWidget(self.sync_box)
         layout.addWidget(self.farm_box)
         layout.addWidget(hamlets, 1)
+        layout.addWidget(self.backups_box)
 
     # -- the team's place ---------------------------------------------------------------
     def _build_place_box(self) -> QGroupBox:

@@ -16,8 +16,8 @@ from dxkit.core import store
 from dxkit.core.encryption import (
     PLAIN_LEFTOVER,
     STATE_FILENAME,
+    KeyNotHere,
     WorkspaceKeys,
-    WorkspaceLocked,
     content_digest,
 )
 from dxkit.core.errors import WorkspaceError
@@ -114,7 +114,7 @@ def test_without_the_key_the_workspace_does_not_open(fresh_ws, memory_keyring):
     add_person(fresh_ws)
     fresh_ws.close()
     memory_keyring.secrets.clear()  # a new computer, or the keyring was reset
-    with pytest.raises(WorkspaceLocked) as refused:
+    with pytest.raises(KeyNotHere) as refused:
         Workspace.open(fresh_ws.path)
     assert "dxkit" in refused.value.message and "key unlock" in refused.value.message
     assert "khóa khôi phục" in refused.value.message  # in Vietnamese: the recovery key
@@ -205,7 +205,7 @@ def test_a_conversion_stopped_between_its_renames_resumes(tmp_path):
     assert cccds(ws) == [CCCD]
     ws.close()
     assert revealed(db_path) == [] and sorted(p.name for p in folder.iterdir()) == [
-        "backups", store.DB_FILENAME, STATE_FILENAME]
+        "backups", "dxkit.lock", store.DB_FILENAME, STATE_FILENAME]
 
 
 # -- where the key is kept ------------------------------------------------------------------------
@@ -274,7 +274,7 @@ def test_copying_the_folder_to_another_computer_needs_the_recovery_key(fresh_ws,
     stick = tmp_path / "stick"
     shutil.copytree(fresh_ws.path, stick)
     memory_keyring.secrets.clear()  # the other computer's keyring
-    with pytest.raises(WorkspaceLocked):
+    with pytest.raises(KeyNotHere):
         Workspace.open(stick)
     for path in stick.rglob("*"):
         if path.is_file():

@@ -229,7 +229,7 @@ def _noop(_db: object) -> None:
     """A migration that changes nothing: enough for the open to back the file up first."""
 
 
-def test_pre_migration_backups_that_hold_the_person_are_removed(tmp_path, monkeypatch):
+def test_backups_that_hold_the_person_are_replaced_by_one_without_them(tmp_path, monkeypatch):
     folder = tmp_path / "ws"
     ws = open_laptop(folder)
     ws.catalog.add_hamlet("Ấp Mỹ Hưng")
@@ -238,12 +238,15 @@ def test_pre_migration_backups_that_hold_the_person_are_removed(tmp_path, monkey
     monkeypatch.setattr(Workspace, "domains",
                         (*DOMAINS, Domain("later", migrations=(Migration("9001_later", _noop),))))
     ws = open_laptop(folder)
-    (holding,) = store.migration_backups(ws.db_path)
-    unrelated = holding.with_name("before-9000_older-20260101-000000.sqlite")
-    sqlite3.connect(unrelated).close()  # an empty copy: made before the person existed
+    holding = {b.path.name for b in ws.backups()}
+    assert any(name.startswith("before-9001_later-") for name in holding)
+    unrelated = ws.path / "backups" / "before-9000_older-20260101T000000Z.sqlite"
+    store.connect(unrelated, ws.key).close()  # an empty copy: made before the person existed
     ws.people.delete(person)
+    left = {b.path.name for b in ws.backups()}
     ws.close()
-    assert store.migration_backups(folder / store.DB_FILENAME) == [unrelated]
+    assert unrelated.name in left and not holding & left
+    assert any(name.startswith("after-erasure-") for name in left)
 
 
 def test_after_erasure_hooks_hear_of_every_erased_row(here, monkeypatch):

@@ -16,3 +16,10 @@ def open_file(folder: Path) -> sqlite3.Connection:
     conn = store.connect(folder / store.DB_FILENAME, WorkspaceKeys(folder).key())
     conn.isolation_level = ""  # sqlite3's default: writes wait for commit()
     return conn
+
+
+def open_copy(path: Path, workspace: Path) -> sqlite3.Connection:
+    """A copy of the workspace file (a backup) opened with that workspace's key."""
+    conn = store.connect(path, WorkspaceKeys(workspace).key())
+    conn.isolation_level = ""
+    return conn

@@ -24,6 +24,7 @@ from dxkit.sync.engine import META_TEAM
 from dxkit.sync.seal import SealedWriter, opened, read_header
 from dxkit.sync.teamkey import save_team_key, team_key
 from dxkit.workspace import Workspace
+from tests.support.workspace_file import open_copy
 
 TEAM = "team-hamlet-my-hung"
 
@@ -85,6 +86,20 @@ def test_a_bundle_carries_every_row_and_the_derived_state(laptops, tmp_path):
     assert {i.code for i in b.indicators.for_person(person.id)} == \
         {i.code for i in a.indicators.for_person(person.id)} != set()
     assert b.pending_changes() == 0  # learned from a bundle: not sent on by this laptop
+
+
+def test_a_bundle_is_applied_after_a_backup_of_the_workspace_as_it_was(laptops, tmp_path):
+    a, b, household, _person = laptops
+    export_bundle(a, tmp_path / "a.bundle")
+    import_bundle(b, tmp_path / "a.bundle")
+    made = {x.reason: x for x in b.backups()}
+    assert "before-bundle" in made
+    copy = open_copy(made["before-bundle"].path, b.path)
+    try:
+        assert copy.execute("SELECT count(*) FROM households WHERE id = ?",
+                            (household.id,)).fetchone()[0] == 0
+    finally:
+        copy.close()
 
 
 def test_importing_the_same_bundle_twice_changes_nothing(laptops, tmp_path):
@@ -297,6 +312,7 @@ def test_the_cli_exports_and_imports(laptops, tmp_path):
                               "--json"])
     assert out.exit_code == 0, out.output
     assert json.loads(out.output)["records"] == len(records(a))
+    b.close()  # one writer per workspace: the command takes b's lock
     text = runner.invoke(cli, ["--data-dir", str(b.path), "sync", "import-bundle", file])
     assert text.exit_code == 0, text.output
     assert f"{len(records(a))} bản ghi" in text.output
@@ -310,6 +326,7 @@ def test_the_cli_refuses_a_damaged_bundle_in_one_sentence(laptops, tmp_path):
     a, b, _household, _person = laptops
     export_bundle(a, tmp_path / "a.bundle")
     _truncated(tmp_path / "a.bundle")
+    b.close()  # one writer per workspace: the command takes b's lock
     out = CliRunner().invoke(cli, ["--data-dir", str(b.path), "sync", "import-bundle",
                                    str(tmp_path / "a.bundle")])
     assert out.exit_code == 1

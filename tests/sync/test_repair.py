@@ -147,6 +147,7 @@ def test_sync_check_from_the_command_line(hub, team_in_step):
 
     a, _b, made = team_in_step
     a.conn.execute("UPDATE households SET notes = 'sửa tay' WHERE id = ?", (made["household"],))
+    a.close()  # one writer per workspace: the command takes a's lock
     runner = CliRunner()
     only_report = runner.invoke(cli, ["--data-dir", str(a.path), "sync", "check", "--no-repair",
                                       "--json"])
