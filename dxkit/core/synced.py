@@ -3,7 +3,9 @@
 A `Tx` is one SQLite transaction. Each write through it stamps the row with an HLC and the
 device id, records per-field clocks, appends the outbox entry and the audit entry, and notes
 what changed — all in that same transaction, so a crash can never separate a change from its
-outbox entry. Later features join sync by calling `register`.
+outbox entry. Later features join sync by calling `register`, declaring the type of every
+field they sync (dxkit.core.fields): the hub, a pulled record and every write here are checked
+against it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Generic, Literal, TypeVar
 
+from dxkit.core.errors import ValidationError
+from dxkit.core.fields import ID_PATTERN, FieldProblem, FieldType, boolean
 from dxkit.core.hlc import Clock, Timestamp
 from dxkit.core.ids import uuid7
 from dxkit.core.merge import FieldMerge, compact_clocks, merge_event, merge_mutable
@@ -33,6 +38,7 @@ class SyncedTable:
     mutable: rows edited in place, merged per field by HLC, deleted by tombstone.
     event: rows appended once and never changed; deduplicated by id.
     personal: fields purged when a person asks to be deleted.
+    types: each field's type (dxkit.core.fields); `register` refuses a field without one.
     """
 
     name: str
@@ -43,6 +49,23 @@ class SyncedTable:
     # Reference data: rows the province may publish to every team (same ids everywhere, like
     # the shipped catalogue); each team's edits of them are kept as that team's own copy.
     reference: bool = False
+    types: Mapping[str, FieldType] = field(default_factory=dict, hash=False)
+
+    @cached_property
+    def wire_types(self) -> dict[str, FieldType]:
+        """The type of every field a record carries (the tombstone of mutable rows too)."""
+        types = {name: self.types[name] for name in self.fields}
+        if self.kind == "mutable":
+            types["deleted"] = TOMBSTONE
+        return types
+
+    @cached_property
+    def checks(self) -> tuple[tuple[str, Callable[[object], str | None]], ...]:
+        """(field, its type's check) for every wire field: the loop run on every record."""
+        return tuple((name, kind.check) for name, kind in self.wire_types.items())
+
+
+TOMBSTONE = boolean()  # the `deleted` field every mutable table has
 
 
 REGISTRY: dict[str, SyncedTable] = {}
@@ -75,6 +98,13 @@ def shipped_values(table: str, row_id: str) -> dict[str, Any] | None:
 
 
 def register(table: SyncedTable) -> SyncedTable:
+    """Make a table known to sync. Every field needs its type: the hub checks every pushed
+    value against it, and an undeclared field would let anything through."""
+    untyped = [name for name in table.fields if name not in table.types]
+    unknown = sorted(set(table.types) - set(table.fields))
+    if untyped or unknown:
+        raise ValueError(f"synced table {table.name!r}: fields without a type {untyped}, "
+                         f"types of no field {unknown}")
     if table.name in REGISTRY and REGISTRY[table.name] != table:
         raise ValueError(f"synced table {table.name!r} registered twice with different fields")
     REGISTRY[table.name] = table
@@ -105,6 +135,30 @@ def synced_table(name: str) -> SyncedTable:
         return REGISTRY[name]
     except KeyError:
         raise KeyError(f"{name!r} is not a synced table; register it first") from None
+
+
+def field_problem(spec: SyncedTable, fields: Mapping[str, Any]) -> FieldProblem | None:
+    """The first of a record's fields whose value does not fit its declared type, or None.
+    `fields` holds exactly the table's wire fields (check that first)."""
+    for name, check in spec.checks:
+        reason = check(fields[name])
+        if reason is not None:
+            return FieldProblem(name, reason)
+    return None
+
+
+def check_values(spec: SyncedTable, values: Mapping[str, Any]) -> None:
+    """Refuse, with a sentence per field, a value the hub would refuse: a laptop never makes
+    a record that sync cannot deliver. Columns that do not sync are not checked."""
+    types = spec.wire_types
+    errors: dict[str, str] = {}
+    for name, value in values.items():
+        kind = types.get(name)
+        reason = kind.check(value) if kind is not None else None
+        if kind is not None and reason is not None:
+            errors[name] = kind.explain(reason)
+    if errors:
+        raise ValidationError(errors)
 
 
 @dataclass
@@ -174,9 +228,10 @@ class Tx:
     # -- mutable rows -------------------------------------------------------------------
     def insert(self, table: str, values: Mapping[str, Any], row_id: str | None = None) -> str:
         spec = _mutable(table)
-        row_id = row_id or uuid7()
-        stamp = self.clock.now()
+        row_id = _new_id(row_id)
         content = {k: values[k] for k in values}
+        check_values(spec, content)
+        stamp = self.clock.now()
         written = sorted(name for name in spec.fields if name in content)
         row = {
             "id": row_id, **content, "updated_at": stamp, "device_id": self.clock.device,
@@ -198,6 +253,7 @@ class Tx:
         changed = [k for k, v in values.items() if current[k] != v]
         if not changed:
             return []
+        check_values(spec, {k: values[k] for k in changed})
         stamp = self.clock.now()
         clocks = _advance(current, [n for n in changed if n in spec.fields], stamp)
         assignments = {k: values[k] for k in changed}
@@ -217,7 +273,7 @@ class Tx:
 
     def delete(self, table: str, row_id: str, purge: Mapping[str, Any] | None = None) -> None:
         """Tombstone a row; `purge` overwrites personal fields in the same write."""
-        _mutable(table)
+        check_values(_mutable(table), purge or {})
         current = self.conn.execute(
             f"SELECT updated_at, field_clock FROM {table} WHERE id = ?", (row_id,)
         ).fetchone()
@@ -240,8 +296,8 @@ class Tx:
         """A row every device ships with (the default catalogue): the same id and the same
         fixed clock everywhere, and no outbox entry, so devices never send it to each other
         and any real edit anywhere is newer."""
-        _mutable(table)
-        self._insert_row(table, {"id": row_id, **values, "updated_at": SHIPPED_CLOCK,
+        check_values(_mutable(table), values)
+        self._insert_row(table, {"id": _new_id(row_id), **values, "updated_at": SHIPPED_CLOCK,
                                  "device_id": "shipped", "field_clock": "{}", "deleted": 0})
         self.changes.created[table].add(row_id)
 
@@ -250,7 +306,8 @@ class Tx:
         spec = synced_table(table)
         if spec.kind != "event":
             raise TypeError(f"{table} is not an event table")
-        row_id = row_id or uuid7()
+        row_id = _new_id(row_id)
+        check_values(spec, values)
         stamp = self.clock.now()
         row = {"id": row_id, **values, "created_at": stamp, "device_id": self.clock.device}
         self._insert_row(table, row)
@@ -514,6 +571,16 @@ def _advance(current: Mapping[str, Any], fields: Iterable[str], stamp: str) -> s
     clocks.setdefault("*", current["updated_at"])
     clocks.update({name: stamp for name in fields})
     return json.dumps(clocks, sort_keys=True)
+
+
+def _new_id(row_id: str | None) -> str:
+    """A new row's id: a fresh uuid7, or the one given (a uuid5, a lot code) if it is an id
+    the hub takes (fields.ID_PATTERN)."""
+    if row_id is None:
+        return uuid7()
+    if ID_PATTERN.fullmatch(row_id) is None:
+        raise ValueError(f"{row_id!r} cannot be a row id")
+    return row_id
 
 
 def _mutable(table: str) -> SyncedTable:

@@ -1,10 +1,14 @@
 """Records from elsewhere, into the workspace: the part of sync that needs no network.
 
 A network pull (engine.py), a USB bundle (bundle.py) and a repair fetch (repair.py) all hand
-their records here. A batch of one table is applied in one go (`Tx.apply_remote_many`); if any
-record in it cannot be stored, the batch is rolled back to its savepoint and applied again one
-record at a time, each in its own savepoint, so the bad record is quarantined with its reason
-and the rest go on. Pull cursors are saved in the same transaction as the batch they follow.
+their records here. Each record is first checked against its table's declared field types
+(the same check the hub runs on a push): one that does not fit — a hub may hold rows stored
+before it checked them — is quarantined with its reason ("too_long:notes") and never reaches
+the database. A batch of one table is then applied in one go (`Tx.apply_remote_many`); if any
+record in it still cannot be stored, the batch is rolled back to its savepoint and applied
+again one record at a time, each in its own savepoint, so the bad record is quarantined with
+its reason and the rest go on. Pull cursors are saved in the same transaction as the batch
+they follow.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dxkit.core.synced import Changes, Tx
+from dxkit.core.fields import ID_PATTERN
+from dxkit.core.synced import REGISTRY, Changes, SyncedTable, Tx, field_problem
 from dxkit.workspace import Workspace
 
 # The workspace's sync state in its meta table.
@@ -35,7 +40,9 @@ META_LAST_SYNC = "last_sync_at"
 CURSOR_PREFIX = "sync_cursor:"
 
 # What applying raises for a record it cannot store; anything else is a bug to surface.
-BAD_RECORD_ERRORS = (ValueError, KeyError, TypeError, AttributeError, sqlite3.Error)
+# OverflowError: an integer sqlite3 cannot bind (over 2**63), wherever the type check missed it.
+BAD_RECORD_ERRORS = (ValueError, KeyError, TypeError, AttributeError, OverflowError,
+                     sqlite3.Error)
 BATCH = 500  # records of one table applied together (a pull page, a slice of a bundle)
 
 
@@ -66,17 +73,34 @@ def apply_records(tx: Tx, table: str, records: Sequence[Any], direction: str = "
     """Apply records that claim to belong to `table`, inside the caller's transaction.
     Returns each one's outcome: "applied", "duplicate" or "quarantined"."""
     outcomes: list[str | None] = [None] * len(records)
-    wanted = []
+    wanted: list[int] = []
+    spec = REGISTRY.get(table)
     for index, record in enumerate(records):
+        problem: str | None = "wrong_table"
         if isinstance(record, Mapping) and record.get("table") == table:
+            problem = record_problem(spec, record) if spec is not None else None
+        if problem is None:
             wanted.append(index)
         else:
-            quarantine(tx.conn, record, direction, "wrong_table")
+            quarantine(tx.conn, record, direction, problem)
             outcomes[index] = "quarantined"
     batch = [records[i] for i in wanted]
     for index, outcome in zip(wanted, _apply_batch(tx, table, batch, direction), strict=True):
         outcomes[index] = outcome
     return [outcome or "quarantined" for outcome in outcomes]
+
+
+def record_problem(spec: SyncedTable, record: Mapping[str, Any]) -> str | None:
+    """Why a record of `spec` must not be applied, as the quarantine keeps it, or None: an id
+    no row can have, a field missing or extra, or a value outside its declared type."""
+    row_id = record.get("id")
+    if not isinstance(row_id, str) or ID_PATTERN.fullmatch(row_id) is None:
+        return "bad_id"
+    fields = record.get("fields")
+    if not isinstance(fields, Mapping) or fields.keys() != spec.wire_types.keys():
+        return "wrong_fields"
+    problem = field_problem(spec, fields)
+    return None if problem is None else problem.code
 
 
 def apply_stream(tx: Tx, records: Iterable[Any], tally: Applied,
@@ -117,9 +141,17 @@ def quarantine(conn: sqlite3.Connection, record: Any, direction: str, reason: st
     conn.execute(
         "INSERT INTO sync_quarantine (table_name, row_id, direction, reason, record, at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (table if isinstance(table, str) else "", row_id if isinstance(row_id, str) else "",
-         direction, reason[:1000], json.dumps(record, ensure_ascii=False, default=str),
+        (_storable(table if isinstance(table, str) else ""),
+         _storable(row_id if isinstance(row_id, str) else ""), direction,
+         _storable(reason[:1000]),
+         _storable(json.dumps(record, ensure_ascii=False, default=str)),
          dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+
+
+def _storable(text: str) -> str:
+    """Text SQLite can store: a lone surrogate (the very thing a record may be held back
+    for) is written as its escape, \\ud800, instead of failing the whole transaction."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def apply_one(tx: Tx, table: str, record: Any, direction: str = "pull") -> str:

@@ -189,8 +189,10 @@ def test_bad_values_and_clocks_are_rejected(store, make_record):
     bad_clock["clocks"]["code"] = "yesterday"
     no_created = make_record("visits", "v-1")
     del no_created["created_at"]
-    reasons = [r.get("reason") for r in store.push(device, [nested, bad_clock, no_created]).results]
-    assert reasons == ["bad_value", "bad_clock", "missing_created_at"]
+    results = store.push(device, [nested, bad_clock, no_created]).results
+    assert [r.get("reason") for r in results] == ["wrong_type", "bad_clock",
+                                                 "missing_created_at"]
+    assert results[0]["field"] == "notes" and "field" not in results[1]
     assert store.high_water() == 0
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 import re
 import secrets
 import uuid
@@ -28,9 +27,11 @@ from typing import Any, TypeGuard
 
 import dxkit.workspace  # noqa: F401  (installs every domain's synced tables)
 from dxkit.core.errors import DxError
+from dxkit.core.fields import ID_PATTERN
+from dxkit.core.fields import storable_text as _text_storable
 from dxkit.core.i18n import _
 from dxkit.core.merge import merge_event, merge_mutable
-from dxkit.core.synced import REGISTRY, SyncedTable, wire_fields
+from dxkit.core.synced import REGISTRY, SyncedTable, field_problem
 from dxkit.sync.hub.database import Conn, HubDatabase, Migration, open_database
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no I/L/1, O/0: read aloud and typed
@@ -173,11 +174,17 @@ class PullResult:
 
 
 class Rejected(Exception):
-    """A record that cannot be stored; `reason` goes back to the device."""
+    """A record that cannot be stored; `reason` goes back to the device, with the `field`
+    whose value does not fit its declared type, if that is the reason."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, field: str | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.field = field
+
+    def to_wire(self) -> dict[str, str]:
+        refusal = {"status": "rejected", "reason": self.reason}
+        return refusal if self.field is None else {**refusal, "field": self.field}
 
 
 def sha256(text: str) -> str:
@@ -355,7 +362,7 @@ class HubStore:
                 try:
                     status = batch.apply(record)
                 except Rejected as refusal:
-                    result = {"status": "rejected", "reason": refusal.reason}
+                    result = refusal.to_wire()
                 else:
                     result = {"status": status}
                 results.append({"table": _text_or_none(record, "table"),
@@ -510,15 +517,16 @@ def validate(record: Any) -> SyncedTable:
     if spec is None:
         raise Rejected("unknown_table")
     row_id = record.get("id")
-    if not _storable_text(row_id) or len(row_id) > 100:
+    if not isinstance(row_id, str) or ID_PATTERN.fullmatch(row_id) is None:
         raise Rejected("bad_id")
     if record.get("kind") != spec.kind:
         raise Rejected("wrong_kind")
     fields = record.get("fields")
-    if not isinstance(fields, Mapping) or set(fields) != set(wire_fields(spec)):
+    if not isinstance(fields, Mapping) or fields.keys() != spec.wire_types.keys():
         raise Rejected("wrong_fields")
-    if not all(_scalar(value) for value in fields.values()):
-        raise Rejected("bad_value")
+    problem = field_problem(spec, fields)  # the declared type of each field
+    if problem is not None:
+        raise Rejected(problem.reason, problem.field)
     device_id = record.get("device_id")
     if not _storable_text(device_id):
         raise Rejected("bad_device_id")
@@ -536,28 +544,12 @@ def validate(record: Any) -> SyncedTable:
 def _storable_text(value: Any) -> TypeGuard[str]:
     """A non-empty string both engines can store as TEXT: no NUL (PostgreSQL refuses it)
     and valid UTF-8 (no lone surrogates)."""
-    if not isinstance(value, str) or not value or "\x00" in value:
-        return False
-    return value.isascii() or _encodable(value)
+    return isinstance(value, str) and bool(value) and _text_storable(value)
 
 
 def _storable_name(name: str) -> str:
     """A device's self-given name as both engines can store it (no NUL, valid UTF-8)."""
     return name.replace("\x00", "").encode("utf-8", "replace").decode("utf-8").strip()
-
-
-def _encodable(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _scalar(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return value is None or isinstance(value, str | int)
 
 
 def _is_hlc(value: Any) -> bool:
@@ -579,8 +571,10 @@ def _json(value: Any) -> str:
 
 
 def _text_or_none(record: Any, key: str) -> Any:
+    """The record's table or id to name it in its result, if the answer can carry it (a lone
+    surrogate cannot be encoded: echoing one back failed the whole batch)."""
     value = record.get(key) if isinstance(record, Mapping) else None
-    return value if isinstance(value, str) else None
+    return value if _storable_text(value) else None
 
 
 def _device(row: Any) -> Device:
@@ -623,6 +617,5 @@ def _record_json(row: Any) -> str:
 
 stored_record = _record  # a stored row in wire form, for the hub's other modules
 next_seq = _next_seq  # the hub-wide counter, for modules writing records (reference.py)
-scalar_ok = _scalar
 storable_text = _storable_text  # text both engines store (no NUL, valid UTF-8)
 stored_json = _json  # how fields and clocks are stored, for modules writing records
