@@ -166,8 +166,10 @@ def check_values(spec: SyncedTable, values: Mapping[str, Any]) -> None:
     errors: dict[str, str] = {}
     for name, value in values.items():
         kind = types.get(name)
-        reason = kind.check(value) if kind is not None else None
-        if kind is not None and reason is not None:
+        if kind is None:
+            continue  # a column of this workspace only (local_id, the folded search text)
+        reason = kind.check(value)
+        if reason is not None:
             errors[name] = kind.explain(reason)
     if errors:
         raise ValidationError(errors)

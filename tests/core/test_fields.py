@@ -16,6 +16,7 @@ from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import set_language
 from dxkit.core.sync_review import reason_text
 from dxkit.core.synced import REGISTRY, SyncedTable, field_problem, register
+from dxkit.households.visits import VisitItem
 from dxkit.workspace import DOMAINS, Workspace
 from tests.support import field_values
 
@@ -118,14 +119,27 @@ def test_a_write_outside_the_declared_types_is_refused_and_leaves_nothing(tmp_pa
 
 
 def test_forms_keep_what_people_type_inside_the_declared_types(tmp_path):
+    """The sentence comes from the form's own check, beside the field the person typed in."""
     ws = Workspace.open(tmp_path / "w")
-    for call, field in ((lambda: ws.catalog.add_hamlet("Ấp " + "x" * 300), "name"),
-                        (lambda: ws.catalog.add_member("Lan", "12ab"), "phone"),
-                        (lambda: ws.catalog.add_indicator("own_one", "x" * 501, "y"),
-                         "name_vi")):
+    ws.catalog.add_hamlet("Ấp Mỹ Hưng")
+    member = ws.catalog.add_member("Lê Thị Hoa").value
+    household = ws.households.add(code="MH-1", head_name="An", hamlet="Ấp Mỹ Hưng").value
+    org = ws.farm.orgs.add("HTX Mỹ Đông").value
+    plot = ws.farm.orgs.add_plot(org, "Ruộng 1", crop="rice", area_ha=1).value
+    season = ws.farm.orgs.add_season(org, "Đông Xuân", starts_on=ws.today()).value
+    long = "x" * 2001
+    for call, field in (
+            (lambda: ws.catalog.add_hamlet("Ấp " + "x" * 300), "name"),
+            (lambda: ws.catalog.add_member("Lan", "12ab"), "phone"),
+            (lambda: ws.catalog.add_indicator("own_one", "x" * 501, "y"), "name_vi"),
+            (lambda: ws.visits.add(household.id, [VisitItem("vneid_install", "done")],
+                                   member_ids=[member.id], notes=long), "notes"),
+            (lambda: ws.farm.diary.record(plot, season, "observation", ws.today(),
+                                          pest=long), "pest")):
         with pytest.raises(ValidationError) as refused:
             call()
-        assert field in refused.value.fields
+        assert field in refused.value.fields, field
+    assert ws.conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 0
     ws.close()
 
 
