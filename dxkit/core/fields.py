@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dxkit.core.i18n import _
+from dxkit.core.i18n import _, format_number
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # SQLite's INTEGER
 MAX_ID_LENGTH = 100
@@ -86,8 +86,9 @@ class Text(FieldType):
             return self._absent(value)
         if len(value) > self.max_len:
             return TOO_LONG
-        if "\x00" in value if value.isascii() else _UNSTORABLE.search(value) is not None:
-            return BAD_TEXT  # storable_text, inlined: this runs for every text of every record
+        # storable_text, inlined: this runs for every text of every record.
+        if ("\x00" in value) if value.isascii() else (_UNSTORABLE.search(value) is not None):
+            return BAD_TEXT
         if self.pattern is not None and self.pattern.fullmatch(value) is None:
             return BAD_FORMAT
         return None
@@ -133,7 +134,7 @@ class Integer(FieldType):
     def explain(self, reason: str) -> str:
         if reason == OUT_OF_RANGE:
             return _("This number must be between {low} and {high}.").format(
-                low=self.minimum, high=self.maximum)
+                low=format_number(self.minimum), high=format_number(self.maximum))
         return _explain(reason)
 
 
@@ -176,7 +177,7 @@ class Real(FieldType):
     def explain(self, reason: str) -> str:
         if reason == OUT_OF_RANGE:
             return _("This number must be between {low} and {high}.").format(
-                low=self.minimum, high=self.maximum)
+                low=format_number(self.minimum), high=format_number(self.maximum))
         return _explain(reason)
 
 
