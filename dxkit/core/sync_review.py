@@ -13,6 +13,7 @@ from typing import Any
 
 from dxkit.core.domain import Domain, ReviewTable
 from dxkit.core.errors import DxError, NotFound
+from dxkit.core.fields import REASONS
 from dxkit.core.i18n import _
 from dxkit.core.synced import REGISTRY, Changes
 from dxkit.core.workspace import Workspace
@@ -78,6 +79,7 @@ class QuarantineRow:
     reason: str
     at: str
     table_label: str = ""
+    reason_text: str = ""  # the reason as a sentence, in the current language
 
 
 @dataclass(frozen=True)
@@ -121,11 +123,25 @@ def load_review(ws: Workspace) -> Review:
             field_label(ws.domains, r["table_name"], r["field"]),
             editable=spec is not None and r["field"] in spec.editable))
     quarantine = [QuarantineRow(r["id"], r["table_name"], r["row_id"], r["direction"],
-                                r["reason"], r["at"], table_label(ws.domains, r["table_name"]))
+                                r["reason"], r["at"], table_label(ws.domains, r["table_name"]),
+                                reason_text(ws.domains, r["table_name"], r["reason"]))
                   for r in ws.conn.execute(
         "SELECT id, table_name, row_id, direction, reason, at FROM sync_quarantine "
         "ORDER BY id")]
     return Review(conflicts, quarantine)
+
+
+def reason_text(domains: tuple[Domain, ...], table: str, reason: str) -> str:
+    """Why a record was held back, as a sentence: for a value that does not fit its field's
+    declared type ("too_long:notes", from the hub or this laptop's own check) the field's
+    name and what is wrong; any other reason as it was recorded."""
+    code, _colon, name = reason.partition(":")
+    spec = REGISTRY.get(table)
+    kind = spec.wire_types.get(name) if spec is not None else None
+    if kind is None or code not in REASONS:
+        return reason
+    return _("{field}: {problem}").format(field=field_label(domains, table, name),
+                                          problem=kind.explain(code))
 
 
 def describe_record(ws: Workspace, table: str, row_id: str) -> str:

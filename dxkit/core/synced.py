@@ -3,7 +3,9 @@
 A `Tx` is one SQLite transaction. Each write through it stamps the row with an HLC and the
 device id, records per-field clocks, appends the outbox entry and the audit entry, and notes
 what changed — all in that same transaction, so a crash can never separate a change from its
-outbox entry. Later features join sync by calling `register`.
+outbox entry. Later features join sync by calling `register`, declaring the type of every
+field they sync (dxkit.core.fields): the hub, a pulled record and every write here are checked
+against it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Generic, Literal, TypeVar
 
+from dxkit.core.errors import ValidationError
+from dxkit.core.fields import ID_PATTERN, FieldProblem, FieldType, boolean
 from dxkit.core.hlc import BadClock, Clock, Timestamp
 from dxkit.core.ids import uuid7
 from dxkit.core.merge import (
@@ -42,6 +47,7 @@ class SyncedTable:
     personal: fields purged when a person asks to be deleted.
     rules: what holds after every merge and local write whatever the clocks (an erasure is
       for good, a field that needs another one); the same on every laptop and on the hub.
+    types: each field's type (dxkit.core.fields); `register` refuses a field without one.
     """
 
     name: str
@@ -56,6 +62,23 @@ class SyncedTable:
     # Ids unique within a team only (a lot code): the hub keeps each team's row of an id
     # apart, and never refuses or lets one team's row take the id from another team.
     team_keyed: bool = False
+    types: Mapping[str, FieldType] = field(default_factory=dict, hash=False)
+
+    @cached_property
+    def wire_types(self) -> dict[str, FieldType]:
+        """The type of every field a record carries (the tombstone of mutable rows too)."""
+        types = {name: self.types[name] for name in self.fields}
+        if self.kind == "mutable":
+            types["deleted"] = TOMBSTONE
+        return types
+
+    @cached_property
+    def checks(self) -> tuple[tuple[str, Callable[[object], str | None]], ...]:
+        """(field, its type's check) for every wire field: the loop run on every record."""
+        return tuple((name, kind.check) for name, kind in self.wire_types.items())
+
+
+TOMBSTONE = boolean()  # the `deleted` field every mutable table has
 
 
 REGISTRY: dict[str, SyncedTable] = {}
@@ -88,6 +111,13 @@ def shipped_values(table: str, row_id: str) -> dict[str, Any] | None:
 
 
 def register(table: SyncedTable) -> SyncedTable:
+    """Make a table known to sync. Every field needs its type: the hub checks every pushed
+    value against it, and an undeclared field would let anything through."""
+    untyped = [name for name in table.fields if name not in table.types]
+    unknown = sorted(set(table.types) - set(table.fields))
+    if untyped or unknown:
+        raise ValueError(f"synced table {table.name!r}: fields without a type {untyped}, "
+                         f"types of no field {unknown}")
     if table.name in REGISTRY and REGISTRY[table.name] != table:
         raise ValueError(f"synced table {table.name!r} registered twice with different fields")
     REGISTRY[table.name] = table
@@ -118,6 +148,34 @@ def synced_table(name: str) -> SyncedTable:
         return REGISTRY[name]
     except KeyError:
         raise KeyError(f"{name!r} is not a synced table; register it first") from None
+
+
+def field_problem(spec: SyncedTable, fields: Mapping[str, Any]) -> FieldProblem | None:
+    """The first of a record's fields whose value does not fit its declared type, or None.
+    `fields` holds exactly the table's wire fields (check that first)."""
+    # A plain loop: it runs for every record the hub is sent and every record a laptop
+    # pulls, and allocates nothing while every value fits.
+    for name, check in spec.checks:
+        reason = check(fields[name])
+        if reason is not None:
+            return FieldProblem(name, reason)
+    return None
+
+
+def check_values(spec: SyncedTable, values: Mapping[str, Any]) -> None:
+    """Refuse, with a sentence per field, a value the hub would refuse: a laptop never makes
+    a record that sync cannot deliver. Columns that do not sync are not checked."""
+    types = spec.wire_types
+    errors: dict[str, str] = {}
+    for name, value in values.items():
+        kind = types.get(name)
+        if kind is None:
+            continue  # a column of this workspace only (local_id, the folded search text)
+        reason = kind.check(value)
+        if reason is not None:
+            errors[name] = kind.explain(reason)
+    if errors:
+        raise ValidationError(errors)
 
 
 @dataclass
@@ -195,9 +253,10 @@ class Tx:
     # -- mutable rows -------------------------------------------------------------------
     def insert(self, table: str, values: Mapping[str, Any], row_id: str | None = None) -> str:
         spec = _mutable(table)
-        row_id = row_id or uuid7()
-        stamp = self.clock.now()
+        row_id = _new_id(row_id)
         content = spec.rules.enforce(values)
+        check_values(spec, content)
+        stamp = self.clock.now()
         written = sorted(name for name in spec.fields if name in content)
         row = {
             "id": row_id, **content, "updated_at": stamp, "device_id": self.clock.device,
@@ -220,6 +279,7 @@ class Tx:
         changed = [k for k, v in values.items() if current[k] != v]
         if not changed:
             return []
+        check_values(spec, {k: values[k] for k in changed})
         stamp = self.clock.now()
         clocks = _advance(current, [n for n in changed if n in spec.fields], stamp)
         assignments = {k: values[k] for k in changed}
@@ -243,6 +303,7 @@ class Tx:
         that declares an erasure, a tombstone is that erasure: its cleared values are
         written too, and every trace of the row in the review lists goes."""
         spec = _mutable(table)
+        check_values(spec, purge or {})
         current = self.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (row_id,)).fetchone()
         if current is None:
             raise KeyError(f"{table} {row_id} does not exist")
@@ -266,8 +327,8 @@ class Tx:
         """A row every device ships with (the default catalogue): the same id and the same
         fixed clock everywhere, and no outbox entry, so devices never send it to each other
         and any real edit anywhere is newer."""
-        _mutable(table)
-        self._insert_row(table, {"id": row_id, **values, "updated_at": SHIPPED_CLOCK,
+        check_values(_mutable(table), values)
+        self._insert_row(table, {"id": _new_id(row_id), **values, "updated_at": SHIPPED_CLOCK,
                                  "device_id": "shipped", "field_clock": "{}", "deleted": 0})
         self.changes.created[table].add(row_id)
 
@@ -276,7 +337,8 @@ class Tx:
         spec = synced_table(table)
         if spec.kind != "event":
             raise TypeError(f"{table} is not an event table")
-        row_id = row_id or uuid7()
+        row_id = _new_id(row_id)
+        check_values(spec, values)
         stamp = self.clock.now()
         row = {"id": row_id, **values, "created_at": stamp, "device_id": self.clock.device}
         self._insert_row(table, row)
@@ -620,6 +682,16 @@ def _erased_values(rules: Rules, before: Mapping[str, Any]) -> dict[str, Any]:
     """What an erasure cleared: the old values of its fields."""
     cleared = rules.erasure.cleared if rules.erasure else ()
     return {name: before[name] for name, _value in cleared}
+
+
+def _new_id(row_id: str | None) -> str:
+    """A new row's id: a fresh uuid7, or the one given (a uuid5, a lot code) if it is an id
+    the hub takes (fields.ID_PATTERN)."""
+    if row_id is None:
+        return uuid7()
+    if ID_PATTERN.fullmatch(row_id) is None:
+        raise ValueError(f"{row_id!r} cannot be a row id")
+    return row_id
 
 
 def _mutable(table: str) -> SyncedTable:

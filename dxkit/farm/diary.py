@@ -23,6 +23,7 @@ from dxkit.core.text import nfc
 from dxkit.farm import checks, settings
 from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Plot, Season, StoredFinding
 from dxkit.farm.orgs import parse_date
+from dxkit.farm.tables import NAME_LENGTH, TEXT_LENGTH
 from dxkit.farm.units import Dose, Quantity, parse_amount
 
 if TYPE_CHECKING:
@@ -178,6 +179,7 @@ class Diary:
                 stored["hours"] = str(parse_amount(str(details["hours"])))
             except ValidationError:
                 errors["hours"] = _("Enter a number, for example 1,5.")
+        _check_lengths(text, out["product_name"], errors)
         if errors:
             raise ValidationError(errors)
         out["details"] = json.dumps(stored, ensure_ascii=False, sort_keys=True)
@@ -342,6 +344,18 @@ class Diary:
                            list(superseded)):
             superseded[r["corrects"]].append(r["id"])
         return [DiaryEntry.from_row(r, tuple(superseded[r["id"]])) for r in rows]
+
+
+def _check_lengths(text: Mapping[str, str], product_name: str, errors: dict[str, str]
+                   ) -> None:
+    """What was typed fits the entry's synced fields (tables.ENTRY_TYPES): each text detail,
+    and the product's name."""
+    limits = [(name, value, TEXT_LENGTH) for name, value in text.items()]
+    limits.append(("product", product_name, NAME_LENGTH))
+    for name, value, limit in limits:
+        if len(value) > limit and name not in errors:
+            errors[name] = _("This is too long: at most {limit} characters.").format(
+                limit=limit)
 
 
 def inputs_of(entry: DiaryEntry) -> dict[str, Any]:

@@ -12,26 +12,50 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dxkit.core.errors import NotFound, ValidationError
+from dxkit.core.fields import FieldType, boolean, integer, real, text
 from dxkit.core.i18n import _, language
+from dxkit.core.phones import normalize_phone
 from dxkit.core.synced import OpResult, SyncedTable
 from dxkit.core.text import fold, folded_key, nfc
 
 if TYPE_CHECKING:
     from dxkit.households.workspace import HouseholdsWorkspace as Workspace
 
+CODE_PATTERN = r"[a-z][a-z0-9_]{1,39}"  # indicator and support-item codes: vneid_level2
+NAME_LENGTH = 200  # a person's, a hamlet's or a team member's name
+CATALOG_NAME_LENGTH = 500  # an indicator's or support item's name, in one language
+
+# Each synced field's type (dxkit.core.fields): what the hub and every laptop accept.
+# A folded key is at most as long as what it folds (folding only drops marks and non-letters).
+HAMLET_TYPES: dict[str, FieldType] = {
+    "name": text(NAME_LENGTH), "name_key": text(NAME_LENGTH),
+    "sort_order": integer(0, 1_000_000)}
+# Phones are stored normalised (core.phones): digits only, at most E.164's 15.
+PHONE = text(15, r"[0-9]*")
+MEMBER_TYPES: dict[str, FieldType] = {
+    "name": text(NAME_LENGTH), "phone": PHONE, "active": boolean()}
+INDICATOR_TYPES: dict[str, FieldType] = {
+    "code": text(40, CODE_PATTERN), "name_vi": text(CATALOG_NAME_LENGTH),
+    "name_en": text(CATALOG_NAME_LENGTH), "min_age": integer(0, 120),
+    "sort_order": integer(0, 1_000_000), "active": boolean(),
+    "target": real(0, 1, nullable=True)}
+SUPPORT_ITEM_TYPES: dict[str, FieldType] = {
+    "code": text(40, CODE_PATTERN), "name_vi": text(CATALOG_NAME_LENGTH),
+    "name_en": text(CATALOG_NAME_LENGTH),
+    "indicator_code": text(40, CODE_PATTERN, nullable=True),
+    "sort_order": integer(0, 1_000_000), "active": boolean()}
+
 TABLES = (
-    SyncedTable("hamlets", "mutable", ("name", "name_key", "sort_order")),
-    SyncedTable("team_members", "mutable", ("name", "phone", "active"),
-                personal=("phone",)),
-    SyncedTable("indicators", "mutable",
-                ("code", "name_vi", "name_en", "min_age", "sort_order", "active", "target"),
-                reference=True),
-    SyncedTable("support_items", "mutable",
-                ("code", "name_vi", "name_en", "indicator_code", "sort_order", "active"),
-                reference=True),
+    SyncedTable("hamlets", "mutable", tuple(HAMLET_TYPES), types=HAMLET_TYPES),
+    SyncedTable("team_members", "mutable", tuple(MEMBER_TYPES), personal=("phone",),
+                types=MEMBER_TYPES),
+    SyncedTable("indicators", "mutable", tuple(INDICATOR_TYPES), reference=True,
+                types=INDICATOR_TYPES),
+    SyncedTable("support_items", "mutable", tuple(SUPPORT_ITEM_TYPES), reference=True,
+                types=SUPPORT_ITEM_TYPES),
 )
 
-_CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
+_CODE = re.compile(CODE_PATTERN)
 _CATALOG_NAMESPACE = uuid.UUID("5f1d1a8e-4a52-4f7b-9d0b-6b1e8c2a7d10")
 
 # (code, Vietnamese, English, minimum age counted in roll-ups)
@@ -173,9 +197,7 @@ class Catalog:
             name=name_or_id, names=names))
 
     def add_hamlet(self, name: str) -> OpResult[Hamlet]:
-        clean = nfc(name)
-        if not clean:
-            raise ValidationError({"name": _("A hamlet needs a name.")})
+        clean = _hamlet_name(name)
         if any(folded_key(h.name) == folded_key(clean) for h in self.hamlets()):
             raise ValidationError({"name": _("There is already a hamlet called {name}.").format(
                 name=clean)})
@@ -186,9 +208,7 @@ class Catalog:
         return OpResult(Hamlet(row_id, clean), tx.changes)
 
     def rename_hamlet(self, hamlet_id: str, name: str) -> OpResult[Hamlet]:
-        clean = nfc(name)
-        if not clean:
-            raise ValidationError({"name": _("A hamlet needs a name.")})
+        clean = _hamlet_name(name)
         with self.ws.transaction() as tx:
             tx.update("hamlets", hamlet_id, {"name": clean, "name_key": folded_key(clean)})
         return OpResult(Hamlet(hamlet_id, clean), tx.changes)
@@ -213,8 +233,10 @@ class Catalog:
         clean = nfc(name)
         if not clean:
             raise ValidationError({"name": _("A team member needs a name.")})
+        _check_length("name", clean, NAME_LENGTH)
         with self.ws.transaction() as tx:
-            row_id = tx.insert("team_members", {"name": clean, "phone": phone, "active": 1})
+            row_id = tx.insert("team_members", {"name": clean, "phone": normalize_phone(phone),
+                                                "active": 1})
         return OpResult(TeamMember(row_id, clean, True), tx.changes)
 
     # -- indicators and support items ---------------------------------------------------
@@ -298,6 +320,8 @@ class Catalog:
         for key, value in names.items():
             if not value:
                 errors[key] = _("Give the name in Vietnamese and in English.")
+            elif len(value) > CATALOG_NAME_LENGTH:
+                errors[key] = _too_long(CATALOG_NAME_LENGTH)
         if errors:
             raise ValidationError(errors)
         return {"code": clean_code, **names}
@@ -311,3 +335,20 @@ class Catalog:
         with self.ws.transaction() as tx:
             for table, row_id, values in shipped_catalog():
                 tx.insert_reference(table, values, row_id)
+
+
+def _hamlet_name(name: str) -> str:
+    clean = nfc(name)
+    if not clean:
+        raise ValidationError({"name": _("A hamlet needs a name.")})
+    _check_length("name", clean, NAME_LENGTH)
+    return clean
+
+
+def _check_length(field: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise ValidationError({field: _too_long(limit)})
+
+
+def _too_long(limit: int) -> str:
+    return _("This is too long: at most {limit} characters.").format(limit=limit)

@@ -15,19 +15,25 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dxkit.core.errors import ValidationError
+from dxkit.core.fields import FieldType, boolean, date, ref, text
 from dxkit.core.i18n import _
 from dxkit.core.sqlbatch import execute_in, select_in
 from dxkit.core.synced import OpResult, SyncedTable
+from dxkit.households.catalog import CODE_PATTERN, NAME_LENGTH
 from dxkit.households.visits import EFFECTIVE
 
 if TYPE_CHECKING:
     from dxkit.core.synced import Tx
     from dxkit.households.workspace import HouseholdsWorkspace as Workspace
 
+# Each synced field's type (dxkit.core.fields): what the hub and every laptop accept.
+ANSWER_TYPES: dict[str, FieldType] = {
+    "person_id": ref(), "indicator_code": text(40, CODE_PATTERN), "value": boolean(),
+    "answered_on": date(), "recorded_by": text(NAME_LENGTH)}
+
 TABLES = (
-    SyncedTable("indicator_answers", "event",
-                ("person_id", "indicator_code", "value", "answered_on", "recorded_by"),
-                depends_on=("people",)),
+    SyncedTable("indicator_answers", "event", tuple(ANSWER_TYPES), depends_on=("people",),
+                types=ANSWER_TYPES),
 )
 
 _EVENTS_SQL = f"""

@@ -10,12 +10,23 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from dxkit.core.errors import NotFound, ValidationError
+from dxkit.core.fields import (
+    FieldType,
+    boolean,
+    date,
+    integer,
+    one_of,
+    real,
+    ref,
+    text,
+)
 from dxkit.core.i18n import _
 from dxkit.core.merge import Erasure, Requires, Rules
 from dxkit.core.phones import mask_phone, normalize_phone
 from dxkit.core.synced import OpResult, SyncedTable
 from dxkit.core.text import folded_key, nfc
 from dxkit.households import search as search_index
+from dxkit.households.catalog import NAME_LENGTH, PHONE
 from dxkit.households.cccd import mask_cccd, validate_cccd
 from dxkit.households.fields import HOUSEHOLD_EDITABLE, PERSON_EDITABLE, operation_inputs
 
@@ -23,11 +34,27 @@ if TYPE_CHECKING:
     from dxkit.core.synced import Tx
     from dxkit.households.workspace import HouseholdsWorkspace as Workspace
 
-HOUSEHOLD_FIELDS = ("code", "code_key", "head_name", "head_key", "hamlet_id", "address", "phone",
-                    "notes", "latitude", "longitude")
-PERSON_FIELDS = ("household_id", "full_name", "name_key", "sex", "birth_date", "birth_year",
-                 "relationship", "phone", "cccd", "consent", "consent_on", "consent_by", "notes",
-                 "purged")
+# The limits clean_household and clean_person enforce, and each synced field's type
+# (dxkit.core.fields): what the hub and every laptop accept. Folded keys are at most as long
+# as what they fold.
+CODE_LENGTH, ADDRESS_LENGTH, NOTES_LENGTH, RELATIONSHIP_LENGTH = 40, 500, 2000, 100
+HOUSEHOLD_TYPES: dict[str, FieldType] = {
+    "code": text(CODE_LENGTH), "code_key": text(CODE_LENGTH),
+    "head_name": text(NAME_LENGTH), "head_key": text(NAME_LENGTH), "hamlet_id": ref(),
+    "address": text(ADDRESS_LENGTH), "phone": PHONE, "notes": text(NOTES_LENGTH),
+    # Inside Vietnam, as clean_household requires.
+    "latitude": real(8.0, 24.0, nullable=True), "longitude": real(102.0, 110.0, nullable=True)}
+PERSON_TYPES: dict[str, FieldType] = {
+    "household_id": ref(), "full_name": text(NAME_LENGTH), "name_key": text(NAME_LENGTH),
+    "sex": one_of("M", "F", nullable=True), "birth_date": date(nullable=True),
+    # clean_person takes 1900 to this year; the type cannot know this year.
+    "birth_year": integer(1900, 2200, nullable=True),
+    "relationship": text(RELATIONSHIP_LENGTH), "phone": PHONE,
+    "cccd": text(12, r"([0-9]{12})?"), "consent": boolean(),
+    "consent_on": date(nullable=True), "consent_by": text(NAME_LENGTH, nullable=True),
+    "notes": text(NOTES_LENGTH), "purged": boolean()}
+HOUSEHOLD_FIELDS = tuple(HOUSEHOLD_TYPES)
+PERSON_FIELDS = tuple(PERSON_TYPES)
 PERSONAL_FIELDS = ("full_name", "name_key", "sex", "birth_date", "birth_year", "relationship",
                    "phone", "cccd", "notes")
 HEAD_FIELDS = ("head_name", "head_key", "phone")  # a household's fields about its head
@@ -48,9 +75,9 @@ PERSON_RULES = Rules(
 
 TABLES = (
     SyncedTable("households", "mutable", HOUSEHOLD_FIELDS,
-                personal=HEAD_FIELDS, depends_on=("hamlets",)),
+                personal=HEAD_FIELDS, depends_on=("hamlets",), types=HOUSEHOLD_TYPES),
     SyncedTable("people", "mutable", PERSON_FIELDS, personal=PERSONAL_FIELDS,
-                depends_on=("households",), rules=PERSON_RULES),
+                depends_on=("households",), rules=PERSON_RULES, types=PERSON_TYPES),
 )
 
 
@@ -152,7 +179,7 @@ def clean_household(ws: Workspace, data: Mapping[str, Any], existing_id: str | N
     code = nfc(data.get("code")).upper()
     if not code:
         errors["code"] = _("A household needs a code.")
-    elif len(code) > 40:
+    elif len(code) > CODE_LENGTH:
         errors["code"] = _("A household code has at most 40 characters.")
     else:
         clash = ws.conn.execute(
@@ -195,7 +222,8 @@ def clean_household(ws: Workspace, data: Mapping[str, Any], existing_id: str | N
     gps_errors = "latitude" in errors or "longitude" in errors
     if not gps_errors and (out["latitude"] is None) != (out["longitude"] is None):
         errors["latitude"] = _("Give both latitude and longitude, or neither.")
-    _check_lengths(out, {"head_name": 200, "address": 500, "notes": 2000}, errors)
+    _check_lengths(out, {"head_name": NAME_LENGTH, "address": ADDRESS_LENGTH,
+                         "notes": NOTES_LENGTH}, errors)
     if errors:
         raise ValidationError(errors)
     return out
@@ -298,7 +326,8 @@ def clean_person(data: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
         errors["cccd"] = _("A citizen ID can only be stored once the person has consented to "
                            "their data being stored.")
     out["consent"] = 1 if consent else 0
-    _check_lengths(out, {"full_name": 200, "relationship": 100, "notes": 2000}, errors)
+    _check_lengths(out, {"full_name": NAME_LENGTH, "relationship": RELATIONSHIP_LENGTH,
+                         "notes": NOTES_LENGTH}, errors)
     if errors:
         raise ValidationError(errors)
     return out

@@ -11,21 +11,34 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from dxkit.core.errors import NotFound, ValidationError
+from dxkit.core.fields import FieldType, date, json_list, one_of, ref, text, timestamp
 from dxkit.core.i18n import _
 from dxkit.core.sqlbatch import select_in
 from dxkit.core.synced import OpResult, SyncedTable
 from dxkit.core.text import nfc
+from dxkit.households.catalog import CODE_PATTERN, NAME_LENGTH
 
 if TYPE_CHECKING:
     from dxkit.households.workspace import HouseholdsWorkspace as Workspace
 
+TEXT_LENGTH = 2000  # a visit's notes, a correction's reason, why support was not done
+# Each synced field's type (dxkit.core.fields): what the hub and every laptop accept.
+VISIT_TYPES: dict[str, FieldType] = {
+    "household_id": ref(), "kind": one_of("visit", "amend", "void"),
+    "corrects": ref(nullable=True), "visited_at": timestamp(),
+    "member_ids": json_list(10_000),  # the team members' ids
+    "notes": text(TEXT_LENGTH), "follow_up_on": date(nullable=True),
+    "reason": text(TEXT_LENGTH), "recorded_by": text(NAME_LENGTH)}
+VISIT_ITEM_TYPES: dict[str, FieldType] = {
+    "visit_id": ref(), "person_id": ref(nullable=True),
+    "support_item_code": text(40, CODE_PATTERN),
+    "outcome": one_of("done", "partly", "not_done"), "reason": text(TEXT_LENGTH)}
+
 TABLES = (
-    SyncedTable("visits", "event", ("household_id", "kind", "corrects", "visited_at",
-                                    "member_ids", "notes", "follow_up_on", "reason",
-                                    "recorded_by"), depends_on=("households",)),
-    SyncedTable("visit_items", "event", ("visit_id", "person_id", "support_item_code",
-                                         "outcome", "reason"),
-                depends_on=("visits", "people")),
+    SyncedTable("visits", "event", tuple(VISIT_TYPES), depends_on=("households",),
+                types=VISIT_TYPES),
+    SyncedTable("visit_items", "event", tuple(VISIT_ITEM_TYPES),
+                depends_on=("visits", "people"), types=VISIT_ITEM_TYPES),
 )
 
 class Keep:
@@ -179,6 +192,7 @@ class Visits:
             household = self.ws.households.get(household_id)
             when = (visited_at or self.ws.now()).replace(microsecond=0)
             self._validate(household.id, items, when, member_ids, follow_up_on, kind)
+            _check_lengths(notes, reason, items)
             visit_id = tx.append("visits", {
                 "household_id": household.id, "kind": kind, "corrects": corrects,
                 "visited_at": when.isoformat(), "member_ids": json.dumps(list(member_ids)),
@@ -309,6 +323,17 @@ class Visits:
                 member_ids=tuple(json.loads(r["member_ids"])), notes=r["notes"],
                 overdue_days=(today - due).days))
         return result
+
+
+def _check_lengths(notes: str, reason: str, items: Sequence[VisitItem]) -> None:
+    """The texts of a visit fit their synced fields (VISIT_TYPES)."""
+    too_long = _("This is too long: at most {limit} characters.").format(limit=TEXT_LENGTH)
+    errors = {name: too_long for name, value in (("notes", notes), ("reason", reason))
+              if len(nfc(value)) > TEXT_LENGTH}
+    if any(len(nfc(item.reason)) > TEXT_LENGTH for item in items):
+        errors["items"] = too_long
+    if errors:
+        raise ValidationError(errors)
 
 
 _LATEST_EFFECTIVE = f"""

@@ -1,10 +1,14 @@
 """Records from elsewhere, into the workspace: the part of sync that needs no network.
 
 A network pull (engine.py), a USB bundle (bundle.py) and a repair fetch (repair.py) all hand
-their records here. A batch of one table is applied in one go (`Tx.apply_remote_many`); if any
-record in it cannot be stored, the batch is rolled back to its savepoint and applied again one
-record at a time, each in its own savepoint, so the bad record is quarantined with its reason
-and the rest go on. Pull cursors are saved in the same transaction as the batch they follow.
+their records here. Each record is first checked against its table's declared field types
+(the same check the hub runs on a push): one that does not fit — a hub may hold rows stored
+before it checked them — is quarantined with its reason ("too_long:notes") and never reaches
+the database. A batch of one table is then applied in one go (`Tx.apply_remote_many`); if any
+record in it still cannot be stored, the batch is rolled back to its savepoint and applied
+again one record at a time, each in its own savepoint, so the bad record is quarantined with
+its reason and the rest go on. Pull cursors are saved in the same transaction as the batch
+they follow.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from dxkit.core import store
+from dxkit.core.fields import ID_PATTERN
 from dxkit.core.hlc import BadClock
 from dxkit.core.merge import NO_RULES
-from dxkit.core.synced import REGISTRY, Changes, Tx
+from dxkit.core.synced import REGISTRY, Changes, SyncedTable, Tx, field_problem
 from dxkit.core.workspace import HUB_TEAM_META
 from dxkit.workspace import Workspace
 
@@ -40,8 +45,9 @@ CURSOR_PREFIX = "sync_cursor:"
 
 # What applying raises for a record it cannot store; anything else is a bug to surface.
 # Workspace connections are sqlcipher3's (store.Error names both its errors and sqlite3's).
+# OverflowError: an integer sqlite3 cannot bind (over 2**63), wherever the type check missed it.
 BAD_RECORD_ERRORS: tuple[type[Exception], ...] = (ValueError, KeyError, TypeError,
-                                                 AttributeError, *store.Error)
+                                                 AttributeError, OverflowError, *store.Error)
 BATCH = 500  # records of one table applied together (a pull page, a slice of a bundle)
 
 
@@ -72,17 +78,34 @@ def apply_records(tx: Tx, table: str, records: Sequence[Any], direction: str = "
     """Apply records that claim to belong to `table`, inside the caller's transaction.
     Returns each one's outcome: "applied", "duplicate" or "quarantined"."""
     outcomes: list[str | None] = [None] * len(records)
-    wanted = []
+    wanted: list[int] = []
+    spec = REGISTRY.get(table)
     for index, record in enumerate(records):
-        if isinstance(record, Mapping) and record.get("table") == table:
+        problem: str | None = "wrong_table"
+        if isinstance(record, dict) and record.get("table") == table:  # dict: JSON's objects
+            problem = record_problem(spec, record) if spec is not None else None
+        if problem is None:
             wanted.append(index)
         else:
-            quarantine(tx.conn, record, direction, "wrong_table")
+            quarantine(tx.conn, record, direction, problem)
             outcomes[index] = "quarantined"
     batch = [records[i] for i in wanted]
     for index, outcome in zip(wanted, _apply_batch(tx, table, batch, direction), strict=True):
         outcomes[index] = outcome
     return [outcome or "quarantined" for outcome in outcomes]
+
+
+def record_problem(spec: SyncedTable, record: Mapping[str, Any]) -> str | None:
+    """Why a record of `spec` must not be applied, as the quarantine keeps it, or None: an id
+    no row can have, a field missing or extra, or a value outside its declared type."""
+    row_id = record.get("id")
+    if type(row_id) is not str or ID_PATTERN.fullmatch(row_id) is None:
+        return "bad_id"
+    fields = record.get("fields")
+    if type(fields) is not dict or fields.keys() != spec.wire_types.keys():
+        return "wrong_fields"  # (`type`: isinstance of an ABC costs more than the check)
+    problem = field_problem(spec, fields)
+    return None if problem is None else problem.code
 
 
 def apply_stream(tx: Tx, records: Iterable[Any], tally: Applied,
@@ -92,7 +115,7 @@ def apply_stream(tx: Tx, records: Iterable[Any], tally: Applied,
     run: list[Any] = []
     table: Any = None
     for record in records:
-        name = record.get("table") if isinstance(record, Mapping) else None
+        name = record.get("table") if isinstance(record, dict) else None
         if run and (name != table or len(run) >= BATCH):
             _tally(tally, apply_records(tx, table, run, direction) if isinstance(
                 table, str) else _refuse(tx, run, direction))
@@ -123,9 +146,10 @@ def quarantine(conn: sqlite3.Connection, record: Any, direction: str, reason: st
     conn.execute(
         "INSERT INTO sync_quarantine (table_name, row_id, direction, reason, record, at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (table if isinstance(table, str) else "", row_id if isinstance(row_id, str) else "",
-         direction, reason[:1000],
-         json.dumps(_ruled(conn, record), ensure_ascii=False, default=str),
+        (_storable(table if isinstance(table, str) else ""),
+         _storable(row_id if isinstance(row_id, str) else ""), direction,
+         _storable(reason[:1000]),
+         _storable(json.dumps(_ruled(conn, record), ensure_ascii=False, default=str)),
          dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
 
 
@@ -148,6 +172,12 @@ def _erased_here(conn: sqlite3.Connection, table: str, row_id: Any, flag: str) -
         return False
     row = conn.execute(f"SELECT {flag} FROM {table} WHERE id = ?", (row_id,)).fetchone()
     return bool(row and row[0])
+
+
+def _storable(text: str) -> str:
+    """Text SQLite can store: a lone surrogate (the very thing a record may be held back
+    for) is written as its escape, \\ud800, instead of failing the whole transaction."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def apply_one(tx: Tx, table: str, record: Any, direction: str = "pull") -> str:

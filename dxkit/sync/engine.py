@@ -12,12 +12,15 @@ silently and neither laptop would ever see it).
 - Push: the outbox, one record per changed row in the order of its first change, in batches
   of at most 500 records and about 64 KB of gzip. Each batch's results are settled in one
   transaction: accepted rows leave the outbox; refused ones move to sync_quarantine, so they
-  never block the queue.
+  never block the queue. A row holding an infinite number (stored before the field types
+  were checked) is quarantined here without being sent: it would make the whole request
+  invalid JSON.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import socket
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -47,6 +50,7 @@ from dxkit.sync.apply import (
     Applied,
     apply_pulled_page,
     quarantine,
+    record_problem,
 )
 from dxkit.sync.client import DeviceRevoked, HubClient, HubFailed, encode_body
 from dxkit.sync.credentials import TokenStore
@@ -364,10 +368,10 @@ def _push(ws: Workspace, hub: HubClient, report: SyncReport, progress: Progress 
             if sent is not None:
                 answer = ahead.take()
                 _settle(ws, sent.keys, sent.records, answer["results"], entries, sent.orphans,
-                        report)
+                        report, sent.held)
                 sent = None
             if ready is not None and not ready.records:
-                _settle(ws, [], [], [], entries, ready.orphans, report)
+                _settle(ws, [], [], [], entries, ready.orphans, report, ready.held)
             elif ready is not None:
                 ahead.send(hub.push, ready.records, body=ready.body)
                 sent = ready
@@ -378,18 +382,22 @@ def _push(ws: Workspace, hub: HubClient, report: SyncReport, progress: Progress 
 @dataclass
 class _Batch:
     """One push batch ready to send: its outbox keys, records and gzip body; `orphans` are
-    keys whose row is gone (nothing to send); `taken` counts the keys it consumed."""
+    keys whose row is gone (nothing to send); `held` are (key, record, reason) of rows held
+    back unsent; `taken` counts the keys it consumed."""
 
     keys: list[tuple[str, str]]
     records: list[dict[str, Any]]
     body: bytes
     orphans: list[tuple[str, str]]
     taken: int
+    held: list[tuple[tuple[str, str], dict[str, Any], str]]
 
 
 def _next_batch(conn: sqlite3.Connection, taken: list[tuple[str, str]]) -> _Batch:
     found = _read_records(conn, taken)
-    keys = [key for key in taken if key in found]
+    unsendable = {key: reason for key, record in found.items()
+                  if (reason := _unsendable(key[0], record)) is not None}
+    keys = [key for key in taken if key in found and key not in unsendable]
     records = [found[key] for key in keys]
     body = encode_body({"records": records}) if records else b""
     while len(body) > PUSH_MAX_BYTES and len(records) > 1:
@@ -400,7 +408,8 @@ def _next_batch(conn: sqlite3.Connection, taken: list[tuple[str, str]]) -> _Batc
         # The rest go in the next batch, from just after the last record kept.
         taken = taken[:taken.index(keys[-1]) + 1]
     orphans = [key for key in taken if key not in found]  # gone: nothing left to send
-    return _Batch(keys, records, body, orphans, len(taken))
+    held = [(key, found[key], unsendable[key]) for key in taken if key in unsendable]
+    return _Batch(keys, records, body, orphans, len(taken), held)
 
 
 class _OneAhead:
@@ -430,9 +439,11 @@ class _OneAhead:
 
 def _settle(ws: Workspace, keys: list[tuple[str, str]], records: list[dict[str, Any]],
             results: list[dict[str, Any]], entries: Mapping[tuple[str, str], list[int]],
-            orphans: list[tuple[str, str]], report: SyncReport) -> None:
+            orphans: list[tuple[str, str]], report: SyncReport,
+            held: list[tuple[tuple[str, str], dict[str, Any], str]]) -> None:
     """One transaction per batch: every sent row leaves the outbox (only the entries read
-    before it was sent: an edit made meanwhile stays queued); refusals are quarantined."""
+    before it was sent: an edit made meanwhile stays queued); refusals, and the rows held
+    back unsent, are quarantined."""
     for (table, row_id), result in zip(keys, results, strict=True):
         if result.get("status") not in ("applied", "duplicate", "conflict", "rejected") or (
                 result.get("id") not in (None, row_id)
@@ -445,11 +456,33 @@ def _settle(ws: Workspace, keys: list[tuple[str, str]], records: list[dict[str, 
             if status in ("applied", "duplicate"):
                 report.pushed += 1
             else:
-                reason = str(result.get("reason") or status)
-                quarantine(tx.conn, record, "push", reason)
+                quarantine(tx.conn, record, "push", _refusal(result))
                 report.quarantined += 1
-        doomed = [(seq,) for key in (*keys, *orphans) for seq in entries[key]]
+        for _key, record, reason in held:
+            quarantine(tx.conn, record, "push", reason)
+            report.quarantined += 1
+        doomed = [(seq,) for key in (*keys, *orphans, *(key for key, _r, _w in held))
+                  for seq in entries[key]]
         tx.conn.executemany("DELETE FROM outbox WHERE seq = ?", doomed)
+
+
+def _unsendable(table: str, record: Mapping[str, Any]) -> str | None:
+    """Why a row of this laptop cannot even be sent, or None. An infinite number (stored
+    before types were checked) is not JSON: it would make the whole request invalid, every
+    time. Any other value outside its field's type is sent, and the hub refuses that record
+    alone with the same reason. The scan for floats runs in C: it is on every pushed row."""
+    values = record["fields"].values()
+    if float not in map(type, values) or all(
+            math.isfinite(value) for value in values if type(value) is float):
+        return None
+    return record_problem(REGISTRY[table], record)
+
+
+def _refusal(result: Mapping[str, Any]) -> str:
+    """A push result's reason as the quarantine keeps it: "too_long:notes" when the hub names
+    the field whose value does not fit its type (as this laptop's own check would)."""
+    reason, name = str(result.get("reason") or result["status"]), result.get("field")
+    return f"{reason}:{name}" if isinstance(name, str) else reason
 
 
 # -- plumbing ---------------------------------------------------------------------------------

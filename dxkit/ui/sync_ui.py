@@ -495,7 +495,8 @@ class SyncReviewPage(Page):
         table.setRowCount(len(review.quarantine))
         for row, held in enumerate(review.quarantine):
             for column, text in enumerate((held.table_label, held.row_id[:8],
-                                           held.reason, _format_when(held.at))):
+                                           held.reason_text or held.reason,
+                                           _format_when(held.at))):
                 table.setItem(row, column, QTableWidgetItem(text))
         self._update_buttons()
 

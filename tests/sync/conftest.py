@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import dxkit.workspace  # noqa: F401  (installs every domain's synced tables)
-from dxkit.core.synced import REGISTRY, wire_fields
-from tests.support import postgres
+from dxkit.core.synced import REGISTRY
+from tests.support import field_values, postgres
 from tests.support.hub_process import (  # noqa: F401  (re-exported for other test modules)
     HubServer,
     dxkit_command,
@@ -154,13 +154,15 @@ def _hlc(ms: int, device: str, counter: int = 0) -> str:
 @pytest.fixture
 def make_record() -> Callable[..., dict[str, Any]]:
     """make_record(table, row_id, device="a1b2c3d4e5f60718", ms=1, **fields): a wire record
-    with every registered field (defaults "" / 0) and, for mutable tables, every clock at ms."""
+    with every registered field (by default a value that fits its declared type: null where
+    the field may be null) and, for mutable tables, every clock at ms."""
 
     def build(table: str, row_id: str, device: str = "a1b2c3d4e5f60718", ms: int = 1,
               clocks: dict[str, int] | None = None, **values: Any) -> dict[str, Any]:
         spec = REGISTRY[table]
-        fields = {name: values.get(name, 0 if name == "deleted" else "")
-                  for name in wire_fields(spec)}
+        fields = {name: values[name] if name in values
+                  else None if kind.nullable else field_values.example(kind)
+                  for name, kind in spec.wire_types.items()}
         record: dict[str, Any] = {"table": table, "id": row_id, "kind": spec.kind,
                                   "fields": fields, "device_id": device}
         if spec.kind == "mutable":

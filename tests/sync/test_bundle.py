@@ -275,6 +275,31 @@ def test_a_bad_record_is_quarantined_and_the_rest_apply(laptops, tmp_path):
     assert b.conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 1
 
 
+def test_values_outside_their_types_are_quarantined_one_by_one(laptops, tmp_path):
+    """A bundle from a laptop that stored such values before types were checked: each such
+    record is held back with its field's reason; an integer sqlite3 cannot bind (it raised
+    OverflowError, which stopped the whole import) is one of them."""
+    a, b, _household, _person = laptops
+    export_bundle(a, tmp_path / "a.bundle")
+    header, body = _header_and_body(tmp_path / "a.bundle")
+    lines = [json.loads(line) for line in gzip.decompress(body).splitlines()]
+    spoil = {"indicator_answers": ("value", 2**64), "visit_items": ("outcome", "maybe"),
+             "team_members": ("name", "Lê Thị \ud800")}
+    for record in lines:
+        if record["table"] in spoil:
+            name, value = spoil[record["table"]]
+            record["fields"][name] = value
+    edited = gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in lines))
+    header.update(body_bytes=len(edited), body_sha256=hashlib.sha256(edited).hexdigest())
+    report = import_bundle(b, _write(tmp_path / "a.bundle", header, edited))
+    assert (report.quarantined, report.applied) == (3, report.received - 3)
+    assert {tuple(r) for r in b.conn.execute(
+        "SELECT table_name, reason FROM sync_quarantine")} == {
+        ("indicator_answers", "out_of_range:value"), ("visit_items", "unknown_value:outcome"),
+        ("team_members", "bad_text:name")}
+    assert b.conn.execute("SELECT count(*) FROM people").fetchone()[0] == 1
+
+
 def test_cancel_leaves_nothing_applied(laptops, tmp_path, monkeypatch):
     a, b, _household, _person = laptops
     monkeypatch.setattr("dxkit.sync.bundle.CHECKPOINT_EVERY", 2)

@@ -194,8 +194,12 @@ def test_bad_values_and_clocks_are_rejected(store, make_record):
     bad_clock["clocks"]["code"] = "yesterday"
     no_created = make_record("visits", "v-1")
     del no_created["created_at"]
-    reasons = [r.get("reason") for r in store.push(device, [nested, bad_clock, no_created]).results]
-    assert reasons == ["bad_value", "bad_clock", "missing_created_at"]
+    listed_clock = household(make_record, "hh-3")
+    listed_clock["clocks"]["notes"] = ["not", "a", "clock"]  # unhashable: no TypeError
+    results = store.push(device, [nested, bad_clock, no_created, listed_clock]).results
+    assert [r.get("reason") for r in results] == ["wrong_type", "bad_clock",
+                                                 "missing_created_at", "bad_clock"]
+    assert results[0]["field"] == "notes" and "field" not in results[1]
     assert store.high_water() == 0
 
 

@@ -24,7 +24,7 @@ from dxkit.farm.trace_ids import team_trace_key
 from dxkit.farm.trace_record import TraceRecord
 from dxkit.sync import engine
 from dxkit.sync.hub.database import open_database
-from dxkit.sync.hub.store import MIGRATIONS
+from dxkit.sync.hub.store import MIGRATIONS, HubStore
 from dxkit.workspace import Workspace
 from tests.farm.trace_samples import failed_lot, mango_lot, rice_lot
 from tests.support.hub_process import HubServer, start_hub
@@ -284,10 +284,20 @@ BAD_SNAPSHOTS = {
                          ids=list(BAD_SNAPSHOTS))
 def test_a_snapshot_the_page_cannot_be_made_from_is_a_404(hub, laptop, lot_url, number,
                                                           snapshot):
-    """A device wrote it: before, the buyer's phone got a 500."""
+    """Stored from before the hub checked field types (it now refuses such a push): before,
+    the buyer's phone got a 500."""
     code = f"HA-261117-{number}-0"  # a lot of its own
-    push(hub, laptop, published(dataclasses.replace(failed_lot(), lot_code=code),
-                                snapshot=snapshot))
+    push(hub, laptop, published(dataclasses.replace(failed_lot(), lot_code=code)))
+    store = HubStore(hub.db_path)
+    try:
+        with store.database.write() as conn:
+            row = conn.execute("SELECT fields FROM records WHERE table_name = "
+                               "'published_traces' AND row_id = ?", (code,)).fetchone()
+            fields = {**json.loads(row["fields"]), "snapshot": snapshot}
+            conn.execute("UPDATE records SET fields = ? WHERE table_name = 'published_traces' "
+                         "AND row_id = ?", (json.dumps(fields, ensure_ascii=False), code))
+    finally:
+        store.close()
     page = httpx.get(lot_url(code))
     assert page.status_code == 404, page.text
     assert "No trace record is published" in page.text

@@ -100,8 +100,13 @@ def test_team_data_cannot_be_published_to_everyone_and_bad_files_are_sentences(h
     path = tmp_path / "p.json"
     cases = [({"table": "hamlets", "rows": [{"id": "x", "name": "Ấp"}]}, "--team"),
              ({"table": "visits", "rows": []}, "visits"),
-             ({"table": "indicators", "rows": [{"id": "new-one", "code": "x"}]}, "name_vi"),
-             ({"table": "indicators", "rows": [{"code": "x"}]}, "id")]
+             ({"table": "indicators", "rows": [{"id": "new-one", "code": "new_one"}]},
+              "name_vi"),
+             ({"table": "indicators", "rows": [{"code": "x"}]}, "id"),
+             # Every value must fit its field's declared type, as a pushed one must.
+             ({"table": "indicators", "rows": [{"id": "new-one", "target": 80}]},
+              "field target: This number must be between 0 and 1"),
+             ({"table": "indicators", "rows": [{"id": "i\ud800", "target": 0.5}]}, "no id")]
     for data, expected in cases:
         path.write_text(json.dumps(data), encoding="utf-8")
         done = subprocess.run(dxkit_command("--lang", "en", "hub", "--db", str(hub.db_path),

@@ -21,11 +21,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dxkit.core.fields import ID_PATTERN
 from dxkit.core.hlc import HUB_DEVICE, Clock
 from dxkit.core.i18n import _
 from dxkit.core.synced import REGISTRY, SHIPPED_CLOCK, shipped_values, wire_fields
 from dxkit.sync.hub.clocks import hub_clock
-from dxkit.sync.hub.store import PUBLISHED, HubError, HubStore, next_seq, scalar_ok
+from dxkit.sync.hub.store import PUBLISHED, HubError, HubStore, next_seq
 from dxkit.sync.hub.store import stored_json as _json
 
 
@@ -81,16 +82,15 @@ def publish(store: HubStore, parts: Sequence[tuple[str, Sequence[Mapping[str, An
 def _publish_row(conn: Any, clock: Clock, scope: str, table: str, names: tuple[str, ...],
                  row: Mapping[str, Any], number: int) -> bool:
     row_id = row.get("id")
-    if not isinstance(row_id, str) or not 0 < len(row_id) <= 100:
-        raise _bad(_("Row {number} of {table} has no id.").format(number=number, table=table))
+    if not isinstance(row_id, str) or ID_PATTERN.fullmatch(row_id) is None:
+        raise _bad(_("Row {number} of {table} has no id (letters, digits and . _ : - only, "
+                     "at most 100).").format(number=number, table=table))
     given = {key: value for key, value in row.items() if key != "id"}
     unknown = sorted(set(given) - set(names))
     if unknown:
         raise _bad(_("Row {number} of {table} has fields the table does not have: {fields}."
                      ).format(number=number, table=table, fields=", ".join(unknown)))
-    if not all(scalar_ok(value) for value in given.values()):
-        raise _bad(_("Row {number} of {table} has a value that is not text, a number or "
-                     "empty.").format(number=number, table=table))
+    _check_types(table, given, number)
     stored = conn.execute("SELECT * FROM records WHERE table_name = ? AND row_id = ? "
                           "AND team_id = ?", (table, row_id, scope)).fetchone()
     if stored is None:
@@ -123,6 +123,17 @@ def _publish_row(conn: Any, clock: Clock, scope: str, table: str, names: tuple[s
         (_json(fields), _json(clocks), HUB_DEVICE, HUB_DEVICE, next_seq(conn), table, row_id,
          scope))
     return True
+
+
+def _check_types(table: str, given: Mapping[str, Any], number: int) -> None:
+    """Every value fits its field's declared type, as a pushed one must: a laptop would hold
+    back a published row that does not."""
+    types = REGISTRY[table].wire_types
+    for name, value in given.items():
+        reason = types[name].check(value)
+        if reason is not None:
+            raise _bad(_("Row {number} of {table}, field {field}: {problem}").format(
+                number=number, table=table, field=name, problem=types[name].explain(reason)))
 
 
 def _bad(message: str) -> HubError:

@@ -18,20 +18,21 @@ import base64
 import datetime as dt
 import hashlib
 import json
-import math
 import re
 import secrets
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
 import dxkit.workspace  # noqa: F401  (installs every domain's synced tables)
 from dxkit.core.errors import DxError
+from dxkit.core.fields import ID_PATTERN
+from dxkit.core.fields import storable_text as _text_storable
 from dxkit.core.i18n import _
 from dxkit.core.merge import merge_event, merge_mutable
-from dxkit.core.synced import REGISTRY, SyncedTable, wire_fields
+from dxkit.core.synced import REGISTRY, SyncedTable, field_problem
 from dxkit.farm.trace_ids import team_trace_key
 from dxkit.sync.hub.clocks import Bound, ClockRefused, believed, bound_at, check_clocks
 from dxkit.sync.hub.database import Conn, HubDatabase, Migration, open_database
@@ -213,11 +214,17 @@ class PullResult:
 
 
 class Rejected(Exception):
-    """A record that cannot be stored; `reason` goes back to the device."""
+    """A record that cannot be stored; `reason` goes back to the device, with the `field`
+    whose value does not fit its declared type, if that is the reason."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, field: str | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.field = field
+
+    def to_wire(self) -> dict[str, str]:
+        refusal = {"status": "rejected", "reason": self.reason}
+        return refusal if self.field is None else {**refusal, "field": self.field}
 
 
 def sha256(text: str) -> str:
@@ -416,7 +423,9 @@ class HubStore:
             for record in records:
                 try:
                     status = batch.apply(record)
-                except (Rejected, ClockRefused) as refusal:
+                except Rejected as refusal:
+                    result = refusal.to_wire()
+                except ClockRefused as refusal:
                     result = {"status": "rejected", "reason": refusal.reason}
                 else:
                     result = {"status": status}
@@ -568,31 +577,34 @@ class _Batch:
 
 # -- validation --------------------------------------------------------------------------------
 def validate(record: Any) -> SyncedTable:
-    """The record's registered table, or Rejected with the first thing wrong with it."""
-    if not isinstance(record, Mapping):
+    """The record's registered table, or Rejected with the first thing wrong with it.
+    (Objects are what JSON decodes to, dicts: isinstance of an ABC costs more per record than
+    the checks.)"""
+    if not isinstance(record, dict):
         raise Rejected("not_an_object")
     table = record.get("table")
     spec = REGISTRY.get(table) if isinstance(table, str) else None
     if spec is None:
         raise Rejected("unknown_table")
     row_id = record.get("id")
-    if not _storable_text(row_id) or len(row_id) > 100:
+    if not isinstance(row_id, str) or ID_PATTERN.fullmatch(row_id) is None:
         raise Rejected("bad_id")
     if record.get("kind") != spec.kind:
         raise Rejected("wrong_kind")
     fields = record.get("fields")
-    if not isinstance(fields, Mapping) or set(fields) != set(wire_fields(spec)):
+    if not isinstance(fields, dict) or fields.keys() != spec.wire_types.keys():
         raise Rejected("wrong_fields")
-    if not all(_scalar(value) for value in fields.values()):
-        raise Rejected("bad_value")
+    problem = field_problem(spec, fields)  # the declared type of each field
+    if problem is not None:
+        raise Rejected(problem.reason, problem.field)
     device_id = record.get("device_id")
     if not _storable_text(device_id):
         raise Rejected("bad_device_id")
     if spec.kind == "mutable":
         clocks = record.get("clocks")
-        if not isinstance(clocks, Mapping) or set(clocks) != set(fields):
+        if not isinstance(clocks, dict) or clocks.keys() != fields.keys():
             raise Rejected("missing_clocks")
-        if not all(_is_hlc(stamp) for stamp in clocks.values()):
+        if not _all_hlc(clocks.values()):
             raise Rejected("bad_clock")
     elif not _is_hlc(record.get("created_at")):
         raise Rejected("missing_created_at")
@@ -602,9 +614,7 @@ def validate(record: Any) -> SyncedTable:
 def _storable_text(value: Any) -> TypeGuard[str]:
     """A non-empty string both engines can store as TEXT: no NUL (PostgreSQL refuses it)
     and valid UTF-8 (no lone surrogates)."""
-    if not isinstance(value, str) or not value or "\x00" in value:
-        return False
-    return value.isascii() or _encodable(value)
+    return isinstance(value, str) and bool(value) and _text_storable(value)
 
 
 def _storable_name(name: str) -> str:
@@ -612,18 +622,14 @@ def _storable_name(name: str) -> str:
     return name.replace("\x00", "").encode("utf-8", "replace").decode("utf-8").strip()
 
 
-def _encodable(value: str) -> bool:
+def _all_hlc(stamps: Iterable[Any]) -> bool:
+    """Every stamp is an HLC. Each distinct one is checked once: the fields of a new row
+    share one clock, and this runs for every record pushed."""
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
+        distinct = set(stamps)
+    except TypeError:  # a list or an object: no HLC
         return False
-    return True
-
-
-def _scalar(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return value is None or isinstance(value, str | int)
+    return all(_is_hlc(stamp) for stamp in distinct)
 
 
 def _is_hlc(value: Any) -> bool:
@@ -645,8 +651,10 @@ def _json(value: Any) -> str:
 
 
 def _text_or_none(record: Any, key: str) -> Any:
+    """The record's table or id to name it in its result, if the answer can carry it (a lone
+    surrogate cannot be encoded: echoing one back failed the whole batch)."""
     value = record.get(key) if isinstance(record, Mapping) else None
-    return value if isinstance(value, str) else None
+    return value if _storable_text(value) else None
 
 
 def _device(row: Any) -> Device:
@@ -689,6 +697,5 @@ def _record_json(row: Any) -> str:
 
 stored_record = _record  # a stored row in wire form, for the hub's other modules
 next_seq = _next_seq  # the hub-wide counter, for modules writing records (reference.py)
-scalar_ok = _scalar
 storable_text = _storable_text  # text both engines store (no NUL, valid UTF-8)
 stored_json = _json  # how fields and clocks are stored, for modules writing records
