@@ -56,7 +56,7 @@ from dxkit.ui.widgets import error_label
 INVALID_FIELD_STYLE = "border: 1px solid #b3261e;"
 PENDING_STYLE = "background: #fff1c7; padding: 4px;"  # the amber of pending cells
 PREFERRED_SIZE = QSize(1180, 760)  # on a screen that has the room
-QUICK_FOLLOW_UPS = (7, 14, 30)  # Alt+7, Alt+1, Alt+3 (the first digit is the mnemonic)
+QUICK_FOLLOW_UPS = (7, 14, 30)  # Alt+7, Alt+1, Alt+3: the first digit
 
 
 @dataclass
@@ -260,12 +260,13 @@ class VisitDialog(QDialog):
         line.addWidget(self.follow_up_date)
         self.quick_buttons: list[QPushButton] = []
         for days in QUICK_FOLLOW_UPS:
-            # "+&7 days": Alt and the first digit press the button.
-            button = QPushButton(_("+{days} days").format(days=f"&{days}"))
+            button = QPushButton(_("+{days} days").format(days=days))
             button.setAutoDefault(False)
-            button.setToolTip(_("Follow up {days} days after the visit (Alt+{key})").format(
-                days=days, key=str(days)[0]))
+            keys = f"Alt+{str(days)[0]}"  # a shortcut, not a mnemonic: "&" would add a second
+            button.setToolTip(_("Follow up {days} days after the visit ({keys})").format(
+                days=days, keys=keys))
             button.clicked.connect(lambda _checked=False, d=days: self.set_follow_up_in(d))
+            QShortcut(QKeySequence(keys), self, button.click)
             line.addWidget(button)
             self.quick_buttons.append(button)
         follow.addLayout(line)
