@@ -126,6 +126,7 @@ class PendingItem:
     reason: str
     visit_id: str  # the visit that left it open
     visited_at: dt.datetime
+    from_last_visit: bool  # left by the household's latest visit: what a return is for
 
 
 def open_items(visits: Sequence[Visit], present: Iterable[str]) -> list[PendingItem]:
@@ -135,13 +136,15 @@ def open_items(visits: Sequence[Visit], present: Iterable[str]) -> list[PendingI
     `present` (moved away, data erased) has nothing pending. Corrections and voids count as
     they do everywhere else: only effective visits are read."""
     people = set(present)
+    effective = sorted((v for v in visits if v.effective),
+                       key=lambda v: (v.visited_at, v.created_at))
+    last_id = effective[-1].id if effective else None
     latest: dict[tuple[str | None, str], PendingItem] = {}
-    for visit in sorted((v for v in visits if v.effective),
-                        key=lambda v: (v.visited_at, v.created_at)):
+    for visit in effective:
         for item in visit.items:
             latest[(item.person_id, item.support_item_code)] = PendingItem(
                 item.person_id, item.support_item_code, item.outcome, item.reason, visit.id,
-                visit.visited_at)
+                visit.visited_at, visit.id == last_id)
     return [item for item in latest.values()
             if item.outcome != "done" and (item.person_id is None or item.person_id in people)]
 

@@ -256,10 +256,7 @@ class PersonForm(_Form):
     def _saved_another(self, result: OpResult[Person]) -> None:
         """An empty form for the next person, saying who was saved (the list behind
         shows them already)."""
-        self.added.append(result.value)
-        self.added_label.setText(_("Saved: {names}. Next person:").format(
-            names=", ".join(p.full_name for p in self.added)))
-        self.added_label.show()
+        self.show_added(result.value)
         for edit in (self.full_name, self.birth, self.phone, self.cccd):
             edit.clear()
         self.sex.setCurrentIndex(0)
@@ -267,6 +264,12 @@ class PersonForm(_Form):
         self.consent.setChecked(False)
         self.notes.clear()
         self.full_name.setFocus()
+
+    def show_added(self, person: Person) -> None:
+        self.added.append(person)
+        self.added_label.setText(_("Saved: {names}. Next person:").format(
+            names=", ".join(p.full_name for p in self.added)))
+        self.added_label.show()
 
     def _consent_toggled(self, checked: bool) -> None:
         # The ID is sensitive: it may be typed only once the person has agreed.
@@ -302,6 +305,21 @@ def fullest_household(ws: Workspace) -> Household:
 @DIALOGS.register("household form")
 def _sample_household_form(ctx: AppContext, parent: QWidget) -> QDialog:
     return HouseholdForm(ctx, fullest_household(ctx.ws), parent=parent)
+
+
+@DIALOGS.register("new household form")
+def _sample_new_household_form(ctx: AppContext, parent: QWidget) -> QDialog:
+    """Adding a household to the first hamlet: its next code is suggested."""
+    return HouseholdForm(ctx, hamlet_id=ctx.ws.catalog.hamlets()[0].id, parent=parent)
+
+
+@DIALOGS.register("new person form")
+def _sample_new_person_form(ctx: AppContext, parent: QWidget) -> QDialog:
+    """Adding people one after another: one was saved, the next is on its way."""
+    household = fullest_household(ctx.ws)
+    form = PersonForm(ctx, household.id, parent=parent)
+    form.show_added(ctx.ws.people.in_household(household.id)[-1])
+    return form
 
 
 @DIALOGS.register("person form")

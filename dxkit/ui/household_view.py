@@ -87,8 +87,7 @@ class HouseholdView(QDialog):
         top_buttons.addWidget(self.add_person_button)
         self.visit_button: QPushButton | None = None
         if module_available(VISIT_FORM_MODULE):
-            self.visit_button = QPushButton(_("Record a visit"))
-            self.visit_button.setToolTip(_("Ctrl+R"))
+            self.visit_button = QPushButton(_("Record a visit (Ctrl+R)"))
             self.visit_button.clicked.connect(self.record_visit)
             top_buttons.addWidget(self.visit_button)
             QShortcut(QKeySequence(RECORD_VISIT_KEYS), self, self.record_visit)

@@ -122,7 +122,7 @@ class HouseholdsPage(Page):
         buttons.addWidget(self.open_button)
         self.visit_button: QPushButton | None = None
         if module_available(VISIT_FORM_MODULE):
-            self.visit_button = QPushButton(_("Record a visit"))
+            self.visit_button = QPushButton(_("Record a visit (Ctrl+R)"))
             self.visit_button.setToolTip(_("Ctrl+R: a visit to the selected household"))
             self.visit_button.clicked.connect(self.record_visit)
             buttons.addWidget(self.visit_button)

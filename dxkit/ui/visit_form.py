@@ -328,31 +328,42 @@ class VisitDialog(QDialog):
         self._mark_pending()
 
     def _mark_pending(self) -> None:
-        """Pre-mark what earlier visits left open, as done: the usual reason to come back.
-        Each stays amber with the earlier outcome in its tooltip, and the list shows above
-        the grid, so an item still not done is one Space away from saying so."""
+        """Mark in amber what earlier visits left open, and list it above the grid.
+
+        What the latest visit left open is what this return is for: it is ticked as done
+        already (one Space away from saying otherwise). Older leftovers are only marked:
+        months on, whether they still apply is the recorder's call."""
         assert self.grid is not None
-        lines = []
         names = {row.person_id: row.name for row in self._rows()}
         items = {item.code: item.name for item in self.support_items}
+        ticked, older = [], []
         for pending in self.pending:
             key = (pending.person_id, pending.support_item_code)
             if key not in self.grid.cells:
                 continue  # an item the catalogue no longer offers
             note = self._pending_note(pending)
             self.grid.mark_pending(key, note)
-            self.grid.set_outcome(key, "done")
-            lines.append(f"{names[pending.person_id]} — {items[pending.support_item_code]}: "
-                         f"{note}")
-        self.pending_label.setText(
-            _("Left open by earlier visits, now ticked as done (press Space on a cell to "
-              "change it):") + "\n" + "\n".join(lines))
-        self.pending_label.setVisible(bool(lines))
-        if lines:
-            first = self.pending[0]
-            self.grid.focus_cell((first.person_id, first.support_item_code))
-        else:
-            self.grid.focus_cell(next(iter(self.grid.cells)))
+            line = f"{names[pending.person_id]} — {items[pending.support_item_code]}: {note}"
+            if pending.from_last_visit:
+                self.grid.set_outcome(key, "done")
+                ticked.append(line)
+            else:
+                older.append(line)
+        self._show_pending_list(ticked, older)
+        first = next((p for p in self.pending if p.from_last_visit), None)
+        self.grid.focus_cell((first.person_id, first.support_item_code) if first
+                             else next(iter(self.grid.cells)))
+
+    def _show_pending_list(self, ticked: list[str], older: list[str]) -> None:
+        parts = []
+        if ticked:
+            parts += [_("Left open by the last visit, now ticked as done (press Space on a "
+                        "cell to change it):"), *ticked]
+        if older:
+            parts += [_("Still open from earlier visits (marked in amber, not ticked):"),
+                      *older]
+        self.pending_label.setText("\n".join(parts))
+        self.pending_label.setVisible(bool(parts))
 
     @staticmethod
     def _pending_note(pending: PendingItem) -> str:
@@ -652,6 +663,14 @@ def _sample_visit_form(ctx: AppContext, parent: QWidget) -> QDialog:
     dialog.tick(None, "online_safety")
     dialog.set_follow_up_in(14)
     return dialog
+
+
+@DIALOGS.register("return visit")
+def _sample_return_visit(ctx: AppContext, parent: QWidget) -> QDialog:
+    """A visit to the household earlier visits left the most open for: all pre-marked."""
+    ws = ctx.ws
+    household = max(ws.households.list(), key=lambda h: len(ws.visits.pending(h.id)))
+    return VisitDialog(ctx, household.id, parent)
 
 
 @DIALOGS.register("visit correction")

@@ -350,6 +350,8 @@ def test_pending_is_the_latest_outcome_not_done_per_person_and_item(setup):
     assert pending[(an.id, "vneid_level2")].reason == "Chưa mang CCCD"
     assert pending[(lan.id, "payment_account")].visit_id == later.id
     assert pending[(lan.id, "vneid_level2")].outcome == "partly"
+    assert {key for key, p in pending.items() if p.from_last_visit} == {
+        (lan.id, "payment_account")}
 
 
 def test_pending_follows_corrections_voids_and_erased_people(setup):

@@ -144,6 +144,24 @@ def test_the_form_shows_what_was_left_open_and_who_records(ctx, qtbot, ws, retur
     assert not dialog.grid.cells[(mother.id, "smartphone_basics")].pending_note  # done then
 
 
+def test_older_leftovers_are_marked_but_not_ticked(ctx, qtbot, ws, return_visit):
+    """Only what the latest visit left open is ticked as done; what an earlier one left
+    (and the latest did not touch) is shown, for the recorder to decide."""
+    household, father, mother, hoa = return_visit
+    ws.visits.add(household.id, [VisitItem("vneid_level2", "done", father.id),
+                                 VisitItem("health_app", "partly", mother.id)],
+                  member_ids=[hoa.id], visited_at=dt.datetime(2026, 11, 18, 9, 0))
+    dialog = VisitDialog(ctx, household.id)
+    qtbot.addWidget(dialog)
+    assert dialog.grid.given() == {(mother.id, "health_app"): "done"}
+    older = dialog.grid.cells[(mother.id, "vneid_level2")]
+    assert older.outcome is None and "13/11/2026" in older.pending_note
+    text = dialog.pending_label.text()
+    assert text.index("tô màu vàng") > text.index("Cài đặt VssID")
+    assert "Trần Thị Lan — Kích hoạt định danh điện tử mức 2" in text.split("tô màu vàng")[1]
+    assert dialog.grid.current is dialog.grid.cells[(mother.id, "health_app")]
+
+
 def test_a_correction_starts_from_the_visit_not_from_what_is_open(ctx, qtbot, ws,
                                                                   return_visit):
     household, father, _mother, _hoa = return_visit
