@@ -99,6 +99,8 @@ class HouseholdsPage(Page):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
+        # Tab leaves the list for its buttons: walking the cells would move the selection.
+        self.table.setTabKeyNavigation(False)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         # Fixed row heights and column widths: Qt never has to measure 100k rows.

@@ -251,6 +251,20 @@ def test_record_visit_from_the_household_page_says_what_was_saved(ctx, qtbot, ws
         "Lượt thăm hộ MH-0123 đã lưu: 3 đã xong.")
 
 
+def test_tab_leaves_the_households_list_keeping_the_selection(ws, qtbot, return_visit):
+    window = open_main_window(ws, qtbot)
+    page, keys = window.pages["households"], Keyboard()
+    try:
+        keys.press(Qt.Key.Key_F, CTRL)
+        keys.type("MH-0123")
+        keys.press(Qt.Key.Key_Return)
+        keys.press(Qt.Key.Key_Tab)
+        assert keys.focus() is page.add_button
+        assert page.selected_household().code == "MH-0123"
+    finally:
+        window.ctx.tasks.shutdown()
+
+
 def test_ctrl_r_with_no_household_selected_opens_the_picker(ws, qtbot, return_visit):
     window = open_main_window(ws, qtbot)
     try:
