@@ -28,6 +28,7 @@ from dxkit.core.text import folded_key, nfc
 from dxkit.households import search as search_index
 from dxkit.households.catalog import NAME_LENGTH, PHONE
 from dxkit.households.cccd import mask_cccd, validate_cccd
+from dxkit.households.codes import next_code
 from dxkit.households.fields import HOUSEHOLD_EDITABLE, PERSON_EDITABLE, operation_inputs
 
 if TYPE_CHECKING:
@@ -412,6 +413,16 @@ class Households:
                                      head_erased=not current.head_name)
             tx.update("households", household_id, _given(values, data, HOUSEHOLD_INPUTS))
         return OpResult(self.get(household_id), tx.changes)
+
+    def suggest_code(self, hamlet_id: str | None) -> str:
+        """A free code for a new household of that hamlet, continuing the hamlet's numbering
+        or the team's (see codes.py); "" when there is nothing to go on."""
+        codes: dict[str, list[str]] = {}
+        for row in self.ws.conn.execute(
+                "SELECT hamlet_id, code FROM households WHERE deleted = 0"):
+            codes.setdefault(row["hamlet_id"], []).append(row["code"])
+        names = {h.id: h.name for h in self.ws.catalog.hamlets()}
+        return next_code(hamlet_id or "", codes, names)
 
     def get(self, household_id: str) -> Household:
         row = self.ws.conn.execute(_HOUSEHOLD_SELECT + " WHERE h.id = ?",

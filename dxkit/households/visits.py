@@ -129,6 +129,39 @@ class FollowUp:
         }
 
 
+@dataclass(frozen=True)
+class PendingItem:
+    """Support that a household's visits left open: its latest outcome is not "done"."""
+
+    person_id: str | None  # None: help for the household as a whole
+    support_item_code: str
+    outcome: Outcome  # "partly" or "not_done", as last recorded
+    reason: str
+    visit_id: str  # the visit that left it open
+    visited_at: dt.datetime
+    from_last_visit: bool  # left by the household's latest visit: what a return is for
+
+
+def open_items(visits: Sequence[Visit], present: Iterable[str]) -> list[PendingItem]:
+    """The items whose latest outcome, over the effective `visits`, is partly or not done.
+
+    A later "done" for the same person and item closes it; a person no longer among
+    `present` (moved away, data erased) has nothing pending. Corrections and voids count as
+    they do everywhere else: only effective visits are read."""
+    people = set(present)
+    effective = sorted((v for v in visits if v.effective),
+                       key=lambda v: (v.visited_at, v.created_at))
+    last_id = effective[-1].id if effective else None
+    latest: dict[tuple[str | None, str], PendingItem] = {}
+    for visit in effective:
+        for item in visit.items:
+            latest[(item.person_id, item.support_item_code)] = PendingItem(
+                item.person_id, item.support_item_code, item.outcome, item.reason, visit.id,
+                visit.visited_at, visit.id == last_id)
+    return [item for item in latest.values()
+            if item.outcome != "done" and (item.person_id is None or item.person_id in people)]
+
+
 def _visit_from_row(row: sqlite3.Row, items: Sequence[VisitItem], superseded: Sequence[str]
                     ) -> Visit:
     return Visit(
@@ -247,6 +280,12 @@ class Visits:
         """Every event for a household, corrections included, newest first."""
         return self._load("v.household_id = ?", (household_id,), order="v.visited_at DESC, "
                           "v.created_at DESC")
+
+    def pending(self, household_id: str) -> builtins.list[PendingItem]:
+        """What the household's visits left partly or not done, still open, person by person:
+        the next visit starts from these."""
+        present = [p.id for p in self.ws.people.in_household(household_id)]
+        return open_items(self.history(household_id), present)
 
     def list(self, *, since: dt.date | None = None, until: dt.date | None = None,
              hamlet_id: str | None = None, member_id: str | None = None,

@@ -17,6 +17,7 @@ class AppContext(QObject):
     language_changed = Signal(str)
     appearance_changed = Signal()  # the text size changed: pages are built again
     team_place_changed = Signal()  # the team's province/commune was set (the title shows it)
+    notice = Signal(str)  # what was just done ("Visit to MH-0123 saved…"): the status bar shows it
 
     def __init__(self, ws: Workspace, parent: QObject | None = None):
         super().__init__(parent)

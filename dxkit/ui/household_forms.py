@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -25,11 +27,12 @@ from dxkit.households.roster import RELATIONSHIPS, Household, Person
 from dxkit.ui.appearance import HINT_STYLE
 from dxkit.ui.context import AppContext
 from dxkit.ui.fitting import DIALOGS, fit_to_screen, scrolled_body
-from dxkit.ui.operations import Op
+from dxkit.ui.operations import Op, Query
 from dxkit.ui.widgets import FieldErrors, FieldWithError, save_cancel_buttons
 from dxkit.workspace import Workspace
 
 Work = Callable[[Progress], OpResult[Any]]
+SAVED_STYLE = "background: #e3f1e3; color: #14521a; padding: 4px;"  # 8.6:1
 
 
 class _Form(QDialog):
@@ -56,14 +59,7 @@ class _Form(QDialog):
         return wrapped
 
     def save(self) -> None:
-        if self.saving:
-            return
-        self.errors.clear()
-        (Op(self.ctx, self, self.operation())
-         .while_running(self._set_saving)
-         .success(self._saved)
-         .invalid(self._invalid)
-         .run())
+        self._operation_with(self._saved)
 
     def operation(self) -> Work:  # pragma: no cover - subclasses return the save callable
         raise NotImplementedError
@@ -75,6 +71,17 @@ class _Form(QDialog):
     def _saved(self, result: Any) -> None:
         self.result_value = result.value
         self.accept()
+
+    def _operation_with(self, after: Callable[[Any], None]) -> None:
+        """Save on the database thread, then `after(result)` (close, or start afresh)."""
+        if self.saving:
+            return
+        self.errors.clear()
+        (Op(self.ctx, self, self.operation())
+         .while_running(self._set_saving)
+         .success(after)
+         .invalid(self._invalid)
+         .run())
 
     def _invalid(self, error: ValidationError) -> None:
         self.errors.show(error.fields)
@@ -121,8 +128,29 @@ class HouseholdForm(_Form):
         self.field(HOUSEHOLD["latitude"], self.latitude)
         self.field(HOUSEHOLD["longitude"], self.longitude)
         self.field(HOUSEHOLD["notes"], self.notes)
+        self.suggested_code = ""
+        if household is None:
+            self.code.setToolTip(_("Suggested: the next free code of this hamlet's "
+                                   "numbering. Type over it to use another."))
+            self.hamlet.currentIndexChanged.connect(lambda _index: self.suggest_code())
+            self.suggest_code()
         self.code.setFocus()
         fit_to_screen(self)
+
+    def suggest_code(self) -> None:
+        """Fill in the next free code of the chosen hamlet (or of the team), unless the user
+        has written one of their own."""
+        households, hamlet_id = self.ctx.ws.households, self.hamlet.currentData() or None
+        (Query(self.ctx, self, lambda _progress: households.suggest_code(hamlet_id), "code")
+         .success(self._show_suggestion)
+         .run())
+
+    def _show_suggestion(self, code: str) -> None:
+        if self.code.text().strip() not in ("", self.suggested_code):
+            return  # typed by the user: theirs stands
+        self.suggested_code = code
+        self.code.setText(code)
+        self.code.selectAll()  # typing replaces it
 
     def values(self) -> dict[str, Any]:
         return {
@@ -202,8 +230,46 @@ class PersonForm(_Form):
         self.field(PERSON["notes"], self.notes)
         self.consent.toggled.connect(self._consent_toggled)
         self._consent_toggled(self.consent.isChecked())
+        self.added: list[Person] = []  # people saved with "Save and add another person"
+        self.added_label = QLabel()
+        self.added_label.setWordWrap(True)
+        self.added_label.setStyleSheet(SAVED_STYLE)
+        self.added_label.hide()
+        self.form.insertRow(0, self.added_label)
+        if person is None:
+            self._add_another_button()
         self.full_name.setFocus()
         fit_to_screen(self)
+
+    def _add_another_button(self) -> None:
+        self.add_another = self.buttons.addButton(_("Save and add another person"),
+                                                  QDialogButtonBox.ButtonRole.ActionRole)
+        self.add_another.setToolTip(_("Ctrl+Enter: save this person and start on the next"))
+        self.add_another.setAutoDefault(False)
+        self.add_another.clicked.connect(self.save_and_add_another)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self.save_and_add_another)
+
+    def save_and_add_another(self) -> None:
+        self._operation_with(self._saved_another)
+
+    def _saved_another(self, result: OpResult[Person]) -> None:
+        """An empty form for the next person, saying who was saved (the list behind
+        shows them already)."""
+        self.show_added(result.value)
+        for edit in (self.full_name, self.birth, self.phone, self.cccd):
+            edit.clear()
+        self.sex.setCurrentIndex(0)
+        self.relationship.setCurrentText("")
+        self.consent.setChecked(False)
+        self.notes.clear()
+        self.full_name.setFocus()
+
+    def show_added(self, person: Person) -> None:
+        self.added.append(person)
+        self.added_label.setText(_("Saved: {names}. Next person:").format(
+            names=", ".join(p.full_name for p in self.added)))
+        self.added_label.show()
 
     def _consent_toggled(self, checked: bool) -> None:
         # The ID is sensitive: it may be typed only once the person has agreed.
@@ -239,6 +305,21 @@ def fullest_household(ws: Workspace) -> Household:
 @DIALOGS.register("household form")
 def _sample_household_form(ctx: AppContext, parent: QWidget) -> QDialog:
     return HouseholdForm(ctx, fullest_household(ctx.ws), parent=parent)
+
+
+@DIALOGS.register("new household form")
+def _sample_new_household_form(ctx: AppContext, parent: QWidget) -> QDialog:
+    """Adding a household to the first hamlet: its next code is suggested."""
+    return HouseholdForm(ctx, hamlet_id=ctx.ws.catalog.hamlets()[0].id, parent=parent)
+
+
+@DIALOGS.register("new person form")
+def _sample_new_person_form(ctx: AppContext, parent: QWidget) -> QDialog:
+    """Adding people one after another: one was saved, the next is on its way."""
+    household = fullest_household(ctx.ws)
+    form = PersonForm(ctx, household.id, parent=parent)
+    form.show_added(ctx.ws.people.in_household(household.id)[-1])
+    return form
 
 
 @DIALOGS.register("person form")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -40,7 +40,7 @@ from dxkit.ui.context import AppContext
 from dxkit.ui.fitting import DIALOGS, fit_to_screen
 from dxkit.ui.household_forms import HouseholdForm, PersonForm, fullest_household
 from dxkit.ui.operations import Op
-from dxkit.ui.widgets import module_available, show_message
+from dxkit.ui.widgets import RECORD_VISIT_KEYS, module_available, show_message
 
 EXPORT_MODULE = "dxkit.households.exporting"
 VISIT_FORM_MODULE = "dxkit.ui.visit_form"
@@ -48,6 +48,7 @@ VISIT_FORM_MODULE = "dxkit.ui.visit_form"
 # visit up to see whether it is this household's.
 VISITS_LOOKED_UP = 20
 PREFERRED_SIZE = QSize(1120, 760)  # on a screen that has the room
+NOTICE_STYLE = "background: #e3f1e3; color: #14521a; padding: 4px;"  # 8.6:1
 
 
 class HouseholdView(QDialog):
@@ -86,9 +87,15 @@ class HouseholdView(QDialog):
         top_buttons.addWidget(self.add_person_button)
         self.visit_button: QPushButton | None = None
         if module_available(VISIT_FORM_MODULE):
-            self.visit_button = QPushButton(_("Record a visit"))
+            self.visit_button = QPushButton(_("Record a visit (Ctrl+R)"))
             self.visit_button.clicked.connect(self.record_visit)
             top_buttons.addWidget(self.visit_button)
+            QShortcut(QKeySequence(RECORD_VISIT_KEYS), self, self.record_visit)
+        # What the last visit recorded from here saved; this window may hide the status bar.
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet(NOTICE_STYLE)
+        self.notice.hide()
 
         self.people_table = QTableWidget(0, 7)
         self.people_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -146,6 +153,7 @@ class HouseholdView(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top_buttons)
+        layout.addWidget(self.notice)
         layout.addLayout(self.details)
         layout.addWidget(splitter, 1)
 
@@ -355,8 +363,13 @@ class HouseholdView(QDialog):
         from dxkit.ui.visit_form import VisitDialog  # written separately; optional here
 
         dialog = VisitDialog(self.ctx, self.household_id, parent=self)
+        dialog.accepted.connect(lambda: self.show_notice(dialog.saved_message))
         dialog.open()
         return dialog
+
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
 
     def delete_person(self, confirmed: bool = False) -> None:
         person = self.selected_person()

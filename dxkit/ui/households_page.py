@@ -6,7 +6,7 @@ list, or create demo data to practise on (in the background, cancellable)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -99,6 +99,8 @@ class HouseholdsPage(Page):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
+        # Tab leaves the list for its buttons: walking the cells would move the selection.
+        self.table.setTabKeyNavigation(False)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         # Fixed row heights and column widths: Qt never has to measure 100k rows.
@@ -122,10 +124,12 @@ class HouseholdsPage(Page):
         buttons.addWidget(self.open_button)
         self.visit_button: QPushButton | None = None
         if module_available(VISIT_FORM_MODULE):
-            self.visit_button = QPushButton(_("Record a visit"))
+            self.visit_button = QPushButton(_("Record a visit (Ctrl+R)"))
+            self.visit_button.setToolTip(_("Ctrl+R: a visit to the selected household"))
             self.visit_button.clicked.connect(self.record_visit)
             buttons.addWidget(self.visit_button)
         buttons.addStretch()
+        self._add_row_actions()
 
         self.list_panel = QWidget()
         list_layout = QVBoxLayout(self.list_panel)
@@ -142,6 +146,18 @@ class HouseholdsPage(Page):
         self.setTabOrder(self.search_box, self.hamlet_combo)
         self.setTabOrder(self.hamlet_combo, self.table)
         self.setTabOrder(self.table, self.add_button)
+
+    def _add_row_actions(self) -> None:
+        """Right-click on a household (or the menu key): open it, or record a visit."""
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        open_action = QAction(_("Open"), self.table)
+        open_action.triggered.connect(self.open_selected)
+        self.table.addAction(open_action)
+        if self.visit_button is not None:
+            # No key of its own: Ctrl+R is the main window's, wherever the focus is.
+            visit_action = QAction(_("Record a visit"), self.table)
+            visit_action.triggered.connect(self.record_visit)
+            self.table.addAction(visit_action)
 
     def _build_empty_state(self) -> QWidget:
         self.empty_heading = QLabel(_("No households yet"))

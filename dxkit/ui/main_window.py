@@ -29,6 +29,7 @@ from dxkit.ui.operations import Query
 from dxkit.ui.sections import SECTIONS, Section
 from dxkit.ui.sync_ui import controller_for
 from dxkit.ui.taskman import Task
+from dxkit.ui.widgets import RECORD_VISIT_KEYS
 
 
 class _LazyPages(dict):
@@ -45,6 +46,7 @@ class _LazyPages(dict):
 
 LAST_SYNC_META = "last_sync_at"  # ISO datetime the sync engine records after a good sync
 PREFERRED_SIZE = QSize(1180, 760)  # on a screen that has the room
+NOTICE_MS = 15_000  # long enough to read at a doorstep, gone before the next household
 TASK_PROGRESS_WIDTH = 160
 NAV_WIDTH = 170  # the longest section title, and not a pixel more on a netbook
 
@@ -64,6 +66,7 @@ class MainWindow(QMainWindow):
         ctx.language_changed.connect(self._on_language_changed)
         ctx.appearance_changed.connect(self._on_appearance_changed)
         ctx.team_place_changed.connect(self.update_title)
+        ctx.notice.connect(self.show_notice)
         ctx.tasks.started.connect(self._task_started)
         ctx.tasks.progressed.connect(self._task_progressed)
         ctx.tasks.finished.connect(self._task_finished)
@@ -140,6 +143,8 @@ class MainWindow(QMainWindow):
         find.activated.connect(self.focus_search)
         new = QShortcut(QKeySequence.StandardKey.New, self)
         new.activated.connect(self.new_household)
+        visit = QShortcut(QKeySequence(RECORD_VISIT_KEYS), self)
+        visit.activated.connect(self.record_visit)
 
     def focus_search(self) -> None:
         page = self.show_section("households")
@@ -148,6 +153,14 @@ class MainWindow(QMainWindow):
     def new_household(self) -> None:
         page = self.show_section("households")
         page.add_household()  # type: ignore[attr-defined]
+
+    def record_visit(self) -> None:
+        """A visit to the household selected in the list (or, with none, one to pick)."""
+        page = self.show_section("households")
+        page.record_visit()  # type: ignore[attr-defined]
+
+    def show_notice(self, text: str) -> None:
+        self.statusBar().showMessage(text, NOTICE_MS)
 
     # -- status bar ---------------------------------------------------------------------
     def _build_status_bar(self) -> None:

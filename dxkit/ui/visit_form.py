@@ -1,14 +1,16 @@
 """Logging a visit at a doorstep: household, who went, what help each person got, follow-up.
 
 Built for speed and the keyboard: type a few letters of a code or name and press Enter to pick
-the household; the current team member is already ticked; Space ticks support items in the
-grid (one row per person); Ctrl+Enter saves. Plain Enter never closes the dialog by accident.
+the household; the current team member is already ticked; what earlier visits left open is
+listed and already ticked as done for the same people; in the grid (visit_grid.py) the arrows
+move, Space cycles a cell's outcome and Tab moves on; Alt+7 sets the follow-up a week ahead;
+Ctrl+Enter saves. Plain Enter never closes the dialog by accident. What was saved is said in
+the main window's status bar.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,29 +38,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dxkit.core.i18n import _
+from dxkit.core.i18n import _, format_date
 from dxkit.core.progress import Progress
 from dxkit.core.synced import OpResult
 from dxkit.households.catalog import SupportItem
 from dxkit.households.roster import Household, Person
-from dxkit.households.visits import OUTCOMES, Visit, VisitItem, outcome_label
+from dxkit.households.visits import OUTCOMES, Outcome, PendingItem, Visit, VisitItem, outcome_label
 from dxkit.ui.appearance import HINT_STYLE, scaled_font
 from dxkit.ui.context import AppContext
 from dxkit.ui.fitting import DIALOGS, FlowLayout, SideScroll, fit_to_screen, scrolled_body
 from dxkit.ui.household_forms import fullest_household
 from dxkit.ui.operations import Op
 from dxkit.ui.taskman import Task
+from dxkit.ui.visit_grid import CellKey, GridRow, VisitGrid
 from dxkit.ui.widgets import error_label
 
 INVALID_FIELD_STYLE = "border: 1px solid #b3261e;"
-# Eleven support items and the names fit 1366×768 at 125 %; on a netbook the grid scrolls.
-ITEM_COLUMN_WIDTH = 72
-NAME_COLUMN_WIDTH = 170
+PENDING_STYLE = "background: #fff1c7; padding: 4px;"  # the amber of pending cells
 PREFERRED_SIZE = QSize(1180, 760)  # on a screen that has the room
-QUICK_FOLLOW_UPS = (7, 14, 30)
-
-# (person id or None for the household as a whole, support item code)
-CellKey = tuple[str | None, str]
+QUICK_FOLLOW_UPS = (7, 14, 30)  # Alt+7, Alt+1, Alt+3: the first digit
 
 
 @dataclass
@@ -87,19 +85,21 @@ class VisitDialog(QDialog):
     """Record a new visit, or (through `VisitDialog.amend`) correct an earlier one."""
 
     def __init__(self, ctx: AppContext, household_id: str | None = None,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, amending: Visit | None = None):
         super().__init__(parent)
         self.ctx = ctx
         self.ws = ctx.ws
         self.household: Household | None = None
         self.people: list[Person] = []
         self.support_items: list[SupportItem] = self.ws.catalog.support_items()
-        self.amending: Visit | None = None
+        self.amending = amending  # a correction starts from the visit, not from what is open
         self.saved: Visit | None = None
         self.saving = False  # a save is on its way to the database thread
-        self.item_boxes: dict[CellKey, QCheckBox] = {}
+        self.grid: VisitGrid | None = None
+        self.pending: list[PendingItem] = []
         self.details: dict[CellKey, _Detail] = {}
-        self._kept_details: dict[CellKey, tuple[str, str]] = {}
+        self._kept_reasons: dict[CellKey, str] = {}
+        self.saved_message = ""
         self.errors: dict[str, QLabel] = {}
         self.setWindowTitle(_("Record a visit"))
         self._build()
@@ -116,7 +116,7 @@ class VisitDialog(QDialog):
               ) -> VisitDialog:
         """A dialog prefilled from a visit; saving records a correction with a reason."""
         visit = ctx.ws.visits.get(visit_id)
-        dialog = cls(ctx, visit.household_id, parent)
+        dialog = cls(ctx, visit.household_id, parent, amending=visit)
         dialog._prefill(visit)
         return dialog
 
@@ -127,9 +127,16 @@ class VisitDialog(QDialog):
         layout.addWidget(self.errors["visit"])
         layout.addLayout(self._build_household_picker())
         layout.addLayout(self._build_when_and_who())
-        grid_title = QLabel(_("Support given (tick with Space; one row per person)"))
+        grid_title = QLabel(_("Support given, one row per person: arrows move, Space sets "
+                              "done → partly → not done → none, Tab moves on"))
         grid_title.setStyleSheet("font-weight: 600;")
+        grid_title.setWordWrap(True)
         layout.addWidget(grid_title)
+        self.pending_label = QLabel()  # what earlier visits left open, pre-marked in the grid
+        self.pending_label.setWordWrap(True)
+        self.pending_label.setStyleSheet(PENDING_STYLE)
+        self.pending_label.hide()
+        layout.addWidget(self.pending_label)
         self.grid_area = SideScroll()  # every person's row; wider than a netbook: it scrolls
         self.grid_area.setFrameShape(QFrame.Shape.StyledPanel)
         layout.addWidget(self.grid_area)
@@ -212,11 +219,16 @@ class VisitDialog(QDialog):
         row.addWidget(QLabel(_("Team members:")))
         who = QVBoxLayout()
         boxes = FlowLayout()  # a large team takes two lines rather than a wider window
+        members = self.ws.catalog.members()
         current = self.ws.settings.get("current_member_id")
+        if not current and len(members) == 1:
+            current = members[0].id  # a team of one is always the recorder
         self.member_boxes: dict[str, QCheckBox] = {}
-        for member in self.ws.catalog.members():
+        for member in members:
             box = QCheckBox(member.name)
             box.setChecked(member.id == current)
+            if member.id == current:
+                box.setToolTip(_("You (Settings: who is using this laptop)"))
             self.member_boxes[member.id] = box
             boxes.addWidget(box)
         if not self.member_boxes:
@@ -250,8 +262,11 @@ class VisitDialog(QDialog):
         for days in QUICK_FOLLOW_UPS:
             button = QPushButton(_("+{days} days").format(days=days))
             button.setAutoDefault(False)
-            button.setToolTip(_("Follow up {days} days after the visit").format(days=days))
+            keys = f"Alt+{str(days)[0]}"  # a shortcut, not a mnemonic: "&" would add a second
+            button.setToolTip(_("Follow up {days} days after the visit ({keys})").format(
+                days=days, keys=keys))
             button.clicked.connect(lambda _checked=False, d=days: self.set_follow_up_in(d))
+            QShortcut(QKeySequence(keys), self, button.click)
             line.addWidget(button)
             self.quick_buttons.append(button)
         follow.addLayout(line)
@@ -306,99 +321,119 @@ class VisitDialog(QDialog):
         self.people = self.ws.people.in_household(household_id)
         self.household_label.setText(self._describe(self.household))
         self.errors["household"].hide()
-        self._kept_details.clear()
+        self._kept_reasons.clear()
         self._rebuild_grid()
         self._show_picker(False)
-        first = next(iter(self.item_boxes.values()), None)
-        if first is not None:
-            first.setFocus()
+        self.pending = self.ws.visits.pending(household_id) if self.amending is None else []
+        self._mark_pending()
+
+    def _mark_pending(self) -> None:
+        """Mark in amber what earlier visits left open, and list it above the grid.
+
+        What the latest visit left open is what this return is for: it is ticked as done
+        already (one Space away from saying otherwise). Older leftovers are only marked:
+        months on, whether they still apply is the recorder's call."""
+        assert self.grid is not None
+        names = {row.person_id: row.name for row in self._rows()}
+        items = {item.code: item.name for item in self.support_items}
+        ticked, older = [], []
+        for pending in self.pending:
+            key = (pending.person_id, pending.support_item_code)
+            if key not in self.grid.cells:
+                continue  # an item the catalogue no longer offers
+            note = self._pending_note(pending)
+            self.grid.mark_pending(key, note)
+            line = f"{names[pending.person_id]} — {items[pending.support_item_code]}: {note}"
+            if pending.from_last_visit:
+                self.grid.set_outcome(key, "done")
+                ticked.append(line)
+            else:
+                older.append(line)
+        self._show_pending_list(ticked, older)
+        first = next((p for p in self.pending if p.from_last_visit), None)
+        self.grid.focus_cell((first.person_id, first.support_item_code) if first
+                             else next(iter(self.grid.cells)))
+
+    def _show_pending_list(self, ticked: list[str], older: list[str]) -> None:
+        parts = []
+        if ticked:
+            parts += [_("Left open by the last visit, now ticked as done (press Space on a "
+                        "cell to change it):"), *ticked]
+        if older:
+            parts += [_("Still open from earlier visits (marked in amber, not ticked):"),
+                      *older]
+        self.pending_label.setText("\n".join(parts))
+        self.pending_label.setVisible(bool(parts))
+
+    @staticmethod
+    def _pending_note(pending: PendingItem) -> str:
+        note = _("{outcome} on {date}").format(outcome=outcome_label(pending.outcome),
+                                               date=format_date(pending.visited_at.date()))
+        return f"{note} ({pending.reason})" if pending.reason else note
 
     # -- the people × support items grid ------------------------------------------------
-    def _rows(self) -> list[tuple[str | None, str, str]]:
-        """(person id, name, secondary line) for every grid row; the household row last."""
+    def _rows(self) -> list[GridRow]:
+        """A grid row for every person, then one for the household as a whole."""
         today = self.ws.today()
-        rows: list[tuple[str | None, str, str]] = []
+        rows: list[GridRow] = []
         for person in self.people:
             age = person.age_on(today)
             extra = [person.relationship] if person.relationship else []
             if age is not None:
                 extra.append(_("{age} yrs").format(age=age))
-            rows.append((person.id, person.full_name, " · ".join(extra)))
-        rows.append((None, _("Household as a whole"), _("help not tied to one person")))
+            rows.append(GridRow(person.id, person.full_name, " · ".join(extra)))
+        rows.append(GridRow(None, _("Household as a whole"), _("help not tied to one person")))
         return rows
 
     def _rebuild_grid(self) -> None:
-        ticked = {key for key, box in self.item_boxes.items() if box.isChecked()}
-        self.item_boxes.clear()
-        grid_widget = QWidget()
-        grid = QGridLayout(grid_widget)
-        grid.setHorizontalSpacing(4)
-        grid.setVerticalSpacing(2)
-        small = self.font()
-        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.85))
-        for column, item in enumerate(self.support_items, start=1):
-            header = QLabel(item.name)
-            header.setWordWrap(True)
-            header.setFont(small)
-            header.setFixedWidth(ITEM_COLUMN_WIDTH)
-            header.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom)
-            header.setToolTip(item.name)
-            grid.addWidget(header, 0, column, Qt.AlignmentFlag.AlignBottom)
-        if self.household is not None:
-            for row, (person_id, name, extra) in enumerate(self._rows(), start=1):
-                label = QLabel(f"<b>{html.escape(name)}</b><br><small>{html.escape(extra)}</small>")
-                label.setTextFormat(Qt.TextFormat.RichText)
-                label.setWordWrap(True)
-                label.setFixedWidth(NAME_COLUMN_WIDTH)
-                grid.addWidget(label, row, 0)
-                for column, item in enumerate(self.support_items, start=1):
-                    box = QCheckBox()
-                    box.setToolTip(f"{name} — {item.name}")
-                    box.setAccessibleName(f"{name} — {item.name}")
-                    key = (person_id, item.code)
-                    box.setChecked(key in ticked)
-                    box.toggled.connect(self._rebuild_details)
-                    self.item_boxes[key] = box
-                    grid.addWidget(box, row, column, Qt.AlignmentFlag.AlignCenter)
-                if row % 2 == 0:
-                    stripe = QFrame()
-                    stripe.setStyleSheet("background: rgba(0, 0, 0, 0.04);")
-                    grid.addWidget(stripe, row, 0, 1, len(self.support_items) + 1)
-                    stripe.lower()
-        else:
+        if self.household is None:
+            self.grid = None
             hint = QLabel(_("Choose a household first."))
             hint.setStyleSheet(HINT_STYLE)
-            grid.addWidget(hint, 1, 0, 1, max(1, len(self.support_items)))
-        grid.setColumnStretch(len(self.support_items) + 1, 1)
-        grid.setRowStretch(grid.rowCount(), 1)
-        self.grid_area.setWidget(grid_widget)
+            self.grid_area.setWidget(hint)
+        else:
+            self.grid = VisitGrid(self._rows(), self.support_items)
+            self.grid.changed.connect(self._cell_changed)
+            self.grid_area.setWidget(self.grid)
         self._rebuild_details()
+
+    def _cell_changed(self, key: CellKey) -> None:
+        """A new or cleared cell adds or drops its outcome line; another outcome only
+        changes the line's choice (rebuilding would take the focus away)."""
+        if (key in self.details) == (self._outcome(key) is not None):
+            detail = self.details.get(key)
+            if detail is not None:
+                detail.outcome.setCurrentIndex(OUTCOMES.index(self._outcome(key) or "done"))
+            return
+        self._rebuild_details()
+
+    def _outcome(self, key: CellKey) -> Outcome | None:
+        return self.grid.outcome(key) if self.grid is not None else None
 
     def _rebuild_details(self) -> None:
         """One line per ticked item: outcome (done by default) and a reason."""
         for key, detail in self.details.items():
-            self._kept_details[key] = (detail.outcome.currentData(), detail.reason.text())
+            self._kept_reasons[key] = detail.reason.text()
         self.details.clear()
         holder = QWidget()
         grid = QGridLayout(holder)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setVerticalSpacing(2)
-        names = {person_id: name for person_id, name, _extra in self._rows()}
+        names = {row.person_id: row.name for row in self._rows()}
         items = {item.code: item.name for item in self.support_items}
+        given = self.grid.given() if self.grid is not None else {}
         row = 0
-        for key, box in self.item_boxes.items():
-            if not box.isChecked():
-                continue
+        for key, outcome in given.items():
             person_id, code = key
-            detail = self._make_detail(f"{names[person_id]} — {items[code]}",
-                                       *self._kept_details.get(key, ("done", "")))
+            detail = self._make_detail(key, f"{names[person_id]} — {items[code]}", outcome,
+                                       self._kept_reasons.get(key, ""))
             for column, widget in enumerate(detail.widgets()):
                 grid.addWidget(widget, row, column)
             self.details[key] = detail
             row += 1
         if not row:
-            hint = QLabel(_("Tick the support given in the grid; each ticked item gets an "
-                            "outcome here."))
+            hint = QLabel(_("Mark the support given in the grid; each marked item gets an "
+                            "outcome and a reason here."))
             hint.setStyleSheet(HINT_STYLE)
             grid.addWidget(hint, 0, 0, 1, 4)
         grid.setColumnStretch(2, 1)
@@ -414,7 +449,7 @@ class VisitDialog(QDialog):
             old.widget().deleteLater()
         layout.addWidget(holder)
 
-    def _make_detail(self, text: str, outcome: str, reason: str) -> _Detail:
+    def _make_detail(self, key: CellKey, text: str, outcome: str, reason: str) -> _Detail:
         label = QLabel(text)
         combo = QComboBox()
         for value in OUTCOMES:
@@ -425,6 +460,8 @@ class VisitDialog(QDialog):
         detail = _Detail(label, combo, reason_edit, error_label())
 
         def on_outcome(_index: int = 0) -> None:
+            if self.grid is not None:
+                self.grid.set_outcome(key, combo.currentData())  # the cell shows it too
             required = combo.currentData() == "not_done"
             reason_edit.setPlaceholderText(
                 _("Reason (required)") if required else _("Note (optional)"))
@@ -444,9 +481,11 @@ class VisitDialog(QDialog):
 
     def _update_tab_order(self) -> None:
         """Members → grid (person by person) → outcomes → notes → follow-up → Save."""
+        # Every cell is in the chain, but only the grid's current one takes Tab: the grid is
+        # one stop, as a table is.
+        cells = list(self.grid.cells.values()) if self.grid is not None else []
         chain: list[QWidget] = [self.household_search, self.household_results,
-                                self.visited_at, *self.member_boxes.values(),
-                                *self.item_boxes.values()]
+                                self.visited_at, *self.member_boxes.values(), *cells]
         for detail in self.details.values():
             chain += [detail.outcome, detail.reason]
         chain += [self.notes, self.follow_up_box, self.follow_up_date, *self.quick_buttons,
@@ -455,15 +494,18 @@ class VisitDialog(QDialog):
             QWidget.setTabOrder(first, second)
 
     # -- values -------------------------------------------------------------------------
-    def tick(self, person_id: str | None, code: str, outcome: str = "done",
+    def tick(self, person_id: str | None, code: str, outcome: Outcome | None = "done",
              reason: str = "") -> None:
-        """Tick one cell and set its outcome (used by tests and scripted demos)."""
-        self.item_boxes[(person_id, code)].setChecked(True)
-        detail = self.details[(person_id, code)]
-        detail.outcome.setCurrentIndex(OUTCOMES.index(outcome))
-        detail.reason.setText(reason)
+        """Set one cell's outcome (None clears it) and reason (dialog samples, scripts)."""
+        assert self.grid is not None
+        self.grid.set_outcome((person_id, code), outcome)
+        detail = self.details.get((person_id, code))
+        if detail is not None:
+            detail.reason.setText(reason)
 
     def items(self) -> list[VisitItem]:
+        assert all(self._outcome(key) == d.outcome.currentData()
+                   for key, d in self.details.items())
         return [VisitItem(code, detail.outcome.currentData(), person_id,
                           detail.reason.text().strip())
                 for (person_id, code), detail in self.details.items()]
@@ -493,12 +535,12 @@ class VisitDialog(QDialog):
         self.visited_at.setDateTime(_to_qdatetime(visit.visited_at))
         for member_id, box in self.member_boxes.items():
             box.setChecked(member_id in visit.member_ids)
+        assert self.grid is not None
         for item in visit.items:
-            self._kept_details[(item.person_id, item.support_item_code)] = (item.outcome,
-                                                                            item.reason)
-            box = self.item_boxes.get((item.person_id, item.support_item_code))
-            if box is not None:  # a person erased since keeps no row
-                box.setChecked(True)
+            key = (item.person_id, item.support_item_code)
+            self._kept_reasons[key] = item.reason
+            if key in self.grid.cells:  # a person erased since keeps no row
+                self.grid.set_outcome(key, item.outcome)
         self.notes.setPlainText(visit.notes)
         if visit.follow_up_on:
             self.follow_up_box.setChecked(True)
@@ -558,6 +600,9 @@ class VisitDialog(QDialog):
 
     def _saved(self, result: OpResult[Visit]) -> None:
         self.saved = result.value
+        assert self.household is not None
+        self.saved_message = saved_message(result.value, self.household.code)
+        self.ctx.notice.emit(self.saved_message)  # the status bar says what was saved
         self.accept()
 
     def _operation(self) -> Callable[[Progress], OpResult[Visit]]:
@@ -570,6 +615,21 @@ class VisitDialog(QDialog):
         assert self.household is not None
         household_id = self.household.id
         return lambda _progress: visits.add(household_id, items, **options)
+
+
+def saved_message(visit: Visit, household_code: str) -> str:
+    """"Lượt thăm hộ MH-0123 đã lưu: 3 đã xong, 1 chưa xong; hẹn quay lại 27/11/2026."."""
+    counts = [(sum(1 for i in visit.items if i.outcome == outcome), outcome)
+              for outcome in OUTCOMES]
+    given = ", ".join(f"{count} {outcome_label(outcome)}" for count, outcome in counts if count)
+    if visit.kind == "amend":
+        text = _("Correction of the visit to {code} saved: {given}.")
+    else:
+        text = _("Visit to {code} saved: {given}.")
+    text = text.format(code=household_code, given=given)
+    if visit.follow_up_on:
+        text += " " + _("Follow-up on {date}.").format(date=format_date(visit.follow_up_on))
+    return text
 
 
 def void_visit(ctx: AppContext, visit_id: str, parent: QWidget | None = None,
@@ -603,6 +663,14 @@ def _sample_visit_form(ctx: AppContext, parent: QWidget) -> QDialog:
     dialog.tick(None, "online_safety")
     dialog.set_follow_up_in(14)
     return dialog
+
+
+@DIALOGS.register("return visit")
+def _sample_return_visit(ctx: AppContext, parent: QWidget) -> QDialog:
+    """A visit to the household earlier visits left the most open for: all pre-marked."""
+    ws = ctx.ws
+    household = max(ws.households.list(), key=lambda h: len(ws.visits.pending(h.id)))
+    return VisitDialog(ctx, household.id, parent)
 
 
 @DIALOGS.register("visit correction")

@@ -28,6 +28,7 @@ from dxkit.core.i18n import _
 from dxkit.ui.taskman import describe_error
 
 ERROR_STYLE = "color: #b00020;"
+RECORD_VISIT_KEYS = "Ctrl+R"  # the main window's and the household page's shortcut
 
 
 def module_available(name: str) -> bool:

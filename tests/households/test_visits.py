@@ -330,3 +330,46 @@ def test_migration_0003_derives_the_same_open_follow_ups_as_the_live_code(setup)
         tx.conn.execute("DROP INDEX visits_latest")
         m0003_open_follow_ups(Database(tx.conn))
     assert set(map(tuple, ws.conn.execute("SELECT * FROM open_follow_ups"))) == live
+
+
+# -- what is still pending ------------------------------------------------------------------
+def test_pending_is_the_latest_outcome_not_done_per_person_and_item(setup):
+    ws, household, _other, an, _binh, hoa, _tam = setup
+    lan = ws.people.add(household.id, full_name="Trần Thị Lan", birth_year=1972).value
+    visit(ws, household, hoa, VisitItem("vneid_level2", "not_done", an.id, "Chưa mang CCCD"),
+          VisitItem("vneid_level2", "partly", lan.id),
+          VisitItem("qr_payment", "partly", an.id),
+          VisitItem("online_safety", "not_done", None, "Nhà vắng"),
+          when=dt.datetime(2026, 11, 1, 9, 0))
+    later = visit(ws, household, hoa, VisitItem("qr_payment", "done", an.id),
+                  VisitItem("payment_account", "partly", lan.id),
+                  when=dt.datetime(2026, 11, 10, 9, 0))
+    pending = {(p.person_id, p.support_item_code): p for p in ws.visits.pending(household.id)}
+    assert set(pending) == {(an.id, "vneid_level2"), (lan.id, "vneid_level2"),
+                            (None, "online_safety"), (lan.id, "payment_account")}
+    assert pending[(an.id, "vneid_level2")].reason == "Chưa mang CCCD"
+    assert pending[(lan.id, "payment_account")].visit_id == later.id
+    assert pending[(lan.id, "vneid_level2")].outcome == "partly"
+    assert {key for key, p in pending.items() if p.from_last_visit} == {
+        (lan.id, "payment_account")}
+
+
+def test_pending_follows_corrections_voids_and_erased_people(setup):
+    ws, household, _other, an, _binh, hoa, _tam = setup
+    lan = ws.people.add(household.id, full_name="Trần Thị Lan", birth_year=1972).value
+    first = visit(ws, household, hoa, VisitItem("vneid_level2", "partly", an.id),
+                  VisitItem("health_app", "partly", lan.id),
+                  when=dt.datetime(2026, 11, 1, 9, 0))
+    done = visit(ws, household, hoa, VisitItem("vneid_level2", "done", an.id),
+                 when=dt.datetime(2026, 11, 5, 9, 0))
+    assert {p.support_item_code for p in ws.visits.pending(household.id)} == {"health_app"}
+    ws.visits.void(done.id, reason="Ghi nhầm hộ")  # the "done" no longer counts
+    assert {p.support_item_code for p in ws.visits.pending(household.id)} == {
+        "vneid_level2", "health_app"}
+    ws.visits.amend(first.id, [VisitItem("vneid_level2", "done", an.id),
+                               VisitItem("health_app", "partly", lan.id)],
+                    reason="Ghi nhầm kết quả")
+    assert [(p.person_id, p.support_item_code) for p in ws.visits.pending(household.id)] == [
+        (lan.id, "health_app")]
+    ws.people.delete(lan.id)  # nothing is pending for someone whose data is erased
+    assert ws.visits.pending(household.id) == []

@@ -49,7 +49,7 @@ def test_household_is_picked_by_typing_without_diacritics(ctx, qtbot, family):
     qtbot.keyClick(dialog.household_search, Qt.Key.Key_Return)
     assert dialog.household == household
     assert "MH-001" in dialog.household_label.text()
-    people_rows = {key[0] for key in dialog.item_boxes}
+    people_rows = {key[0] for key in dialog.grid.cells}
     assert people_rows == {father.id, mother.id, None}
 
 
@@ -102,15 +102,24 @@ def test_not_done_needs_a_reason_then_the_visit_is_saved(ctx, qtbot, family, ws)
     assert len(seen) == 1 and seen[0].touched("visits")
 
 
-def test_unticking_drops_the_outcome_line(ctx, qtbot, family):
+def test_clicks_cycle_a_cell_and_its_outcome_line_follows(ctx, qtbot, family):
     household, father, _mother = family
     dialog = make_dialog(ctx, qtbot, household.id)
-    box = dialog.item_boxes[(father.id, "qr_payment")]
-    qtbot.mouseClick(box, Qt.MouseButton.LeftButton,
-                     pos=box.rect().center())
-    assert (father.id, "qr_payment") in dialog.details
-    box.setChecked(False)
+    key = (father.id, "qr_payment")
+    cell = dialog.grid.cells[key]
+    seen = []
+    for _click in range(4):
+        qtbot.mouseClick(cell, Qt.MouseButton.LeftButton, pos=cell.rect().center())
+        detail = dialog.details.get(key)
+        seen.append((cell.outcome, detail.outcome.currentData() if detail else None))
+    assert seen == [("done", "done"), ("partly", "partly"), ("not_done", "not_done"),
+                    (None, None)]
     assert dialog.details == {}
+
+    qtbot.mouseClick(cell, Qt.MouseButton.LeftButton, pos=cell.rect().center())
+    dialog.details[key].outcome.setCurrentIndex(2)  # the line's choice shows in the cell
+    assert cell.outcome == "not_done"
+    assert cell.accessibleName().endswith(": chưa xong")  # what a screen reader says
 
 
 def test_members_and_household_errors_are_shown_next_to_them(ctx, qtbot, family, ws):
@@ -158,7 +167,7 @@ def test_amend_prefills_and_needs_a_reason(ctx, qtbot, family, ws):
     assert dialog.follow_up_on() == dt.date(2026, 12, 1)
     assert dialog.reason_row.isVisibleTo(dialog)
 
-    dialog.item_boxes[(mother.id, "payment_account")].setChecked(False)
+    dialog.tick(mother.id, "payment_account", None)
     dialog.tick(mother.id, "qr_payment", outcome="partly")
     assert save(ctx, qtbot, dialog) is False
     assert not dialog.errors["reason"].isHidden()
@@ -240,16 +249,19 @@ def next_tab_stop(dialog, widget):
 
 
 def test_tab_order_runs_members_grid_outcomes_notes_follow_up_save(ctx, qtbot, family):
+    """The grid is one Tab stop, as a table is: Tab leaves it from any cell."""
     household, father, _mother = family
     dialog = make_dialog(ctx, qtbot, household.id)
     dialog.tick(father.id, "vneid_level2")
-    boxes = list(dialog.item_boxes.values())
+    cells = list(dialog.grid.cells.values())
     detail = dialog.details[(father.id, "vneid_level2")]
     members = list(dialog.member_boxes.values())
     assert next_tab_stop(dialog, dialog.visited_at) is members[0]
-    assert next_tab_stop(dialog, members[-1]) is boxes[0]
-    assert next_tab_stop(dialog, boxes[0]) is boxes[1]
-    assert next_tab_stop(dialog, boxes[-1]) is detail.outcome
+    assert next_tab_stop(dialog, members[-1]) is cells[0]
+    assert next_tab_stop(dialog, cells[0]) is detail.outcome
+    dialog.grid.focus_cell((None, "online_safety"))  # the last cell visited is the stop
+    assert next_tab_stop(dialog, members[-1]) is cells[-1]
+    assert next_tab_stop(dialog, cells[-1]) is detail.outcome
     assert next_tab_stop(dialog, detail.reason) is dialog.notes
     assert next_tab_stop(dialog, dialog.notes) is dialog.follow_up_box
     assert next_tab_stop(dialog, dialog.quick_buttons[-1]) is dialog.save_button
