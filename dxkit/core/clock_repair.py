@@ -41,6 +41,7 @@ from dxkit.core.hlc import (
     demoted,
     device_part,
     event_clock,
+    lenient_order,
 )
 from dxkit.core.merge import compact_clocks
 from dxkit.core.synced import REGISTRY, SHIPPED_CLOCK, Tx, dependency_order, field_clocks
@@ -280,17 +281,9 @@ def _stamp_fresh(clock: Clock, fixes: list[_RowFix]) -> None:
     """New clocks for the pending own edits, in the order of their old clocks (read leniently:
     an overflowed counter of five digits still counts as more than four)."""
     wanted = [(fix, name) for fix in fixes for name in fix.fresh]
-    wanted.sort(key=lambda item: _order(item[0].clocks[item[1]]))
+    wanted.sort(key=lambda item: lenient_order(item[0].clocks[item[1]]))
     for fix, name in wanted:
         fix.clocks[name] = clock.now()
-
-
-def _order(stamp: str) -> tuple[int, int, str]:
-    parts = stamp.split("-", 2)
-    try:
-        return int(parts[0], 16), int(parts[1], 16), device_part(stamp)
-    except (ValueError, IndexError):
-        return 0, 0, stamp
 
 
 def _repair_outbox(conn: sqlite3.Connection, limit: int) -> int:

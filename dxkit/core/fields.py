@@ -132,10 +132,14 @@ class Integer(FieldType):
         return None
 
     def explain(self, reason: str) -> str:
-        if reason == OUT_OF_RANGE:
-            return _("This number must be between {low} and {high}.").format(
-                low=format_number(self.minimum), high=format_number(self.maximum))
-        return _explain(reason)
+        return _range_explained(reason, self.minimum, self.maximum)
+
+
+def _range_explained(reason: str, low: float, high: float) -> str:
+    if reason == OUT_OF_RANGE:
+        return _("This number must be between {low} and {high}.").format(
+            low=format_number(low), high=format_number(high))
+    return _explain(reason)
 
 
 @dataclass(frozen=True)
@@ -175,10 +179,7 @@ class Real(FieldType):
         return None if self.minimum <= value <= self.maximum else OUT_OF_RANGE
 
     def explain(self, reason: str) -> str:
-        if reason == OUT_OF_RANGE:
-            return _("This number must be between {low} and {high}.").format(
-                low=format_number(self.minimum), high=format_number(self.maximum))
-        return _explain(reason)
+        return _range_explained(reason, self.minimum, self.maximum)
 
 
 @dataclass(frozen=True)

@@ -223,3 +223,13 @@ def uuid7_ms(row_id: str) -> int | None:
     except (ValueError, TypeError, AttributeError):
         return None
     return parsed.int >> 80 if parsed.version == 7 else None
+
+
+def lenient_order(stamp: str) -> tuple[int, int, str]:
+    """A sort key for clocks that may be malformed (read for repair): an overflowed counter of
+    five digits still counts as more than four; unreadable text sorts first."""
+    parts = stamp.split("-", 2)
+    try:
+        return int(parts[0], 16), int(parts[1], 16), device_part(stamp)
+    except (ValueError, IndexError):
+        return 0, 0, stamp

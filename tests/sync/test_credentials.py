@@ -17,30 +17,10 @@ import keyring.errors
 import pytest
 
 from dxkit.sync.credentials import KEYRING_SERVICE, TokenStore
-from tests.support.memory_keyring import MemoryKeyring as SessionKeyring
+from tests.support.memory_keyring import MemoryKeyring
 
 TOKEN = "tok-a1b2c3-very-secret"
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A working keyring that lives in this process only."""
-
-    priority = 1  # type: ignore[assignment]  (a class property in the base class)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.secrets.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
 
 
 class LockedKeyring(MemoryKeyring):
@@ -68,7 +48,7 @@ def files_holding(folder: Path, secret: str) -> list[Path]:
 def test_the_session_never_uses_the_real_keyring():
     """Each test gets an in-memory keyring (tests/conftest.py), and processes the tests start
     get none: nothing reaches the computer's own keyring."""
-    assert isinstance(keyring.get_keyring(), SessionKeyring | keyring.backends.fail.Keyring)
+    assert isinstance(keyring.get_keyring(), MemoryKeyring | keyring.backends.fail.Keyring)
     assert os.environ["PYTHON_KEYRING_BACKEND"] == "keyring.backends.fail.Keyring"
 
 

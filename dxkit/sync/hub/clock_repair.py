@@ -16,7 +16,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from dxkit.core.hlc import HUB_DEVICE, SHIPPED_DEVICE, Clock, device_part, event_clock
+from dxkit.core.hlc import (
+    HUB_DEVICE,
+    SHIPPED_DEVICE,
+    Clock,
+    device_part,
+    event_clock,
+    lenient_order,
+)
 from dxkit.core.synced import SHIPPED_CLOCK
 from dxkit.sync.hub.clocks import Bound, bound_at, hub_clock
 from dxkit.sync.hub.database import Conn
@@ -99,21 +106,13 @@ def _restamp(found: list[_Stored], clock: Clock, bound: Bound) -> None:
     their id, as on the laptops."""
     fields = [(stored, name) for stored in found if stored.kind == "mutable"
               for name in stored.bad]
-    fields.sort(key=lambda item: _order(item[0].clocks[item[1]]))
+    fields.sort(key=lambda item: lenient_order(item[0].clocks[item[1]]))
     for stored, name in fields:
         stored.clocks[name] = clock.now()
     for stored in found:
         if stored.kind == "event":
             stored.clocks["created_at"] = event_clock(stored.clocks["created_at"],
                                                       stored.row_id, bound.limit_ms)
-
-
-def _order(stamp: str) -> tuple[int, int, str]:
-    parts = stamp.split("-", 2)
-    try:
-        return int(parts[0], 16), int(parts[1], 16), device_part(stamp)
-    except (ValueError, IndexError):
-        return 0, 0, stamp
 
 
 def _write(conn: Conn, stored: _Stored, seq: int) -> None:
