@@ -114,6 +114,9 @@ def check_existing(db_path: Path, known: Sequence[str], key: DatabaseKey | None 
         )
 
 
+CACHE_KIB = 32 * 1024  # per connection, allocated only as pages are read
+
+
 def connect(db_path: Path, key: DatabaseKey | None, *, read_only: bool = False
             ) -> sqlite3.Connection:
     """THE way to open a workspace database file — the workspace, a backup, a copy — with the
@@ -150,6 +153,9 @@ def connect(db_path: Path, key: DatabaseKey | None, *, read_only: bool = False
         # Deleted and overwritten content is zeroed, not left in free space: an erased
         # person's data must not stay readable in the file (dxkit/core/erasure.py).
         raw.execute("PRAGMA secure_delete = ON")
+        # SQLCipher decrypts a page each time it enters the cache: with SQLite's 2 MB default
+        # a sync batch re-reads (and re-decrypts) the same index pages; 32 MB keeps them.
+        raw.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     except BaseException:
         raw.close()
         raise

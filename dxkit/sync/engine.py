@@ -60,7 +60,10 @@ from dxkit.workspace import Workspace
 PUSH_MAX_RECORDS = 500
 PUSH_MAX_BYTES = 64 * 1024  # gzip body
 PUSH_FIRST_GUESS = 200  # compressed bytes per record until the first batch is measured
-PULL_LIMIT = 500
+# The hub's largest page (MAX_PULL_LIMIT): half the commits of 500 per page, and a commit on an
+# encrypted workspace re-encrypts every page it touched (benchmarks/sync_bench.py: ~8% of
+# the pull's CPU). An interruption re-fetches at most one page.
+PULL_LIMIT = 1000
 # "1" when the user allowed plain http beyond the local network for this workspace's hub
 # (`dxkit enroll --allow-insecure-http`); every client of the workspace honours it.
 META_INSECURE_HTTP = "sync_allow_insecure_http"
