@@ -187,6 +187,10 @@ def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
     settle(window)
     shots: list[Path] = []
     try:
+        today = window.show_section("today")
+        wait_for(lambda: today.summary is not None)  # type: ignore[attr-defined]
+        shots.append(save(window, out, "today"))
+
         households = window.show_section("households")
         household = showcase_household(ws)
         households.select_household(household.id)  # type: ignore[attr-defined]

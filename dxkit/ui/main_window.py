@@ -7,11 +7,12 @@ import datetime as dt
 from collections.abc import Callable
 
 from PySide6.QtCore import QSize
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QProgressBar,
     QPushButton,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.i18n import _, format_datetime, format_number
+from dxkit.core.resources import shipped_path
 from dxkit.core.sync_review import review_count
 from dxkit.core.synced import Changes
 from dxkit.ui.context import AppContext
@@ -59,7 +61,7 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, QWidget] = {}
         self.sync = controller_for(ctx)
         self._build_status_bar()
-        self._build_pages()
+        self._build_pages(self._start_section())
         fit_to_screen(self, PREFERRED_SIZE)
         self._shortcuts()
         ctx.changed.connect(self._on_changed)
@@ -84,9 +86,15 @@ class MainWindow(QMainWindow):
         self.nav.setMinimumWidth(160)
         self.stack = QStackedWidget()
         self.pages = _LazyPages(self._create_page)
+        self.pages_order: list[str] = []
         for section in self.sections:
             self.stack.addWidget(QWidget())  # placeholder until the page is first needed
-            self.nav.addItem(section.title())
+            item = QListWidgetItem(section_icon(section), section.title())
+            number = len(self.pages_order) + 1
+            self.pages_order.append(section.key)
+            if number <= 9:
+                item.setToolTip(f"{section.title()} (Ctrl+{number})")
+            self.nav.addItem(item)
         self.nav.currentRowChanged.connect(self._show_row)
         splitter = QSplitter()
         splitter.addWidget(self.nav)
@@ -99,6 +107,14 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         keys = [s.key for s in self.sections]
         self.show_section(current_key if current_key in keys else keys[0])
+
+    def _start_section(self) -> str:
+        """The day's page once the team has households; until then the households welcome,
+        whose first steps (add, import, demo data) are what an empty workspace needs."""
+        households = getattr(self.ctx.ws, "households", None)
+        if households is not None and households.count() == 0:
+            return "households"
+        return self.sections[0].key
 
     def _create_page(self, key: str) -> QWidget:
         index = [s.key for s in self.sections].index(key)
@@ -145,6 +161,10 @@ class MainWindow(QMainWindow):
         new.activated.connect(self.new_household)
         visit = QShortcut(QKeySequence(RECORD_VISIT_KEYS), self)
         visit.activated.connect(self.record_visit)
+        # Ctrl+1…9: the sections in the order listed, as a browser's tabs.
+        for number, section in enumerate(self.sections[:9], start=1):
+            switch = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
+            switch.activated.connect(lambda key=section.key: self.show_section(key))
 
     def focus_search(self) -> None:
         page = self.show_section("households")
@@ -315,6 +335,11 @@ class MainWindow(QMainWindow):
         for task in list(self.ctx.tasks.active):
             task.cancel()
         super().closeEvent(event)
+
+
+def section_icon(section: Section) -> QIcon:
+    """The section's icon from the bundled set (dxkit/resources/icons, licence beside it)."""
+    return QIcon(str(shipped_path("icons", f"{section.icon_name}.svg")))
 
 
 def _format_iso(text: str) -> str:

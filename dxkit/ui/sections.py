@@ -17,6 +17,17 @@ class Section:
     title: Callable[[], str]  # called each time so a language switch shows the new title
     factory: Callable[[AppContext], QWidget]
     scrolls: bool = False  # a long form: shown in a scroll area, never taller than the screen
+    icon: str = ""  # dxkit/resources/icons/<icon>.svg; the section's key when empty
+
+    @property
+    def icon_name(self) -> str:
+        return self.icon or self.key
+
+
+def _today(ctx: AppContext) -> QWidget:
+    from dxkit.ui.home_page import HomePage
+
+    return HomePage(ctx)
 
 
 def _households(ctx: AppContext) -> QWidget:
@@ -68,6 +79,7 @@ def _review(ctx: AppContext) -> QWidget:
 
 
 SECTIONS: list[Section] = [
+    Section("today", lambda: _("Today"), _today, scrolls=True),
     Section("households", lambda: _("Households"), _households),
     Section("followups", lambda: _("Follow-ups"), _followups),
     Section("indicators", lambda: _("Indicators"), _indicators),

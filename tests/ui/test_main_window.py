@@ -13,7 +13,7 @@ from tests.ui.conftest import settle
 
 def test_navigation_lists_working_sections_and_title_names_the_commune(window):
     titles = window.nav_titles()
-    assert titles[0] == "Hộ gia đình"
+    assert titles[:2] == ["Hôm nay", "Hộ gia đình"]
     assert titles[-1] == "Cài đặt"
     assert len(titles) == len(SECTIONS)
     assert window.windowTitle() == "dxkit — Phường Mỹ Tho"
@@ -111,7 +111,7 @@ def test_language_switch_retranslates_the_pages(window, ws, qtbot):
     settings.language_combo.setCurrentIndex(settings.language_combo.findData("en"))
     assert i18n.language() == "en"
     assert ws.settings.get("language") == "en"
-    assert window.nav_titles()[0] == "Households"
+    assert window.nav_titles()[:2] == ["Today", "Households"]
     assert window.nav_titles()[-1] == "Settings"
     assert window.current_section() == "settings"
     assert window.online_label.text() == "● Offline"
@@ -120,7 +120,7 @@ def test_language_switch_retranslates_the_pages(window, ws, qtbot):
     assert page.search_box.placeholderText().startswith("Search by name")
 
     window.pages["settings"].language_combo.setCurrentIndex(0)
-    assert window.nav_titles()[0] == "Hộ gia đình"
+    assert window.nav_titles()[:2] == ["Hôm nay", "Hộ gia đình"]
 
 
 def test_run_app_explains_a_workspace_it_cannot_open(tmp_path, monkeypatch, qtbot):
