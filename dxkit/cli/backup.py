@@ -17,8 +17,10 @@ from dxkit.cli.common import (
     workspace,
     workspace_folder,
 )
+from dxkit.cli.key import read_recovery_key
 from dxkit.cli.root import cli
 from dxkit.core import backup
+from dxkit.core.errors import DxError
 from dxkit.core.i18n import _, format_datetime, format_number
 from dxkit.workspace import Workspace
 
@@ -67,18 +69,35 @@ def _size(size: int) -> str:
 
 @backup_group.command("restore", help=N_(
     "Replace the workspace by a backup. The file is checked first; the workspace as it is "
-    "now is kept as a backup."))
+    "now is kept as a backup. Another computer's backup (a lost laptop's) needs the team "
+    "leader's recovery key of its workspace; it is then re-encrypted with this computer's "
+    "key."))
 @argument("file", type=click.Path(dir_okay=False))
 @option("--yes", is_flag=True, help=N_("Do not ask for confirmation."))
+@option("--recovery-key", default=None, metavar="KEY", help=N_(
+    "The team leader's recovery key of the workspace the backup comes from, to restore "
+    "another computer's backup. Give - to type it when asked, without showing it (it then "
+    "stays out of the shell history)."))
 @JSON_OPTION
 @click.pass_context
-def backup_restore(ctx: click.Context, file: str, yes: bool, as_json: bool) -> None:
+def backup_restore(ctx: click.Context, file: str, yes: bool, recovery_key: str | None,
+                   as_json: bool) -> None:
     folder = workspace_folder(ctx)
+    recovery = read_recovery_key(recovery_key) if recovery_key else None
     if not yes:
         click.confirm(_("Replace the workspace in {folder} by {file}? The workspace as it is "
                         "now is kept as a backup.").format(folder=folder, file=file),
                       abort=True)
-    restored = Workspace.restore_into(folder, Path(file).expanduser(), wait=LOCK_WAIT_SECONDS)
+    try:
+        restored = Workspace.restore_into(folder, Path(file).expanduser(),
+                                          wait=LOCK_WAIT_SECONDS, recovery=recovery)
+    except backup.NeedsRecoveryKey as exc:
+        raise DxError(_(
+            "{file} does not open with this workspace's key: it is a backup from another "
+            "computer (encrypted with another key), or it is damaged. To restore another "
+            "computer's backup, add --recovery-key - and type the team leader's recovery key "
+            "of the workspace it comes from. Nothing was restored; this workspace is as it "
+            "was.").format(file=file)) from exc
     kept = str(restored.kept.path) if restored.kept else None
     if as_json:
         emit_json({"restored": str(restored.source), "kept": kept})
@@ -86,6 +105,9 @@ def backup_restore(ctx: click.Context, file: str, yes: bool, as_json: bool) -> N
     click.echo(_("Restored the workspace from {file}.").format(file=restored.source))
     if kept:
         click.echo(_("The workspace as it was is kept in {path}.").format(path=kept))
+    if restored.rekeyed:
+        click.echo(_("It was re-encrypted with this computer's key: this workspace's own "
+                     "recovery key opens it now, not that of the computer it came from."))
 
 
 @backup_group.command("settings", help=N_("Show or change how long backups are kept."))

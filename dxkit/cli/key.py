@@ -13,11 +13,9 @@ from dxkit.core.encryption import WorkspaceKeys
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.keys import DatabaseKey
-from dxkit.core.store import DB_FILENAME
 from dxkit.workspace import Workspace, default_path
 
-GROUPS_PER_LINE = 7
-
+ASK = "-"  # --recovery-key - : ask for it, without showing it
 
 @cli.group("key", help=N_("The workspace's encryption key and the team leader's recovery key."))
 def key_group() -> None:
@@ -67,19 +65,13 @@ def key_recovery(ctx: click.Context) -> None:
                             date=state.recovery_shown_at))
     click.echo(_("Recovery key of the workspace {path}:").format(path=ws.path))
     click.echo("")
-    for line in printed_lines(ws.key):
+    for line in ws.key.recovery_lines():
         click.echo("    " + line)
     click.echo("")
     click.echo(_("Print or copy it by hand now and keep it locked away: it will not be shown "
                  "again. Anyone who has it and the data can read every name and ID number. "
                  "To open the workspace on another computer: dxkit key unlock."))
     keys.mark_recovery_shown()
-
-
-def printed_lines(key: DatabaseKey) -> list[str]:
-    groups = key.recovery_text().split("-")
-    return ["-".join(groups[i:i + GROUPS_PER_LINE])
-            for i in range(0, len(groups), GROUPS_PER_LINE)]
 
 
 @key_group.command("unlock", help=N_(
@@ -91,16 +83,21 @@ def printed_lines(key: DatabaseKey) -> list[str]:
 @click.pass_context
 def key_unlock(ctx: click.Context, recovery_key: str | None) -> None:
     folder = _folder(ctx)
-    text = recovery_key or click.prompt(_("Recovery key"), hide_input=True, err=True)
-    where = WorkspaceKeys(folder).unlock(DatabaseKey.from_recovery_text(text),
-                                         folder / DB_FILENAME)
-    Workspace.open(folder).close()  # it opens now: the key is the right one
+    Workspace.unlock(folder, read_recovery_key(recovery_key or ASK)).close()
+    where = WorkspaceKeys(folder).stored_in()
     if where == "keyring":
         click.echo(_("The workspace {path} is unlocked; its key is now kept in this "
                      "computer's keyring.").format(path=folder))
     else:
         click.echo(_("The workspace {path} is unlocked; its key is now kept in a private "
                      "file of this user (no keyring works here).").format(path=folder))
+
+
+def read_recovery_key(value: str) -> DatabaseKey:
+    """The recovery key given on the command line, or asked for without showing it when the
+    value is "-". A typo is refused here (RecoveryKeyError's sentence), before anything."""
+    text = click.prompt(_("Recovery key"), hide_input=True, err=True) if value == ASK else value
+    return DatabaseKey.from_recovery_text(text)
 
 
 def _folder(ctx: click.Context) -> Path:

@@ -22,6 +22,11 @@ A restore checks the chosen file completely before anything is replaced (it open
 integrity_check, is a dxkit workspace of a data version this dxkit understands, and belongs
 to this workspace), keeps the current workspace as a backup, and swaps the file in with one
 atomic rename.
+
+Backups are encrypted with their workspace's key, so another computer's backup (a lost
+laptop's, on the new one) opens only with the team leader's recovery key of the workspace it
+comes from. With that key it is checked the same way, then re-encrypted with this workspace's
+own key before it is swapped in (see `restore`).
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from dxkit.core import store
-from dxkit.core.encryption import WorkspaceKeys
+from dxkit.core.encryption import KeyNotHere, WorkspaceKeys, rekey_file
 from dxkit.core.errors import WorkspaceError
 from dxkit.core.i18n import _
 from dxkit.core.keys import DatabaseKey
@@ -54,6 +59,7 @@ SUFFIX = ".sqlite"
 COMPANIONS = ("-wal", "-shm", "-journal")  # SQLite's files beside a database
 # The sync team a workspace is enrolled in (sync's meta key: the kernel only compares it).
 TEAM_META = "sync_team_id"
+SQLITE_NOTADB = 26  # SQLite's result code for a file that is not a database (or another key)
 
 _NAME = re.compile(r"^(?P<reason>[a-z0-9_]+(?:-[a-z0-9_]+)*?)-(?P<stamp>\d{8}T\d{6}Z)"
                    r"(?:-(?P<n>\d+))?\.sqlite$")
@@ -65,6 +71,16 @@ log = logging.getLogger(__name__)
 
 class RestoreRefused(WorkspaceError):
     """The chosen file cannot replace this workspace; nothing was changed."""
+
+
+class NeedsRecoveryKey(RestoreRefused):
+    """The file does not open with this workspace's key: a backup made on another computer
+    (or a damaged file). The recovery key of the workspace it comes from may open it."""
+
+
+class WrongRecoveryKey(RestoreRefused):
+    """The recovery key given does not open the file either: another workspace's key (or a
+    damaged file)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,9 @@ class Backup:
 class Restored:
     source: Path
     kept: Backup | None  # the workspace as it was before, if there was one
+    # The file was encrypted with another key (another computer's backup, opened with its
+    # recovery key) and was re-encrypted with this workspace's key.
+    rekeyed: bool = False
 
 
 def reason_label(reason: str) -> str:
@@ -177,6 +196,11 @@ def copy_to(workspace: Path, target: Path) -> Path:
 _UNREADABLE: tuple[type[Exception], ...] = (*store.DatabaseError, WorkspaceError)
 
 
+def _damaged(path: Path) -> str:
+    return _("{path} is damaged or is not a database, so nothing was restored; this "
+             "workspace is as it was.").format(path=path)
+
+
 def _key(workspace: Path) -> DatabaseKey:
     """The workspace's database key (the keyring, or the key file where there is none)."""
     return WorkspaceKeys(workspace).key()
@@ -235,15 +259,28 @@ def daily_due(workspace: Path, *, now: dt.datetime | None = None, fresh: bool = 
 
 # -- restoring -----------------------------------------------------------------------------------
 def restore(workspace: Path, source: Path, *, known: Sequence[str],
-            now: dt.datetime | None = None) -> Restored:
+            now: dt.datetime | None = None, recovery: DatabaseKey | None = None) -> Restored:
     """Replace the workspace database by the backup at `source`, after checking it.
 
     The caller holds the workspace's write lock and has closed its own connections. Refused
-    files raise RestoreRefused with the workspace untouched."""
+    files raise RestoreRefused with the workspace untouched: NeedsRecoveryKey when the file
+    does not open with this workspace's key, WrongRecoveryKey when `recovery` does not open
+    it either.
+
+    `recovery` is the team leader's recovery key of the workspace the backup comes from (a
+    lost laptop's backup restored on a new one). Such a file is checked like any other, then
+    re-encrypted with this workspace's own key (SQLCipher's rekey, on the staged copy) before
+    it is swapped in. This computer does not adopt the backup's key: every backup this
+    workspace already has — the "before-restore" copy made a moment later among them — stays
+    readable with the key this computer keeps, the recovery key printed for this workspace
+    keeps opening it, and one workspace folder never holds files of two keys. The old
+    laptop's recovery key still opens that laptop's backups, not this workspace."""
     source = Path(source)
     if not source.is_file():
         raise RestoreRefused(_("There is no file {path}; nothing was restored.").format(
             path=source))
+    keys = WorkspaceKeys(workspace)
+    own = _own_key(keys, workspace, recovery)
     db_path = workspace / store.DB_FILENAME
     staged = workspace / (store.DB_FILENAME + ".restoring")
     _discard_database(staged)
@@ -251,38 +288,106 @@ def restore(workspace: Path, source: Path, *, known: Sequence[str],
     # written to, and the final rename stays on one file system (atomic).
     shutil.copyfile(source, staged)
     try:
-        candidate = _inspect(staged, source, known)
-        current = _current_identity(workspace)
+        key = _key_that_opens(staged, source, own, recovery)
+        candidate = _inspect(staged, source, known, key)
+        current = _current_identity(workspace, own)
         if not _same_workspace(candidate, current):
             raise RestoreRefused(_(
                 "{path} is a backup of another workspace (another computer or team), so "
                 "nothing was restored; this workspace is as it was.").format(path=source))
-        _carry_clock(staged, candidate, current)
-        with _opened(staged) as conn:  # backups are single files; a workspace runs in WAL
+        if own is None:  # nothing here yet: the restored file gets this folder's new key
+            own = keys.create()
+        rekeyed = key != own
+        if rekeyed:
+            rekey_file(staged, key, own)
+        _carry_clock(staged, own, candidate, current)
+        with _opened(staged, own) as conn:  # backups are single files; a workspace runs in WAL
             conn.execute("PRAGMA journal_mode = WAL")
         kept = _keep_current(workspace, now or utc_now())
-        _swap_in(staged, db_path)
+        _swap_in(staged, db_path, own)
     finally:
         _discard_database(staged)
-    log.info("backup restored: kept_previous=%s", kept is not None)
-    return Restored(source, kept)
+    log.info("backup restored: kept_previous=%s rekeyed=%s", kept is not None, rekeyed)
+    return Restored(source, kept, rekeyed)
+
+
+def _own_key(keys: WorkspaceKeys, workspace: Path, recovery: DatabaseKey | None
+             ) -> DatabaseKey | None:
+    """This workspace's key; None when the folder has none yet (no workspace was ever made
+    here). A workspace whose key is not on this computer is refused with KeyNotHere's
+    sentence, unless `recovery` is its own recovery key: then it is unlocked, as
+    `dxkit key unlock` would."""
+    state = keys.state()
+    if state is None:
+        return None
+    try:
+        return keys.key()
+    except KeyNotHere:
+        if recovery is None or not recovery.matches(state.key_check):
+            raise
+    keys.unlock(recovery, workspace / store.DB_FILENAME)
+    return recovery
+
+
+def _key_that_opens(staged: Path, source: Path, own: DatabaseKey | None,
+                    recovery: DatabaseKey | None) -> DatabaseKey:
+    """This workspace's key if it opens the file, else the recovery key if that does."""
+    for key in (own, recovery):
+        if key is not None and _opens(staged, key):
+            return key
+    if recovery is not None:
+        log.info("restore refused: the recovery key does not open the file")
+        raise WrongRecoveryKey(_(
+            "This recovery key does not open {path}: it is the recovery key of another "
+            "workspace (not of the computer the backup comes from), or the file is damaged. "
+            "Nothing was restored; this workspace is as it was.").format(path=source))
+    if _may_be_encrypted(staged):
+        log.info("restore refused: encrypted with another key")
+        raise NeedsRecoveryKey(_(
+            "{path} does not open with this workspace's key: it is a backup from another "
+            "computer (encrypted with another key), or it is damaged. To restore another "
+            "computer's backup, give the team leader's recovery key of the workspace it comes "
+            "from. Nothing was restored; this workspace is as it was.").format(path=source))
+    log.info("restore refused: not an encrypted database")
+    raise RestoreRefused(_damaged(source))
+
+
+def _opens(path: Path, key: DatabaseKey) -> bool:
+    """Whether `key` is the file's key: SQLCipher decrypts its first page. A file that then
+    proves damaged further on counts as opened: `_inspect` says it is damaged."""
+    try:
+        with _opened(path, key, read_only=True):
+            return True
+    except store.DatabaseError as exc:
+        # A wrong key fails on the first page as "file is not a database"; damage further on
+        # (a truncated copy) as "malformed".
+        return getattr(exc, "sqlite_errorcode", None) != SQLITE_NOTADB
+
+
+def _may_be_encrypted(path: Path) -> bool:
+    """Whether the file looks like a SQLCipher database: not a plain SQLite file, and whole
+    pages (every page size SQLCipher uses is a multiple of 512 bytes). A text file or a plain
+    database is damaged or foreign whatever the key."""
+    size = path.stat().st_size
+    return store.file_kind(path) == "encrypted" and size >= 512 and size % 512 == 0
 
 
 @contextlib.contextmanager
-def _opened(path: Path) -> Iterator[sqlite3.Connection]:
-    """A file of the workspace folder it sits in (the workspace, a restore being staged),
-    opened with that workspace's key; another workspace's backup does not open."""
-    conn = store.connect(path, _key(path.parent))
+def _opened(path: Path, key: DatabaseKey, *, read_only: bool = False
+            ) -> Iterator[sqlite3.Connection]:
+    """A workspace file (the workspace, a restore being staged, a backup) opened with `key`."""
+    conn = store.connect(path, key, read_only=read_only)
     try:
         yield conn
     finally:
         conn.close()
 
 
-def _inspect(staged: Path, source: Path, known: Sequence[str]) -> dict[str, str]:
+def _inspect(staged: Path, source: Path, known: Sequence[str], key: DatabaseKey
+             ) -> dict[str, str]:
     """The candidate's meta, once it proved whole, ours, and not newer than this dxkit."""
     try:
-        with _opened(staged) as conn:
+        with _opened(staged, key) as conn:
             problems = [row[0] for row in conn.execute("PRAGMA integrity_check(5)")]
             if problems != ["ok"]:
                 raise sqlite3.DatabaseError("; ".join(problems))
@@ -298,10 +403,7 @@ def _inspect(staged: Path, source: Path, known: Sequence[str]) -> dict[str, str]
                 "SELECT key, value FROM meta")} if ours else {}
     except _UNREADABLE as exc:
         log.info("restore refused: damaged file (%s)", type(exc).__name__)
-        raise RestoreRefused(_(
-            "{path} is damaged, is not a database, or is a backup of another workspace "
-            "(encrypted with another key), so nothing was restored; this workspace is as it "
-            "was.").format(path=source)) from exc
+        raise RestoreRefused(_damaged(source)) from exc
     if not ours or "device_id" not in meta:
         log.info("restore refused: not a dxkit workspace")
         raise RestoreRefused(_(
@@ -317,13 +419,13 @@ def _inspect(staged: Path, source: Path, known: Sequence[str]) -> dict[str, str]
     return meta
 
 
-def _read_meta(db_path: Path) -> tuple[dict[str, str], bool] | None:
+def _read_meta(db_path: Path, key: DatabaseKey | None) -> tuple[dict[str, str], bool] | None:
     """A workspace file's meta and whether anyone recorded anything in it; None if the file
     is missing or cannot be read."""
-    if not db_path.is_file():
+    if not db_path.is_file() or key is None:
         return None
     try:
-        with _opened(db_path) as conn:
+        with _opened(db_path, key) as conn:
             meta = {row[0]: row[1] for row in conn.execute("SELECT key, value FROM meta")}
             recorded = conn.execute("SELECT 1 FROM audit_log LIMIT 1").fetchone() is not None
     except _UNREADABLE:
@@ -331,17 +433,17 @@ def _read_meta(db_path: Path) -> tuple[dict[str, str], bool] | None:
     return meta, recorded
 
 
-def _current_identity(workspace: Path) -> dict[str, str] | None:
+def _current_identity(workspace: Path, key: DatabaseKey | None) -> dict[str, str] | None:
     """The meta a restored file must match: the workspace's own if it holds records, else
     (the file is damaged or gone) that of its newest readable backup. None when there is
     nothing here to mix with: no workspace, or one nobody has recorded anything in yet (a
     new laptop taking over a broken one's backup)."""
-    current = _read_meta(workspace / store.DB_FILENAME)
+    current = _read_meta(workspace / store.DB_FILENAME, key)
     if current is not None:
         meta, recorded = current
         return meta if recorded else None
     for backup in list_backups(workspace):
-        found = _read_meta(backup.path)
+        found = _read_meta(backup.path, key)
         if found is not None and "device_id" in found[0]:
             return found[0]
     return None
@@ -356,8 +458,8 @@ def _same_workspace(candidate: dict[str, str], current: dict[str, str] | None) -
     return not (ours and theirs and ours != theirs)
 
 
-def _carry_clock(staged: Path, candidate: dict[str, str], current: dict[str, str] | None
-                 ) -> None:
+def _carry_clock(staged: Path, key: DatabaseKey, candidate: dict[str, str],
+                 current: dict[str, str] | None) -> None:
     """The restored file keeps the later of the two clocks: edits made after the restore must
     sort after every edit this device already sent."""
     clocks = [m["hlc"] for m in (candidate, current or {}) if m.get("hlc")]
@@ -367,7 +469,7 @@ def _carry_clock(staged: Path, candidate: dict[str, str], current: dict[str, str
     latest = max(clocks)
     if latest == candidate.get("hlc"):
         return
-    with _opened(staged) as conn:
+    with _opened(staged, key) as conn:
         conn.execute("INSERT INTO meta (key, value) VALUES ('hlc', ?) ON CONFLICT (key) "
                      "DO UPDATE SET value = excluded.value", (latest,))
 
@@ -397,12 +499,12 @@ def _move_damaged(workspace: Path, now: dt.datetime) -> Backup:
     return _describe(target)
 
 
-def _swap_in(staged: Path, db_path: Path) -> None:
+def _swap_in(staged: Path, db_path: Path, key: DatabaseKey) -> None:
     """Rename the checked copy over the workspace file. The old file's WAL must go first: left
     beside the new file, SQLite would replay it into it. Its content is in the backup just
     made (or moved with the damaged file)."""
     if db_path.is_file():
-        with contextlib.suppress(*_UNREADABLE), _opened(db_path) as conn:
+        with contextlib.suppress(*_UNREADABLE), _opened(db_path, key) as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     _discard_companions(db_path)
     with staged.open("rb+") as handle:

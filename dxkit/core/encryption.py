@@ -248,6 +248,38 @@ def _verify_copy(temporary: Path, key: DatabaseKey, expected: dict[str, tuple[in
                 detail=", ".join(differing) or "; ".join(problems)))
 
 
+# -- re-encrypting a copy with another key --------------------------------------------------------
+def rekey_file(db_path: Path, old: DatabaseKey, new: DatabaseKey) -> None:
+    """Re-encrypt the closed database file `db_path` from key `old` to key `new`, in place
+    (SQLCipher's `PRAGMA rekey` rewrites every page), then check that it opens with `new` and
+    holds the same rows. Meant for a copy being staged (a backup from another computer): a
+    crash part way leaves a file that is thrown away, never the workspace itself."""
+    conn = store.connect(db_path, old)
+    try:
+        # A copy of a live workspace file may be in WAL mode; rekey goes through the rollback
+        # journal, and a restored file is put back in WAL mode after.
+        conn.execute("PRAGMA journal_mode = DELETE")
+        expected = content_digest(conn)
+        conn.execute(f"PRAGMA rekey = {new.pragma_value()}")
+    finally:
+        conn.close()
+    try:
+        copy = store.connect(db_path, new)
+        try:
+            problems = [r[0] for r in copy.execute("PRAGMA quick_check(5)")]
+            found = content_digest(copy)
+        finally:
+            copy.close()
+    except store.DatabaseError as exc:
+        problems, found = [str(exc)], {}
+    if problems != ["ok"] or found != expected:
+        differing = sorted(t for t in {*expected, *found} if expected.get(t) != found.get(t))
+        raise WorkspaceError(_(
+            "Re-encrypting {path} with this workspace's key failed: the result differs from "
+            "the original ({detail}). It was not used.").format(
+                path=db_path, detail=", ".join(differing) or "; ".join(problems)))
+
+
 def _swap(plain: Path, encrypted: Path) -> None:
     """Put the checked encrypted file in place of the plain one, then overwrite the plain."""
     leftover = plain.with_name(plain.name + PLAIN_LEFTOVER)

@@ -11,18 +11,22 @@ shown once, to the team leader, and kept on paper in a locked place.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from dxkit.core.errors import DxError
-from dxkit.core.i18n import _
+from dxkit.core.i18n import _, format_datetime
 
 KEY_BYTES = 32
 CHECKSUM_BYTES = 3  # 32 + 3 bytes = 280 bits = exactly 56 base32 characters
 RECOVERY_CHARS = 56
 GROUP = 4
+GROUPS = RECOVERY_CHARS // GROUP  # 14
+GROUPS_PER_LINE = 7  # two lines on paper and on screen
 KEY_CHECK_LABEL = b"dxkit workspace key check\x00"
 LOOK_ALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
 
@@ -71,10 +75,16 @@ class DatabaseKey:
         letters = base64.b32encode(payload).decode("ascii")
         return "-".join(letters[i:i + GROUP] for i in range(0, len(letters), GROUP))
 
+    def recovery_lines(self) -> list[str]:
+        """The recovery key as two lines of seven groups, to show and to print."""
+        groups = self.recovery_text().split("-")
+        return ["-".join(groups[i:i + GROUPS_PER_LINE])
+                for i in range(0, len(groups), GROUPS_PER_LINE)]
+
     @classmethod
     def from_recovery_text(cls, text: str) -> DatabaseKey:
         """Read a recovery key typed by a person: case, spaces and dashes do not matter."""
-        letters = "".join(ch for ch in text.upper() if ch.isalnum()).translate(LOOK_ALIKES)
+        letters = recovery_letters(text)
         if len(letters) != RECOVERY_CHARS:
             raise RecoveryKeyError(_(
                 "A recovery key has {count} letters and digits in 14 groups; this one has "
@@ -93,3 +103,26 @@ class DatabaseKey:
 
     def __repr__(self) -> str:
         return "DatabaseKey(<hidden>)"
+
+
+def recovery_letters(text: str) -> str:
+    """The letters and digits of a typed recovery key, as `from_recovery_text` reads them."""
+    return "".join(ch for ch in text.upper() if ch.isalnum()).translate(LOOK_ALIKES)
+
+
+def recovery_sheet(key: DatabaseKey, workspace: Path, when: dt.datetime) -> str:
+    """The page the team leader prints and locks away: plain text, one line per paragraph."""
+    lines = [_("dxkit — recovery key"),
+             "",
+             _("Workspace: {path}").format(path=workspace),
+             _("Shown on: {date}").format(date=format_datetime(when)),
+             "",
+             *("    " + line for line in key.recovery_lines()),
+             "",
+             _("This key opens the workspace and every backup of it on any computer. Keep this "
+               "sheet locked away, apart from the laptop: anyone who has it and a copy of the "
+               "data can read every name and ID number."),
+             _("On a new computer, type it when dxkit asks for the recovery key (or: dxkit key "
+               "unlock). To restore this laptop's backup on another one: dxkit backup restore "
+               "FILE --recovery-key -.")]
+    return "\n".join(lines) + "\n"

@@ -149,6 +149,17 @@ class Workspace:
                  len(steps))
         return ws
 
+    @classmethod
+    def unlock(cls, path: str | Path | None, recovery: DatabaseKey, **opening: Any) -> Self:
+        """Open a workspace whose key is not on this computer with the team leader's recovery
+        key (a new computer, or the keyring was reset): the key is checked against the
+        workspace, kept in this computer's key store, and the workspace opened (`opening`:
+        the arguments of `open`). RecoveryKeyError when the key belongs to another workspace.
+        `dxkit key unlock` and the app's unlock dialog both come here."""
+        folder = _folder(path)
+        encryption.WorkspaceKeys(folder).unlock(recovery, folder / store.DB_FILENAME)
+        return cls.open(folder, **opening)
+
     def _prepare(self, steps: list[Migration], clock_floor: str | None = None) -> None:
         """Migrate, seed a new workspace, start the clock and run the domains' open hooks.
         Needs the write lock."""
@@ -277,9 +288,11 @@ class Workspace:
     def backups(self) -> list[backup.Backup]:
         return backup.list_backups(self.path)
 
-    def restore(self, source: str | Path) -> backup.Restored:
+    def restore(self, source: str | Path, *, recovery: DatabaseKey | None = None
+                ) -> backup.Restored:
         """Replace this workspace's data by a backup (checked first, the current data kept
-        as a backup), then open it again: migrated if older, the clock never going back."""
+        as a backup), then open it again: migrated if older, the clock never going back.
+        `recovery`: the recovery key of another computer's backup (see backup.restore)."""
         if not self._lock.held:
             raise WorkspaceLocked(locked_message())
         clock_floor = self.clock.last
@@ -287,7 +300,7 @@ class Workspace:
         try:
             restored = backup.restore(self.path, Path(source),
                                       known=[m.name for m in migrations(self.domains)],
-                                      now=self.utc_now())
+                                      now=self.utc_now(), recovery=recovery)
         finally:
             # Refused or done, the workspace is usable again (the restored file may need
             # migrations; its clock continues from this one).
@@ -297,10 +310,12 @@ class Workspace:
 
     @classmethod
     def restore_into(cls, path: str | Path | None, source: str | Path, *, wait: float = 0.0,
-                     utc_now: Callable[[], dt.datetime] | None = None) -> backup.Restored:
+                     utc_now: Callable[[], dt.datetime] | None = None,
+                     recovery: DatabaseKey | None = None) -> backup.Restored:
         """Restore a backup into a workspace folder without opening the workspace first: the
         file it replaces may be too damaged to open. Then open it once, which migrates a
-        backup made by an older dxkit."""
+        backup made by an older dxkit. `recovery`: the recovery key of another computer's
+        backup (see backup.restore)."""
         folder = _folder(path)
         folder.mkdir(parents=True, exist_ok=True)
         clock = utc_now or backup.utc_now
@@ -309,7 +324,7 @@ class Workspace:
         try:
             restored = backup.restore(folder, Path(source),
                                       known=[m.name for m in migrations(cls.domains)],
-                                      now=clock())
+                                      now=clock(), recovery=recovery)
         finally:
             lock.release()
         with cls.open(folder, wait=wait, utc_now=clock) as ws:

@@ -7,16 +7,19 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from dxkit.core import i18n, logs
+from dxkit.core.encryption import KeyNotHere
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
+from dxkit.core.workspace import SETTINGS_FILENAME, Settings
 from dxkit.ui import appearance
 from dxkit.ui.backup_ui import schedule_daily_backup
 from dxkit.ui.context import AppContext
 from dxkit.ui.main_window import MainWindow
 from dxkit.ui.qt_language import follow_language
+from dxkit.ui.recovery_key import UnlockDialog
 from dxkit.workspace import Workspace, default_path
 
 APP_LOCK_WAIT_SECONDS = 1.0
@@ -36,8 +39,30 @@ def create_main_window(ws: Workspace) -> MainWindow:
 
 
 def apply_language(ws: Workspace) -> None:
-    language = ws.settings.get("language", i18n.DEFAULT_LANGUAGE)
+    _set_language(ws.settings)
+
+
+def _set_language(settings: Settings) -> None:
+    language = settings.get("language", i18n.DEFAULT_LANGUAGE)
     i18n.set_language(language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE)
+
+
+def open_workspace(data_dir: str | None) -> Workspace | None:
+    """The workspace the app works on. When its key is not on this computer (a new computer,
+    the keyring was reset), the unlock dialog asks for the team leader's recovery key instead
+    of an error; None when the user quits there."""
+    try:
+        # A command that holds the lock for a moment is waited for; a workspace open in
+        # another window or a long command is said in a dialog (by the caller).
+        return Workspace.open(data_dir, wait=APP_LOCK_WAIT_SECONDS, daily_backup=False)
+    except KeyNotHere:
+        folder = Path(data_dir).expanduser() if data_dir else default_path()
+        _set_language(Settings(folder / SETTINGS_FILENAME))  # not encrypted: readable now
+        follow_language()
+        dialog = UnlockDialog(folder, wait=APP_LOCK_WAIT_SECONDS)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.workspace
 
 
 def _qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
@@ -58,12 +83,13 @@ def run_app(data_dir: str | None) -> int:
     app.setApplicationName("dxkit")
     app.setOrganizationName("dxkit")
     try:
-        # A command that holds the lock for a moment is waited for; a workspace open in
-        # another window or a long command is said in a dialog.
-        ws = Workspace.open(data_dir, wait=APP_LOCK_WAIT_SECONDS, daily_backup=False)
+        opened = open_workspace(data_dir)
     except DxError as exc:
         QMessageBox.critical(None, _("dxkit cannot start"), exc.message)
         return 1
+    if opened is None:
+        return 0  # quit from the unlock dialog: nothing was opened or changed
+    ws = opened
     try:
         apply_language(ws)
         window = create_main_window(ws)

@@ -1,6 +1,10 @@
 """Settings → Backups: the list of backups, "Back up now", "Restore…", how long backups are
-kept, and "Export diagnostics…". Thin: the work is `Workspace.backup_now/restore` and
-`dxkit.core.diagnostics`, run through operations, never on the UI thread."""
+kept, "Export diagnostics…", and the team leader's recovery key (shown once). Thin: the work
+is `Workspace.backup_now/restore` and `dxkit.core.diagnostics`, run through operations, never
+on the UI thread.
+
+A backup made on another computer (a lost laptop's) does not open with this workspace's key:
+restoring it asks for the recovery key of the workspace it comes from and tries again."""
 
 from __future__ import annotations
 
@@ -25,11 +29,15 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core import backup, diagnostics
+from dxkit.core.encryption import WorkspaceKeys
 from dxkit.core.i18n import _, format_datetime, format_number
+from dxkit.core.keys import DatabaseKey
 from dxkit.core.progress import Progress
 from dxkit.core.sync_review import sync_changes
+from dxkit.ui.appearance import HINT_STYLE
 from dxkit.ui.context import AppContext
 from dxkit.ui.operations import Op, Query
+from dxkit.ui.recovery_key import RecoverySheetDialog, RestoreKeyDialog
 from dxkit.ui.widgets import show_error, show_message
 
 R = TypeVar("R")
@@ -60,6 +68,15 @@ class BackupsBox(QGroupBox):
         keep_row.addWidget(self.keep_days)
         keep_row.addWidget(QLabel(_("(the newest {count} are always kept)").format(
             count=backup.KEEP_NEWEST)), 1)
+        self.recovery_label = QLabel()
+        self.recovery_label.setWordWrap(True)
+        self.recovery_button = QPushButton(_("Show the recovery key once…"))
+        self.recovery_button.setToolTip(_("For the team leader: print it and lock it away. It "
+                                          "opens this data and its backups on any computer."))
+        self.recovery_button.clicked.connect(lambda: self.show_recovery_key())
+        recovery_row = QHBoxLayout()
+        recovery_row.addWidget(self.recovery_label, 1)
+        recovery_row.addWidget(self.recovery_button)
         left = QVBoxLayout()
         left.addWidget(self.backup_list)
         left.addLayout(keep_row)
@@ -82,10 +99,16 @@ class BackupsBox(QGroupBox):
             buttons.addWidget(button)
         buttons.addStretch(1)
 
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 1)
-        layout.addLayout(buttons)
+        top = QHBoxLayout()
+        top.addLayout(left, 1)
+        top.addLayout(buttons)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(recovery_row)  # the whole width: a sentence, and a button for once
         self._selection_changed(-1)
+        self.key_dialog: RestoreKeyDialog | None = None
+        self.sheet_dialog: RecoverySheetDialog | None = None
+        self._show_recovery_state()
 
     # -- the list ---------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -152,19 +175,20 @@ class BackupsBox(QGroupBox):
                 return
         self._restore(Path(path), confirmed)
 
-    def _restore(self, path: Path, confirmed: bool | None) -> None:
+    def _restore(self, path: Path, confirmed: bool | None,
+                 recovery: DatabaseKey | None = None, typed: str = "") -> None:
         if confirmed is None:
             confirmed = self._confirm_restore(path)
         if not confirmed:
             return
         ws, ctx = self.ws, self.ctx
-        (self.op(lambda _progress: ws.restore(path))
+        (self.op(lambda _progress: ws.restore(path, recovery=recovery))
          .with_progress(_("Restoring the workspace…"), cancellable=False)
          # Every screen shows restored data: announce everything as changed, and the place.
          .announce(lambda _restored: ctx.notify(sync_changes(everything=True)))
          .announce(lambda _restored: ctx.team_place_changed.emit())
          .success(self._restored)
-         .failure(self._restore_failed)
+         .failure(lambda error: self._restore_failed(path, error, typed))
          .run())
 
     def _confirm_restore(self, path: Path) -> bool:
@@ -185,9 +209,53 @@ class BackupsBox(QGroupBox):
                 path=restored.kept.path)
         show_message(self, text)
 
-    def _restore_failed(self, error: BaseException) -> None:
+    def _restore_failed(self, path: Path, error: BaseException, typed: str = "") -> None:
         self.refresh()  # a refused file changed nothing, but say so next to a current list
-        show_error(self, error)
+        if isinstance(error, backup.NeedsRecoveryKey):
+            self.ask_recovery_key(path)
+        elif isinstance(error, backup.WrongRecoveryKey):
+            self.ask_recovery_key(path, error.message, typed)
+        else:
+            show_error(self, error)
+
+    def ask_recovery_key(self, path: Path, error: str = "", typed: str = "") -> None:
+        """Another computer's backup: ask for its recovery key, then restore again (already
+        confirmed). `error`: why the key typed last (`typed`) did not open it."""
+        dialog = RestoreKeyDialog(path, error, typed, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(
+            lambda: self._restore(path, True, dialog.key, dialog.key_input.text()))
+        self.key_dialog = dialog
+        dialog.open()
+
+    # -- the recovery key -------------------------------------------------------------------
+    def _show_recovery_state(self) -> None:
+        state = WorkspaceKeys(self.ws.path).state()
+        shown = state.recovery_shown_at if state is not None else None
+        # Until the team leader has the sheet, it is something to do: in plain text.
+        self.recovery_label.setStyleSheet(HINT_STYLE if shown else "")
+        if shown:
+            self.recovery_label.setText(_(
+                "The recovery key was shown on {date}; the team leader keeps the printed "
+                "sheet.").format(date=_format_iso(shown)))
+        else:
+            self.recovery_label.setText(_(
+                "The recovery key has not been shown yet. The team leader should print it "
+                "once and lock it away: it opens this data on a new computer."))
+        self.recovery_button.setVisible(not shown)
+
+    def show_recovery_key(self) -> None:
+        """The recovery key, once: recorded as shown only when the team leader says it was
+        printed or written down."""
+        dialog = RecoverySheetDialog(self.ws.key, self.ws.path, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._recovery_key_kept)
+        self.sheet_dialog = dialog
+        dialog.open()
+
+    def _recovery_key_kept(self) -> None:
+        WorkspaceKeys(self.ws.path).mark_recovery_shown()
+        self._show_recovery_state()
 
     def export_diagnostics(self, path: str | Path | None = None) -> None:
         if path is None:
@@ -204,6 +272,13 @@ class BackupsBox(QGroupBox):
              "Wrote the diagnostics to {path}. They hold no personal data.").format(
                  path=written)))
          .run())
+
+
+def _format_iso(text: str) -> str:
+    try:
+        return format_datetime(dt.datetime.fromisoformat(text))
+    except ValueError:
+        return text
 
 
 def _describe(item: backup.Backup) -> str:

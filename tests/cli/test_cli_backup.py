@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from dxkit.core import backup, store
+from dxkit.core.encryption import WorkspaceKeys
 from dxkit.core.errors import WorkspaceError
+from dxkit.core.keys import DatabaseKey
 from dxkit.workspace import Workspace
-from tests.cli.conftest import as_json
+from tests.cli.conftest import VALID_CCCD, as_json
 from tests.support.workspace_file import open_copy
 
 
@@ -173,8 +175,95 @@ def test_another_laptops_backup_does_not_open_without_its_key(dxkit, filled_dir:
     result = dxkit(new_laptop, "backup", "restore", str(old_laptop_copy), "--yes")
     assert result.exit_code == 1
     assert "khóa khác" in result.stderr and "\n" not in result.stderr.strip()
+    assert "--recovery-key -" in result.stderr and str(old_laptop_copy) in result.stderr
     with Workspace.open(new_laptop, readonly=True) as ws:
         assert ws.households.count() == 0
+
+
+@pytest.fixture
+def lost_laptop(dxkit, filled_dir: Path, tmp_path: Path, memory_keyring) -> tuple[Path, str]:
+    """A backup of a laptop that was then lost (its key is in no keyring here), and the
+    recovery key its team leader printed."""
+    printed = WorkspaceKeys(filled_dir).key().recovery_text()
+    usb = tmp_path / "usb.sqlite"
+    assert dxkit(filled_dir, "backup", "create", "--out", str(usb)).exit_code == 0
+    memory_keyring.secrets.clear()
+    return usb, printed
+
+
+@pytest.fixture
+def new_laptop(tmp_path: Path) -> Path:
+    """The app's first start on the new laptop made an empty workspace, and a backup of it."""
+    folder = tmp_path / "new-laptop"
+    with Workspace.open(folder) as ws:
+        ws.backup_now()
+    return folder
+
+
+def test_another_laptops_backup_restores_with_its_recovery_key(dxkit, lost_laptop,
+                                                                new_laptop: Path):
+    usb, printed = lost_laptop
+    own = WorkspaceKeys(new_laptop).key()
+    typed = printed.lower().replace("-", " ")  # as a person types it from the sheet
+    result = dxkit(new_laptop, "backup", "restore", str(usb), "--yes", "--recovery-key", typed)
+    assert result.exit_code == 0, result.output
+    assert "mã hóa lại bằng khóa của máy này" in result.stdout
+    with Workspace.open(new_laptop, readonly=True) as ws:
+        assert ws.households.count() == 3
+        assert [row[0] for row in ws.conn.execute(
+            "SELECT cccd FROM people WHERE cccd <> ''")] == [VALID_CCCD]
+    # The workspace reopens on this laptop as usual, with this laptop's key, and so does
+    # every backup in its folder, the one kept by the restore among them.
+    people = as_json(dxkit(new_laptop, "people", "list", "MH-001", "--json"))
+    assert [p["full_name"] for p in people if p["cccd"]] == ["Nguyễn Văn Đồng"]
+    assert WorkspaceKeys(new_laptop).key() == own
+    listed = as_json(dxkit(new_laptop, "backup", "list", "--json"))
+    assert sorted(b["reason"] for b in listed) == ["before-restore", "manual"]
+    for item in listed:
+        open_copy(Path(item["path"]), new_laptop).close()
+
+
+def test_the_recovery_key_can_be_typed_at_a_hidden_prompt(lost_laptop, new_laptop: Path):
+    from click.testing import CliRunner
+
+    from dxkit.cli import cli
+
+    usb, printed = lost_laptop
+    result = CliRunner().invoke(cli, ["--data-dir", str(new_laptop), "backup", "restore",
+                                      str(usb), "--yes", "--recovery-key", "-", "--json"],
+                                input=printed + "\n")
+    assert result.exit_code == 0, result.output
+    assert printed not in result.output  # not echoed
+    answer = json.loads(result.stdout)
+    assert answer == {"restored": str(usb), "kept": answer["kept"]}  # the same form as before
+    assert Path(answer["kept"]).name.startswith("before-restore-")
+    with Workspace.open(new_laptop, readonly=True) as ws:
+        assert ws.households.count() == 3
+
+
+def _wrong_key(printed: str) -> str:
+    return DatabaseKey.new().recovery_text()  # no typo: some other workspace's key
+
+
+def _mistyped(printed: str) -> str:
+    return printed.replace(printed[0], "A" if printed[0] != "A" else "B", 1)
+
+
+@pytest.mark.parametrize(("key_of", "words"), [
+    (_wrong_key, "đây là khóa khôi phục của dữ liệu khác"),
+    (_mistyped, "bị gõ nhầm"),
+])
+def test_a_wrong_or_mistyped_recovery_key_is_refused_in_one_sentence(
+        dxkit, lost_laptop, new_laptop: Path, key_of, words):
+    usb, printed = lost_laptop
+    before = state(new_laptop)
+    refused = dxkit(new_laptop, "backup", "restore", str(usb), "--yes",
+                    "--recovery-key", key_of(printed))
+    assert refused.exit_code == 1
+    sentence = refused.stderr.strip()
+    assert "\n" not in sentence and words in sentence
+    assert state(new_laptop) == before
+    assert not list(new_laptop.glob("*.restoring*"))
 
 
 def test_backup_settings_change_the_kept_days(dxkit, team_dir: Path):

@@ -6,8 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from dxkit.core import backup, store
-from dxkit.core.encryption import WorkspaceKeys
+from dxkit.core.encryption import KeyNotHere, WorkspaceKeys
+from dxkit.core.keys import DatabaseKey
 from dxkit.workspace import Workspace
 from tests.support.workspace_file import open_copy
 
@@ -152,3 +155,93 @@ def test_an_import_keeps_the_workspace_as_it_was_before(ws, tmp_path):
     assert copy.execute("SELECT count(*) FROM households").fetchone()[0] == 0
     copy.close()
     assert ws.households.count() == 1
+
+
+# -- another computer's backup, with its recovery key ----------------------------------------------
+def lost_laptop(tmp_path: Path, memory_keyring) -> tuple[Path, str]:
+    """A backup of a laptop that was then lost (its key gone from every keyring here), and the
+    recovery key its team leader printed."""
+    old = tmp_path / "old-laptop"
+    with Workspace.open(old, utc_now=at(T0)) as ws:
+        ws.catalog.add_hamlet("Ấp Mỹ Hưng")
+        ws.households.add(code="MH-001", head_name="Nguyễn Văn Đồng", hamlet="Ấp Mỹ Hưng")
+        printed = ws.key.recovery_text()
+    usb = tmp_path / "usb" / "old-laptop.sqlite"
+    usb.parent.mkdir()
+    backup.copy_to(old, usb)
+    memory_keyring.secrets.clear()  # the old laptop and its keyring are gone
+    return usb, printed
+
+
+def test_another_laptops_backup_is_restored_and_re_encrypted_with_this_key(tmp_path,
+                                                                          memory_keyring):
+    usb, printed = lost_laptop(tmp_path, memory_keyring)
+    new = tmp_path / "new-laptop"
+    with Workspace.open(new, utc_now=at(T0)) as ws:
+        first = ws.backup_now()  # a backup this laptop made before the restore
+    own = WorkspaceKeys(new).key()
+
+    with pytest.raises(backup.NeedsRecoveryKey, match="khóa khôi phục"):
+        Workspace.restore_into(new, usb, utc_now=at(T0))
+    restored = Workspace.restore_into(new, usb, utc_now=at(T0 + dt.timedelta(minutes=1)),
+                                      recovery=DatabaseKey.from_recovery_text(printed))
+
+    assert restored.rekeyed and restored.kept is not None
+    assert WorkspaceKeys(new).key() == own  # this laptop kept its key
+    with Workspace.open(new, readonly=True) as ws:
+        assert [h.code for h in ws.households.list()] == ["MH-001"]
+    # Every file in the folder opens with this laptop's key: the workspace, the backup made
+    # before, and the copy of the workspace kept by the restore.
+    files = [new / store.DB_FILENAME, first.path, restored.kept.path]
+    assert {b.path for b in backup.list_backups(new)} == set(files[1:])
+    for path in files:
+        conn = store.connect(path, own, read_only=True)
+        assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok", path
+        conn.close()
+    # …and none with the lost laptop's key: the file was re-encrypted, not copied.
+    with pytest.raises(store.DatabaseError):
+        store.connect(new / store.DB_FILENAME, DatabaseKey.from_recovery_text(printed),
+                      read_only=True)
+    assert not list(new.glob("*.restoring*"))
+
+
+def test_a_wrong_recovery_key_is_refused_and_changes_nothing(tmp_path, memory_keyring):
+    usb, _printed = lost_laptop(tmp_path, memory_keyring)
+    new = make_workspace(tmp_path / "new-laptop")
+    before = (new / store.DB_FILENAME).read_bytes()
+    another = DatabaseKey.new()  # a recovery key without a typo, of some other workspace
+    with pytest.raises(backup.WrongRecoveryKey, match="không mở được"):
+        Workspace.restore_into(new, usb, recovery=another)
+    assert (new / store.DB_FILENAME).read_bytes() == before
+    assert backup.list_backups(new) == []
+    assert not list(new.glob("*.restoring*"))
+
+
+def test_a_backup_restores_into_an_empty_folder_with_its_recovery_key(tmp_path,
+                                                                     memory_keyring):
+    """A new laptop where dxkit never ran: the folder gets a key of its own."""
+    usb, printed = lost_laptop(tmp_path, memory_keyring)
+    new = tmp_path / "new-laptop"
+    restored = Workspace.restore_into(new, usb, recovery=DatabaseKey.from_recovery_text(printed))
+    assert restored.rekeyed and restored.kept is None
+    own = WorkspaceKeys(new).key()
+    assert own != DatabaseKey.from_recovery_text(printed)
+    with Workspace.open(new, readonly=True) as ws:
+        assert ws.households.count() == 1 and ws.key == own
+
+
+def test_a_workspace_whose_key_is_lost_restores_its_own_backup_with_its_recovery_key(
+        tmp_path, memory_keyring):
+    folder = make_workspace(tmp_path / "ws")
+    with Workspace.open(folder, utc_now=at(T0)) as ws:
+        made = ws.backup_now()
+        ws.catalog.add_hamlet("Ấp Sau")
+        printed = ws.key.recovery_text()
+    memory_keyring.secrets.clear()  # the keyring was reset
+    with pytest.raises(KeyNotHere):
+        Workspace.restore_into(folder, made.path)
+    restored = Workspace.restore_into(folder, made.path,
+                                      recovery=DatabaseKey.from_recovery_text(printed))
+    assert not restored.rekeyed
+    with Workspace.open(folder, readonly=True) as ws:
+        assert [h.name for h in ws.catalog.hamlets()] == ["Khóm 3"]
