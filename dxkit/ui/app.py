@@ -17,6 +17,7 @@ from dxkit.core.workspace import SETTINGS_FILENAME, Settings
 from dxkit.ui import appearance
 from dxkit.ui.backup_ui import schedule_daily_backup
 from dxkit.ui.context import AppContext
+from dxkit.ui.first_run import FirstRunAssistant, first_run_due
 from dxkit.ui.main_window import MainWindow
 from dxkit.ui.qt_language import follow_language
 from dxkit.ui.recovery_key import UnlockDialog
@@ -77,6 +78,16 @@ def start_logging(data_dir: str | None) -> None:
     qInstallMessageHandler(_qt_message)
 
 
+def offer_first_run(window: MainWindow) -> FirstRunAssistant | None:
+    """A laptop that is neither enrolled nor set up gets the first-run assistant over the
+    main window (not modal to the app: the households welcome stays usable behind it)."""
+    if not first_run_due(window.ctx):
+        return None
+    assistant = FirstRunAssistant(window.ctx, window)
+    assistant.open()
+    return assistant
+
+
 def run_app(data_dir: str | None) -> int:
     start_logging(data_dir)
     app = QApplication.instance() or QApplication(sys.argv)
@@ -94,6 +105,7 @@ def run_app(data_dir: str | None) -> int:
         apply_language(ws)
         window = create_main_window(ws)
         window.show()
+        offer_first_run(window)
         schedule_daily_backup(window.ctx, window)
         code = app.exec()
         window.ctx.tasks.shutdown()

@@ -6,10 +6,9 @@ province then commune/ward choice (type-ahead, diacritics optional)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QCompleter,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -26,68 +25,19 @@ from PySide6.QtWidgets import (
 from dxkit.core import i18n
 from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _
-from dxkit.core.places import AdminUnit, communes, find_commune, find_province, provinces
 from dxkit.core.synced import Changes
-from dxkit.core.text import fold
 from dxkit.ui import appearance
 from dxkit.ui.backup_ui import BackupsBox
 from dxkit.ui.context import AppContext
 from dxkit.ui.operations import Op
 from dxkit.ui.page import Page
+from dxkit.ui.place_picker import PlacePicker
 from dxkit.ui.sync_ui import SyncSettingsBox
 from dxkit.ui.taskman import describe_error
 from dxkit.ui.widgets import error_label, fill_choices
 
 # Each language is named in itself, so a user who cannot read the current one still finds it.
 LANGUAGE_NAMES = (("vi", "Tiếng Việt"), ("en", "English"))
-FOLDED_ROLE = Qt.ItemDataRole.UserRole + 1  # a place name without case or diacritics
-
-
-class FoldedCompleter(QCompleter):
-    """Completes names typed with or without diacritics: "dong th" offers "Đồng Tháp".
-
-    Matching runs on each item's folded name; the popup and the chosen text use the real one.
-    """
-
-    def __init__(self, combo: QComboBox):
-        super().__init__(combo.model(), combo)
-        self.setCompletionRole(FOLDED_ROLE)
-        self.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-
-    def splitPath(self, path: str) -> list[str]:
-        return [fold(path)]
-
-    def pathFromIndex(self, index: QModelIndex | QPersistentModelIndex) -> str:
-        return index.data(Qt.ItemDataRole.DisplayRole) or ""
-
-
-def _place_combo() -> QComboBox:
-    combo = QComboBox()
-    combo.setEditable(True)
-    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-    combo.setMinimumWidth(240)
-    combo.setCompleter(FoldedCompleter(combo))
-    return combo
-
-
-def _fill_places(combo: QComboBox, units: tuple[AdminUnit, ...]) -> None:
-    combo.blockSignals(True)
-    combo.clear()
-    for index, unit in enumerate(units):
-        combo.addItem(unit.name, unit.code)
-        combo.setItemData(index, fold(unit.name), FOLDED_ROLE)
-    combo.setCurrentIndex(-1)
-    combo.blockSignals(False)
-
-
-def _chosen_place(combo: QComboBox) -> str:
-    """The chosen unit's code, or what was typed (configure_team resolves names itself)."""
-    index = combo.currentIndex()
-    if index >= 0 and combo.currentText() == combo.itemText(index):
-        return str(combo.itemData(index))
-    return combo.currentText().strip()
 
 
 class SettingsPage(Page):
@@ -174,15 +124,9 @@ class SettingsPage(Page):
 
     # -- the team's place ---------------------------------------------------------------
     def _build_place_box(self) -> QGroupBox:
-        self.province_combo = _place_combo()
-        self.province_combo.lineEdit().setPlaceholderText(_("Type or choose a province"))
-        _fill_places(self.province_combo, provinces())
-        self.province_combo.currentIndexChanged.connect(self._province_chosen)
-        self.province_combo.lineEdit().editingFinished.connect(self._resolve_province)
-        self.commune_combo = _place_combo()
-        self.commune_combo.lineEdit().setPlaceholderText(_("Type or choose a commune or ward"))
-        self.commune_combo.setEnabled(False)
-        self.commune_combo.lineEdit().editingFinished.connect(self._resolve_commune)
+        self.place_picker = PlacePicker()
+        self.province_combo = self.place_picker.province_combo
+        self.commune_combo = self.place_picker.commune_combo
         self.save_place_button = QPushButton(_("Save the team's place"))
         self.save_place_button.clicked.connect(self.save_place)
         self.place_error = error_label()
@@ -193,8 +137,7 @@ class SettingsPage(Page):
         intro.setWordWrap(True)
         form = QFormLayout(self.place_box)
         form.addRow(intro)
-        form.addRow(_("Province / city"), self.province_combo)
-        form.addRow(_("Commune / ward"), self.commune_combo)
+        form.addRow(self.place_picker)
         form.addRow("", self.save_place_button)
         form.addRow("", self.place_error)
         return self.place_box
@@ -205,29 +148,8 @@ class SettingsPage(Page):
         self.place_label.setText(place or _("not configured yet"))
         self.place_box.setVisible(not (province and commune))
 
-    def _province_chosen(self, index: int) -> None:
-        code = self.province_combo.itemData(index) if index >= 0 else None
-        _fill_places(self.commune_combo, communes(code) if code is not None else ())
-        self.commune_combo.setEnabled(code is not None)
-
-    def _resolve_province(self) -> None:
-        """Typed text that names one province ("dong thap") selects it."""
-        combo = self.province_combo
-        unit = find_province(combo.currentText()) if combo.currentText().strip() else None
-        if unit is not None and combo.currentData() != unit.code:
-            combo.setCurrentIndex(combo.findData(unit.code))
-
-    def _resolve_commune(self) -> None:
-        province_code = self.province_combo.currentData()
-        combo = self.commune_combo
-        if province_code is None or not combo.currentText().strip():
-            return
-        unit = find_commune(province_code, combo.currentText())
-        if unit is not None and combo.currentData() != unit.code:
-            combo.setCurrentIndex(combo.findData(unit.code))
-
     def save_place(self) -> None:
-        province, commune = _chosen_place(self.province_combo), _chosen_place(self.commune_combo)
+        province, commune = self.place_picker.chosen()
         self.place_error.hide()
         if not province or not commune:
             self.place_error.setText(_("Choose the province and the commune or ward."))
