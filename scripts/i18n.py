@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 VI = ROOT / "dxkit" / "resources" / "translations" / "vi"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "counted": (2, 3), "N_": None}
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 
 

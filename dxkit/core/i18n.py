@@ -90,6 +90,13 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return load_catalog(_language).ngettext(singular, plural, n)
 
 
+def counted(n: int, singular: str, plural: str) -> str:
+    """A count with its noun in the reader's language and number: counted(1, "{count} label",
+    "{count} labels") is "1 label" in English, "1 tem" in Vietnamese (which has one form).
+    The strings are literals at the call, so the catalog tools find them (scripts/i18n.py)."""
+    return ngettext(singular, plural, n).format(count=format_number(n))
+
+
 def pgettext(context: str, message: str) -> str:
     """A message whose translation depends on where it is used (msgctxt in the catalog)."""
     return str(load_catalog(_language).pgettext(context, message))
