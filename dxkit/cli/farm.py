@@ -460,7 +460,8 @@ def labels_print(ctx: click.Context, lot_code: str, template: str, copies: int |
     "so it lands on the labels (measure a test print; thermal rolls round it to printer "
     "dots)."))
 @argument("template")
-@option("--x", "x", default=None, metavar="MM", help=N_("Millimetres to the right (negative: to the left)."))
+@option("--x", "x", default=None, metavar="MM",
+        help=N_("Millimetres to the right (negative: to the left)."))
 @option("--y", "y", default=None, metavar="MM", help=N_("Millimetres down (negative: up)."))
 @JSON_OPTION
 @click.pass_context
