@@ -571,3 +571,82 @@ def test_the_printer_offset_is_kept_per_stock_and_moves_the_labels(ctx, qtbot, f
     assert after.x_mm - before.x_mm == pytest.approx(-1.5, abs=0.1)
     assert after.y_mm - before.y_mm == pytest.approx(2.0, abs=0.1)
     quiet(qtbot, ctx)
+
+
+# -- issue 10 §7: each kind its own products; a pesticide outside the registry ----------------
+def test_each_kind_offers_its_own_products(ctx, qtbot, farm, ws):
+    page = farm_page(ctx, qtbot)
+    choose_plot(page, qtbot, ctx, RICE)
+    form = page.form
+    registry = {p.name for p in ws.farm.registry.products(include_inactive=True)}
+
+    def offered() -> set[str]:
+        return set(form.products_model.stringList())
+
+    def caption() -> str:
+        return form.form.labelForField(form.rows["product"]).text()
+
+    form.set_kind("pesticide")
+    settle(qtbot, ctx, lambda: "Virtako 40WG" in offered())
+    assert offered() <= registry and caption() == "Thuốc bảo vệ thực vật:"
+    form.set_kind("fertiliser")
+    settle(qtbot, ctx, lambda: "Urê" in offered())
+    assert not offered() & registry and "NPK 16-16-8" in offered()
+    assert caption() == "Phân bón:" and not form.rows["ingredients"].isVisibleTo(form)
+    form.product.setText("Regent 800WG")  # a pesticide's name typed as a fertiliser
+    quiet(qtbot, ctx)
+    assert form.ban_banner.isHidden() and form.product_info.text() == ""
+    form.dose.setText("100")
+    form.dose_unit.setCurrentText("kg/ha")
+    before = page.timeline_model.rowCount()
+    assert form.save()
+    settle(qtbot, ctx, lambda: page.timeline_model.rowCount() == before + 1)
+    added = page.timeline_model.rows[-1]
+    assert added.kind == "fertiliser" and added.compliant and added.product_id is None
+    form.set_kind("seed")
+    settle(qtbot, ctx, lambda: "OM18" in offered())
+    assert not offered() & registry and caption() == "Giống:"
+    quiet(qtbot, ctx)
+
+
+def test_a_pesticide_outside_the_registry_is_recorded_with_its_ingredients(ctx, qtbot, farm):
+    page = farm_page(ctx, qtbot)
+    choose_plot(page, qtbot, ctx, RICE)
+    form = page.form
+    form.set_kind("pesticide")
+    assert form.rows["ingredients"].isVisibleTo(form)
+    form.product.setText("Virtako 40WG")  # in the registry: its ingredients, not to be typed
+    settle(qtbot, ctx, lambda: form.ingredients.isReadOnly())
+    assert "hiamethoxam" in form.ingredients.text()
+    assert "active_ingredients" not in form.details()
+    form.product.setText("Thuốc trừ sâu chợ huyện")
+    settle(qtbot, ctx, lambda: not form.ingredients.isReadOnly())
+    assert form.ingredients.text() == "" and "hoạt chất" in form.product_info.text()
+    form.ingredients.setText("Abamectin, Fipronil")  # typed: checked as it would be recorded
+    settle(qtbot, ctx, lambda: not form.ban_banner.isHidden())
+    assert "Fipronil" in form.ban_banner.text() and "12/02/2021" in form.ban_banner.text()
+    assert "cách ly" in form.product_info.text()
+    form.ingredients.setText("Abamectin")
+    settle(qtbot, ctx, lambda: form.ban_banner.isHidden())
+    form.ingredients.setText("Abamectin + Fipronil")
+    settle(qtbot, ctx, lambda: not form.ban_banner.isHidden())
+    form.dose.setText("1")
+    form.texts["applied_by"].setText("Nguyễn Văn Sáu")
+    before = page.timeline_model.rowCount()
+    assert form.save()
+    settle(qtbot, ctx, lambda: page.timeline_model.rowCount() == before + 1)
+    added = page.timeline_model.rows[-1]
+    assert added.product_name == "Thuốc trừ sâu chợ huyện" and added.product_id is None
+    assert added.active_ingredients == ("Abamectin", "Fipronil") and not added.compliant
+    assert form.ingredients.text() == ""  # ready for the next entry
+    quiet(qtbot, ctx)
+    dialog = page.amend_entry(added)  # a correction starts from what was typed
+    assert dialog.form.ingredients.text() == "Abamectin + Fipronil"
+    dialog.form.ingredients.setText("Abamectin")
+    dialog.form.reason.setText("Ghi nhầm hoạt chất")
+    assert dialog.form.save()
+    settle(qtbot, ctx, lambda: any(e.reason == "Ghi nhầm hoạt chất"
+                                   for e in page.timeline_model.rows))
+    corrected = next(e for e in page.timeline_model.rows if e.reason == "Ghi nhầm hoạt chất")
+    assert corrected.active_ingredients == ("Abamectin",) and corrected.compliant
+    quiet(qtbot, ctx)
