@@ -191,10 +191,18 @@ def label_layout(template: Template, modules: int, lines: tuple[TextLine, ...],
     """The code of `modules` modules, `caption` under it when there is room, and `lines`
     fitted into what is left. Raises QrTooSmall when no scannable code fits."""
     minimum = min_text_size(template)
-    bare = qr_box(template, modules)
-    box, rows, below = _caption(template, modules, caption, bare, minimum) or (bare, (), 0.0)
+    box, rows, below = _code_and_caption(template, modules, caption)
     area = text_area(template, box, 0.0 if side_by_side(template) else below)
     return LabelLayout(box, rows, tuple(fit_text(lines, area, minimum)), minimum)
+
+
+@functools.lru_cache(maxsize=256)
+def _code_and_caption(template: Template, modules: int, caption: str
+                      ) -> tuple[QrBox, tuple[PlacedLine, ...], float]:
+    """The code and its caption: the same for every label of a run (cached)."""
+    bare = qr_box(template, modules)
+    return _caption(template, modules, caption, bare, min_text_size(template)) or \
+        (bare, (), 0.0)
 
 
 def _caption(template: Template, modules: int, caption: str, bare: QrBox, minimum: float
