@@ -270,7 +270,7 @@ class DiaryEntryForm(QWidget):
         self.ban_banner.setVisible(bool(bans))
 
     def _set_registry_product(self, product: Any) -> None:
-        """The ingredients field shows a registry product's own ingredients, read-only; for
+        """The ingredients field shows a registry product's own ingredients, greyed out; for
         anything else it is the user's to fill."""
         was = self.registry_product
         self.registry_product = product
@@ -278,12 +278,12 @@ class DiaryEntryForm(QWidget):
             self.ingredients.blockSignals(True)
             self.ingredients.setText(" + ".join(product.active_ingredients))
             self.ingredients.blockSignals(False)
-            self.ingredients.setReadOnly(True)
+            self.ingredients.setEnabled(False)
         elif was is not None:
             self.ingredients.blockSignals(True)
             self.ingredients.clear()
             self.ingredients.blockSignals(False)
-            self.ingredients.setReadOnly(False)
+            self.ingredients.setEnabled(True)
 
     # -- values -------------------------------------------------------------------------
     def details(self) -> dict[str, Any]:
