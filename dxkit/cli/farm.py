@@ -24,12 +24,19 @@ from dxkit.cli.common import (
 )
 from dxkit.cli.labels import labels_group
 from dxkit.cli.root import cli
-from dxkit.core.errors import DxError
+from dxkit.core.errors import DxError, ValidationError
 from dxkit.core.i18n import _, format_date, format_number
 from dxkit.farm.diary import COMMON, KIND_INPUTS
 from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Lot, kind_label
 from dxkit.farm.pesticides import crop_name
-from dxkit.farm.printing import print_lot_labels
+from dxkit.farm.printing import (
+    find_template,
+    label_offset,
+    parse_offset,
+    print_lot_labels,
+    save_label_offset,
+)
+from dxkit.farm.settings import TraceAddressNotConfirmed
 
 if TYPE_CHECKING:
     from dxkit.farm.trace_html import Language  # imported when a page is written
@@ -48,16 +55,21 @@ def _given(**values: Any) -> dict[str, Any]:
 @farm.command("settings", help=N_("Show or change the farm settings: the province's trace "
                                   "address printed in QR codes, the GS1 resolver, the size "
                                   "of one công."))
-@option("--trace-base-url", default=None, help=N_("Trace address a lot code is appended to."))
+@option("--trace-base-url", default=None, help=N_(
+    "Trace address a lot code is appended to (giving it confirms it)."))
+@option("--confirm-trace-base-url", "confirm", is_flag=True, help=N_(
+    "Confirm the trace address in effect: labels are printed only once it is confirmed."))
 @option("--gs1-resolver", default=None, help=N_("Address of the GS1 Digital Link resolver."))
 @option("--cong-m2", default=None, help=N_("Square metres in one công (default 1000)."))
 @JSON_OPTION
 @click.pass_context
-def farm_settings(ctx: click.Context, trace_base_url: str | None, gs1_resolver: str | None,
-                  cong_m2: str | None, as_json: bool) -> None:
+def farm_settings(ctx: click.Context, trace_base_url: str | None, confirm: bool,
+                  gs1_resolver: str | None, cong_m2: str | None, as_json: bool) -> None:
     ws = workspace(ctx)
     ws.farm.configure(trace_base_url=trace_base_url, gs1_resolver=gs1_resolver,
                       cong_m2=cong_m2)
+    if confirm:
+        ws.farm.confirm_trace_base_url()
     current = ws.farm.settings()
     if as_json:
         emit_json(current)
@@ -396,29 +408,91 @@ def lots_show(ctx: click.Context, code: str, as_json: bool) -> None:
 
 # -- labels and trace --------------------------------------------------------------------------
 @labels_group.command("print", help=N_(
-    "Print a lot's labels to PDF (refused for a lot that is not compliant)."))
+    "Print a lot's labels to PDF (refused for a lot that is not compliant, and until the "
+    "trace address is confirmed: see farm settings)."))
 @option("--lot", "lot_code", required=True, help=N_("Lot code."))
 @option("--template", required=True, help=N_("Label stock, e.g. a4-3x7 (see labels templates)."))
-@option("--copies", type=COUNT, default=1, show_default=True, help=N_("Number of labels."))
+@option("--copies", type=COUNT, default=None, help=N_(
+    "Number of labels [default: a full sheet, from --start to its end (21 on a4-3x7); one "
+    "label on a roll]."))
 @option("--serials", is_flag=True, help=N_("Give each label its own serial number and QR."))
 @option("--start", type=COUNT, default=1, show_default=True,
         help=N_("First free position on a partly used sheet (1 = top left)."))
+@option("--offset-x", default=None, metavar="MM", help=N_(
+    "Move everything printed this many mm to the right (negative: left) for this run "
+    "[default: the offset saved for the stock, see labels offset]."))
+@option("--offset-y", default=None, metavar="MM", help=N_(
+    "Move everything printed this many mm down (negative: up) for this run [default: the "
+    "offset saved for the stock]."))
 @option("--out", required=True, type=click.Path(dir_okay=False), help=N_("PDF file to write."))
 @JSON_OPTION
 @click.pass_context
-def labels_print(ctx: click.Context, lot_code: str, template: str, copies: int, serials: bool,
-                 start: int, out: str, as_json: bool) -> None:
+def labels_print(ctx: click.Context, lot_code: str, template: str, copies: int | None,
+                 serials: bool, start: int, offset_x: str | None, offset_y: str | None,
+                 out: str, as_json: bool) -> None:
     ws = workspace(ctx)
-    with terminal_progress() as progress:
-        job = print_lot_labels(ws, lot_code, template, copies=copies, start=start,
-                               serials=serials, progress=progress)
+    offset = None
+    if offset_x is not None or offset_y is not None:
+        saved = label_offset(ws, find_template(ws, template).name)
+        offset = _parsed_offset(offset_x, offset_y, saved, "--offset-x", "--offset-y")
+    try:
+        with terminal_progress() as progress:
+            job = print_lot_labels(ws, lot_code, template, copies=copies, start=start,
+                                   serials=serials, offset=offset, progress=progress)
+    except TraceAddressNotConfirmed as refused:
+        say_error(_("The trace address the QR codes would hold ({url}) has not been "
+                    "confirmed: set your province's with “dxkit farm settings "
+                    "--trace-base-url URL”, or keep this one with “dxkit farm settings "
+                    "--confirm-trace-base-url”.").format(url=refused.url))
+        ctx.exit(1)
     _write_atomically(Path(out), job.pdf)
     if as_json:
-        emit_json({"file": out, "labels": copies, "template": job.template.name,
+        emit_json({"file": out, "labels": job.labels, "template": job.template.name,
+                   "offset_mm": list(offset or label_offset(ws, job.template.name)),
                    "run": job.run})
     else:
         click.echo(_("Wrote {count} labels of lot {code} to {path}.").format(
-            count=copies, code=lot_code, path=out))
+            count=job.labels, code=lot_code, path=out))
+
+
+@labels_group.command("offset", help=N_(
+    "Show or save the printing offset of a label stock: how far to move everything printed "
+    "so it lands on the labels (measure a test print; thermal rolls round it to printer "
+    "dots)."))
+@argument("template")
+@option("--x", "x", default=None, metavar="MM",
+        help=N_("Millimetres to the right (negative: to the left)."))
+@option("--y", "y", default=None, metavar="MM", help=N_("Millimetres down (negative: up)."))
+@JSON_OPTION
+@click.pass_context
+def labels_offset(ctx: click.Context, template: str, x: str | None, y: str | None,
+                  as_json: bool) -> None:
+    if x is None and y is None:
+        ws = reader(ctx)
+        name = find_template(ws, template).name
+        offset = label_offset(ws, name)
+    else:
+        ws = workspace(ctx)
+        name = find_template(ws, template).name
+        saved = label_offset(ws, name)
+        offset = save_label_offset(ws, name, *_parsed_offset(x, y, saved, "--x", "--y"))
+    if as_json:
+        emit_json({"template": name, "x_mm": offset[0], "y_mm": offset[1]})
+    else:
+        click.echo(_("{template}: {x} mm to the right, {y} mm down.").format(
+            template=name, x=format_number(offset[0]), y=format_number(offset[1])))
+
+
+def _parsed_offset(x: str | None, y: str | None, saved: tuple[float, float], x_name: str,
+                   y_name: str) -> tuple[float, float]:
+    """The offset typed on the command line (the saved value where one is not given); a bad
+    value is one sentence naming its option."""
+    try:
+        return parse_offset(x, y, saved)
+    except ValidationError as error:
+        names = {"x": x_name, "y": y_name}
+        raise DxError(" ".join(f"{names[key]}: {message}"
+                               for key, message in error.fields.items())) from error
 
 
 @cli.group(help=N_("Trace records of harvest lots."))

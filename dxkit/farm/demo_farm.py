@@ -71,6 +71,8 @@ def fill_farm_demo(ws: Workspace, now: dt.datetime | None = None) -> FarmDemo | 
         fruit = lots.create([e.id for e in harvests[mango.id]],
                             product="Xoài cát Chu Cao Lãnh",
                             pack_date=start + dt.timedelta(days=103)).value
+        if not ws.farm.trace_base_url_confirmed:  # the demo prints on the default address
+            ws.farm.confirm_trace_base_url()
         lots.record_print(good, template="a4-3x7", copies=21, serials=True)
         lots.record_print(fruit, template="thermal-50x30", copies=40)
     return FarmDemo((lots.get(good.id), lots.get(bad.id), lots.get(fruit.id)),

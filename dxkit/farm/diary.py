@@ -19,7 +19,7 @@ from dxkit.core.i18n import _
 from dxkit.core.ids import uuid7
 from dxkit.core.sqlbatch import select_in
 from dxkit.core.synced import OpResult
-from dxkit.core.text import nfc
+from dxkit.core.text import folded_key, nfc
 from dxkit.farm import checks, settings
 from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Plot, Season, StoredFinding
 from dxkit.farm.orgs import parse_date
@@ -47,6 +47,11 @@ KIND_INPUTS: dict[str, tuple[str, ...]] = {
 }
 TEXT_DETAILS = ("notes", "applied_by", "equipment", "method", "variety", "source", "lot",
                 "target", "pest", "severity", "photo")
+# The fertilisers sold everywhere, as a shop writes them; the diary adds the names a
+# cooperative has used. Fertilisers never come from the pesticide registry.
+COMMON_FERTILISERS = ("Urê", "DAP", "NPK 16-16-8", "NPK 20-20-15", "NPK 30-10-10",
+                      "Kali clorua (KCl)", "Super lân", "Lân nung chảy", "Phân hữu cơ vi sinh",
+                      "Vôi bột")
 EFFECTIVE = ("e.action != 'void' AND NOT EXISTS "
              "(SELECT 1 FROM diary_entries c WHERE c.corrects = e.id)")
 
@@ -282,6 +287,34 @@ class Diary:
         return []
 
     # -- reading ------------------------------------------------------------------------
+    def product_suggestions(self, kind: str) -> list[str]:
+        """The names the product field offers for a kind of entry, each list its own: the
+        pesticide registry for a pesticide; for a fertiliser the common ones and those the
+        diary used before; for seed the varieties used before and those of the plots. A
+        fertiliser or seed list never holds a pesticide of the registry."""
+        if kind == "pesticide":
+            return [product.name for product in self.registry.products()]
+        if kind not in ("fertiliser", "seed"):
+            return []
+        used = [row[0] for row in self.ws.conn.execute(
+            "SELECT e.product_name FROM diary_entries e WHERE e.kind = ? AND "
+            f"e.product_name != '' AND {EFFECTIVE} GROUP BY e.product_name "
+            "ORDER BY count(*) DESC, max(e.on_date) DESC", (kind,))]
+        if kind == "fertiliser":
+            names = [*used, *COMMON_FERTILISERS]
+        else:
+            names = [*used, *(plot.variety for plot in self.orgs.plots() if plot.variety)]
+        pesticides = {folded_key(product.name)
+                      for product in self.registry.products(include_inactive=True)}
+        seen: set[str] = set()
+        offered = []
+        for name in names:
+            key = folded_key(name)
+            if key not in seen and key not in pesticides:
+                seen.add(key)
+                offered.append(name)
+        return offered
+
     def entry(self, entry_id: str) -> DiaryEntry:
         found = self._load("e.id = ?", (entry_id,))
         if not found:

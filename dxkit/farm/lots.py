@@ -283,14 +283,17 @@ class Lots:
     def record_print(self, lot: str | Lot, template: str, copies: int,
                      start: int = 1, serials: bool = False) -> PrintResult:
         """Record a print run (an event) and publish the lot's trace snapshot. Refuses a
-        non-compliant lot (LotNotCompliant, with the reasons). With `serials`, each label
-        gets the next serial number of the lot (GS1 AI 21, see `next_serials`); numbers are
-        never reused. The result carries the trace record published, built once, for the
+        non-compliant lot (LotNotCompliant, with the reasons), and any lot while nobody has
+        confirmed the trace address in the codes (TraceAddressNotConfirmed). With `serials`,
+        each label gets the next serial number of the lot (GS1 AI 21, see `next_serials`);
+        numbers are never reused. The result carries the trace record published, built once, for the
         labels' text."""
         with self.ws.transaction() as tx:
             found = self.get(lot)
             if not found.compliant:
                 raise LotNotCompliant(found.code, found.reasons)
+            if not settings.trace_confirmed(self.ws):
+                raise settings.TraceAddressNotConfirmed(settings.trace_base_url(self.ws))
             errors: dict[str, str] = {}
             if not nfc(template):
                 errors["template"] = _("Choose the label sheet or roll.")

@@ -111,6 +111,14 @@ def split_ingredients(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[+;]", text or "") if part.strip()]
 
 
+def typed_ingredients(text: str) -> list[str]:
+    """Ingredients as a person types them in one field: "Abamectin, Emamectin benzoate",
+    "Abamectin + Matrine" or one per line. A comma separates unless digits stand on both sides
+    of it ("2,4-D", "0,3%")."""
+    parts = re.split(r"[+;\n]|(?<!\d),|,(?!\d)", text or "")
+    return [nfc(part.strip()) for part in parts if part.strip()]
+
+
 @dataclass(frozen=True)
 class ActiveIngredient:
     name: str

@@ -29,6 +29,7 @@ from dxkit.farm.pesticides import (
     cooperative_product,
     crop_name,
     ingredient_key,
+    split_ingredients,
 )
 
 if TYPE_CHECKING:
@@ -181,3 +182,25 @@ class Registry:
             product_id=chosen.id, product=chosen.name, phi_days=phi,
             earliest_harvest=day + dt.timedelta(days=phi) if phi is not None else None,
             banned=tuple(ingredient for ingredient, _ban in banned), messages=tuple(messages))
+
+    def ingredient_warnings(self, product: str, ingredients: Iterable[str], crop: str,
+                            on: dt.date | None = None) -> ProductWarning:
+        """What the picker shows for a pesticide outside the registry, from the active
+        ingredients typed with it: each ingredient banned on the day of the application
+        (the same check the diary makes when the entry is recorded), and that its
+        pre-harvest interval is not known."""
+        day = on or self.ws.today()
+        bans = self.bans()
+        banned = [(ingredient, ban) for text in ingredients
+                  for ingredient in split_ingredients(text) for ban in bans
+                  if ban.covers(ingredient) and ban.in_force_on(day)]
+        messages = [_("{ingredient} is banned in Vietnam since {date} ({reference}).").format(
+            ingredient=ingredient, date=format_date(ban.effective_on), reference=ban.reference)
+            for ingredient, ban in banned]
+        messages.append(_("“{product}” is not in the registry: its pre-harvest interval for "
+                          "{crop} is not known; check it on the pesticide's label before "
+                          "harvesting.").format(product=product, crop=crop_name(crop)))
+        return ProductWarning(product_id="", product=product, phi_days=None,
+                              earliest_harvest=None,
+                              banned=tuple(ingredient for ingredient, _ban in banned),
+                              messages=tuple(messages))

@@ -22,7 +22,13 @@ from dxkit.farm.diary import Diary
 from dxkit.farm.lots import Lots
 from dxkit.farm.orgs import OrgBook
 from dxkit.farm.registry import Registry
-from dxkit.farm.settings import CONG_M2, DEFAULT_TRACE_BASE_URL, GS1_RESOLVER, TRACE_BASE_URL
+from dxkit.farm.settings import (
+    CONG_M2,
+    DEFAULT_TRACE_BASE_URL,
+    GS1_RESOLVER,
+    TRACE_BASE_URL,
+    TRACE_CONFIRMED,
+)
 
 if TYPE_CHECKING:
     from dxkit.farm.workspace import FarmWorkspace as Workspace
@@ -50,6 +56,19 @@ class Farm:
         return farm_settings.trace_base_url(self.ws)
 
     @property
+    def trace_base_url_confirmed(self) -> bool:
+        """Whether a person confirmed the trace address in effect; labels wait for it."""
+        return farm_settings.trace_confirmed(self.ws)
+
+    def confirm_trace_base_url(self, url: str | None = None) -> str:
+        """Confirm the trace address labels will hold: `url` (set first, checked like
+        `configure`), or the one in effect. Returns the address confirmed."""
+        if url is not None and url.strip() != self.trace_base_url:
+            self.configure(trace_base_url=url)
+        self.ws.settings.set(TRACE_CONFIRMED, self.trace_base_url)
+        return self.trace_base_url
+
+    @property
     def gs1_resolver(self) -> str:
         """Where a GS1 Digital Link points: the setting, else the trace site's origin (the
         hub answers /01/<GTIN>/10/<lot> there)."""
@@ -58,7 +77,9 @@ class Farm:
     def configure(self, *, trace_base_url: str | None = None, gs1_resolver: str | None = None,
                   cong_m2: float | str | None = None) -> None:
         """Change the farm settings given (None leaves one as it is; "" restores the
-        default). Raises ValidationError naming every bad value; nothing is saved then."""
+        default). Raises ValidationError naming every bad value; nothing is saved then. A
+        trace address typed here counts as confirmed (see confirm_trace_base_url); the
+        default restored does not, unless it was confirmed before."""
         errors: dict[str, str] = {}
         updates: dict[str, object] = {}
         for key, name, value in ((TRACE_BASE_URL, "trace_base_url", trace_base_url),
@@ -84,11 +105,14 @@ class Farm:
             raise ValidationError(errors)
         for key, update in updates.items():
             self.ws.settings.set(key, update)
+        if updates.get(TRACE_BASE_URL):
+            self.ws.settings.set(TRACE_CONFIRMED, updates[TRACE_BASE_URL])
 
     def settings(self) -> dict[str, object]:
         """The settings in effect (defaults filled in)."""
-        return {"trace_base_url": self.trace_base_url, "gs1_resolver": self.gs1_resolver,
-                "cong_m2": self.cong_m2}
+        return {"trace_base_url": self.trace_base_url,
+                "trace_base_url_confirmed": self.trace_base_url_confirmed,
+                "gs1_resolver": self.gs1_resolver, "cong_m2": self.cong_m2}
 
     def configured_settings(self) -> dict[str, object]:
         """What the user set ("" where a default applies), for a form to show."""

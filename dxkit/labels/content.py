@@ -21,6 +21,10 @@ class LabelContent:
     certification: str
     qr_payload: str
     serial: str | None = None
+    caption: str | None = None  # under the code; None: "Scan to see the origin", "": none
+
+
+NAME_ROWS = 4  # a product's or cooperative's name wraps onto up to four rows before "…"
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,13 @@ class TextLine:
     whole: bool = False
 
 
+def qr_caption(content: LabelContent) -> str:
+    """The line under the code, in the current language: what a buyer's phone gets from it."""
+    if content.caption is None:
+        return _("Scan to see the origin")
+    return nfc(content.caption)
+
+
 def label_lines(content: LabelContent) -> tuple[TextLine, ...]:
     """The lines in print order, NFC, captions in the current language; empty fields left out.
 
@@ -45,8 +56,8 @@ def label_lines(content: LabelContent) -> tuple[TextLine, ...]:
         return caption.format(value=nfc(value)) if nfc(value) else ""
 
     candidates = (
-        TextLine(nfc(content.product), 0, bold=True, heading=True),
-        TextLine(nfc(content.cooperative), 2),
+        TextLine(nfc(content.product), 0, bold=True, heading=True, max_rows=NAME_ROWS),
+        TextLine(nfc(content.cooperative), 2, max_rows=NAME_ROWS),
         TextLine(captioned(_("Growing area: {value}"), content.growing_area), 3, whole=True),
         TextLine(captioned(_("Harvested: {value}"), content.harvest_date), 4, whole=True),
         TextLine(captioned(_("Packed: {value}"), content.pack_date), 5, whole=True),

@@ -9,27 +9,28 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 from collections.abc import Callable, Iterator, Sequence
 
 from reportlab.lib.rl_accel import escapePDF
 from reportlab.pdfgen.canvas import Canvas
 
-from dxkit.core.i18n import _
+from dxkit.core.i18n import _, format_number
 from dxkit.core.progress import Progress
 from dxkit.labels import qr
-from dxkit.labels.content import LabelContent, TextLine, label_lines
+from dxkit.labels.content import LabelContent, TextLine, label_lines, qr_caption
 from dxkit.labels.errors import LabelError
 from dxkit.labels.fonts import label_font, register_fonts
 from dxkit.labels.layout import (
     MIN_DOTS,
     MIN_MODULE_MM,
     PT_PER_MM,
+    LabelLayout,
     PlacedLine,
     QrBox,
     QrTooSmall,
-    fit_text,
-    qr_box,
-    text_area,
+    dot_mm,
+    label_layout,
 )
 from dxkit.labels.templates import Template
 
@@ -37,16 +38,24 @@ ALLOWED_EC = ("M", "Q", "H")
 _PROGRESS_EVERY = 25
 
 
+MAX_OFFSET_MM = 10.0
+
+
 def render_labels(template: Template, contents: Sequence[LabelContent], *,
                   start_position: int = 1, copies: int = 1, ec_level: str = "M",
-                  outline: bool = False, progress: Progress | None = None) -> bytes:
+                  outline: bool = False, offset: tuple[float, float] = (0.0, 0.0),
+                  progress: Progress | None = None) -> bytes:
     """A PDF of `contents` (each `copies` times in a row) starting at `start_position`.
 
     Positions count 1..rows×columns in reading order on the first page, so a partly used
-    sheet can be finished; later pages start at position 1. Raises LabelError (and returns
-    nothing) when a QR could not be printed at a scannable size on this template.
+    sheet can be finished; later pages start at position 1. `offset` (mm, right and down;
+    negative: left and up) moves everything drawn, to make up for a printer that does not
+    print where it is told (on a thermal roll it is rounded to whole printer dots, so codes
+    stay on the dot grid). Raises LabelError (and returns nothing) when a QR could not be
+    printed at a scannable size on this template.
     """
     _check_arguments(template, len(contents), start_position, copies, ec_level)
+    offset = _check_offset(template, offset)
     register_fonts()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(template.page_width * PT_PER_MM,
@@ -54,7 +63,7 @@ def render_labels(template: Template, contents: Sequence[LabelContent], *,
                     pageCompression=1, invariant=1)
     canvas.setTitle(_("Labels"))
     canvas.setCreator("dxkit")
-    drawer = _Drawer(canvas, template, ec_level, outline)
+    drawer = _Drawer(canvas, template, ec_level, outline, offset)
     total = len(contents) * copies
     if progress:
         progress.update(value=0, maximum=total, label=_("Drawing labels"))
@@ -83,6 +92,17 @@ def _check_arguments(template: Template, count: int, start_position: int, copies
         raise LabelError(_("Error correction must be M, Q or H; L is too weak for labels."))
 
 
+def _check_offset(template: Template, offset: tuple[float, float]) -> tuple[float, float]:
+    x, y = (float(value) for value in offset)
+    if not all(math.isfinite(v) and abs(v) <= MAX_OFFSET_MM + 1e-9 for v in (x, y)):
+        raise LabelError(_("A printing offset is between −{limit} and {limit} mm.").format(
+            limit=format_number(MAX_OFFSET_MM)))
+    dot = dot_mm(template)
+    if dot:
+        x, y = round(x / dot) * dot, round(y / dot) * dot
+    return x, y
+
+
 def _placements(template: Template, contents: Sequence[LabelContent], copies: int,
                 start: int, new_page: Callable[[], None]
                 ) -> Iterator[tuple[int, LabelContent]]:
@@ -99,11 +119,13 @@ def _placements(template: Template, contents: Sequence[LabelContent], copies: in
 class _Drawer:
     """Draws one label at a time; caches what repeats from label to label."""
 
-    def __init__(self, canvas: Canvas, template: Template, ec_level: str, outline: bool):
+    def __init__(self, canvas: Canvas, template: Template, ec_level: str, outline: bool,
+                 offset: tuple[float, float] = (0.0, 0.0)):
         self.canvas = canvas
         self.template = template
         self.ec_level = ec_level
         self.outline = outline
+        self.offset = offset
         self._symbols: dict[str, qr.QrSymbol] = {}
         self._fonts = {False: label_font(bold=False), True: label_font(bold=True)}
         self._shown: dict[tuple[str, bool, float], str] = {}
@@ -111,12 +133,14 @@ class _Drawer:
     def draw(self, position: int, content: LabelContent) -> None:
         left, top = self.template.cell(position)
         symbol = self._symbol(content.qr_payload)
-        box = self._box(symbol.size, content.qr_payload)
+        layout = self._layout(symbol.size, content)
         page_height = self.template.page_height
-        operators = [_qr_operators(symbol, box, left, top, page_height), "q 0 g BT"]
-        for line in _layout(label_lines(content), self.template, box):
-            x = (left + line.x) * PT_PER_MM
-            y = (page_height - top - line.baseline) * PT_PER_MM
+        shifted_left, shifted_top = left + self.offset[0], top + self.offset[1]
+        operators = [_qr_operators(symbol, layout.qr, shifted_left, shifted_top, page_height),
+                     "q 0 g BT"]
+        for line in layout.texts:
+            x = (shifted_left + line.x) * PT_PER_MM
+            y = (page_height - shifted_top - line.baseline) * PT_PER_MM
             operators.append(f"1 0 0 1 {x:.3f} {y:.3f} Tm {self._show(line)}")
         operators.append("ET Q")
         self.canvas.addLiteral(" ".join(operators))
@@ -152,11 +176,12 @@ class _Drawer:
             self._symbols = {payload: symbol}  # copies of a label follow each other
         return symbol
 
-    def _box(self, modules: int, payload: str) -> QrBox:
+    def _layout(self, modules: int, content: LabelContent) -> LabelLayout:
         try:
-            return _qr_box(self.template, modules)
+            return _layout(self.template, modules, label_lines(content), qr_caption(content))
         except QrTooSmall as exc:
-            raise LabelError(_refusal(self.template, modules, payload, exc)) from exc
+            raise LabelError(_refusal(self.template, modules, content.qr_payload,
+                                      exc)) from exc
 
     def _outline(self, left: float, top: float) -> None:
         t = self.template
@@ -169,15 +194,10 @@ class _Drawer:
         self.canvas.restoreState()
 
 
-@functools.lru_cache(maxsize=64)
-def _qr_box(template: Template, modules: int) -> QrBox:
-    return qr_box(template, modules)
-
-
 @functools.lru_cache(maxsize=4096)
-def _layout(lines: tuple[TextLine, ...], template: Template, box: QrBox
-            ) -> tuple[PlacedLine, ...]:
-    return tuple(fit_text(lines, text_area(template, box)))
+def _layout(template: Template, modules: int, lines: tuple[TextLine, ...], caption: str
+            ) -> LabelLayout:
+    return label_layout(template, modules, lines, caption)
 
 
 def _qr_operators(symbol: qr.QrSymbol, box: QrBox, left: float, top: float,

@@ -49,6 +49,11 @@ class Template:
     def per_page(self) -> int:
         return self.columns * self.rows
 
+    def to_fill(self, start: int = 1) -> int:
+        """How many labels fill the sheet from position `start` on: a full sheet from 1 (21 on
+        an A4 3×7), the rest of a partly used one; one label on a roll."""
+        return max(1, self.per_page - max(1, start) + 1)
+
     def cell(self, position: int) -> tuple[float, float]:
         """Top-left corner of label `position` (1 = top left, in reading order)."""
         index = position - 1

@@ -1,6 +1,9 @@
 """The diary's quick-add form: kind, date and the fields that kind takes. The product picker
-shows, as a product is chosen, its active ingredients, its pre-harvest interval for the plot's
-crop and, in a loud red banner, any ingredient banned on the chosen day. Ctrl+Enter saves.
+offers each kind its own names (a pesticide from the registry; a fertiliser or seed never from
+it) and shows, as a pesticide is chosen, its active ingredients, its pre-harvest interval for
+the plot's crop and, in a loud red banner, any ingredient banned on the chosen day. A pesticide
+outside the registry is recorded with the active ingredients typed beside it, and the banner
+checks those the same way. Ctrl+Enter saves.
 
 The same form corrects an entry (`load` an entry, give a reason): the correction is a new
 event that amends the old one."""
@@ -27,6 +30,7 @@ from dxkit.core.errors import NotFound, ValidationError
 from dxkit.core.i18n import _
 from dxkit.core.progress import Progress
 from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Plot, Season, kind_label
+from dxkit.farm.pesticides import typed_ingredients
 from dxkit.farm.units import UNITS, Dose, format_amount
 from dxkit.ui.context import AppContext
 from dxkit.ui.farm_forms import date_edit, from_qdate, to_qdate
@@ -45,11 +49,20 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "seed": ("product", "source", "quantity", "notes"),
     "sowing": ("method", "quantity", "notes"),
     "fertiliser": ("product", "dose", "area", "applied_by", "equipment", "notes"),
-    "pesticide": ("product", "target", "dose", "area", "applied_by", "equipment", "notes"),
+    "pesticide": ("product", "ingredients", "target", "dose", "area", "applied_by", "equipment",
+                  "notes"),
     "irrigation": ("method", "hours", "equipment", "notes"),
     "observation": ("pest", "severity", "notes"),
     "harvest": ("quantity", "equipment", "notes"),
 }
+
+
+# The product field's caption and hint for each kind that has one (translated when shown).
+PRODUCT_LABELS = {"pesticide": lambda: _("Pesticide:"), "fertiliser": lambda: _("Fertiliser:"),
+                  "seed": lambda: _("Seed or seedlings:")}
+PRODUCT_HINTS = {"pesticide": lambda: _("Type a few letters of the product name"),
+                 "fertiliser": lambda: _("For example NPK 20-20-15 or Urê"),
+                 "seed": lambda: _("Variety, for example OM18")}
 
 
 def _unit_combo(codes: tuple[str, ...]) -> QComboBox:
@@ -80,9 +93,9 @@ class DiaryEntryForm(QWidget):
         self.season: Season | None = None
         self.amending: DiaryEntry | None = None
         self.warning: Any = None  # the ProductWarning shown under the picker
+        self.registry_product: Any = None  # the registry's pesticide the picker holds
         self.saving = False
         self._build()
-        self._load_products()
         self.show_kind()
 
     # -- construction -------------------------------------------------------------------
@@ -105,7 +118,6 @@ class DiaryEntryForm(QWidget):
         self.on = date_edit(self.ctx.ws.today())
         self.on.dateChanged.connect(lambda _d: self.check_product())
         self.product = QLineEdit()
-        self.product.setPlaceholderText(_("Type a few letters of the product name"))
         self.products_model = QStringListModel(self)
         completer = QCompleter(self.products_model, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -123,6 +135,10 @@ class DiaryEntryForm(QWidget):
         picker_layout.setContentsMargins(0, 0, 0, 0)
         for widget in (self.product, self.product_info, self.ban_banner):
             picker_layout.addWidget(widget)
+        self.ingredients = QLineEdit()
+        self.ingredients.setPlaceholderText(_("For a product not in the registry, for example "
+                                              "Abamectin + Matrine"))
+        self.ingredients.textChanged.connect(lambda _t: self.check_product())
         self.dose = QLineEdit()
         self.dose_unit = QComboBox()
         self.dose_unit.addItems(list(DOSE_UNITS))
@@ -138,6 +154,7 @@ class DiaryEntryForm(QWidget):
         self.rows["product"] = self.errors.add("product", FieldWithError(picker))
         self.rows["product"].setFocusProxy(self.product)
         self.form.addRow(_("Product:"), self.rows["product"])
+        self._row("ingredients", _("Active ingredients:"), self.ingredients)
         self._row("target", _("Against:"), self.texts["target"])
         self._row("dose", _("Dose:"), _pair(self.dose, self.dose_unit))
         self._row("area", _("Area treated:"), self.area)
@@ -159,10 +176,17 @@ class DiaryEntryForm(QWidget):
         self.form.addRow(label, self.rows[key])
 
     def _load_products(self) -> None:
-        registry = self.farm.registry
-        (Query(self.ctx, self, lambda _progress: [p.name for p in registry.products()],
+        """The names the picker offers for the kind shown (on the database thread)."""
+        diary, kind = self.farm.diary, self.current_kind()
+
+        def shown(names: list[str]) -> None:
+            if self.current_kind() == kind:
+                self.products_model.setStringList(names)
+
+        self.products_model.setStringList([])  # never another kind's names meanwhile
+        (Query(self.ctx, self, lambda _progress: diary.product_suggestions(kind),
                key="products")
-         .success(self.products_model.setStringList)
+         .success(shown)
          .run())
 
     # -- state --------------------------------------------------------------------------
@@ -187,12 +211,19 @@ class DiaryEntryForm(QWidget):
             visible.add("reason")
         for key, row in self.rows.items():
             self.form.setRowVisible(row, key in visible)
+        kind = self.current_kind()
+        label = self.form.labelForField(self.rows["product"])
+        if isinstance(label, QLabel):
+            label.setText(PRODUCT_LABELS.get(kind, lambda: _("Product:"))())
+        self.product.setPlaceholderText(PRODUCT_HINTS.get(kind, lambda: "")())
         self.errors.clear()
+        self._load_products()
         self.check_product()
 
     # -- the product picker -------------------------------------------------------------
     def check_product(self) -> None:
-        """Ask for the chosen product's PHI and bans (on the database thread)."""
+        """Ask for the chosen pesticide's PHI and bans, or for a product outside the registry
+        the bans of the ingredients typed with it (on the database thread)."""
         name, plot = self.product.text().strip(), self.plot
         if self.current_kind() != "pesticide" or not name or plot is None:
             self._show_warning(None)
@@ -201,33 +232,58 @@ class DiaryEntryForm(QWidget):
             Query(self.ctx, self, lambda _progress: None, key="warnings").without_database().run()
             return
         farm, day = self.farm, from_qdate(self.on.date())
+        typed = [] if self.registry_product is not None else typed_ingredients(
+            self.ingredients.text())
 
-        def work(_progress: Progress) -> tuple[Any, Any] | None:
+        def work(_progress: Progress) -> tuple[Any, Any]:
             try:
                 product = farm.registry.product(name)
             except NotFound:
-                return None
+                return None, farm.registry.ingredient_warnings(name, typed, plot.crop, day)
             return product, farm.registry.product_warnings(product, plot.crop, day)
 
         # Only the answer for what the picker holds now is shown.
         Query(self.ctx, self, work, key="warnings").success(self._show_warning).run()
 
     def _show_warning(self, found: tuple[Any, Any] | None) -> None:
-        self.warning = found[1] if found else None
-        if found is None:
-            self.product_info.setText(_("Not in the registry: name its active ingredients in "
-                                        "the notes.") if self.product.text().strip()
-                                      and self.current_kind() == "pesticide" else "")
+        """A registry pesticide: its ingredients (not to be typed), PHI and bans. A product
+        outside the registry: the ingredients field opens, and the bans of what was typed
+        there show as they would be recorded."""
+        product, warning = found if found is not None else (None, None)
+        self._set_registry_product(product)
+        self.warning = warning
+        if warning is None:
+            self.product_info.setText("")
             self.ban_banner.hide()
             return
-        product, warning = found
         bans = warning.messages[:len(warning.banned)]  # the ban sentences come first
-        lines = [_("Active ingredients: {names}").format(
-            names=", ".join(product.active_ingredients)), *warning.messages[len(bans):]]
-        self.product_info.setText("\n".join(lines))
+        if product is not None:
+            lines = [_("Active ingredients: {names}").format(
+                names=", ".join(product.active_ingredients)), *warning.messages[len(bans):]]
+        else:
+            lines = [_("Not in the registry: give its active ingredients below.")
+                     if not self.ingredients.text().strip() else "",
+                     *warning.messages[len(bans):]]
+        self.product_info.setText("\n".join(line for line in lines if line))
         self.ban_banner.setText("⚠ " + _("BANNED: {messages} Recording it marks the entry "
                                          "non-compliant.").format(messages=" ".join(bans)))
         self.ban_banner.setVisible(bool(bans))
+
+    def _set_registry_product(self, product: Any) -> None:
+        """The ingredients field shows a registry product's own ingredients, greyed out; for
+        anything else it is the user's to fill."""
+        was = self.registry_product
+        self.registry_product = product
+        if product is not None:
+            self.ingredients.blockSignals(True)
+            self.ingredients.setText(" + ".join(product.active_ingredients))
+            self.ingredients.blockSignals(False)
+            self.ingredients.setEnabled(False)
+        elif was is not None:
+            self.ingredients.blockSignals(True)
+            self.ingredients.clear()
+            self.ingredients.blockSignals(False)
+            self.ingredients.setEnabled(True)
 
     # -- values -------------------------------------------------------------------------
     def details(self) -> dict[str, Any]:
@@ -237,6 +293,9 @@ class DiaryEntryForm(QWidget):
                                if key in shown and self.texts[key].text().strip()}
         if "product" in shown and self.product.text().strip():
             out["product"] = self.product.text().strip()
+        if "ingredients" in shown and self.registry_product is None and \
+                typed_ingredients(self.ingredients.text()):
+            out["active_ingredients"] = typed_ingredients(self.ingredients.text())
         if "dose" in shown and self.dose.text().strip():
             out["dose"] = f"{self.dose.text().strip()} {self.dose_unit.currentText()}"
         if "area" in shown and self.area.text().strip():
@@ -253,6 +312,8 @@ class DiaryEntryForm(QWidget):
         self.kind.setEnabled(False)
         self.on.setDate(to_qdate(entry.on))
         self.product.setText(entry.product_name)
+        if entry.kind == "pesticide" and not entry.product_id:
+            self.ingredients.setText(" + ".join(entry.active_ingredients))
         for key, edit in self.texts.items():
             edit.setText(str(entry.details.get(key, "")))
         dose = entry.details.get("dose")
@@ -271,8 +332,8 @@ class DiaryEntryForm(QWidget):
         self.show_kind()
 
     def clear_values(self) -> None:
-        for edit in (self.product, self.dose, self.quantity, self.area, self.reason,
-                     *(self.texts[k] for k in TEXT_FIELDS if k != "applied_by")):
+        for edit in (self.product, self.ingredients, self.dose, self.quantity, self.area,
+                     self.reason, *(self.texts[k] for k in TEXT_FIELDS if k != "applied_by")):
             edit.clear()
 
     # -- saving -------------------------------------------------------------------------
@@ -310,4 +371,5 @@ class DiaryEntryForm(QWidget):
     def _saved(self, result: Any) -> None:
         if self.amending is None:
             self.clear_values()
+            self._load_products()  # a new fertiliser or seed name is offered next time
         self.saved.emit(result)

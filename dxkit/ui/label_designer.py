@@ -1,6 +1,11 @@
-"""The label designer of one lot: stock (built-in or a measured sheet), copies, the first free
-position on a partly used sheet, serials, a live preview of the first page (rendered on the
+"""The label designer of one lot: stock (built-in or a measured sheet), copies (a full sheet
+unless the user types another number: the rest of the sheet from the start position), the
+first free position on a partly used sheet, serials, the printer's offset for this stock
+(saved with the workspace's settings), a live preview of the first page (rendered on the
 database thread ~300 ms after the last change), Save PDF, Print preview and Print.
+
+Nothing is printed or saved before someone confirmed the trace address the QR codes hold:
+until then Save PDF, Print preview and Print first ask (TraceAddressDialog).
 
 Drawing a job reads the lot, so it runs on the database thread; checking its QR codes,
 rasterising its pages for the print preview and painting them onto the printer touch no
@@ -22,6 +27,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QDoubleSpinBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -34,24 +40,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _, format_number
 from dxkit.core.progress import Progress
 from dxkit.farm.model import Lot
 from dxkit.farm.printing import (
     PrintJob,
     check_decodes,
+    label_offset,
     label_templates,
     preview_lot_labels,
     print_lot_labels,
+    save_label_offset,
 )
+from dxkit.labels.render import MAX_OFFSET_MM
 from dxkit.labels.templates import Template
 from dxkit.labels.verify import preview_pages
 from dxkit.ui.appearance import HINT_STYLE, scaled_font
 from dxkit.ui.context import AppContext
-from dxkit.ui.fitting import DIALOGS, flow_row, limit_width, scrolled_body
+from dxkit.ui.fitting import DIALOGS, flow_row, keep_together, limit_width, scrolled_body
 from dxkit.ui.label_printing import (
     CustomSheetDialog,
     LabelPrintPreview,
+    TraceAddressDialog,
     paint_pdf,
     render_for_preview,
     set_up_printer,
@@ -62,11 +73,21 @@ from dxkit.ui.taskman import Task
 from dxkit.ui.widgets import ERROR_STYLE, error_label, show_error
 
 PREVIEW_DELAY_MS = 300
+OFFSET_STEP_MM = 0.1
 PREVIEW_DPI = 100
 VERIFY_OVER = 50  # a job with more labels is decoded back before it goes to the printer
 MAX_GRID_BUTTONS = 80
 SAMPLE_PREVIEW_DPI = 100  # enough for a screenshot of the print preview
 TEMPLATE_CHARACTERS = 20  # the stock list is as wide as this, not as its longest title
+
+
+def _offset_box() -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(-MAX_OFFSET_MM, MAX_OFFSET_MM)
+    box.setDecimals(1)
+    box.setSingleStep(OFFSET_STEP_MM)
+    box.setSuffix(" mm")
+    return box
 
 
 class ScaledImage(QLabel):
@@ -146,6 +167,7 @@ class LabelDesigner(QWidget):
         self.last_job: PrintJob | None = None
         self.message = ""  # the last sentence about a print, for the status line and tests
         self.printer: QPrinter | None = None
+        self.copies_fill_sheet = True  # until the user types a number of copies
         self._build()
         self.load_templates()
         self.set_lot(None)
@@ -158,9 +180,14 @@ class LabelDesigner(QWidget):
         self.timer.setInterval(PREVIEW_DELAY_MS)
         self.timer.timeout.connect(self.render_preview)
         self.template_combo.currentIndexChanged.connect(lambda _i: self._template_changed())
+        self.copies.valueChanged.connect(lambda _v: self._copies_typed())
+        self.start.valueChanged.connect(lambda _v: self._fill_sheet())
         for signal in (self.copies.valueChanged, self.start.valueChanged,
                        self.serials.toggled):
             signal.connect(lambda *_a: self.schedule_preview())
+        for box in (self.offset_x, self.offset_y):
+            box.valueChanged.connect(lambda _v: self._offset_changed())
+        self.full_sheet_button.clicked.connect(self.fill_sheet)
         self.measure_button.clicked.connect(self.measure_sheet)
         self.save_button.clicked.connect(self.save_pdf)
         self.preview_button.clicked.connect(self.print_preview)
@@ -197,10 +224,23 @@ class LabelDesigner(QWidget):
         layout.addLayout(row)
         self.copies = QSpinBox()
         self.copies.setRange(1, 10_000)
+        self.full_sheet_button = QPushButton(_("Full sheet"))
+        self.full_sheet_button.setToolTip(_("As many labels as fill the sheet from the start "
+                                            "position"))
         self.start = QSpinBox()
         self.serials = QCheckBox(_("Number each label (serials)"))
-        layout.addLayout(flow_row(QLabel(_("Copies:")), self.copies,
-                                  QLabel(_("Start at position:")), self.start, self.serials))
+        layout.addLayout(flow_row(keep_together(QLabel(_("Copies:")), self.copies,
+                                                self.full_sheet_button),
+                                  keep_together(QLabel(_("Start at position:")), self.start),
+                                  self.serials))
+        self.offset_x, self.offset_y = _offset_box(), _offset_box()
+        offset_hint = _("If the printer prints beside the labels, move everything by this "
+                        "much (measure a test print). Saved for this stock.")
+        offset = QLabel(_("Printer offset:"))
+        for widget in (offset, self.offset_x, self.offset_y):
+            widget.setToolTip(offset_hint)
+        layout.addLayout(flow_row(offset, keep_together(QLabel(_("right")), self.offset_x),
+                                  keep_together(QLabel(_("down")), self.offset_y)))
         self.picker = StartPicker(self.start)
         layout.addWidget(self.picker, 0, Qt.AlignmentFlag.AlignLeft)
         self.summary = QLabel()
@@ -232,6 +272,43 @@ class LabelDesigner(QWidget):
         template = self.template()
         self.start.setRange(1, template.per_page)
         self.picker.set_sheet(template.rows, template.columns)
+        self._show_offset(label_offset(self.ws, template.name))
+        self._fill_sheet()
+        self.schedule_preview()
+
+    # -- copies: a full sheet unless the user says otherwise -----------------------------
+    def fill_sheet(self) -> None:
+        """Copies back to "as many as fill the sheet", following the stock and start."""
+        self.copies_fill_sheet = True
+        self._fill_sheet()
+
+    def _fill_sheet(self) -> None:
+        if self.copies_fill_sheet:
+            self.copies.blockSignals(True)
+            self.copies.setValue(self.template().to_fill(self.start.value()))
+            self.copies.blockSignals(False)
+            self.schedule_preview()
+
+    def _copies_typed(self) -> None:
+        self.copies_fill_sheet = False
+
+    # -- the printer's offset for this stock ---------------------------------------------
+    def offset(self) -> tuple[float, float]:
+        return self.offset_x.value(), self.offset_y.value()
+
+    def _show_offset(self, offset: tuple[float, float]) -> None:
+        for box, value in zip((self.offset_x, self.offset_y), offset, strict=True):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+
+    def _offset_changed(self) -> None:
+        """Saved at once for the stock (settings.json, not the database), then previewed."""
+        try:
+            save_label_offset(self.ws, self.template().name, *self.offset())
+        except ValidationError as error:  # the spin boxes keep within range: unlikely
+            self._say(" ".join(error.fields.values()), error=True)
+            return
         self.schedule_preview()
 
     def set_lot(self, lot: Lot | None) -> None:
@@ -250,8 +327,13 @@ class LabelDesigner(QWidget):
         return self.lot is not None and self.lot.compliant
 
     def _options(self) -> dict[str, Any]:
+        """What the print run records: copies, start position, serials."""
         return {"copies": self.copies.value(), "start": self.start.value(),
                 "serials": self.serials.isChecked()}
+
+    def _job_options(self) -> dict[str, Any]:
+        """What drawing the labels takes: the run's options and the printer's offset."""
+        return {**self._options(), "offset": self.offset()}
 
     # -- the live preview ---------------------------------------------------------------
     def schedule_preview(self) -> None:
@@ -276,7 +358,8 @@ class LabelDesigner(QWidget):
         if not self.can_print():
             return
         assert self.lot is not None
-        ws, lot_id, name, options = self.ws, self.lot.id, self.template().name, self._options()
+        ws, lot_id, name = self.ws, self.lot.id, self.template().name
+        options = self._job_options()
         first_page = self.template().per_page - options["start"] + 1
         options["copies"] = min(options["copies"], first_page)
         number = self.preview_number
@@ -313,7 +396,8 @@ class LabelDesigner(QWidget):
         With `verify_over`, a larger job is decoded back first and refused (nothing
         recorded) if a code does not read. The run's changes are announced by the op."""
         assert self.lot is not None
-        ws, lot_id, name, options = self.ws, self.lot.id, self.template().name, self._options()
+        ws, lot_id, name = self.ws, self.lot.id, self.template().name
+        options = self._job_options()
 
         def done(job: PrintJob) -> None:
             self.last_job = job
@@ -332,7 +416,27 @@ class LabelDesigner(QWidget):
         self._say(str(getattr(error, "message", error)), error=True)
         show_error(self, error)
 
+    # -- the trace address, confirmed once before anything is printed ---------------------
+    def when_address_confirmed(self, then: Any) -> TraceAddressDialog | None:
+        """Call `then()` now if the trace address was confirmed; else ask (the dialog shows
+        the address in effect, to keep or change) and call it once confirmed. Returns the
+        dialog when one was opened."""
+        if self.ws.farm.trace_base_url_confirmed:
+            then()
+            return None
+        dialog = TraceAddressDialog(self.ws, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(then)
+        dialog.accepted.connect(self.schedule_preview)  # the codes may hold another address
+        self.address_dialog = dialog
+        dialog.open()
+        return dialog
+
     def save_pdf(self) -> None:
+        if self.can_print():
+            self.when_address_confirmed(self._save_pdf)
+
+    def _save_pdf(self) -> None:
         if not self.can_print():
             return
         assert self.lot is not None
@@ -354,6 +458,10 @@ class LabelDesigner(QWidget):
         return dialog.exec() == QDialog.DialogCode.Accepted
 
     def print_labels(self) -> None:
+        if self.can_print():
+            self.when_address_confirmed(self._print_labels)
+
+    def _print_labels(self) -> None:
         if not self.can_print():
             return
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
@@ -391,11 +499,18 @@ class LabelDesigner(QWidget):
     def print_preview(self) -> Task | None:
         """The whole job as the printer would get it; printing from there records the run.
         Returns the task of the first step (drawing the labels), or None when there is
-        nothing to print."""
+        nothing to print or the trace address is being confirmed first (the preview follows
+        the confirmation)."""
         if not self.can_print():
             return None
+        started: list[Task] = []
+        self.when_address_confirmed(lambda: started.append(self._print_preview()))
+        return started[0] if started else None
+
+    def _print_preview(self) -> Task:
         assert self.lot is not None
-        ws, lot_id, name, options = self.ws, self.lot.id, self.template().name, self._options()
+        ws, lot_id, name = self.ws, self.lot.id, self.template().name
+        options = self._job_options()
         return (Op(self.ctx, self, lambda progress: preview_lot_labels(
                     ws, lot_id, name, progress=progress, **options))
                 .with_progress(_("Drawing labels"), cancellable=True)

@@ -3,7 +3,9 @@ preview_pages) at the printer's resolution and painted onto a QPrinter, plus the
 measures a custom label sheet.
 
 Painting a QPrinter from a worker thread is supported by Qt, so a long job runs off the UI
-thread, one page in memory at a time."""
+thread, one page in memory at a time.
+
+Also here: the dialog that has the trace address confirmed before the first labels go out."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PIL import Image
-from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF
+from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
@@ -29,6 +31,7 @@ from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _
 from dxkit.core.progress import Progress
 from dxkit.farm.printing import save_custom_template
+from dxkit.farm.settings import DEFAULT_TRACE_BASE_URL
 from dxkit.labels.templates import A4, Template, custom_template
 from dxkit.labels.verify import page_texts, preview_pages
 from dxkit.ui.context import AppContext
@@ -209,6 +212,58 @@ class CustomSheetDialog(QDialog):
         self.saved = template
         self.accept()
         return True
+
+
+class TraceAddressDialog(QDialog):
+    """Before the first labels: the address their QR codes will hold, to confirm or change.
+    Until someone confirms it, dxkit would print the default placeholder address, which may
+    not be the province's trace site."""
+
+    def __init__(self, ws: Workspace, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ws = ws
+        self.confirmed: str | None = None
+        self.setWindowTitle(_("Trace address in QR codes"))
+        layout = scrolled_body(self, save_cancel_buttons(self, _("Use this address")))
+        intro = QLabel(_("Before the first labels are printed, check the address their QR "
+                         "codes will hold. A buyer's phone opens it to see where the lot comes "
+                         "from, so it must be your province's trace site; labels already "
+                         "stuck on boxes cannot be changed."))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        general = QLabel()
+        layout.addWidget(general)
+        self.errors = FieldErrors(general)
+        self.address = QLineEdit(ws.farm.trace_base_url)
+        self.address.setPlaceholderText(DEFAULT_TRACE_BASE_URL)
+        form = QFormLayout()
+        form.addRow(_("Trace address:"), self.errors.add("trace_base_url",
+                                                         FieldWithError(self.address)))
+        layout.addLayout(form)
+        default = QLabel(_("Default: {url}").format(url=DEFAULT_TRACE_BASE_URL))
+        default.setWordWrap(True)
+        default.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(default)
+        # Wide enough to read a whole address, where the screen has the room.
+        wide = self.address.fontMetrics().horizontalAdvance(DEFAULT_TRACE_BASE_URL) * 2
+        fit_to_screen(self, QSize(wide, self.sizeHint().height()))
+
+    def save(self) -> bool:
+        """Confirm the address shown (settings.json, not the database); a wrong one is said
+        next to the field and nothing is saved."""
+        self.errors.clear()
+        try:
+            self.confirmed = self.ws.farm.confirm_trace_base_url(self.address.text())
+        except ValidationError as error:
+            self.errors.show(error.fields)
+            return False
+        self.accept()
+        return True
+
+
+@DIALOGS.register("trace address")
+def _sample_trace_address(ctx: AppContext, parent: QWidget) -> QDialog:
+    return TraceAddressDialog(ctx.ws, parent)
 
 
 @DIALOGS.register("custom label sheet")

@@ -137,6 +137,7 @@ def test_farm_settings_change_the_qr_payload(dxkit: Invoke, farm_dir: Path, tmp_
     shown = as_json(dxkit(farm_dir, "farm", "settings", "--trace-base-url",
                           "https://tx.example.vn/lo/", "--cong-m2", "1296", "--json"))
     assert shown == {"trace_base_url": "https://tx.example.vn/lo/",
+                     "trace_base_url_confirmed": True,
                      "gs1_resolver": "https://tx.example.vn", "cong_m2": 1296.0}
     good, _bad = lots_by_compliance(dxkit, farm_dir)
     out = tmp_path / "nhan.pdf"
@@ -153,3 +154,75 @@ def test_text_lists_name_crops_and_entry_kinds(dxkit: Invoke, farm_dir: Path):
     assert "Làm đất" in entries or "Bón phân" in entries or "Phun thuốc" in entries
     assert not any(kind in entries for kind in ("land_preparation", "pesticide", "harvest"))
     assert "Lúa" in products and "rice" not in products and "ngày" in products
+
+
+# -- issue 10 §7: a full sheet, a confirmed trace address, a printing offset -------------------
+def test_labels_fill_the_sheet_unless_told_otherwise(dxkit: Invoke, farm_dir: Path,
+                                                     tmp_path: Path):
+    good, _bad = lots_by_compliance(dxkit, farm_dir)
+    out = tmp_path / "to.pdf"
+    printed = as_json(dxkit(farm_dir, "labels", "print", "--lot", good["code"], "--template",
+                            "a4-3x7", "--out", str(out), "--json"))
+    assert printed["labels"] == 21 and verify_pdf(out).count == 21
+    rest = as_json(dxkit(farm_dir, "labels", "print", "--lot", good["code"], "--template",
+                         "a4-3x7", "--start", "5", "--serials", "--out", str(out), "--json"))
+    assert rest["labels"] == 17 and verify_pdf(out).count == 17  # the rest of a used sheet
+    roll = as_json(dxkit(farm_dir, "labels", "print", "--lot", good["code"], "--template",
+                         "thermal-50x30", "--out", str(out), "--json"))
+    assert roll["labels"] == 1
+    assert "21" in dxkit(farm_dir, "labels", "print", "--help").stdout
+
+
+def test_labels_wait_for_the_trace_address_to_be_confirmed(dxkit: Invoke, farm_dir: Path,
+                                                            tmp_path: Path):
+    ws = Workspace.open(farm_dir)
+    ws.settings.set("farm.trace_base_url_confirmed", None)  # as in a new workspace
+    ws.close()
+    good, _bad = lots_by_compliance(dxkit, farm_dir)
+    runs = as_json(dxkit(farm_dir, "farm", "lots", "show", good["code"], "--json"))["print_runs"]
+    out = tmp_path / "tem.pdf"
+    refused = dxkit(farm_dir, "labels", "print", "--lot", good["code"], "--template", "a4-3x7",
+                    "--out", str(out))
+    assert refused.exit_code == 1 and not out.exists()
+    sentence = refused.stderr.strip()
+    assert sentence.count(". ") == 0 and "\n" not in sentence  # one sentence
+    assert "https://truyxuat.dongthap.gov.vn/t/" in sentence
+    assert "--confirm-trace-base-url" in sentence and "--trace-base-url URL" in sentence
+    assert as_json(dxkit(farm_dir, "farm", "lots", "show", good["code"], "--json")
+                   )["print_runs"] == runs
+    shown = as_json(dxkit(farm_dir, "farm", "settings", "--json"))
+    assert shown["trace_base_url_confirmed"] is False
+    confirmed = as_json(dxkit(farm_dir, "farm", "settings", "--confirm-trace-base-url",
+                              "--json"))
+    assert confirmed["trace_base_url_confirmed"] is True
+    assert dxkit(farm_dir, "labels", "print", "--lot", good["code"], "--template", "a4-3x7",
+                 "--out", str(out)).exit_code == 0
+    # Another address typed on the command line is confirmed by typing it.
+    assert as_json(dxkit(farm_dir, "farm", "settings", "--trace-base-url",
+                         "https://tx.example.vn/t/", "--json"))["trace_base_url_confirmed"]
+
+
+def test_a_printing_offset_is_saved_per_stock_and_moves_the_codes(dxkit: Invoke,
+                                                                  farm_dir: Path,
+                                                                  tmp_path: Path):
+    good, _bad = lots_by_compliance(dxkit, farm_dir)
+    plain, moved, once = (tmp_path / f"{name}.pdf" for name in ("plain", "moved", "once"))
+    args = ("labels", "print", "--lot", good["code"], "--template", "a4-3x7", "--copies", "1")
+    assert dxkit(farm_dir, *args, "--out", str(plain)).exit_code == 0
+    saved = as_json(dxkit(farm_dir, "labels", "offset", "a4-3x7", "--x", "-1,5", "--y", "2",
+                          "--json"))
+    assert saved == {"template": "a4-3x7", "x_mm": -1.5, "y_mm": 2.0}
+    assert as_json(dxkit(farm_dir, "labels", "offset", "A4-3x7", "--json")) == saved
+    assert as_json(dxkit(farm_dir, "labels", "offset", "a4-3x8", "--json"))["x_mm"] == 0.0
+    assert dxkit(farm_dir, *args, "--out", str(moved)).exit_code == 0
+    before, after = verify_pdf(plain).codes[0], verify_pdf(moved).codes[0]
+    assert (after.x_mm - before.x_mm, after.y_mm - before.y_mm) == (
+        pytest.approx(-1.5, abs=0.1), pytest.approx(2.0, abs=0.1))
+    # For one run only: the saved offset stays as it was.
+    assert dxkit(farm_dir, *args, "--offset-x", "0", "--out", str(once)).exit_code == 0
+    assert verify_pdf(once).codes[0].x_mm == pytest.approx(before.x_mm, abs=0.1)
+    assert verify_pdf(once).codes[0].y_mm == pytest.approx(after.y_mm, abs=0.1)
+    assert as_json(dxkit(farm_dir, "labels", "offset", "a4-3x7", "--json")) == saved
+    too_far = dxkit(farm_dir, "labels", "offset", "a4-3x7", "--y", "25")
+    assert too_far.exit_code == 1 and "--y" in too_far.stderr and "10" in too_far.stderr
+    assert as_json(dxkit(farm_dir, "labels", "offset", "a4-3x7", "--json")) == saved

@@ -28,6 +28,7 @@ class FarmSetup:
 def farm(ws: Workspace) -> FarmSetup:
     ws.freeze_time(FARM_NOW)
     f = ws.farm
+    f.confirm_trace_base_url()  # the default address, as the print dialog would confirm it
     org = f.orgs.add("HTX Nông nghiệp Mỹ An", address="Xã Mỹ An, Đồng Tháp",
                      certification="VietGAP").value
     rice = f.orgs.add_plot(org, "Ruộng ông Tám", crop="Lúa", area_ha="2,5", variety="OM18",

@@ -42,5 +42,7 @@ def test_farm_demo_has_every_kind_and_a_lot_that_cannot_be_labelled(fresh_ws):
 
 
 def test_the_demo_workspace_includes_the_farm(fresh_ws):
+    assert not fresh_ws.farm.trace_base_url_confirmed
     demo.generate(fresh_ws, seed=1, households=12)
     assert len(fresh_ws.farm.lots.all()) == 3
+    assert fresh_ws.farm.trace_base_url_confirmed  # the demo prints without being asked

@@ -9,6 +9,7 @@ import pytest
 
 from dxkit.core.errors import NotFound, ValidationError
 from dxkit.core.i18n import set_language
+from dxkit.farm.pesticides import typed_ingredients
 from tests.farm import farm_setup
 
 # The shared fixtures (pytest finds them as names of this module).
@@ -252,3 +253,63 @@ def test_product_warnings_show_phi_and_bans_for_the_day(farm):
 
 def test_an_org_is_found_by_its_short_code(farm):
     assert farm.ws.farm.orgs.get("nnma") == farm.org
+
+
+# -- issue 10 §7: fertiliser and seed apart from pesticides; typed ingredients ---------------
+def test_fertiliser_and_seed_are_never_checked_against_the_pesticide_registry(farm, harvest):
+    """A fertiliser (even one named like a registered pesticide holding a banned ingredient)
+    gets no registry product, no ingredients, no ban finding, and no PHI for a harvest."""
+    f = farm.ws.farm
+    fertiliser = f.diary.record(farm.rice, farm.season, "fertiliser", D(2027, 2, 25),
+                                product="Regent 800WG", dose="100 kg/ha").value
+    assert fertiliser.product_id is None and fertiliser.active_ingredients == ()
+    assert fertiliser.compliant and fertiliser.findings == ()
+    seed = f.diary.record(farm.rice, farm.season, "seed", D(2027, 2, 25),
+                          product="Virtako 40WG", source="Tự để giống").value
+    assert seed.product_id is None and seed.compliant and seed.findings == ()
+    cut = harvest(farm.rice, D(2027, 2, 26))  # a day after: no pre-harvest interval applies
+    assert cut.compliant and cut.findings == ()
+    with pytest.raises(TypeError):  # a fertiliser takes no active ingredients
+        f.diary.record(farm.rice, farm.season, "fertiliser", D(2027, 2, 25), product="Urê",
+                       dose="50 kg/ha", active_ingredients=["fipronil"])
+
+
+def test_each_kind_offers_its_own_product_names(farm):
+    f = farm.ws.farm
+    registry = {p.name for p in f.registry.products(include_inactive=True)}
+    f.diary.record(farm.rice, farm.season, "fertiliser", D(2027, 1, 5),
+                   product="Phân bón lá Đầu Trâu 009", dose="1 l/ha")
+    f.diary.record(farm.rice, farm.season, "fertiliser", D(2027, 1, 6),
+                   product="Virtako 40WG", dose="1 l/ha")  # a mistake: not offered again
+    pesticides = f.diary.product_suggestions("pesticide")
+    assert "Virtako 40WG" in pesticides and set(pesticides) <= registry
+    fertilisers = f.diary.product_suggestions("fertiliser")
+    assert fertilisers[0] == "Phân bón lá Đầu Trâu 009" and "Urê" in fertilisers
+    assert not registry & set(fertilisers)
+    seeds = f.diary.product_suggestions("seed")
+    assert "OM18" in seeds and "Cát Hòa Lộc" in seeds and not registry & set(seeds)
+    assert f.diary.product_suggestions("harvest") == []
+
+
+def test_a_pesticide_outside_the_registry_is_checked_by_its_typed_ingredients(farm):
+    """Typed as in the form's field: "+", ";", a new line or a comma separate, but not the
+    comma of "2,4-D"; a banned one makes the entry non-compliant on the day it was sprayed."""
+    assert typed_ingredients("Abamectin, Emamectin benzoate") == ["Abamectin",
+                                                                  "Emamectin benzoate"]
+    assert typed_ingredients("2,4-D + Fipronil 0,3%;Matrine") == ["2,4-D", "Fipronil 0,3%",
+                                                                  "Matrine"]
+    f = farm.ws.farm
+    result = f.diary.record(farm.rice, farm.season, "pesticide", D(2027, 2, 1),
+                            product="Thuốc trừ sâu chợ huyện",
+                            active_ingredients=typed_ingredients("Abamectin, Fipronil"),
+                            dose="1 l/ha", applied_by="Tám")
+    assert result.value.product_id is None
+    assert result.value.active_ingredients == ("Abamectin", "Fipronil")
+    assert not result.compliant and "Fipronil" in result.findings[0].message
+    typed = typed_ingredients("Abamectin, Fipronil\n2,4-D")
+    warning = f.registry.ingredient_warnings("Thuốc trừ sâu chợ huyện", typed, "rice",
+                                             D(2027, 2, 1))
+    assert warning.blocked and warning.banned == ("Fipronil", "2,4-D")
+    assert "12/02/2021" in warning.messages[0] and "cách ly" in warning.messages[-1]
+    allowed = f.registry.ingredient_warnings("Thuốc X", ["Fipronil"], "rice", D(2021, 2, 11))
+    assert not allowed.blocked  # the day before the ban

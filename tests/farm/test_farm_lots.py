@@ -14,10 +14,23 @@ from dxkit.farm import gs1
 from dxkit.farm.diary import Diary
 from dxkit.farm.lots import LotNotCompliant, Lots
 from dxkit.farm.orgs import OrgBook
-from dxkit.farm.printing import preview_lot_labels, print_lot_labels
+from dxkit.farm.printing import (
+    label_offset,
+    preview_lot_labels,
+    print_lot_labels,
+    save_label_offset,
+)
 from dxkit.farm.registry import Registry
 from dxkit.farm.service import Farm
+from dxkit.farm.settings import (
+    DEFAULT_TRACE_BASE_URL,
+    TRACE_BASE_URL,
+    TRACE_CONFIRMED,
+    TraceAddressNotConfirmed,
+)
 from dxkit.farm.trace_ids import team_trace_key
+from dxkit.labels.errors import LabelError
+from dxkit.labels.verify import verify_pdf
 from tests.farm import farm_setup
 
 # The shared fixtures (pytest finds them as names of this module).
@@ -154,7 +167,7 @@ def test_serials_are_never_reused_across_print_runs(farm, season_done):
 def test_payloads_without_and_with_gtin(farm, season_done):
     good, _bad, _later = season_done
     f = farm.ws.farm
-    farm.ws.settings.set("farm.trace_base_url", "https://truyxuat.example.vn/t/")
+    f.configure(trace_base_url="https://truyxuat.example.vn/t/")  # typed: confirmed
     lot = f.lots.create([good.id]).value
     assert f.lots.qr_payloads(lot) == [f"https://truyxuat.example.vn/t/{lot.code}"]
     f.orgs.update(farm.org, gs1_company_prefix="8934567")
@@ -175,7 +188,7 @@ def test_an_enrolled_workspace_prints_its_teams_trace_urls(farm, season_done):
     label names the team (dxkit/farm/trace_ids.py), and so does the published record."""
     good, _bad, _later = season_done
     f = farm.ws.farm
-    farm.ws.settings.set("farm.trace_base_url", "https://truyxuat.example.vn/t/")
+    f.configure(trace_base_url="https://truyxuat.example.vn/t/")  # typed: confirmed
     team_id = "0f6e2b9a-3c1d-4e5f-8a7b-9c0d1e2f3a4b"
     with farm.ws.transaction():
         farm.ws.set_meta(HUB_TEAM_META, team_id)
@@ -342,3 +355,65 @@ def test_one_print_builds_one_trace_record_and_labels_show_it(farm, season_done,
     built.clear()
     preview_lot_labels(farm.ws, lot, "a4-3x7", copies=2)
     assert len(built) == 1
+
+
+# -- issue 10 §7: the trace address confirmed, a full sheet, the printing offset ---------------
+def test_no_label_until_someone_confirmed_the_trace_address(farm, season_done):
+    good, _bad, _later = season_done
+    f, settings = farm.ws.farm, farm.ws.settings
+    lot = f.lots.create([good.id]).value
+    settings.set(TRACE_CONFIRMED, None)  # a new workspace: the default, never confirmed
+    assert not f.trace_base_url_confirmed and f.settings()["trace_base_url_confirmed"] is False
+    assert preview_lot_labels(farm.ws, lot, "a4-3x7").labels == 21  # a preview is fine
+    with pytest.raises(TraceAddressNotConfirmed) as refused:
+        print_lot_labels(farm.ws, lot, "a4-3x7")
+    assert refused.value.url == DEFAULT_TRACE_BASE_URL and DEFAULT_TRACE_BASE_URL in \
+        refused.value.message
+    assert f.lots.print_runs(lot) == []  # nothing recorded
+    assert f.confirm_trace_base_url() == DEFAULT_TRACE_BASE_URL
+    assert print_lot_labels(farm.ws, lot, "a4-3x7").run is not None
+    # The address changes behind the user's back (a settings file copied from elsewhere):
+    # asked again. Typed in the settings, it is confirmed by the typing.
+    settings.set(TRACE_BASE_URL, "https://tx.example.vn/t/")
+    assert not f.trace_base_url_confirmed
+    f.configure(trace_base_url="https://tx.other.vn/t/")
+    assert f.trace_base_url_confirmed
+    f.configure(trace_base_url="")  # back to the default, confirmed before the other one
+    assert not f.trace_base_url_confirmed  # what was confirmed last is the other address
+    assert f.confirm_trace_base_url("https://tx.tinh.vn/t/") == "https://tx.tinh.vn/t/"
+    assert f.trace_base_url == "https://tx.tinh.vn/t/" and f.trace_base_url_confirmed
+    with pytest.raises(ValidationError):
+        f.confirm_trace_base_url("truyxuat")
+    assert f.trace_base_url == "https://tx.tinh.vn/t/"
+
+
+def test_a_job_fills_the_sheet_by_default(farm, season_done):
+    good, _bad, _later = season_done
+    lot = farm.ws.farm.lots.create([good.id]).value
+    assert print_lot_labels(farm.ws, lot, "a4-3x7").labels == 21
+    assert print_lot_labels(farm.ws, lot, "a4-3x7", start=4, serials=True).run.copies == 18
+    assert preview_lot_labels(farm.ws, lot, "a4-2x7", start=14).labels == 1
+    assert preview_lot_labels(farm.ws, lot, "thermal-40x30").labels == 1
+    assert preview_lot_labels(farm.ws, lot, "a4-3x8", copies=2).labels == 2
+
+
+def test_the_printing_offset_is_saved_per_stock(farm, season_done):
+    good, _bad, _later = season_done
+    ws = farm.ws
+    lot = ws.farm.lots.create([good.id]).value
+    assert label_offset(ws, "a4-3x7") == (0.0, 0.0)
+    assert save_label_offset(ws, "A4-3x7", "-1,5", 2) == (-1.5, 2.0)
+    assert save_label_offset(ws, "a4-3x7", y="0,5") == (-1.5, 0.5)  # x kept
+    assert label_offset(ws, "a4-3x7") == (-1.5, 0.5) and label_offset(ws, "a4-3x8") == (0, 0)
+    with pytest.raises(ValidationError) as wrong:
+        save_label_offset(ws, "a4-3x7", "12", "abc")
+    assert set(wrong.value.fields) == {"x", "y"}
+    assert label_offset(ws, "a4-3x7") == (-1.5, 0.5)  # nothing saved
+    with pytest.raises(LabelError, match="a4-3x7"):
+        save_label_offset(ws, "a5-9x9", 1, 1)
+    plain = verify_pdf(preview_lot_labels(ws, lot, "a4-3x7", copies=1, offset=(0, 0)).pdf)
+    moved = verify_pdf(preview_lot_labels(ws, lot, "a4-3x7", copies=1).pdf)
+    assert moved.codes[0].x_mm - plain.codes[0].x_mm == pytest.approx(-1.5, abs=0.1)
+    assert moved.codes[0].y_mm - plain.codes[0].y_mm == pytest.approx(0.5, abs=0.1)
+    save_label_offset(ws, "a4-3x7", 0, 0)
+    assert "a4-3x7" not in (ws.settings.get("labels.offsets") or {})

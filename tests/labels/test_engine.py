@@ -95,3 +95,38 @@ def test_codes_are_reported_in_reading_order_even_when_rows_wobble() -> None:
     found = [code(150, 34.6), code(20, 72.3), code(85, 34.4), code(20, 34.5)]
     assert [c.payload for c in _reading_order(found)] == [
         "20,34.5", "85,34.4", "150,34.6", "20,72.3"]
+
+
+def test_an_offset_moves_everything_drawn() -> None:
+    """A printer that prints 2 mm too far left and 1.5 mm too low is made up for by moving
+    the drawing 2 mm right and 1.5 mm up: codes and text move by exactly that."""
+    for name in ("a4-3x7", "thermal-50x30"):
+        template = template_named(name)
+        contents = [sample_content(1)]
+        plain = verify_pdf(render_labels(template, contents), 600).codes[0]
+        moved_pdf = render_labels(template, contents, offset=(2.0, -1.5))
+        moved = verify_pdf(moved_pdf, 600).codes[0]
+        if template.kind == "thermal":  # whole printer dots: 16 and -12 dots at 203 dpi
+            dx, dy = 16 * 25.4 / 203, -12 * 25.4 / 203
+        else:
+            dx, dy = 2.0, -1.5
+        assert moved.x_mm - plain.x_mm == pytest.approx(dx, abs=0.1)
+        assert moved.y_mm - plain.y_mm == pytest.approx(dy, abs=0.1)
+        before, after = _first_glyph(render_labels(template, contents)), _first_glyph(moved_pdf)
+        assert after[0] - before[0] == pytest.approx(dx, abs=0.01)
+        assert after[1] - before[1] == pytest.approx(dy, abs=0.01)
+    with pytest.raises(LabelError, match="10"):
+        render_labels(template_named("a4-3x7"), [sample_content(1)], offset=(11.0, 0.0))
+
+
+def _first_glyph(pdf: bytes) -> tuple[float, float]:
+    """Left and top (mm from the page's top-left) of the first glyph PDFium finds."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        page = document[0]
+        left, _bottom, _right, top = page.get_textpage().get_charbox(0)
+        return left * 25.4 / 72, (page.get_height() - top) * 25.4 / 72
+    finally:
+        document.close()

@@ -7,22 +7,32 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from dxkit.core import i18n
 from dxkit.labels import (
     BUILTIN_TEMPLATES,
     LabelError,
     Template,
     custom_template,
     label_lines,
+    page_texts,
     render_labels,
     template_named,
 )
+from dxkit.labels.content import qr_caption
+from dxkit.labels.fonts import BOLD, REGULAR
 from dxkit.labels.layout import (
+    CAP_HEIGHT_EM,
     ELLIPSIS,
+    MIN_CAP_DOTS,
     MIN_SIZE,
     PT_PER_MM,
     QUIET_MODULES,
+    LabelLayout,
     fit_text,
+    label_layout,
+    min_text_size,
     qr_box,
     text_area,
 )
@@ -58,7 +68,9 @@ def test_long_text_stays_inside_its_box_on_every_template(tmp_path: Path) -> Non
         x, y, width, height = area
         placed = fit_text(label_lines(content), area)
         assert placed, template.name
-        assert any(ELLIPSIS in line.text for line in placed), template.name
+        # The over-long name is shown whole, or cut short with "…", never silently.
+        product = " ".join(p.text for p in placed if p.text.rstrip(ELLIPSIS) in LONG["product"])
+        assert product == LONG["product"] or product.endswith(ELLIPSIS), template.name
         for line in placed:
             assert line.size >= MIN_SIZE
             assert x - EPSILON <= line.x and line.x + line.width <= x + width + EPSILON
@@ -165,3 +177,122 @@ def test_empty_fields_leave_no_caption_behind() -> None:
     assert not any(t.startswith(("Chứng nhận", "Mã vùng trồng", "Số:")) for t in texts)
     assert texts == [content.product, content.cooperative, "Ngày thu hoạch: 20/11/2026",
                      "Ngày đóng gói: 21/11/2026", "Lô: ĐT-2611-001"]
+
+
+# -- legible on a thermal roll, names whole, a caption under the code ---------------------------
+# A real cooperative's and product's names, long but not absurd: they must be shown whole.
+NAMES = dict(product="Xoài cát Hòa Lộc loại 1 xuất khẩu Nhật Bản",
+             cooperative="Hợp tác xã Dịch vụ Nông nghiệp Tổng hợp Mỹ Xương Đồng Tháp")
+
+
+def test_the_thermal_minimum_is_derived_from_the_printer_dots() -> None:
+    for name in ("thermal-50x30", "thermal-40x30"):
+        template = template_named(name)
+        size = min_text_size(template)
+        cap_dots = size * CAP_HEIGHT_EM / PT_PER_MM / (25.4 / template.dpi)
+        assert cap_dots >= MIN_CAP_DOTS >= 12 and size == 6.0
+    assert min_text_size(template_named("a4-3x7")) == MIN_SIZE == 5.5
+    finer = custom_template("t300", "300 dpi", 50, 30, 50, 30, 0, 0, kind="thermal", dpi=300)
+    assert min_text_size(finer) == MIN_SIZE  # 12 dots at 300 dpi are smaller than that
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_no_text_is_too_small_or_leaves_its_box_on_any_template(language: str,
+                                                                  tmp_path: Path) -> None:
+    i18n.set_language(language)
+    for template in all_templates(tmp_path):
+        for content in (sample_content(2, **NAMES), sample_content(4, **LONG)):
+            layout = label_layout(template, encode(content.qr_payload).size,
+                                  label_lines(content), qr_caption(content))
+            assert layout.lines, template.name
+            x, y, width, height = text_area(template, layout.qr, _below(layout, template))
+            boxes = [(line, (x, y, width, height)) for line in layout.lines]
+            boxes += [(line, _caption_box(layout, template)) for line in layout.caption]
+            for line, (bx, by, bw, bh) in boxes:
+                assert line.size >= min_text_size(template), (template.name, line)
+                drawn = stringWidth(line.text, BOLD if line.bold else REGULAR,
+                                    line.size) / PT_PER_MM
+                assert bx - EPSILON <= line.x and line.x + drawn <= bx + bw + EPSILON, (
+                    template.name, line.text)
+                assert by - EPSILON <= line.top and line.bottom <= by + bh + EPSILON, (
+                    template.name, line.text)
+            if template.kind == "thermal":
+                assert min(line.size for line in layout.texts) >= 6.0
+
+
+def _below(layout: LabelLayout, template: Template) -> float:
+    rows = layout.caption
+    return 0.0 if not rows or template.label_width >= template.label_height else \
+        rows[-1].bottom - rows[0].top
+
+
+def _caption_box(layout: LabelLayout, template: Template) -> tuple[float, float, float, float]:
+    """Under the code's quiet zone, as wide as the code's column, down to the padding."""
+    box, quiet = layout.qr, QUIET_MODULES * layout.qr.module
+    top = box.y + box.side + quiet
+    if template.label_width >= template.label_height:
+        left = max(template.padding, box.x - quiet)
+        width = box.x + box.side + quiet - left
+    else:
+        left, width = template.padding, template.label_width - 2 * template.padding
+    return left, top, width, template.label_height - template.padding - top
+
+
+@pytest.mark.parametrize("name", list(BUILTIN_TEMPLATES))
+def test_names_wrap_by_words_and_lesser_lines_go_first(name: str) -> None:
+    """A product's and a cooperative's names are shown whole, broken between words; when
+    room runs out it is the least important lines that are left out."""
+    template = BUILTIN_TEMPLATES[name]
+    content = sample_content(2, **NAMES)
+    lines = label_lines(content)
+    layout = label_layout(template, encode(content.qr_payload).size, lines, qr_caption(content))
+    rows: dict[str, list[str]] = {}
+    for line in lines:
+        for placed in layout.lines:
+            if placed.text and placed.text in line.text:
+                rows.setdefault(line.text, []).append(placed.text)
+    for whole_name in (NAMES["product"], NAMES["cooperative"]):
+        assert " ".join(rows[whole_name]) == whole_name, (name, rows.get(whole_name))
+    shown = [line for line in lines if line.text in rows]
+    left_out = [line for line in lines if line.text not in rows]
+    assert all(gone.priority > kept.priority for gone in left_out for kept in shown)
+    assert ELLIPSIS not in "".join(p.text for p in layout.lines)
+
+
+def test_a_name_is_cut_only_when_it_alone_does_not_fit() -> None:
+    template = template_named("thermal-40x30")
+    area = (0.0, 0.0, 20.0, 8.0)  # three rows of 6 pt
+    lines = label_lines(sample_content(2, **LONG))
+    placed = fit_text(lines, area, min_text_size(template))
+    assert [p.text.rstrip(ELLIPSIS) in LONG["product"] for p in placed] == [True] * 3
+    assert placed[-1].text.endswith(ELLIPSIS) and min(p.size for p in placed) == 6.0
+
+
+@pytest.mark.parametrize("name", list(BUILTIN_TEMPLATES))
+def test_every_builtin_template_says_what_its_code_is_for(name: str) -> None:
+    template = BUILTIN_TEMPLATES[name]
+    content = sample_content(1)
+    layout = label_layout(template, encode(content.qr_payload).size, label_lines(content),
+                          qr_caption(content))
+    assert " ".join(row.text for row in layout.caption) == "Quét để xem nguồn gốc"
+    quiet_bottom = layout.qr.y + layout.qr.side + QUIET_MODULES * layout.qr.module
+    assert layout.caption[0].top >= quiet_bottom - EPSILON  # the quiet zone stays blank
+    # The code is as it was, or gave up at most 15% of its module size for the caption.
+    bare = qr_box(template, encode(content.qr_payload).size)
+    assert layout.qr.module >= 0.85 * bare.module
+    pdf = render_labels(template, [content], copies=template.per_page)
+    assert " ".join(page_texts(pdf)[0].split()).count("Quét để xem nguồn gốc") == \
+        template.per_page
+    i18n.set_language("en")
+    english = label_layout(template, encode(content.qr_payload).size, label_lines(content),
+                           qr_caption(content))
+    assert " ".join(row.text for row in english.caption) == "Scan to see the origin"
+
+
+def test_no_caption_where_it_would_cost_the_code_its_size() -> None:
+    low = custom_template("low", "70×20", 210, 297, 70, 20, 0, 0)
+    content = sample_content(1, qr_payload="https://tx.vn/t/TMX-1")
+    modules = encode(content.qr_payload).size
+    layout = label_layout(low, modules, label_lines(content), qr_caption(content))
+    assert layout.caption == () and layout.qr == qr_box(low, modules)
+    assert label_layout(template_named("a4-3x7"), modules, label_lines(content), "").caption == ()

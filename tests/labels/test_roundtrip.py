@@ -18,7 +18,8 @@ from dxkit.labels import (
     render_labels,
     verify_pdf,
 )
-from dxkit.labels.layout import MIN_DOTS, MIN_MODULE_MM, qr_box
+from dxkit.labels.content import qr_caption
+from dxkit.labels.layout import MIN_DOTS, MIN_MODULE_MM, label_layout
 from dxkit.labels.qr import encode
 from tests.labels.conftest import custom_sheet, imported_sheet, sample_content
 
@@ -64,7 +65,8 @@ def check_codes(template: Template, contents: list, report: VerifyReport, dpi: i
     for index, (code, content) in enumerate(zip(report.codes, contents, strict=True)):
         position = 1 if template.kind == "thermal" else index + 1
         assert code.page == (index + 1 if template.kind == "thermal" else 1)
-        box = qr_box(template, encode(content.qr_payload).size)
+        box = label_layout(template, encode(content.qr_payload).size, label_lines(content),
+                           qr_caption(content)).qr
         left, top = template.cell(position)
         # The decoded symbol sits where the layout put it, to within a pixel or so ...
         assert code.x_mm == pytest.approx(left + box.x + box.side / 2, abs=2 * pixel)
@@ -93,9 +95,14 @@ def test_extracted_text_is_the_nfc_source(name: str) -> None:
     assert extracted == unicodedata.normalize("NFC", extracted)
     words = " ".join(re.split(r"\s+", extracted))
     for content in contents:
-        for line in label_lines(content):
+        lines = label_lines(content)
+        for line in lines:
             assert line.text == unicodedata.normalize("NFC", line.text)
-            assert line.text in words, (line.text, words)
+        # On the small roll the least important lines may be left out, never another.
+        missing = [line for line in lines if line.text not in words]
+        shown = [line for line in lines if line.text in words]
+        assert not missing or name == "thermal-40x30", missing
+        assert all(m.priority > s.priority for m in missing for s in shown), missing
     for expected in ("Xoài cát Hòa Lộc", "Hợp tác xã Mỹ Đông", "Bưởi da xanh",
                      "Quýt hồng Lai Vung", "Mã vùng trồng: VN-ĐT-CL-0012", "Lô: ĐT-2611-001",
                      "Ngày thu hoạch: 20/11/2026", "Ngày đóng gói: 21/11/2026"):

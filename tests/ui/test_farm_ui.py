@@ -19,7 +19,7 @@ from dxkit.core.errors import Cancelled
 from dxkit.core.progress import Progress
 from dxkit.farm import printing
 from dxkit.farm.demo_farm import fill_farm_demo
-from dxkit.farm.printing import preview_lot_labels
+from dxkit.farm.printing import label_offset, preview_lot_labels
 from dxkit.labels.verify import VerifyReport, verify_pdf
 from dxkit.ui.farm_page import FarmPage
 from dxkit.ui.label_printing import paint_pdf, render_for_preview, set_up_printer
@@ -480,3 +480,173 @@ def test_preview_pages_are_made_one_at_a_time_and_stop_on_cancel(farm, ws):
     cancelled.cancel()
     with pytest.raises(Cancelled):
         render_for_preview(job.pdf, dpi=30, progress=cancelled)
+
+
+# -- issue 10 §7: a full sheet, the trace address confirmed, the printer's offset -------------
+def test_copies_fill_the_sheet_until_the_user_types_a_number(ctx, qtbot, farm):
+    page = lots_page(ctx, qtbot)
+    page.select_lot(farm[0].code)
+    designer = page.designer
+    designer.set_template("a4-3x7")
+    assert designer.copies.value() == 21
+    assert "21 tem trên 1 trang" in designer.summary.text()
+    designer.picker.buttons[3].click()  # the sheet's first three labels are used
+    assert designer.start.value() == 4 and designer.copies.value() == 18
+    designer.set_template("thermal-40x30")
+    assert designer.copies.value() == 1
+    designer.set_template("a4-2x7")
+    assert designer.copies.value() == 14
+    designer.copies.setValue(5)  # typed: kept from now on
+    designer.set_template("a4-3x8")
+    assert designer.copies.value() == 5
+    designer.full_sheet_button.click()
+    assert designer.copies.value() == 24
+    quiet(qtbot, ctx)
+
+
+def test_the_first_print_asks_to_confirm_the_trace_address(ctx, qtbot, farm, ws, tmp_path,
+                                                             monkeypatch):
+    good = farm[0]
+    ws.settings.set("farm.trace_base_url_confirmed", None)  # a workspace that never printed
+    page = lots_page(ctx, qtbot)
+    page.select_lot(good.code)
+    designer = page.designer
+    designer.set_template("a4-3x7")
+    target = tmp_path / "tem.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    runs = len(ws.farm.lots.print_runs(good.code))
+    assert designer.print_preview() is None  # asked first
+    dialog = designer.address_dialog
+    assert dialog.isVisible() and dialog.address.text() == "https://truyxuat.dongthap.gov.vn/t/"
+    dialog.reject()
+    quiet(qtbot, ctx)
+    assert getattr(designer, "preview_dialog", None) is None
+    designer.save_pdf()
+    dialog = designer.address_dialog
+    assert not target.exists() and len(ws.farm.lots.print_runs(good.code)) == runs
+    dialog.address.setText("truyxuat.tinh")
+    assert not dialog.save()
+    assert "https://" in dialog.errors.fields["trace_base_url"].error_text()
+    assert not ws.farm.trace_base_url_confirmed
+    dialog.address.setText("https://truyxuat.tinh.vn/t/")
+    assert dialog.save()  # confirmed: the PDF is saved straight away
+    settle(qtbot, ctx, lambda: target.exists())
+    assert ws.farm.trace_base_url_confirmed
+    assert all(code.payload.startswith("https://truyxuat.tinh.vn/t/")
+               for code in verify_pdf(target).codes)
+    assert len(ws.farm.lots.print_runs(good.code)) == runs + 1
+    quiet(qtbot, ctx)
+    designer.address_dialog = None
+    designer.save_pdf()  # confirmed once: not asked again
+    assert designer.address_dialog is None
+    settle(qtbot, ctx, lambda: len(ws.farm.lots.print_runs(good.code)) == runs + 2)
+    quiet(qtbot, ctx)
+
+
+def test_the_printer_offset_is_kept_per_stock_and_moves_the_labels(ctx, qtbot, farm, ws,
+                                                                   tmp_path, monkeypatch):
+    good = farm[0]
+    page = lots_page(ctx, qtbot)
+    page.select_lot(good.code)
+    designer = page.designer
+    designer.set_template("a4-3x7")
+    designer.copies.setValue(1)
+    plain, moved = tmp_path / "plain.pdf", tmp_path / "moved.pdf"
+    target = [plain]
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target[0]), ""))
+    designer.save_pdf()
+    settle(qtbot, ctx, lambda: plain.exists())
+    designer.offset_x.setValue(-1.5)
+    designer.offset_y.setValue(2.0)
+    assert label_offset(ws, "a4-3x7") == (-1.5, 2.0)
+    designer.set_template("a4-3x8")
+    assert designer.offset() == (0.0, 0.0)
+    designer.set_template("a4-3x7")
+    assert designer.offset() == (-1.5, 2.0)
+    designer.copies.setValue(1)
+    target[0] = moved
+    designer.save_pdf()
+    settle(qtbot, ctx, lambda: moved.exists())
+    before, after = verify_pdf(plain).codes[0], verify_pdf(moved).codes[0]
+    assert after.x_mm - before.x_mm == pytest.approx(-1.5, abs=0.1)
+    assert after.y_mm - before.y_mm == pytest.approx(2.0, abs=0.1)
+    quiet(qtbot, ctx)
+
+
+# -- issue 10 §7: each kind its own products; a pesticide outside the registry ----------------
+def test_each_kind_offers_its_own_products(ctx, qtbot, farm, ws):
+    page = farm_page(ctx, qtbot)
+    choose_plot(page, qtbot, ctx, RICE)
+    form = page.form
+    registry = {p.name for p in ws.farm.registry.products(include_inactive=True)}
+
+    def offered() -> set[str]:
+        return set(form.products_model.stringList())
+
+    def caption() -> str:
+        return form.form.labelForField(form.rows["product"]).text()
+
+    form.set_kind("pesticide")
+    settle(qtbot, ctx, lambda: "Virtako 40WG" in offered())
+    assert offered() <= registry and caption() == "Thuốc bảo vệ thực vật:"
+    form.set_kind("fertiliser")
+    settle(qtbot, ctx, lambda: "Urê" in offered())
+    assert not offered() & registry and "NPK 16-16-8" in offered()
+    assert caption() == "Phân bón:" and not form.rows["ingredients"].isVisibleTo(form)
+    form.product.setText("Regent 800WG")  # a pesticide's name typed as a fertiliser
+    quiet(qtbot, ctx)
+    assert form.ban_banner.isHidden() and form.product_info.text() == ""
+    form.dose.setText("100")
+    form.dose_unit.setCurrentText("kg/ha")
+    before = page.timeline_model.rowCount()
+    assert form.save()
+    settle(qtbot, ctx, lambda: page.timeline_model.rowCount() == before + 1)
+    added = page.timeline_model.rows[-1]
+    assert added.kind == "fertiliser" and added.compliant and added.product_id is None
+    form.set_kind("seed")
+    settle(qtbot, ctx, lambda: "OM18" in offered())
+    assert not offered() & registry and caption() == "Giống:"
+    quiet(qtbot, ctx)
+
+
+def test_a_pesticide_outside_the_registry_is_recorded_with_its_ingredients(ctx, qtbot, farm):
+    page = farm_page(ctx, qtbot)
+    choose_plot(page, qtbot, ctx, RICE)
+    form = page.form
+    form.set_kind("pesticide")
+    assert form.rows["ingredients"].isVisibleTo(form)
+    form.product.setText("Virtako 40WG")  # in the registry: its ingredients, not to be typed
+    settle(qtbot, ctx, lambda: not form.ingredients.isEnabled())
+    assert "hiamethoxam" in form.ingredients.text()
+    assert "active_ingredients" not in form.details()
+    form.product.setText("Thuốc trừ sâu chợ huyện")
+    settle(qtbot, ctx, lambda: form.ingredients.isEnabled())
+    assert form.ingredients.text() == "" and "hoạt chất" in form.product_info.text()
+    form.ingredients.setText("Abamectin, Fipronil")  # typed: checked as it would be recorded
+    settle(qtbot, ctx, lambda: not form.ban_banner.isHidden())
+    assert "Fipronil" in form.ban_banner.text() and "12/02/2021" in form.ban_banner.text()
+    assert "cách ly" in form.product_info.text()
+    form.ingredients.setText("Abamectin")
+    settle(qtbot, ctx, lambda: form.ban_banner.isHidden())
+    form.ingredients.setText("Abamectin + Fipronil")
+    settle(qtbot, ctx, lambda: not form.ban_banner.isHidden())
+    form.dose.setText("1")
+    form.texts["applied_by"].setText("Nguyễn Văn Sáu")
+    before = page.timeline_model.rowCount()
+    assert form.save()
+    settle(qtbot, ctx, lambda: page.timeline_model.rowCount() == before + 1)
+    added = page.timeline_model.rows[-1]
+    assert added.product_name == "Thuốc trừ sâu chợ huyện" and added.product_id is None
+    assert added.active_ingredients == ("Abamectin", "Fipronil") and not added.compliant
+    assert form.ingredients.text() == ""  # ready for the next entry
+    quiet(qtbot, ctx)
+    dialog = page.amend_entry(added)  # a correction starts from what was typed
+    assert dialog.form.ingredients.text() == "Abamectin + Fipronil"
+    dialog.form.ingredients.setText("Abamectin")
+    dialog.form.reason.setText("Ghi nhầm hoạt chất")
+    assert dialog.form.save()
+    settle(qtbot, ctx, lambda: any(e.reason == "Ghi nhầm hoạt chất"
+                                   for e in page.timeline_model.rows))
+    corrected = next(e for e in page.timeline_model.rows if e.reason == "Ghi nhầm hoạt chất")
+    assert corrected.active_ingredients == ("Abamectin",) and corrected.compliant
+    quiet(qtbot, ctx)

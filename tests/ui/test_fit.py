@@ -32,7 +32,7 @@ from dxkit import demo
 from dxkit.core import i18n, store
 from dxkit.core.encryption import WorkspaceKeys
 from dxkit.core.keys import DatabaseKey
-from dxkit.ui import fitting
+from dxkit.ui import fitting, qt_language
 from dxkit.ui.app import create_main_window
 from dxkit.ui.context import AppContext
 from dxkit.ui.fitting import DIALOGS, FRAME, FormScroll
@@ -310,3 +310,35 @@ def test_every_dialog_class_has_a_registered_sample(demo_ws, qtbot):
     assert len(classes) >= 8  # the walk found the app's dialogs
     missing = [c.__qualname__ for c in classes if not any(isinstance(d, c) for d in built)]
     assert not missing, f"register a sample of {missing} with fitting.DIALOGS"
+
+
+def test_the_print_preview_opens_large_with_print_in_view(screen, language, demo_ws, qtbot):
+    """Left to Qt, the print preview opened at about 533×515 with its Print button hidden
+    behind the toolbar's "»" (issue 10); the label preview takes the room the screen has,
+    with Qt's own texts in the app's language."""
+    qt_language.follow_language()  # as the app does at start and on a language change
+    ctx = AppContext(demo_ws)
+    host = QWidget()
+    qtbot.addWidget(host)
+    try:
+        dialog = DIALOGS.build("print preview", ctx, host)
+        dialog.show()
+        settle(ctx, qtbot)
+        room = screen.size().shrunkBy(FRAME)
+        wanted = QSize(960, 720).boundedTo(room)
+        assert dialog.width() >= wanted.width() and dialog.height() >= wanted.height()
+        bar = dialog.findChild(QToolBar)
+        printing = bar.actions()[-1]  # Qt puts Print last, translated by qt.po
+        assert printing.text() == {"vi": "In", "en": "Print"}[language]
+        assert bar.widgetForAction(printing).isVisible()
+        assert not _cut_off(bar.widgetForAction(printing), dialog)
+        assert toolbar_problems(dialog) == []
+        # The check itself sees the fault at Qt's own size.
+        dialog.resize(533, 515)
+        QApplication.processEvents()
+        assert any("hidden behind »" in p for p in toolbar_problems(dialog))
+        dialog.close()
+    finally:
+        ctx.tasks.shutdown()
+        i18n.set_language("vi")
+        qt_language.follow_language()
