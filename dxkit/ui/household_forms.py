@@ -12,9 +12,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QWidget,
 )
 
@@ -122,7 +125,16 @@ class HouseholdForm(_Form):
         self.notes = _notes(h.notes if h else "")
         self.field(HOUSEHOLD["code"], self.code)
         self.field(HOUSEHOLD["head_name"], self.head_name)
-        self.field(HOUSEHOLD["hamlet"], self.hamlet)
+        # A team whose list is empty or lacks a hamlet adds it here, without leaving the form.
+        self.new_hamlet_button = QPushButton(_("New hamlet…"))
+        self.new_hamlet_button.setAutoDefault(False)
+        self.new_hamlet_button.clicked.connect(lambda: self.add_hamlet())
+        hamlet_row = QWidget()
+        row = QHBoxLayout(hamlet_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.hamlet, 1)
+        row.addWidget(self.new_hamlet_button)
+        self.field(HOUSEHOLD["hamlet"], hamlet_row)
         self.field(HOUSEHOLD["address"], self.address)
         self.field(HOUSEHOLD["phone"], self.phone)
         self.field(HOUSEHOLD["latitude"], self.latitude)
@@ -136,6 +148,25 @@ class HouseholdForm(_Form):
             self.suggest_code()
         self.code.setFocus()
         fit_to_screen(self)
+
+    def add_hamlet(self, name: str | None = None) -> None:
+        """Ask for a hamlet's name, add it to the team's list and choose it."""
+        if name is None:
+            name, ok = QInputDialog.getText(self, _("New hamlet"),
+                                            _("Name of a new hamlet, e.g. Ấp Mỹ Hưng"))
+            if not ok or not name.strip():
+                return
+        catalog = self.ctx.ws.catalog
+        (Op(self.ctx, self, lambda _progress: catalog.add_hamlet(name))
+         .success(self._hamlet_added)
+         .invalid(lambda error: self.errors.show({"hamlet": " ".join(error.fields.values())}))
+         .run())
+
+    def _hamlet_added(self, result: Any) -> None:
+        hamlet = result.value
+        self.hamlet.addItem(hamlet.name, hamlet.id)
+        self.hamlet.setCurrentIndex(self.hamlet.count() - 1)
+        self.errors.clear()
 
     def suggest_code(self) -> None:
         """Fill in the next free code of the chosen hamlet (or of the team), unless the user

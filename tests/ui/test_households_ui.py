@@ -141,3 +141,33 @@ def test_only_added_or_removed_households_recount_for_the_welcome(ctx, qtbot, ws
                                  hamlet="Ấp Mỹ Hưng").changes)
     assert counts == [True]
 
+
+
+def test_a_hamlet_missing_from_the_list_is_added_from_the_household_form(
+        fresh_ws, qtbot, monkeypatch):
+    """A new team with no hamlet yet: "Thêm hộ" must not dead-end on a required hamlet."""
+    from dxkit.ui.context import AppContext
+    from dxkit.ui.household_forms import QInputDialog
+
+    ctx = AppContext(fresh_ws)
+    try:
+        form = HouseholdForm(ctx)
+        qtbot.addWidget(form)
+        assert form.hamlet.count() == 1  # only "— choose a hamlet —"
+        monkeypatch.setattr(QInputDialog, "getText",
+                            staticmethod(lambda *_args, **_kw: ("Ấp Mỹ Đông", True)))
+        qtbot.mouseClick(form.new_hamlet_button, Qt.MouseButton.LeftButton)
+        settle(qtbot, ctx, lambda: form.hamlet.currentText() == "Ấp Mỹ Đông")
+        assert [h.name for h in fresh_ws.catalog.hamlets()] == ["Ấp Mỹ Đông"]
+        form.add_hamlet("ap my dong")  # the same hamlet typed again: said, not duplicated
+        settle(qtbot, ctx, lambda: form.errors.fields["hamlet"].error_text() != "")
+        assert "Ấp Mỹ Đông" in form.errors.fields["hamlet"].error_text() or \
+            "ap my dong" in form.errors.fields["hamlet"].error_text()
+        assert len(fresh_ws.catalog.hamlets()) == 1
+        form.code.setText("MD-001")
+        form.head_name.setText("Nguyễn Văn Bình")
+        form.save()
+        settle(qtbot, ctx, lambda: form.result() == QDialog.DialogCode.Accepted)
+        assert fresh_ws.households.by_code("MD-001").hamlet == "Ấp Mỹ Đông"
+    finally:
+        ctx.tasks.shutdown()
