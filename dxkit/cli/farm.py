@@ -75,7 +75,24 @@ def farm_settings(ctx: click.Context, trace_base_url: str | None, confirm: bool,
         emit_json(current)
         return
     for key, value in current.items():
-        click.echo(f"{key}: {value}")
+        click.echo(f"{_(SETTING_LABELS.get(key, key))}: {_setting_text(value)}")
+
+
+# What `farm settings` prints for each setting (the JSON keeps the keys).
+SETTING_LABELS = {
+    "trace_base_url": N_("Trace address in QR codes"),
+    "trace_base_url_confirmed": N_("Trace address confirmed"),
+    "gs1_resolver": N_("GS1 Digital Link resolver"),
+    "cong_m2": N_("Square metres in one công"),
+}
+
+
+def _setting_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, int | float):
+        return format_number(value)
+    return str(value)
 
 
 # -- organisations -----------------------------------------------------------------------------

@@ -193,7 +193,8 @@ class Catalog:
         if len(loose) == 1:
             return loose[0]
         names = ", ".join(h.name for h in known) or _("none yet")
-        raise NotFound(_("Unknown hamlet “{name}”. Known hamlets: {names}.").format(
+        raise NotFound(_("Unknown hamlet “{name}”. Known hamlets: {names}. Add it first, in "
+                         "Settings or with: dxkit hamlets add “{name}”.").format(
             name=name_or_id, names=names))
 
     def add_hamlet(self, name: str) -> OpResult[Hamlet]:

@@ -200,6 +200,12 @@ def test_labels_wait_for_the_trace_address_to_be_confirmed(dxkit: Invoke, farm_d
     # Another address typed on the command line is confirmed by typing it.
     assert as_json(dxkit(farm_dir, "farm", "settings", "--trace-base-url",
                          "https://tx.example.vn/t/", "--json"))["trace_base_url_confirmed"]
+    # Read by people: named settings, "có" not True, 1.000 not 1000.
+    assert dxkit(farm_dir, "farm", "settings").stdout.splitlines() == [
+        "Địa chỉ truy xuất trong mã QR: https://tx.example.vn/t/",
+        "Đã xác nhận địa chỉ truy xuất: có",
+        "Máy phân giải GS1 Digital Link: https://tx.example.vn",
+        "Số mét vuông của một công: 1.000"]
 
 
 def test_a_printing_offset_is_saved_per_stock_and_moves_the_codes(dxkit: Invoke,
