@@ -28,6 +28,7 @@ from tests.support.workspace_file import open_file
 
 HUB_BACKENDS = ("sqlite", "postgresql")
 SQLITE_ONLY = {"test_no_byte_of_the_workspace_holds_an_erased_person",
+               "test_no_byte_of_the_hub_file_holds_an_erased_person",
                "test_an_erasure_by_sync_clears_the_head_on_the_receiving_laptop"}
 DONG_THAP, MY_THO = "82", "28261"
 HAMLET = "Ấp Mỹ Hưng"
@@ -82,6 +83,41 @@ def test_the_hub_keeps_an_erasure_against_a_later_edit(hub_store, make_record):
     [stored] = hub_store.pull(b, "people").records  # back to the editor: it is not theirs
     assert {name: stored["fields"][name] for name in ERASED} == ERASED
     assert stored["clocks"]["phone"].startswith(f"{9:012x}")
+
+
+@pytest.fixture
+def sqlite_without_secure_delete(monkeypatch):
+    """SQLite as Python ships it on Windows: built without SECURE_DELETE on by default."""
+    from dxkit.sync.hub import database
+
+    plain_connect = database.sqlite3.connect
+
+    def connect(*args, **kwargs):
+        conn = plain_connect(*args, **kwargs)
+        conn.execute("PRAGMA secure_delete = OFF")
+        return conn
+
+    monkeypatch.setattr(database.sqlite3, "connect", connect)
+
+
+def test_no_byte_of_the_hub_file_holds_an_erased_person(sqlite_without_secure_delete, hub_db,
+                                                        make_record):
+    """The hub's SQLite file zeroes what an erasure overwrote (secure_delete): the old row's
+    page content is not left in free space for anyone who copies the file."""
+    hub_store = HubStore(hub_db, now=lambda: NOW)
+    assert hub_store.conn.scalar("PRAGMA secure_delete") == 1  # set by the hub itself
+    a, _b = two_devices(hub_store)
+    hub_store.push(a, [person(make_record, "aaaa", 1)])
+    hub_store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the row is in the file itself
+    before = Path(hub_db).read_bytes()
+    assert PHONES[0].encode() in before and CCCD.encode() in before  # the scan can see them
+    erased = person(make_record, "aaaa", 1, clocks=dict.fromkeys(ERASED, 5), **ERASED)
+    hub_store.push(a, [erased])
+    hub_store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    hub_store.close()
+    held = b"".join(path.read_bytes() for path in Path(hub_db).parent.glob("hub.sqlite*"))
+    for secret in (NAME, PHONES[0], CCCD):
+        assert secret.encode("utf-8") not in held, secret
 
 
 def test_the_hub_keeps_no_citizen_id_without_consent(hub_store, make_record):
