@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -65,6 +66,11 @@ class HubTooSlow(HubUnreachable):
     """The hub did not finish answering within the request's deadline."""
 
 
+class HubBusy(HubUnreachable):
+    """The hub asked this device to wait longer than a sync waits by itself (429): like
+    being offline, the next attempt comes later."""
+
+
 class HubFailed(HubError):
     """The hub answered with a server error or something that is not the protocol."""
 
@@ -85,6 +91,18 @@ class HubTlsFailed(HubError):
 class InsecureHubAddress(HubError):
     """Plain http to an address outside the local network, not allowed by the user: nothing
     was sent (no connection was even opened)."""
+
+
+# A 429's Retry-After up to this long is waited out, at most this many times per request.
+BUSY_WAIT_MAX_S = 30
+BUSY_RETRIES = 3
+
+
+def _seconds(header: str | None) -> int | None:
+    """Retry-After as a number of seconds (dxkit's hub sends that form), or None."""
+    if header is None or not header.strip().isdigit():
+        return None
+    return int(header.strip())
 
 
 class HubRefused(HubError):
@@ -123,8 +141,10 @@ class HubClient:
                  transport: httpx.BaseTransport | None = None,
                  timeout: float | httpx.Timeout = DEFAULT_TIMEOUT, *,
                  allow_insecure_http: bool = False, deadline: float = REQUEST_DEADLINE,
-                 max_response_bytes: int = MAX_RESPONSE_BYTES):
+                 max_response_bytes: int = MAX_RESPONSE_BYTES,
+                 sleep: Callable[[float], None] = time.sleep):
         self.base_url = base_url.rstrip("/")
+        self.sleep = sleep  # waits out a busy hub's Retry-After (tests pass their own)
         self.token = token
         self.deadline = deadline
         self.max_response_bytes = max_response_bytes
@@ -224,24 +244,37 @@ class HubClient:
                 raise DeviceRevoked("unauthorized", _(
                     "This workspace has no device token; enroll it again with a new code."))
             headers["Authorization"] = f"Bearer {self.token}"
-        self.requests += 1
-        self.bytes_sent += len(body or b"")
-        status, content = self._exchange(
-            self._http.build_request(method, path, content=body, params=params,
-                                     headers=headers))
+        for waited in range(BUSY_RETRIES + 1):
+            self.requests += 1
+            self.bytes_sent += len(body or b"")
+            status, content, retry_after = self._exchange(
+                self._http.build_request(method, path, content=body, params=params,
+                                         headers=headers))
+            if status != 429 or retry_after is None or retry_after > BUSY_WAIT_MAX_S \
+                    or waited == BUSY_RETRIES:
+                break
+            # The hub limits each device and address (hub/guard.py) and says when to come
+            # back: a short wait goes on by itself; a long one is the user's to retry.
+            self.sleep(retry_after)
         if status >= 500:
             raise HubFailed(_("The hub at {url} failed to answer (error {status}); try again "
                               "later.").format(url=self.base_url, status=status))
         answer = _json_object(content)
+        if status == 429:
+            raise HubBusy(_(
+                "The hub is busy and asked this device to wait (about {seconds} s); nothing was "
+                "lost, sync again in a moment.").format(
+                    seconds=retry_after if retry_after is not None else "?"))
         if status >= 400:
             raise self._refusal(status, answer)
         if answer is None or status != 200:
             raise self._malformed()
         return answer
 
-    def _exchange(self, request: httpx.Request) -> tuple[int, bytes]:
+    def _exchange(self, request: httpx.Request) -> tuple[int, bytes, int | None]:
         """Send one request and read its whole answer within the deadline and the size
-        limit: (status, decoded body). Every failure becomes a HubError."""
+        limit: (status, decoded body, Retry-After in seconds or None). Every failure becomes
+        a HubError."""
         deadline = time.monotonic() + self.deadline
         try:
             with deadline_scope(deadline):
@@ -269,7 +302,7 @@ class HubClient:
         self.server_ms = _date_ms(response.headers.get("date")) or self.server_ms
         # Bytes as they came over the wire (gzip); a mock transport hands over decoded content.
         self.bytes_received += response.num_bytes_downloaded or len(content)
-        return response.status_code, content
+        return response.status_code, content, _seconds(response.headers.get("retry-after"))
 
     def _transport_failure(self, exc: httpx.TransportError) -> HubError:
         kind = tls_failure(exc)
