@@ -49,7 +49,7 @@ def visit_ids(ws, **options) -> list[str]:
 
 # -- what the list shows -------------------------------------------------------------------------
 def test_the_list_carries_the_phone_address_and_pending_item_names(ws, scene):
-    household, _an, _lan, _hoa, visit = scene
+    _household, _an, _lan, _hoa, visit = scene
     [follow_up] = ws.visits.follow_ups()
     assert (follow_up.visit_id, follow_up.overdue_days) == (visit.id, 5)
     assert follow_up.phone == PHONE and follow_up.address == "12 đường Lê Lợi"
@@ -83,7 +83,7 @@ def test_pending_items_are_the_last_visits_open_ones(ws, scene):
 
 # -- closing and reopening -----------------------------------------------------------------------
 def test_close_takes_it_off_the_list_and_reopen_brings_it_back(ws, scene):
-    household, _an, _lan, hoa, visit = scene
+    _household, _an, _lan, hoa, visit = scene
     ws.settings.set("current_member_id", hoa.id)
     result = ws.visits.close_follow_up(visit.id, "called_done", note=" Đã gọi,  xong ")
     close = result.value
@@ -166,7 +166,7 @@ def test_a_later_visit_brings_its_own_follow_up_and_a_void_brings_the_closed_one
 
 
 def test_a_correction_of_the_visit_keeps_its_follow_up_closed(ws, scene):
-    household, an, _lan, _hoa, visit = scene
+    _household, an, _lan, _hoa, visit = scene
     ws.visits.close_follow_up(visit.id, "not_needed")
     amended = ws.visits.amend(visit.id, [VisitItem("vneid_level2", "partly", an.id)],
                               reason="Sai kết quả", follow_up_on=dt.date(2026, 11, 17)).value
@@ -279,7 +279,7 @@ def test_erasing_the_head_leaves_a_follow_up_without_their_name_phone_or_items(l
     and their items are no longer pending; a close holds ids only, so it stays as it is and
     the other laptop agrees."""
     here, there = laptops
-    household, an, _lan, _hoa, visit = scene
+    _household, an, _lan, _hoa, visit = scene
     here.visits.close_follow_up(visit.id, "moved_away")
     here.people.delete(an.id)
     send(here, there)

@@ -19,8 +19,8 @@ from dxkit import demo
 from dxkit.core.synced import REGISTRY, records_of
 from dxkit.core.text import nfc
 from dxkit.households.catalog import NAME_LENGTH
-from dxkit.households.followups import NOTE_LENGTH, REASONS
 from dxkit.households.demo import MOBILE_PREFIXES, cccd_number
+from dxkit.households.followups import NOTE_LENGTH, REASONS
 from dxkit.households.roster import ADDRESS_LENGTH, NOTES_LENGTH, RELATIONSHIPS
 from dxkit.households.visits import TEXT_LENGTH, VisitItem
 from dxkit.sync.hub.store import Rejected, validate
