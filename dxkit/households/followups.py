@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from dxkit.core.fields import FieldType, one_of, ref, text, timestamp
-from dxkit.core.i18n import _
+from dxkit.core.i18n import _, format_number
 from dxkit.core.sqlbatch import select_in
 from dxkit.core.synced import SyncedTable
 
@@ -67,6 +67,19 @@ def reason_label(reason: str) -> str:
     labels = {"called_done": _("Called: done"), "moved_away": _("The household moved away"),
               "not_needed": _("No longer needed"), "other": _("Other")}
     return labels.get(reason, reason)
+
+
+def due_text(overdue_days: int) -> str:
+    """"quá hạn 3 ngày", "đến hạn hôm nay", "còn 5 ngày"."""
+    if overdue_days == 1:
+        return _("1 day overdue")
+    if overdue_days > 1:
+        return _("{days} days overdue").format(days=format_number(overdue_days))
+    if overdue_days == 0:
+        return _("due today")
+    if overdue_days == -1:
+        return _("due tomorrow")
+    return _("due in {days} days").format(days=format_number(-overdue_days))
 
 
 @dataclass(frozen=True)
