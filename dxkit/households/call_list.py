@@ -161,9 +161,10 @@ def render(calls: CallList, printed_at: dt.datetime | None = None) -> tuple[byte
     if not calls.follow_ups:
         story.append(Paragraph(escape(_("No follow-ups are due or overdue on this day.")),
                                styles["body"]))
-    for hamlet, rows in calls.by_hamlet():
+    for number, (hamlet, rows) in enumerate(calls.by_hamlet()):
+        if number:  # between two hamlets; after the last one it could start a blank page
+            story.append(Spacer(1, 5 * mm))
         story.append(_hamlet_table(hamlet, rows, styles))
-        story.append(Spacer(1, 5 * mm))
     footer = _footer(title, calls.day, printed_at)
     pages: list[int] = []
     doc.build(story, canvasmaker=functools.partial(_NumberedCanvas, footer, pages))

@@ -104,7 +104,7 @@ class FollowUpsModel(RowsTableModel):
     """The columns a team member works from. The phone is shown in full, unlike in the
     household list: calling is what this list is for (see Visits.follow_ups)."""
 
-    PENDING = 6
+    PENDING = 5
 
     def __init__(self, member_names: dict[str, str] | None = None):
         super().__init__()
@@ -114,7 +114,7 @@ class FollowUpsModel(RowsTableModel):
     @staticmethod
     def headers() -> list[str]:
         return [_("Due date"), _("Status"), _("Household code"), _("Head of household"),
-                _("Phone"), _("Hamlet"), _("Still to do"), _("Team members"), _("Notes")]
+                _("Phone"), _("Still to do"), _("Hamlet"), _("Team members"), _("Notes")]
 
     def set_rows(self, rows: list[FollowUp], member_names: dict[str, str]) -> None:
         self.beginResetModel()
@@ -155,7 +155,7 @@ class FollowUpsModel(RowsTableModel):
             return "; ".join(follow_up.pending)
         if column == 7:
             return ", ".join(self.member_names.get(m, "?") for m in follow_up.member_ids)
-        return {2: follow_up.household_code, 3: follow_up.head_name, 5: follow_up.hamlet,
+        return {2: follow_up.household_code, 3: follow_up.head_name, 6: follow_up.hamlet,
                 8: follow_up.notes}[column]
 
 
@@ -317,9 +317,11 @@ class FollowUpsPage(Page):
         hamlet_id = self.hamlet_filter.currentData()
         shown = [f for f in self.everywhere if not hamlet_id or f.hamlet_id == hamlet_id]
         self.model.set_rows(shown, self.model.member_names)
-        header = self.table.horizontalHeader()
-        if header.sectionSize(FollowUpsModel.PENDING) > PENDING_COLUMN_WIDTH or not shown:
-            header.resizeSection(FollowUpsModel.PENDING, PENDING_COLUMN_WIDTH)
+        pending = FollowUpsModel.PENDING
+        wanted = self.table.sizeHintForColumn(pending) if shown else 0
+        self.table.horizontalHeader().resizeSection(pending, max(
+            self.table.horizontalHeader().sectionSizeFromContents(pending).width(),
+            min(wanted, PENDING_COLUMN_WIDTH)))
         if selected is not None:  # the same household stays selected after a refresh
             self.select(selected.household_id)
         # The summary covers every hamlet so a team sees where the work is.

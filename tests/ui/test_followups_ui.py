@@ -64,8 +64,8 @@ def test_lists_overdue_and_upcoming_with_their_state(ctx, qtbot, scene):
     assert [r[2] for r in rows] == ["MH-001", "K3-002"]  # DH-003 is beyond 7 days
     assert rows[0][:2] == ["15/11/2026", "quá hạn 5 ngày"]
     assert rows[1][:2] == ["25/11/2026", "còn 5 ngày"]
-    assert rows[0][3:] == ["Nguyễn Văn Bình", "", "Ấp Mỹ Hưng",
-                           "Kích hoạt định danh điện tử mức 2", "Lê Thị Hoa", "hẹn lại MH-001"]
+    assert rows[0][3:] == ["Nguyễn Văn Bình", "", "Kích hoạt định danh điện tử mức 2",
+                           "Ấp Mỹ Hưng", "Lê Thị Hoa", "hẹn lại MH-001"]
     red = page.model.index(0, 1).data(Qt.ItemDataRole.ForegroundRole)
     assert red is not None and red.color().name() == "#b3261e"
     assert page.model.index(1, 1).data(Qt.ItemDataRole.ForegroundRole) is None
@@ -173,8 +173,8 @@ def test_rows_show_the_phone_in_full_and_pending_item_names(ctx, qtbot, phoned):
     page = make_page(ctx, qtbot)
     row = shown(page)[0]
     assert row[2] == "MH-001" and row[4] == "0912 345 678"
-    assert row[6] == "Kích hoạt định danh điện tử mức 2"  # a name, never the code
-    tip = page.model.index(0, 6).data(Qt.ItemDataRole.ToolTipRole)
+    assert row[5] == "Kích hoạt định danh điện tử mức 2"  # a name, never the code
+    tip = page.model.index(0, 5).data(Qt.ItemDataRole.ToolTipRole)
     assert tip == "Kích hoạt định danh điện tử mức 2"
 
 
