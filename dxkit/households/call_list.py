@@ -147,7 +147,14 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def render(calls: CallList, printed_at: dt.datetime | None = None) -> tuple[bytes, int]:
-    """The PDF of the list, and its number of pages."""
+    """The PDF of the list, and its number of pages. Drawn twice: "page n of m" needs m,
+    which only the first drawing tells (a list is a few pages: both take milliseconds)."""
+    pages = _draw(calls, printed_at, total=None)[1]
+    return _draw(calls, printed_at, total=pages)
+
+
+def _draw(calls: CallList, printed_at: dt.datetime | None, total: int | None
+          ) -> tuple[bytes, int]:
     styles = _styles()
     buffer = io.BytesIO()
     title = _("Follow-up call list")
@@ -166,9 +173,23 @@ def render(calls: CallList, printed_at: dt.datetime | None = None) -> tuple[byte
             story.append(Spacer(1, 5 * mm))
         story.append(_hamlet_table(hamlet, rows, styles))
     footer = _footer(title, calls.day, printed_at)
-    pages: list[int] = []
-    doc.build(story, canvasmaker=functools.partial(_NumberedCanvas, footer, pages))
-    return buffer.getvalue(), pages[0] if pages else 1
+    drawn: list[int] = []
+
+    def on_page(canvas: Canvas, _doc: Any) -> None:
+        page = canvas.getPageNumber()
+        drawn.append(page)
+        width, _height = PAGE
+        canvas.saveState()
+        canvas.setFont(FONT, 8)
+        canvas.setFillColor(colors.HexColor("#555555"))
+        canvas.drawString(MARGIN, MARGIN - 2 * mm, footer)
+        number = _("page {page} of {pages}").format(
+            page=format_number(page), pages=format_number(total)) if total else ""
+        canvas.drawRightString(width - MARGIN, MARGIN - 2 * mm, number)
+        canvas.restoreState()
+
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue(), max(drawn, default=1)
 
 
 def _subtitle(calls: CallList) -> list[str]:
@@ -235,34 +256,3 @@ def _footer(title: str, day: dt.date, printed_at: dt.datetime | None) -> str:
     if printed_at is not None:
         parts.append(_("printed {time}").format(time=format_datetime(printed_at)))
     return " · ".join(parts)
-
-
-class _NumberedCanvas(Canvas):
-    """Writes "page n of m" once every page is known (pages are kept until the end)."""
-
-    def __init__(self, footer: str, pages: list[int], *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._footer = footer
-        self._pages_out = pages
-        self._saved: list[dict[str, Any]] = []
-
-    def showPage(self) -> None:  # reportlab's name
-        self._saved.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        total = len(self._saved)
-        self._pages_out.append(total)
-        for state in self._saved:
-            self.__dict__.update(state)
-            self._draw_footer(total)
-            super().showPage()
-        super().save()
-
-    def _draw_footer(self, total: int) -> None:
-        width, _height = PAGE
-        self.setFont(FONT, 8)
-        self.setFillColor(colors.HexColor("#555555"))
-        self.drawString(MARGIN, MARGIN - 2 * mm, self._footer)
-        self.drawRightString(width - MARGIN, MARGIN - 2 * mm, _("page {page} of {pages}").format(
-            page=format_number(self._pageNumber), pages=format_number(total)))
