@@ -195,9 +195,8 @@ def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
 
         followups = window.show_section("followups")
         followups.within_days.setValue(14)  # type: ignore[attr-defined]
-        followups.show_closed.setChecked(True)  # type: ignore[attr-defined]
-        wait_for(lambda: any(f.closed for f in followups.everywhere))  # type: ignore[attr-defined]
-        followups.table.selectRow(0)  # type: ignore[attr-defined]
+        wait_for(lambda: followups.loaded)  # type: ignore[attr-defined]
+        followups.table.selectRow(0)  # type: ignore[attr-defined]  # its actions enabled
         shots.append(save(window, out, "follow-ups"))
 
         indicators = window.show_section("indicators")

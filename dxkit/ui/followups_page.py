@@ -71,10 +71,13 @@ def due_text(follow_up: FollowUp) -> str:
     return _due_text(follow_up.overdue_days)
 
 
-def status_text(follow_up: FollowUp) -> str:
-    """How late it is, or how it was closed: "Đã đóng: Hộ đã chuyển đi"."""
-    if follow_up.closed is not None:
-        return _("Closed: {reason}").format(reason=follow_up.closed.reason_text)
+def status_text(follow_up: FollowUp, note: bool = False) -> str:
+    """How late it is, or how it was closed: "Đã đóng: Hộ đã chuyển đi" (and the note after
+    it with `note`: the table keeps it for the tooltip, where it has room)."""
+    closed = follow_up.closed
+    if closed is not None:
+        reason = closed.reason_text if note else reason_label(closed.reason or "")
+        return _("Closed: {reason}").format(reason=reason)
     return due_text(follow_up)
 
 
@@ -132,6 +135,8 @@ class FollowUpsModel(RowsTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == self.PENDING:
                 return "\n".join(follow_up.pending)
+            if column == 1:
+                return status_text(follow_up, note=True)
             return self._text(follow_up, column)
         if role == Qt.ItemDataRole.ForegroundRole:
             if follow_up.closed is not None:

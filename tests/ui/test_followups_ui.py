@@ -236,6 +236,11 @@ def test_other_needs_a_note(ctx, qtbot, ws, scene):
     settle(qtbot, ctx, lambda: dialog.closed_ok)
     closed = ws.visits.follow_ups(include_closed=True)[0].closed
     assert closed is not None and closed.reason_text == "Khác: Con gái đã hướng dẫn qua điện thoại"
+    # The list shows the reason; the note, which may be long, is in the tooltip.
+    page.show_closed.setChecked(True)
+    settle(qtbot, ctx, lambda: shown(page)[0][1] == "Đã đóng: Khác")
+    tip = page.model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == "Đã đóng: Khác: Con gái đã hướng dẫn qua điện thoại"
 
 
 def test_print_saves_the_call_list_and_opens_it(ctx, qtbot, ws, phoned, tmp_path,
