@@ -27,7 +27,6 @@ from dxkit.core.errors import DxError, NotFound
 from dxkit.core.i18n import _, format_date, format_datetime, format_number
 from dxkit.core.phones import spaced_phone
 from dxkit.core.text import fold
-from dxkit.households.call_list import write_call_list
 from dxkit.households.followups import REASONS
 from dxkit.households.roster import Household, Person
 from dxkit.households.visits import FollowUp, Outcome, Visit, VisitItem
@@ -279,6 +278,8 @@ def followups_reopen(ctx: click.Context, follow_up: str, member: str | None,
 @click.pass_context
 def followups_print(ctx: click.Context, out: str, day: dt.date | None, hamlet: str | None,
                     member: str | None, as_json: bool) -> None:
+    from dxkit.households.call_list import write_call_list  # reportlab, only when printing
+
     ws = reader(ctx)
     written = write_call_list(ws, out, day=day, hamlet_id=hamlet_id(ws, hamlet),
                               member_id=member_id(ws, member))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QBrush, QColor, QDesktopServices, QKeySequence, QShortcut
@@ -36,7 +36,6 @@ from dxkit.core.phones import spaced_phone
 from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
 from dxkit.core.text import folded_key
-from dxkit.households.call_list import CallListFile, write_call_list
 from dxkit.households.followups import NOTE_LENGTH, REASONS, reason_label
 from dxkit.households.followups import due_text as _due_text
 from dxkit.households.visits import FollowUp
@@ -52,6 +51,9 @@ from dxkit.ui.widgets import (
     fill_choices,
     save_cancel_buttons,
 )
+
+if TYPE_CHECKING:
+    from dxkit.households.call_list import CallListFile
 
 OVERDUE_COLOUR = QColor("#b3261e")
 DUE_TODAY_COLOUR = QColor("#9a5b00")
@@ -438,6 +440,8 @@ class FollowUpsPage(Page):
             path = self.ask_where_to_save(Path.home() / name)
             if not path:
                 return False
+        from dxkit.households.call_list import write_call_list  # reportlab, when printing
+
         target = Path(path if path.lower().endswith(".pdf") else path + ".pdf")
         ws, hamlet_id = self.ws, self.hamlet_filter.currentData()
         member_id = self.member_filter.currentData()
