@@ -149,7 +149,7 @@ def test_english_labels(ctx, qtbot, scene):
     assert page.model.headerData(0, Qt.Orientation.Horizontal) == "Due date"
 
 
-# -- working the list: phone, what is pending, close, reopen, print ---------------------------------
+# -- working the list: phone, what is pending, close, reopen, print ------------------------------
 CTRL, ALT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier
 
 
