@@ -186,12 +186,12 @@ def followups(ctx: click.Context, hamlet: str | None, member: str | None, within
 def follow_up_line(follow_up: FollowUp) -> str:
     """When, the household, its phone in full (calling is what the list is for: see
     Visits.follow_ups), what is pending, and how it was closed if it was."""
-    parts = [when_due(follow_up), format_date(follow_up.due_on), follow_up.household_code,
+    state = when_due(follow_up) if follow_up.closed is None else _("[closed: {reason}]").format(
+        reason=follow_up.closed.reason_text)
+    parts = [state, format_date(follow_up.due_on), follow_up.household_code,
              follow_up.head_name, spaced_phone(follow_up.phone)]
     if follow_up.pending:
         parts.append(_("to do: {items}").format(items="; ".join(follow_up.pending)))
-    if follow_up.closed is not None:
-        parts.append(_("[closed: {reason}]").format(reason=follow_up.closed.reason_text))
     parts.append(follow_up.visit_id)
     return "  ".join(p for p in parts if p)
 
