@@ -199,6 +199,8 @@ def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
 
         followups = window.show_section("followups")
         followups.within_days.setValue(14)  # type: ignore[attr-defined]
+        wait_for(lambda: followups.loaded)  # type: ignore[attr-defined]
+        followups.table.selectRow(0)  # type: ignore[attr-defined]  # its actions enabled
         shots.append(save(window, out, "follow-ups"))
 
         indicators = window.show_section("indicators")

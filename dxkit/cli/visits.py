@@ -1,4 +1,4 @@
-"""`dxkit visits` (record, list, void) and `dxkit followups`."""
+"""`dxkit visits` (record, list, void) and `dxkit followups` (list, close, reopen, print)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dxkit.cli.common import (
     DATETIME,
     JSON_OPTION,
     N_,
+    OneOf,
     VisitWriter,
     argument,
     emit_json,
@@ -24,7 +25,9 @@ from dxkit.cli.common import (
 from dxkit.cli.root import cli
 from dxkit.core.errors import DxError, NotFound
 from dxkit.core.i18n import _, format_date, format_datetime, format_number
+from dxkit.core.phones import spaced_phone
 from dxkit.core.text import fold
+from dxkit.households.followups import REASONS
 from dxkit.households.roster import Household, Person
 from dxkit.households.visits import FollowUp, Outcome, Visit, VisitItem
 from dxkit.workspace import Workspace
@@ -146,18 +149,25 @@ def visits_void(ctx: click.Context, visit_id: str, reason: str, as_json: bool) -
 
 
 # -- follow-ups --------------------------------------------------------------------------------
-@cli.command("followups", help=N_("Follow-ups due soon or overdue, by hamlet."))
+# `dxkit followups` lists (as before); its subcommands work the list: close one without a
+# visit, reopen it, print the day's call list.
+@cli.group("followups", invoke_without_command=True,
+           help=N_("Follow-ups due soon or overdue, by hamlet; close, reopen or print them."))
 @option("--hamlet", default=None, help=N_("Only this hamlet."))
 @option("--member", default=None, help=N_("Only visits by this team member."))
 @option("--within", type=COUNT, default=7, show_default=True,
         help=N_("Include follow-ups due within this many days."))
+@option("--closed", is_flag=True,
+        help=N_("Also list the follow-ups closed without a visit (to reopen one)."))
 @JSON_OPTION
 @click.pass_context
 def followups(ctx: click.Context, hamlet: str | None, member: str | None, within: int,
-              as_json: bool) -> None:
+              closed: bool, as_json: bool) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
     ws = reader(ctx)
     found = ws.visits.follow_ups(within_days=within, hamlet_id=hamlet_id(ws, hamlet),
-                                 member_id=member_id(ws, member))
+                                 member_id=member_id(ws, member), include_closed=closed)
     if as_json:
         emit_json([f.to_dict() for f in found])
         return
@@ -170,8 +180,20 @@ def followups(ctx: click.Context, hamlet: str | None, member: str | None, within
     for name in sorted(by_hamlet, key=fold):
         click.echo(name)
         for follow_up in by_hamlet[name]:
-            click.echo("  " + "  ".join((when_due(follow_up), format_date(follow_up.due_on),
-                                         follow_up.household_code, follow_up.head_name)))
+            click.echo("  " + follow_up_line(follow_up))
+
+
+def follow_up_line(follow_up: FollowUp) -> str:
+    """When, the household, its phone in full (calling is what the list is for: see
+    Visits.follow_ups), what is pending, and how it was closed if it was."""
+    state = when_due(follow_up) if follow_up.closed is None else _("[closed: {reason}]").format(
+        reason=follow_up.closed.reason_text)
+    parts = [state, format_date(follow_up.due_on), follow_up.household_code,
+             follow_up.head_name, spaced_phone(follow_up.phone)]
+    if follow_up.pending:
+        parts.append(_("to do: {items}").format(items="; ".join(follow_up.pending)))
+    parts.append(follow_up.visit_id)
+    return "  ".join(p for p in parts if p)
 
 
 def when_due(follow_up: FollowUp) -> str:
@@ -181,3 +203,91 @@ def when_due(follow_up: FollowUp) -> str:
         return _("due today")
     return _("due in {days} days").format(days=-follow_up.overdue_days)
 
+
+def standing_follow_up(ws: Workspace, given: str) -> FollowUp:
+    """FOLLOW_UP is the visit id the list shows, or a household's code or id."""
+    try:
+        ws.visits.get(given)
+    except NotFound:
+        return ws.visits.follow_up_of(ws.households.find(given).id)
+    return ws.visits.follow_up(given)
+
+
+REASON_CHOICE = OneOf(*REASONS)
+
+
+@followups.command("close", help=N_(
+    "Close a follow-up without a visit (it leaves the due and overdue lists). FOLLOW_UP: the "
+    "visit id the list shows, or the household's code."))
+@argument("follow_up")
+@option("--reason", type=REASON_CHOICE, required=True,
+        help=N_("Why: called_done (called, it is done), moved_away (the household moved "
+                "away), not_needed (no longer needed) or other (say why in --note)."))
+@option("--note", default="", help=N_("A short note (needed with --reason other)."))
+@option("--member", default=None, help=N_("The team member closing it (default: the one "
+                                          "chosen in Settings)."))
+@JSON_OPTION
+@click.pass_context
+def followups_close(ctx: click.Context, follow_up: str, reason: str, note: str,
+                    member: str | None, as_json: bool) -> None:
+    ws = workspace(ctx)
+    standing = standing_follow_up(ws, follow_up)
+    ws.visits.close_follow_up(standing.visit_id, reason, note=note,
+                              member_id=member_id(ws, member))
+    closed = ws.visits.follow_up(standing.visit_id)
+    if as_json:
+        emit_json(closed.to_dict())
+    else:
+        assert closed.closed is not None
+        click.echo(_("Closed the follow-up of {code} due on {date}: {reason}.").format(
+            code=closed.household_code, date=format_date(closed.due_on),
+            reason=closed.closed.reason_text))
+
+
+@followups.command("reopen", help=N_(
+    "Reopen a follow-up closed without a visit: it is due again. FOLLOW_UP: the visit id, "
+    "or the household's code."))
+@argument("follow_up")
+@option("--member", default=None, help=N_("The team member reopening it (default: the one "
+                                          "chosen in Settings)."))
+@JSON_OPTION
+@click.pass_context
+def followups_reopen(ctx: click.Context, follow_up: str, member: str | None,
+                     as_json: bool) -> None:
+    ws = workspace(ctx)
+    standing = standing_follow_up(ws, follow_up)
+    ws.visits.reopen_follow_up(standing.visit_id, member_id=member_id(ws, member))
+    reopened = ws.visits.follow_up(standing.visit_id)
+    if as_json:
+        emit_json(reopened.to_dict())
+    else:
+        click.echo(_("Reopened the follow-up of {code}: {due}.").format(
+            code=reopened.household_code, due=when_due(reopened)))
+
+
+@followups.command("print", help=N_(
+    "The day's call list as a PDF (A4): follow-ups due that day or overdue, by hamlet, with "
+    "phone, address and what is still to do."))
+@option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
+        help=N_("The PDF file to write."))
+@option("--date", "day", type=DATE, default=None, help=N_("The day of the list (default: "
+                                                          "today)."))
+@option("--hamlet", default=None, help=N_("Only this hamlet."))
+@option("--member", default=None, help=N_("Only visits by this team member."))
+@JSON_OPTION
+@click.pass_context
+def followups_print(ctx: click.Context, out: str, day: dt.date | None, hamlet: str | None,
+                    member: str | None, as_json: bool) -> None:
+    from dxkit.households.call_list import write_call_list  # reportlab, only when printing
+
+    ws = reader(ctx)
+    written = write_call_list(ws, out, day=day, hamlet_id=hamlet_id(ws, hamlet),
+                              member_id=member_id(ws, member))
+    if as_json:
+        emit_json({"path": str(written.path), "households": written.households,
+                   "pages": written.pages})
+    else:
+        click.echo(_("Wrote the call list of {count} households ({pages} pages) to "
+                     "{path}.").format(count=format_number(written.households),
+                                       pages=format_number(written.pages),
+                                       path=written.path))

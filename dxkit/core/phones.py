@@ -58,3 +58,11 @@ def mask_phone(phone: str) -> str:
     if len(phone) < 7:
         return phone
     return phone[:4] + "•" * (len(phone) - 7) + phone[-3:]
+
+
+def spaced_phone(phone: str) -> str:
+    """A stored number as it is read out and dialled: '0912345678' -> '0912 345 678',
+    '02773851234' -> '0277 385 1234'. Anything else is shown as it is."""
+    if phone.isdigit() and len(phone) in (10, 11):
+        return f"{phone[:4]} {phone[4:7]} {phone[7:]}"
+    return phone

@@ -24,7 +24,7 @@ from dxkit.core.i18n import _
 from dxkit.core.synced import OpResult
 from dxkit.core.text import folded_key, nfc
 from dxkit.households.roster import clean_household, clean_person
-from dxkit.households.visits import Outcome, VisitItem
+from dxkit.households.visits import Outcome, VisitItem, refresh_follow_ups
 
 if TYPE_CHECKING:
     from dxkit.core.progress import Progress
@@ -481,6 +481,7 @@ def generate(ws: Workspace, *, seed: int = 1, households: int = 600,
         builder.visits(tx, plans, target, progress, label_visits, done_before=households)
         _follow_ups_due_soon(tx, builder, plans)
         _corrections_and_answers(ws, rng, plans, now)
+        _closed_follow_ups(ws, rng, now)
         for domain in ws.domains:  # the other domains' demos build on this team's
             if domain.demo is not None:
                 domain.demo(ws, now, rng)
@@ -547,6 +548,32 @@ def _corrections_and_answers(ws: Workspace, rng: random.Random, plans: list[Hous
     ws.visits.amend(amend_id, corrected, reason="Ghi nhầm kết quả, người dân đã làm xong",
                     follow_up_on=None)
     ws.visits.void(void_id, reason="Ghi trùng lượt thăm")
+
+
+# Why a team closed a follow-up without going back, as the demo tells it.
+CLOSES = (("moved_away", ""), ("called_done", "Đã gọi, bà con tự làm xong"),
+          ("not_needed", ""), ("other", "Con cháu ở TP.HCM đã hỗ trợ giúp"))
+
+
+def _closed_follow_ups(ws: Workspace, rng: random.Random, now: dt.datetime) -> None:
+    """Some of the longest overdue follow-ups closed without a visit (about one in six), and
+    one closed by mistake and reopened, through the public API."""
+    # Inside the demo's one transaction the derived follow-ups are brought up to date only
+    # at its commit: derive them now to see which are overdue.
+    refresh_follow_ups(ws.conn)
+    overdue = sorted((f for f in ws.visits.follow_ups(today=now.date(), within_days=0)
+                      if f.overdue), key=lambda f: (-f.overdue_days, f.household_code))
+    if len(overdue) < 2:
+        return
+    members = [m.id for m in ws.catalog.members()]
+    count = max(1, len(overdue) // 6)
+    for number, follow_up in enumerate(overdue[:count]):
+        reason, note = CLOSES[number % len(CLOSES)]
+        ws.visits.close_follow_up(follow_up.visit_id, reason, note=note,
+                                  member_id=rng.choice(members))
+    mistaken = overdue[count].visit_id
+    ws.visits.close_follow_up(mistaken, "not_needed", member_id=rng.choice(members))
+    ws.visits.reopen_follow_up(mistaken, member_id=rng.choice(members))
 
 
 def summarize(ws: Workspace, today: dt.date | None = None) -> DemoSummary:

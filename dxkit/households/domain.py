@@ -10,7 +10,7 @@ from dxkit.core.domain import Domain, ReviewTable
 from dxkit.core.i18n import N_
 from dxkit.core.sqlbatch import select_in
 from dxkit.core.synced import Changes, Tx
-from dxkit.households import catalog, fields, indicators, roster, search, visits
+from dxkit.households import catalog, fields, followups, indicators, roster, search, visits
 from dxkit.households.schema import MIGRATIONS
 from dxkit.households.workspace import HouseholdsWorkspace
 
@@ -42,9 +42,11 @@ def purge_search(tx: Tx) -> None:
 
 
 def refresh_follow_ups(tx: Tx) -> None:
+    """A household's follow-up follows its visits and the closes and reopens of it."""
     visited = {r[0] for r in select_in(
         tx.conn, "SELECT household_id FROM visits WHERE id IN ({marks})",
         sorted(tx.changes.created.get("visits", ())))}
+    visited |= followups.households_of(tx.conn, tx.changes.created.get("follow_up_closures", ()))
     if visited:
         visits.refresh_follow_ups(tx.conn, sorted(visited))
 
@@ -128,7 +130,8 @@ DOMAIN = Domain(
     services={"catalog": catalog.Catalog, "households": roster.Households,
               "people": roster.People, "visits": visits.Visits,
               "indicators": indicators.Indicators},
-    tables=(*catalog.TABLES, *roster.TABLES, *visits.TABLES, *indicators.TABLES),
+    tables=(*catalog.TABLES, *roster.TABLES, *visits.TABLES, *followups.TABLES,
+            *indicators.TABLES),
     migrations=MIGRATIONS,
     before_commit=(forget_erased_heads, refresh_search, purge_search, refresh_follow_ups,
                    refresh_indicators),

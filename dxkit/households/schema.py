@@ -147,5 +147,28 @@ def m0008_indicator_targets(db: Database) -> None:
     run_script(db, "ALTER TABLE indicators ADD COLUMN target REAL;")
 
 
+@migration("0010_follow_up_closures")
+def m0010_follow_up_closures(db: Database) -> None:
+    """Follow-ups closed without a visit, and reopened (households/followups.py): events.
+
+    A close names the visit whose follow-up it closes, a reopen the close it undoes. The
+    derived open_follow_ups keeps each household's standing follow-up as before and, in
+    `closed_by`, the close that settled it (NULL: still to do). No close exists yet, so every
+    row stays as it is."""
+    run_script(db, f"""
+    CREATE TABLE follow_up_closures (
+        id TEXT PRIMARY KEY, visit_id TEXT NOT NULL REFERENCES visits(id),
+        kind TEXT NOT NULL CHECK (kind IN ('close', 'reopen')),
+        corrects TEXT REFERENCES follow_up_closures(id), reason TEXT,
+        note TEXT NOT NULL DEFAULT '', recorded_at TEXT NOT NULL, member_id TEXT,
+        {EVENT_SYNC_COLUMNS});
+    CREATE INDEX follow_up_closures_visit ON follow_up_closures(visit_id);
+    CREATE INDEX follow_up_closures_corrects ON follow_up_closures(corrects)
+        WHERE corrects IS NOT NULL;
+    ALTER TABLE open_follow_ups ADD COLUMN closed_by TEXT;
+    """)
+
+
 MIGRATIONS = (m0001_initial, m0002_phone_prefix_indexes, m0003_open_follow_ups,
-              m0004_drop_households_list_index, m0008_indicator_targets)
+              m0004_drop_households_list_index, m0008_indicator_targets,
+              m0010_follow_up_closures)

@@ -16,7 +16,9 @@ from dxkit.core.i18n import _
 from dxkit.core.sqlbatch import select_in
 from dxkit.core.synced import OpResult, SyncedTable
 from dxkit.core.text import nfc
+from dxkit.households import followups
 from dxkit.households.catalog import CODE_PATTERN, NAME_LENGTH
+from dxkit.households.followups import Closure
 
 if TYPE_CHECKING:
     from dxkit.households.workspace import HouseholdsWorkspace as Workspace
@@ -113,6 +115,15 @@ class FollowUp:
     member_ids: tuple[str, ...]
     notes: str
     overdue_days: int  # > 0 overdue, 0 due today, < 0 due in that many days
+    # The household's phone and address in full: a follow-up is worked by calling or going
+    # there (see Visits.follow_ups on why the phone is not masked here).
+    phone: str = ""
+    address: str = ""
+    # What the visit left partly or not done, each support item once: its name in the
+    # current language (what people read), and its code (for scripts).
+    pending: tuple[str, ...] = ()
+    pending_codes: tuple[str, ...] = ()
+    closed: Closure | None = None  # the close that settled it without a visit, if any
 
     @property
     def overdue(self) -> bool:
@@ -126,6 +137,9 @@ class FollowUp:
             "due_on": self.due_on.isoformat(), "visited_at": self.visited_at.isoformat(),
             "member_ids": list(self.member_ids), "notes": self.notes,
             "overdue": self.overdue, "overdue_days": self.overdue_days,
+            "phone": self.phone, "address": self.address, "pending": list(self.pending),
+            "pending_codes": list(self.pending_codes),
+            "closed": self.closed.to_dict() if self.closed else None,
         }
 
 
@@ -332,36 +346,172 @@ class Visits:
 
     # -- follow-ups ---------------------------------------------------------------------
     def follow_ups(self, *, today: dt.date | None = None, within_days: int = 7,
-                   hamlet_id: str | None = None, member_id: str | None = None
-                   ) -> builtins.list[FollowUp]:
-        """Follow-ups due within `within_days` or overdue, and not yet met by a later visit."""
+                   hamlet_id: str | None = None, member_id: str | None = None,
+                   include_closed: bool = False) -> builtins.list[FollowUp]:
+        """Follow-ups due within `within_days` or overdue, and not yet met by a later visit
+        nor closed (`include_closed`: the closed ones too, with their close).
+
+        Each carries the household's phone in full, unlike the household list, which masks
+        it (DOMAIN.md, Law 91/2025): calling is what this list is for, it names only the
+        households the team has to reach now, and the number is the one the household gave
+        the team for that. Citizen IDs never appear here."""
         today = today or self.ws.today()
         horizon = (today + dt.timedelta(days=within_days)).isoformat()
         where, args = ["f.due_on <= ?", "h.deleted = 0"], [horizon]
+        if not include_closed:
+            where.append("f.closed_by IS NULL")
         if hamlet_id:
             where.append("h.hamlet_id = ?")
             args.append(hamlet_id)
         if member_id:
             where.append("EXISTS (SELECT 1 FROM json_each(v.member_ids) WHERE value = ?)")
             args.append(member_id)
+        return self._follow_ups(" AND ".join(where), args, today,
+                                index="INDEXED BY open_follow_ups_due")
+
+    def follow_up(self, visit_id: str, *, today: dt.date | None = None) -> FollowUp:
+        """The follow-up this visit leaves standing (closed or not); a visit a later one met,
+        corrected or voided has none."""
+        self._standing(visit_id)
+        found = self._follow_ups("f.visit_id = ?", [visit_id], today or self.ws.today())
+        if not found:
+            raise ValidationError({"follow_up": _(
+                "This visit has no follow-up still standing: a later visit met it, or the "
+                "visit was corrected or voided.")})
+        return found[0]
+
+    def follow_up_of(self, household_id: str, *, today: dt.date | None = None) -> FollowUp:
+        """The household's standing follow-up (closed or not)."""
+        household = self.ws.households.get(household_id)
+        found = self._follow_ups("f.household_id = ?", [household.id],
+                                 today or self.ws.today())
+        if not found:
+            raise ValidationError({"follow_up": _(
+                "Household {code} has no follow-up standing.").format(code=household.code)})
+        return found[0]
+
+    def close_follow_up(self, visit_id: str, reason: str, *, note: str = "",
+                        member_id: str | None = None) -> OpResult[Closure]:
+        """Close the follow-up this visit set, without a visit: `reason` is one of
+        followups.REASONS ("other" needs a note). It leaves the due and overdue lists; a
+        reopen brings it back (followups.py says how laptops agree). Returns the close."""
+        with self.ws.transaction() as tx:
+            # Read from the events, not from open_follow_ups: inside a caller's transaction
+            # the derived table is brought up to date only at its commit.
+            self._standing(visit_id)
+            errors: dict[str, str] = {}
+            if followups.standing_closes(self.ws.conn, visit_id):
+                errors["follow_up"] = _("This follow-up is already closed.")
+            clean = nfc(note)
+            if reason not in followups.REASONS:
+                errors["reason"] = _("Choose why the follow-up is closed.")
+            elif reason == "other" and not clean:
+                errors["note"] = _("Say in the note why the follow-up is closed.")
+            if len(clean) > followups.NOTE_LENGTH:
+                errors["note"] = _("This is too long: at most {limit} characters.").format(
+                    limit=followups.NOTE_LENGTH)
+            recorder = self._recorder(member_id, errors)
+            if errors:
+                raise ValidationError(errors)
+            close_id = tx.append("follow_up_closures", {
+                "visit_id": visit_id, "kind": "close", "corrects": None, "reason": reason,
+                "note": clean, "recorded_at": self.ws.now().replace(microsecond=0).isoformat(),
+                "member_id": recorder})
+            close = followups.closure(self.ws.conn, close_id)
+        return OpResult(close, tx.changes)
+
+    def reopen_follow_up(self, visit_id: str, *, member_id: str | None = None
+                         ) -> OpResult[builtins.list[Closure]]:
+        """Undo the close(s) of this visit's follow-up: it is due again as it was. Returns
+        the reopen events (one per close undone)."""
+        with self.ws.transaction() as tx:
+            self._standing(visit_id)
+            closes = followups.standing_closes(self.ws.conn, visit_id)
+            errors: dict[str, str] = {}
+            if not closes:
+                errors["follow_up"] = _("This follow-up is not closed.")
+            recorder = self._recorder(member_id, errors)
+            if errors:
+                raise ValidationError(errors)
+            when = self.ws.now().replace(microsecond=0).isoformat()
+            reopened = [followups.closure(self.ws.conn, tx.append("follow_up_closures", {
+                "visit_id": close.visit_id, "kind": "reopen", "corrects": close.id,
+                "reason": None, "note": "", "recorded_at": when, "member_id": recorder}))
+                for close in closes]
+        return OpResult(reopened, tx.changes)
+
+    def _standing(self, visit_id: str) -> Visit:
+        """The visit, if it is its household's latest effective one and set a follow-up."""
+        visit = self.get(visit_id)
+        latest = self.ws.conn.execute(_LATEST_EFFECTIVE, (visit.household_id,)).fetchone()
+        if latest is None or latest[0] != visit_id or not latest[1]:
+            raise ValidationError({"follow_up": _(
+                "This visit has no follow-up still standing: a later visit met it, or the "
+                "visit was corrected or voided.")})
+        return visit
+
+    def _recorder(self, member_id: str | None, errors: dict[str, str]) -> str | None:
+        """The team member a close or reopen is recorded for: the one given, else the one
+        chosen in the settings (if still known), else none."""
+        known = {m.id for m in self.ws.catalog.members(include_inactive=True)}
+        if member_id is not None:
+            if member_id not in known:
+                errors["member"] = _("One of the team members is unknown.")
+            return member_id
+        chosen = self.ws.settings.get("current_member_id")
+        return chosen if chosen in known else None
+
+    def _follow_ups(self, where: str, args: Sequence[str], today: dt.date,
+                    index: str = "") -> builtins.list[FollowUp]:
         rows = self.ws.conn.execute(
             "SELECT v.id, v.household_id, h.code, h.head_name, h.hamlet_id, m.name AS hamlet,"
-            " f.due_on, v.visited_at, v.member_ids, v.notes "
-            "FROM open_follow_ups f INDEXED BY open_follow_ups_due "
+            " h.phone, h.address, f.due_on, f.closed_by, v.visited_at, v.member_ids, v.notes "
+            f"FROM open_follow_ups f {index} "
             "JOIN visits v ON v.id = f.visit_id JOIN households h ON h.id = f.household_id "
             "JOIN hamlets m ON m.id = h.hamlet_id "
-            f"WHERE {' AND '.join(where)} ORDER BY f.due_on, h.code_key", args)
+            f"WHERE {where} ORDER BY f.due_on, h.code_key", tuple(args)).fetchall()
+        pending = self._pending_codes(r["id"] for r in rows)
+        names = {i.code: i.name for i in self.ws.catalog.support_items(include_retired=True)}
+        closes = {c.id: c for c in (followups.closure_from_row(r) for r in select_in(
+            self.ws.conn, "SELECT * FROM follow_up_closures WHERE id IN ({marks})",
+            [r["closed_by"] for r in rows if r["closed_by"]]))}
         result = []
         for r in rows:
             due = dt.date.fromisoformat(r["due_on"])
+            codes = pending.get(r["id"], ())
             result.append(FollowUp(
                 visit_id=r["id"], household_id=r["household_id"], household_code=r["code"],
                 head_name=r["head_name"], hamlet_id=r["hamlet_id"], hamlet=r["hamlet"],
                 due_on=due,
                 visited_at=dt.datetime.fromisoformat(r["visited_at"]),
                 member_ids=tuple(json.loads(r["member_ids"])), notes=r["notes"],
-                overdue_days=(today - due).days))
+                overdue_days=(today - due).days, phone=r["phone"], address=r["address"],
+                pending=tuple(names.get(code, code) for code in codes), pending_codes=codes,
+                closed=closes.get(r["closed_by"]) if r["closed_by"] else None))
         return result
+
+    def _pending_codes(self, visit_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Per visit, the support items it left partly or not done for someone still in the
+        household (or for the household as a whole), each once, in the order recorded.
+
+        A follow-up's visit is its household's latest effective one, so these are exactly
+        the household's pending items `from_last_visit` (Visits.pending, open_items); read
+        here for a whole list at once."""
+        latest: dict[str, dict[tuple[str | None, str], str]] = {}
+        for r in select_in(
+                self.ws.conn,
+                "SELECT i.visit_id, i.person_id, i.support_item_code, i.outcome, "
+                "i.person_id IS NULL OR p.id IS NOT NULL AS present "
+                "FROM visit_items i JOIN visits v ON v.id = i.visit_id "
+                "LEFT JOIN people p ON p.id = i.person_id AND p.household_id = v.household_id "
+                "AND p.deleted = 0 WHERE i.visit_id IN ({marks}) ORDER BY i.rowid",
+                builtins.list(visit_ids)):
+            outcome = r["outcome"] if r["present"] else "done"  # gone: nothing to do for them
+            latest.setdefault(r["visit_id"], {})[(r["person_id"], r["support_item_code"])] = \
+                outcome
+        return {visit_id: tuple(dict.fromkeys(code for (_person, code), outcome in items.items()
+                                              if outcome != "done"))
+                for visit_id, items in latest.items()}
 
 
 def _check_lengths(notes: str, reason: str, items: Sequence[VisitItem]) -> None:
@@ -384,20 +534,23 @@ ORDER BY v.visited_at DESC, v.created_at DESC LIMIT 1
 
 def refresh_follow_ups(conn: sqlite3.Connection, household_ids: Iterable[str] | None = None
                        ) -> None:
-    """Re-derive the open follow-up of these households (or of all) from their visits."""
+    """Re-derive the standing follow-up of these households (or of all) from their visits,
+    and the close that settled it, if any (followups.py)."""
     if household_ids is None:
         conn.execute("DELETE FROM open_follow_ups")
         household_ids = [r[0] for r in conn.execute("SELECT DISTINCT household_id FROM visits")]
-    open_now: list[tuple[str, str, str]] = []
-    closed: list[tuple[str]] = []
+    standing: list[tuple[str, str, str, str | None]] = []
+    met: list[tuple[str]] = []
     for household_id in household_ids:
         latest = conn.execute(_LATEST_EFFECTIVE, (household_id,)).fetchone()
         if latest is not None and latest[1]:
-            open_now.append((household_id, latest[0], latest[1]))
+            standing.append((household_id, latest[0], latest[1],
+                             followups.closed_by(conn, latest[0])))
         else:
-            closed.append((household_id,))
+            met.append((household_id,))
     conn.executemany(
-        "INSERT INTO open_follow_ups (household_id, visit_id, due_on) VALUES (?, ?, ?) "
-        "ON CONFLICT (household_id) DO UPDATE SET visit_id = excluded.visit_id, "
-        "due_on = excluded.due_on", open_now)
-    conn.executemany("DELETE FROM open_follow_ups WHERE household_id = ?", closed)
+        "INSERT INTO open_follow_ups (household_id, visit_id, due_on, closed_by) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (household_id) DO UPDATE SET "
+        "visit_id = excluded.visit_id, due_on = excluded.due_on, "
+        "closed_by = excluded.closed_by", standing)
+    conn.executemany("DELETE FROM open_follow_ups WHERE household_id = ?", met)

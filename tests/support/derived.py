@@ -25,7 +25,7 @@ def derived(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
             (row[0], *(tuple(sorted((text or "").split())) for text in row[1:]))
             for row in index),
         "open_follow_ups": sorted(tuple(row) for row in conn.execute(
-            "SELECT household_id, visit_id, due_on FROM open_follow_ups")),
+            "SELECT household_id, visit_id, due_on, closed_by FROM open_follow_ups")),
         "person_indicators": sorted(tuple(row) for row in conn.execute(
             "SELECT person_id, indicator_code, value, source_id, as_of "
             "FROM person_indicators")),

@@ -20,6 +20,7 @@ from dxkit.core.synced import REGISTRY, records_of
 from dxkit.core.text import nfc
 from dxkit.households.catalog import NAME_LENGTH
 from dxkit.households.demo import MOBILE_PREFIXES, cccd_number
+from dxkit.households.followups import NOTE_LENGTH, REASONS
 from dxkit.households.roster import ADDRESS_LENGTH, NOTES_LENGTH, RELATIONSHIPS
 from dxkit.households.visits import TEXT_LENGTH, VisitItem
 from dxkit.sync.hub.store import Rejected, validate
@@ -127,10 +128,12 @@ CODES = (f"HH-{n}" for n in itertools.count(1))
                        min_size=1, max_size=3),
        visit_notes=typed(TEXT_LENGTH), reason=typed(TEXT_LENGTH),
        outcome=st.sampled_from(("done", "partly", "not_done")),
-       follow_up=st.one_of(st.none(), st.integers(0, 60)))
+       follow_up=st.one_of(st.none(), st.integers(0, 60)),
+       close=st.one_of(st.none(), st.tuples(st.sampled_from(REASONS), typed(NOTE_LENGTH),
+                                            st.booleans())))
 def test_the_hub_accepts_households_people_and_visits_laptops_write(
         team_laptop, head, address, notes, phone, gps, people, visit_notes, reason, outcome,
-        follow_up):
+        follow_up, close):
     ws = team_laptop
     before = last_seq(ws)
     household = ws.households.add(code=next(CODES), head_name=head, hamlet="Ấp Mỹ Hưng",
@@ -145,16 +148,24 @@ def test_the_hub_accepts_households_people_and_visits_laptops_write(
                                    notes=about).value)
     member = ws.catalog.members()[0].id
     reason_given = reason if nfc(reason) else "Chưa có mạng"
-    ws.visits.add(household.id, [VisitItem("vneid_level2", outcome, added[0].id,
-                                           reason_given)],
-                  visited_at=NOW - dt.timedelta(days=1), member_ids=[member], notes=visit_notes,
-                  follow_up_on=None if follow_up is None
-                  else NOW.date() + dt.timedelta(days=follow_up))
+    visit = ws.visits.add(household.id, [VisitItem("vneid_level2", outcome, added[0].id,
+                                                   reason_given)],
+                          visited_at=NOW - dt.timedelta(days=1), member_ids=[member],
+                          notes=visit_notes, follow_up_on=None if follow_up is None
+                          else NOW.date() + dt.timedelta(days=follow_up)).value
+    closed = follow_up is not None and close is not None
+    if closed:  # the follow-up closed without a visit, with what was typed, maybe reopened
+        why, note, reopen = close
+        ws.visits.close_follow_up(visit.id, why, note=note if nfc(note) or why != "other"
+                                  else "Khác", member_id=member)
+        if reopen:
+            ws.visits.reopen_follow_up(visit.id)
     ws.indicators.answer(added[-1].id, "smartphone", consent)
     ws.people.update(added[0].id, notes=notes)
     records = outbox_records(ws, before)
     assert {"households", "people", "visits", "visit_items", "indicator_answers"} <= {
         r["table"] for r in records}
+    assert closed == ("follow_up_closures" in {r["table"] for r in records})
     assert_hub_accepts(records)
 
 
@@ -218,3 +229,24 @@ def test_a_record_is_accepted_exactly_when_every_value_fits(make_record, data):
     with pytest.raises(Rejected) as refused:
         validate(record)
     assert (refused.value.reason, refused.value.field) == (reason, name), what
+
+
+def test_the_hub_refuses_a_malformed_follow_up_close(make_record):
+    """A close or reopen the laptops make fits (the demo and the examples above); one that
+    names an unknown reason, carries too long a note, no visit or a bad clock is refused,
+    naming the field."""
+    close = make_record("follow_up_closures", "0190a000-0000-7000-8000-00000000c105",
+                        visit_id="0190a000-0000-7000-8000-000000000001", kind="close",
+                        reason="moved_away", note="Đã chuyển vào Bình Dương")
+    validate(close)
+    validate({**close, "fields": {**close["fields"], "kind": "reopen", "reason": None,
+                                  "corrects": close["id"]}})
+    for name, value, reason in (("reason", "gone_fishing", "unknown_value"),
+                                ("kind", "delete", "unknown_value"),
+                                ("note", "x" * (NOTE_LENGTH + 1), "too_long"),
+                                ("visit_id", None, "missing_value"),
+                                ("recorded_at", "21/11/2026", "bad_format"),
+                                ("member_id", "Lê Thị Hoa", "bad_format")):
+        with pytest.raises(Rejected) as refused:
+            validate({**close, "fields": {**close["fields"], name: value}})
+        assert (refused.value.reason, refused.value.field) == (reason, name)

@@ -17,6 +17,7 @@ hypothesis can shrink it freely.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from dxkit.core.synced import dependency_order, record_of, synced_table
+from dxkit.households.followups import REASONS
 from dxkit.households.visits import VisitItem
 from dxkit.sync import engine
 from dxkit.sync.client import HubClient, HubFailed, HubUnreachable
@@ -80,6 +82,8 @@ STEP = st.one_of(
     st.tuples(st.just("set_consent"), laptop, pick, st.booleans()),
     st.tuples(st.just("add_visit"), laptop, pick, st.integers(1, 3), pick),
     st.tuples(st.just("void_visit"), laptop, pick),
+    st.tuples(st.just("close_follow_up"), laptop, pick, pick),
+    st.tuples(st.just("reopen_follow_up"), laptop, pick),
     st.tuples(st.just("answer"), laptop, pick, pick, st.booleans()),
     st.tuples(st.just("sync"), laptop),
     st.tuples(st.just("faulty_sync"), laptop, st.sampled_from(FAULTS), FAULT_AT),
@@ -113,6 +117,7 @@ class Created:
     people: set[str] = field(default_factory=set)
     deleted_people: set[str] = field(default_factory=set)
     visits: set[str] = field(default_factory=set)  # visit and void events
+    closures: set[str] = field(default_factory=set)  # follow-ups closed and reopened
     visit_items: int = 0
     answers: set[str] = field(default_factory=set)
 
@@ -243,8 +248,10 @@ class Program:
                            OUTCOMES[(outcome + n) % len(OUTCOMES)],
                            residents[(outcome + n) % len(residents)], "Vắng nhà")
                  for n in range(count)]
+        # Every other visit sets a follow-up (which a later visit to the household meets).
+        follow_up = ws.today() + dt.timedelta(days=outcome + 1) if outcome % 2 else None
         visit = ws.visits.add(household, items, member_ids=[self.member_id],
-                              notes="Thăm hộ").value
+                              notes="Thăm hộ", follow_up_on=follow_up).value
         self.created.visits.add(visit.id)
         self.created.visit_items += count
 
@@ -255,6 +262,28 @@ class Program:
             before = set(ids(ws, "SELECT id FROM visits"))
             ws.visits.void(visit, reason="Ghi nhầm")
             self.created.visits |= set(ids(ws, "SELECT id FROM visits")) - before
+
+    def close_follow_up(self, ws: Workspace, index: int, which: int, reason: int) -> None:
+        """Close an open follow-up without a visit; another laptop may visit the household,
+        void the visit, close or reopen the same follow-up meanwhile."""
+        still_open = sorted(f.visit_id for f in ws.visits.follow_ups(within_days=400))
+        visit = chosen(still_open, which)
+        if visit:
+            why = REASONS[reason % len(REASONS)]
+            made = ws.visits.close_follow_up(visit, why, note="Đã gọi điện",
+                                             member_id=self.member_id).value
+            self.created.closures.add(made.id)
+            event("a follow-up closed without a visit")
+
+    def reopen_follow_up(self, ws: Workspace, index: int, which: int) -> None:
+        closed = sorted(f.visit_id for f in ws.visits.follow_ups(within_days=400,
+                                                                include_closed=True)
+                        if f.closed is not None)
+        visit = chosen(closed, which)
+        if visit:
+            made = ws.visits.reopen_follow_up(visit).value
+            self.created.closures |= {reopen.id for reopen in made}
+            event("a follow-up reopened")
 
     def answer(self, ws: Workspace, index: int, which: int, code: int, value: bool) -> None:
         person = chosen(self._people(ws), which)
@@ -351,6 +380,7 @@ def check_converged(laptops: list[Workspace], created: Created, hub_server,
         assert table_ids(ws, "households") == created.households
         assert table_ids(ws, "people") == created.people
         assert table_ids(ws, "visits") == created.visits
+        assert table_ids(ws, "follow_up_closures") == created.closures
         assert count(ws, "SELECT count(*) FROM visit_items") == created.visit_items
         assert table_ids(ws, "indicator_answers") == created.answers
         assert {r[0] for r in ws.conn.execute("SELECT id FROM people WHERE purged = 1")} == (
@@ -408,7 +438,19 @@ PERSONAL_RACES = ([0, DAY_MS, -DAY_MS], [
     ("faulty_sync", 0, "duplicate", ("GET", 1)), ("replay_push", 0, 0)])
 
 
+# Follow-ups worked on three laptops at once: a visits household 0 and sets a follow-up; b
+# and c both close it (different reasons) while a, offline, visits again and sets a new one,
+# then closes that one; c reopens what it sees closed before a's visit reaches it.
+FOLLOW_UP_RACES = ([0, DAY_MS, -DAY_MS], [
+    ("add_visit", 0, 0, 1, 1), ("sync", 0), ("sync", 1), ("sync", 2),
+    ("close_follow_up", 1, 0, 0), ("close_follow_up", 2, 0, 1), ("add_visit", 0, 0, 1, 3),
+    ("sync", 1), ("sync", 2), ("reopen_follow_up", 2, 0), ("close_follow_up", 0, 0, 3),
+    ("sync", 0), ("faulty_sync", 1, "drop_response", ("POST", 1)), ("sync", 2),
+    ("replay_push", 0, 0)])
+
+
 @example(program=PERSONAL_RACES)
+@example(program=FOLLOW_UP_RACES)
 @settings(max_examples=10, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])

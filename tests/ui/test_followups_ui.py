@@ -6,10 +6,12 @@ import datetime as dt
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QRadioButton
 
 from dxkit.core import i18n
 from dxkit.households.visits import VisitItem
-from dxkit.ui.followups_page import FollowUpsPage
+from dxkit.ui.followups_page import CloseFollowUpDialog, FollowUpsPage
 from dxkit.ui.visit_form import VisitDialog
 from tests.ui.conftest import settle
 
@@ -62,7 +64,8 @@ def test_lists_overdue_and_upcoming_with_their_state(ctx, qtbot, scene):
     assert [r[2] for r in rows] == ["MH-001", "K3-002"]  # DH-003 is beyond 7 days
     assert rows[0][:2] == ["15/11/2026", "quá hạn 5 ngày"]
     assert rows[1][:2] == ["25/11/2026", "còn 5 ngày"]
-    assert rows[0][3:] == ["Nguyễn Văn Bình", "Ấp Mỹ Hưng", "Lê Thị Hoa", "hẹn lại MH-001"]
+    assert rows[0][3:] == ["Nguyễn Văn Bình", "", "Kích hoạt định danh điện tử mức 2",
+                           "Ấp Mỹ Hưng", "Lê Thị Hoa", "hẹn lại MH-001"]
     red = page.model.index(0, 1).data(Qt.ItemDataRole.ForegroundRole)
     assert red is not None and red.color().name() == "#b3261e"
     assert page.model.index(1, 1).data(Qt.ItemDataRole.ForegroundRole) is None
@@ -89,7 +92,7 @@ def test_stepping_the_horizon_asks_the_database_once(ctx, qtbot, scene, monkeypa
     assert asked == []  # nothing asked while stepping...
     settle(qtbot, ctx, lambda: codes(page) == ["MH-001", "K3-002", "DH-003"])
     # ...then one query for every hamlet; the hamlet filter narrows it without asking again.
-    assert asked == [{"within_days": 30, "member_id": None}]
+    assert asked == [{"within_days": 30, "member_id": None, "include_closed": False}]
     page.set_hamlet(ctx.ws.catalog.hamlet("Ấp Đông Hòa").id)
     assert codes(page) == ["DH-003"] and len(asked) == 1
 
@@ -144,3 +147,120 @@ def test_english_labels(ctx, qtbot, scene):
     assert shown(page)[0][1] == "5 days overdue"
     assert shown(page)[1][1] == "due in 5 days"
     assert page.model.headerData(0, Qt.Orientation.Horizontal) == "Due date"
+
+
+# -- working the list: phone, what is pending, close, reopen, print ------------------------------
+CTRL, ALT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier
+
+
+def press(key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    """A key on whichever widget has the focus, as a person's keyboard would."""
+    widget = QApplication.focusWidget()
+    assert widget is not None, "nothing has the keyboard focus"
+    QTest.keyClick(widget, key, modifier)
+    QApplication.processEvents()
+
+
+@pytest.fixture
+def phoned(ws, scene):
+    """MH-001 has a phone: the list shows it in full, spaced as it is dialled."""
+    household = scene["MH-001"][0]
+    ws.households.update(household.id, phone="0912345678")
+    return household
+
+
+def test_rows_show_the_phone_in_full_and_pending_item_names(ctx, qtbot, phoned):
+    page = make_page(ctx, qtbot)
+    row = shown(page)[0]
+    assert row[2] == "MH-001" and row[4] == "0912 345 678"
+    assert row[5] == "Kích hoạt định danh điện tử mức 2"  # a name, never the code
+    tip = page.model.index(0, 5).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == "Kích hoạt định danh điện tử mức 2"
+
+
+def test_close_from_the_keyboard_with_a_reason_then_reopen(ctx, qtbot, ws, phoned):
+    page = make_page(ctx, qtbot)
+    page.show()
+    page.activateWindow()
+    qtbot.waitUntil(page.isActiveWindow)  # shortcuts need an active window
+    page.table.setFocus()
+    page.table.selectRow(0)
+    assert page.close_button.isEnabled() and "Ctrl+D" in page.close_button.text()
+    press(Qt.Key.Key_D, CTRL)
+    dialog = page.close_dialog
+    assert isinstance(dialog, CloseFollowUpDialog)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    assert dialog.follow_up.household_code == "MH-001"
+    assert isinstance(QApplication.focusWidget(), QRadioButton)  # the first reason
+    # Enter with no reason chosen: the reason is asked for, nothing is written.
+    press(Qt.Key.Key_Return)
+    settle(qtbot, ctx, lambda: dialog.reason_field.error_text() != "")
+    assert ws.conn.execute("SELECT count(*) FROM follow_up_closures").fetchone()[0] == 0
+    # Alt+2: the household moved away; Enter closes it.
+    press(Qt.Key.Key_2, ALT)
+    assert dialog.reason() == "moved_away"
+    press(Qt.Key.Key_Return)
+    settle(qtbot, ctx, lambda: dialog.closed_ok and codes(page) == ["K3-002"])
+    [close] = [f.closed for f in ws.visits.follow_ups(include_closed=True) if f.closed]
+    assert close.reason == "moved_away"
+
+    # Shown again with the closed ones: greyed, with its reason; Ctrl+D reopens it.
+    page.show_closed.setChecked(True)
+    settle(qtbot, ctx, lambda: codes(page) == ["MH-001", "K3-002"])
+    assert shown(page)[0][1] == "Đã đóng: Hộ đã chuyển đi"
+    grey = page.model.index(0, 3).data(Qt.ItemDataRole.ForegroundRole)
+    assert grey is not None and grey.color().name() == "#6b6b6b"
+    assert page.summary_lines == ["Khóm 3: 0 quá hạn, 1 sắp đến hạn"]  # nothing left to do
+    page.table.selectRow(0)
+    assert page.close_button.text().startswith("Mở lại")
+    page.activateWindow()
+    qtbot.waitUntil(page.isActiveWindow)
+    page.table.setFocus()
+    press(Qt.Key.Key_D, CTRL)
+    settle(qtbot, ctx, lambda: shown(page)[0][1] == "quá hạn 5 ngày")
+    assert page.close_dialog is None
+    assert ws.visits.follow_ups()[0].closed is None
+
+
+def test_other_needs_a_note(ctx, qtbot, ws, scene):
+    page = make_page(ctx, qtbot)
+    page.table.selectRow(0)
+    dialog = page.close_or_reopen()
+    assert isinstance(dialog, CloseFollowUpDialog)
+    dialog.choose("other")
+    assert dialog.save()
+    settle(qtbot, ctx, lambda: dialog.note_field.error_text() != "")
+    assert "ghi chú" in dialog.note_field.error_text()
+    dialog.note.setText("Con gái đã hướng dẫn qua điện thoại")
+    assert dialog.save()
+    settle(qtbot, ctx, lambda: dialog.closed_ok)
+    closed = ws.visits.follow_ups(include_closed=True)[0].closed
+    assert closed is not None and closed.reason_text == "Khác: Con gái đã hướng dẫn qua điện thoại"
+    # The list shows the reason; the note, which may be long, is in the tooltip.
+    page.show_closed.setChecked(True)
+    settle(qtbot, ctx, lambda: shown(page)[0][1] == "Đã đóng: Khác")
+    tip = page.model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == "Đã đóng: Khác: Con gái đã hướng dẫn qua điện thoại"
+
+
+def test_print_saves_the_call_list_and_opens_it(ctx, qtbot, ws, phoned, tmp_path,
+                                                monkeypatch):
+    page = make_page(ctx, qtbot)
+    asked, opened = [], []
+    monkeypatch.setattr(page, "ask_where_to_save",
+                        lambda suggested: asked.append(suggested) or str(tmp_path / "goi"))
+    monkeypatch.setattr(page, "open_file", opened.append)
+    page.show()
+    page.activateWindow()
+    qtbot.waitUntil(page.isActiveWindow)  # shortcuts need an active window
+    page.table.setFocus()
+    press(Qt.Key.Key_P, CTRL)
+    settle(qtbot, ctx, lambda: page.last_call_list is not None)
+    assert asked[0].name == "danh-sach-goi-2026-11-20.pdf"
+    assert opened == [tmp_path / "goi.pdf"]
+    written = page.last_call_list
+    assert written is not None and written.households == 1  # K3-002 is not due yet
+    from dxkit.labels.verify import page_texts
+
+    [text] = page_texts(written.path)
+    assert "MH-001" in text and "0912 345 678" in text and "K3-002" not in text
