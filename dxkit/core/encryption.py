@@ -157,20 +157,32 @@ def _now() -> str:
 
 
 # -- opening ----------------------------------------------------------------------------------
+def refuse_foreign(folder: Path, db_path: Path, known: list[str]) -> store.FileKind:
+    """Refuse, reading only, a file that is not this dxkit's workspace (foreign, damaged, too
+    new, or encrypted with its encryption.json lost); the kind of file it is otherwise."""
+    kind = store.file_kind(db_path)
+    if kind == "encrypted" and WorkspaceKeys(folder).state() is None:
+        raise WorkspaceError(_(
+            "{path} is not a dxkit workspace (it is not a database, or it is damaged), or it "
+            "is an encrypted workspace whose encryption.json was lost: then open it with its "
+            "recovery key (dxkit key unlock). It was left untouched.").format(path=db_path))
+    if kind == "plain":
+        store.check_existing(db_path, known, None)
+    return kind
+
+
+def ready(folder: Path, db_path: Path) -> bool:
+    """The workspace has its key and an encrypted file: opening it writes nothing."""
+    return WorkspaceKeys(folder).state() is not None and store.file_kind(db_path) == "encrypted"
+
+
 def open_key(folder: Path, db_path: Path, known: list[str]) -> DatabaseKey:
     """The key to open the workspace database with, after refusing a file that is foreign,
     damaged or too new (untouched). A new workspace gets a key; a plain one is converted."""
     finish_interrupted(db_path)
     keys = WorkspaceKeys(folder)
     state = keys.state()
-    kind = store.file_kind(db_path)
-    if kind == "encrypted" and state is None:
-        raise WorkspaceError(_(
-            "{path} is not a dxkit workspace (it is not a database, or it is damaged), or it "
-            "is an encrypted workspace whose encryption.json was lost: then open it with its "
-            "recovery key (dxkit key unlock). It was left untouched.").format(path=db_path))
-    if kind == "plain":
-        store.check_existing(db_path, known, None)  # before anything is written
+    kind = refuse_foreign(folder, db_path, known)
     make_private_dir(folder)
     key = keys.key() if state is not None else keys.create()
     if kind == "plain":

@@ -124,20 +124,28 @@ class Workspace:
         folder = _folder(path)
         db_path = folder / store.DB_FILENAME
         steps = migrations(cls.domains)
-        # Refuses foreign, damaged or too-new files untouched; makes the key of a new
-        # workspace, and encrypts a plain one made by an older dxkit.
-        key = encryption.open_key(folder, db_path, [m.name for m in steps])
+        names = [m.name for m in steps]
+        if folder.is_dir():
+            encryption.refuse_foreign(folder, db_path, names)  # untouched: not even locked
         make_private_dir(folder)
-        tighten_tree(folder)  # what an older dxkit made readable by others
         ws = cls(folder)
-        ws.key = key
         if utc_now is not None:
             ws.utc_now = utc_now
         try:
+            # The key is made, or a plain file from an older dxkit encrypted, under the writer's
+            # lock: two processes opening a new folder at once must not make two keys. A reader
+            # takes the lock only for that, when there is something to make.
+            if readonly and encryption.ready(folder, db_path):
+                ws.key = encryption.open_key(folder, db_path, names)
+            else:
+                ws._lock.acquire(wait)
+                ws.key = encryption.open_key(folder, db_path, names)
+                if readonly:
+                    ws._lock.release()
+            tighten_tree(folder)  # what an older dxkit made readable by others
             if readonly:
                 ws._open_reader(steps)
             else:
-                ws._lock.acquire(wait)
                 ws._prepare(steps)
                 if daily_backup:
                     ws.backup_if_due()

@@ -94,3 +94,25 @@ def test_a_reader_cannot_write(team_dir: Path):
         ws.catalog.add_hamlet("Ấp Tân Thuận")
     with Workspace.open(team_dir, readonly=True) as ws:
         assert "Ấp Tân Thuận" not in [h.name for h in ws.catalog.hamlets()]
+
+
+def test_a_new_workspace_gets_its_key_under_the_writers_lock(tmp_path):
+    """Two processes opening a new folder at once must not each make a key (the second's would
+    replace the first's, and the file made with the first would no longer open): the key is
+    made only by the holder of the write lock."""
+    from dxkit.core.encryption import STATE_FILENAME
+    from dxkit.core.lock import WorkspaceLock
+
+    folder = tmp_path / "new"
+    folder.mkdir()
+    with WorkspaceLock(folder) as other_process:
+        assert other_process.held
+        for readonly in (False, True):
+            with pytest.raises(WorkspaceLocked):
+                Workspace.open(folder, readonly=readonly)
+        assert not (folder / STATE_FILENAME).exists()
+        assert not (folder / store.DB_FILENAME).exists()
+    with Workspace.open(folder) as ws:
+        assert ws.households.count() == 0
+    with Workspace.open(folder, readonly=True) as reader:  # made: a reader takes no lock
+        assert reader.households.count() == 0
