@@ -232,6 +232,8 @@ def test_no_byte_of_the_workspace_holds_an_erased_person(laptops, monkeypatch):
     a, b = laptops["a"], laptops["b"]
     household, erased = add_head(a)
     a.people.update(erased, phone=PHONES[1], notes="Bán hàng online")  # an edit
+    org = a.farm.orgs.add("HTX Nông nghiệp Mỹ An", address="Xã Mỹ An").value
+    member = a.farm.orgs.add_member(org, person_id=erased, role="Xã viên").value  # her name
     sync_all(a, b)
     a.people.update(erased, phone=PHONES[2])
     b.people.update(erased, phone=PHONES[0])
@@ -250,6 +252,7 @@ def test_no_byte_of_the_workspace_holds_an_erased_person(laptops, monkeypatch):
     a.people.delete(erased)
     sync_all(a, b)
     assert a.households.get(household).head_name == b.households.get(household).head_name == ""
+    assert a.farm.orgs.member(member.id).name == b.farm.orgs.member(member.id).name == ""
     for ws in (a, b):
         assert traces(ws.path) == {}, ws.path.name  # open, as the app leaves it
         assert_derived_agree([ws])
