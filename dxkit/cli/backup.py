@@ -21,7 +21,7 @@ from dxkit.cli.key import read_recovery_key
 from dxkit.cli.root import cli
 from dxkit.core import backup
 from dxkit.core.errors import DxError
-from dxkit.core.i18n import _, format_datetime, format_number
+from dxkit.core.i18n import _, format_datetime, format_number, ngettext
 from dxkit.workspace import Workspace
 
 
@@ -124,6 +124,9 @@ def backup_settings(ctx: click.Context, keep_days: int | None, as_json: bool) ->
     if as_json:
         emit_json(settings)
         return
-    click.echo(_("Backups are kept {days} days (the newest {newest} always), in {folder}.")
-               .format(days=settings["keep_days"], newest=settings["keep_newest"],
+    days = ws.backup_keep_days
+    click.echo(ngettext("Backups are kept {days} day (the newest {newest} always), in {folder}.",
+                        "Backups are kept {days} days (the newest {newest} always), in "
+                        "{folder}.", days)
+               .format(days=format_number(days), newest=format_number(backup.KEEP_NEWEST),
                        folder=settings["folder"]))

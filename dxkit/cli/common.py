@@ -18,7 +18,7 @@ import click
 from click.decorators import FC
 
 from dxkit.core.errors import DxError
-from dxkit.core.i18n import _, format_date, format_datetime, gettext, ngettext
+from dxkit.core.i18n import _, format_date, format_datetime, format_number, gettext, ngettext
 from dxkit.core.phones import mask_phone
 from dxkit.core.progress import Progress
 from dxkit.households.cccd import sex_label
@@ -281,8 +281,9 @@ def person_line(person: Person, today: dt.date) -> str:
     birth = format_date(person.birth_date) if person.birth_date else str(person.birth_year or "")
     age = person.age_on(today)
     parts = [person.id, person.full_name, sex_label(person.sex)]
-    if birth:
-        parts.append(_("born {birth} ({age} years old)").format(birth=birth, age=age))
+    if birth and age is not None:
+        parts.append(ngettext("born {birth} ({age} year old)", "born {birth} ({age} years old)",
+                              age).format(birth=birth, age=format_number(age)))
     if person.relationship:
         parts.append(person.relationship)
     if person.cccd:

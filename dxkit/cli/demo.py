@@ -8,7 +8,7 @@ import click
 
 from dxkit.cli.common import COUNT, N_, option, terminal_progress
 from dxkit.cli.root import cli
-from dxkit.core.i18n import _, format_number
+from dxkit.core.i18n import _, counted
 from dxkit.core.workspace import default_path
 
 
@@ -31,9 +31,12 @@ def demo(ctx: click.Context, seed: int, household_count: int, if_empty: bool) ->
         click.echo(_("The workspace in {path} already has data; it was left as it is.").format(
             path=path))
         return
-    click.echo(_("Demo workspace ready in {path}: {households} households, {people} people, "
-                 "{visits} visits, {overdue} overdue follow-ups.").format(
-        path=path, households=format_number(summary.households),
-        people=format_number(summary.people), visits=format_number(summary.visits),
-        overdue=format_number(summary.overdue_follow_ups)))
+    click.echo(_("Demo workspace ready in {path}: {households}, {people}, {visits}, "
+                 "{overdue}.").format(
+        path=path, households=counted(summary.households, "{count} household",
+                                      "{count} households"),
+        people=counted(summary.people, "{count} person", "{count} people"),
+        visits=counted(summary.visits, "{count} visit", "{count} visits"),
+        overdue=counted(summary.overdue_follow_ups, "{count} overdue follow-up",
+                        "{count} overdue follow-ups")))
 

@@ -29,7 +29,7 @@ from dxkit.cli.common import (
 )
 from dxkit.cli.root import cli
 from dxkit.core.errors import NotFound
-from dxkit.core.i18n import _, format_number
+from dxkit.core.i18n import _, counted, format_number, ngettext
 
 
 @cli.group(help=N_("Households: add, list, show, search, import and export."))
@@ -102,7 +102,7 @@ def households_list(ctx: click.Context, hamlet: str | None, as_json: bool) -> No
         return
     for household in found:
         click.echo(household_line(household))
-    click.echo(_("{count} households.").format(count=format_number(len(found))), err=True)
+    click.echo(counted(len(found), "{count} household.", "{count} households."), err=True)
 
 
 @households.command("show", help=N_("Show a household: its people, visits and indicators."))
@@ -188,8 +188,11 @@ def households_import(ctx: click.Context, file: str, dry_run: bool, as_json: boo
         for problem in plan.problems:
             say_error(problem_line(problem))
     if not plan.ok:
-        say_error(_("Nothing was imported: the file has {count} problem(s). Correct them and "
-                     "import again.").format(count=len(import_errors(plan))))
+        say_error(counted(len(import_errors(plan)),
+                          "Nothing was imported: the file has {count} problem. Correct it and "
+                          "import again.",
+                          "Nothing was imported: the file has {count} problems. Correct them "
+                          "and import again."))
         ctx.exit(1)
     if as_json:
         return
@@ -218,12 +221,16 @@ def problem_line(problem: Any) -> str:
 def import_counts(plan: Any) -> str:
     """The plan's counts (kept on `plan.counts`, or on the plan itself) as one sentence."""
     counts = getattr(plan, "counts", plan)
-    return _("{new_households} new households, {updated_households} updated, "
-             "{unchanged_households} unchanged; {new_people} new people, {updated_people} "
-             "updated, {unchanged_people} unchanged.").format(
-        new_households=counts.new_households, updated_households=counts.updated_households,
-        unchanged_households=counts.unchanged_households, new_people=counts.new_people,
-        updated_people=counts.updated_people, unchanged_people=counts.unchanged_people)
+    n = format_number
+    return _("{new_households}, {updated_households} updated, {unchanged_households} "
+             "unchanged; {new_people}, {updated_people} updated, {unchanged_people} "
+             "unchanged.").format(
+        new_households=counted(counts.new_households, "{count} new household",
+                               "{count} new households"),
+        updated_households=n(counts.updated_households),
+        unchanged_households=n(counts.unchanged_households),
+        new_people=counted(counts.new_people, "{count} new person", "{count} new people"),
+        updated_people=n(counts.updated_people), unchanged_people=n(counts.unchanged_people))
 
 
 @households.command("export", help=N_("Export households (or people, or visits) to a CSV or "
@@ -237,20 +244,28 @@ def import_counts(plan: Any) -> str:
 def households_export(ctx: click.Context, fmt: str | None, out: str, what: str) -> None:
     from dxkit.households import exporting
 
-    writers = {"households": (exporting.export_households, _("Exported {count} households to "
-                                                             "{path}.")),
-               "people": (exporting.export_people, _("Exported {count} rows of people to "
-                                                     "{path}.")),
-               "visits": (exporting.export_visits, _("Exported {count} rows of visits to "
-                                                     "{path}."))}
-    write, done = writers[what]
+    writers = {"households": exporting.export_households, "people": exporting.export_people,
+               "visits": exporting.export_visits}
+    write = writers[what]
     path = Path(out).expanduser()
     chosen = fmt or ("xlsx" if path.suffix.lower() == ".xlsx" else "csv")
     file_format: exporting.Format = "xlsx" if chosen == "xlsx" else "csv"
     ws = reader(ctx)
     with terminal_progress() as progress:
         count = write(ws, path, file_format, progress=progress)
-    click.echo(done.format(count=format_number(count), path=path))
+    click.echo(exported(what, count).format(count=format_number(count), path=path))
+
+
+def exported(what: str, count: int) -> str:
+    """What an export wrote, for `what` (households, people or visits) and its row count."""
+    if what == "people":  # one row per person, and one per household nobody is listed in
+        return ngettext("Exported {count} row of the people list to {path}.",
+                        "Exported {count} rows of the people list to {path}.", count)
+    if what == "visits":  # one row per support item of a visit
+        return ngettext("Exported {count} visit row to {path}.",
+                        "Exported {count} visit rows to {path}.", count)
+    return ngettext("Exported {count} household to {path}.",
+                    "Exported {count} households to {path}.", count)
 
 
 def existing_file(name: str) -> Path:

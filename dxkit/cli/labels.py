@@ -20,7 +20,7 @@ from dxkit.cli.common import (
     say_error,
     terminal_progress,
 )
-from dxkit.core.i18n import _, format_number
+from dxkit.core.i18n import _, format_number, ngettext
 from dxkit.labels import BUILTIN_TEMPLATES, Template, verify_pdf
 
 
@@ -47,8 +47,9 @@ def verify(ctx: click.Context, file: str, dpi: int, expect: int | None, as_json:
     if as_json:
         emit_json(report.to_dict())
     else:
-        click.echo(_("QR codes read: {count}, on {pages} page(s).").format(
-            count=report.count, pages=report.pages))
+        click.echo(ngettext("QR codes read: {count}, on {pages} page.",
+                            "QR codes read: {count}, on {pages} pages.", report.pages).format(
+            count=format_number(report.count), pages=format_number(report.pages)))
         for code in report.codes:
             click.echo(_("page {page}, centre {x} × {y} mm, module {module} mm: "
                          "{payload}").format(page=code.page, x=format_number(code.x_mm),
@@ -59,8 +60,10 @@ def verify(ctx: click.Context, file: str, dpi: int, expect: int | None, as_json:
         say_error(_("No QR code could be read in {path}.").format(path=file))
         ctx.exit(1)
     if expect is not None and report.count != expect:
-        say_error(_("{count} QR codes were read in {path}, not the {expected} expected.").format(
-            count=report.count, path=file, expected=expect))
+        say_error(ngettext("{count} QR code was read in {path}, not the {expected} expected.",
+                           "{count} QR codes were read in {path}, not the {expected} expected.",
+                           report.count).format(count=format_number(report.count), path=file,
+                                                expected=format_number(expect)))
         ctx.exit(1)
 
 

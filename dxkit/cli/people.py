@@ -20,7 +20,7 @@ from dxkit.cli.common import (
 )
 from dxkit.cli.root import cli
 from dxkit.core.errors import DxError, NotFound
-from dxkit.core.i18n import _
+from dxkit.core.i18n import _, counted
 
 
 @cli.group(help=N_("People in households: add, list, export their data, delete them."))
@@ -136,6 +136,9 @@ def people_delete(ctx: click.Context, person_id: str, yes: bool) -> None:
                      ).format(name=person.full_name, code=household.code))
     removed = backups - {b.path for b in ws.backups()}
     if removed:
-        click.echo(_("Removed {count} backups that still held this person's data; a new "
-                     "backup without them was made.").format(count=len(removed)))
+        click.echo(counted(len(removed),
+                           "Removed {count} backup that still held this person's data; a new "
+                           "backup without it was made.",
+                           "Removed {count} backups that still held this person's data; a new "
+                           "backup without them was made."))
 

@@ -16,7 +16,7 @@ from dxkit.cli.common import (
 )
 from dxkit.cli.root import cli
 from dxkit.core.clock_repair import ClockRepair
-from dxkit.core.i18n import _, format_number
+from dxkit.core.i18n import _, counted, format_number, ngettext
 from dxkit.sync import bundle, clocks, engine, repair
 
 
@@ -65,20 +65,35 @@ def sync(ctx: click.Context, allow_insecure_http: bool, as_json: bool) -> None:
         click.echo(line)
 
 
+def records(count: int) -> str:
+    return counted(count, "{count} record", "{count} records")
+
+
+def size_in_bytes(count: int) -> str:
+    return counted(count, "{count} byte", "{count} bytes")
+
+
+def merged_line(conflicts: int) -> str:
+    return counted(conflicts,
+                   "Merged: {count} same-field edit from two devices, listed for review.",
+                   "Merged: {count} same-field edits from two devices, listed for review.")
+
+
 def report_lines(report: engine.SyncReport) -> list[str]:
-    n = format_number
     return [
-        _("Sent: {count} records accepted by the hub.").format(count=n(report.pushed)),
-        _("Received: {count} records, {changed} of them new or changed here.").format(
-            count=n(report.received), changed=n(report.pulled)),
-        _("Merged: {count} same-field edits from two devices, listed for review.").format(
-            count=n(report.conflicts)),
-        _("Held back: {quarantined} records quarantined with a reason; {waiting} changes "
-          "still waiting to be sent.").format(quarantined=n(report.quarantined),
-                                              waiting=n(report.held_back)),
-        _("{requests} requests, {sent} bytes sent, {received} bytes received.").format(
-            requests=n(report.requests), sent=n(report.bytes_sent),
-            received=n(report.bytes_received)),
+        counted(report.pushed, "Sent: {count} record accepted by the hub.",
+                "Sent: {count} records accepted by the hub."),
+        ngettext("Received: {count} record ({changed} new or changed here).",
+                 "Received: {count} records, {changed} of them new or changed here.",
+                 report.received).format(count=format_number(report.received),
+                                         changed=format_number(report.pulled)),
+        merged_line(report.conflicts),
+        _("Held back: {quarantined} quarantined with a reason; {waiting} still waiting to be "
+          "sent.").format(quarantined=records(report.quarantined),
+                          waiting=counted(report.held_back, "{count} change", "{count} changes")),
+        _("{requests}, {sent} sent, {received} received.").format(
+            requests=counted(report.requests, "{count} request", "{count} requests"),
+            sent=size_in_bytes(report.bytes_sent), received=size_in_bytes(report.bytes_received)),
     ]
 
 
@@ -130,16 +145,18 @@ def sync_check(ctx: click.Context, no_repair: bool, as_json: bool) -> None:
     if as_json:
         emit_json(report.to_dict())
     elif report.in_step:
-        click.echo(_("This workspace and the hub hold the same records ({count} tables "
-                     "compared).").format(count=report.tables_checked))
+        click.echo(counted(report.tables_checked,
+                           "This workspace and the hub hold the same records ({count} table "
+                           "compared).",
+                           "This workspace and the hub hold the same records ({count} tables "
+                           "compared)."))
     else:
         click.echo(_("Differences in: {tables}.").format(
             tables=", ".join(report.tables_differing)))
         if not no_repair:
-            click.echo(_("Repaired: {fetched} records taken from the hub and merged, "
-                         "{requeued} sent to it again.").format(
-                             fetched=format_number(report.fetched),
-                             requeued=format_number(report.requeued)))
+            click.echo(_("Repaired: {fetched} taken from the hub and merged, {requeued} sent "
+                         "to it again.").format(fetched=records(report.fetched),
+                                                requeued=records(report.requeued)))
     if no_repair and not report.in_step:
         ctx.exit(1)
 
@@ -155,9 +172,8 @@ def sync_export_bundle(ctx: click.Context, file: str, as_json: bool) -> None:
     if as_json:
         emit_json(report.to_dict())
         return
-    click.echo(_("Wrote {count} records to {path} ({size} bytes).").format(
-        count=format_number(report.records), path=report.path,
-        size=format_number(report.bytes)))
+    click.echo(_("Wrote {records} to {path} ({size}).").format(
+        records=records(report.records), path=report.path, size=size_in_bytes(report.bytes)))
 
 
 @sync.command("import-bundle", help=N_("Check a bundle file from another laptop and merge its "
@@ -172,14 +188,15 @@ def sync_import_bundle(ctx: click.Context, file: str, as_json: bool) -> None:
         emit_json(report.to_dict())
         return
     n = format_number
-    click.echo(_("Read {count} records from the bundle: {applied} new or changed here, "
-                 "{duplicate} already here.").format(
-                     count=n(report.received), applied=n(report.applied),
-                     duplicate=n(report.duplicate)))
-    click.echo(_("Merged: {count} same-field edits from two devices, listed for review.").format(
-        count=n(report.conflicts)))
-    click.echo(_("Quarantined: {count} records held back with a reason.").format(
-        count=n(report.quarantined)))
+    click.echo(ngettext("Read {count} record from the bundle: {applied} new or changed here, "
+                        "{duplicate} already here.",
+                        "Read {count} records from the bundle: {applied} new or changed here, "
+                        "{duplicate} already here.", report.received).format(
+                            count=n(report.received), applied=n(report.applied),
+                            duplicate=n(report.duplicate)))
+    click.echo(merged_line(report.conflicts))
+    click.echo(counted(report.quarantined, "Quarantined: {count} record held back with a reason.",
+                       "Quarantined: {count} records held back with a reason."))
 
 
 @sync.command("repair-clock", help=N_(

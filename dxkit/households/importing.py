@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dxkit.core.errors import DxError, NotFound, ValidationError
-from dxkit.core.i18n import _
+from dxkit.core.i18n import _, counted
 from dxkit.core.phones import normalize_phone
 from dxkit.core.progress import Progress
 from dxkit.core.synced import OpResult, Tx
@@ -65,9 +65,12 @@ class ImportRefused(DxError):
     """The file has problems; nothing was imported. `plan` lists every problem."""
 
     def __init__(self, plan: ImportPlan):
-        super().__init__(_("The file was not imported because it has {count} problem(s); "
-                           "nothing was changed. Fix them and import again.").format(
-                               count=len(plan.errors)))
+        super().__init__(counted(
+            len(plan.errors),
+            "The file was not imported because it has {count} problem; nothing was changed. "
+            "Fix it and import again.",
+            "The file was not imported because it has {count} problems; nothing was changed. "
+            "Fix them and import again."))
         self.plan = plan
 
 

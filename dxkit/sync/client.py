@@ -22,7 +22,7 @@ import httpx
 
 from dxkit import __version__
 from dxkit.core.errors import DxError
-from dxkit.core.i18n import _
+from dxkit.core.i18n import _, format_number, ngettext
 from dxkit.sync.transport import (
     AnswerTooLarge,
     BadEncoding,
@@ -332,10 +332,14 @@ class HubClient:
                  "port) or ask the hub administrator.").format(url=url, reason=exc)
 
     def _too_slow(self) -> HubTooSlow:
-        return HubTooSlow(_(
+        seconds = round(self.deadline)
+        return HubTooSlow(ngettext(
+            "The hub at {url} did not finish answering within {seconds} second: the "
+            "connection is too slow or the hub is overloaded. Nothing was lost; sync again "
+            "later.",
             "The hub at {url} did not finish answering within {seconds} seconds: the "
             "connection is too slow or the hub is overloaded. Nothing was lost; sync again "
-            "later.").format(url=self.base_url, seconds=round(self.deadline)))
+            "later.", seconds).format(url=self.base_url, seconds=format_number(seconds)))
 
     def _insecure(self) -> InsecureHubAddress:
         return InsecureHubAddress(_(

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from dxkit.core import backup, diagnostics
 from dxkit.core.encryption import WorkspaceKeys
-from dxkit.core.i18n import _, format_datetime, format_number
+from dxkit.core.i18n import _, format_datetime, format_number, ngettext
 from dxkit.core.keys import DatabaseKey
 from dxkit.core.progress import Progress
 from dxkit.core.sync_review import sync_changes
@@ -61,7 +61,7 @@ class BackupsBox(QGroupBox):
         self.keep_days = QSpinBox()
         self.keep_days.setRange(1, 3650)
         self.keep_days.setValue(self.ws.backup_keep_days)
-        self.keep_days.setSuffix(_(" days"))
+        self._set_days_suffix(self.keep_days.value())
         self.keep_days.valueChanged.connect(self._keep_days_changed)
         keep_row = QHBoxLayout()
         keep_row.addWidget(QLabel(_("Keep backups for")))
@@ -137,7 +137,12 @@ class BackupsBox(QGroupBox):
         return Path(path) if path else None
 
     def _keep_days_changed(self, days: int) -> None:
+        self._set_days_suffix(days)
         self.ws.set_backup_keep_days(days)  # settings.json, like the language: no database
+
+    def _set_days_suffix(self, days: int) -> None:
+        """"1 day", "30 days": the suffix follows the number in the box."""
+        self.keep_days.setSuffix(ngettext(" day", " days", days))
 
     # -- actions ----------------------------------------------------------------------------
     def op(self, work: Callable[[Progress], R]) -> Op[R]:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from dxkit import demo
 from dxkit.core.errors import Cancelled
-from dxkit.core.i18n import _, format_number
+from dxkit.core.i18n import _, counted, format_number
 from dxkit.core.synced import Changes
 from dxkit.households.roster import Household
 from dxkit.ui.appearance import HINT_STYLE, scaled_font
@@ -297,9 +297,9 @@ class HouseholdsPage(Page):
 
     def _update_count(self) -> None:
         count = self.model.rowCount()
-        text = _("{count} households").format(count=format_number(count))
+        text = counted(count, "{count} household", "{count} households")
         if self.model.query and count >= 500:
-            text = _("first {count} matches").format(count=format_number(count))
+            text = counted(count, "first {count} match", "first {count} matches")
         self.count_label.setText(text)
 
     def on_changed(self, changes: Changes) -> None:

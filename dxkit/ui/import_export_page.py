@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import Cancelled
-from dxkit.core.i18n import _, format_number
+from dxkit.core.i18n import _, counted, format_number, ngettext
 from dxkit.core.progress import Progress
 from dxkit.households import exporting, importing
 from dxkit.households.importing import ImportPlan, ImportRefused
@@ -405,14 +405,18 @@ class ImportExportPage(Page):
             "All text is in Unicode; no conversion needed."))
         errors, warnings = len(plan.errors), len(plan.warnings)
         if plan.ok:
-            self.verdict.setText(_("The file can be imported ({warnings} warning(s)). Nothing "
-                                   "has changed yet: press Import to apply.").format(
-                                       warnings=warnings))
+            self.verdict.setText(counted(
+                warnings,
+                "The file can be imported ({count} warning). Nothing has changed yet: press "
+                "Import to apply.",
+                "The file can be imported ({count} warnings). Nothing has changed yet: press "
+                "Import to apply."))
             self.verdict.setStyleSheet(GOOD_STYLE)
         else:
-            self.verdict.setText(_("{errors} error(s) and {warnings} warning(s): fix the errors "
-                                   "in the file, save it and check it again. Nothing was "
-                                   "imported.").format(errors=errors, warnings=warnings))
+            self.verdict.setText(_("{errors} and {warnings}: fix the errors in the file, save "
+                                   "it and check it again. Nothing was imported.").format(
+                errors=counted(errors, "{count} error", "{count} errors"),
+                warnings=counted(warnings, "{count} warning", "{count} warnings")))
             self.verdict.setStyleSheet(BAD_STYLE)
         severity = {"error": _("error"), "warning": _("warning")}
         _fill(self.problems_table,
@@ -424,8 +428,11 @@ class ImportExportPage(Page):
                                  r.code, r.name, ", ".join(r.changed)] for r in plan.rows])
         counts = plan.counts
         planned = sum(counts.to_dict().values())
-        self.rows_note.setText(_("Showing the first {shown} of {total} records.").format(
-            shown=len(plan.rows), total=planned) if planned > len(plan.rows) else "")
+        self.rows_note.setText(ngettext(
+            "Showing the first {shown} of {total} record.",
+            "Showing the first {shown} of {total} records.", planned).format(
+                shown=format_number(len(plan.rows)), total=format_number(planned))
+            if planned > len(plan.rows) else "")
         changes = (counts.new_households + counts.updated_households + counts.new_people
                    + counts.updated_people)
         self.import_button.setEnabled(plan.ok and changes > 0)
@@ -449,13 +456,14 @@ class ImportExportPage(Page):
         plan: ImportPlan = result.value
         self.imported = plan
         counts = plan.counts
+        n = format_number
         self.done_label.setText(_(
-            "Imported {name}: {new_households} new and {updated_households} updated "
-            "households, {new_people} new and {updated_people} updated people.").format(
+            "Imported {name}. Households: {new_households} new, {updated_households} updated. "
+            "People: {new_people} new, {updated_people} updated.").format(
                 name=self.path.name if self.path else "",
-                new_households=counts.new_households,
-                updated_households=counts.updated_households,
-                new_people=counts.new_people, updated_people=counts.updated_people))
+                new_households=n(counts.new_households),
+                updated_households=n(counts.updated_households),
+                new_people=n(counts.new_people), updated_people=n(counts.updated_people)))
         self.steps.setCurrentIndex(self.DONE)
 
     def _failed(self, error: BaseException) -> None:
@@ -534,7 +542,8 @@ class ImportExportPage(Page):
         self.exported = result
         count, path = result
         self.export_message.setStyleSheet(GOOD_STYLE)
-        self.export_message.setText(_("{count} rows written to {path}").format(
+        self.export_message.setText(ngettext("{count} row written to {path}",
+                                             "{count} rows written to {path}", count).format(
             count=format_number(count), path=path))
 
     def _export_failed(self, error: BaseException) -> None:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dxkit.core.i18n import _, format_datetime, format_number
+from dxkit.core.i18n import _, counted, format_datetime, format_number
 from dxkit.core.resources import shipped_path
 from dxkit.core.sync_review import review_count
 from dxkit.core.synced import Changes
@@ -236,8 +236,8 @@ class MainWindow(QMainWindow):
 
     def _show_pending(self, counts: tuple[int, int]) -> None:
         pending, to_review = counts
-        self.pending_label.setText(_("{count} changes waiting to sync").format(
-            count=format_number(pending)))
+        self.pending_label.setText(counted(pending, "{count} change waiting to sync",
+                                           "{count} changes waiting to sync"))
         self.review_button.setText(_("{count} to review").format(
             count=format_number(to_review)))
         self.review_button.setVisible(to_review > 0 and self._has_section("review"))

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import Cancelled, DxError
-from dxkit.core.i18n import _, format_datetime
+from dxkit.core.i18n import _, counted, format_datetime, format_number
 from dxkit.core.progress import Progress
 from dxkit.core.sync_review import (
     SYNC_CHANGED,
@@ -221,10 +221,11 @@ class SyncController(QObject):
     def _synced(self, report: engine.SyncReport) -> None:
         self.busy, self.sync_task = False, None
         self.online, self.failures, self.revoked = True, 0, ""
-        self.message = _("Sent {pushed}, received {pulled}; {conflicts} conflicts and "
-                         "{quarantined} held back to review.").format(
-            pushed=report.pushed, pulled=report.pulled, conflicts=report.conflicts,
-            quarantined=report.quarantined)
+        self.message = _("Sent {pushed}, received {pulled}; {conflicts} and {quarantined} held "
+                         "back to review.").format(
+            pushed=format_number(report.pushed), pulled=format_number(report.pulled),
+            conflicts=counted(report.conflicts, "{count} conflict", "{count} conflicts"),
+            quarantined=format_number(report.quarantined))
         self.status["last_sync_at"] = report.finished_at
         self.status["pending"] = report.held_back  # its changes were announced already
         if not self.stopped:

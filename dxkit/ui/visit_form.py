@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dxkit.core.i18n import _, format_date
+from dxkit.core.i18n import _, counted, format_date, ngettext
 from dxkit.core.progress import Progress
 from dxkit.core.synced import OpResult
 from dxkit.households.catalog import SupportItem
@@ -260,11 +260,12 @@ class VisitDialog(QDialog):
         line.addWidget(self.follow_up_date)
         self.quick_buttons: list[QPushButton] = []
         for days in QUICK_FOLLOW_UPS:
-            button = QPushButton(_("+{days} days").format(days=days))
+            button = QPushButton(counted(days, "+{count} day", "+{count} days"))
             button.setAutoDefault(False)
             keys = f"Alt+{str(days)[0]}"  # a shortcut, not a mnemonic: "&" would add a second
-            button.setToolTip(_("Follow up {days} days after the visit ({keys})").format(
-                days=days, keys=keys))
+            button.setToolTip(ngettext("Follow up {days} day after the visit ({keys})",
+                                       "Follow up {days} days after the visit ({keys})",
+                                       days).format(days=days, keys=keys))
             button.clicked.connect(lambda _checked=False, d=days: self.set_follow_up_in(d))
             QShortcut(QKeySequence(keys), self, button.click)
             line.addWidget(button)
@@ -380,7 +381,7 @@ class VisitDialog(QDialog):
             age = person.age_on(today)
             extra = [person.relationship] if person.relationship else []
             if age is not None:
-                extra.append(_("{age} yrs").format(age=age))
+                extra.append(counted(age, "{count} yr", "{count} yrs"))
             rows.append(GridRow(person.id, person.full_name, " · ".join(extra)))
         rows.append(GridRow(None, _("Household as a whole"), _("help not tied to one person")))
         return rows

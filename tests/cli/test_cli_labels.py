@@ -35,7 +35,7 @@ def test_verify_text_and_expected_count(dxkit: Invoke, tmp_path: Path) -> None:
     path, contents = write_sheet(tmp_path, "thermal-50x30", 2, start=1)
     result = dxkit(tmp_path, "--lang", "en", "labels", "verify", str(path), "--dpi", "203")
     assert result.exit_code == 0, result.output
-    assert "QR codes read: 2, on 2 page(s)." in result.stdout
+    assert "QR codes read: 2, on 2 pages." in result.stdout
     assert contents[1].qr_payload in result.stdout
     wrong = dxkit(tmp_path, "--lang", "en", "labels", "verify", str(path), "--expect", "3")
     assert wrong.exit_code == 1

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from dxkit.core import backup
+from dxkit.core import backup, i18n
 from dxkit.ui.settings_page import SettingsPage
 from tests.ui.conftest import settle
 
@@ -60,6 +60,19 @@ def test_back_up_now_lists_the_new_backup(page, ctx, qtbot, ws, messages):
     assert box.keep_days.value() == 14
     box.keep_days.setValue(30)
     assert ws.backup_keep_days == 30
+
+
+def test_the_kept_days_say_one_day_and_many_days(page, ws):
+    box = page.backups_box
+    assert box.keep_days.suffix() == " ngày"
+    try:
+        i18n.set_language("en")
+        box.keep_days.setValue(1)
+        assert box.keep_days.suffix() == " day" and ws.backup_keep_days == 1
+        box.keep_days.setValue(2)
+        assert box.keep_days.suffix() == " days"
+    finally:
+        i18n.set_language("vi")
 
 
 def test_restore_asks_then_restores_and_every_screen_refreshes(page, ctx, qtbot, ws, messages,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
+from dxkit.core import i18n
 from dxkit.ui.household_forms import HouseholdForm
 from dxkit.ui.households_page import HouseholdsPage
 from tests.ui.conftest import settle
@@ -126,6 +127,19 @@ def test_visit_button_opens_the_visit_dialog_for_the_selection(ctx, qtbot, ws):
     qtbot.addWidget(dialog)
     assert dialog.isVisible()
     dialog.reject()
+
+
+def test_the_count_says_one_household_and_many_households_in_english(ctx, qtbot, ws):
+    add(ws, "MH-001", "Nguyễn Văn Bình")
+    try:
+        i18n.set_language("en")
+        page = make_page(ctx, qtbot)
+        assert page.count_label.text() == "1 household"
+        ctx.notify(ws.households.add(code="MH-002", head_name="Trần Thị Lan",
+                                     hamlet="Ấp Mỹ Hưng").changes)
+        settle(qtbot, ctx, lambda: page.count_label.text() == "2 households")
+    finally:
+        i18n.set_language("vi")
 
 
 def test_only_added_or_removed_households_recount_for_the_welcome(ctx, qtbot, ws, monkeypatch):

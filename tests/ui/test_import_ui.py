@@ -10,6 +10,7 @@ import pytest
 import shiboken6
 from openpyxl import load_workbook
 
+from dxkit.core import i18n
 from dxkit.households.legacy_text import unicode_to_tcvn3
 from dxkit.ui.households_page import HouseholdsPage
 from dxkit.ui.import_export_page import ImportExportPage
@@ -66,6 +67,25 @@ def test_a_bad_row_is_shown_with_line_and_column_and_blocks_the_import(
     assert ws.households.count() == 0
 
 
+def test_english_says_one_error_and_two_errors_one_row_and_two_rows(qtbot, page, ws, tmp_path):
+    two_bad = [BAD[0], BAD[1], [*BAD[1][:3], "Lê Văn Tám", "Khác", "", "", ""]]
+    try:
+        i18n.set_language("en")
+        checked(qtbot, page, write_csv(tmp_path / "bad.csv", BAD))
+        assert page.verdict.text().startswith("1 error and 0 warnings: fix the errors")
+        checked(qtbot, page, write_csv(tmp_path / "two.csv", two_bad))
+        assert page.verdict.text().startswith("2 errors and 0 warnings: ")
+        for count in (1, 2):
+            ws.households.add(code=f"MH-00{count}", head_name="Nguyễn Văn Đồng",
+                              hamlet="Ấp Mỹ Hưng")
+            page.start_export("households", "csv", tmp_path / f"ho-{count}")
+            qtbot.waitUntil(lambda: page.exported is not None)
+            assert page.export_message.text().startswith(
+                f"{count} row written to " if count == 1 else f"{count} rows written to ")
+    finally:
+        i18n.set_language("vi")
+
+
 def test_a_good_file_imports_and_households_appear(qtbot, page, ctx, ws, tmp_path):
     seen = []
     ctx.changed.connect(seen.append)
@@ -81,7 +101,8 @@ def test_a_good_file_imports_and_households_appear(qtbot, page, ctx, ws, tmp_pat
 
     page.apply_import()
     qtbot.waitUntil(lambda: page.steps.currentIndex() == page.DONE)
-    assert "2 hộ mới" in page.done_label.text() or "2" in page.done_label.text()
+    assert page.done_label.text() == ("Đã nhập good.csv. Hộ: 2 mới, 0 cập nhật. Nhân khẩu: 2 "
+                                      "mới, 0 cập nhật.")
     assert ws.households.by_code("MH-001").hamlet == "Ấp Mỹ Hưng"
     assert ws.households.by_code("K3-010").head_name == "Lê Thị Hoa Phượng"
     assert ws.people.count() == 2

@@ -38,6 +38,21 @@ def test_status_bar_is_honest_about_sync_and_counts_pending_changes(window, ws, 
            and window.pending_label.text() == f"{ws.pending_changes()} thay đổi chờ đồng bộ")
 
 
+def test_pending_changes_say_one_change_and_many_changes_in_english(window, ws, qtbot):
+    settle(qtbot, window.ctx, lambda: window.pending_label.text()
+           == f"{ws.pending_changes()} thay đổi chờ đồng bộ")
+    try:
+        i18n.set_language("en")
+        window._show_pending((1, 0))
+        assert window.pending_label.text() == "1 change waiting to sync"
+        window._show_pending((1234, 0))
+        assert window.pending_label.text() == "1,234 changes waiting to sync"
+    finally:
+        i18n.set_language("vi")
+    window._show_pending((1234, 0))
+    assert window.pending_label.text() == "1.234 thay đổi chờ đồng bộ"
+
+
 def test_pending_changes_are_counted_off_the_ui_thread_one_count_at_a_time(
         window, ws, qtbot, monkeypatch):
     import threading
