@@ -25,7 +25,7 @@ from dxkit.cli.common import (
 from dxkit.cli.labels import labels_group
 from dxkit.cli.root import cli
 from dxkit.core.errors import DxError, ValidationError
-from dxkit.core.i18n import _, format_date, format_number
+from dxkit.core.i18n import _, counted, format_date, format_number
 from dxkit.farm.diary import COMMON, KIND_INPUTS
 from dxkit.farm.model import ENTRY_KINDS, DiaryEntry, Lot, kind_label
 from dxkit.farm.pesticides import crop_name
@@ -234,7 +234,7 @@ def entries_add(ctx: click.Context, /, plot: str, season: str, kind: str, on: An
     if unfit:
         options = ", ".join("--" + ("ingredient" if name == "active_ingredients" else
                                     name.replace("_", "-")) for name in unfit)
-        raise DxError(_("{options} does not apply to {kind} entries.").format(
+        raise DxError(_("{options} does not apply to an entry of the kind {kind}.").format(
             options=options, kind=kind))
     if "active_ingredients" in details:
         details["active_ingredients"] = list(details["active_ingredients"])
@@ -306,8 +306,9 @@ def products_list(ctx: click.Context, search: str | None, crop: str | None,
                     "phi_days": p.phi_days, "source": p.source} for p in found])
         return
     for product in found:
-        phi = ", ".join(_("{crop} {days} days").format(crop=crop_name(crop_code), days=days)
-                        for crop_code, days in product.phi_days.items())
+        phi = ", ".join(_("{crop} {days}").format(
+            crop=crop_name(crop_code), days=counted(days, "{count} day", "{count} days"))
+            for crop_code, days in product.phi_days.items())
         click.echo("  ".join(p for p in (product.name, " + ".join(product.active_ingredients),
                                           phi) if p))
 
@@ -415,8 +416,10 @@ def lots_show(ctx: click.Context, code: str, as_json: bool) -> None:
         return
     click.echo(_lot_line(lot))
     for run in runs:
-        click.echo("  " + _("{date}: {copies} labels on {template}").format(
-            date=format_date(run.printed_at.date()), copies=run.copies, template=run.template))
+        click.echo("  " + _("{date}: {labels} on {template}").format(
+            date=format_date(run.printed_at.date()),
+            labels=counted(run.copies, "{count} label", "{count} labels"),
+            template=run.template))
     for first, last in overlaps:
         say_error("!! " + _("Serials {first}–{last} were printed twice (on two laptops before "
                             "they synced): those labels cannot tell boxes apart.").format(
@@ -468,8 +471,9 @@ def labels_print(ctx: click.Context, lot_code: str, template: str, copies: int |
                    "offset_mm": list(offset or label_offset(ws, job.template.name)),
                    "run": job.run})
     else:
-        click.echo(_("Wrote {count} labels of lot {code} to {path}.").format(
-            count=job.labels, code=lot_code, path=out))
+        click.echo(_("Wrote {labels} of lot {code} to {path}.").format(
+            labels=counted(job.labels, "{count} label", "{count} labels"), code=lot_code,
+            path=out))
 
 
 @labels_group.command("offset", help=N_(

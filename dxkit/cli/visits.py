@@ -24,7 +24,7 @@ from dxkit.cli.common import (
 )
 from dxkit.cli.root import cli
 from dxkit.core.errors import DxError, NotFound
-from dxkit.core.i18n import _, format_date, format_datetime, format_number
+from dxkit.core.i18n import _, counted, format_date, format_datetime
 from dxkit.core.phones import spaced_phone
 from dxkit.core.text import fold
 from dxkit.households.followups import REASONS
@@ -119,7 +119,7 @@ def visits_list(ctx: click.Context, household: str | None, hamlet: str | None,
         return
     for visit in found:
         click.echo(writer.line(visit))
-    click.echo(_("{count} visits.").format(count=format_number(len(found))), err=True)
+    click.echo(counted(len(found), "{count} visit.", "{count} visits."), err=True)
 
 
 def find_visits(ws: Workspace, household: str | None, hamlet: str | None, member: str | None,
@@ -172,7 +172,8 @@ def followups(ctx: click.Context, hamlet: str | None, member: str | None, within
         emit_json([f.to_dict() for f in found])
         return
     if not found:
-        click.echo(_("No follow-ups due in the next {days} days.").format(days=within))
+        click.echo(_("No follow-ups due within {days}.").format(
+            days=counted(within, "{count} day", "{count} days")))
         return
     by_hamlet: dict[str, list[FollowUp]] = {}
     for follow_up in found:
@@ -198,10 +199,12 @@ def follow_up_line(follow_up: FollowUp) -> str:
 
 def when_due(follow_up: FollowUp) -> str:
     if follow_up.overdue:
-        return _("OVERDUE by {days} days").format(days=follow_up.overdue_days)
+        return _("OVERDUE by {days}").format(
+            days=counted(follow_up.overdue_days, "{count} day", "{count} days"))
     if follow_up.overdue_days == 0:
         return _("due today")
-    return _("due in {days} days").format(days=-follow_up.overdue_days)
+    return _("due in {days}").format(
+        days=counted(-follow_up.overdue_days, "{count} day", "{count} days"))
 
 
 def standing_follow_up(ws: Workspace, given: str) -> FollowUp:
@@ -287,7 +290,6 @@ def followups_print(ctx: click.Context, out: str, day: dt.date | None, hamlet: s
         emit_json({"path": str(written.path), "households": written.households,
                    "pages": written.pages})
     else:
-        click.echo(_("Wrote the call list of {count} households ({pages} pages) to "
-                     "{path}.").format(count=format_number(written.households),
-                                       pages=format_number(written.pages),
-                                       path=written.path))
+        click.echo(_("Wrote the call list of {households} ({pages}) to {path}.").format(
+            households=counted(written.households, "{count} household", "{count} households"),
+            pages=counted(written.pages, "{count} page", "{count} pages"), path=written.path))

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from dxkit.core.errors import NotFound, ValidationError
-from dxkit.core.i18n import _, format_date
+from dxkit.core.i18n import _, counted, format_date
 from dxkit.core.synced import SHIPPED_CLOCK, OpResult
 from dxkit.core.text import folded_key, tokens
 from dxkit.farm import pesticides
@@ -175,8 +175,10 @@ class Registry:
             messages.append(_("The label gives no pre-harvest interval for {crop}: check it "
                               "before harvesting.").format(crop=crop_name(crop)))
         else:
-            messages.append(_("Pre-harvest interval for {crop}: {days} days (harvest from "
-                              "{date}).").format(crop=crop_name(crop), days=phi,
+            messages.append(_("Pre-harvest interval for {crop}: {days} (harvest from "
+                              "{date}).").format(crop=crop_name(crop),
+                                                 days=counted(phi, "{count} day",
+                                                              "{count} days"),
                                                  date=format_date(day + dt.timedelta(phi))))
         return ProductWarning(
             product_id=chosen.id, product=chosen.name, phi_days=phi,

@@ -36,7 +36,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
-from dxkit.core.i18n import _, format_date, format_datetime, format_number
+from dxkit.core.i18n import _, counted, format_date, format_datetime, format_number
 from dxkit.core.phones import spaced_phone
 from dxkit.core.resources import shipped_path
 from dxkit.core.text import folded_key
@@ -201,9 +201,9 @@ def _subtitle(calls: CallList) -> list[str]:
     if calls.member:
         who.append(_("follow-ups of {member}").format(member=calls.member))
     count = len(calls.follow_ups)
-    summary = _("{count} households to call: {overdue} overdue, {today} due today").format(
-        count=format_number(count), overdue=format_number(calls.overdue),
-        today=format_number(count - calls.overdue))
+    summary = _("To call: {households}, {overdue} overdue, {today} due today").format(
+        households=counted(count, "{count} household", "{count} households"),
+        overdue=format_number(calls.overdue), today=format_number(count - calls.overdue))
     return [escape(" — ".join(who)),
             "<b>" + escape(_("Day {date}").format(date=format_date(calls.day))) + "</b>",
             escape(summary)]
@@ -211,8 +211,8 @@ def _subtitle(calls: CallList) -> list[str]:
 
 def _hamlet_table(hamlet: str, rows: Sequence[FollowUp],
                   styles: dict[str, ParagraphStyle]) -> LongTable:
-    heading = _("{hamlet} — {count} households").format(hamlet=hamlet,
-                                                         count=format_number(len(rows)))
+    heading = _("{hamlet} — {households}").format(
+        hamlet=hamlet, households=counted(len(rows), "{count} household", "{count} households"))
     headers = ["#", _("Household"), _("Address"), _("Phone"), _("Still to do"),
                _("Follow-up date"), _("Call outcome, notes")]
     data: list[list[Any]] = [

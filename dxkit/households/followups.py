@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from dxkit.core.fields import FieldType, one_of, ref, text, timestamp
-from dxkit.core.i18n import _, format_number
+from dxkit.core.i18n import _, counted
 from dxkit.core.sqlbatch import select_in
 from dxkit.core.synced import SyncedTable
 
@@ -71,15 +71,13 @@ def reason_label(reason: str) -> str:
 
 def due_text(overdue_days: int) -> str:
     """"quá hạn 3 ngày", "đến hạn hôm nay", "còn 5 ngày"."""
-    if overdue_days == 1:
-        return _("1 day overdue")
-    if overdue_days > 1:
-        return _("{days} days overdue").format(days=format_number(overdue_days))
+    if overdue_days > 0:
+        return counted(overdue_days, "{count} day overdue", "{count} days overdue")
     if overdue_days == 0:
         return _("due today")
     if overdue_days == -1:
         return _("due tomorrow")
-    return _("due in {days} days").format(days=format_number(-overdue_days))
+    return counted(-overdue_days, "due in {count} day", "due in {count} days")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import ValidationError
-from dxkit.core.i18n import _, format_date, format_number
+from dxkit.core.i18n import _, counted, format_date
 from dxkit.core.phones import spaced_phone
 from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
@@ -454,8 +454,9 @@ class FollowUpsPage(Page):
 
     def _call_list_saved(self, written: CallListFile) -> None:
         self.last_call_list = written
-        self.ctx.notice.emit(_("Call list of {count} households saved to {path}.").format(
-            count=format_number(written.households), path=str(written.path)))
+        self.ctx.notice.emit(_("Call list of {households} saved to {path}.").format(
+            households=counted(written.households, "{count} household", "{count} households"),
+            path=str(written.path)))
         self.open_file(written.path)
 
 

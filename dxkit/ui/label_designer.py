@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import ValidationError
-from dxkit.core.i18n import _, format_number
+from dxkit.core.i18n import _, counted
 from dxkit.core.progress import Progress
 from dxkit.farm.model import Lot
 from dxkit.farm.printing import (
@@ -340,9 +340,9 @@ class LabelDesigner(QWidget):
         template = self.template()
         copies, start = self.copies.value(), self.start.value()
         pages = math.ceil((start - 1 + copies) / template.per_page)
-        self.summary.setText(_("{labels} labels on {pages} pages; the preview shows the first "
-                               "page.").format(labels=format_number(copies),
-                                               pages=format_number(pages)))
+        self.summary.setText(_("{labels} on {pages}; the preview shows the first page.").format(
+            labels=counted(copies, "{count} label", "{count} labels"),
+            pages=counted(pages, "{count} page", "{count} pages")))
         # An answer to an older question is dropped, even before the next render is asked
         # for (a newer render also supersedes the older one's query).
         self.preview_number += 1
@@ -448,8 +448,9 @@ class LabelDesigner(QWidget):
 
         def write(job: PrintJob) -> None:
             target.write_bytes(job.pdf)
-            self._say(_("Saved {count} labels to {path}.").format(
-                count=format_number(job.labels), path=str(target)))
+            self._say(_("Saved {labels} to {path}.").format(
+                labels=counted(job.labels, "{count} label", "{count} labels"),
+                path=str(target)))
 
         self._print_job(write, _("Drawing labels"))
 
@@ -486,8 +487,9 @@ class LabelDesigner(QWidget):
 
     def _send(self, printer: QPrinter, job: PrintJob) -> None:
         def sent(pages: int) -> None:
-            self._say(_("{count} labels sent to the printer ({pages} pages).").format(
-                count=format_number(job.labels), pages=format_number(pages)))
+            self._say(_("{labels} sent to the printer ({pages}).").format(
+                labels=counted(job.labels, "{count} label", "{count} labels"),
+                pages=counted(pages, "{count} page", "{count} pages")))
 
         (Op(self.ctx, self, lambda progress: paint_pdf(printer, job.pdf, progress))
          .without_database()

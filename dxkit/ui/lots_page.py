@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import ValidationError
-from dxkit.core.i18n import _, format_date, format_datetime
+from dxkit.core.i18n import _, counted, format_date, format_datetime
 from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
 from dxkit.farm.model import DiaryEntry, Lot, Plot
@@ -276,8 +276,9 @@ class LotsPage(Page):
             parts.append("<ul>" + "".join(f'<li style="color: {BAD.name()};">'
                                           f"{html.escape(r)}</li>" for r in status.reasons)
                          + "</ul>")
-        parts.append("<p>" + html.escape(_("{count} harvests · {crop} {variety}").format(
-            count=len(lot.harvest_entry_ids), crop=crop_name(lot.crop),
+        parts.append("<p>" + html.escape(_("{harvests} · {crop} {variety}").format(
+            harvests=counted(len(lot.harvest_entry_ids), "{count} harvest", "{count} harvests"),
+            crop=crop_name(lot.crop),
             variety=lot.variety)) + "</p>")
         runs_title, no_runs = _("Print runs"), _("No labels printed yet.")
         parts.append(f"<p><b>{html.escape(runs_title)}</b></p>")
@@ -287,8 +288,9 @@ class LotsPage(Page):
             serials = (_(" · serials {first}–{last}").format(first=run.serial_from,
                                                              last=run.serial_to)
                        if run.serial_from is not None else "")
-            parts.append("<p>" + html.escape(_("{when}: {copies} labels on {template}").format(
-                when=format_datetime(run.printed_at), copies=run.copies,
+            parts.append("<p>" + html.escape(_("{when}: {labels} on {template}").format(
+                when=format_datetime(run.printed_at),
+                labels=counted(run.copies, "{count} label", "{count} labels"),
                 template=run.template) + serials) + "</p>")
         for first, last in overlaps or ():
             warning = _("Serials {first}–{last} were printed twice (on two laptops before they "

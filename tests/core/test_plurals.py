@@ -20,26 +20,6 @@ GLUED = re.compile(rf"\{{\w+\}}[ -](?:more |new |other )?(?:{NOUNS})\b")
 # Messages in files other branches are editing now; each is converted after that branch is
 # merged, and its line goes. (file, message)
 NOT_YET = {
-    # converted after merging wip-labels
-    ("dxkit/cli/farm.py", "{options} does not apply to {kind} entries."),  # not a count: reword
-    ("dxkit/cli/farm.py", "{crop} {days} days"),
-    ("dxkit/cli/farm.py", "{date}: {copies} labels on {template}"),
-    ("dxkit/cli/farm.py", "Wrote {count} labels of lot {code} to {path}."),
-    ("dxkit/farm/registry.py",
-     "Pre-harvest interval for {crop}: {days} days (harvest from {date})."),
-    ("dxkit/ui/label_designer.py",
-     "{labels} labels on {pages} pages; the preview shows the first page."),
-    ("dxkit/ui/label_designer.py", "Saved {count} labels to {path}."),
-    ("dxkit/ui/label_designer.py", "{count} labels sent to the printer ({pages} pages)."),
-    ("dxkit/ui/lots_page.py", "{count} harvests · {crop} {variety}"),
-    ("dxkit/ui/lots_page.py", "{when}: {copies} labels on {template}"),
-    # converted after merging wip-followups
-    ("dxkit/cli/visits.py", "{count} visits."),
-    ("dxkit/cli/visits.py", "No follow-ups due in the next {days} days."),
-    ("dxkit/cli/visits.py", "OVERDUE by {days} days"),
-    ("dxkit/cli/visits.py", "due in {days} days"),
-    ("dxkit/ui/followups_page.py", "{days} days overdue"),
-    ("dxkit/ui/followups_page.py", "due in {days} days"),
     # converted after merging wip-teams
     ("dxkit/cli/hub.py", "{table}: {applied} rows published, {unchanged} unchanged."),
     ("dxkit/cli/team.py", "{name}: {count} households"),

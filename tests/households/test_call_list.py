@@ -59,7 +59,7 @@ def test_the_pdf_says_it_all_in_vietnamese(day_list, tmp_path):
     text = unicodedata.normalize("NFC", text)
     for expected in ("DANH SÁCH GỌI HẸN QUAY LẠI",
                      "Tổ Công nghệ số cộng đồng Phường Mỹ Tho, Đồng Tháp", "Ngày 20/11/2026",
-                     "3 hộ cần gọi: 2 quá hạn, 1 đến hạn hôm nay", "Ấp Mỹ Hưng — 2 hộ",
+                     "Cần gọi: 3 hộ, 2 quá hạn, 1 đến hạn hôm nay", "Ấp Mỹ Hưng — 2 hộ",
                      "Khóm 3 — 1 hộ", "Nguyễn Thị Ánh Tuyết", "Huỳnh Thị Bích Ngọc",
                      "Trần Văn Đức", "0912 345 678", "0398 765 432", "quá hạn 167 ngày",
                      "quá hạn 3 ngày", "đến hạn hôm nay", "Mở tài khoản ngân hàng / ví điện tử",
