@@ -91,8 +91,9 @@ def learn_hub_time(ws: Workspace, hub_ms: int | None) -> ClockRepair | None:
     if not hub_ms:
         return None
     ws.clock.learn_time(hub_ms)
-    # The hub's bound, and a minute for the hub's time being told to the second and late.
-    limit = hub_ms + HUB_AHEAD_MS + SKEW_TOLERANCE_MS
+    # A minute inside the hub's bound: a clock between the two would be refused by the hub
+    # until time caught up with it (edits stamped before this sync learned the hub's time).
+    limit = hub_ms + HUB_AHEAD_MS - SKEW_TOLERANCE_MS
     last = ws.clock.last
     ms = clock_ms(last)
     if ms is not None and ms <= limit:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dxkit.core.hlc import DEMOTED_MS, Timestamp, system_ms
+import pytest
+
+from dxkit.core.hlc import DEMOTED_MS, HUB_AHEAD_MS, SKEW_TOLERANCE_MS, Timestamp, system_ms
 from dxkit.core.synced import field_clocks, record_of
 from dxkit.sync import clocks, engine
 from dxkit.sync.apply import apply_records
@@ -243,6 +245,22 @@ def test_laptops_whose_dates_are_days_off_still_sync_with_the_hubs_time(hub, lap
         assert all(sane(stamp) for stamp in every_clock(ws, "households", row_id))
     assert record_of(ahead.conn, "households", row_id) == record_of(
         behind.conn, "households", row_id)
+
+
+@pytest.mark.parametrize("ahead_ms", [HUB_AHEAD_MS - SKEW_TOLERANCE_MS // 2,
+                                      HUB_AHEAD_MS + 200, HUB_AHEAD_MS + SKEW_TOLERANCE_MS // 2])
+def test_edits_stamped_just_past_the_hubs_bound_go_up_in_one_sync(hub, laptops, ahead_ms):
+    """A date a few minutes fast, near the hub's bound: the edits made before the sync learned
+    the hub's time are taken at once (none refused, so none waits for time to catch up)."""
+    team = new_team(hub)
+    fast, other = laptops("fast", team), laptops("other", team)
+    skew(fast, ahead_ms)
+    row_id = household(fast)
+    report = engine.sync(fast)
+    assert report.pushed >= 1 and fast.conn.execute(
+        "SELECT count(*) FROM sync_quarantine").fetchone()[0] == 0
+    sync_all(other)
+    assert other.households.get(row_id).phone == "0912345678"
 
 
 def test_a_record_received_with_a_clock_too_far_ahead_waits_until_it_can_be_believed(
