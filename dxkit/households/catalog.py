@@ -15,7 +15,7 @@ from dxkit.core.errors import NotFound, ValidationError
 from dxkit.core.fields import FieldType, boolean, integer, real, text
 from dxkit.core.i18n import _, language
 from dxkit.core.phones import normalize_phone
-from dxkit.core.synced import OpResult, SyncedTable
+from dxkit.core.synced import Area, OpResult, SyncedTable
 from dxkit.core.text import fold, folded_key, nfc
 
 if TYPE_CHECKING:
@@ -46,13 +46,14 @@ SUPPORT_ITEM_TYPES: dict[str, FieldType] = {
     "sort_order": integer(0, 1_000_000), "active": boolean()}
 
 TABLES = (
-    SyncedTable("hamlets", "mutable", tuple(HAMLET_TYPES), types=HAMLET_TYPES),
+    SyncedTable("hamlets", "mutable", tuple(HAMLET_TYPES), types=HAMLET_TYPES,
+                area=Area.hamlet()),
     SyncedTable("team_members", "mutable", tuple(MEMBER_TYPES), personal=("phone",),
-                types=MEMBER_TYPES),
+                types=MEMBER_TYPES, area=Area.team()),
     SyncedTable("indicators", "mutable", tuple(INDICATOR_TYPES), reference=True,
-                types=INDICATOR_TYPES),
+                types=INDICATOR_TYPES, area=Area.team()),
     SyncedTable("support_items", "mutable", tuple(SUPPORT_ITEM_TYPES), reference=True,
-                types=SUPPORT_ITEM_TYPES),
+                types=SUPPORT_ITEM_TYPES, area=Area.team()),
 )
 
 _CODE = re.compile(CODE_PATTERN)
