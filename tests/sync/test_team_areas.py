@@ -240,3 +240,34 @@ def test_digests_and_fetches_see_what_a_pull_sees(store, teams, make_record):
     assert [r["id"] for r in fetched] == ["p-1"]
     assert [r["id"] for r in digest.fetch(store, c_reader, "people", ["p-1", "p-2"])] == [
         "p-1", "p-2"]
+
+
+def test_a_commune_teams_pull_pages_through_its_hamlets_in_seq_order(store, teams,
+                                                                     make_record):
+    """Rows of several hamlets interleave on the index; the pages still come in seq order,
+    each at most `limit`, and the pusher's own rows (not sent back) still move it on."""
+    _, _a, _ = teams["my_hung"]
+    _, c, c_reader = teams["commune"]
+    homes = [make_record("households", f"hh-{n}", code=f"C-{n}",
+                         hamlet_id=(H_MY_HUNG, H_KHOM_3)[n % 2]) for n in range(7)]
+    store.push(c, homes)
+    got, after, pages = [], 0, 0
+    while True:
+        page = store.pull(c_reader, "households", after=after, limit=2)
+        assert len(page.records) <= 2 and page.next >= after
+        got += [r["id"] for r in page.records]
+        pages += 1
+        if not page.more:
+            break
+        after = page.next
+    assert got == [f"hh-{n}" for n in range(7)] and pages == 4
+    own, after, asked = [], 0, 0
+    while True:  # the pusher: nothing comes back, but every page moves on
+        page = store.pull(c, "households", after=after, limit=2)
+        own += page.records
+        asked += 1
+        if not page.more:
+            break
+        assert page.next > after
+        after = page.next
+    assert own == [] and asked == 4

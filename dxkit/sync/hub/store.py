@@ -715,15 +715,36 @@ class HubStore:
             high_water = conn.scalar("SELECT value FROM counters WHERE name = 'seq'")
             ceiling = high_water if upto is None else min(upto, high_water)
             scope = areas.read_areas(conn, device.team_id, REGISTRY[table])
+            where = (f"{areas.area_filter(scope)} AND table_name = ? AND seq > ? AND seq <= ? ")
+            if len(scope) > 1:
+                return self._pull_areas(conn, device, where, scope, table, after, ceiling,
+                                        limit)
             rows = conn.execute(
-                f"SELECT * FROM records WHERE {areas.area_filter(scope)} AND table_name = ? "
-                "AND seq > ? AND seq <= ? AND NOT (pushed_by = ? AND pushed_exact = 1) "
-                "ORDER BY seq LIMIT ?",
+                f"SELECT * FROM records WHERE {where} AND NOT (pushed_by = ? AND "
+                "pushed_exact = 1) ORDER BY seq LIMIT ?",
                 (*scope, table, after, ceiling, device.id, limit + 1)).fetchall() if scope else []
         more = len(rows) > limit
         rows = rows[:limit]
         last = rows[-1]["seq"] if more else max(after, ceiling)
         return rows, last, more, ceiling
+
+    @staticmethod
+    def _pull_areas(conn: Conn, device: Device, where: str, scope: list[str], table: str,
+                    after: int, ceiling: int, limit: int) -> tuple[list[Any], int, bool, int]:
+        """A page of rows of several areas (a commune team's hamlets, a team's own and the
+        published rows): their seq ranges interleave, so the index gives them out of order.
+        The page's end is found on the index alone (the seq of the limit+1-th row, sorting
+        numbers only), then only the page's rows are read and sorted; a page may hold fewer
+        than `limit` records when some are this device's own (no echo), and `next` is then
+        where the page ends."""
+        cut = conn.execute(f"SELECT seq FROM records WHERE {where} ORDER BY seq LIMIT 1 "
+                           "OFFSET ?", (*scope, table, after, ceiling, limit)).fetchone()
+        end = int(cut[0]) - 1 if cut is not None else ceiling
+        rows = conn.execute(
+            f"SELECT * FROM records WHERE {where} AND NOT (pushed_by = ? AND pushed_exact = 1) "
+            "ORDER BY seq", (*scope, table, after, end, device.id)).fetchall()
+        more = cut is not None
+        return rows, end if more else max(after, ceiling), more, ceiling
 
 _INSERT_RECORD = {
     "event": "INSERT INTO records (table_name, row_id, team_id, kind, fields, created_at, "
