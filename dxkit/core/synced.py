@@ -78,7 +78,7 @@ class Area:
     def via(field: str, table: str) -> Area:
         return Area("via", field, table)
 
-    @property
+    @cached_property
     def shared(self) -> bool:
         """Rows kept once in a hamlet's area (not per team)."""
         return self.kind != "team"
@@ -117,7 +117,7 @@ class SyncedTable:
     # own, and tests/core/test_synced_areas.py fails until it is).
     area: Area | None = None
 
-    @property
+    @cached_property
     def placed(self) -> Area:
         """The table's declared area, or the team's own if it declares none."""
         return self.area or TEAM_AREA

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -783,18 +784,19 @@ class _Batch:
         self.scope = set(areas.team_scope(conn, device.team_id))
         wanted: dict[str, set[str]] = {}
         parents: dict[str, set[str]] = {}
+        via = _via_relations()
         for record in records:
             table = record.get("table") if isinstance(record, Mapping) else None
             row_id = record.get("id") if isinstance(record, Mapping) else None
-            spec = REGISTRY.get(table) if isinstance(table, str) else None
-            if spec is None or not _storable_text(row_id):
+            if not (table in REGISTRY and _storable_text(row_id)):
                 continue
-            wanted.setdefault(spec.name, set()).add(row_id)
-            fields = record.get("fields")
-            if spec.placed.kind == "via" and isinstance(fields, Mapping):
-                parent = fields.get(spec.placed.field)
-                if _storable_text(parent):
-                    parents.setdefault(str(spec.placed.table), set()).add(parent)
+            wanted.setdefault(table, set()).add(row_id)
+            relation = via.get(table)
+            if relation is not None:  # the row it belongs to: its area is this one's
+                fields = record.get("fields")
+                parent = fields.get(relation[0]) if isinstance(fields, dict) else None
+                if type(parent) is str and ID_PATTERN.fullmatch(parent):
+                    parents.setdefault(relation[1], set()).add(parent)
         # (table, id) -> team -> (fields JSON, clocks JSON)
         self.stored: dict[tuple[str, str], dict[str, tuple[str, str | None]]] = {}
         # (table, id) -> area, of the shared rows read or written here (and their parents)
@@ -813,7 +815,9 @@ class _Batch:
                     if row["team_id"] == SHARED:
                         self.areas[(table, row["row_id"])] = row["area"]
         for table, ids in parents.items():
-            for chunk in _chunks(sorted(ids - {key[1] for key in self.areas if key[0] == table})):
+            # A parent in this batch is read above (stored) or placed when it is applied,
+            # before the rows that belong to it (a laptop sends parents first).
+            for chunk in _chunks(sorted(ids - wanted.get(table, set()))):
                 for row in conn.execute(
                         "SELECT row_id, area FROM records WHERE table_name = ? AND team_id = ? "
                         f"AND row_id IN ({','.join('?' * len(chunk))})", (table, SHARED, *chunk)):
@@ -953,6 +957,14 @@ class _Batch:
             for row_id in moved:
                 self.areas[(child.name, row_id)] = new
             self._move(child.name, moved, old, new)
+
+
+@functools.cache
+def _via_relations() -> dict[str, tuple[str, str]]:
+    """table -> (field, parent table) of every table declared Area.via (the registry is
+    complete once dxkit.workspace is imported, before any push)."""
+    return {name: (str(spec.placed.field), str(spec.placed.table))
+            for name, spec in REGISTRY.items() if spec.placed.kind == "via"}
 
 
 def _chunks(ids: Sequence[str], size: int = 400) -> Iterator[Sequence[str]]:
