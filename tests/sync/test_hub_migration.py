@@ -148,14 +148,14 @@ def test_existing_teams_become_hamlet_teams_and_keep_every_row(old_hub, make_rec
         assert theirs["hamlets"] == {k3} and theirs["households"] == set()
         assert readable(store, "t-loi")["hamlets"] >= {"h-random-dong"}
         # Rows are kept once, in the shared scope, with their hamlet.
-        rows = {(r["table_name"], r["row_id"]): (r["team_id"], r["area"], r["parent"])
+        rows = {(r["table_name"], r["row_id"]): (r["team_id"], r["area"])
                 for r in store.conn.execute("SELECT * FROM records")}
-        assert rows[("households", "hh-2")] == (SHARED, "h-random-dong", "h-random-dong")
-        assert rows[("visit_items", "vi-2")] == (SHARED, "h-random-dong", "v-2")
-        assert rows[("indicator_answers", "a-1")] == (SHARED, "h-random-hung", "p-1")
-        assert rows[("team_members", "m-1")] == ("t-hung", "t-hung", None)
-        assert rows[("indicators", "i-1")] == (PUBLISHED, PUBLISHED, None)
-        assert rows[("visits", "v-orphan")][:2] == (SHARED, k3)
+        assert rows[("households", "hh-2")] == (SHARED, "h-random-dong")
+        assert rows[("visit_items", "vi-2")] == (SHARED, "h-random-dong")
+        assert rows[("indicator_answers", "a-1")] == (SHARED, "h-random-hung")
+        assert rows[("team_members", "m-1")] == ("t-hung", "t-hung")
+        assert rows[("indicators", "i-1")] == (PUBLISHED, PUBLISHED)
+        assert rows[("visits", "v-orphan")] == (SHARED, k3)
         # The hamlet two teams held is one row, merged per field (t-loi's newer sort order).
         [dong] = [r for r in store.conn.execute(
             "SELECT * FROM records WHERE row_id = 'h-random-dong'")]

@@ -15,8 +15,7 @@ Every record has an `area` (`records.area`, indexed with its table and seq):
 - rows of the household-bound tables (`Area.hamlet()`, `Area.own(...)`, `Area.via(...)`) are
   kept once, in the shared scope (team id "@"), and their area is the id of the hamlet they
   belong to: a hamlet's own id, a household's hamlet, or the area of the row they reference
-  (`records.parent` holds that row's id, so a household moving to another hamlet takes its
-  people, visits and answers along).
+  (a household moving to another hamlet takes its people, visits and answers along).
 
 A pull, a digest and a fetch read the rows whose area is one of the team's (`read_areas`), in
 one indexed query; a push may write only rows whose area, before and after, is one of them.

@@ -204,7 +204,6 @@ def m0007_team_areas(conn: Conn) -> None:
         PRIMARY KEY (team_id, hamlet_id));
     CREATE INDEX team_hamlets_hamlet ON team_hamlets(hamlet_id);
     ALTER TABLE records ADD COLUMN area TEXT NOT NULL DEFAULT '';
-    ALTER TABLE records ADD COLUMN parent TEXT;
     UPDATE records SET area = team_id;
     DROP INDEX records_pull;
     CREATE INDEX records_area ON records(area, table_name, seq);
@@ -275,17 +274,17 @@ def _share_rows(conn: Conn, spec: SyncedTable, own: Mapping[str, str],
                 area = parents.get(str(parent)) or own.get(team, team)
             if team in own:
                 areas.add_to_scope(conn, team, area)
-            _move_to_shared(conn, row, area, parent)
+            _move_to_shared(conn, row, area)
 
 
-def _move_to_shared(conn: Conn, row: Any, area: str, parent: Any) -> None:
+def _move_to_shared(conn: Conn, row: Any, area: str) -> None:
     key = (row["table_name"], row["row_id"])
     there = conn.execute("SELECT * FROM records WHERE table_name = ? AND row_id = ? AND "
                          "team_id = ?", (*key, SHARED)).fetchone()
     if there is None:
-        conn.execute("UPDATE records SET team_id = ?, area = ?, parent = ? WHERE "
+        conn.execute("UPDATE records SET team_id = ?, area = ? WHERE "
                      "table_name = ? AND row_id = ? AND team_id = ?",
-                     (SHARED, area, parent, *key, row["team_id"]))
+                     (SHARED, area, *key, row["team_id"]))
         return
     if row["kind"] == "mutable":  # the same id in two teams: one row, merged per field
         merged = merge_mutable(json.loads(there["fields"]), json.loads(there["clocks"]),
@@ -749,15 +748,15 @@ class HubStore:
 
 _INSERT_RECORD = {
     "event": "INSERT INTO records (table_name, row_id, team_id, kind, fields, created_at, "
-             "device_id, pushed_by, pushed_exact, seq, area, parent) "
-             "VALUES (?, ?, ?, 'event', ?, ?, ?, ?, 1, ?, ?, ?)",
+             "device_id, pushed_by, pushed_exact, seq, area) "
+             "VALUES (?, ?, ?, 'event', ?, ?, ?, ?, 1, ?, ?)",
     "mutable": "INSERT INTO records (table_name, row_id, team_id, kind, fields, clocks, "
-               "device_id, pushed_by, pushed_exact, seq, area, parent) "
-               "VALUES (?, ?, ?, 'mutable', ?, ?, ?, ?, ?, ?, ?, ?)",
+               "device_id, pushed_by, pushed_exact, seq, area) "
+               "VALUES (?, ?, ?, 'mutable', ?, ?, ?, ?, ?, ?, ?)",
 }
 _UPDATE_RECORD = (
     "UPDATE records SET fields = ?, clocks = ?, device_id = ?, pushed_by = ?, pushed_exact = ?, "
-    "seq = ?, area = ?, parent = ? WHERE table_name = ? AND row_id = ? AND team_id = ?")
+    "seq = ?, area = ? WHERE table_name = ? AND row_id = ? AND team_id = ?")
 
 
 class _Batch:
@@ -859,22 +858,22 @@ class _Batch:
         if spec.kind == "event":
             outcome = merge_event(json.loads(stored[0]) if stored else None, fields)
             if outcome == "applied":
-                area, parent = self._place(spec, row_id, fields) if shared else (scope, None)
+                area = self._place(spec, row_id, fields) if shared else scope
                 text = _json(fields)
                 self.new_events[key] = (
                     table, row_id, scope, text, record["created_at"], record["device_id"],
-                    device.id, self.next_seq(), area, parent)
+                    device.id, self.next_seq(), area)
                 copies[scope] = (text, None)
                 self._placed(spec, key, area, fields)
             return outcome
         clocks = dict(record["clocks"])
         if stored is None:
             ruled = spec.rules.enforce(fields)  # the table's rules, as every laptop has them
-            area, parent = self._place(spec, row_id, ruled) if shared else (scope, None)
+            area = self._place(spec, row_id, ruled) if shared else scope
             texts = (_json(ruled), _json(clocks))
             self.new_rows[key] = (
                 table, row_id, scope, *texts, _latest_device(clocks), device.id,
-                int(ruled == fields), self.next_seq(), area, parent)
+                int(ruled == fields), self.next_seq(), area)
             copies[scope] = texts
             self._placed(spec, key, area, ruled)
             return "applied"
@@ -883,7 +882,7 @@ class _Batch:
                                clocks, spec.rules)
         if not merged.changed:
             return "duplicate"
-        area, parent = self._place(spec, row_id, merged.fields) if shared else (scope, None)
+        area = self._place(spec, row_id, merged.fields) if shared else scope
         if shared and area != self.areas.get(key):
             self._move(table, [row_id], self.areas[key], area)
         # The sender already has the row only if the merge kept nothing of anyone else's.
@@ -894,33 +893,32 @@ class _Batch:
         if key in self.new_rows:  # new in this very batch: not written yet
             self.new_rows[key] = (
                 table, row_id, scope, *texts, _latest_device(merged.clocks), device.id, exact,
-                self.next_seq(), area, parent)
+                self.next_seq(), area)
             return "applied"
         conn.execute(_UPDATE_RECORD, (*texts, _latest_device(merged.clocks), device.id, exact,
-                                      self.next_seq(), area, parent, table, row_id, scope))
+                                      self.next_seq(), area, table, row_id, scope))
         return "applied"
 
     # -- areas -----------------------------------------------------------------------------
-    def _place(self, spec: SyncedTable, row_id: str, fields: Mapping[str, Any]
-               ) -> tuple[str, str | None]:
-        """(area, parent) of a household-bound row as `fields` has it, or Rejected: a row of
-        a hamlet outside the team's ("out_of_scope"), or whose hamlet or parent row the hub
+    def _place(self, spec: SyncedTable, row_id: str, fields: Mapping[str, Any]) -> str:
+        """The area of a household-bound row as `fields` has it, or Rejected: a row of a
+        hamlet outside the team's ("out_of_scope"), or whose hamlet or parent row the hub
         does not have yet ("unknown_parent": the laptop sends it again later)."""
         placed = spec.placed
         if placed.kind == "hamlet":
             if row_id in self.scope:
-                return row_id, None
+                return row_id
             province, commune, kind = self.team
             if kind == "commune" and areas.register_hamlet(
                     self.conn, row_id, province, commune, str(fields.get("name") or ""),
                     self.now, bool(fields.get("deleted"))):
                 self.scope.add(row_id)  # a commune team's new hamlet: now its commune's
-                return row_id, None
+                return row_id
             raise Rejected("out_of_scope")  # a hamlet team adds no hamlet
         parent = fields[str(placed.field)]
         if placed.kind == "own":
             if parent in self.scope:
-                return parent, parent
+                return str(parent)
             raise Rejected("out_of_scope" if areas.is_registered(self.conn, parent)
                            else "unknown_parent")
         area = self.areas.get((str(placed.table), parent))
@@ -928,7 +926,7 @@ class _Batch:
             raise Rejected("unknown_parent")
         if area not in self.scope:
             raise Rejected("out_of_scope")
-        return area, parent
+        return area
 
     def _placed(self, spec: SyncedTable, key: tuple[str, str], area: str,
                 fields: Mapping[str, Any]) -> None:
@@ -939,15 +937,16 @@ class _Batch:
 
     def _move(self, table: str, ids: list[str], old: str, new: str) -> None:
         """Rows that belong to the moved rows (Area.via, transitively) follow them from area
-        `old` to `new`, each with a new seq."""
+        `old` to `new`, each with a new seq. Moves are rare: the rows of the old hamlet of
+        each such table are read and those naming a moved row picked."""
         self._flush()  # so the rows new in this batch move too
+        moving = set(ids)
         for child in area_children(table):
-            moved: list[str] = []
-            for chunk in _chunks(ids):
-                moved += [row[0] for row in self.conn.execute(
-                    "SELECT row_id FROM records WHERE area = ? AND table_name = ? AND "
-                    f"team_id = ? AND parent IN ({','.join('?' * len(chunk))}) ORDER BY seq",
-                    (old, child.name, SHARED, *chunk))]
+            field = str(child.placed.field)
+            moved = [row["row_id"] for row in self.conn.execute(
+                "SELECT row_id, fields FROM records WHERE area = ? AND table_name = ? AND "
+                "team_id = ? ORDER BY seq", (old, child.name, SHARED))
+                if json.loads(row["fields"]).get(field) in moving]
             if not moved:
                 continue
             self.conn.executemany(
