@@ -79,9 +79,8 @@ def populate(db: str, teams: int, devices_per_team: int, records: int) -> list[s
             team_tokens.append(token)
         device = store.authenticate(team_tokens[0])
         tag = f"{number:04x}{0:012x}"
-        hamlet = f"ham-{number}"
-        rows = [record("hamlets", hamlet, tag, 1, name=f"Ấp {number}", name_key=f"ap {number}")]
-        rows += [record("households", f"hh-{number}-{n}", tag, 2, code=f"A{number}-{n:03}",
+        hamlet = team.hamlets[0].id  # the team's hamlet: the hub made its row (one record)
+        rows = [record("households", f"hh-{number}-{n}", tag, 2, code=f"A{number}-{n:03}",
                         head_name=f"Nguyễn Văn {n}", hamlet_id=hamlet)
                  for n in range(max(records - 1, 0))]
         store.push(device, rows)

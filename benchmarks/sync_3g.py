@@ -351,12 +351,11 @@ def main() -> None:
     hub = start_hub(args.out / "hub.sqlite", args.out / "hub.log")
     opened: list[Workspace] = []
     try:
-        team = hub.cli("team", "add", "--province", "82", "--commune", "28261",
-                       "--hamlet", "Ấp Mỹ Hưng")["team_id"]
+        # Commune teams: the demo commune has seven hamlets.
+        team = hub.cli("team", "add", "--province", "82", "--commune", "28261")["team_id"]
         a, b, c = (enrolled(hub, team, args.out / name) for name in "abc")
         # d pushes its own commune in another team (its codes would clash with a's).
-        other = hub.cli("team", "add", "--province", "82", "--commune", "28261",
-                        "--hamlet", "Khóm 3")["team_id"]
+        other = hub.cli("team", "add", "--province", "82", "--commune", "28249")["team_id"]
         d = enrolled(hub, other, args.out / "d")
         opened += [a, b, c, d]
         demo.generate(a, seed=1, households=args.households)

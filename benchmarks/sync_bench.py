@@ -4,8 +4,9 @@ record, requests, and a sync when nothing changed.
     .venv/bin/python benchmarks/sync_bench.py --households 5000 --out /tmp/dxkit-sync-bench
 
 Laptop A gets a generated commune (the demo generator at --households; 5,000 households make
-about 50,000 records), syncs to a fresh hub (push), then laptop B of the same team syncs
-(pull), then B compares every table with the hub by digest (dxkit sync check, in step).
+about 64,000 records), syncs to a fresh hub (push), then laptop B of the same team syncs
+(pull), then B compares every table with the hub by digest (dxkit sync check, in step). Both
+are laptops of the commune's team (its seven hamlets).
 Figures are printed and written to OUT/sync-figures.json.
 """
 
@@ -61,8 +62,8 @@ def main() -> None:
     args.out.mkdir(parents=True)
     hub = start_hub(args.out / "hub.sqlite", args.out / "hub.log")
     try:
-        team = hub.cli("team", "add", "--province", "82", "--commune", "28261",
-                       "--hamlet", "Ấp Mỹ Hưng")["team_id"]
+        # A commune team: the demo commune has seven hamlets (a hamlet team may write one).
+        team = hub.cli("team", "add", "--province", "82", "--commune", "28261")["team_id"]
         a = Workspace.open(args.out / "a")
         b = Workspace.open(args.out / "b")
         for ws in (a, b):

@@ -16,11 +16,12 @@ import click
 from dxkit.cli.common import JSON_OPTION, N_, argument, emit_json, option
 from dxkit.cli.root import cli
 from dxkit.core.errors import DxError
-from dxkit.core.i18n import _
-from dxkit.core.places import find_commune, find_province
+from dxkit.core.i18n import _, format_number
+from dxkit.core.places import AdminUnit, find_commune, find_province
+from dxkit.households.catalog import MAX_POPULATION
 from dxkit.sync.hub.clock_repair import repair_stored_clocks
 from dxkit.sync.hub.limits import Limits, ServeOptions
-from dxkit.sync.hub.reference import parse_publication, publish
+from dxkit.sync.hub.reference import hamlet_list, parse_publication, publish, set_hamlet
 from dxkit.sync.hub.store import DEFAULT_TOKEN_DAYS, Device, HubStore
 
 DB_HELP = N_("The hub's database: a SQLite file (created if missing) or a PostgreSQL URL "
@@ -119,19 +120,13 @@ LIMIT_OPTIONS = ("address_rate", "address_burst", "device_rate", "device_burst",
                  "device_concurrency")
 
 
-@hub.group("team", help=N_("Teams: one hamlet of one commune."))
+@hub.group("team", help=N_("Teams: one hamlet of a commune, or a whole commune."))
 def hub_team() -> None:
     pass
 
 
-@hub_team.command("add", help=N_("Create a team for a hamlet of a commune."))
-@option("--province", required=True, help=N_("Province code or name."))
-@option("--commune", required=True, help=N_("Commune or ward code or name."))
-@option("--hamlet", required=True, help=N_("Hamlet name (ấp, khóm, thôn, tổ dân phố)."))
-@JSON_OPTION
-@click.pass_context
-def hub_team_add(ctx: click.Context, province: str, commune: str, hamlet: str,
-                 as_json: bool) -> None:
+def _place(province: str, commune: str) -> tuple[AdminUnit, AdminUnit]:
+    """The province and commune named (code or name), or a sentence saying which is not."""
     province_unit = find_province(province)
     if province_unit is None:
         raise DxError(_("There is no province “{name}”.").format(name=province))
@@ -139,19 +134,37 @@ def hub_team_add(ctx: click.Context, province: str, commune: str, hamlet: str,
     if commune_unit is None:
         raise DxError(_("There is no commune “{name}” in {province}.").format(
             name=commune, province=province_unit.name))
-    if not hamlet.strip():
-        raise DxError(_("Give the hamlet's name."))
+    return province_unit, commune_unit
+
+
+@hub_team.command("add", help=N_(
+    "Create a team: with --hamlet, the team of that hamlet of the commune (its laptops read "
+    "and write that hamlet only); without, the commune's team (every hamlet of the commune)."))
+@option("--province", required=True, help=N_("Province code or name."))
+@option("--commune", required=True, help=N_("Commune or ward code or name."))
+@option("--hamlet", default=None,
+        help=N_("Hamlet name (ấp, khóm, thôn, tổ dân phố); leave out for a commune team."))
+@JSON_OPTION
+@click.pass_context
+def hub_team_add(ctx: click.Context, province: str, commune: str, hamlet: str | None,
+                 as_json: bool) -> None:
+    province_unit, commune_unit = _place(province, commune)
     team = hub_store(ctx).add_team(province_unit.code, commune_unit.code, hamlet)
     if as_json:
         emit_json({"team_id": team.id, **team.to_wire(), "trace_key": team.trace_key})
         return
-    click.echo(_("Created team {id}: {hamlet}, {commune}, {province}.").format(
-        id=team.id, hamlet=team.hamlet, commune=commune_unit.name,
-        province=province_unit.name))
+    if team.kind == "commune":
+        click.echo(_("Created team {id} of the commune {commune}, {province}: it works in "
+                     "every hamlet of the commune.").format(
+                         id=team.id, commune=commune_unit.name, province=province_unit.name))
+    else:
+        click.echo(_("Created team {id}: {hamlet}, {commune}, {province}.").format(
+            id=team.id, hamlet=team.hamlet, commune=commune_unit.name,
+            province=province_unit.name))
     click.echo(_("Its labels' trace URLs carry the key {key}.").format(key=team.trace_key))
 
 
-@hub_team.command("list", help=N_("List the hub's teams."))
+@hub_team.command("list", help=N_("List the hub's teams, their kind and hamlets."))
 @JSON_OPTION
 @click.pass_context
 def hub_team_list(ctx: click.Context, as_json: bool) -> None:
@@ -160,8 +173,71 @@ def hub_team_list(ctx: click.Context, as_json: bool) -> None:
         emit_json([team.to_dict() for team in teams])
         return
     for team in teams:
+        kind = _("commune") if team.kind == "commune" else _("hamlet")
+        names = ", ".join(hamlet.name or hamlet.id for hamlet in team.hamlets) or "—"
         click.echo(f"{team.id}  {team.trace_key}  {team.province_code}/{team.commune_code}  "
-                   f"{team.hamlet}")
+                   f"{kind}: {names}")
+
+
+@hub.group("hamlets", help=N_("The hamlets the hub knows, and their official population."))
+def hub_hamlets() -> None:
+    pass
+
+
+@hub_hamlets.command("list", help=N_("List the hamlets of a commune (or of every commune)."))
+@option("--province", default=None, help=N_("Province code or name."))
+@option("--commune", default=None, help=N_("Commune or ward code or name."))
+@JSON_OPTION
+@click.pass_context
+def hub_hamlets_list(ctx: click.Context, province: str | None, commune: str | None,
+                     as_json: bool) -> None:
+    commune_code = None
+    if province or commune:
+        if not (province and commune):
+            raise click.UsageError(_("Give both --province and --commune, or neither."), ctx)
+        commune_code = _place(province, commune)[1].code
+    found = hamlet_list(hub_store(ctx), commune_code)
+    if as_json:
+        emit_json(found)
+        return
+    for row in found:
+        click.echo(_("{name} ({commune}): population 15+ {aged_15}, adults {adults}").format(
+            name=row["name"] or row["id"], commune=row["commune_code"],
+            aged_15=_figure(row["population_15"]), adults=_figure(row["population_18"])))
+
+
+def _figure(value: int | None) -> str:
+    return "—" if value is None else format_number(value)
+
+
+@hub_hamlets.command("set", help=N_(
+    "Register a hamlet of a commune (if the hub does not know it) and publish its official "
+    "population aged 15 and over and of adults; its teams' laptops receive it at their next "
+    "sync."))
+@option("--province", required=True, help=N_("Province code or name."))
+@option("--commune", required=True, help=N_("Commune or ward code or name."))
+@option("--hamlet", required=True, help=N_("Hamlet name (ấp, khóm, thôn, tổ dân phố)."))
+@option("--population-15", "population_15", type=click.IntRange(0, MAX_POPULATION),
+        help=N_("Official population aged 15 and over."))
+@option("--population-18", "population_18", type=click.IntRange(0, MAX_POPULATION),
+        help=N_("Official number of adults (18 and over)."))
+@JSON_OPTION
+@click.pass_context
+def hub_hamlets_set(ctx: click.Context, province: str, commune: str, hamlet: str,
+                    population_15: int | None, population_18: int | None,
+                    as_json: bool) -> None:
+    province_unit, commune_unit = _place(province, commune)
+    if population_15 is not None and population_18 is not None and \
+            population_18 > population_15:
+        raise DxError(_("There cannot be more adults than people aged 15 and over."))
+    found = set_hamlet(hub_store(ctx), province_unit.code, commune_unit.code, hamlet,
+                       population_15, population_18)
+    if as_json:
+        emit_json(found)
+        return
+    click.echo(_("{name} ({commune}): population 15+ {aged_15}, adults {adults}").format(
+        name=found["name"], commune=commune_unit.name,
+        aged_15=_figure(found["population_15"]), adults=_figure(found["population_18"])))
 
 
 @hub.command("enroll-code", help=N_("Issue a one-time enrollment code for a team."))

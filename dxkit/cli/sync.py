@@ -32,15 +32,25 @@ from dxkit.sync import bundle, clocks, engine, repair
 @click.pass_context
 def enroll(ctx: click.Context, server: str, code: str, name: str | None,
            allow_insecure_http: bool, as_json: bool) -> None:
-    joined = engine.enroll(workspace(ctx), server, code, device_name=name,
+    ws = workspace(ctx)
+    joined = engine.enroll(ws, server, code, device_name=name,
                            allow_insecure_http=allow_insecure_http)
     if as_json:
         emit_json(joined.to_dict())
         return
-    click.echo(_("Enrolled as device {device} in the team of {hamlet} on {server}. Run "
-                 "“dxkit sync” to exchange data.").format(
-                     device=joined.device_id, hamlet=joined.hamlet or joined.team_id,
-                     server=joined.server_url))
+    if joined.team_kind == "commune":
+        click.echo(_("Enrolled as device {device} in the commune team of {commune} on {server}. "
+                     "Run “dxkit sync” to exchange data.").format(
+                         device=joined.device_id, server=joined.server_url,
+                         commune=ws.team_place()[1] or joined.commune_code))
+    else:
+        click.echo(_("Enrolled as device {device} in the team of {hamlet} on {server}. Run "
+                     "“dxkit sync” to exchange data.").format(
+                         device=joined.device_id, hamlet=joined.hamlet or joined.team_id,
+                         server=joined.server_url))
+    hamlets = [hamlet.name for hamlet in ws.catalog.hamlets()]
+    if hamlets:
+        click.echo(_("Its hamlets: {names}.").format(names=", ".join(hamlets)))
 
 
 @cli.group("sync", invoke_without_command=True,
@@ -117,8 +127,8 @@ def sync_status(ctx: click.Context, as_json: bool) -> None:
         click.echo(_("Device: {device} ({name})").format(device=state["device_id"],
                                                          name=state["device_name"] or "—"))
         click.echo(_("Team: {hamlet} (province {province}, commune {commune})").format(
-            hamlet=team["hamlet"], province=team["province_code"],
-            commune=team["commune_code"]))
+            hamlet=team["hamlet"] if team["kind"] != "commune" else _("the whole commune"),
+            province=team["province_code"], commune=team["commune_code"]))
         if state["revoked"]:
             click.echo(_("The hub refused this device at the last attempt; enroll again "
                          "with a new code."))

@@ -7,6 +7,7 @@ import click
 from dxkit.cli.common import JSON_OPTION, N_, argument, emit_json, option, reader, workspace
 from dxkit.cli.root import cli
 from dxkit.core.i18n import _, format_number
+from dxkit.sync.apply import META_HAMLET, META_TEAM_KIND
 
 
 @cli.group(help=N_("The team's hamlets (ấp, khóm, thôn, tổ dân phố)."))
@@ -19,7 +20,8 @@ def hamlets() -> None:
 @click.pass_context
 def hamlets_list(ctx: click.Context, as_json: bool) -> None:
     ws = reader(ctx)
-    rows = [{"id": h.id, "name": h.name, "households": len(ws.households.local_ids(h.id))}
+    rows = [{"id": h.id, "name": h.name, "households": len(ws.households.local_ids(h.id)),
+             "population_15": h.population_15, "population_18": h.population_18}
             for h in ws.catalog.hamlets()]
     if as_json:
         emit_json(rows)
@@ -46,6 +48,31 @@ def hamlets_rename(ctx: click.Context, old: str, new: str) -> None:
     hamlet = ws.catalog.hamlet(old)
     renamed = ws.catalog.rename_hamlet(hamlet.id, new).value
     click.echo(_("Renamed {old} to {new}.").format(old=hamlet.name, new=renamed.name))
+
+
+@hamlets.command("population", help=N_(
+    "Enter a hamlet's official population aged 15 and over and its adults (18 and over), "
+    "when the province has not published them; a newer publication replaces them."))
+@argument("name")
+@option("--aged-15", "aged_15", type=click.IntRange(0), default=None,
+        help=N_("Official population aged 15 and over."))
+@option("--adults", type=click.IntRange(0), default=None,
+        help=N_("Official number of adults (18 and over)."))
+@click.pass_context
+def hamlets_population(ctx: click.Context, name: str, aged_15: int | None,
+                       adults: int | None) -> None:
+    ws = workspace(ctx)
+    known = ws.catalog.hamlet(name)  # a figure not given stays as it is
+    hamlet = ws.catalog.set_population(
+        known.id, known.population_15 if aged_15 is None else aged_15,
+        known.population_18 if adults is None else adults).value
+    click.echo(_("{name}: population 15+ {aged_15}, adults {adults}.").format(
+        name=hamlet.name, aged_15=_figure(hamlet.population_15),
+        adults=_figure(hamlet.population_18)))
+
+
+def _figure(value: int | None) -> str:
+    return "—" if value is None else format_number(value)
 
 
 @cli.group(help=N_("Team members who make visits."))
@@ -94,17 +121,26 @@ def team_set(ctx: click.Context, province: str, commune: str) -> None:
 def team_show(ctx: click.Context, as_json: bool) -> None:
     ws = reader(ctx)
     province, commune = ws.team_place()
+    meta = ws.meta()
+    kind, team_hamlet = meta.get(META_TEAM_KIND, ""), meta.get(META_HAMLET, "")
     hamlets = [h.name for h in ws.catalog.hamlets()]
     members = [m.name for m in ws.catalog.members()]
     households, people = ws.households.count(), ws.people.count()
     pending = ws.pending_changes()
-    info = {"province": province, "commune": commune, "hamlets": hamlets, "members": members,
-            "households": households, "people": people, "pending_changes": pending,
-            "path": str(ws.path)}
+    info = {"province": province, "commune": commune, "kind": kind or None,
+            "hamlet": team_hamlet if kind == "hamlet" else None, "hamlets": hamlets,
+            "members": members, "households": households, "people": people,
+            "pending_changes": pending, "path": str(ws.path)}
     if as_json:
         emit_json(info)
         return
-    if province:
+    if province and kind == "hamlet":
+        click.echo(_("Team of {hamlet}, {commune}, {province}.").format(
+            hamlet=team_hamlet, commune=commune, province=province))
+    elif province and kind == "commune":
+        click.echo(_("Commune team of {commune}, {province}: every hamlet of the "
+                     "commune.").format(commune=commune, province=province))
+    elif province:
         click.echo(_("Team of {commune}, {province}.").format(commune=commune,
                                                               province=province))
     else:

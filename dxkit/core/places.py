@@ -1,14 +1,17 @@
 """Administrative units after the 2025 reform (province -> commune/ward), from the pinned
-`vietnam-provinces` package. Hamlets are the team's own list (see catalog.py)."""
+`vietnam-provinces` package. Hamlets are in no national list: they are the teams' own
+reference data (households/catalog.py), registered on the hub per commune; `hamlet_id`
+gives a hamlet typed anywhere the same id."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from functools import cache
 
 import vietnam_provinces
 
-from dxkit.core.text import fold, nfc
+from dxkit.core.text import fold, folded_key, nfc
 
 DATA_VERSION = (f"vietnam-provinces {vietnam_provinces.__version__} "
                 f"({vietnam_provinces.__data_version__})")
@@ -81,3 +84,20 @@ def find_province(name_or_code: str | int) -> AdminUnit | None:
 
 def find_commune(province_code: int, name_or_code: str | int) -> AdminUnit | None:
     return _find(communes(province_code), name_or_code)
+
+
+# Hamlet ids: uuid5 of "<commune code>:<folded name>" in this namespace. Two laptops (or the
+# hub) that type the same hamlet of the same commune offline make the same row, which then
+# merges per field instead of standing beside its twin.
+HAMLET_NAMESPACE = uuid.UUID("3b0f6a52-8c1e-5d47-9a3e-2f6c1d8e4b70")
+
+
+def hamlet_id(commune_code: int | str, name: str) -> str:
+    """The id every laptop and the hub give hamlet `name` of commune `commune_code`; the
+    name counts without case, diacritics or punctuation ("Ấp Mỹ Đông" = "ap my dong")."""
+    return hamlet_id_of_key(commune_code, folded_key(name))
+
+
+def hamlet_id_of_key(commune_code: int | str, name_key: str) -> str:
+    """`hamlet_id` for a name already folded (a hamlet row's `name_key`)."""
+    return str(uuid.uuid5(HAMLET_NAMESPACE, f"{int(commune_code)}:{name_key}"))

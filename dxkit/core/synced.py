@@ -38,6 +38,56 @@ TableKind = Literal["mutable", "event"]
 T = TypeVar("T")
 
 
+AreaKind = Literal["team", "hamlet", "own", "via"]
+
+
+@dataclass(frozen=True)
+class Area:
+    """Where a synced table's rows live on the hub, so it can tell which teams read and write
+    each row (docs/sync-protocol.md, "Scope"). Declare one on every SyncedTable:
+
+    - `Area.team()`: the team's own rows (its members, its farm, its copy of reference rows):
+      only that team reads them.
+    - `Area.hamlet()`: each row is a hamlet; its area is itself.
+    - `Area.own("hamlet_id")`: each row names its hamlet (households).
+    - `Area.via("household_id", "households")`: each row belongs where the row it references
+      does (people, visits, visit items, indicator answers…); `table` must be in `depends_on`.
+
+    Rows of the last three are kept once for every team (ids are globally unique) and are
+    read and written by the teams whose hamlets include the row's hamlet: the hamlet's own
+    team and its commune's team.
+    """
+
+    kind: AreaKind
+    field: str | None = None  # own, via: the field holding the hamlet's or the parent's id
+    table: str | None = None  # via: the table that field references
+
+    @staticmethod
+    def team() -> Area:
+        return Area("team")
+
+    @staticmethod
+    def hamlet() -> Area:
+        return Area("hamlet")
+
+    @staticmethod
+    def own(field: str) -> Area:
+        return Area("own", field)
+
+    @staticmethod
+    def via(field: str, table: str) -> Area:
+        return Area("via", field, table)
+
+    @cached_property
+    def shared(self) -> bool:
+        """Rows kept once in a hamlet's area (not per team)."""
+        return self.kind != "team"
+
+
+TEAM_AREA = Area.team()  # how the hub keeps a table that declares none (the registry test
+# fails for such a table: every table must say where its rows live)
+
+
 @dataclass(frozen=True)
 class SyncedTable:
     """A table the sync engine exchanges.
@@ -63,6 +113,14 @@ class SyncedTable:
     # apart, and never refuses or lets one team's row take the id from another team.
     team_keyed: bool = False
     types: Mapping[str, FieldType] = field(default_factory=dict, hash=False)
+    # Where its rows live on the hub (Area above); None: not declared (kept as the team's
+    # own, and tests/core/test_synced_areas.py fails until it is).
+    area: Area | None = None
+
+    @cached_property
+    def placed(self) -> Area:
+        """The table's declared area, or the team's own if it declares none."""
+        return self.area or TEAM_AREA
 
     @cached_property
     def wire_types(self) -> dict[str, FieldType]:
@@ -118,6 +176,13 @@ def register(table: SyncedTable) -> SyncedTable:
     if untyped or unknown:
         raise ValueError(f"synced table {table.name!r}: fields without a type {untyped}, "
                          f"types of no field {unknown}")
+    area = table.area
+    if area is not None and area.kind in ("own", "via") and area.field not in table.fields:
+        raise ValueError(f"synced table {table.name!r}: its area names {area.field!r}, "
+                         "which is not one of its fields")
+    if area is not None and area.kind == "via" and area.table not in table.depends_on:
+        raise ValueError(f"synced table {table.name!r}: its area comes through "
+                         f"{area.table!r}, which must be in depends_on")
     if table.name in REGISTRY and REGISTRY[table.name] != table:
         raise ValueError(f"synced table {table.name!r} registered twice with different fields")
     REGISTRY[table.name] = table
@@ -141,6 +206,18 @@ def dependency_order() -> list[str]:
     for name in REGISTRY:
         visit(name)
     return ordered
+
+
+def area_children(table: str) -> list[SyncedTable]:
+    """The registered tables whose rows live where a row of `table` they reference does
+    (Area.via): what moves with a household that moves to another hamlet."""
+    return [spec for spec in REGISTRY.values()
+            if spec.placed.kind == "via" and spec.placed.table == table]
+
+
+def hamlet_tables() -> list[str]:
+    """The registered tables whose rows are hamlets (Area.hamlet())."""
+    return [name for name, spec in REGISTRY.items() if spec.placed.kind == "hamlet"]
 
 
 def synced_table(name: str) -> SyncedTable:

@@ -41,6 +41,9 @@ SETTINGS_FILENAME = "settings.json"
 # The hub team the workspace enrolled in, in its meta table. Sync writes it at enrollment;
 # domains may read it (the farm's trace URLs carry the team's key).
 HUB_TEAM_META = "sync_team_id"
+# The kind of that team, "hamlet" or "commune" (a hub team's scope: one hamlet, or every
+# hamlet of its commune); domains may read it (a hamlet team's laptop adds no hamlet).
+HUB_TEAM_KIND_META = "sync_team_kind"
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from dxkit.core.fields import (
     text,
     timestamp,
 )
-from dxkit.core.synced import SyncedTable
+from dxkit.core.synced import Area, SyncedTable
 from dxkit.farm.model import ENTRY_KINDS, ORG_KINDS
 
 NAME_LENGTH = 200         # names of organisations, people, plots, seasons, products
@@ -105,30 +105,34 @@ PRINT_FIELDS = tuple(PRINT_TYPES)
 TRACE_FIELDS = tuple(TRACE_TYPES)
 
 TABLES = (
-    SyncedTable("farm_orgs", "mutable", ORG_FIELDS, types=ORG_TYPES),
+    SyncedTable("farm_orgs", "mutable", ORG_FIELDS, types=ORG_TYPES, area=Area.team()),
     SyncedTable("farm_org_members", "mutable", MEMBER_FIELDS, personal=("name", "name_key"),
-                depends_on=("farm_orgs", "people"), types=MEMBER_TYPES),
+                depends_on=("farm_orgs", "people"), types=MEMBER_TYPES, area=Area.team()),
     SyncedTable("plots", "mutable", PLOT_FIELDS,
-                depends_on=("farm_orgs", "farm_org_members"), types=PLOT_TYPES),
+                depends_on=("farm_orgs", "farm_org_members"), types=PLOT_TYPES,
+                area=Area.team()),
     SyncedTable("seasons", "mutable", SEASON_FIELDS, depends_on=("farm_orgs",),
-                types=SEASON_TYPES),
+                types=SEASON_TYPES, area=Area.team()),
     # Reference tables (same ids on every device and team: shipped rows, and a cooperative's own
     # product's uuid5 id from its name).
     SyncedTable("pesticide_products", "mutable", PRODUCT_FIELDS, reference=True,
-                types=PRODUCT_TYPES),
-    SyncedTable("pesticide_bans", "mutable", BAN_FIELDS, reference=True, types=BAN_TYPES),
+                types=PRODUCT_TYPES, area=Area.team()),
+    SyncedTable("pesticide_bans", "mutable", BAN_FIELDS, reference=True, types=BAN_TYPES,
+                area=Area.team()),
     SyncedTable("diary_entries", "event", ENTRY_FIELDS,
-                depends_on=("plots", "seasons", "pesticide_products"), types=ENTRY_TYPES),
+                depends_on=("plots", "seasons", "pesticide_products"), types=ENTRY_TYPES,
+                area=Area.team()),
     SyncedTable("lots", "mutable", LOT_FIELDS, depends_on=("farm_orgs", "seasons"),
-                types=LOT_TYPES),
+                types=LOT_TYPES, area=Area.team()),
     SyncedTable("lot_harvests", "event", LOT_HARVEST_FIELDS,
-                depends_on=("lots", "diary_entries"), types=LOT_HARVEST_TYPES),
+                depends_on=("lots", "diary_entries"), types=LOT_HARVEST_TYPES,
+                area=Area.team()),
     SyncedTable("label_prints", "event", PRINT_FIELDS, depends_on=("lots",),
-                types=PRINT_TYPES),
+                types=PRINT_TYPES, area=Area.team()),
     # id = the lot code, which only the team's own cooperatives keep unique: the hub keeps
     # published traces per team and serves them at /t/<team key>/<lot code> (trace_ids.py).
     SyncedTable("published_traces", "mutable", TRACE_FIELDS, depends_on=("lots",),
-                types=TRACE_TYPES, team_keyed=True),
+                types=TRACE_TYPES, team_keyed=True, area=Area.team()),
 )
 
 FARM_TABLES = ("farm_orgs", "farm_org_members", "plots", "seasons", "pesticide_products",

@@ -2,11 +2,20 @@
 
 Indicators and support items ship with a Vietnamese default and are data the province can
 replace by sync. Their ids are derived from their codes so every laptop seeds the same rows.
+
+Hamlets are the team's reference data: the hub gives an enrolled laptop its team's hamlets,
+and a hamlet typed on a laptop that knows its commune gets the id every laptop and the hub
+give it (core.places.hamlet_id), so two laptops typing it offline make one row. Two live
+rows of one hamlet (same folded name: typed before the commune was known, or from before
+these ids) are merged wherever they meet (`merge_duplicate_hamlets`, run in every write
+transaction that touches hamlets or households): the households of the other row are moved
+to the survivor as ordinary synced edits, and the other row is deleted.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -15,10 +24,14 @@ from dxkit.core.errors import NotFound, ValidationError
 from dxkit.core.fields import FieldType, boolean, integer, real, text
 from dxkit.core.i18n import _, language
 from dxkit.core.phones import normalize_phone
-from dxkit.core.synced import OpResult, SyncedTable
+from dxkit.core.places import hamlet_id, hamlet_id_of_key
+from dxkit.core.sqlbatch import select_in
+from dxkit.core.synced import Area, OpResult, SyncedTable
 from dxkit.core.text import fold, folded_key, nfc
+from dxkit.core.workspace import HUB_TEAM_KIND_META
 
 if TYPE_CHECKING:
+    from dxkit.core.synced import Tx
     from dxkit.households.workspace import HouseholdsWorkspace as Workspace
 
 CODE_PATTERN = r"[a-z][a-z0-9_]{1,39}"  # indicator and support-item codes: vneid_level2
@@ -27,9 +40,15 @@ CATALOG_NAME_LENGTH = 500  # an indicator's or support item's name, in one langu
 
 # Each synced field's type (dxkit.core.fields): what the hub and every laptop accept.
 # A folded key is at most as long as what it folds (folding only drops marks and non-letters).
+MAX_POPULATION = 10_000_000  # more people than any hamlet has: a typing slip
 HAMLET_TYPES: dict[str, FieldType] = {
     "name": text(NAME_LENGTH), "name_key": text(NAME_LENGTH),
-    "sort_order": integer(0, 1_000_000)}
+    "sort_order": integer(0, 1_000_000),
+    # The hamlet's official population aged 15 and over, and of adults (18 and over): the
+    # denominators the province counts indicators against. Published by the province (hub
+    # hamlets set) or entered by the team; None: not known.
+    "population_15": integer(0, MAX_POPULATION, nullable=True),
+    "population_18": integer(0, MAX_POPULATION, nullable=True)}
 # Phones are stored normalised (core.phones): digits only, at most E.164's 15.
 PHONE = text(15, r"[0-9]*")
 MEMBER_TYPES: dict[str, FieldType] = {
@@ -46,13 +65,14 @@ SUPPORT_ITEM_TYPES: dict[str, FieldType] = {
     "sort_order": integer(0, 1_000_000), "active": boolean()}
 
 TABLES = (
-    SyncedTable("hamlets", "mutable", tuple(HAMLET_TYPES), types=HAMLET_TYPES),
+    SyncedTable("hamlets", "mutable", tuple(HAMLET_TYPES), types=HAMLET_TYPES,
+                area=Area.hamlet()),
     SyncedTable("team_members", "mutable", tuple(MEMBER_TYPES), personal=("phone",),
-                types=MEMBER_TYPES),
+                types=MEMBER_TYPES, area=Area.team()),
     SyncedTable("indicators", "mutable", tuple(INDICATOR_TYPES), reference=True,
-                types=INDICATOR_TYPES),
+                types=INDICATOR_TYPES, area=Area.team()),
     SyncedTable("support_items", "mutable", tuple(SUPPORT_ITEM_TYPES), reference=True,
-                types=SUPPORT_ITEM_TYPES),
+                types=SUPPORT_ITEM_TYPES, area=Area.team()),
 )
 
 _CODE = re.compile(CODE_PATTERN)
@@ -104,6 +124,8 @@ def catalog_id(kind: str, code: str) -> str:
 class Hamlet:
     id: str
     name: str
+    population_15: int | None = None  # official population aged 15 and over, if known
+    population_18: int | None = None  # official number of adults (18 and over), if known
 
 
 @dataclass(frozen=True)
@@ -178,8 +200,10 @@ class Catalog:
     # -- hamlets ------------------------------------------------------------------------
     def hamlets(self) -> list[Hamlet]:
         rows = self.ws.conn.execute(
-            "SELECT id, name FROM hamlets WHERE deleted = 0 ORDER BY sort_order, name_key")
-        return [Hamlet(r["id"], r["name"]) for r in rows]
+            "SELECT id, name, population_15, population_18 FROM hamlets WHERE deleted = 0 "
+            "ORDER BY sort_order, name_key")
+        return [Hamlet(r["id"], r["name"], r["population_15"], r["population_18"])
+                for r in rows]
 
     def hamlet(self, name_or_id: str) -> Hamlet:
         """Find a hamlet by id or by name typed without diacritics; the error lists the known."""
@@ -198,21 +222,55 @@ class Catalog:
             name=name_or_id, names=names))
 
     def add_hamlet(self, name: str) -> OpResult[Hamlet]:
+        """A hamlet of the team's commune. Its id is the one every laptop and the hub give
+        this name in this commune, once the workspace knows its commune (dxkit team set, or
+        enrollment); a laptop of a hamlet team adds none (its hamlet comes from the hub)."""
         clean = _hamlet_name(name)
         if any(folded_key(h.name) == folded_key(clean) for h in self.hamlets()):
             raise ValidationError({"name": _("There is already a hamlet called {name}.").format(
                 name=clean)})
+        meta = self.ws.meta()
+        if meta.get(HUB_TEAM_KIND_META) == "hamlet":
+            raise ValidationError({"name": _(
+                "This laptop's team works in one hamlet only, which the hub gives it; a "
+                "commune team can add hamlets.")})
         with self.ws.transaction() as tx:
             order = len(self.hamlets())
-            row_id = tx.insert("hamlets", {"name": clean, "name_key": folded_key(clean),
-                                           "sort_order": order})
+            values = {"name": clean, "name_key": folded_key(clean), "sort_order": order}
+            row_id = tx.insert("hamlets", values, _new_hamlet_id(tx, meta, clean))
         return OpResult(Hamlet(row_id, clean), tx.changes)
 
     def rename_hamlet(self, hamlet_id: str, name: str) -> OpResult[Hamlet]:
         clean = _hamlet_name(name)
+        if any(folded_key(h.name) == folded_key(clean) and h.id != hamlet_id
+               for h in self.hamlets()):
+            raise ValidationError({"name": _("There is already a hamlet called {name}.").format(
+                name=clean)})
         with self.ws.transaction() as tx:
             tx.update("hamlets", hamlet_id, {"name": clean, "name_key": folded_key(clean)})
-        return OpResult(Hamlet(hamlet_id, clean), tx.changes)
+        return OpResult(self.hamlet(hamlet_id), tx.changes)
+
+    def set_population(self, hamlet_id: str, aged_15: int | None, adults: int | None
+                       ) -> OpResult[Hamlet]:
+        """The hamlet's official population aged 15 and over and its adults (18 and over),
+        as the team knows them (None: unknown). The province usually publishes them; a
+        newer publication replaces the team's figures and a later team entry the
+        publication's, field by field."""
+        errors: dict[str, str] = {}
+        for key, value in (("population_15", aged_15), ("population_18", adults)):
+            if value is not None and not 0 <= value <= MAX_POPULATION:
+                errors[key] = _("A population is a whole number between 0 and {limit}."
+                                ).format(limit=f"{MAX_POPULATION:,}".replace(",", "."))
+        if aged_15 is not None and adults is not None and adults > aged_15:
+            errors["population_18"] = _("There cannot be more adults than people aged 15 "
+                                        "and over.")
+        if errors:
+            raise ValidationError(errors)
+        hamlet = self.hamlet(hamlet_id)
+        with self.ws.transaction() as tx:
+            tx.update("hamlets", hamlet.id, {"population_15": aged_15,
+                                              "population_18": adults})
+        return OpResult(self.hamlet(hamlet.id), tx.changes)
 
     # -- team members -------------------------------------------------------------------
     def members(self, include_inactive: bool = False) -> list[TeamMember]:
@@ -353,3 +411,87 @@ def _check_length(field: str, value: str, limit: int) -> None:
 
 def _too_long(limit: int) -> str:
     return _("This is too long: at most {limit} characters.").format(limit=limit)
+
+
+def _new_hamlet_id(tx: Tx, meta: dict[str, str], name: str) -> str | None:
+    """The id every laptop and the hub give this hamlet of the workspace's commune, or None
+    (a new uuid7) when the commune is not known yet or a row already has that id (a hamlet
+    renamed since it was typed under this name)."""
+    commune = meta.get("commune_code", "")
+    if not commune.isdigit():
+        return None
+    wanted = hamlet_id(commune, name)
+    taken = tx.conn.execute("SELECT 1 FROM hamlets WHERE id = ?", (wanted,)).fetchone()
+    return None if taken else wanted
+
+
+# -- one row per hamlet ---------------------------------------------------------------------------
+def merge_duplicate_hamlets(tx: Tx) -> None:
+    """Commit hook: two live hamlets with one folded name become one, and households left on
+    a hamlet merged away move to the one that stayed (whether the merge was made here or
+    arrived by sync). The survivor is the same on every laptop: first a row the hub has
+    (not one still waiting for its first push from here), then the id `hamlet_id` gives the
+    name in this commune, then the smaller id. Households move as ordinary synced edits of
+    `hamlet_id`, so the rest of the team converges; the other row is deleted (a tombstone
+    that syncs), or, if it never left this laptop, removed with its queued insert."""
+    conn = tx.conn
+    keys = set()
+    touched = tx.changes.ids("hamlets")
+    if touched:
+        keys = {row[0] for row in select_in(
+            conn, "SELECT DISTINCT name_key FROM hamlets WHERE id IN ({marks})",
+            sorted(touched))}
+    households = sorted(tx.changes.created.get("households", set())
+                        | tx.changes.updated.get("households", set()))
+    if households and conn.execute("SELECT 1 FROM hamlets WHERE deleted = 1 LIMIT 1"
+                                   ).fetchone():
+        keys.update(row[0] for row in select_in(
+            conn, "SELECT DISTINCT m.name_key FROM households h JOIN hamlets m ON "
+                  "m.id = h.hamlet_id WHERE m.deleted = 1 AND h.deleted = 0 AND "
+                  "h.id IN ({marks})", households))
+    if not keys:
+        return
+    commune = _meta_value(conn, "commune_code")
+    for key in sorted(keys):
+        rows = conn.execute("SELECT id, deleted FROM hamlets WHERE name_key = ?",
+                            (key,)).fetchall()
+        live = [row["id"] for row in rows if not row["deleted"]]
+        if not live:
+            continue
+        survivor = min(live, key=lambda row_id: _survivor_rank(conn, commune, key, row_id))
+        for other in (row["id"] for row in rows if row["id"] != survivor):
+            _move_households(tx, other, survivor)
+            if other in live:
+                _retire_hamlet(tx, other)
+
+
+def _survivor_rank(conn: sqlite3.Connection, commune: str, key: str, row_id: str
+                   ) -> tuple[bool, bool, str]:
+    waiting = conn.execute("SELECT 1 FROM outbox WHERE table_name = 'hamlets' AND row_id = ? "
+                           "AND op = 'insert' LIMIT 1", (row_id,)).fetchone() is not None
+    canonical = commune.isdigit() and row_id == hamlet_id_of_key(commune, key)
+    return waiting, not canonical, row_id
+
+
+def _move_households(tx: Tx, old: str, new: str) -> None:
+    moving = [row[0] for row in tx.conn.execute(
+        "SELECT id FROM households WHERE hamlet_id = ?", (old,))]
+    for household in moving:
+        tx.update("households", household, {"hamlet_id": new})
+
+
+def _retire_hamlet(tx: Tx, hamlet: str) -> None:
+    conn = tx.conn
+    never_sent = conn.execute("SELECT 1 FROM outbox WHERE table_name = 'hamlets' AND "
+                              "row_id = ? AND op = 'insert' LIMIT 1", (hamlet,)).fetchone()
+    if never_sent is None:
+        tx.delete("hamlets", hamlet)
+        return
+    conn.execute("DELETE FROM outbox WHERE table_name = 'hamlets' AND row_id = ?", (hamlet,))
+    conn.execute("DELETE FROM hamlets WHERE id = ?", (hamlet,))
+    tx.changes.deleted["hamlets"].add(hamlet)
+
+
+def _meta_value(conn: sqlite3.Connection, key: str) -> str:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return str(row[0]) if row and row[0] is not None else ""

@@ -133,8 +133,9 @@ DOMAIN = Domain(
     tables=(*catalog.TABLES, *roster.TABLES, *visits.TABLES, *followups.TABLES,
             *indicators.TABLES),
     migrations=MIGRATIONS,
-    before_commit=(forget_erased_heads, refresh_search, purge_search, refresh_follow_ups,
-                   refresh_indicators),
+    # One row per hamlet first: the households it moves are then indexed like any others.
+    before_commit=(catalog.merge_duplicate_hamlets, forget_erased_heads, refresh_search,
+                   purge_search, refresh_follow_ups, refresh_indicators),
     on_open=(seed_catalog,),
     shipped_rows=(catalog.shipped_catalog,),
     review=REVIEW,

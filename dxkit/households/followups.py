@@ -41,7 +41,7 @@ from typing import Any, Literal
 from dxkit.core.fields import FieldType, one_of, ref, text, timestamp
 from dxkit.core.i18n import _, counted
 from dxkit.core.sqlbatch import select_in
-from dxkit.core.synced import SyncedTable
+from dxkit.core.synced import Area, SyncedTable
 
 ClosureReason = Literal["called_done", "moved_away", "not_needed", "other"]
 REASONS: tuple[ClosureReason, ...] = ("called_done", "moved_away", "not_needed", "other")
@@ -58,7 +58,8 @@ CLOSURE_TYPES: dict[str, FieldType] = {
 
 TABLES = (
     SyncedTable("follow_up_closures", "event", tuple(CLOSURE_TYPES),
-                depends_on=("visits", "team_members"), types=CLOSURE_TYPES),
+                depends_on=("visits", "team_members"), types=CLOSURE_TYPES,
+                area=Area.via("visit_id", "visits")),
 )
 
 

@@ -18,7 +18,7 @@ from dxkit.core.errors import ValidationError
 from dxkit.core.fields import FieldType, boolean, date, ref, text
 from dxkit.core.i18n import _
 from dxkit.core.sqlbatch import execute_in, select_in
-from dxkit.core.synced import OpResult, SyncedTable
+from dxkit.core.synced import Area, OpResult, SyncedTable
 from dxkit.households.catalog import CODE_PATTERN, NAME_LENGTH
 from dxkit.households.visits import EFFECTIVE
 
@@ -33,7 +33,7 @@ ANSWER_TYPES: dict[str, FieldType] = {
 
 TABLES = (
     SyncedTable("indicator_answers", "event", tuple(ANSWER_TYPES), depends_on=("people",),
-                types=ANSWER_TYPES),
+                types=ANSWER_TYPES, area=Area.via("person_id", "people")),
 )
 
 _EVENTS_SQL = f"""

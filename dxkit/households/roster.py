@@ -23,7 +23,7 @@ from dxkit.core.fields import (
 from dxkit.core.i18n import _
 from dxkit.core.merge import Erasure, Requires, Rules
 from dxkit.core.phones import mask_phone, normalize_phone
-from dxkit.core.synced import OpResult, SyncedTable
+from dxkit.core.synced import Area, OpResult, SyncedTable
 from dxkit.core.text import folded_key, nfc
 from dxkit.households import search as search_index
 from dxkit.households.catalog import NAME_LENGTH, PHONE
@@ -76,9 +76,11 @@ PERSON_RULES = Rules(
 
 TABLES = (
     SyncedTable("households", "mutable", HOUSEHOLD_FIELDS,
-                personal=HEAD_FIELDS, depends_on=("hamlets",), types=HOUSEHOLD_TYPES),
+                personal=HEAD_FIELDS, depends_on=("hamlets",), types=HOUSEHOLD_TYPES,
+                area=Area.own("hamlet_id")),
     SyncedTable("people", "mutable", PERSON_FIELDS, personal=PERSONAL_FIELDS,
-                depends_on=("households",), rules=PERSON_RULES, types=PERSON_TYPES),
+                depends_on=("households",), rules=PERSON_RULES, types=PERSON_TYPES,
+                area=Area.via("household_id", "households")),
 )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database
 
+from dxkit.core.clock_repair import META_REPULL
 from dxkit.core.domain import migration
 from dxkit.core.schema import EVENT_SYNC_COLUMNS, MUTABLE_SYNC_COLUMNS, run_script
 
@@ -169,6 +172,44 @@ def m0010_follow_up_closures(db: Database) -> None:
     """)
 
 
+# The tables whose pulled rows failed behind a hamlet another laptop had typed too.
+HAMLET_BOUND = ("hamlets", "households", "people", "visits", "visit_items",
+                "indicator_answers")
+
+
+@migration("0011_hamlet_areas")
+def m0011_hamlet_areas(db: Database) -> None:
+    """Hamlets after issue 10: one row per hamlet, and its official population.
+
+    - Two rows may share a folded name for a moment: a pulled hamlet typed on another laptop
+      too is stored and the two are merged in the same transaction (catalog.
+      merge_duplicate_hamlets), where the unique index made the pulled row fail, and then its
+      households, people and visits with it. The name index stays, without uniqueness.
+    - Rows held back for that (quarantined with an IntegrityError) are forgotten and their
+      tables pulled again from the start at the next sync, where they now merge.
+    - population_15, population_18: the official population aged 15 and over and of adults.
+    """
+    run_script(db, """
+    DROP INDEX hamlets_name;
+    CREATE INDEX hamlets_name ON hamlets(name_key) WHERE deleted = 0;
+    ALTER TABLE hamlets ADD COLUMN population_15 INTEGER;
+    ALTER TABLE hamlets ADD COLUMN population_18 INTEGER;
+    """)
+    marks = ", ".join("?" for _ in HAMLET_BOUND)
+    failed = db.execute(
+        f"SELECT DISTINCT table_name FROM sync_quarantine WHERE direction = 'pull' AND "
+        f"reason LIKE 'IntegrityError%' AND table_name IN ({marks})", HAMLET_BOUND).fetchall()
+    if not failed:
+        return
+    db.execute(f"DELETE FROM sync_quarantine WHERE direction = 'pull' AND reason LIKE "
+               f"'IntegrityError%' AND table_name IN ({marks})", HAMLET_BOUND)
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (META_REPULL,)).fetchone()
+    again = set(json.loads(row[0])) if row and row[0] else set()
+    again.update(HAMLET_BOUND)
+    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+               "value = excluded.value", (META_REPULL, json.dumps(sorted(again))))
+
+
 MIGRATIONS = (m0001_initial, m0002_phone_prefix_indexes, m0003_open_follow_ups,
               m0004_drop_households_list_index, m0008_indicator_targets,
-              m0010_follow_up_closures)
+              m0010_follow_up_closures, m0011_hamlet_areas)

@@ -14,7 +14,7 @@ from dxkit.core.errors import NotFound, ValidationError
 from dxkit.core.fields import FieldType, date, json_list, one_of, ref, text, timestamp
 from dxkit.core.i18n import _
 from dxkit.core.sqlbatch import select_in
-from dxkit.core.synced import OpResult, SyncedTable
+from dxkit.core.synced import Area, OpResult, SyncedTable
 from dxkit.core.text import nfc
 from dxkit.households import followups
 from dxkit.households.catalog import CODE_PATTERN, NAME_LENGTH
@@ -38,9 +38,10 @@ VISIT_ITEM_TYPES: dict[str, FieldType] = {
 
 TABLES = (
     SyncedTable("visits", "event", tuple(VISIT_TYPES), depends_on=("households",),
-                types=VISIT_TYPES),
+                types=VISIT_TYPES, area=Area.via("household_id", "households")),
     SyncedTable("visit_items", "event", tuple(VISIT_ITEM_TYPES),
-                depends_on=("visits", "people"), types=VISIT_ITEM_TYPES),
+                depends_on=("visits", "people"), types=VISIT_ITEM_TYPES,
+                area=Area.via("visit_id", "visits")),
 )
 
 class Keep:

@@ -25,7 +25,7 @@ from dxkit.core.fields import ID_PATTERN
 from dxkit.core.hlc import BadClock
 from dxkit.core.merge import NO_RULES
 from dxkit.core.synced import REGISTRY, Changes, SyncedTable, Tx, field_problem
-from dxkit.core.workspace import HUB_TEAM_META
+from dxkit.core.workspace import HUB_TEAM_KIND_META, HUB_TEAM_META
 from dxkit.workspace import Workspace
 
 # The workspace's sync state in its meta table.
@@ -36,6 +36,7 @@ META_TEAM = HUB_TEAM_META  # named by the kernel: the farm's trace URLs read it 
 META_PROVINCE = "sync_province_code"
 META_COMMUNE = "sync_commune_code"
 META_HAMLET = "sync_hamlet"
+META_TEAM_KIND = HUB_TEAM_KIND_META  # "hamlet" or "commune"; read by the catalog too
 META_ENROLLED_AT = "sync_enrolled_at"
 META_TOKEN_STORE = "sync_token_store"
 META_HIGH_WATER = "sync_high_water"  # every table is pulled up to this hub seq

@@ -46,9 +46,11 @@ from dxkit.sync.apply import (
     META_REFUSED,
     META_SERVER,
     META_TEAM,
+    META_TEAM_KIND,
     META_TOKEN_STORE,
     Applied,
     apply_pulled_page,
+    apply_records,
     quarantine,
     record_problem,
 )
@@ -86,6 +88,7 @@ class Enrollment:
     hamlet: str
     token_store: str
     allow_insecure_http: bool = False
+    team_kind: str = ""  # "hamlet" or "commune" ("" from a hub before team kinds)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,7 +134,12 @@ def enroll(ws: Workspace, server_url: str, code: str, device_name: str | None = 
            transport: Any = None, *, allow_insecure_http: bool = False) -> Enrollment:
     """Join the team the one-time `code` belongs to; the token goes to the TokenStore and the
     rest to ws.meta. A new hub or team starts its cursors from zero. `allow_insecure_http`
-    (the user's explicit choice) is kept with the hub's address for every later sync."""
+    (the user's explicit choice) is kept with the hub's address for every later sync.
+
+    Enroll and go: the answer's records (the team's hamlets, the province's published
+    targets) are applied as a pull would apply them, and the team's province and commune
+    become the workspace's place (as `dxkit team set`), so the laptop can record a household
+    of its hamlet before it has ever synced."""
     url = normalize_url(server_url)
     name = (device_name or socket.gethostname() or "dxkit").strip()[:200] or "dxkit"
     with HubClient(url, transport=transport, allow_insecure_http=allow_insecure_http) as client:
@@ -149,10 +157,13 @@ def enroll(ws: Workspace, server_url: str, code: str, device_name: str | None = 
             META_SERVER: url, META_DEVICE: answer["device_id"], META_DEVICE_NAME: name,
             META_TEAM: team["id"], META_PROVINCE: team.get("province_code", ""),
             META_COMMUNE: team.get("commune_code", ""), META_HAMLET: team.get("hamlet", ""),
+            META_TEAM_KIND: team.get("kind", ""),
             META_ENROLLED_AT: ws.now().isoformat(), META_TOKEN_STORE: where,
         }
         for key, value in facts.items():
             ws.set_meta(key, str(value))
+        _take_team_place(ws)
+        _apply_enrollment_records(tx, answer.get("records"))
         if allow_insecure_http:
             ws.set_meta(META_INSECURE_HTTP, "1")
         else:  # a new enrollment asks again
@@ -160,6 +171,36 @@ def enroll(ws: Workspace, server_url: str, code: str, device_name: str | None = 
         tx.conn.execute("DELETE FROM meta WHERE key = ?", (META_REFUSED,))
         clocks.remember_hub_time(ws)
     return enrollment(ws)
+
+
+def _take_team_place(ws: Workspace) -> None:
+    """The team's province and commune as the workspace's place, if the hub sent them and
+    this dxkit knows them (a place it does not know is left for `dxkit team set`)."""
+    meta = ws.meta()
+    province, commune = meta.get(META_PROVINCE, ""), meta.get(META_COMMUNE, "")
+    if not (province.isdigit() and commune.isdigit()):
+        return
+    if (meta.get("province_code"), meta.get("commune_code")) == (province, commune):
+        return
+    try:
+        ws.configure_team(int(province), int(commune))
+    except DxError:
+        log.warning("the hub's team place %s/%s is unknown here", province, commune)
+
+
+def _apply_enrollment_records(tx: Any, records: Any) -> None:
+    """The records an enrollment carries, checked and applied like pulled ones (a record that
+    does not fit is quarantined), parents first."""
+    if not isinstance(records, list):
+        return
+    by_table: dict[str, list[Any]] = {}
+    for record in records:
+        table = record.get("table") if isinstance(record, dict) else None
+        if isinstance(table, str) and table in REGISTRY:
+            by_table.setdefault(table, []).append(record)
+    for table in dependency_order():
+        if table in by_table:
+            apply_records(tx, table, by_table[table])
 
 
 def _keep_team_key(team_id: str, key: Any) -> None:
@@ -187,7 +228,8 @@ def enrollment(ws: Workspace) -> Enrollment:
     return Enrollment(meta[META_SERVER], meta[META_DEVICE], meta.get(META_DEVICE_NAME, ""),
                       meta.get(META_TEAM, ""), meta.get(META_PROVINCE, ""),
                       meta.get(META_COMMUNE, ""), meta.get(META_HAMLET, ""),
-                      meta.get(META_TOKEN_STORE, "file"), meta.get(META_INSECURE_HTTP) == "1")
+                      meta.get(META_TOKEN_STORE, "file"), meta.get(META_INSECURE_HTTP) == "1",
+                      meta.get(META_TEAM_KIND, ""))
 
 
 def allow_insecure_http(ws: Workspace) -> None:
@@ -217,7 +259,8 @@ def status(ws: Workspace) -> dict[str, Any]:
     team = None
     if enrolled:
         team = {"id": meta.get(META_TEAM, ""), "province_code": meta.get(META_PROVINCE, ""),
-                "commune_code": meta.get(META_COMMUNE, ""), "hamlet": meta.get(META_HAMLET, "")}
+                "commune_code": meta.get(META_COMMUNE, ""), "hamlet": meta.get(META_HAMLET, ""),
+                "kind": meta.get(META_TEAM_KIND, "")}
     conn = ws.conn
     return {
         "enrolled": enrolled,
@@ -260,9 +303,13 @@ def _sync(ws: Workspace, client: HubClient | None, progress: Progress | None) ->
     conflicts_before = _last_id(ws, "sync_conflicts")
     report = SyncReport()
     clocks.before_sync(ws)  # a clock nobody can believe is mended before anything moves
+    if not ws.meta().get("commune_code"):
+        with ws.transaction():
+            _take_team_place(ws)  # enrolled before enrollments set the place
     try:
         _pull(ws, hub, report, progress)
         clocks.requeue_refused(ws)  # after the pull: the hub's time is fresh
+        _requeue_waiting(ws)
         _push(ws, hub, report, progress)
         _fetch_team_key(ws, hub)
     except DeviceRevoked:
@@ -467,6 +514,24 @@ def _settle(ws: Workspace, keys: list[tuple[str, str]], records: list[dict[str, 
         doomed = [(seq,) for key in (*keys, *orphans, *(key for key, _r, _w in held))
                   for seq in entries[key]]
         tx.conn.executemany("DELETE FROM outbox WHERE seq = ?", doomed)
+
+
+WAITING = "unknown_parent"  # refused until the hub has the row (or hamlet) it belongs to
+
+
+def _requeue_waiting(ws: Workspace) -> None:
+    """Rows the hub refused because the row they belong to had not reached it yet (a person
+    of a household another laptop gave this one by USB bundle, say) go out again with each
+    push, until the hub takes them or refuses them for good."""
+    waiting = ws.conn.execute("SELECT id, table_name, row_id FROM sync_quarantine WHERE "
+                              "direction = 'push' AND reason = ?", (WAITING,)).fetchall()
+    if not waiting:
+        return
+    with ws.transaction() as tx:
+        for entry_id, table, row_id in waiting:
+            if table in REGISTRY:
+                tx.resend(table, row_id)
+            tx.conn.execute("DELETE FROM sync_quarantine WHERE id = ?", (entry_id,))
 
 
 def _unsendable(table: str, record: Mapping[str, Any]) -> str | None:

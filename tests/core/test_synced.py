@@ -49,9 +49,9 @@ def test_insert_writes_row_outbox_and_audit(fresh_ws):
     row = hamlet_row(fresh_ws, row_id)
     assert row["device_id"] == fresh_ws.device_id
     assert row["deleted"] == 0
-    assert field_clocks("hamlets", row) == {
-        "name": row["updated_at"], "name_key": row["updated_at"], "sort_order": row["updated_at"],
-        "deleted": row["updated_at"]}
+    assert field_clocks("hamlets", row) == dict.fromkeys(
+        ("name", "name_key", "sort_order", "population_15", "population_18", "deleted"),
+        row["updated_at"])
     assert row["field_clock"] == "{}"  # compact until the first edit
     assert tx.changes.ids("hamlets") == {row_id}
     assert tx.changes.summary() == {"hamlets": {"created": 1, "updated": 0, "deleted": 0}}

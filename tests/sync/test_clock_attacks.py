@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from dxkit.core.hlc import DEMOTED_MS, HUB_AHEAD_MS, SKEW_TOLERANCE_MS, Timestamp, system_ms
-from dxkit.core.synced import field_clocks, record_of
+from dxkit.core.synced import REGISTRY, field_clocks, record_of
 from dxkit.sync import clocks, engine
 from dxkit.sync.apply import apply_records
+from dxkit.sync.hub.areas import SHARED
 from dxkit.sync.hub.store import HubStore, next_seq, stored_json
 from dxkit.workspace import Workspace
 from tests.core.test_clock_repair import POISON, poison
+from tests.support.places import ensure_hamlet
 from tests.support.workspace_file import open_file
 from tests.sync.test_e2e_sync import (  # noqa: F401  (fixtures: file tokens, hub, laptops)
     dxkit,
@@ -34,7 +36,7 @@ DAY = 24 * HOUR
 
 
 def household(ws: Workspace) -> str:
-    ws.catalog.add_hamlet("Ấp Mỹ Hưng")
+    ensure_hamlet(ws, "Ấp Mỹ Hưng")
     return ws.households.add(code="MH-001", head_name="Nguyễn Văn Đồng", hamlet="Ấp Mỹ Hưng",
                              phone="0912345678").value.id
 
@@ -112,7 +114,10 @@ def test_a_device_posing_as_the_hub_or_the_shipped_catalogue_is_refused(hub, lap
 
 def poison_hub(hub, table: str, row_id: str, team: str, **clocks: str) -> None:
     """Write what the hub before the checks stored for a forged push: a value under a clock
-    from the far future (or, for `team` "*"... any scope the row is kept in)."""
+    from the far future (or, for `team` "*"... any scope the row is kept in; a household's
+    is the shared one, "@", whatever `team`)."""
+    if REGISTRY[table].placed.shared:
+        team = SHARED
     store = HubStore(str(hub.db_path))
     try:
         with store.database.write() as conn:

@@ -23,6 +23,7 @@ from dxkit.sync.apply import apply_records
 from dxkit.sync.hub.store import HubStore
 from dxkit.workspace import DOMAINS, Workspace
 from tests.support.derived import assert_derived_agree
+from tests.support.places import ensure_hamlet, unique_commune
 from tests.support.sqlcipher_pages import plain_bytes
 from tests.support.workspace_file import open_file
 
@@ -51,13 +52,16 @@ def hub_store(hub_db: str) -> Iterator[HubStore]:
     hub.close()
 
 
-def two_devices(hub: HubStore):
+def two_devices(hub: HubStore, make_record):
+    """Two devices of the team of HAMLET, and the household "hh-1" its people live in."""
     team = hub.add_team(int(DONG_THAP), int(MY_THO), HAMLET)
     devices = []
     for name in ("a", "b"):
         code, _expires = hub.issue_code(team.id)
         _device_id, token, _team = hub.enroll(code, name)
         devices.append(hub.authenticate(token))
+    home = make_record("households", "hh-1", code="MH-001", hamlet_id=team.hamlets[0].id)
+    assert hub.push(devices[0], [home]).results[0]["status"] == "applied"
     return devices
 
 
@@ -73,7 +77,7 @@ ERASED = {"full_name": "", "name_key": "", "phone": "", "cccd": "", "consent": 0
 
 
 def test_the_hub_keeps_an_erasure_against_a_later_edit(hub_store, make_record):
-    a, b = two_devices(hub_store)
+    a, b = two_devices(hub_store, make_record)
     hub_store.push(a, [person(make_record, "aaaa", 1)])
     erased = person(make_record, "aaaa", 1, clocks=dict.fromkeys(ERASED, 5), **ERASED)
     hub_store.push(a, [erased])
@@ -121,7 +125,7 @@ def test_no_byte_of_the_hub_file_holds_an_erased_person(sqlite_without_secure_de
 
 
 def test_the_hub_keeps_no_citizen_id_without_consent(hub_store, make_record):
-    a, b = two_devices(hub_store)
+    a, b = two_devices(hub_store, make_record)
     hub_store.push(a, [person(make_record, "aaaa", 1)])
     hub_store.push(a, [person(make_record, "aaaa", 1, clocks={"consent": 5, "cccd": 5},
                               consent=0, cccd="")])
@@ -132,7 +136,7 @@ def test_the_hub_keeps_no_citizen_id_without_consent(hub_store, make_record):
 
 
 def test_a_new_row_that_breaks_the_rules_is_stored_ruled_and_sent_back(hub_store, make_record):
-    a, _b = two_devices(hub_store)
+    a, _b = two_devices(hub_store, make_record)
     careless = person(make_record, "aaaa", 3, purged=1, deleted=1)  # erased, yet a phone
     assert hub_store.push(a, [careless]).results[0]["status"] == "applied"
     [stored] = hub_store.pull(a, "people").records  # not what it sent: it gets it back
@@ -142,7 +146,8 @@ def test_a_new_row_that_breaks_the_rules_is_stored_ruled_and_sent_back(hub_store
 # -- laptops through the real hub ------------------------------------------------------------------
 @pytest.fixture
 def laptops(tmp_path, hub_for_test) -> Iterator[dict[str, Workspace]]:
-    team = hub_for_test.admin("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
+    province, commune = unique_commune()  # teams of one hamlet share its rows
+    team = hub_for_test.admin("team", "add", "--province", province, "--commune", commune,
                               "--hamlet", HAMLET)["team_id"]
     opened = {}
     for name in ("a", "b"):
@@ -156,7 +161,7 @@ def laptops(tmp_path, hub_for_test) -> Iterator[dict[str, Workspace]]:
 
 
 def add_head(ws: Workspace) -> tuple[str, str]:
-    ws.catalog.add_hamlet(HAMLET)
+    ensure_hamlet(ws, HAMLET)
     household = ws.households.add(code="MH-001", head_name=NAME, hamlet=HAMLET,
                                   phone=PHONES[0], address="Số 9, Ấp Mỹ Hưng").value
     made = ws.people.add(household.id, full_name=NAME, sex="Nữ", birth_year=1980,

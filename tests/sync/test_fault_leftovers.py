@@ -25,11 +25,13 @@ from tests.sync import test_faults as faults
 
 file_tokens, small_batches = faults.file_tokens, faults.small_batches
 proxy, team, laptops = faults.proxy, faults.team, faults.laptops
+hamlet_team = faults.hamlet_team
 ATTEMPTS = 24
 BROKEN = ("drop_request", "drop_response", "cut_response", "answer_503", "truncate_gzip",
           "corrupt_gzip", "duplicate", "delay", "cancel")
 SYNC_KEYS = {engine.META_SERVER, engine.META_DEVICE, engine.META_DEVICE_NAME, engine.META_TEAM,
              engine.META_PROVINCE, engine.META_COMMUNE, engine.META_HAMLET,
+             engine.META_TEAM_KIND,
              engine.META_ENROLLED_AT, engine.META_TOKEN_STORE, engine.META_HIGH_WATER,
              engine.META_REFUSED, engine.META_LAST_SYNC, engine.META_INSECURE_HTTP,
              *(engine.CURSOR_PREFIX + table for table in REGISTRY)}

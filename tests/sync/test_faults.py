@@ -1,5 +1,9 @@
 """Sync through a fault-injecting proxy (tests/sync/faultproxy.py) in front of the REAL hub:
-whatever breaks on the way, a later clean sync ends with every row once on every side."""
+whatever breaks on the way, a later clean sync ends with every row once on every side.
+
+The laptops are a commune team's (issue 10: every hamlet of Phường Mỹ Tho), beside the
+team of one of its hamlets; the last tests break the syncs of both and check each ends with
+exactly its own scope."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from dxkit.sync.client import HubClient, HubFailed, HubUnreachable
 from dxkit.sync.credentials import TokenStore
 from dxkit.workspace import Workspace
 from tests.support.hub_process import dxkit_command, start_hub
+from tests.support.places import ensure_hamlet
 from tests.sync import faultproxy
 
 DONG_THAP, MY_THO = "82", "28261"
@@ -47,17 +52,25 @@ def proxy(hub_server):
 
 
 @pytest.fixture
-def team(hub_server):
+def hamlet_team(hub_server):
+    """The team of Ấp Mỹ Hưng (made first: the hub registers the hamlet)."""
     return hub_server.admin("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
                             "--hamlet", "Ấp Mỹ Hưng")["team_id"]
+
+
+@pytest.fixture
+def team(hub_server, hamlet_team):
+    """The commune team of Phường Mỹ Tho: every hamlet of the commune."""
+    return hub_server.admin("team", "add", "--province", DONG_THAP, "--commune", MY_THO
+                            )["team_id"]
 
 
 @pytest.fixture
 def laptops(tmp_path, hub_server, team):
     opened: list[Workspace] = []
 
-    def make(name: str) -> Workspace:
-        code = hub_server.admin("enroll-code", "--team", team)["code"]
+    def make(name: str, team_id: str = team) -> Workspace:
+        code = hub_server.admin("enroll-code", "--team", team_id)["code"]
         ws = Workspace.open(tmp_path / name)
         engine.enroll(ws, hub_server.url, code, device_name=name)  # directly, not via the proxy
         opened.append(ws)
@@ -83,12 +96,17 @@ def rows(ws: Workspace) -> dict[tuple[str, str], dict]:
             for (row_id,) in ws.conn.execute(f"SELECT id FROM {table}")}
 
 
-def fill(ws: Workspace, households: int = 8) -> None:
-    ws.catalog.add_hamlet("Ấp Mỹ Hưng")
+def fill(ws: Workspace, households: int = 8, hamlets: tuple[str, ...] = ("Ấp Mỹ Hưng",)
+         ) -> None:
+    """Households (each third with a visit), taking the hamlets in turn; the commune
+    team's laptop adds a hamlet the hub does not know yet."""
+    for hamlet in hamlets:
+        ensure_hamlet(ws, hamlet)
     hoa = ws.catalog.add_member("Lê Thị Hoa").value
     for number in range(1, households + 1):
+        hamlet = hamlets[number % len(hamlets)]
         home = ws.households.add(code=f"MH-{number:03}", head_name=f"Nguyễn Văn Số {number}",
-                                 hamlet="Ấp Mỹ Hưng", address=f"{number} Đường Lê Lợi",
+                                 hamlet=hamlet, address=f"{number} Đường Lê Lợi",
                                  phone="0912345678").value
         person = ws.people.add(home.id, full_name=f"Trần Thị Hương {number}", sex="Nữ",
                                birth_year=1960 + number, relationship="Vợ", consent=True).value
@@ -325,3 +343,60 @@ def test_own_edit_echoed_back_after_a_lost_push_answer_is_not_a_conflict(proxy, 
     assert a.conn.execute("SELECT count(*) FROM sync_conflicts").fetchone()[0] == 0
     assert_converged(proxy, a, b)
     assert b.households.get(home).notes == "Lần hai"
+
+
+# -- a commune team beside a hamlet team -------------------------------------------------------
+def own_rows(ws: Workspace, hamlet: str) -> dict[tuple[str, str], dict]:
+    """The rows of a laptop that belong to one hamlet: the hamlet, its households and what
+    hangs off them (what the hamlet's team may read)."""
+    households = {row[0] for row in ws.conn.execute(
+        "SELECT id FROM households WHERE hamlet_id = ?", (hamlet,))}
+    people = {row[0] for row in ws.conn.execute(
+        f"SELECT id FROM people WHERE household_id IN ({','.join('?' * len(households))})",
+        tuple(households))} if households else set()
+    visits = {row[0] for row in ws.conn.execute(
+        f"SELECT id FROM visits WHERE household_id IN ({','.join('?' * len(households))})",
+        tuple(households))} if households else set()
+    wanted = {"hamlets": {hamlet}, "households": households, "people": people,
+              "visits": visits}
+    every = rows(ws)
+    mine = {key: record for key, record in every.items()
+            if key[1] in wanted.get(key[0], set())}
+    mine.update({key: record for key, record in every.items() if key[0] == "visit_items"
+                 and record["fields"]["visit_id"] in visits})
+    mine.update({key: record for key, record in every.items()
+                 if key[0] == "indicator_answers" and record["fields"]["person_id"] in people})
+    return mine
+
+
+@pytest.mark.parametrize("action", ["drop_response", "answer_503", "cut_response"])
+def test_a_commune_teams_broken_syncs_reach_the_hamlet_team_and_back(proxy, laptops,
+                                                                     hamlet_team, action):
+    """The commune team's laptop writes households of two hamlets, one the hub does not know
+    yet, and its pushes break; the hamlet team's laptop writes too and its pulls break.
+    After clean syncs the hamlet team's laptop holds exactly its hamlet's rows, as the
+    commune team's laptops hold them, and its own edit has reached the commune team."""
+    a, b = laptops("a"), laptops("b")
+    mine = laptops("my-hung", hamlet_team)
+    fill(a, households=10, hamlets=("Ấp Mỹ Hưng", "Ấp Tân Long"))
+    proxy.plan(action, *PUSH, nth=2)
+    with pytest.raises((HubUnreachable, HubFailed)):
+        sync_via(proxy, a)
+    proxy.clear()
+    sync_via(proxy, a)
+    proxy.plan(action, *PULL, nth=2, query="table=households")  # its 5 come in 2 pages
+    with pytest.raises((HubUnreachable, HubFailed)):
+        sync_via(proxy, mine)
+    assert_converged(proxy, a, b)
+    sync_via(proxy, mine)
+    my_hung = mine.catalog.hamlet("Ấp Mỹ Hưng").id
+    [home, *_rest] = [h for h in mine.households.list()]
+    mine.households.update(home.id, notes="Sửa ở máy của ấp")
+    for ws in (mine, a, b, mine):
+        assert sync_via(proxy, ws).quarantined == 0
+    assert b.households.get(home.id).notes == "Sửa ở máy của ấp"
+    assert own_rows(mine, my_hung) == own_rows(a, my_hung) == own_rows(b, my_hung)
+    assert {h.name for h in mine.catalog.hamlets()} == {"Ấp Mỹ Hưng"}
+    assert mine.households.count() == 5 and a.households.count() == 10
+    assert rows(a) == rows(b)
+    assert quarantined(mine) == 0 and mine.pending_changes() == 0

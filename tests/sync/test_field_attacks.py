@@ -18,14 +18,15 @@ import pytest
 
 from dxkit import demo
 from dxkit.core import fields as f
-from dxkit.core.synced import REGISTRY, records_of
+from dxkit.core.synced import REGISTRY, dependency_order, records_of
 from dxkit.sync import engine
+from dxkit.sync.hub.areas import SHARED, register_hamlet
 from dxkit.sync.hub.store import HubStore, next_seq
 from dxkit.workspace import Workspace
 from tests.support import field_values
+from tests.support.places import unique_commune
 
 HUB_BACKENDS = ("sqlite", "postgresql")
-DONG_THAP, MY_THO = "82", "28261"
 NOW = dt.datetime(2026, 11, 20, 9, 30)
 # The demo cooperative's lot codes (the ids of published traces, one hub-wide) follow the
 # date: each test writes its demo in a year of its own on the module's shared hub.
@@ -44,8 +45,11 @@ def hub(hub_for_test):
 
 @pytest.fixture
 def team(hub) -> str:
-    return hub.admin("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
-                     "--hamlet", "Ấp Mỹ Hưng")["team_id"]
+    """A commune team (the demo commune has seven hamlets), in a commune of its own on the
+    module's shared hub."""
+    province, commune = unique_commune()
+    return hub.admin("team", "add", "--province", province, "--commune", commune
+                     )["team_id"]
 
 
 @pytest.fixture
@@ -87,8 +91,11 @@ def push_raw(device: httpx.Client, records: list[dict[str, Any]]) -> list[dict[s
 
 
 def laptop_records(ws: Workspace) -> list[dict[str, Any]]:
-    keys = ws.conn.execute("SELECT DISTINCT table_name, row_id FROM outbox ORDER BY table_name"
-                           ).fetchall()
+    """The laptop's records waiting to be sent, parents first (as a laptop sends them: the
+    hub places a person by its household)."""
+    order = {table: number for number, table in enumerate(dependency_order())}
+    keys = sorted(ws.conn.execute("SELECT DISTINCT table_name, row_id FROM outbox").fetchall(),
+                  key=lambda key: (order[key[0]], key[1]))
     return [record for table, row_id in keys
             for record in records_of(ws.conn, table, [row_id]).values()]
 
@@ -155,7 +162,8 @@ def push_each_kind_of_bad_value(attacker: httpx.Client, good: list[dict[str, Any
             result = results[record["id"]]
             assert (result["status"], result["reason"], result["field"]) == (
                 "rejected", reason, name), f"{label} {table}.{name}: {what}"
-        assert all(results[record["id"]]["status"] == "applied" for record in share), label
+        assert all(results[record["id"]]["status"] == "applied" for record in share), (
+            label, [results[r["id"]] for r in share if results[r["id"]]["status"] != "applied"])
     assert all(r["status"] == "applied" for r in push_raw(attacker, pending))
     # Ids and table names neither database can store are named in no result: the answer
     # itself could not be encoded (a lone surrogate made the whole batch a 500).
@@ -183,15 +191,28 @@ def store_directly(hub, team: str, records: list[dict[str, Any]]) -> None:
     try:
         with store.database.write() as conn:
             for record in records:
+                scope, area = team, team
+                placed = REGISTRY[record["table"]].placed
+                if placed.shared:  # kept once, in the area of its hamlet (hub/areas.py)
+                    scope, fields = SHARED, record["fields"]
+                    area = record["id"] if placed.kind == "hamlet" else fields[placed.field]
+                    if placed.kind == "hamlet":  # one of the commune team's hamlets
+                        commune = conn.execute("SELECT province_code, commune_code FROM teams "
+                                               "WHERE id = ?", (team,)).fetchone()
+                        register_hamlet(conn, area, commune[0], commune[1], "", "2026-11-20")
+                    if placed.kind == "via":
+                        area = conn.execute(
+                            "SELECT area FROM records WHERE table_name = ? AND row_id = ? AND "
+                            "team_id = ?", (placed.table, area, SHARED)).fetchone()[0]
                 conn.execute(
                     "INSERT INTO records (table_name, row_id, team_id, kind, fields, clocks, "
-                    "created_at, device_id, pushed_by, pushed_exact, seq) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'old-device', 0, ?)",
-                    (record["table"], record["id"], team, record["kind"],
+                    "created_at, device_id, pushed_by, pushed_exact, seq, area) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'old-device', 0, ?, ?)",
+                    (record["table"], record["id"], scope, record["kind"],
                      json.dumps(record["fields"], sort_keys=True),
                      json.dumps(record["clocks"], sort_keys=True) if "clocks" in record
                      else None,
-                     record.get("created_at"), record["device_id"], next_seq(conn)))
+                     record.get("created_at"), record["device_id"], next_seq(conn), area))
     finally:
         store.close()
 

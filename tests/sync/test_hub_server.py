@@ -13,6 +13,7 @@ from importlib import resources
 import httpx
 import pytest
 
+from dxkit.core.places import hamlet_id
 from tests.support.hub_process import start_hub
 
 HUB_BACKENDS = ("sqlite", "postgresql")
@@ -77,8 +78,13 @@ def test_openapi_documents_every_served_path(tmp_path):
 
 def test_enroll_with_a_cli_code_once(hub, team):
     enrolled = enroll(hub, team["team_id"])
+    my_hung = hamlet_id(28261, "Ấp Mỹ Hưng")
     assert enrolled["team"] == {"id": team["team_id"], "province_code": 82,
-                                "commune_code": 28261, "hamlet": "Ấp Mỹ Hưng"}
+                                "commune_code": 28261, "hamlet": "Ấp Mỹ Hưng", "kind": "hamlet",
+                                "hamlets": [{"id": my_hung, "name": "Ấp Mỹ Hưng"}]}
+    # Enroll and go: the team's hamlet (and the published indicators) come with it.
+    [hamlet] = [r for r in enrolled["records"] if r["table"] == "hamlets"]
+    assert hamlet["id"] == my_hung and hamlet["fields"]["name"] == "Ấp Mỹ Hưng"
     devices = hub.cli("devices", "list", "--team", team["team_id"])
     assert [d["id"] for d in devices] == [enrolled["device_id"]]
     code = hub.cli("enroll-code", "--team", team["team_id"])["code"]
@@ -92,8 +98,9 @@ def test_enroll_with_a_cli_code_once(hub, team):
 def test_push_pull_round_trip_gzip_both_ways(hub, team, make_record):
     token = enroll(hub, team["team_id"])["token"]
     reader = enroll(hub, team["team_id"], "Laptop Tâm")["token"]  # the pusher has them
+    my_hung = hamlet_id(28261, "Ấp Mỹ Hưng")  # its hamlet's row, made by the hub, is seq 1
     records = [make_record("households", f"hh-{n}", code=f"MH-{n:03}",
-                           head_name="Nguyễn Văn An", hamlet_id="h-1") for n in range(30)]
+                           head_name="Nguyễn Văn An", hamlet_id=my_hung) for n in range(30)]
     records.append(make_record("visits", "v-1", household_id="hh-0", kind="visit", ms=9))
     body = gzip.compress(json.dumps({"records": records}, ensure_ascii=False).encode())
     pushed = httpx.post(f"{hub.url}/v1/push", content=body, headers={
@@ -102,19 +109,19 @@ def test_push_pull_round_trip_gzip_both_ways(hub, team, make_record):
     assert pushed.status_code == 200, pushed.text
     assert pushed.headers["content-encoding"] == "gzip"
     assert {r["status"] for r in pushed.json()["results"]} == {"applied"}
-    assert pushed.json()["cursor"] == 31
+    assert pushed.json()["cursor"] == 32
 
     with httpx.Client(base_url=hub.url, headers={
             **bearer(reader), "Accept-Encoding": "gzip"}) as client:
         first = client.get("/v1/pull", params={"table": "households", "after": 0, "limit": 20})
         assert first.headers["content-encoding"] == "gzip"
         page = first.json()
-        assert page["more"] is True and page["high_water"] == 31 and page["next"] == 20
+        assert page["more"] is True and page["high_water"] == 32 and page["next"] == 21
         rest = client.get("/v1/pull", params={"table": "households", "after": page["next"],
                                               "upto": page["high_water"]}).json()
         assert rest["more"] is False
         assert page["records"] + rest["records"] == records[:30]
-        visits = client.get("/v1/pull", params={"table": "visits", "upto": 31}).json()
+        visits = client.get("/v1/pull", params={"table": "visits", "upto": 32}).json()
         assert visits["records"] == records[30:]
 
     again = httpx.post(f"{hub.url}/v1/push", json={"records": records[:1]},

@@ -12,6 +12,7 @@ import stat
 
 import pytest
 
+from dxkit.core.places import hamlet_id
 from dxkit.sync.hub.database import open_database
 from dxkit.sync.hub.store import CODE_ALPHABET, MIGRATIONS, HubError, HubStore, normalize_code
 
@@ -47,8 +48,12 @@ def enrolled(store: HubStore, hamlet: str = "Ấp Mỹ Hưng", team_id: str | No
     return store.authenticate(token), token
 
 
+MY_HUNG = hamlet_id(MY_THO, "Ấp Mỹ Hưng")  # the hamlet of the team `enrolled` makes
+KHOM_3 = hamlet_id(MY_THO, "Khóm 3")
+
+
 def household(make_record, row_id="hh-1", **kwargs):
-    values = {"code": "MH-001", "head_name": "Nguyễn Văn An", "hamlet_id": "h-1", **kwargs}
+    values = {"code": "MH-001", "head_name": "Nguyễn Văn An", "hamlet_id": MY_HUNG, **kwargs}
     return make_record("households", row_id, **values)
 
 
@@ -115,6 +120,7 @@ def test_push_results_per_record(store, make_record):
              {**visit, "table": "secrets"}, wrong_fields, extra_field, no_clocks, wrong_kind,
              "not a record", household(make_record, "hh-6")]
     reader, _token2 = enrolled(store, team_id=device.team_id)
+    start = store.high_water()  # past the team's hamlet, which the hub made
     outcome = store.push(device, batch)
     statuses = [(r["status"], r.get("reason")) for r in outcome.results]
     assert statuses == [
@@ -123,7 +129,7 @@ def test_push_results_per_record(store, make_record):
         ("rejected", "missing_clocks"), ("rejected", "wrong_kind"),
         ("rejected", "not_an_object"), ("applied", None)]
     assert outcome.results[0] == {"table": "households", "id": "hh-1", "status": "applied"}
-    assert outcome.cursor == store.high_water() == 3
+    assert outcome.cursor == store.high_water() == start + 3
     pulled = store.pull(reader, "visits").records
     assert pulled == [visit]  # the conflicting copy never overwrote the first
 
@@ -157,26 +163,28 @@ def test_mutable_fields_merge_per_field_on_the_hub(store, make_record):
 def test_pull_pages_by_seq_with_upto_and_more(store, make_record):
     writer, _token = enrolled(store)
     device, _token2 = enrolled(store, team_id=writer.team_id)
+    s = store.high_water()  # the team's hamlet, made by the hub, took the first seq
     store.push(writer, [household(make_record, f"hh-{n}", code=f"MH-{n}") for n in range(5)])
     first = store.pull(device, "households", after=0, limit=2)
     assert [r["id"] for r in first.records] == ["hh-0", "hh-1"]
-    assert (first.next, first.more, first.high_water) == (2, True, 5)
-    store.push(writer, [household(make_record, "hh-late", code="MH-9")])  # seq 6, after H
-    second = store.pull(device, "households", after=first.next, upto=5, limit=2)
-    third = store.pull(device, "households", after=second.next, upto=5, limit=2)
+    assert (first.next, first.more, first.high_water) == (s + 2, True, s + 5)
+    store.push(writer, [household(make_record, "hh-late", code="MH-9")])  # after H
+    second = store.pull(device, "households", after=first.next, upto=s + 5, limit=2)
+    third = store.pull(device, "households", after=second.next, upto=s + 5, limit=2)
     assert [r["id"] for r in second.records + third.records] == ["hh-2", "hh-3", "hh-4"]
-    assert (third.next, third.more, third.high_water) == (5, False, 5)
-    rest = store.pull(device, "households", after=5)
-    assert [r["id"] for r in rest.records] == ["hh-late"] and rest.high_water == 6
+    assert (third.next, third.more, third.high_water) == (s + 5, False, s + 5)
+    rest = store.pull(device, "households", after=s + 5)
+    assert [r["id"] for r in rest.records] == ["hh-late"] and rest.high_water == s + 6
     assert store.pull(device, "visits", after=0).records == []
 
 
 def test_teams_neither_see_nor_overwrite_each_other(store, make_record):
+    """Teams of two hamlets (tests/sync/test_team_areas.py: and a commune team)."""
     a, _ta = enrolled(store, "Ấp Mỹ Hưng")
     b, _tb = enrolled(store, "Khóm 3")
     a_reader, b_reader = (enrolled(store, team_id=d.team_id)[0] for d in (a, b))
     store.push(a, [household(make_record, "hh-a")])
-    store.push(b, [household(make_record, "hh-b", code="K3-001")])
+    store.push(b, [household(make_record, "hh-b", code="K3-001", hamlet_id=KHOM_3)])
     assert [r["id"] for r in store.pull(a_reader, "households").records] == ["hh-a"]
     assert [r["id"] for r in store.pull(b_reader, "households").records] == ["hh-b"]
     takeover = household(make_record, "hh-a", head_name="Kẻ lạ", ms=99)
@@ -196,11 +204,12 @@ def test_bad_values_and_clocks_are_rejected(store, make_record):
     del no_created["created_at"]
     listed_clock = household(make_record, "hh-3")
     listed_clock["clocks"]["notes"] = ["not", "a", "clock"]  # unhashable: no TypeError
+    start = store.high_water()
     results = store.push(device, [nested, bad_clock, no_created, listed_clock]).results
     assert [r.get("reason") for r in results] == ["wrong_type", "bad_clock",
                                                  "missing_created_at", "bad_clock"]
     assert results[0]["field"] == "notes" and "field" not in results[1]
-    assert store.high_water() == 0
+    assert store.high_water() == start
 
 
 def test_reopening_keeps_data_and_migrations(hub_db, hub_backend, make_record):
@@ -210,7 +219,7 @@ def test_reopening_keeps_data_and_migrations(hub_db, hub_backend, make_record):
     first.close()
     again = HubStore(hub_db)
     assert again.authenticate(token).id == device.id
-    assert again.high_water() == 1
+    assert again.high_water() == 2  # the team's hamlet (made by the hub) and the household
     if hub_backend == "sqlite":
         assert again.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     else:
@@ -226,6 +235,7 @@ def test_concurrent_pushes_from_many_threads_lose_nothing(store, make_record):
     first, _token = enrolled(store)
     devices = [first] + [enrolled(store, team_id=first.team_id)[0] for _ in range(3)]
     reader, _token2 = enrolled(store, team_id=first.team_id)
+    start = store.high_water()
     failures: list[BaseException] = []
 
     def push_many(index: int) -> None:
@@ -243,7 +253,8 @@ def test_concurrent_pushes_from_many_threads_lose_nothing(store, make_record):
         thread.join()
     assert failures == []
     pulled = store.pull(reader, "households", limit=1000)
-    assert len(pulled.records) == 100 and pulled.high_water == 100 and pulled.next == 100
+    assert len(pulled.records) == 100
+    assert pulled.high_water == pulled.next == start + 100
 
 
 def test_cli_needs_the_database_and_valid_places(tmp_path):
@@ -273,21 +284,22 @@ def test_a_pushed_row_is_not_echoed_back_to_its_sender(store, make_record):
     visit = make_record("visits", "v-1", household_id="hh-1", kind="visit", ms=5)
     store.push(hoa, [household(make_record, ms=10), visit])
     mine = store.pull(hoa, "households")
-    assert mine.records == [] and mine.next == mine.high_water == 2 and not mine.more
+    seen = mine.high_water
+    assert mine.records == [] and mine.next == seen and not mine.more
     assert store.pull(hoa, "visits").records == []
     assert [r["id"] for r in store.pull(tam, "households").records] == ["hh-1"]
     assert store.pull(tam, "visits").records == [visit]
     # Hoa re-sends the row with one newer field of her own: still exactly hers, no echo.
     by_hoa = household(make_record, notes="Có wifi", ms=10, clocks={"notes": 20})
     store.push(hoa, [by_hoa])
-    assert store.pull(hoa, "households", after=2).records == []
-    assert store.pull(tam, "households", after=2).records == [by_hoa]
+    assert store.pull(hoa, "households", after=seen).records == []
+    assert store.pull(tam, "households", after=seen).records == [by_hoa]
 
 
 def test_a_merged_row_goes_back_to_its_sender(store, make_record):
     hoa, _token = enrolled(store)
     tam, _token2 = enrolled(store, team_id=hoa.team_id)
-    store.push(hoa, [household(make_record, ms=10)])
+    first = store.push(hoa, [household(make_record, ms=10)]).cursor
     by_tam = household(make_record, address="12 Lê Lợi", device="bbbb", ms=10,
                        clocks={"address": 21})
     store.push(tam, [by_tam])
@@ -296,7 +308,7 @@ def test_a_merged_row_goes_back_to_its_sender(store, make_record):
     by_hoa = household(make_record, phone="0901234567", device="aaaa", ms=10,
                        clocks={"phone": 22})
     store.push(hoa, [by_hoa])
-    [merged] = store.pull(hoa, "households", after=1).records
+    [merged] = store.pull(hoa, "households", after=first).records
     assert (merged["fields"]["phone"], merged["fields"]["address"]) == (
         "0901234567", "12 Lê Lợi")
     assert store.pull(tam, "households", after=2).records == [merged]
@@ -307,8 +319,8 @@ def test_get_record_returns_any_teams_record_in_wire_form(store, make_record):
     a, _ta = enrolled(store, "Ấp Mỹ Hưng")
     b, _tb = enrolled(store, "Khóm 3")
     visit = make_record("visits", "v-1", household_id="hh-1", kind="visit", ms=5)
-    row = household(make_record, "hh-b", code="K3-001")
-    store.push(a, [visit])
+    row = household(make_record, "hh-b", code="K3-001", hamlet_id=KHOM_3)
+    store.push(a, [household(make_record), visit])
     store.push(b, [row])
     assert store.get_record("visits", "v-1") == visit
     assert store.get_record("households", "hh-b") == row

@@ -1,8 +1,15 @@
-"""Property (issue 3 §6): three laptops of one team edit offline with skewed clocks and sync
+"""Property (issue 3 §6, issue 10 §1): three laptops edit offline with skewed clocks and sync
 through the REAL hub process in random interleavings, some syncs broken by a random fault
 (request or answer lost, 503, damaged gzip, a delivery made twice) and earlier pushes
 delivered again late (stale and out of order); after "sync until quiet" every laptop and the
-hub hold identical content, nothing lost, nothing duplicated, nothing quarantined.
+hub hold identical content within each scope, nothing lost, nothing duplicated, nothing
+quarantined.
+
+Laptop a is the commune team's (every hamlet of Phường Mỹ Tho), b the team of Ấp Mỹ Hưng's,
+c the team of Khóm 3's: a writes households of both hamlets, b and c of their own; each
+hamlet's rows end identical on every laptop that may read them (a and that hamlet's team),
+a hamlet team's laptop holds nothing of the other hamlet, and the hub gives each team
+exactly what its laptop holds.
 
 Personal data (issue "Field safety" §3): people are erased, their phone and citizen ID edited
 and their consent withdrawn and given again on any laptop in any order; afterwards no erased
@@ -29,7 +36,7 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from dxkit.core.synced import dependency_order, record_of, synced_table
+from dxkit.core.synced import REGISTRY, dependency_order, record_of, synced_table
 from dxkit.households.followups import REASONS
 from dxkit.households.visits import VisitItem
 from dxkit.sync import engine
@@ -37,10 +44,12 @@ from dxkit.sync.client import HubClient, HubFailed, HubUnreachable
 from dxkit.sync.credentials import TokenStore
 from dxkit.workspace import Workspace
 from tests.support.derived import assert_derived_agree
+from tests.support.places import unique_commune
 
-DONG_THAP, MY_THO = "82", "28261"
-HAMLET = "Ấp Mỹ Hưng"
+HAMLETS = ("Ấp Mỹ Hưng", "Khóm 3")
 LAPTOPS = ("a", "b", "c")
+# The hamlets each laptop's team reads and writes: a commune team's, then two hamlet teams'.
+SCOPES = (HAMLETS, HAMLETS[:1], HAMLETS[1:])
 QUIET_ROUNDS = 6
 DAY_MS = 24 * 3600 * 1000
 
@@ -73,7 +82,7 @@ pick = st.integers(0, 3)  # small, so laptops often pick the same row
 FAULT_AT = st.tuples(st.sampled_from(("GET", "POST")), st.integers(1, 3))  # its nth request
 
 STEP = st.one_of(
-    st.tuples(st.just("add_household"), laptop, st.sampled_from(NAMES)),
+    st.tuples(st.just("add_household"), laptop, st.sampled_from(NAMES), pick),
     st.tuples(st.just("edit_household"), laptop, pick, st.sampled_from(EDITABLE), pick),
     st.tuples(st.just("add_person"), laptop, pick, st.sampled_from(NAMES)),
     st.tuples(st.just("delete_person"), laptop, pick),
@@ -111,15 +120,27 @@ def programs(draw) -> tuple[list[int], list[tuple]]:
 # -- running a program -----------------------------------------------------------------------
 @dataclass
 class Created:
-    """Every id made anywhere, to check nothing is lost or duplicated."""
+    """Every id made anywhere, with the household (and so the hamlet) it belongs to, to
+    check nothing is lost or duplicated, and nothing leaves its scope."""
 
-    households: set[str] = field(default_factory=set)
-    people: set[str] = field(default_factory=set)
+    households: dict[str, str] = field(default_factory=dict)  # id -> hamlet name
+    people: dict[str, str] = field(default_factory=dict)  # id -> household
     deleted_people: set[str] = field(default_factory=set)
-    visits: set[str] = field(default_factory=set)  # visit and void events
-    closures: set[str] = field(default_factory=set)  # follow-ups closed and reopened
-    visit_items: int = 0
-    answers: set[str] = field(default_factory=set)
+    visits: dict[str, str] = field(default_factory=dict)  # visit and void events -> household
+    visit_items: dict[str, int] = field(default_factory=dict)  # household -> items recorded
+    answers: dict[str, str] = field(default_factory=dict)  # id -> person
+    # follow-ups closed and reopened -> household
+    closures: dict[str, str] = field(default_factory=dict)
+
+    def in_scope(self, hamlets: tuple[str, ...]) -> Created:
+        """What a laptop whose team reads `hamlets` must hold."""
+        homes = {h: hamlet for h, hamlet in self.households.items() if hamlet in hamlets}
+        people = {p: h for p, h in self.people.items() if h in homes}
+        return Created(homes, people, self.deleted_people & set(people),
+                       {v: h for v, h in self.visits.items() if h in homes},
+                       {h: n for h, n in self.visit_items.items() if h in homes},
+                       {a: p for a, p in self.answers.items() if p in people},
+                       {c: h for c, h in self.closures.items() if h in homes})
 
 
 class FaultyTransport(httpx.BaseTransport):
@@ -185,21 +206,25 @@ def chosen(options: list[str], index: int) -> str | None:
 
 
 class Program:
-    def __init__(self, laptops: list[Workspace], member_id: str):
+    def __init__(self, laptops: list[Workspace], member_ids: list[str]):
         self.laptops = laptops
-        self.member_id = member_id
+        self.member_ids = member_ids  # each laptop's team has its own member
         self.created = Created()
         self.serial = itertools.count(1)
         self.pushes: list[httpx.Request] = []  # every push sent through a faulty transport
+        self.newest = ""  # the household added last
 
     def run(self, step: tuple) -> None:
         kind, index, *args = step
         getattr(self, kind)(self.laptops[index], index, *args)
 
-    def add_household(self, ws: Workspace, index: int, name: str) -> None:
+    def add_household(self, ws: Workspace, index: int, name: str, where: int = 0) -> None:
+        """A household of one of the hamlets the laptop's team works in."""
         code = f"{LAPTOPS[index].upper()}-{next(self.serial):03d}"  # unique per laptop
-        made = ws.households.add(code=code, head_name=name, hamlet=HAMLET).value
-        self.created.households.add(made.id)
+        hamlet = chosen(list(SCOPES[index]), where)
+        made = ws.households.add(code=code, head_name=name, hamlet=hamlet).value
+        self.created.households[made.id] = str(hamlet)
+        self.newest = made.id
 
     def edit_household(self, ws: Workspace, index: int, which: int, name: str,
                        value: int) -> None:
@@ -211,10 +236,13 @@ class Program:
     def add_person(self, ws: Workspace, index: int, which: int, name: str) -> None:
         household = chosen(self._households(ws), which)
         if household:
-            made = ws.people.add(household, full_name=name, sex="Nữ", birth_year=1980,
-                                 relationship="Con", phone=PHONES[0], cccd=CCCDS[0],
-                                 consent=True).value
-            self.created.people.add(made.id)
+            self.add_resident(ws, household, name)
+
+    def add_resident(self, ws: Workspace, household: str, name: str) -> None:
+        made = ws.people.add(household, full_name=name, sex="Nữ", birth_year=1980,
+                             relationship="Con", phone=PHONES[0], cccd=CCCDS[0],
+                             consent=True).value
+        self.created.people[made.id] = household
 
     def delete_person(self, ws: Workspace, index: int, which: int) -> None:
         person = chosen(self._people(ws), which)
@@ -250,10 +278,10 @@ class Program:
                  for n in range(count)]
         # Every other visit sets a follow-up (which a later visit to the household meets).
         follow_up = ws.today() + dt.timedelta(days=outcome + 1) if outcome % 2 else None
-        visit = ws.visits.add(household, items, member_ids=[self.member_id],
+        visit = ws.visits.add(household, items, member_ids=[self.member_ids[index]],
                               notes="Thăm hộ", follow_up_on=follow_up).value
-        self.created.visits.add(visit.id)
-        self.created.visit_items += count
+        self.created.visits[visit.id] = household
+        self.created.visit_items[household] = self.created.visit_items.get(household, 0) + count
 
     def void_visit(self, ws: Workspace, index: int, which: int) -> None:
         effective = [v.id for v in ws.visits.list()]
@@ -261,7 +289,8 @@ class Program:
         if visit:
             before = set(ids(ws, "SELECT id FROM visits"))
             ws.visits.void(visit, reason="Ghi nhầm")
-            self.created.visits |= set(ids(ws, "SELECT id FROM visits")) - before
+            for made in set(ids(ws, "SELECT id FROM visits")) - before:
+                self.created.visits[made] = self.created.visits[visit]
 
     def close_follow_up(self, ws: Workspace, index: int, which: int, reason: int) -> None:
         """Close an open follow-up without a visit; another laptop may visit the household,
@@ -271,8 +300,8 @@ class Program:
         if visit:
             why = REASONS[reason % len(REASONS)]
             made = ws.visits.close_follow_up(visit, why, note="Đã gọi điện",
-                                             member_id=self.member_id).value
-            self.created.closures.add(made.id)
+                                             member_id=self.member_ids[index]).value
+            self.created.closures[made.id] = self.created.visits[visit]
             event("a follow-up closed without a visit")
 
     def reopen_follow_up(self, ws: Workspace, index: int, which: int) -> None:
@@ -282,7 +311,7 @@ class Program:
         visit = chosen(closed, which)
         if visit:
             made = ws.visits.reopen_follow_up(visit).value
-            self.created.closures |= {reopen.id for reopen in made}
+            self.created.closures |= {reopen.id: self.created.visits[visit] for reopen in made}
             event("a follow-up reopened")
 
     def answer(self, ws: Workspace, index: int, which: int, code: int, value: bool) -> None:
@@ -290,7 +319,7 @@ class Program:
         if person:
             indicators = [i.code for i in ws.catalog.indicators()]
             made = ws.indicators.answer(person, indicators[code % len(indicators)], value)
-            self.created.answers.add(made.value)
+            self.created.answers[made.value] = person
 
     def sync(self, ws: Workspace, index: int) -> None:
         report = engine.sync(ws)
@@ -371,33 +400,58 @@ def count(ws: Workspace, sql: str) -> int:
     return ws.conn.execute(sql).fetchone()[0]
 
 
+def hamlet_rows(ws: Workspace, hamlet: str) -> dict[tuple[str, str], dict]:
+    """The rows of one hamlet a laptop holds: the hamlet, its households and every row that
+    belongs to them (Area.via), found by following the tables' declared relations."""
+    every = rows(ws)
+    members = {("hamlets", ws.catalog.hamlet(hamlet).id)}
+    for table in dependency_order():
+        placed = REGISTRY[table].placed
+        if placed.kind == "own":
+            members |= {(table, row_id) for (name, row_id), record in every.items()
+                        if name == table and ("hamlets", record["fields"][placed.field])
+                        in members}
+        elif placed.kind == "via":
+            members |= {(table, row_id) for (name, row_id), record in every.items()
+                        if name == table and (placed.table, record["fields"][placed.field])
+                        in members}
+    return {key: every[key] for key in members}
+
+
 def check_converged(laptops: list[Workspace], created: Created, hub_server,
-                    team_id: str) -> None:
-    first = rows(laptops[0])
-    for ws in laptops[1:]:
-        assert rows(ws) == first  # identical content, clocks included
-    for ws in laptops:
-        assert table_ids(ws, "households") == created.households
-        assert table_ids(ws, "people") == created.people
-        assert table_ids(ws, "visits") == created.visits
-        assert table_ids(ws, "follow_up_closures") == created.closures
-        assert count(ws, "SELECT count(*) FROM visit_items") == created.visit_items
-        assert table_ids(ws, "indicator_answers") == created.answers
+                    team_ids: list[str]) -> None:
+    for hamlet in HAMLETS:  # each hamlet: the same rows on every laptop that may read it
+        readers = [ws for ws, scope in zip(laptops, SCOPES, strict=True) if hamlet in scope]
+        first = hamlet_rows(readers[0], hamlet)
+        for ws in readers[1:]:
+            assert hamlet_rows(ws, hamlet) == first, (hamlet, ws.path.name)  # clocks too
+    for ws, scope in zip(laptops, SCOPES, strict=True):
+        mine = created.in_scope(scope)
+        assert {h.name for h in ws.catalog.hamlets()} == set(scope)  # nothing of another
+        assert table_ids(ws, "households") == set(mine.households)
+        assert table_ids(ws, "people") == set(mine.people)
+        assert table_ids(ws, "visits") == set(mine.visits)
+        assert table_ids(ws, "follow_up_closures") == set(mine.closures)
+        assert count(ws, "SELECT count(*) FROM visit_items") == sum(mine.visit_items.values())
+        assert table_ids(ws, "indicator_answers") == set(mine.answers)
         assert {r[0] for r in ws.conn.execute("SELECT id FROM people WHERE purged = 1")} == (
-            created.deleted_people)
+            mine.deleted_people)
         assert count(ws, "SELECT count(*) FROM sync_quarantine") == 0
         assert ws.pending_changes() == 0
-        check_personal_data(ws, created)
-    assert_derived_agree(laptops)
-    on_hub = hub_rows(hub_server, team_id)
-    check_personal_data_on_hub(on_hub)
-    # Reference rows every device ships with (same ids everywhere) reach the hub only once
-    # a device edits one; the rest must match exactly.
-    team_rows = {key: record for key, record in first.items()
-                 if record["device_id"] != "shipped"}
-    assert {k: v for k, v in on_hub.items() if v["device_id"] != "shipped"} == team_rows
-    for key, record in on_hub.items():  # seeded rows this team pushed match too
-        assert first.get(key) == record, key
+        check_personal_data(ws, mine)
+    assert_derived_agree(laptops, alike=False)
+    for ws, team_id in zip(laptops, team_ids, strict=True):
+        on_hub = hub_rows(hub_server, team_id)
+        check_personal_data_on_hub(on_hub)
+        # The hub gives each team exactly what its laptop holds (its own rows, its hamlets'
+        # rows), apart from reference rows every device ships with (same ids everywhere),
+        # which reach the hub only once a device edits one.
+        laptop_rows = rows(ws)
+        assert {k: v for k, v in on_hub.items() if v["device_id"] != "shipped"} == {
+            key: record for key, record in laptop_rows.items()
+            if record["device_id"] != "shipped"}
+        for key, record in on_hub.items():  # seeded rows this team pushed match too
+            assert laptop_rows.get(key) == record, key
 
 
 ERASED = synced_table("people").rules.erasure.values()
@@ -427,13 +481,15 @@ def check_personal_data_on_hub(on_hub: dict[tuple[str, str], dict]) -> None:
 
 # -- the property ----------------------------------------------------------------------------
 # The races of personal data, always run besides the generated programs: laptop b's clock is a
-# day ahead, so its edits are "later" than anything a and c do. b answers for the first
-# person, a erases her, then b edits her phone; c withdraws the second person's consent, then
-# b corrects that person's citizen ID; then all sync.
+# day ahead, so its edits are "later" than anything a and c do, and c's a day behind. The
+# people set up first are, in the order of their ids: a's of Ấp Mỹ Hưng (a's and b's first),
+# a's of Khóm 3 (a's second, c's first), b's own, c's own. b answers for the first person,
+# a erases her, then b edits her phone; c withdraws the second person's consent, then a
+# corrects that person's citizen ID; then all sync.
 PERSONAL_RACES = ([0, DAY_MS, -DAY_MS], [
     ("answer", 1, 0, 0, True), ("sync", 1), ("sync", 0), ("sync", 2),
     ("delete_person", 0, 0), ("edit_person", 1, 0, "phone", 1),
-    ("set_consent", 2, 1, False), ("edit_person", 1, 1, "cccd", 1),
+    ("set_consent", 2, 0, False), ("edit_person", 0, 1, "cccd", 1),
     ("sync", 0), ("sync", 1), ("sync", 2),
     ("faulty_sync", 0, "duplicate", ("GET", 1)), ("replay_push", 0, 0)])
 
@@ -458,25 +514,30 @@ FOLLOW_UP_RACES = ([0, DAY_MS, -DAY_MS], [
 def test_random_offline_edits_converge_everywhere(hub_server, tmp_path, program):
     skews, steps = program
     folder = Path(tmp_path / f"example-{next(EXAMPLES)}")
-    team_id = hub_server.admin("team", "add", "--province", DONG_THAP, "--commune", MY_THO,
-                               "--hamlet", HAMLET)["team_id"]
+    # A fresh commune each example (the hub lives for the whole test): each example's teams
+    # see only that example's rows.
+    province, code = unique_commune()
+    commune = ("--province", province, "--commune", code)
+    hamlet_teams = [hub_server.admin("team", "add", *commune, "--hamlet", name)["team_id"]
+                    for name in HAMLETS]
+    team_ids = [hub_server.admin("team", "add", *commune)["team_id"], *hamlet_teams]
     laptops: list[Workspace] = []
     try:
-        for name, offset in zip(LAPTOPS, skews, strict=True):
+        for name, offset, team_id in zip(LAPTOPS, skews, team_ids, strict=True):
             code = hub_server.admin("enroll-code", "--team", team_id)["code"]
             ws = Workspace.open(folder / name)
             laptops.append(ws)
             engine.enroll(ws, hub_server.url, code, device_name=name)
             skew_clock(ws, offset)
-        # One laptop sets up the team's hamlet, member and two households with a person
-        # each; the others receive them, so every step has shared rows to act on.
-        laptops[0].catalog.add_hamlet(HAMLET)
-        member = laptops[0].catalog.add_member("Lê Thị Hoa").value
-        program_run = Program(laptops, member.id)
-        for name in NAMES[:2]:
-            program_run.add_household(laptops[0], 0, name)
-            program_run.add_person(laptops[0], 0, len(program_run.created.households) - 1,
-                                   name)
+        # Each team's member; the commune team's laptop sets up a household of each hamlet
+        # with a person, each hamlet team's laptop one of its own; all receive what they may.
+        members = [ws.catalog.add_member(f"Lê Thị Hoa {name}").value.id
+                   for ws, name in zip(laptops, LAPTOPS, strict=True)]
+        program_run = Program(laptops, members)
+        for index, name, where in ((0, NAMES[0], 0), (0, NAMES[1], 1), (1, NAMES[2], 0),
+                                   (2, NAMES[3], 0)):
+            program_run.add_household(laptops[index], index, name, where)
+            program_run.add_resident(laptops[index], program_run.newest, name)
         for ws in laptops:
             engine.sync(ws)
         for step in steps:
@@ -490,7 +551,7 @@ def test_random_offline_edits_converge_everywhere(hub_server, tmp_path, program)
         event(f"visit events: {min(len(made.visits), 3)}+")
         listed = sum(count(ws, "SELECT count(*) FROM sync_conflicts") for ws in laptops)
         event(f"conflicts listed: {min(listed, 1)}+")
-        check_converged(laptops, program_run.created, hub_server, team_id)
+        check_converged(laptops, program_run.created, hub_server, team_ids)
     finally:
         for ws in laptops:
             ws.close()

@@ -9,6 +9,7 @@ import subprocess
 from dxkit.farm.pesticides import product_id
 from dxkit.sync import engine, repair
 from tests.support.hub_process import dxkit_command
+from tests.support.places import unique_commune
 from tests.sync.test_e2e_sync import (  # noqa: F401  (fixtures: file tokens, hub, laptops)
     file_tokens,
     hub,
@@ -17,7 +18,7 @@ from tests.sync.test_e2e_sync import (  # noqa: F401  (fixtures: file tokens, hu
 )
 
 HUB_BACKENDS = ("sqlite", "postgresql")
-SQLITE_ONLY = {"test_a_team_hamlet_list_goes_to_that_team_only",
+SQLITE_ONLY = {"test_hamlets_and_their_population_reach_the_teams_of_that_hamlet_only",
                "test_team_data_cannot_be_published_to_everyone_and_bad_files_are_sentences"}
 
 
@@ -81,24 +82,44 @@ def test_teams_edit_a_published_row_each_for_themselves(hub, laptops, tmp_path):
         assert repair.check(ws).in_step
 
 
-def test_a_team_hamlet_list_goes_to_that_team_only(hub, laptops, tmp_path):
-    team = new_team(hub)
-    a = laptops("a", team)
-    c = laptops("c", new_team(hub, "Khóm 3"))
-    rows = [{"id": f"0190a000-0000-7000-8000-00000000000{n}", "name": name,
-             "name_key": key, "sort_order": n}
-            for n, (name, key) in enumerate((("Ấp Mỹ Phú", "ap my phu"),
-                                             ("Ấp Mỹ Lợi", "ap my loi")), start=1)]
-    publish(hub, tmp_path, {"table": "hamlets", "rows": rows}, "--team", team)
-    engine.sync(a)
-    engine.sync(c)
-    assert {"Ấp Mỹ Phú", "Ấp Mỹ Lợi"} <= {h.name for h in a.catalog.hamlets()}
-    assert not {"Ấp Mỹ Phú", "Ấp Mỹ Lợi"} & {h.name for h in c.catalog.hamlets()}
+def test_hamlets_and_their_population_reach_the_teams_of_that_hamlet_only(hub, laptops,
+                                                                         tmp_path):
+    """The province registers a commune's hamlets and publishes their official population
+    (`hub hamlets set`, `hub publish`): the commune team gets every one, the team of one of
+    them only its own, and a team elsewhere none; a team's own figure is a synced edit that
+    a newer publication replaces."""
+    province, commune = unique_commune()
+    place = ("--province", province, "--commune", commune)
+    phu = hub.admin("hamlets", "set", *place, "--hamlet", "Ấp Mỹ Phú", "--population-15",
+                    "812", "--population-18", "745")
+    loi = hub.admin("hamlets", "set", *place, "--hamlet", "Ấp Mỹ Lợi")
+    whole = laptops("whole", hub.admin("team", "add", *place)["team_id"])
+    one = laptops("one", hub.admin("team", "add", *place, "--hamlet", "ấp mỹ phú")["team_id"])
+    elsewhere = laptops("elsewhere", new_team(hub, "Ấp Mỹ Phú"))
+    assert {h.name for h in whole.catalog.hamlets()} == {"Ấp Mỹ Phú", "Ấp Mỹ Lợi"}
+    assert [(h.id, h.population_15, h.population_18) for h in one.catalog.hamlets()] == [
+        (phu["id"], 812, 745)]  # with the enrollment, before any sync
+    assert [h.id for h in elsewhere.catalog.hamlets()] != [phu["id"]]
+    one.catalog.set_population(phu["id"], 820, 750)  # the team counted again
+    engine.sync(one)
+    engine.sync(whole)
+    assert whole.catalog.hamlet(phu["id"]).population_15 == 820
+    publish(hub, tmp_path, {"table": "hamlets", "rows": [
+        {"id": phu["id"], "population_15": 830}, {"id": loi["id"], "population_18": 90}]})
+    for ws in (whole, one):
+        engine.sync(ws)
+        assert repair.check(ws).in_step
+    assert (whole.catalog.hamlet(phu["id"]).population_15,
+            whole.catalog.hamlet(phu["id"]).population_18) == (830, 750)
+    assert whole.catalog.hamlet(loi["id"]).population_18 == 90
+    listed = {h["id"]: h for h in hub.admin("hamlets", "list", *place)}
+    assert (listed[phu["id"]]["population_15"], listed[loi["id"]]["population_18"]) == (830, 90)
 
 
 def test_team_data_cannot_be_published_to_everyone_and_bad_files_are_sentences(hub, tmp_path):
     path = tmp_path / "p.json"
-    cases = [({"table": "hamlets", "rows": [{"id": "x", "name": "Ấp"}]}, "--team"),
+    cases = [({"table": "hamlets", "rows": [{"id": "x", "name": "Ấp"}]}, "hub hamlets set"),
+             ({"table": "team_members", "rows": [{"id": "x", "name": "Hoa"}]}, "--team"),
              ({"table": "visits", "rows": []}, "visits"),
              ({"table": "indicators", "rows": [{"id": "new-one", "code": "new_one"}]},
               "name_vi"),

@@ -19,6 +19,7 @@ from tests.sync import test_faults as faults
 # The fault tests' fixtures: the proxy in front of the real hub, a team, enrolled laptops.
 file_tokens, small_batches = faults.file_tokens, faults.small_batches
 proxy, team, laptops = faults.proxy, faults.team, faults.laptops
+hamlet_team = faults.hamlet_team
 PUSH = faults.PUSH
 ITEMS = [VisitItem("vneid_level2", "done")]
 

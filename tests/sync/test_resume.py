@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve()
 faults = _load(HERE.with_name("test_faults.py"), "dxkit_resume_test_faults")
 bench = _load(HERE.parents[2] / "benchmarks" / "sync_3g.py", "dxkit_resume_sync_3g")
 file_tokens, team, laptops = faults.file_tokens, faults.team, faults.laptops
+hamlet_team = faults.hamlet_team
 BATCH = 5
 
 

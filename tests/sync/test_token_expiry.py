@@ -19,6 +19,7 @@ from dxkit.sync import engine
 from dxkit.sync.client import HubClient, TokenExpired
 from dxkit.sync.credentials import TokenStore
 from dxkit.workspace import Workspace
+from tests.support.places import ensure_hamlet
 
 # The command line runs in processes of its own: workspace keys go to files they can read.
 pytestmark = pytest.mark.usefixtures("key_files")
@@ -90,7 +91,7 @@ def households(ws: Workspace) -> Counter:
 
 def fill(ws: Workspace, count: int = HOUSEHOLDS) -> None:
     with ws.transaction():
-        ws.catalog.add_hamlet("Ấp Mỹ Hưng")
+        ensure_hamlet(ws, "Ấp Mỹ Hưng")
         for n in range(count):
             ws.households.add(code=f"MH-{n:03}", head_name=f"Nguyễn Văn {n}",
                               hamlet="Ấp Mỹ Hưng")

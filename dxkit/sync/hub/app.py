@@ -93,8 +93,10 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
             raise ApiError("bad_request", _("An enrollment needs a code and a device name."))
         device_id, token, team = await run_in_threadpool(store.enroll, code, name[:200])
         bundle_key = await run_in_threadpool(store.bundle_key, team.id)
-        return JSONResponse({"device_id": device_id, "token": token, "team": team.to_wire(),
-                             "bundle_key": bundle_key})
+        records = await run_in_threadpool(store.enrollment_records, team.id)
+        return await json_answer({"device_id": device_id, "token": token,
+                                  "team": team.to_wire(), "bundle_key": bundle_key,
+                                  "records": records})
 
     async def team_key(request: Request) -> Response:
         """The team's bundle key, for devices enrolled before teams had one."""
@@ -289,10 +291,18 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 async def json_answer(payload: Any) -> Response:
     """A JSON answer rendered in the thread pool: a fetch or a bucket's rows can be a MiB."""
-    body = await run_in_threadpool(
-        lambda: json.dumps(payload, ensure_ascii=False, allow_nan=False,
-                           separators=(",", ":")).encode())
-    return Response(body, media_type="application/json")
+    return Response(await run_in_threadpool(render_json, payload),
+                    media_type="application/json")
+
+
+def render_json(payload: Any) -> bytes:
+    """Compact UTF-8 JSON; text that UTF-8 cannot carry (a lone surrogate a hub stored before
+    it checked types) goes as its JSON escape, for the laptop to hold back, never as a 500."""
+    try:
+        return json.dumps(payload, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode()
+    except UnicodeEncodeError:
+        return json.dumps(payload, allow_nan=False, separators=(",", ":")).encode()
 
 
 def whole_number(text: str, name: str) -> int:

@@ -1,5 +1,7 @@
 """The hub's side of digests (dxkit/core/digest.py): per-bucket digests of a table in a
-device's scope, a bucket's (id, hash) list, and records fetched by id for repair."""
+device's scope, a bucket's (id, hash) list, and records fetched by id for repair. The scope
+is exactly a pull's (hub/areas.py: the team's own rows, the published ones, and the rows of
+its hamlets): a device learns nothing of rows it could not pull."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from typing import Any
 from dxkit.core.digest import Digest, bucket_of, record_hash, summarize
 from dxkit.core.merge import merge_mutable
 from dxkit.core.synced import synced_table
-from dxkit.sync.hub.store import PUBLISHED, Device, HubStore, stored_record
+from dxkit.sync.hub.areas import area_filter, read_areas
+from dxkit.sync.hub.store import Device, HubStore, stored_record
 
 MAX_FETCH_IDS = 500
 
@@ -18,8 +21,10 @@ def scope_hashes(store: HubStore, device: Device, table: str, bucket: str | None
                  ) -> Iterator[tuple[str, str]]:
     """(id, hash) of the records of `table` the device may read, in one snapshot."""
     with store.database.snapshot() as conn:
-        rows = conn.execute("SELECT * FROM records WHERE table_name = ? AND team_id IN (?, ?) "
-                            "ORDER BY team_id", (table, device.team_id, PUBLISHED)).fetchall()
+        scope = read_areas(conn, device.team_id, synced_table(table))
+        rows = conn.execute(f"SELECT * FROM records WHERE table_name = ? AND "
+                            f"{area_filter(scope)} ORDER BY team_id",
+                            (table, *scope)).fetchall() if scope else []
     merged: dict[str, dict[str, Any]] = {}
     for row in rows:
         if bucket is not None and bucket_of(row["row_id"]) != bucket:
@@ -61,8 +66,9 @@ def fetch(store: HubStore, device: Device, table: str, ids: Sequence[str]
         return []
     marks = ", ".join("?" for _ in ids)
     with store.database.snapshot() as conn:
+        scope = read_areas(conn, device.team_id, synced_table(table))
         rows = conn.execute(
-            f"SELECT * FROM records WHERE table_name = ? AND team_id IN (?, ?) "
+            f"SELECT * FROM records WHERE table_name = ? AND {area_filter(scope)} "
             f"AND row_id IN ({marks}) ORDER BY seq",
-            (table, device.team_id, PUBLISHED, *ids)).fetchall()
+            (table, *scope, *ids)).fetchall() if scope else []
     return [stored_record(row) for row in rows]

@@ -9,9 +9,13 @@ team's own later edit of a field wins over an older publication: both are merged
 the laptop like any other rows. A team's edits of a published row are stored as the team's own
 copy (tables declared `reference=True`), never written into the published row.
 
+Hamlet rows (the official population of each hamlet, say) are published into the hamlet's own
+area (hub/areas.py), where every team of that hamlet reads them and their own edits merge with
+them per field; the hamlet must be registered (`hub team add`, `hub hamlets set`).
+
 File format (`dxkit hub publish FILE`): {"table": NAME, "rows": [{"id": ..., field: value,
 ...}, ...]}; several tables: {"tables": [{"table": ..., "rows": [...]}, ...]}. A new row needs
-every field of the table; an existing one only the fields that change.
+every field of the table that cannot be empty; an existing one only the fields that change.
 """
 
 from __future__ import annotations
@@ -24,9 +28,18 @@ from typing import Any
 from dxkit.core.fields import ID_PATTERN
 from dxkit.core.hlc import HUB_DEVICE, Clock
 from dxkit.core.i18n import _
-from dxkit.core.synced import REGISTRY, SHIPPED_CLOCK, shipped_values, wire_fields
+from dxkit.core.synced import (
+    REGISTRY,
+    SHIPPED_CLOCK,
+    hamlet_tables,
+    shipped_values,
+    wire_fields,
+)
+from dxkit.core.text import nfc
+from dxkit.sync.hub import areas
+from dxkit.sync.hub.areas import PUBLISHED, SHARED
 from dxkit.sync.hub.clocks import hub_clock
-from dxkit.sync.hub.store import PUBLISHED, HubError, HubStore, next_seq
+from dxkit.sync.hub.store import HubError, HubStore, next_seq
 from dxkit.sync.hub.store import stored_json as _json
 
 
@@ -62,9 +75,13 @@ def parse_publication(data: Any) -> list[tuple[str, list[Mapping[str, Any]]]]:
 def publish(store: HubStore, parts: Sequence[tuple[str, Sequence[Mapping[str, Any]]]],
             team_id: str | None = None) -> PublishReport:
     """Write the rows into the published scope (or one team's), all in one transaction."""
-    scope = PUBLISHED if team_id is None else store.team(team_id).id
+    team_scope = PUBLISHED if team_id is None else store.team(team_id).id
     for table, _rows in parts:
-        if scope == PUBLISHED and not REGISTRY[table].reference:
+        placed = REGISTRY[table].placed
+        if placed.shared and placed.kind != "hamlet":
+            raise _bad(_("{table} belongs to the households of a hamlet: the hub publishes "
+                         "none of it.").format(table=table))
+        if team_scope == PUBLISHED and not placed.shared and not REGISTRY[table].reference:
             raise _bad(_("{table} is a team's own data: publish it to one team (--team)."
                          ).format(table=table))
     report = PublishReport()
@@ -72,7 +89,14 @@ def publish(store: HubStore, parts: Sequence[tuple[str, Sequence[Mapping[str, An
         clock = hub_clock(conn, store.now())  # immune to a forged hub clock (hub/clocks.py)
         for table, rows in parts:
             names = wire_fields(REGISTRY[table])
+            shared = REGISTRY[table].placed.shared
             for number, row in enumerate(rows, start=1):
+                if shared and not (isinstance(row.get("id"), str)
+                                   and areas.is_registered(conn, row["id"])):
+                    raise _bad(_("Row {number} of {table} is not a hamlet the hub knows: "
+                                 "add it with “dxkit hub hamlets set” or “team add”.").format(
+                                     number=number, table=table))
+                scope = SHARED if shared else team_scope
                 changed = _publish_row(conn, clock, scope, table, names, row, number)
                 bucket = report.applied if changed else report.unchanged
                 bucket[table] = bucket.get(table, 0) + 1
@@ -96,7 +120,11 @@ def _publish_row(conn: Any, clock: Clock, scope: str, table: str, names: tuple[s
     if stored is None:
         # A row every laptop ships with: the fields not given keep the shipped value and
         # clock, so they never override a team's own edit of them.
-        shipped = shipped_values(table, row_id) or {"deleted": 0}
+        # Fields that may be empty and are not given start empty (the official population
+        # of a hamlet nobody counted yet), with the shipped clock: any edit is newer.
+        shipped = {**{name: None for name, kind in REGISTRY[table].wire_types.items()
+                      if kind.nullable},
+                   **(shipped_values(table, row_id) or {"deleted": 0})}
         missing = sorted(set(names) - set(given) - set(shipped))
         if missing:
             raise _bad(_("Row {number} of {table} is new and lacks: {fields}.").format(
@@ -106,9 +134,11 @@ def _publish_row(conn: Any, clock: Clock, scope: str, table: str, names: tuple[s
         clocks = {n: stamp if n in given else SHIPPED_CLOCK for n in names}
         conn.execute(
             "INSERT INTO records (table_name, row_id, team_id, kind, fields, clocks, device_id, "
-            "pushed_by, pushed_exact, seq) VALUES (?, ?, ?, 'mutable', ?, ?, ?, ?, 0, ?)",
+            "pushed_by, pushed_exact, seq, area) VALUES (?, ?, ?, 'mutable', ?, ?, ?, ?, 0, ?, ?)",
             (table, row_id, scope, _json(fields), _json(clocks), HUB_DEVICE, HUB_DEVICE,
-             next_seq(conn)))
+             next_seq(conn), row_id if scope == SHARED else scope))
+        if scope == SHARED:
+            areas.note_hamlet_row(conn, row_id, fields)
         return True
     fields, clocks = json.loads(stored["fields"]), json.loads(stored["clocks"])
     changes = [n for n in given if fields.get(n) != given[n]]
@@ -122,6 +152,8 @@ def _publish_row(conn: Any, clock: Clock, scope: str, table: str, names: tuple[s
         "pushed_exact = 0, seq = ? WHERE table_name = ? AND row_id = ? AND team_id = ?",
         (_json(fields), _json(clocks), HUB_DEVICE, HUB_DEVICE, next_seq(conn), table, row_id,
          scope))
+    if scope == SHARED:
+        areas.note_hamlet_row(conn, row_id, fields)
     return True
 
 
@@ -138,3 +170,48 @@ def _check_types(table: str, given: Mapping[str, Any], number: int) -> None:
 
 def _bad(message: str) -> HubError:
     return HubError("bad_publication", message)
+
+
+# -- hamlets ------------------------------------------------------------------------------------
+def set_hamlet(store: HubStore, province_code: int, commune_code: int, name: str,
+               population_15: int | None = None, population_18: int | None = None
+               ) -> dict[str, Any]:
+    """Register hamlet `name` of the commune if the hub does not know it (with a hamlets row
+    its teams' laptops receive), and publish the population figures given (None: leave as
+    it is). Returns the hamlet as `hamlet_list` shows it."""
+    clean = nfc(name)
+    if not clean:
+        raise _bad(_("Give the hamlet's name."))
+    figures = {key: value for key, value in (("population_15", population_15),
+                                             ("population_18", population_18))
+               if value is not None}
+    with store.database.write() as conn:
+        hamlet = store.ensure_hamlet(conn, province_code, commune_code, clean)
+        for table in hamlet_tables():
+            if figures:
+                _check_types(table, figures, 1)
+                _publish_row(conn, hub_clock(conn, store.now()), SHARED, table,
+                             wire_fields(REGISTRY[table]), {"id": hamlet, **figures}, 1)
+    return next(row for row in hamlet_list(store, commune_code) if row["id"] == hamlet)
+
+
+def hamlet_list(store: HubStore, commune_code: int | None = None) -> list[dict[str, Any]]:
+    """The registered hamlets (of one commune), with their population as published or as
+    their teams entered it (the hamlet's row on the hub)."""
+    where, args = ("WHERE h.commune_code = ?", (int(commune_code),)) if commune_code else (
+        "", ())
+    found = []
+    tables = hamlet_tables()
+    for row in store.conn.execute(
+            "SELECT h.id, h.province_code, h.commune_code, h.name, h.deleted, r.fields "
+            "FROM hamlets h LEFT JOIN records r ON r.table_name = ? AND r.row_id = h.id AND "
+            f"r.team_id = ? {where} ORDER BY h.province_code, h.commune_code, h.name_key, h.id",
+            (tables[0] if tables else "", SHARED, *args)):
+        fields = json.loads(row["fields"]) if row["fields"] else {}
+        found.append({"id": row["id"], "province_code": row["province_code"],
+                      "commune_code": row["commune_code"],
+                      "name": fields.get("name") or row["name"],
+                      "deleted": bool(row["deleted"]),
+                      "population_15": fields.get("population_15"),
+                      "population_18": fields.get("population_18")})
+    return found

@@ -41,8 +41,9 @@ from dxkit.farm.trace_html import (
 )
 from dxkit.farm.trace_ids import TEAM_KEY_PARAMETER, normalize_team_key
 from dxkit.farm.trace_record import TraceRecord
+from dxkit.sync.hub.areas import PUBLISHED
 from dxkit.sync.hub.bodies import parse_json
-from dxkit.sync.hub.store import PUBLISHED, HubStore
+from dxkit.sync.hub.store import HubStore
 
 LOG = logging.getLogger("dxkit.hub")
 TRACE_TABLE = "published_traces"
