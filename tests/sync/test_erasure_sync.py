@@ -110,7 +110,7 @@ def test_no_byte_of_the_hub_file_holds_an_erased_person(sqlite_without_secure_de
     page content is not left in free space for anyone who copies the file."""
     hub_store = HubStore(hub_db, now=lambda: NOW)
     assert hub_store.conn.scalar("PRAGMA secure_delete") == 1  # set by the hub itself
-    a, _b = two_devices(hub_store)
+    a, _b = two_devices(hub_store, make_record)
     hub_store.push(a, [person(make_record, "aaaa", 1)])
     hub_store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the row is in the file itself
     before = Path(hub_db).read_bytes()
