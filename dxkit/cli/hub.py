@@ -16,7 +16,7 @@ import click
 from dxkit.cli.common import JSON_OPTION, N_, argument, emit_json, option
 from dxkit.cli.root import cli
 from dxkit.core.errors import DxError
-from dxkit.core.i18n import _, format_number
+from dxkit.core.i18n import _, counted, format_number
 from dxkit.core.places import AdminUnit, find_commune, find_province
 from dxkit.households.catalog import MAX_POPULATION
 from dxkit.sync.hub.clock_repair import repair_stored_clocks
@@ -348,9 +348,10 @@ def hub_publish(ctx: click.Context, file: str, team_id: str | None, as_json: boo
         emit_json(report.to_dict())
         return
     for table in sorted({*report.applied, *report.unchanged}):
-        click.echo(_("{table}: {applied} rows published, {unchanged} unchanged.").format(
-            table=table, applied=report.applied.get(table, 0),
-            unchanged=report.unchanged.get(table, 0)))
+        click.echo(_("{table}: {published}, {unchanged} unchanged.").format(
+            table=table, published=counted(report.applied.get(table, 0), "{count} row published",
+                                           "{count} rows published"),
+            unchanged=format_number(report.unchanged.get(table, 0))))
 
 
 @hub.command("repair-clocks", help=N_(

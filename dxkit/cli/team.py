@@ -6,7 +6,7 @@ import click
 
 from dxkit.cli.common import JSON_OPTION, N_, argument, emit_json, option, reader, workspace
 from dxkit.cli.root import cli
-from dxkit.core.i18n import _, format_number
+from dxkit.core.i18n import _, counted, format_number
 from dxkit.sync.apply import META_HAMLET, META_TEAM_KIND
 
 
@@ -27,8 +27,10 @@ def hamlets_list(ctx: click.Context, as_json: bool) -> None:
         emit_json(rows)
         return
     for row in rows:
-        click.echo(_("{name}: {count} households").format(name=row["name"],
-                                                          count=row["households"]))
+        click.echo(_("{name}: {households}").format(
+            name=row["name"],
+            households=counted(int(row["households"] or 0), "{count} household",
+                               "{count} households")))
 
 
 @hamlets.command("add", help=N_("Add a hamlet."))
@@ -147,8 +149,9 @@ def team_show(ctx: click.Context, as_json: bool) -> None:
         click.echo(_("The team's place is not set yet: use “dxkit team set”."))
     click.echo(_("Hamlets: {names}").format(names=", ".join(hamlets) or "—"))
     click.echo(_("Team members: {names}").format(names=", ".join(members) or "—"))
-    click.echo(_("{households} households, {people} people, {pending} changes waiting to "
-                 "sync.").format(households=format_number(households),
-                                 people=format_number(people),
-                                 pending=format_number(pending)))
+    click.echo(_("{households}, {people}, {pending}.").format(
+        households=counted(households, "{count} household", "{count} households"),
+        people=counted(people, "{count} person", "{count} people"),
+        pending=counted(pending, "{count} change waiting to sync",
+                        "{count} changes waiting to sync")))
 

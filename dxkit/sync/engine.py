@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from dxkit.core.errors import DxError
-from dxkit.core.i18n import _
+from dxkit.core.i18n import _, counted
 from dxkit.core.progress import Progress
 from dxkit.core.synced import REGISTRY, Changes, dependency_order, records_of
 from dxkit.sync import clocks
@@ -371,8 +371,8 @@ def _pull(ws: Workspace, hub: HubClient, report: SyncReport, progress: Progress 
                     ahead.send(hub.pull, following, after=cursors[following],
                                upto=high_water, limit=PULL_LIMIT)
                 cursor = _apply_batch(ws, table, answer, report)
-                _checkpoint(progress, _("Received {count} records").format(
-                    count=report.received))
+                _checkpoint(progress, counted(report.received, "Received {count} record",
+                                              "Received {count} records"))
                 if not answer["more"]:
                     break
     with ws.transaction():

@@ -19,14 +19,7 @@ GLUED = re.compile(rf"\{{\w+\}}[ -](?:more |new |other )?(?:{NOUNS})\b")
 
 # Messages in files other branches are editing now; each is converted after that branch is
 # merged, and its line goes. (file, message)
-NOT_YET = {
-    # converted after merging wip-teams
-    ("dxkit/cli/hub.py", "{table}: {applied} rows published, {unchanged} unchanged."),
-    ("dxkit/cli/team.py", "{name}: {count} households"),
-    ("dxkit/cli/team.py",
-     "{households} households, {people} people, {pending} changes waiting to sync."),
-    ("dxkit/sync/engine.py", "Received {count} records"),
-}
+NOT_YET: set[tuple[str, str]] = set()
 
 # Counts that are constants of at least 2, so English never reads "1 ...s". (file, message)
 CONSTANT_COUNTS = {
