@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -256,6 +257,9 @@ def parse_sex(value: Any) -> str | None:
     return SEXES[text]
 
 
+_DAY_FIRST = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
+
+
 def parse_birth(value: Any) -> tuple[dt.date | None, int | None]:
     """A birth date (dd/mm/yyyy or ISO) or a birth year alone; older people often know only the
     year."""
@@ -271,8 +275,9 @@ def parse_birth(value: Any) -> tuple[dt.date | None, int | None]:
     try:
         if text.isdigit() and len(text) == 4:
             return None, int(text)
-        if "/" in text or "." in text:
-            day, month, year = (int(p) for p in text.replace(".", "/").split("/"))
+        day_first = _DAY_FIRST.fullmatch(text)
+        if day_first:  # 05/09/1968, 5.9.1968, 05-09-1968: how Vietnamese write a date
+            day, month, year = (int(p) for p in day_first.groups())
             parsed = dt.date(year, month, day)
         else:
             parsed = dt.date.fromisoformat(text)

@@ -51,6 +51,8 @@ def test_sex_values(ws, household, raw, code):
 @pytest.mark.parametrize(("birth", "date", "year"), [
     ("05/09/1968", dt.date(1968, 9, 5), 1968),
     ("5.9.1968", dt.date(1968, 9, 5), 1968),
+    ("05-09-1968", dt.date(1968, 9, 5), 1968),  # as many commune lists write it
+    ("5-9-1968", dt.date(1968, 9, 5), 1968),
     ("1968-09-05", dt.date(1968, 9, 5), 1968),
     ("1968", None, 1968),
     (1968, None, 1968),
@@ -67,7 +69,8 @@ def test_birth_year_alone(ws, household):
     assert person.age_on(dt.date(2026, 1, 1)) == 76
 
 
-@pytest.mark.parametrize("birth", ["31/02/1990", "abc", "1850", "2030", "21/11/2026"])
+@pytest.mark.parametrize("birth", ["31/02/1990", "abc", "1850", "2030", "21/11/2026",
+                                   "31-02-1990", "05/09-68", "1968-9-5x"])
 def test_bad_birth(ws, household, birth):
     # The fixture's today is 20/11/2026, so 21/11/2026 is in the future.
     assert set(person_errors(ws, household, birth_date=birth)) == {"birth"}
