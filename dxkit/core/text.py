@@ -11,13 +11,21 @@ _SPACES = re.compile(r"\s+")
 # C0/C1 control characters (NUL, escapes...) break spreadsheets and terminals; never stored.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+# Invisible format characters pasted in with names (zero-width space and non-joiner, soft
+# hyphen, a BOM inside a cell, word joiner, direction marks): they break search and matching
+# and are never meant. A zero-width joiner stays only inside an emoji sequence (in notes).
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202e"
+                        "\u2060-\u2064\u2066-\u2069\ufeff]"
+                        "|\u200d(?![\U0001F000-\U0001FAFF\u2600-\u27BF])")
 
 
 def nfc(value: str | None) -> str:
-    """The stored form of any text: NFC, trimmed, inner whitespace collapsed."""
+    """The stored form of any text: NFC, trimmed, inner whitespace collapsed (no-break and
+    other odd spaces included), control and invisible format characters removed."""
     if value is None:
         return ""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", _CONTROL.sub("", value))).strip()
+    visible = _INVISIBLE.sub("", _CONTROL.sub("", value))
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", visible)).strip()
 
 
 class _FoldTable(dict[int, str]):
