@@ -33,6 +33,11 @@ def normalize_phone(raw: str | None, field: str = "phone") -> str:
     if not (text.isascii() and text.isdigit()):
         raise ValidationError({field: _("The phone number {value} has characters that are not "
                                         "digits.").format(value=raw)})
+    if not text.startswith("0") and len(text) in (9, 10):
+        # A number kept as a number in a spreadsheet lost its leading zero: 912345678 (a
+        # mobile), 1682345678 (an old 11-digit mobile), 2773851234 (a landline). The zero
+        # goes back; what is left must still be a valid number below.
+        text = "0" + text
     if len(text) == 11:
         text = renumbered_prefix(text)
     try:

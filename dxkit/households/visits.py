@@ -263,7 +263,9 @@ class Visits:
         known_members = {m.id for m in self.ws.catalog.members(include_inactive=True)}
         if kind != "void" and not member_ids:
             errors["members"] = _("Choose the team member(s) who made the visit.")
-        elif set(member_ids) - known_members:
+        elif kind != "void" and set(member_ids) - known_members:
+            # (A void keeps the voided visit's members, who may be another team's: a commune
+            # team voids a visit a hamlet team recorded.)
             errors["members"] = _("One of the team members is unknown.")
         if follow_up_on and follow_up_on < when.date():
             errors["follow_up_on"] = _("The follow-up date cannot be before the visit.")

@@ -33,6 +33,11 @@ def test_every_old_mobile_prefix_is_renumbered(old, new):
     ("84912345678", "0912345678"),
     ("+84 162 345 6789", "0323456789"),
     ("0277 3851 234", "02773851234"),  # Đồng Tháp landline keeps its 11 digits
+    # Kept as numbers in a spreadsheet, they lost their leading zero: it goes back.
+    ("912345678", "0912345678"),
+    ("912 345 678", "0912345678"),
+    ("1682345678", "0382345678"),  # an old 11-digit mobile, then renumbered
+    ("2773851234", "02773851234"),  # a landline
     ("  ", ""),
     (None, ""),
 ])
@@ -41,7 +46,8 @@ def test_normalize_phone(raw, normal):
 
 
 @pytest.mark.parametrize("raw", ["091234567", "09123456789", "0912a45678", "abc", "+1 202 555 0100",
-                                 "0012345678", "01612345678"])
+                                 "0012345678", "01612345678", "112345678", "9123456789",
+                                 "12345"])
 def test_invalid_phone(raw):
     with pytest.raises(ValidationError) as caught:
         normalize_phone(raw)

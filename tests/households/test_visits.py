@@ -79,6 +79,17 @@ def test_void(setup):
     assert [v.kind for v in ws.visits.history(household.id)] == ["void", "visit"]
 
 
+def test_a_visit_recorded_by_another_teams_member_can_be_voided(setup):
+    """A commune team's laptop holds a hamlet team's visits, whose members it does not know
+    (each team keeps its own list): the void keeps their ids and is not refused for them."""
+    ws, household, _other, _an, _binh, hoa, _tam = setup
+    original = visit(ws, household, hoa)
+    with ws.transaction() as tx:  # as if Hoa were on another team's list, not this one's
+        tx.conn.execute("DELETE FROM team_members WHERE id = ?", (hoa.id,))
+    voided = ws.visits.void(original.id, reason="Nhập trùng").value
+    assert voided.member_ids == (hoa.id,) and not ws.visits.get(original.id).effective
+
+
 def test_correcting_an_already_corrected_visit_is_refused(setup):
     ws, household, _other, _an, _binh, hoa, _tam = setup
     original = visit(ws, household, hoa)
