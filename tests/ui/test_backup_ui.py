@@ -84,8 +84,9 @@ def test_restore_asks_then_restores_and_every_screen_refreshes(page, ctx, qtbot,
     page.add_hamlet()
     settle(qtbot, ctx, lambda: page.hamlet_list.count() == 4)
 
-    box.backup_list.setCurrentRow(0)
-    assert box.restore_button.isEnabled()
+    # The list reloads after the change (on the database thread): choose once it has.
+    qtbot.waitUntil(lambda: box.backup_list.setCurrentRow(0) or box.restore_button.isEnabled(),
+                    timeout=3000)
     asked: list[str] = []
 
     def answer(_parent, _title, text, *_args):
