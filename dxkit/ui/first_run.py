@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _
 from dxkit.sync.apply import META_DEVICE, META_SERVER
 from dxkit.ui.appearance import HINT_STYLE, scaled_font
@@ -33,7 +32,7 @@ from dxkit.ui.operations import Op
 from dxkit.ui.place_picker import PlacePicker
 from dxkit.ui.sync_ui import SyncSettingsBox, controller_for
 from dxkit.ui.taskman import describe_error
-from dxkit.ui.widgets import error_label, fill_choices
+from dxkit.ui.widgets import error_label, fill_choices, show_invalid
 
 STEPS = ("welcome", "place", "hamlets", "members", "me")
 DONE_SETTING = "first_run_done"  # "1" once finished or put off: never asked again
@@ -261,12 +260,10 @@ class FirstRunAssistant(QDialog):
 
     # -- saving -----------------------------------------------------------------------------
     def save_place(self) -> None:
-        province, commune = self.place_picker.chosen()
-        self.place_error.hide()
-        if not province or not commune:
-            self.place_error.setText(_("Choose the province and the commune or ward."))
-            self.place_error.show()
+        chosen = self.place_picker.complete(self.place_error)
+        if chosen is None:
             return
+        province, commune = chosen
         ctx, ws = self.ctx, self.ws
         (Op(ctx, self, lambda _progress: ws.configure_team(province, commune))
          .while_running(lambda saving: self.next_button.setEnabled(not saving))
@@ -284,7 +281,7 @@ class FirstRunAssistant(QDialog):
         self.hamlet_error.hide()
         (Op(self.ctx, self, lambda _progress: catalog.add_hamlet(name))
          .success(lambda _result: self.new_hamlet.clear())
-         .invalid(lambda error: _show(self.hamlet_error, error))
+         .invalid(lambda error: show_invalid(self.hamlet_error, error))
          .run())
 
     def add_member(self) -> None:
@@ -292,7 +289,7 @@ class FirstRunAssistant(QDialog):
         self.member_error.hide()
         (Op(self.ctx, self, lambda _progress: catalog.add_member(name))
          .success(lambda _result: self.new_member.clear())
-         .invalid(lambda error: _show(self.member_error, error))
+         .invalid(lambda error: show_invalid(self.member_error, error))
          .run())
 
     def _refresh_lists(self) -> None:
@@ -320,11 +317,6 @@ class FirstRunAssistant(QDialog):
     def put_off(self) -> None:
         self.ws.settings.set(DONE_SETTING, "1")
         self.reject()
-
-
-def _show(label: QLabel, error: ValidationError) -> None:
-    label.setText(" ".join(error.fields.values()))
-    label.show()
 
 
 @DIALOGS.register("first-run assistant")

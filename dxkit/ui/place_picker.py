@@ -5,7 +5,7 @@ and the first-run assistant."""
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QComboBox, QCompleter, QFormLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QCompleter, QFormLayout, QLabel, QWidget
 
 from dxkit.core.i18n import _
 from dxkit.core.places import AdminUnit, communes, find_commune, find_province, provinces
@@ -82,6 +82,16 @@ class PlacePicker(QWidget):
 
     def chosen(self) -> tuple[str, str]:
         return chosen_place(self.province_combo), chosen_place(self.commune_combo)
+
+    def complete(self, error: QLabel) -> tuple[str, str] | None:
+        """Both chosen, or None with the sentence shown in `error` (Settings, the assistant)."""
+        province, commune = self.chosen()
+        error.hide()
+        if not province or not commune:
+            error.setText(_("Choose the province and the commune or ward."))
+            error.show()
+            return None
+        return province, commune
 
     def _province_chosen(self, index: int) -> None:
         code = self.province_combo.itemData(index) if index >= 0 else None

@@ -34,7 +34,7 @@ from dxkit.ui.page import Page
 from dxkit.ui.place_picker import PlacePicker
 from dxkit.ui.sync_ui import SyncSettingsBox
 from dxkit.ui.taskman import describe_error
-from dxkit.ui.widgets import error_label, fill_choices
+from dxkit.ui.widgets import error_label, fill_choices, show_invalid
 
 # Each language is named in itself, so a user who cannot read the current one still finds it.
 LANGUAGE_NAMES = (("vi", "Tiếng Việt"), ("en", "English"))
@@ -149,12 +149,10 @@ class SettingsPage(Page):
         self.place_box.setVisible(not (province and commune))
 
     def save_place(self) -> None:
-        province, commune = self.place_picker.chosen()
-        self.place_error.hide()
-        if not province or not commune:
-            self.place_error.setText(_("Choose the province and the commune or ward."))
-            self.place_error.show()
+        chosen = self.place_picker.complete(self.place_error)
+        if chosen is None:
             return
+        province, commune = chosen
         ctx, ws = self.ctx, self.ws
         # The title and every page follow the place, even if a language switch rebuilt (and
         # deleted) this page meanwhile; only this page's own widgets need it alive.
@@ -198,7 +196,7 @@ class SettingsPage(Page):
         self.member_error.hide()
         (self.op(lambda _progress: catalog.add_member(name))
          .success(lambda _result: self.new_member.clear())
-         .invalid(lambda error: _show(self.member_error, error))
+         .invalid(lambda error: show_invalid(self.member_error, error))
          .run())
 
     # -- hamlets ------------------------------------------------------------------------
@@ -214,7 +212,7 @@ class SettingsPage(Page):
         self.hamlet_error.hide()
         (self.op(lambda _progress: catalog.add_hamlet(name))
          .success(lambda _result: self.new_hamlet.clear())
-         .invalid(lambda error: _show(self.hamlet_error, error))
+         .invalid(lambda error: show_invalid(self.hamlet_error, error))
          .run())
 
     def rename_selected_hamlet(self, new_name: str | None = None) -> None:
@@ -229,7 +227,7 @@ class SettingsPage(Page):
         hamlet_id, catalog = item.data(Qt.ItemDataRole.UserRole), self.ctx.ws.catalog
         self.hamlet_error.hide()
         (self.op(lambda _progress: catalog.rename_hamlet(hamlet_id, new_name))
-         .invalid(lambda error: _show(self.hamlet_error, error))
+         .invalid(lambda error: show_invalid(self.hamlet_error, error))
          .run())
 
     def on_changed(self, changes: Changes) -> None:
@@ -287,6 +285,3 @@ class FarmSettingsBox(QGroupBox):
                 self.errors[name].show()
 
 
-def _show(label: QLabel, error: ValidationError) -> None:
-    label.setText(" ".join(error.fields.values()))
-    label.show()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _
 from dxkit.ui.taskman import describe_error
 
@@ -51,6 +52,12 @@ def save_cancel_buttons(dialog: QDialog, save_text: str | None = None) -> QDialo
     buttons.accepted.connect(dialog.save)  # type: ignore[attr-defined]
     buttons.rejected.connect(dialog.reject)
     return buttons
+
+
+def show_invalid(label: QLabel, error: ValidationError) -> None:
+    """A validation error's sentences in an error_label."""
+    label.setText(" ".join(error.fields.values()))
+    label.show()
 
 
 def error_label() -> QLabel:
