@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -40,15 +41,21 @@ def normalize_phone(raw: str | None, field: str = "phone") -> str:
         text = "0" + text
     if len(text) == 11:
         text = renumbered_prefix(text)
-    try:
-        parsed = phonenumbers.parse(text, "VN")
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
+    if not _is_valid(text):
         raise ValidationError({field: _("{value} is not a valid Vietnamese phone number "
                                         "(mobile numbers have 10 digits, e.g. 0912 345 678)."
                                         ).format(value=raw)})
     return text
+
+
+@functools.lru_cache(maxsize=8192)
+def _is_valid(digits: str) -> bool:
+    """libphonenumber's check (the slow part of an import: a list gives each number on
+    every row of its household)."""
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(digits, "VN"))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def renumbered_prefix(digits: str) -> str:

@@ -344,6 +344,44 @@ class Tx:
         self.changes.created[table].add(row_id)
         return row_id
 
+    def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+        """`insert` for many rows, written with one statement per kind of row: an import of
+        20,000 people spent half its time issuing statements one by one."""
+        spec = _mutable(table)
+        device = self.clock.device
+        ids: list[str] = []
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
+        outbox: list[tuple[str, ...]] = []
+        audit: list[tuple[str, ...]] = []
+        names_json: dict[tuple[str, ...], str] = {}
+        for values in rows:
+            row_id = _new_id(None)
+            content = spec.rules.enforce(values)
+            check_values(spec, content)
+            stamp = self.clock.now()
+            written = tuple(sorted(name for name in spec.fields if name in content))
+            names = names_json.get(written)
+            if names is None:
+                names = names_json[written] = json.dumps(list(written))
+            row = {"id": row_id, **content, "updated_at": stamp, "device_id": device,
+                   "field_clock": "{}", "deleted": 0}
+            groups[tuple(row)].append(tuple(row.values()))
+            outbox.append((table, row_id, "insert", stamp, names, "{}"))
+            audit.append((self._wall, stamp, device, self.actor, table, row_id, "insert", names))
+            ids.append(row_id)
+        for columns, values_list in groups.items():
+            marks = ", ".join("?" for _ in columns)
+            self.conn.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values_list)
+        self.conn.executemany(
+            "INSERT INTO outbox (table_name, row_id, op, hlc, fields, base) "
+            "VALUES (?, ?, ?, ?, ?, ?)", outbox)
+        self.conn.executemany(
+            "INSERT INTO audit_log (at, hlc, device_id, actor, table_name, row_id, action, fields)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", audit)
+        self.changes.created[table].update(ids)
+        return ids
+
     def update(self, table: str, row_id: str, values: Mapping[str, Any]) -> list[str]:
         """Write only the fields whose value differs; returns their names."""
         spec = _mutable(table)

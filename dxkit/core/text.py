@@ -19,11 +19,25 @@ _INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202
                         "|\u200d(?![\U0001F000-\U0001FAFF\u2600-\u27BF])")
 
 
+_ODD_SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+
+
+def has_hidden_characters(value: str) -> bool:
+    """Whether `nfc` would remove invisible characters or replace unusual spaces in it."""
+    return bool(_INVISIBLE.search(value) or _CONTROL.search(value) or _ODD_SPACES.search(value))
+
+
+# Anything `nfc` would change besides trimming: checked first, most text is already clean.
+_UNCLEAN = re.compile(f"{_CONTROL.pattern}|{_INVISIBLE.pattern}|[^\\S ]| {{2,}}")
+
+
 def nfc(value: str | None) -> str:
     """The stored form of any text: NFC, trimmed, inner whitespace collapsed (no-break and
     other odd spaces included), control and invisible format characters removed."""
     if value is None:
         return ""
+    if unicodedata.is_normalized("NFC", value) and not _UNCLEAN.search(value):
+        return value.strip()
     visible = _INVISIBLE.sub("", _CONTROL.sub("", value))
     return _SPACES.sub(" ", unicodedata.normalize("NFC", visible)).strip()
 
@@ -53,7 +67,10 @@ def fold(value: str | None) -> str:
 
 def tokens(value: str | None) -> list[str]:
     """Folded words (letters and digits only), the unit search matches prefixes of."""
-    return [t for t in _NON_WORD.split(fold(value)) if t]
+    if not value:
+        return []
+    # Splitting on non-word characters also does fold()'s whitespace clean-up.
+    return [t for t in _NON_WORD.split(value.translate(_FOLDS)) if t]
 
 
 def folded_key(value: str | None) -> str:

@@ -35,18 +35,24 @@ from dxkit.households.roster import clean_household, clean_person
 from dxkit.households.spreadsheets import (
     COLUMN_BY_KEY,
     COLUMNS,
+    Assumption,
+    Notes,
     Problem,
     Severity,
     Table,
-    read_table,
+    Workbook,
+    read_workbook,
+    zero_restored_message,
 )
 
 if TYPE_CHECKING:
+    from dxkit.households.catalog import Hamlet
     from dxkit.households.workspace import HouseholdsWorkspace as Workspace
 
 Action = Literal["new", "update", "unchanged"]
 PREVIEW_ROWS = 50
 _CHECKPOINT = 500  # rows between progress updates / cancel checks
+_BATCH = 2000  # new rows written per statement
 
 # File column -> the stored columns it sets, the keyword its cells are given as, and the
 # column a validation error is reported on.
@@ -138,6 +144,7 @@ class ImportPlan:
     problems: list[Problem] = field(default_factory=list)
     counts: ImportCounts = field(default_factory=ImportCounts)
     encodings: dict[str, str] = field(default_factory=dict)
+    assumptions: list[Assumption] = field(default_factory=list)
     rows: list[PlannedRow] = field(default_factory=list)
     _households: list[_HouseholdStep] = field(default_factory=list, repr=False)
     _people: list[_PersonStep] = field(default_factory=list, repr=False)
@@ -158,6 +165,7 @@ class ImportPlan:
         return {
             "path": self.path, "ok": self.ok, "codec": self.codec, "total_rows": self.total_rows,
             "counts": self.counts.to_dict(), "encodings": dict(self.encodings),
+            "assumptions": [a.to_dict() for a in self.assumptions],
             "problems": [p.to_dict() for p in self.problems],
             "rows": [r.to_dict() for r in self.rows],
         }
@@ -169,8 +177,8 @@ def plan_import(ws: Workspace, path: str | Path, progress: Progress | None = Non
     """The dry run: every problem with its line and column, and what would change."""
     if progress:
         progress.update(value=0, maximum=0, label=_("Reading the file…"))
-    table = read_table(path)
-    return _Planner(ws, table, str(path), progress).run()
+    book = read_workbook(path)
+    return _Planner(ws, book, str(path), progress).run()
 
 
 def apply_import(ws: Workspace, path: str | Path, progress: Progress | None = None
@@ -189,60 +197,83 @@ def apply_import(ws: Workspace, path: str | Path, progress: Progress | None = No
 
 # -- planning ----------------------------------------------------------------------------------
 class _Planner:
-    def __init__(self, ws: Workspace, table: Table, path: str, progress: Progress | None):
+    def __init__(self, ws: Workspace, book: Workbook, path: str, progress: Progress | None):
         self.ws = ws
-        self.table = table
+        self.book = book
+        self.table = book.tables[0]
         self.progress = progress
-        self.plan = ImportPlan(path=path, codec=table.codec, total_rows=len(table.rows),
-                               encodings=dict(table.encodings))
-        self.index: dict[str, int] = {}
+        self.plan = ImportPlan(path=path, codec=book.codec,
+                               total_rows=sum(len(t.rows) for t in book.tables))
+        self.notes = Notes()
+        self.row: list[str] = []
+        self.index: dict[str, int] = {}  # the current table's columns
         self.header: dict[str, str] = {}
         self.households: dict[str, _HouseholdStep | None] = {}  # None: the household is bad
         self.person_keys: dict[tuple[str, str, int | None], int] = {}
         self.cccd_lines: dict[str, int] = {}
         self.claimed: set[str] = set()
-        self.hamlet_ids: dict[str, str | None] = {}
+        self.hamlets: dict[str, Hamlet | NotFound] = {}
         self.today = ws.today()
         self.actor = ws.actor
 
     def run(self) -> ImportPlan:
-        if self._check_columns():
+        self.plan.problems.extend(self.book.problems)
+        readable = [t for t in self.book.tables if self._check_columns(t)]
+        if readable:
             self._load_existing()
-            for i, (line, row) in enumerate(zip(self.table.lines, self.table.rows,
-                                                strict=True)):
-                if self.progress and i % _CHECKPOINT == 0:
-                    self.progress.update(value=i, maximum=len(self.table.rows),
-                                         label=_("Checking the rows…"))
-                self._plan_row(line, row)
+            done = 0
+            for table in readable:
+                self._use(table)
+                for line, row in zip(table.lines, table.rows, strict=True):
+                    if self.progress and done % _CHECKPOINT == 0:
+                        self.progress.update(value=done, maximum=self.plan.total_rows,
+                                             label=_("Checking the rows…"))
+                    done += 1
+                    self._plan_row(line, row)
+        self.plan.assumptions = self.book.assumptions + self.notes.assumptions()
         self._summarise()
         return self.plan
+
+    def _use(self, table: Table) -> None:
+        """Rows are read through their own table's header (lists may order columns
+        differently)."""
+        self.table = table
+        self.index = {}
+        self.header = {}
+        for j, key in enumerate(table.fields):
+            if key is not None and key not in self.index:
+                self.index[key] = j
+                self.header[key] = table.headers[j]
 
     # -- columns --------------------------------------------------------------------------
     def _problem(self, line: int, column: str, message: str, severity: Severity = "error"
                  ) -> None:
-        self.plan.problems.append(Problem(line, column, message, severity))
+        self.plan.problems.append(Problem(line, column, message, severity, self.table.sheet))
 
-    def _check_columns(self) -> bool:
-        """Column-level problems; row checks only make sense when there are none."""
-        table, header_line = self.table, self.table.header_line
-        for j, (header, key) in enumerate(zip(table.headers, table.fields, strict=True)):
+    def _check_columns(self, table: Table) -> bool:
+        """A table's column-level problems; its rows are checked only when it has none."""
+        self.table = table
+        errors = len(self.plan.errors)
+        header_line = table.header_line
+        seen: dict[str, str] = {}
+        for header, key in zip(table.headers, table.fields, strict=True):
             if key is None:
                 if header:
                     self._problem(header_line, header, _(
                         "dxkit does not know this column; it is ignored."), "warning")
-            elif key in self.index:
+            elif key in seen:
                 self._problem(header_line, header, _(
                     "This column appears twice (also as “{other}”); keep only one.").format(
-                        other=self.header[key]))
+                        other=seen[key]))
             else:
-                self.index[key] = j
-                self.header[key] = header
+                seen[key] = header
         for column in COLUMNS:
-            if column.required and column.key not in self.index:
+            if column.required and column.key not in seen:
                 self._problem(header_line, column.header, _(
                     "The file has no “{column}” column, which is required. The header row "
                     "must name it.").format(column=column.header))
         for header, encoding in table.encodings.items():
+            self.plan.encodings[self._encoding_key(table, header)] = encoding
             if encoding == "unknown":
                 self._problem(header_line, header, _(
                     "The text in this column is in an encoding dxkit cannot recognise for "
@@ -253,8 +284,11 @@ class _Planner:
                 self._problem(header_line, header, _(
                     "This column was typed in the old {encoding} font encoding; it is converted "
                     "to Unicode.").format(encoding=encoding.upper()), "warning")
-        self.plan.problems.extend(table.notes)
-        return self.plan.ok
+        return len(self.plan.errors) == errors
+
+    def _encoding_key(self, table: Table, header: str) -> str:
+        sheets = {t.sheet for t in self.book.tables}
+        return header if len(sheets) < 2 else f"{table.sheet} › {header}"
 
     # -- existing data --------------------------------------------------------------------
     def _load_existing(self) -> None:
@@ -272,6 +306,7 @@ class _Planner:
         return None if j is None else row[j]
 
     def _plan_row(self, line: int, row: list[str]) -> None:
+        self.row = row
         code = self._cell(row, "code") or ""
         key = folded_key(code)
         if key and key in self.households:
@@ -288,7 +323,7 @@ class _Planner:
         existing = self.existing_households.get(key) if key else None
         try:
             values = clean_household(self.ws, data, existing_id=existing["id"] if existing
-                                     else None)
+                                     else None, find_hamlet=self._hamlet)
         except ValidationError as exc:
             for name, message in exc.fields.items():
                 column = _HOUSEHOLD_FIELD_COLUMN.get(name, "code")
@@ -297,6 +332,7 @@ class _Planner:
             if key:
                 self.households[key] = None
             return
+        self._note_phone(line, "household_phone", values["phone"])
         step = _HouseholdStep(line, values["code"], key, values, None, "new", (),
                               self._normalised(row), values["head_name"],
                               {k: self._cell(row, k) for k in _HOUSEHOLD_INPUT})
@@ -310,6 +346,20 @@ class _Planner:
             step.action = "update" if changes else "unchanged"
         self.households[key] = step
         self.plan._households.append(step)
+
+    def _note_phone(self, line: int, key: str, stored: str) -> None:
+        """A number whose digits changed beyond the +84 prefix was repaired: say so."""
+        cell = self._cell(self.row, key) or ""
+        digits = "".join(ch for ch in cell if ch.isdigit())
+        if not stored or digits == stored or (digits.startswith("84")
+                                              and "0" + digits[2:] == stored):
+            return
+        if stored == "0" + digits:
+            self.notes.add("zero_restored", self.table.sheet, self.header[key], line,
+                           zero_restored_message())
+        else:
+            self.notes.add("phone_converted", self.table.sheet, self.header[key], line, _(
+                "An old 11-digit mobile number was converted to its current 10-digit form."))
 
     def _diff(self, values: Mapping[str, Any], existing: sqlite3.Row,
               columns: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
@@ -325,15 +375,24 @@ class _Planner:
                 out[key] = self._normalise(key, cell)
         return out
 
+    def _hamlet(self, name: str) -> Hamlet:
+        """The catalogue's answer for a hamlet name, looked up once per name."""
+        if name not in self.hamlets:
+            try:
+                self.hamlets[name] = self.ws.catalog.hamlet(name)
+            except NotFound as exc:
+                self.hamlets[name] = exc
+        found = self.hamlets[name]
+        if isinstance(found, NotFound):
+            raise found
+        return found
+
     def _normalise(self, key: str, cell: str) -> Any:
         if key == "hamlet":
-            folded = folded_key(cell)
-            if folded not in self.hamlet_ids:
-                try:
-                    self.hamlet_ids[folded] = self.ws.catalog.hamlet(cell).id
-                except NotFound:
-                    self.hamlet_ids[folded] = None
-            return self.hamlet_ids[folded] or folded
+            try:
+                return self._hamlet(cell).id
+            except NotFound:
+                return folded_key(cell)
         if key == "household_phone":
             try:
                 return normalize_phone(cell)
@@ -374,6 +433,7 @@ class _Planner:
                 self._problem(line, self.header.get(column, COLUMN_BY_KEY[column].header),
                               message)
             return
+        self._note_phone(line, "phone", values["phone"])
         if consent is None or not self._unique_in_file(line, household_key, values):
             return
         household = self.households.get(household_key) if household_key else None
@@ -479,28 +539,35 @@ def _count_name(action: Action, entity: str) -> str:
 def _apply(plan: ImportPlan, tx: Tx, progress: Progress | None) -> None:
     steps = len(plan._households) + len(plan._people)
     done = 0
-    ids: dict[str, str] = {}
 
-    def checkpoint() -> None:
+    def checkpoint(count: int) -> None:
         nonlocal done
-        done += 1
-        if progress and done % _CHECKPOINT == 0:
+        done += count
+        if progress:
             progress.update(value=done, maximum=steps, label=_("Importing…"))
 
-    # A step without an existing id is new; one with it is an update or unchanged.
+    # A step without an existing id is new; one with it is an update or unchanged. New rows
+    # go in batches (one statement per batch), with progress and cancelling between them.
+    ids = {h.key: h.existing_id for h in plan._households if h.existing_id is not None}
+    new = [h for h in plan._households if h.existing_id is None]
+    for start in range(0, len(new), _BATCH):
+        batch = new[start:start + _BATCH]
+        ids.update(zip((h.key for h in batch),
+                       tx.insert_many("households", [h.values for h in batch]), strict=True))
+        checkpoint(len(batch))
     for h in plan._households:
-        if h.existing_id is None:
-            ids[h.key] = tx.insert("households", h.values)
-        else:
-            ids[h.key] = h.existing_id
-            if h.action == "update":
-                tx.update("households", h.existing_id, h.values)
-        checkpoint()
+        if h.action == "update" and h.existing_id is not None:
+            tx.update("households", h.existing_id, h.values)
+    checkpoint(len(plan._households) - len(new))
+    people = [p for p in plan._people if p.existing_id is None]
+    for start in range(0, len(people), _BATCH):
+        members = people[start:start + _BATCH]
+        tx.insert_many("people", [{**p.values, "household_id": ids[p.household_key]}
+                                  for p in members])
+        checkpoint(len(members))
     for p in plan._people:
-        if p.existing_id is None:
-            tx.insert("people", {**p.values, "household_id": ids[p.household_key]})
-        elif p.action == "update":
+        if p.action == "update" and p.existing_id is not None:
             tx.update("people", p.existing_id, p.values)
-        checkpoint()
+    checkpoint(len(plan._people) - len(people))
     if progress:
         progress.update(value=steps, maximum=steps, label=_("Saving…"))

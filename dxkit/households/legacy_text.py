@@ -326,10 +326,31 @@ _IMPOSSIBLE: _Score = (-1.0, -1.0)  # the value holds characters no legacy byte 
 _MIN_LEGACY_SCORE = 0.6  # mean share of valid syllables a conversion must reach
 
 
+def _decodable(codec: str) -> frozenset[str]:
+    """Every character bytes can decode to with `codec`, or with the latin-1 fallback."""
+    chars = set(bytes(range(256)).decode("latin-1"))
+    for byte in range(256):
+        try:
+            chars.add(bytes([byte]).decode(codec))
+        except UnicodeDecodeError:
+            continue
+    return frozenset(chars)
+
+
+_DECODABLE = {codec: _decodable(codec) for codec in ("cp1252", "cp1258")}
+_UNICODE_ONLY: dict[Encoding, _Score] = {"unicode": (1.0, 1.0), "tcvn3": _IMPOSSIBLE,
+                                         "vni": _IMPOSSIBLE}
+
+
 def _value_scores(value: str, codec: str) -> dict[Encoding, _Score] | None:
     """Scores of one value read as each encoding; None when it has no non-ASCII word."""
     if not _words(_nfc(value)):
         return None
+    decodable = _DECODABLE.get(codec)
+    if decodable is not None and not decodable.issuperset(value):
+        # A character no legacy byte decodes to ("ễ", "ă"): only Unicode can have typed it,
+        # and its score does not matter (a legacy reading is impossible, so never better).
+        return _UNICODE_ONLY
     scores: dict[Encoding, _Score] = {"unicode": _score(_nfc(value))}
     for encoding in _LEGACY:
         try:

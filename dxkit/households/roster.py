@@ -6,7 +6,7 @@ import builtins
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ from dxkit.core.phones import mask_phone, normalize_phone
 from dxkit.core.synced import Area, OpResult, SyncedTable
 from dxkit.core.text import folded_key, nfc
 from dxkit.households import search as search_index
-from dxkit.households.catalog import NAME_LENGTH, PHONE
+from dxkit.households.catalog import NAME_LENGTH, PHONE, Hamlet
 from dxkit.households.cccd import mask_cccd, validate_cccd
 from dxkit.households.codes import next_code
 from dxkit.households.fields import HOUSEHOLD_EDITABLE, PERSON_EDITABLE, operation_inputs
@@ -176,8 +176,11 @@ def _date(text: str | None) -> dt.date | None:
 
 # -- validation --------------------------------------------------------------------------------
 def clean_household(ws: Workspace, data: Mapping[str, Any], existing_id: str | None = None,
-                    head_erased: bool = False) -> dict[str, Any]:
-    """Validate every field at once; the error maps each bad field to a sentence."""
+                    head_erased: bool = False,
+                    find_hamlet: Callable[[str], Hamlet] | None = None) -> dict[str, Any]:
+    """Validate every field at once; the error maps each bad field to a sentence.
+
+    `find_hamlet` replaces the catalogue's lookup (an import resolves each name once)."""
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
     code = nfc(data.get("code")).upper()
@@ -198,7 +201,7 @@ def clean_household(ws: Workspace, data: Mapping[str, Any], existing_id: str | N
         errors["head_name"] = _("Enter the name of the head of household.")
     out.update(head_name=head, head_key=folded_key(head))
     try:
-        out["hamlet_id"] = ws.catalog.hamlet(str(data.get("hamlet") or "")).id
+        out["hamlet_id"] = (find_hamlet or ws.catalog.hamlet)(str(data.get("hamlet") or "")).id
     except NotFound as exc:
         errors["hamlet"] = exc.message
     out["address"] = nfc(data.get("address"))

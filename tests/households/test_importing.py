@@ -14,7 +14,7 @@ from dxkit.core.i18n import set_language
 from dxkit.core.progress import Progress
 from dxkit.households.importing import ImportRefused, apply_import, plan_import
 from dxkit.households.legacy_text import unicode_to_tcvn3, unicode_to_vni
-from dxkit.households.spreadsheets import COLUMNS, read_table
+from dxkit.households.spreadsheets import COLUMNS, read_workbook
 from dxkit.workspace import Workspace
 
 HEADER = ["Mã hộ", "Chủ hộ", "Ấp/Khóm", "Địa chỉ", "Họ và tên", "Giới tính", "Ngày sinh",
@@ -174,12 +174,14 @@ def test_xlsx_with_title_rows_dates_and_numbers_as_numbers(ws: Workspace,
         ["MH-001", "Nguyễn Văn Đồng", "Ấp Mỹ Hưng", 12, "Trần Thị Ánh", "Nữ", 1972, "Vợ",
          None, None, None],
     ])
-    table = read_table(path)
+    table = read_workbook(path).tables[0]
     assert table.header_line == 4 and table.lines == [5, 7]
     assert table.rows[0][3] == "12" and table.rows[0][6] == "05/09/1968"
     plan = plan_import(ws, path)
     assert plan.ok, plan.problems
-    assert problems_at(plan, "warning") == {(5, "SĐT"), (5, "CCCD")}
+    assert not plan.warnings
+    restored = {(a.column, a.lines) for a in plan.assumptions if a.kind == "zero_restored"}
+    assert restored == {("SĐT", (5,)), ("CCCD", (5,))}
     apply_import(ws, path)
     head = ws.people.in_household(ws.households.by_code("MH-001").id)[0]
     assert head.phone == "0912345678" and head.cccd == "087068000123"
