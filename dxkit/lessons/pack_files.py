@@ -365,6 +365,10 @@ class ZipSource(Source):
             elif info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 report(name, _("This file is compressed with a method a pack may not use "
                                "(only stored or deflated)."))
+            elif info.file_size > MAX_FILE_BYTES:
+                report(name, _("A file in a pack may be at most {limit}; this one is "
+                               "{size}.").format(limit=size_text(MAX_FILE_BYTES),
+                                                 size=size_text(info.file_size)))
             elif (info.file_size > RATIO_FLOOR
                   and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
                 report(name, _("This file is compressed far more than real content can be "

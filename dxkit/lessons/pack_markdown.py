@@ -70,10 +70,13 @@ def scan(text: str) -> tuple[list[Reference], list[Finding]]:
     for found in _EMAIL.finditer(text):
         masked[found.start():found.end()] = " " * (found.end() - found.start())
     masked_text = "".join(masked)
-    for found in _TAG.finditer(masked_text):
-        snippet = _TAG_TEXT.match(masked_text, found.start())
-        findings.append(Finding("html", snippet.group() if snippet else "<",
-                                lines.line(found.start())))
+    tag_lines: set[int] = set()
+    for found in _TAG.finditer(masked_text):  # the first tag of each line
+        line = lines.line(found.start())
+        if line not in tag_lines:
+            tag_lines.add(line)
+            snippet = _TAG_TEXT.match(masked_text, found.start())
+            findings.append(Finding("html", snippet.group() if snippet else "<", line))
     references.extend(_inline(text, lines))
     image_labels = {_label(m.group(2) or m.group(1)) for m in _IMAGE_REFERENCE.finditer(text)}
     for found in _REFERENCE.finditer(text):

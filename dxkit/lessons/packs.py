@@ -351,7 +351,10 @@ def _open_source(path: Path, problems: _Problems) -> Source | None:
     if path.is_dir():
         return FolderSource(path, report)
     if path.is_file() and path.suffix.lower() == ".zip":
-        return ZipSource(path, report)
+        source = ZipSource(path, report)
+        if source.archive is None:  # not a zip dxkit reads: reported
+            return None
+        return source
     problems.add("", _("No course pack here: a pack is a folder or a .zip file."))
     return None
 
