@@ -147,7 +147,7 @@ def test_a_file_changed_after_reading_is_refused_when_read_again(tmp_path):
 def test_a_byte_order_mark_and_windows_line_ends_are_accepted(tmp_path):
     text = json.dumps(manifest(), ensure_ascii=False).encode("utf-8")
     folder = write_pack(tmp_path / "pack", raw_manifest=b"\xef\xbb\xbf" + text, changes={
-        "lessons/02-thanh-toan.vi.md": b"\xef\xbb\xbf# B\xc3\xa0i 2\r\n\r\nN\xe1\xbb\x99i dung\r\n"})
+        "lessons/02-thanh-toan.vi.md": "\ufeff# Bài 2\r\n\r\nNội dung\r\n".encode()})
     assert read_pack(folder).lessons[1].content.get("vi") == "# Bài 2\n\nNội dung\n"
 
 
