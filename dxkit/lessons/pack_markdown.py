@@ -21,8 +21,12 @@ _EMAIL = re.compile(r"<[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@[A-Za-z0-9][A-Za-z0-9.\
 # An opening or closing tag, a comment, a declaration, CDATA or a processing instruction.
 _TAG = re.compile(r"<(?:/?[A-Za-z]|[!?])")
 _TAG_TEXT = re.compile(r"<[^\s<>]{0,30}")
+# A reference definition, also inside block quotes and list items ("> [r]: url", "- [r]: url").
 _REFERENCE = re.compile(
-    r"^ {0,3}\[((?:[^\]\\\n]|\\.){1,999})\]:[ \t]*\n?[ \t]*(<[^<>\n]*>|\S+)", re.MULTILINE)
+    r"^(?:[ \t>]|[-*+][ \t]|[0-9]{1,9}[.)][ \t])*"
+    r"\[((?:[^\]\\\n]|\\.){1,999})\]:[ \t]*\n?[ \t]*(<[^<>\n]*>|\S+)", re.MULTILINE)
+# "]:" anywhere else: not a definition for CommonMark, but its scheme is checked all the same.
+_LOOSE_REFERENCE = re.compile(r"\]:[ \t]*\n?[ \t]*(<[^<>\n]*>|\S+)")
 _IMAGE_REFERENCE = re.compile(r"!\[((?:[^\]\\]|\\.)*)\](?:\[((?:[^\]\\]|\\.)*)\])?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ESCAPABLE = re.compile(r"\\([!-/:-@\[-`{-~])")
@@ -79,14 +83,22 @@ def scan(text: str) -> tuple[list[Reference], list[Finding]]:
             findings.append(Finding("html", snippet.group() if snippet else "<", line))
     references.extend(_inline(text, lines))
     image_labels = {_label(m.group(2) or m.group(1)) for m in _IMAGE_REFERENCE.finditer(text)}
+    definitions: set[int] = set()
     for found in _REFERENCE.finditer(text):
-        raw = found.group(2)
-        if raw.startswith("<"):
-            raw = raw[1:-1]
+        definitions.add(found.start(2))
         kind: Literal["image", "link"] = (
             "image" if _label(found.group(1)) in image_labels else "link")
-        references.append(Reference(kind, decode(raw), lines.line(found.start())))
+        references.append(Reference(kind, decode(_unbracket(found.group(2))),
+                                    lines.line(found.start())))
+    for found in _LOOSE_REFERENCE.finditer(text):
+        target = decode(_unbracket(found.group(1)))
+        if found.start(1) not in definitions and scheme(target) is not None:
+            references.append(Reference("link", target, lines.line(found.start())))
     return references, findings
+
+
+def _unbracket(raw: str) -> str:
+    return raw[1:-1] if raw.startswith("<") and raw.endswith(">") else raw
 
 
 def decode(raw: str) -> str:

@@ -136,6 +136,8 @@ LESSON_2 = """# Thanh toán
 
 Xem lại [bài 1](01-dien-thoai.vi.md#mo-dau) và [phần dưới](#cuoi).
 Gọi [tổng đài](tel:1900561563) hoặc ![ảnh](../images/ảnh%20qr.png).
+
+Bước [1]: mở ứng dụng. Số tiền < 500.000 đồng, mã 3<4; xem <mailto:ho-tro@example.vn>.
 """
 
 

@@ -337,6 +337,11 @@ def test_raw_html_in_markdown_is_refused_with_its_line(markdown, tmp_path):
     ("[x](data:text/html;base64,PHNjcmlwdD4=)", "data"),
     ("[x](file:///etc/passwd)", "file"),
     ("[x][r]\n\n[r]: vbscript:msgbox", "vbscript"),
+    ("> [x][r]\n>\n> [r]: javascript:alert(1)", "javascript"),
+    ("- [x][r]\n- [r]:\n  <data:text/html,x>", "data"),
+    ("Bước [1]: javascript:alert(1) [x][1]", "javascript"),
+    ("[a [b](javascript:x) c](https://vneid.gov.vn)", "javascript"),
+    ("[x]( \n javascript:alert(1) \"tiêu đề\")", "javascript"),
     ("[x](<ftp://example.vn/a b>)", "ftp"),
 ])
 def test_dangerous_links_are_refused(link, scheme, tmp_path):
