@@ -13,6 +13,7 @@ import stat
 import struct
 import zipfile
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,7 +155,7 @@ def _jpeg_header(data: bytes) -> ImageHeader | None:
 # --- sources ------------------------------------------------------------------------------
 
 
-class Source:
+class Source(ABC):
     """The files of a pack by their path inside it ("lessons/01-x.vi.md"). `files` holds the
     files that may be read; `refused` the names already reported (so a reference to one is
     not reported again as missing)."""
@@ -193,11 +194,13 @@ class Source:
                 limit=size_text(MAX_PACK_BYTES)))
         return None if self.over_total else bytes(data)
 
+    @abstractmethod
     def _chunks(self, name: str) -> Iterator[bytes]:
-        raise NotImplementedError
+        """The bytes of a file in `files`, a chunk at a time."""
 
+    @abstractmethod
     def close(self) -> None:
-        """Nothing to release by default."""
+        """Releases what the source holds open."""
 
     def _check_totals(self, count: int, total: int) -> None:
         if count > MAX_FILES:
@@ -283,6 +286,9 @@ class FolderSource(Source):
                 else:
                     self.report(name, _("This is not an ordinary file."))
                     self.refused.add(name)
+
+    def close(self) -> None:
+        """Nothing stays open: each read opens and closes its own file."""
 
     def _chunks(self, name: str) -> Iterator[bytes]:
         flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0) | \
