@@ -101,3 +101,10 @@ def test_a_missing_resource_is_an_error_that_says_so(installed: Path) -> None:
         catalogs.with_name("moved").rename(catalogs)
     assert done.returncode != 0
     assert "translations/vi" in done.stderr.decode("utf-8") + done.stdout.decode("utf-8")
+
+
+def test_the_course_pack_schema_comes_from_the_installed_package(installed: Path) -> None:
+    done = run(installed, "-c", "import dxkit.lessons.packs as p; s = p.pack_schema(); "
+               "print(s['$id'], s['properties']['format']['const'] == p.FORMAT)")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().split() == ["urn:dxkit:course-pack:1", "True"]
