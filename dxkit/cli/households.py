@@ -184,7 +184,10 @@ def households_import(ctx: click.Context, file: str, dry_run: bool, as_json: boo
                 plan = exc.plan
     if as_json:
         emit_json(plan.to_dict())
-    elif not plan.ok or plan.problems:
+    else:
+        # What was assumed comes first, also for a refused file: it may explain the problems.
+        for assumption in plan.assumptions:
+            click.echo(assumption_line(assumption))
         for problem in plan.problems:
             say_error(problem_line(problem))
     if not plan.ok:
@@ -197,7 +200,8 @@ def households_import(ctx: click.Context, file: str, dry_run: bool, as_json: boo
     if as_json:
         return
     for name, encoding in plan.encodings.items():
-        click.echo(_("Read {name} as {encoding}.").format(name=name, encoding=encoding))
+        if encoding != "unicode":  # the others were converted (or refused): worth a line
+            click.echo(_("Read {name} as {encoding}.").format(name=name, encoding=encoding))
     counts = import_counts(plan)
     if dry_run:
         click.echo(_("Checked; nothing was changed. Importing would give: {counts}").format(
@@ -211,11 +215,32 @@ def import_errors(plan: Any) -> list[Any]:
 
 
 def problem_line(problem: Any) -> str:
-    line = _("Line {line}, column {column}: {message}").format(
-        line=problem.line, column=problem.column, message=problem.message)
+    line = _("{where}: {message}").format(
+        where=_where(getattr(problem, "sheet", ""), str(problem.line), problem.column),
+        message=problem.message)
     if getattr(problem, "severity", "error") == "warning":
         line = _("Warning: {message}").format(message=line)
     return line
+
+
+def assumption_line(assumption: Any) -> str:
+    """"Assumed — sheet “Ấp 1”, line 4, 40–42, column SĐT: …" (only the parts it has)."""
+    return _("Assumed — {where}: {message}").format(
+        where=_where(assumption.sheet, assumption.where, assumption.column),
+        message=assumption.message)
+
+
+def _where(sheet: str, lines: str, column: str) -> str:
+    """Sheet, line(s) and column of a spreadsheet, the parts that are known."""
+    parts = []
+    if sheet:
+        parts.append(_("sheet “{sheet}”").format(sheet=sheet))
+    if lines:
+        parts.append(_("line {lines}").format(lines=lines))
+    if column:
+        parts.append(_("column {column}").format(column=column))
+    text = ", ".join(parts) or _("the file")
+    return text[:1].upper() + text[1:]
 
 
 def import_counts(plan: Any) -> str:

@@ -52,10 +52,11 @@ def normalize_phone(raw: str | None, field: str = "phone") -> str:
 def _is_valid(digits: str) -> bool:
     """libphonenumber's check (the slow part of an import: a list gives each number on
     every row of its household)."""
-    try:
-        return phonenumbers.is_valid_number(phonenumbers.parse(digits, "VN"))
-    except phonenumbers.NumberParseException:
+    if len(digits) < 3 or digits[0] != "0" or digits[1] == "0":  # "00…" dials abroad
         return False
+    # The national digits after the trunk 0, as parse("0…", "VN") gives them, without its cost.
+    number = phonenumbers.PhoneNumber(country_code=84, national_number=int(digits[1:]))
+    return bool(phonenumbers.is_valid_number(number))
 
 
 def renumbered_prefix(digits: str) -> str:

@@ -11,6 +11,7 @@ the stored value (the file is the team's list).
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping
@@ -121,6 +122,7 @@ class _HouseholdStep:
     seen: dict[str, Any]  # normalised cell values, to spot conflicting later rows
     name: str = ""
     cells: dict[str, str | None] = field(default_factory=dict)  # the first row's cells
+    order: int = 0  # rows read before this one, across sheets
 
 
 @dataclass
@@ -132,6 +134,7 @@ class _PersonStep:
     existing_id: str | None
     action: Action
     changed: tuple[str, ...]
+    order: int = 0
 
 
 @dataclass
@@ -206,6 +209,7 @@ class _Planner:
                                total_rows=sum(len(t.rows) for t in book.tables))
         self.notes = Notes()
         self.row: list[str] = []
+        self.order = 0
         self.index: dict[str, int] = {}  # the current table's columns
         self.header: dict[str, str] = {}
         self.households: dict[str, _HouseholdStep | None] = {}  # None: the household is bad
@@ -228,6 +232,7 @@ class _Planner:
                     if self.progress and done % _CHECKPOINT == 0:
                         self.progress.update(value=done, maximum=self.plan.total_rows,
                                              label=_("Checking the rows…"))
+                    self.order = done
                     done += 1
                     self._plan_row(line, row)
         self.plan.assumptions = self.book.assumptions + self.notes.assumptions()
@@ -335,7 +340,7 @@ class _Planner:
         self._note_phone(line, "household_phone", values["phone"])
         step = _HouseholdStep(line, values["code"], key, values, None, "new", (),
                               self._normalised(row), values["head_name"],
-                              {k: self._cell(row, k) for k in _HOUSEHOLD_INPUT})
+                              {k: self._cell(row, k) for k in _HOUSEHOLD_INPUT}, self.order)
         if existing is not None:
             step.existing_id = existing["id"]
             changes = self._diff(values, existing, _HOUSEHOLD_COLUMNS)
@@ -440,7 +445,8 @@ class _Planner:
         if household is None:
             return  # its household has problems, already reported
         existing = self._match(household, values)
-        step = _PersonStep(line, household_key, values["full_name"], values, None, "new", ())
+        step = _PersonStep(line, household_key, values["full_name"], values, None, "new", (),
+                           self.order)
         if existing is None:
             if values["consent"]:
                 values.update(consent_on=self.today.isoformat(), consent_by=self.actor)
@@ -512,22 +518,30 @@ class _Planner:
     # -- summary --------------------------------------------------------------------------
     def _summarise(self) -> None:
         counts = self.plan.counts
-        preview: list[PlannedRow] = []
         for h in self.plan._households:
-            setattr(counts, _count_name(h.action, "households"),
-                    getattr(counts, _count_name(h.action, "households")) + 1)
-            preview.append(PlannedRow(h.line, "household", h.action, h.code, h.name,
-                                      h.changed))
+            name = _count_name(h.action, "households")
+            setattr(counts, name, getattr(counts, name) + 1)
         for p in self.plan._people:
-            setattr(counts, _count_name(p.action, "people"),
-                    getattr(counts, _count_name(p.action, "people")) + 1)
-            household = self.households[p.household_key]
-            assert household is not None  # people are planned only under a valid household
-            code = household.code
-            preview.append(PlannedRow(p.line, "person", p.action, code, p.name, p.changed))
-        preview.sort(key=lambda r: (r.line, r.entity != "household"))
-        self.plan.rows = preview[:PREVIEW_ROWS]
-        self.plan.problems.sort(key=lambda p: (p.line, p.severity != "error"))
+            name = _count_name(p.action, "people")
+            setattr(counts, name, getattr(counts, name) + 1)
+        # The preview: the first rows of the file.
+        steps: list[_HouseholdStep | _PersonStep] = [*self.plan._households[:PREVIEW_ROWS],
+                                                     *self.plan._people[:PREVIEW_ROWS]]
+        first = heapq.nsmallest(PREVIEW_ROWS, steps, key=lambda s: (
+            s.order, isinstance(s, _PersonStep)))
+        self.plan.rows = [self._preview_row(step) for step in first]
+        sheets = {t.sheet: i for i, t in reversed(list(enumerate(self.book.tables)))}
+        self.plan.problems.sort(key=lambda p: (sheets.get(p.sheet, -1), p.line,
+                                               p.severity != "error"))
+
+    def _preview_row(self, step: _HouseholdStep | _PersonStep) -> PlannedRow:
+        if isinstance(step, _HouseholdStep):
+            return PlannedRow(step.line, "household", step.action, step.code, step.name,
+                              step.changed)
+        household = self.households[step.household_key]
+        assert household is not None  # people are planned only under a valid household
+        return PlannedRow(step.line, "person", step.action, household.code, step.name,
+                          step.changed)
 
 
 def _count_name(action: Action, entity: str) -> str:

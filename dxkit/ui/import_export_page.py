@@ -109,6 +109,10 @@ def encoding_notes(plan: ImportPlan) -> list[str]:
     return notes
 
 
+def _sheet_line(sheet: str, line: str) -> str:
+    return f"{sheet} · {line}" if sheet else line
+
+
 def plan_summary(plan: ImportPlan) -> str:
     counts = plan.counts
     return "\n".join([
@@ -230,6 +234,12 @@ class ImportExportPage(Page):
         self.problems_table = _table(["", "", "", ""])
         box_layout.addWidget(self.problems_table)
         splitter.addWidget(problems_box)
+        assumed_box = QGroupBox()
+        self.assumed_box = assumed_box
+        box_layout = QVBoxLayout(assumed_box)
+        self.assumed_table = _table(["", "", "", ""])
+        box_layout.addWidget(self.assumed_table)
+        splitter.addWidget(assumed_box)
         rows_box = QGroupBox()
         self.rows_box = rows_box
         box_layout = QVBoxLayout(rows_box)
@@ -335,12 +345,18 @@ class ImportExportPage(Page):
             + _("Required columns: {columns}.").format(columns=f"<b>{required}</b>")
             + "<br>" + _("Optional columns: {columns}.").format(columns=optional) + "</p><p>"
             + _("Old files typed in the TCVN3 (ABC) or VNI fonts are converted to Unicode.")
+            + " " + _("Every sheet with a header row is read. Title rows, a row numbering the "
+                      "columns, totals, group headings and the signature block are skipped; "
+                      "the check lists everything it assumed before anything is imported.")
             + "</p>")
         self.choose_button.setText(_("Choose a file…"))
         self.busy_panel.cancel_button.setText(_("Cancel"))
         self.problems_box.setTitle(_("Problems"))
         self.problems_table.setHorizontalHeaderLabels(
             [_("Line"), _("Column"), _("Severity"), _("Problem")])
+        self.assumed_box.setTitle(_("What dxkit assumed"))
+        self.assumed_table.setHorizontalHeaderLabels(
+            [_("Sheet"), _("Lines"), _("Column"), _("What was assumed")])
         self.rows_box.setTitle(_("Planned changes"))
         self.rows_table.setHorizontalHeaderLabels(
             [_("Line"), _("Record"), _("Action"), _("Household code"), _("Name"),
@@ -420,10 +436,15 @@ class ImportExportPage(Page):
             self.verdict.setStyleSheet(BAD_STYLE)
         severity = {"error": _("error"), "warning": _("warning")}
         _fill(self.problems_table,
-              [[str(p.line), p.column, severity[p.severity], p.message] for p in plan.problems],
+              [[_sheet_line(p.sheet, str(p.line)), p.column, severity[p.severity], p.message]
+               for p in plan.problems],
               [ERROR_COLOUR if p.severity == "error" else WARNING_COLOUR
                for p in plan.problems])
         self.problems_box.setVisible(bool(plan.problems))
+        _fill(self.assumed_table, [[a.sheet, a.where, a.column, a.message]
+                                   for a in plan.assumptions])
+        self.assumed_table.setColumnHidden(0, not any(a.sheet for a in plan.assumptions))
+        self.assumed_box.setVisible(bool(plan.assumptions))
         _fill(self.rows_table, [[str(r.line), entity_label(r.entity), action_label(r.action),
                                  r.code, r.name, ", ".join(r.changed)] for r in plan.rows])
         counts = plan.counts

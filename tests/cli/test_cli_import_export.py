@@ -129,3 +129,29 @@ def test_export_with_a_bad_format_is_a_usage_error(filled_dir: Path, dxkit: Invo
     assert result.exit_code == 2
     assert "pdf" in result.stderr and "csv" in result.stderr
     assert not target.exists()
+
+
+def test_a_workbook_of_hamlet_sheets_says_what_it_assumed(team_dir: Path, dxkit: Invoke,
+                                                          tmp_path: Path):
+    from tests.support.xlsx_files import SheetSpec, write_workbook
+
+    first = [["DANH SÁCH HỘ ẤP ĐÔNG HÒA"], HEADERS, [f"({i})" for i in range(1, 8)],
+             GOOD_ROWS[0], ["", "", "", "", *GOOD_ROWS[1][4:]],
+             ["Tổng cộng", "1 hộ"], ["", "Người lập biểu", "", "", "TM. UBND XÃ"],
+             ["", "Trần Thị Lập"]]
+    second = [HEADERS, GOOD_ROWS[2]]
+    source = write_workbook(tmp_path / "ds.xlsx", [
+        SheetSpec("Đông Hòa", first, merges=[(4, c, 5, c) for c in range(1, 5)]),
+        SheetSpec("Mỹ Hưng", second), SheetSpec("Tổng hợp", [["Ấp", "Số hộ"], ["Đông Hòa", 1]])])
+    plan = as_json(dxkit(team_dir, "households", "import", str(source), "--dry-run", "--json"))
+    assert plan["ok"] is True and plan["counts"]["new_people"] == 3
+    kinds = {(a["kind"], a["sheet"], a["where"]) for a in plan["assumptions"]}
+    assert {("sheet", "Đông Hòa", "2"), ("sheet", "Mỹ Hưng", "1"), ("numbering", "Đông Hòa", "3"),
+            ("totals", "Đông Hòa", "6"), ("signature", "Đông Hòa", "7–8"),
+            ("sheet_skipped", "Tổng hợp", "")} <= kinds
+    assert {a["column"] for a in plan["assumptions"] if a["kind"] == "merged"} == {
+        "Mã hộ", "Chủ hộ", "Ấp/Khóm", "SĐT hộ"}
+    text = dxkit(team_dir, "households", "import", str(source))
+    assert text.exit_code == 0, text.output
+    assert "trang tính “Tổng hợp”" in text.stdout.lower() or "Tổng hợp" in text.stdout
+    assert counts(team_dir)["people"] == 3
