@@ -108,8 +108,9 @@ def showcase_household(ws: Workspace) -> Household:
 
 
 def sample_import_file(ws: Workspace, folder: Path) -> Path:
-    """A commune office's list: two known households, new ones typed in the TCVN3 font, and one
-    row with a mistake, so the preview shows conversions, planned changes and a problem."""
+    """A commune office's list: a title, a numbering row, two known households, new ones typed
+    in the TCVN3 font (one with a wife on a row of her own), one row with a mistake, totals and
+    a signature block, so the preview shows conversions, assumptions, changes and a problem."""
     hamlets = [h.name for h in ws.catalog.hamlets()]
     known = ws.households.list()[:2]
     header = ["Mã hộ", "Chủ hộ", "Ấp/Khóm", "Họ và tên", "Giới tính", "Ngày sinh", "SĐT",
@@ -125,11 +126,17 @@ def sample_import_file(ws: Workspace, folder: Path) -> Path:
     for i, (name, sex, born, phone) in enumerate(people):
         rows.append([f"NK-{i + 1:03d}", name, hamlets[i % len(hamlets)], tcvn3(name), sex, born,
                      phone, "Có"])
+        if i == 1:  # his wife on the next row, the household cells left blank (merged)
+            rows.append(["", "", "", tcvn3("Trương Thị Mai"), "Nữ", "12-05-1982", "", "Có"])
     rows.append(["NK-005", "Hồ Văn Tài", hamlets[0], tcvn3("Hồ Văn Tài"), "Nam", "31/02/1990",
                  "", "Có"])
+    title = [["DANH SÁCH HỘ GIA ĐÌNH"], []]
+    numbering = [[f"({i})" for i in range(1, len(header) + 1)]]
+    signature = [["Tổng cộng", "7 hộ"], ["", "Người lập biểu", "", "", "TM. UBND XÃ"],
+                 ["", "Lê Thị Lập", "", "", "Nguyễn Văn Chủ"]]
     path = folder / "danh-sach-ho-xa.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        csv.writer(handle).writerows([header, *rows])
+        csv.writer(handle).writerows([*title, header, *numbering, *rows, *signature])
     return path
 
 

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
-    QSplitter,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -227,29 +226,23 @@ class ImportExportPage(Page):
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
         layout.addWidget(self.verdict)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        problems_box = QGroupBox()
-        self.problems_box = problems_box
-        box_layout = QVBoxLayout(problems_box)
+        # One table at a time, each tab saying how many rows it has: three tables stacked
+        # left each two rows on a 1024×600 screen.
+        self.details = QTabWidget()
         self.problems_table = _table(["", "", "", ""])
-        box_layout.addWidget(self.problems_table)
-        splitter.addWidget(problems_box)
-        assumed_box = QGroupBox()
-        self.assumed_box = assumed_box
-        box_layout = QVBoxLayout(assumed_box)
+        self.details.addTab(self.problems_table, "")
         self.assumed_table = _table(["", "", "", ""])
-        box_layout.addWidget(self.assumed_table)
-        splitter.addWidget(assumed_box)
-        rows_box = QGroupBox()
-        self.rows_box = rows_box
-        box_layout = QVBoxLayout(rows_box)
+        self.details.addTab(self.assumed_table, "")
+        rows_page = QWidget()
+        rows_layout = QVBoxLayout(rows_page)
+        rows_layout.setContentsMargins(0, 0, 0, 0)
         self.rows_table = _table(["", "", "", "", "", ""])
-        box_layout.addWidget(self.rows_table)
+        rows_layout.addWidget(self.rows_table)
         self.rows_note = QLabel()
         self.rows_note.setStyleSheet(HINT_STYLE)
-        box_layout.addWidget(self.rows_note)
-        splitter.addWidget(rows_box)
-        layout.addWidget(splitter, 1)
+        rows_layout.addWidget(self.rows_note)
+        self.details.addTab(rows_page, "")
+        layout.addWidget(self.details, 1)
         buttons = QHBoxLayout()
         self.back_button = QPushButton()
         self.back_button.clicked.connect(self.choose_import_file)
@@ -351,13 +344,11 @@ class ImportExportPage(Page):
             + "</p>")
         self.choose_button.setText(_("Choose a file…"))
         self.busy_panel.cancel_button.setText(_("Cancel"))
-        self.problems_box.setTitle(_("Problems"))
+        self._name_tabs()
         self.problems_table.setHorizontalHeaderLabels(
             [_("Line"), _("Column"), _("Severity"), _("Problem")])
-        self.assumed_box.setTitle(_("What dxkit assumed"))
         self.assumed_table.setHorizontalHeaderLabels(
             [_("Sheet"), _("Lines"), _("Column"), _("What was assumed")])
-        self.rows_box.setTitle(_("Planned changes"))
         self.rows_table.setHorizontalHeaderLabels(
             [_("Line"), _("Record"), _("Action"), _("Household code"), _("Name"),
              _("Columns that change")])
@@ -440,11 +431,11 @@ class ImportExportPage(Page):
                for p in plan.problems],
               [ERROR_COLOUR if p.severity == "error" else WARNING_COLOUR
                for p in plan.problems])
-        self.problems_box.setVisible(bool(plan.problems))
         _fill(self.assumed_table, [[a.sheet, a.where, a.column, a.message]
                                    for a in plan.assumptions])
         self.assumed_table.setColumnHidden(0, not any(a.sheet for a in plan.assumptions))
-        self.assumed_box.setVisible(bool(plan.assumptions))
+        self._name_tabs()
+        self.details.setCurrentIndex(0 if plan.errors else 2)
         _fill(self.rows_table, [[str(r.line), entity_label(r.entity), action_label(r.action),
                                  r.code, r.name, ", ".join(r.changed)] for r in plan.rows])
         counts = plan.counts
@@ -461,6 +452,15 @@ class ImportExportPage(Page):
             self.verdict.setText(_("Everything in this file is already in dxkit; there is "
                                    "nothing to import."))
         self.steps.setCurrentIndex(self.PREVIEW)
+
+    def _name_tabs(self) -> None:
+        plan = self.plan
+        self.details.setTabText(0, _("Problems ({count})").format(
+            count=format_number(len(plan.problems) if plan else 0)))
+        self.details.setTabText(1, _("What dxkit assumed ({count})").format(
+            count=format_number(len(plan.assumptions) if plan else 0)))
+        self.details.setTabText(2, _("Planned changes ({count})").format(
+            count=format_number(sum(plan.counts.to_dict().values()) if plan else 0)))
 
     def apply_import(self) -> None:
         if self.plan is None or not self.plan.ok or self.path is None:
