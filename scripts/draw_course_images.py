@@ -1,4 +1,5 @@
-"""Draws the few simple diagrams of the course pack vn.dxkit.ky-nang-so-co-ban (original, generated).
+"""Draws the few simple diagrams of the course pack vn.dxkit.ky-nang-so-co-ban
+(original, generated).
 
 Run: .venv/bin/python scripts/draw_course_images.py
 Writes PNGs into dxkit/resources/courses/vn.dxkit.ky-nang-so-co-ban/images/.
@@ -50,7 +51,8 @@ def steps(filename, title, items, accent=BLUE, warn=None):
     top = 110
     for i, (head, body) in enumerate(items):
         x = margin + i * (box_w + gap)
-        d.rounded_rectangle((x, top, x + box_w, top + box_h), radius=22, fill=LIGHT, outline=accent, width=4)
+        d.rounded_rectangle((x, top, x + box_w, top + box_h), radius=22, fill=LIGHT,
+                            outline=accent, width=4)
         cx = x + 38
         d.ellipse((cx - 24, top + 18, cx + 24, top + 66), fill=accent)
         num = str(i + 1)
@@ -68,10 +70,12 @@ def steps(filename, title, items, accent=BLUE, warn=None):
             ax = x + box_w + 8
             ay = top + box_h // 2
             d.line((ax, ay, ax + gap - 16, ay), fill=accent, width=6)
-            d.polygon([(ax + gap - 10, ay), (ax + gap - 26, ay - 12), (ax + gap - 26, ay + 12)], fill=accent)
+            d.polygon([(ax + gap - 10, ay), (ax + gap - 26, ay - 12),
+                       (ax + gap - 26, ay + 12)], fill=accent)
     if warn:
         y = top + box_h + 30
-        d.rounded_rectangle((margin, y, width - margin, y + 62), radius=14, fill=(255, 235, 238), outline=RED, width=3)
+        d.rounded_rectangle((margin, y, width - margin, y + 62), radius=14,
+                            fill=(255, 235, 238), outline=RED, width=3)
         d.text((margin + 20, y + 14), warn, font=font(27, True), fill=RED)
     OUT.mkdir(parents=True, exist_ok=True)
     img.save(OUT / filename, optimize=True)
@@ -100,7 +104,8 @@ def label():
     d = ImageDraw.Draw(img)
     d.text((40, 24), "Tem truy xuất nguồn gốc: quét mã thấy gì?", font=font(38, True), fill=GREEN)
     # the label
-    d.rounded_rectangle((40, 100, 480, 520), radius=20, fill=(241, 248, 233), outline=GREEN, width=4)
+    d.rounded_rectangle((40, 100, 480, 520), radius=20, fill=(241, 248, 233), outline=GREEN,
+                        width=4)
     d.text((64, 120), "HTX (tên hợp tác xã)", font=font(28, True), fill=GREY)
     d.text((64, 160), "Xoài cát – 5 kg", font=font(26), fill=GREY)
     d.text((64, 196), "Lô thu hoạch: L-0312", font=font(26), fill=GREY)
@@ -124,7 +129,8 @@ def label():
     for r, row in enumerate(pattern):
         for c, ch in enumerate(row):
             if ch == "1":
-                d.rectangle((x0 + c * cell, y0 + r * cell, x0 + (c + 1) * cell - 1, y0 + (r + 1) * cell - 1), fill=GREY)
+                d.rectangle((x0 + c * cell, y0 + r * cell, x0 + (c + 1) * cell - 1,
+                             y0 + (r + 1) * cell - 1), fill=GREY)
     d.text((x0 + 13 * cell + 14, y0 + 90), "Quét\nbằng\ncamera", font=font(24), fill=GREY)
     # arrow
     d.line((500, 310, 570, 310), fill=GREEN, width=8)
