@@ -177,7 +177,7 @@ def test_the_type_suits_the_screen_and_zooms(qtbot, pack):
     qtbot.keyClick(window, Qt.Key.Key_Plus, ctrl)
     assert window.body_pixels() > base
     assert window.document.defaultFont().pixelSize() == window.body_pixels()
-    for _ in range(20):
+    for _press in range(20):
         qtbot.keyClick(window, Qt.Key.Key_Minus, ctrl)
     smallest = window.body_pixels()
     assert smallest < base and not window.zoom_out_button.isEnabled()

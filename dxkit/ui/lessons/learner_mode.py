@@ -40,8 +40,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dxkit.core.i18n import _, format_number, ngettext
+from dxkit.core.i18n import _, format_number
 from dxkit.lessons.packs import Lesson, QuizItem
+from dxkit.ui.fitting import ElidedLabel
 
 RIGHT_COLOUR = "#1b7f3b"
 WRONG_COLOUR = "#b00020"
@@ -261,9 +262,8 @@ class LearnerQuizWindow(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setObjectName("learner")
         self.setStyleSheet("#learner { background: #f4f6fa; }")
-        self.header = QLabel()
+        self.header = ElidedLabel()
         self.header.setStyleSheet("color: #444;")
-        self.header.setTextFormat(Qt.TextFormat.PlainText)
         self.counter = QLabel()
         self.counter.setStyleSheet("color: #444;")
         top = QHBoxLayout()
@@ -272,6 +272,7 @@ class LearnerQuizWindow(QWidget):
         self.body = QVBoxLayout()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         layout.addLayout(top)
         layout.addLayout(self.body, 1)
         self.top = top
@@ -299,6 +300,7 @@ class LearnerQuizWindow(QWidget):
             self.screen_widget.deleteLater()
         self.screen_widget = screen
         self.body.addWidget(screen)
+        screen.show()
         self.header.setText(self.lesson.title.get(self.language))
         self.counter.setText(_("Question {number} of {count}").format(
             number=format_number(self.position + 1), count=format_number(len(self.items))))
@@ -426,8 +428,7 @@ class LearnerQuizWindow(QWidget):
         asked, right = self.result.asked, self.result.right
         screen = _Screen()
         screen.column.addStretch(1)
-        score = ngettext("You got {right} of {count} right.",
-                         "You got {right} of {count} right.", asked).format(
+        score = _("You got {right} of {count} right.").format(
             right=format_number(right), count=format_number(asked))
         screen.column.addWidget(screen.label(score, 1.8, bold=True, centre=True))
         if self.lesson.attempt_passes(asked, right):
@@ -476,7 +477,12 @@ class LearnerQuizWindow(QWidget):
         """Whether the current screen's content has the height it needs (for the tests and the
         screenshots)."""
         screen = self.screen_widget
-        return screen is not None and screen.needed_height(screen.width()) <= screen.height()
+        if screen is None:
+            return False
+        layout = self.layout()
+        layout.activate()
+        layout.setGeometry(self.rect())  # as the next event loop pass would
+        return screen.needed_height(screen.width()) <= screen.height()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -505,7 +511,7 @@ class LearnerQuizWindow(QWidget):
         """The trainer's check before the window closes (nothing happens for a learner who
         does not type the number)."""
         if self.check is not None:
-            self.check.raise_()
+            self.check.entry.setFocus()
             return
         self.check = TrainerCheckDialog(self, self.make_code())
         self.check.accepted.connect(self._trainer_said_leave)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from PySide6.QtCore import QObject, QSize, QUrl, Qt
+from PySide6.QtCore import QObject, QSize, Qt, QUrl
 from PySide6.QtGui import (
     QCloseEvent,
     QFont,
@@ -136,7 +136,7 @@ class SlideDocument(QTextDocument):
         path = pack_path(self.folder, unquote(name))
         return self.images.get(path) if path is not None else None
 
-    def loadResource(self, type: int, name: QUrl | str) -> Any:  # noqa: A002 (Qt's name)
+    def loadResource(self, type: int, name: QUrl | str) -> Any:
         if type == QTextDocument.ResourceType.ImageResource.value:
             image = self.image_for(name.toString() if isinstance(name, QUrl) else name)
             if image is not None:
