@@ -84,6 +84,7 @@ class TrainerCheckDialog(QDialog):
         super().__init__(parent)
         self.code = code
         self.setWindowTitle(_("For the trainer"))
+        self.setMinimumWidth(420)
         message = QLabel(_("Only for the trainer: to leave the quiz, type {code} and press "
                            "Leave.").format(code=code))
         message.setWordWrap(True)
