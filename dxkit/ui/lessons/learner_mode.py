@@ -229,8 +229,8 @@ class _Screen(QWidget):
 
 class LearnerQuizWindow(QWidget):
     """A lesson's quiz for one learner. `present()` shows it full screen; when the last
-    question is answered, `on_finished(QuizResult)` is called once (before the learner sees
-    the score). Leaving earlier, with the trainer's number, reports nothing."""
+    question is answered the score is shown and `on_finished(QuizResult)` is called, once.
+    Leaving earlier, with the trainer's number, reports nothing."""
 
     def __init__(self, lesson: Lesson, language: str,
                  on_finished: Callable[[QuizResult], None],
@@ -421,8 +421,8 @@ class LearnerQuizWindow(QWidget):
         self.result = QuizResult(self.lesson.id, len(self.responses), right,
                                  tuple(self.responses))
         self.stage = "done"
-        self.on_finished(self.result)
         self.show_score()
+        self.on_finished(self.result)
 
     def show_score(self) -> None:
         assert self.result is not None
