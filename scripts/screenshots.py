@@ -41,9 +41,12 @@ from dxkit import demo  # noqa: E402
 from dxkit.core import i18n  # noqa: E402
 from dxkit.households.legacy_text import unicode_to_tcvn3  # noqa: E402
 from dxkit.households.roster import Household  # noqa: E402
+from dxkit.lessons.packs import read_pack  # noqa: E402
 from dxkit.ui.app import create_main_window  # noqa: E402
 from dxkit.ui.context import AppContext  # noqa: E402
 from dxkit.ui.fitting import DIALOGS, room_on_screen  # noqa: E402
+from dxkit.ui.lessons.learner_mode import LearnerQuizWindow  # noqa: E402
+from dxkit.ui.lessons.presentation import PresentationWindow  # noqa: E402
 from dxkit.workspace import Workspace  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 20, 9, 30)
@@ -53,6 +56,9 @@ TASKBAR = 40  # logical pixels of Windows' taskbar along the bottom of the scree
 # Dialogs whose pictures the README shows under another name.
 DOC_NAMES = {"household page": "household"}
 FONT_CANDIDATES = ("Noto Sans", "DejaVu Sans", "Segoe UI", "Arial")
+COURSE = ROOT / "dxkit" / "resources" / "courses" / "vn.dxkit.ky-nang-so-co-ban"
+SHOWN_LESSON = "vneid-muc-2"  # on the projector: its slide with a picture
+SHOWN_QUESTION = ("thanh-toan-qr", "q4")  # the learner's screen: the most text of the course
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -186,6 +192,41 @@ def shoot_dialogs(ctx: AppContext, window: QWidget, out: Path) -> list[Path]:
     return shots
 
 
+def shoot_lessons(out: Path, full_screen: QSize) -> list[Path]:
+    """The lesson on the projector and the learner's quiz, at the size of the whole screen
+    (both run full screen, over the taskbar)."""
+    language = i18n.language()
+    pack = read_pack(COURSE)
+    shots = []
+    presentation = PresentationWindow(pack, SHOWN_LESSON, language)
+    presentation.resize(full_screen)
+    presentation.show()
+    settle(presentation)
+    presentation.show_slide(next(i for i, slide in enumerate(presentation.slides)
+                                 if "![" in slide.markdown))
+    bar = presentation.view.verticalScrollBar()
+    bar.setValue(bar.maximum())  # the picture, at the end of the slide
+    shots.append(save(presentation, out, "lesson-presentation"))
+    presentation.close()
+
+    lesson_id, item_id = SHOWN_QUESTION
+    lesson = pack.lesson(lesson_id)
+    quiz = LearnerQuizWindow(lesson, language, lambda result: None)
+    quiz.resize(full_screen)
+    quiz.show()
+    for item in lesson.quiz:
+        if item.id == item_id:
+            break
+        quiz.answer(item.answer)
+        quiz.next_question()
+    quiz.choose(0)  # a multiple-choice item: one answer ticked, Done enabled
+    shots.append(save(quiz, out, "learner-quiz"))
+    quiz.done()
+    shots.append(save(quiz, out, "learner-quiz-answer"))
+    quiz.leave()
+    return shots
+
+
 def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
     window = create_main_window(ws)
     ctx = window.ctx
@@ -274,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"Saving screenshots to {args.out}:")
         take(ws, args.out, scratch)
+        width, height = args.size
+        shoot_lessons(args.out, QSize(round(width / args.scale), round(height / args.scale)))
     finally:
         ws.close()
         shutil.rmtree(scratch, ignore_errors=True)
