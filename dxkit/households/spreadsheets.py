@@ -448,6 +448,7 @@ class _SheetReader:
         code = fields.index("code")
         household = [j for j, key in enumerate(fields) if key in _HOUSEHOLD_KEYS]
         person = [j for j, key in enumerate(fields) if key in _PERSON_KEYS]
+        name = fields.index("full_name") if "full_name" in fields else None
         above: list[str] | None = None
         for line, row in zip(lines, rows, strict=True):
             if row[code]:
@@ -455,11 +456,20 @@ class _SheetReader:
                 continue
             if above is None or not any(row[j] for j in person):
                 continue
+            if name is not None and not _could_be_a_name(row[name]):
+                # A note or a date line under the list ("Ghi chú: 45 hộ", "Mỹ Tho, ngày
+                # 05/11/2026"), not a person: left without a household, so it is reported.
+                continue
             if all(not row[j] or row[j] == above[j] for j in household):
                 row[code] = above[code]
                 self.notes.add("filled_down", sheet, headers[code], line, _(
                     "This row gives a person but no household code: it was taken as a "
                     "member of the household above (its cells were merged or left blank)."))
+
+
+def _could_be_a_name(text: str) -> bool:
+    """People's names have no digits, colons or commas."""
+    return not any(ch.isdigit() or ch in ":,;" for ch in text)
 
 
 def zero_restored_message() -> str:

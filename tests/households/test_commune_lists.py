@@ -448,3 +448,34 @@ def test_a_sheet_missing_a_required_column_is_named(ws: Workspace, tmp_path: Pat
     assert "Ấp/Khóm" in plan.errors[0].message
     with pytest.raises(ImportRefused):
         apply_import(ws, path)
+
+
+def _blank_code_rows(tmp_path: Path, tail: list[str]) -> Path:
+    header = "Mã hộ,Chủ hộ,Ấp/Khóm,Họ và tên,Giới tính,Năm sinh"
+    rows = ["MH-001,Lê Văn Tư,Ấp Mỹ Hưng,Lê Văn Tư,Nam,1950", ",,,Trần Thị Ánh,Nữ,1955", *tail]
+    path = tmp_path / "tail.csv"
+    path.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode("utf-8-sig"))
+    return path
+
+
+def test_a_date_line_written_with_slashes_starts_the_signature_block(ws: Workspace,
+                                                                     tmp_path: Path) -> None:
+    """"Mỹ Tho, ngày 05/11/2026" under the names was taken as one more person of the last
+    household (its household cells are blank), silently."""
+    path = _blank_code_rows(tmp_path, ["", ',,,"Mỹ Tho, ngày 05/11/2026",,',
+                                       ",,,Người lập biểu,,", "", ",,,Nguyễn Thị Lan,,"])
+    plan = plan_import(ws, path)
+    assert plan.ok and plan.counts.new_people == 2
+    assert assumptions_of(plan)[("signature", "", "")] == {5, 6, 8}
+    assert assumptions_of(plan)[("filled_down", "", "code")] == {3}
+
+
+def test_a_note_under_the_list_is_not_taken_as_a_person(ws: Workspace, tmp_path: Path) -> None:
+    """"Ghi chú: danh sách gồm 1 hộ" in the name column joined the household above as a
+    person; a text with digits, colons or commas is no name: the row is refused, named."""
+    path = _blank_code_rows(tmp_path, [",,,Ghi chú: danh sách gồm 1 hộ,,"])
+    plan = plan_import(ws, path)
+    assert not plan.ok
+    assert {p.line for p in plan.errors} == {4}
+    with pytest.raises(ImportRefused):
+        apply_import(ws, path)
