@@ -30,7 +30,7 @@ _SIGNATURE = re.compile(
     r"|^(truong|pho) (ap|khom|thon|xom|ban)\b|^to (truong|pho)\b"
     r"|^xac nhan\b|^ky ten\b|^ky (va )?ghi ro\b|^da ky$|^can bo\b"
     r"|^(ubnd|uy ban nhan dan) (xa|phuong)\b"
-    r"|\bngay( \d{1,2})? thang( \d{1,2})? nam( \d{4})?$")
+    r"|\bngay( \d{1,2})? thang( \d{1,2})? nam( \d{4})?$|\bngay \d{1,2} \d{1,2} \d{4}$")
 _GROUP = re.compile(r"^(ap|khom|thon|xom|to dan pho|to \d+|khu pho|khu \d+|phum|soc|buon)"
                     r"( |$)")
 _ROMAN_HEADING = re.compile(r"^[IVX]{1,4}[.)\-]")

@@ -189,6 +189,16 @@ class _Sheet:
     rows: list[tuple[int, list[str]]]
     merged: dict[int, set[int]] = field(default_factory=dict)  # column -> lines filled
     hidden: bool = False
+    # line -> columns holding a copy of the cell to their left (merged across): a heading or
+    # a total label merged over the table's width is still one cell when telling layout.
+    copies: dict[int, set[int]] = field(default_factory=dict)
+
+    def layout_cells(self, line: int, cells: list[str]) -> list[str]:
+        """The row as its layout reads: a value merged across columns counted once."""
+        copies = self.copies.get(line)
+        if not copies:
+            return cells
+        return ["" if j in copies else c for j, c in enumerate(cells)]
 
 
 def read_workbook(path: str | Path) -> Workbook:
@@ -260,7 +270,7 @@ class _SheetReader:
             end = starts[k + 1] if k + 1 < len(starts) else len(rows)
             body = rows[start + 1:end]
             if k + 1 < len(starts):
-                body = self._drop_title_above(sheet.name, body)
+                body = self._drop_title_above(sheet, body)
             if k:
                 self.notes.add("repeated_header", sheet.name, "", rows[start][0], _(
                     "The header is repeated here (another list follows); the rows under it "
@@ -268,13 +278,14 @@ class _SheetReader:
             tables.append(self._table(sheet, start, body, rows[start]))
         return tables
 
-    def _drop_title_above(self, sheet: str, body: list[tuple[int, list[str]]]
+    def _drop_title_above(self, sheet: _Sheet, body: list[tuple[int, list[str]]]
                           ) -> list[tuple[int, list[str]]]:
         """Title lines just above a repeated header belong to the list that follows."""
         end = len(body)
-        while end and sheet_layout.is_title_row(body[end - 1][1]):
+        while end and any(sheet_layout.is_title_row(reading) for reading in self._readings(
+                sheet.layout_cells(*body[end - 1]))):
             end -= 1
-            self.notes.add("title", sheet, "", body[end][0], _(
+            self.notes.add("title", sheet.name, "", body[end][0], _(
                 "Title rows above the header were skipped."))
         return body[:end]
 
@@ -286,7 +297,7 @@ class _SheetReader:
             readings.pop()
         fields = [key for key, _shown in readings]
         headers = [shown for _key, shown in readings]
-        data = self._data_rows(sheet.name, body, fields)
+        data = self._data_rows(sheet, body, fields)
         lines = [line for line, _cells in data]
         columns = [self._column(sheet, data, j, fields[j], headers[j])
                    for j in range(len(headers))]
@@ -304,35 +315,79 @@ class _SheetReader:
                      sheet=sheet.name)
 
     # -- layout rows -----------------------------------------------------------------------
-    def _data_rows(self, sheet: str, body: list[tuple[int, list[str]]],
+    def _data_rows(self, sheet: _Sheet, body: list[tuple[int, list[str]]],
                    fields: list[str | None]) -> list[tuple[int, list[str]]]:
         """The body without its layout rows, each one noted; data found after a signature
-        block is a problem (the block may not be one)."""
+        block is a problem (the block may not be one). Layout is told on the row as it reads
+        (see `_Sheet.layout_cells`, `_readings`)."""
+        name = sheet.name
         data: list[tuple[int, list[str]]] = []
         footer: int | None = None
         for line, cells in body:
+            layout = sheet.layout_cells(line, cells)
             if footer is not None:
-                if _looks_like_data(cells, fields):
+                if _looks_like_data(layout, fields):
                     self.problems.append(Problem(line, "", _(
                         "This row looks like a household but comes after the signature block "
                         "that starts on line {line}. Move it above the block, or remove the "
-                        "block, and import again.").format(line=footer), sheet=sheet))
+                        "block, and import again.").format(line=footer), sheet=name))
                 else:
-                    self._layout("signature", sheet, line)
-            elif sheet_layout.is_numbering_row(cells):
-                self._layout("numbering", sheet, line)
-            elif sheet_layout.is_totals_row(cells):
-                self._layout("totals", sheet, line)
-            elif not sheet_layout.is_sparse(cells) or _looks_like_data(cells, fields):
+                    self._layout("signature", name, line)
+            elif sheet_layout.is_numbering_row(layout):
+                self._layout("numbering", name, line)
+            elif self._is_totals(layout):
+                self._layout("totals", name, line)
+            elif not sheet_layout.is_sparse(layout) or _looks_like_data(layout, fields):
                 data.append((line, cells))
-            elif sheet_layout.is_signature_row(cells):
-                footer = line
-                self._layout("signature", sheet, line)
-            elif sheet_layout.is_group_heading(cells):
-                self._layout("group_heading", sheet, line)
             else:
-                data.append((line, cells))
+                kind = self._sparse_kind(layout)
+                if kind is None:
+                    data.append((line, cells))
+                    continue
+                if kind == "signature":
+                    footer = line
+                self._layout(kind, name, line)
         return data
+
+    def _is_totals(self, cells: list[str]) -> bool:
+        """A totals row, also typed in a legacy font ("Toång coäng", "Tæng céng"): its label is
+        read first, the whole row only when the label is a total."""
+        if sheet_layout.is_totals_row(cells):
+            return True
+        label = next((c for c in cells if c), "")
+        if label.isascii() or not any(sheet_layout.is_totals_row(reading)
+                                      for reading in self._legacy_readings([label])):
+            return False
+        return any(sheet_layout.is_totals_row(reading)
+                   for reading in self._legacy_readings(cells))
+
+    def _sparse_kind(self, cells: list[str]) -> str | None:
+        """"signature" or "group_heading" for a row with few cells, also in a legacy font."""
+        for reading in self._readings(cells):
+            if sheet_layout.is_signature_row(reading):
+                return "signature"
+            if sheet_layout.is_group_heading(reading):
+                return "group_heading"
+        return None
+
+    def _readings(self, cells: list[str]) -> Iterable[list[str]]:
+        yield cells
+        yield from self._legacy_readings(cells)
+
+    def _legacy_readings(self, cells: list[str]) -> list[list[str]]:
+        """The row read as TCVN3 and as VNI text: a list typed with a legacy font has its
+        totals, headings and signature lines in it too. Text that no legacy bytes give
+        (Unicode Vietnamese) has no such reading."""
+        if all(c.isascii() for c in cells):
+            return []
+        readings = []
+        for decode in (legacy_text.tcvn3_to_unicode, legacy_text.vni_to_unicode):
+            try:
+                readings.append([c if c.isascii() else decode(
+                    legacy_text.legacy_bytes(c, self.legacy_codec)) for c in cells])
+            except legacy_text.LegacyTextError:
+                continue
+        return readings
 
     def _layout(self, kind: str, sheet: str, line: int) -> None:
         messages = {
@@ -393,6 +448,7 @@ class _SheetReader:
         code = fields.index("code")
         household = [j for j, key in enumerate(fields) if key in _HOUSEHOLD_KEYS]
         person = [j for j, key in enumerate(fields) if key in _PERSON_KEYS]
+        name = fields.index("full_name") if "full_name" in fields else None
         above: list[str] | None = None
         for line, row in zip(lines, rows, strict=True):
             if row[code]:
@@ -400,11 +456,20 @@ class _SheetReader:
                 continue
             if above is None or not any(row[j] for j in person):
                 continue
+            if name is not None and not _could_be_a_name(row[name]):
+                # A note or a date line under the list ("Ghi chú: 45 hộ", "Mỹ Tho, ngày
+                # 05/11/2026"), not a person: left without a household, so it is reported.
+                continue
             if all(not row[j] or row[j] == above[j] for j in household):
                 row[code] = above[code]
                 self.notes.add("filled_down", sheet, headers[code], line, _(
                     "This row gives a person but no household code: it was taken as a "
                     "member of the household above (its cells were merged or left blank)."))
+
+
+def _could_be_a_name(text: str) -> bool:
+    """People's names have no digits, colons or commas."""
+    return not any(ch.isdigit() or ch in ":,;" for ch in text)
 
 
 def zero_restored_message() -> str:
@@ -511,11 +576,11 @@ def _xlsx_sheets(path: Path) -> list[_Sheet]:
                 merges = sheet.merged_cell_ranges or []
             except (CalamineError, ValueError) as exc:
                 raise _unreadable(path, exc) from exc
-            filled = _spread_merges(grid, merges)
+            filled, copies = _spread_merges(grid, merges)
             rows = [(line, texts) for line, texts in
                     ((i + 1, _texts(cells)) for i, cells in enumerate(grid)) if texts]
             sheets.append(_Sheet(meta.name, rows, filled,
-                                 meta.visible != SheetVisibleEnum.Visible))
+                                 meta.visible != SheetVisibleEnum.Visible, copies))
         return sheets
     finally:
         book.close()
@@ -528,10 +593,12 @@ def _unreadable(path: Path, error: Exception) -> DxError:
 
 def _spread_merges(grid: list[list[Any]],
                    merges: Iterable[tuple[tuple[int, int], tuple[int, int]]]
-                   ) -> dict[int, set[int]]:
+                   ) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
     """Give every cell of a merged range the range's value (Excel keeps it only in the top
-    left cell). Returns, per column, the lines of the cells filled below the first row."""
+    left cell). Returns, per column, the lines of the cells filled below the first row, and
+    per line, the columns filled from the left (copies of a value merged across)."""
     filled: dict[int, set[int]] = {}
+    copies: dict[int, set[int]] = {}
     for (top, left), (bottom, right) in merges:
         if top >= len(grid) or left >= len(grid[top]):
             continue
@@ -546,7 +613,10 @@ def _spread_merges(grid: list[list[Any]],
         if last > top:
             for c in range(left, right + 1):
                 filled.setdefault(c, set()).update(range(top + 2, last + 2))
-    return filled
+        if right > left:
+            for r in range(top, last + 1):
+                copies.setdefault(r + 1, set()).update(range(left + 1, right + 1))
+    return filled, copies
 
 
 # -- CSV ---------------------------------------------------------------------------------------
