@@ -350,7 +350,9 @@ class Tx:
         spec = _mutable(table)
         device = self.clock.device
         ids: list[str] = []
-        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
+        # Runs of consecutive rows with the same columns, in order: rows keep their local
+        # order (a household's people are listed as the file gave them).
+        runs: list[tuple[tuple[str, ...], list[tuple[Any, ...]]]] = []
         outbox: list[tuple[str, ...]] = []
         audit: list[tuple[str, ...]] = []
         names_json: dict[tuple[str, ...], str] = {}
@@ -365,11 +367,14 @@ class Tx:
                 names = names_json[written] = json.dumps(list(written))
             row = {"id": row_id, **content, "updated_at": stamp, "device_id": device,
                    "field_clock": "{}", "deleted": 0}
-            groups[tuple(row)].append(tuple(row.values()))
+            columns = tuple(row)
+            if not runs or runs[-1][0] != columns:
+                runs.append((columns, []))
+            runs[-1][1].append(tuple(row.values()))
             outbox.append((table, row_id, "insert", stamp, names, "{}"))
             audit.append((self._wall, stamp, device, self.actor, table, row_id, "insert", names))
             ids.append(row_id)
-        for columns, values_list in groups.items():
+        for columns, values_list in runs:
             marks = ", ".join("?" for _ in columns)
             self.conn.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values_list)

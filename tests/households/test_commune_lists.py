@@ -360,8 +360,6 @@ def test_layout_rows_typed_in_a_legacy_font(ws: Workspace, tmp_path: Path,
     check_imports_exactly(ws, made_file)
 
 
-@pytest.mark.xfail(strict=True, reason="insert_many groups new rows by their columns: people "
-                   "with consent are stored before the others, the head not first")
 def test_people_are_stored_in_the_order_of_the_list(ws: Workspace, tmp_path: Path) -> None:
     made_file = write_commune_list(tmp_path / "order", generate_households(51, 20), Style(), 51)
     assert any(p.consent and i for h in made_file.expected.values()
