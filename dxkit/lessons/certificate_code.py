@@ -437,3 +437,27 @@ class _Reader:
 
     def done(self) -> bool:
         return self.at == len(self.raw)
+
+
+# -- revocation as this laptop knows it --------------------------------------------------------
+@dataclass(frozen=True)
+class LocalStatus:
+    """A certificate as the workspace's synced `certificates` table has it."""
+
+    certificate_id: str
+    revoked: bool
+    revoked_on: str | None
+
+
+def local_status(conn: Any, code: str) -> LocalStatus | None:
+    """The certificate of `code` (full or short) in the workspace's `certificates` table
+    (issued here or received by sync), None when the table or the row is not there."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+                    "'certificates'").fetchone() is None:
+        return None
+    short = normalize_short_code(code) or short_code(code)
+    row = conn.execute("SELECT id, revoked, revoked_on FROM certificates WHERE code = ? "
+                       "LIMIT 1", (short,)).fetchone()
+    if row is None:
+        return None
+    return LocalStatus(str(row[0]), bool(row[1]), str(row[2]) if row[2] else None)

@@ -213,3 +213,21 @@ def _qr(canvas: Canvas, url: str) -> None:
     canvas.addLiteral(
         f"q 0 g {side:.4f} 0 0 {side:.4f} {QR_LEFT * MM:.4f} {QR_BOTTOM * MM:.4f} cm "
         f"BI /W {n} /H {n} /IM true /BPC 1 /D [1 0] /I false /F /AHx ID {samples}> EI Q")
+
+
+def payloads_in_file(path: str | Path) -> list[str]:
+    """Every QR payload in a PDF (pages rendered as for the decode-back check) or an image
+    (PNG, JPEG), read with zxing-cpp; LabelError when the file cannot be read."""
+    source = Path(path)
+    if source.suffix.lower() == ".pdf":
+        return [code.payload for code in verify_pdf(source, 200).codes]
+    import zxingcpp
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(source) as image:
+            found = zxingcpp.read_barcodes(image.convert("L"))
+    except (OSError, UnidentifiedImageError) as exc:
+        raise LabelError(_("{path} is not a PDF or an image that can be read.").format(
+            path=source)) from exc
+    return [barcode.text for barcode in found]

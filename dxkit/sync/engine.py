@@ -32,6 +32,7 @@ from dxkit.core.errors import DxError
 from dxkit.core.i18n import _, counted
 from dxkit.core.progress import Progress
 from dxkit.core.synced import REGISTRY, Changes, dependency_order, records_of
+from dxkit.lessons.certificate_code import META_PROVINCE_KEY, public_key_text
 from dxkit.sync import clocks
 from dxkit.sync.apply import (
     CURSOR_PREFIX,
@@ -56,7 +57,6 @@ from dxkit.sync.apply import (
 )
 from dxkit.sync.client import DeviceRevoked, HubClient, HubFailed, encode_body
 from dxkit.sync.credentials import TokenStore
-from dxkit.lessons.certificate_code import META_PROVINCE_KEY, public_key_text
 from dxkit.sync.teamkey import (
     CertificateSigning,
     certificate_signing,
