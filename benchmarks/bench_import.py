@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dxkit.households.exporting import export_people  # noqa: E402
-from dxkit.households.importing import apply_import, plan_import  # noqa: E402
-from dxkit.households.spreadsheets import COLUMNS  # noqa: E402
-from dxkit.workspace import Workspace  # noqa: E402
-from tests.support.xlsx_files import Merge, SheetSpec, write_workbook  # noqa: E402
+from dxkit.households.exporting import export_people
+from dxkit.households.importing import apply_import, plan_import
+from dxkit.households.spreadsheets import COLUMNS
+from dxkit.workspace import Workspace
+from tests.support.xlsx_files import Merge, SheetSpec, write_workbook
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ"]
 MIDDLE = ["Văn", "Thị", "Ngọc", "Minh", "Hữu", "Thanh"]

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from dxkit.labels import qr
 from dxkit.lessons.certificate_code import (
     PREFIX,
     CertificateError,
@@ -27,7 +28,6 @@ from dxkit.lessons.certificate_code import (
     verification_url,
     verify_code,
 )
-from dxkit.labels import qr
 
 PROVINCE = new_signing_key()
 TEAM = new_signing_key()
