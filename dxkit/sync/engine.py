@@ -77,6 +77,8 @@ PULL_LIMIT = 1000
 # "1" when the user allowed plain http beyond the local network for this workspace's hub
 # (`dxkit enroll --allow-insecure-http`); every client of the workspace honours it.
 META_INSECURE_HTTP = "sync_allow_insecure_http"
+# The day this device last asked the hub for its team's certificate key (hub/certificates.py).
+META_CERTIFICATE_KEY_ASKED = "certificates_key_asked_on"
 
 
 log = logging.getLogger(__name__)
@@ -249,13 +251,19 @@ def _keep_certificate_key(team_id: str, answer: Any) -> CertificateSigning | Non
 
 
 def _fetch_certificate_key(ws: Workspace, hub: HubClient) -> None:
-    """A device enrolled before certificates asks for its team's signing key once."""
-    team_id = ws.meta().get(META_TEAM)
-    if not team_id or certificate_signing(team_id) is not None:
+    """A device enrolled before certificates asks for its team's signing key, at most once
+    a day (a hub that predates certificates has none: a sync with nothing new stays one
+    request the rest of the day)."""
+    meta = ws.meta()
+    team_id = meta.get(META_TEAM)
+    today = ws.now().date().isoformat()
+    if not team_id or meta.get(META_CERTIFICATE_KEY_ASKED) == today \
+            or certificate_signing(team_id) is not None:
         return
     signing = _keep_certificate_key(team_id, hub.certificate_key())
-    if signing is not None:
-        with ws.transaction():
+    with ws.transaction():
+        ws.set_meta(META_CERTIFICATE_KEY_ASKED, today)
+        if signing is not None:
             ws.set_meta(META_PROVINCE_KEY, public_key_text(signing.province_public_key))
 
 

@@ -126,15 +126,15 @@ def test_a_revoked_certificate_shows_as_revoked_without_its_reason(hub):
 
 
 def test_a_signed_code_not_yet_synced_is_shown_from_the_code(hub):
-    client, store, answer = hub
+    client, _store, answer = hub
     code, _id = issue(answer, name="")
     shown = client.get(f"/c/{code}", headers={"Accept": "application/json"}).json()
     assert shown["valid"] and not shown["registered"] and shown["name"] is None
 
 
 def test_unknown_or_altered_codes_are_a_404_with_a_sentence(hub):
-    client, store, answer = hub
-    code, certificate_id = issue(answer)
+    client, _store, answer = hub
+    code, _certificate_id = issue(answer)
     altered = code[:-3] + ("AAA" if code[-3:] != "AAA" else "BBB")
     for typed in (altered, "DXC-AAAA-BBBB-CCCC-DDDD", "hello"):
         page = client.get(f"/c/{typed}")
