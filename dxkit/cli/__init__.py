@@ -16,6 +16,7 @@ from __future__ import annotations
 from dxkit.cli import (  # noqa: F401
     backup,
     catalog,
+    certificates,
     demo,
     diagnostics,
     farm,

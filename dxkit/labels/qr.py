@@ -1,5 +1,9 @@
 """QR symbols for labels: byte mode, fast enough for thousands of serialised codes.
 
+With `compact=True` (certificates), long runs of QR-alphanumeric characters (digits, A-Z and
+" $%*+-./:") go in alphanumeric segments of 5.5 bits a character instead of 8, and the rest in
+byte segments: a signed code in base32 after a URL takes a symbol several versions smaller.
+
 The `qrcode` package supplies the standard's tables (Reed-Solomon blocks, format and version
 information, function patterns); the data encoding, placement and mask choice are done here on
 whole-matrix integers. `qrcode` evaluates the eight masks module by module (about 5 ms a code);
@@ -42,21 +46,35 @@ class PayloadTooLong(ValueError):
 
 
 def encode(payload: str, ec_level: str = "M", *, upgrade: bool = True,
-           mask: int | None = None) -> QrSymbol:
+           mask: int | None = None, compact: bool = False) -> QrSymbol:
     """The smallest symbol holding `payload` (UTF-8, byte mode) at `ec_level` or better.
 
     With `upgrade`, a higher level is used when it fits the same version (it costs no space).
     `mask` forces a mask pattern (tests compare with `qrcode`); otherwise the one with the
-    lowest penalty is chosen, as the standard asks.
+    lowest penalty is chosen, as the standard asks. `compact` puts long alphanumeric runs in
+    alphanumeric segments (same decoded text, fewer modules).
     """
+    if compact:
+        segments = _segments(payload)
+        version = _fitting_segments_version(segments, ec_level)
+        if upgrade:
+            for better in EC_ORDER[EC_ORDER.index(ec_level) + 1:]:
+                if _segment_bits(segments, version) <= 8 * _data_codeword_count(version,
+                                                                                 better):
+                    ec_level = better
+        stream = _segment_stream(segments, version, ec_level)
+        return _symbol(_ec_codewords(stream, version, ec_level), version, ec_level, mask)
     data = payload.encode("utf-8")
     version = fitting_version(len(data), ec_level)
     if upgrade:
         for better in EC_ORDER[EC_ORDER.index(ec_level) + 1:]:
             if len(data) <= byte_capacity(version, better):
                 ec_level = better
+    return _symbol(_codewords(data, version, ec_level), version, ec_level, mask)
+
+
+def _symbol(codewords: list[int], version: int, ec_level: str, mask: int | None) -> QrSymbol:
     grid = _Grid.of(version)
-    codewords = _codewords(data, version, ec_level)
     bits = format(int.from_bytes(bytes(codewords), "big"), f"0{8 * len(codewords)}b")
     bits = bits.ljust(grid.data_modules + 1, "0")
     data_rows = int("".join(grid.row_order(bits)), 2)
@@ -101,8 +119,11 @@ def _codewords(data: bytes, version: int, ec_level: str) -> list[int]:
     value <<= -bit_length % 8
     stream = list(value.to_bytes((bit_length + 7) // 8, "big"))
     stream += [0xEC, 0x11] * ((capacity - len(stream)) // 2 + 1)
-    stream = stream[:capacity]
+    return _ec_codewords(stream[:capacity], version, ec_level)
 
+
+def _ec_codewords(stream: list[int], version: int, ec_level: str) -> list[int]:
+    """The data codewords split in blocks, each with its Reed-Solomon codewords, interleaved."""
     blocks = rs_blocks(version, EC_BITS[ec_level])
     data_blocks, ec_blocks, start = [], [], 0
     for block in blocks:
@@ -111,6 +132,80 @@ def _codewords(data: bytes, version: int, ec_level: str) -> list[int]:
         data_blocks.append(chunk)
         ec_blocks.append(_rs_remainder(chunk, block.total_count - block.data_count))
     return _interleave(data_blocks) + _interleave(ec_blocks)
+
+
+# -- mixed segments (compact) -------------------------------------------------------------------
+ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+_ALNUM_VALUE = {ch: i for i, ch in enumerate(ALPHANUMERIC)}
+_ALNUM_RUN = re.compile(f"[{re.escape(ALPHANUMERIC)}]{{16,}}")  # shorter runs: not worth a segment
+
+
+def _segments(payload: str) -> list[tuple[str, str]]:
+    """("byte" | "alnum", text) segments in order: alphanumeric runs of 16 or more characters
+    (where a new segment header pays for itself), the rest bytes."""
+    segments: list[tuple[str, str]] = []
+    end = 0
+    for run in _ALNUM_RUN.finditer(payload):
+        if run.start() > end:
+            segments.append(("byte", payload[end:run.start()]))
+        segments.append(("alnum", run.group()))
+        end = run.end()
+    if end < len(payload) or not segments:
+        segments.append(("byte", payload[end:]))
+    return segments
+
+
+def _count_bits(mode: str, version: int) -> int:
+    if mode == "alnum":
+        return 9 if version <= 9 else 11 if version <= 26 else 13
+    return 8 if version <= 9 else 16
+
+
+def _segment_bits(segments: list[tuple[str, str]], version: int) -> int:
+    bits = 0
+    for mode, text in segments:
+        if mode == "alnum":
+            bits += 4 + _count_bits(mode, version) + 11 * (len(text) // 2) + 6 * (len(text) % 2)
+        else:
+            bits += 4 + _count_bits(mode, version) + 8 * len(text.encode("utf-8"))
+    return bits
+
+
+def _fitting_segments_version(segments: list[tuple[str, str]], ec_level: str) -> int:
+    for version in range(1, 41):
+        if _segment_bits(segments, version) <= 8 * _data_codeword_count(version, ec_level):
+            return version
+    raise PayloadTooLong(f"the payload does not fit a QR code at level {ec_level}")
+
+
+def _segment_stream(segments: list[tuple[str, str]], version: int, ec_level: str) -> list[int]:
+    """The data codewords of the segments, terminated and padded to the symbol's capacity."""
+    capacity = _data_codeword_count(version, ec_level)
+    value, length = 0, 0
+
+    def put(number: int, width: int) -> None:
+        nonlocal value, length
+        value = (value << width) | number
+        length += width
+
+    for mode, text in segments:
+        if mode == "alnum":
+            put(0b0010, 4)
+            put(len(text), _count_bits(mode, version))
+            for i in range(0, len(text) - 1, 2):
+                put(45 * _ALNUM_VALUE[text[i]] + _ALNUM_VALUE[text[i + 1]], 11)
+            if len(text) % 2:
+                put(_ALNUM_VALUE[text[-1]], 6)
+        else:
+            data = text.encode("utf-8")
+            put(0b0100, 4)
+            put(len(data), _count_bits(mode, version))
+            put(int.from_bytes(data, "big"), 8 * len(data))
+    put(0, min(4, capacity * 8 - length))
+    put(0, -length % 8)
+    stream = list(value.to_bytes(length // 8, "big"))
+    stream += [0xEC, 0x11] * ((capacity - len(stream)) // 2 + 1)
+    return stream[:capacity]
 
 
 def _interleave(blocks: list[list[int]]) -> list[int]:

@@ -198,6 +198,16 @@ class HubClient:
             raise self._malformed()
         return key
 
+    def certificate_key(self) -> dict[str, Any] | None:
+        """The team's certificate signing material (dxkit/sync/hub/certificates.py); None
+        from a hub that predates certificates (no endpoint)."""
+        try:
+            return self._request("GET", "/v1/certificate-key")
+        except HubRefused as exc:
+            if exc.code in ("not_found", "unknown_version", "http_404"):
+                return None
+            raise
+
     def push(self, records: list[dict[str, Any]], body: bytes | None = None) -> dict[str, Any]:
         """Send records; `body` is their already encoded form when the caller measured it."""
         if body is None:

@@ -32,6 +32,7 @@ from dxkit.core.errors import DxError
 from dxkit.core.i18n import _, counted
 from dxkit.core.progress import Progress
 from dxkit.core.synced import REGISTRY, Changes, dependency_order, records_of
+from dxkit.lessons.certificate_code import META_PROVINCE_KEY, public_key_text
 from dxkit.sync import clocks
 from dxkit.sync.apply import (
     CURSOR_PREFIX,
@@ -56,7 +57,14 @@ from dxkit.sync.apply import (
 )
 from dxkit.sync.client import DeviceRevoked, HubClient, HubFailed, encode_body
 from dxkit.sync.credentials import TokenStore
-from dxkit.sync.teamkey import save_team_key, team_key
+from dxkit.sync.teamkey import (
+    CertificateSigning,
+    certificate_signing,
+    read_certificate_signing,
+    save_certificate_signing,
+    save_team_key,
+    team_key,
+)
 from dxkit.workspace import Workspace
 
 PUSH_MAX_RECORDS = 500
@@ -69,6 +77,8 @@ PULL_LIMIT = 1000
 # "1" when the user allowed plain http beyond the local network for this workspace's hub
 # (`dxkit enroll --allow-insecure-http`); every client of the workspace honours it.
 META_INSECURE_HTTP = "sync_allow_insecure_http"
+# The day this device last asked the hub for its team's certificate key (hub/certificates.py).
+META_CERTIFICATE_KEY_ASKED = "certificates_key_asked_on"
 
 
 log = logging.getLogger(__name__)
@@ -148,6 +158,7 @@ def enroll(ws: Workspace, server_url: str, code: str, device_name: str | None = 
     team = answer["team"]
     where = TokenStore(ws.path, ws.device_id).save(answer["token"])
     _keep_team_key(team["id"], answer.get("bundle_key"))
+    signing = _keep_certificate_key(team["id"], answer.get("certificate_key"))
     before = ws.meta()
     with ws.transaction() as tx:
         if before.get(META_SERVER) != url or before.get(META_TEAM) != team["id"]:
@@ -160,6 +171,8 @@ def enroll(ws: Workspace, server_url: str, code: str, device_name: str | None = 
             META_TEAM_KIND: team.get("kind", ""),
             META_ENROLLED_AT: ws.now().isoformat(), META_TOKEN_STORE: where,
         }
+        if signing is not None:
+            facts[META_PROVINCE_KEY] = public_key_text(signing.province_public_key)
         for key, value in facts.items():
             ws.set_meta(key, str(value))
         _take_team_place(ws)
@@ -218,6 +231,40 @@ def _fetch_team_key(ws: Workspace, hub: HubClient) -> None:
     team_id = ws.meta().get(META_TEAM)
     if team_id and team_key(team_id) is None:
         _keep_team_key(team_id, hub.team_key())
+
+
+def _keep_certificate_key(team_id: str, answer: Any) -> CertificateSigning | None:
+    """Keep the team's certificate signing key; a hub that predates certificates sends
+    none. The key must be the one its key certificate names, for this team, signed by the
+    province key the hub sends along."""
+    if answer is None:
+        return None
+    try:
+        signing = read_certificate_signing(answer)
+    except ValueError:
+        signing = None
+    if signing is None or signing.team_id != team_id:
+        raise HubFailed(_("The hub sent a certificate key that is not one; ask the hub "
+                          "administrator to update the hub."))
+    save_certificate_signing(signing)
+    return signing
+
+
+def _fetch_certificate_key(ws: Workspace, hub: HubClient) -> None:
+    """A device enrolled before certificates asks for its team's signing key, at most once
+    a day (a hub that predates certificates has none: a sync with nothing new stays one
+    request the rest of the day)."""
+    meta = ws.meta()
+    team_id = meta.get(META_TEAM)
+    today = ws.now().date().isoformat()
+    if not team_id or meta.get(META_CERTIFICATE_KEY_ASKED) == today \
+            or certificate_signing(team_id) is not None:
+        return
+    signing = _keep_certificate_key(team_id, hub.certificate_key())
+    with ws.transaction():
+        ws.set_meta(META_CERTIFICATE_KEY_ASKED, today)
+        if signing is not None:
+            ws.set_meta(META_PROVINCE_KEY, public_key_text(signing.province_public_key))
 
 
 def enrollment(ws: Workspace) -> Enrollment:
@@ -312,6 +359,7 @@ def _sync(ws: Workspace, client: HubClient | None, progress: Progress | None) ->
         _requeue_waiting(ws)
         _push(ws, hub, report, progress)
         _fetch_team_key(ws, hub)
+        _fetch_certificate_key(ws, hub)
     except DeviceRevoked:
         with ws.transaction():
             ws.set_meta(META_REFUSED, ws.now().isoformat())

@@ -62,6 +62,8 @@ class FakeHub:
             return httpx.Response(401, json={"error": "device_revoked", "message": "revoked"})
         if request.url.path == "/v1/team-key":
             return httpx.Response(200, json={"team_id": "team-1", "bundle_key": self.bundle_key})
+        if request.url.path == "/v1/certificate-key":  # as hubs before certificates answer
+            return httpx.Response(404, json={"error": "not_found", "message": "no such path"})
         if request.url.path == "/v1/push":
             assert request.headers["content-encoding"] == "gzip"
             records = json.loads(gzip.decompress(request.content))["records"]

@@ -33,6 +33,7 @@ from dxkit.core.i18n import _
 from dxkit.core.synced import REGISTRY
 from dxkit.sync.hub import digest as hub_digest
 from dxkit.sync.hub.bodies import MAX_BODY_BYTES, BodyError, parse_json_object, too_large
+from dxkit.sync.hub.certificates import certificate_routes, team_certificate_key
 from dxkit.sync.hub.guard import GuardMiddleware, RequestGuard, bearer_of
 from dxkit.sync.hub.limits import Limits
 from dxkit.sync.hub.store import (
@@ -94,15 +95,23 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
         device_id, token, team = await run_in_threadpool(store.enroll, code, name[:200])
         bundle_key = await run_in_threadpool(store.bundle_key, team.id)
         records = await run_in_threadpool(store.enrollment_records, team.id)
+        signing = await run_in_threadpool(team_certificate_key, store, team.id)
         return await json_answer({"device_id": device_id, "token": token,
                                   "team": team.to_wire(), "bundle_key": bundle_key,
-                                  "records": records})
+                                  "certificate_key": signing, "records": records})
 
     async def team_key(request: Request) -> Response:
         """The team's bundle key, for devices enrolled before teams had one."""
         device = await authenticated(request)
         bundle_key = await run_in_threadpool(store.bundle_key, device.team_id)
         return JSONResponse({"team_id": device.team_id, "bundle_key": bundle_key})
+
+    async def certificate_key(request: Request) -> Response:
+        """The team's certificate signing key, its key certificate and the province's
+        public key, for devices enrolled before certificates (hub/certificates.py)."""
+        device = await authenticated(request)
+        signing = await run_in_threadpool(team_certificate_key, store, device.team_id)
+        return JSONResponse(signing)
 
     async def push(request: Request) -> Response:
         device = await authenticated(request)
@@ -208,11 +217,13 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
         Route("/v1/digest", guarded(digest), methods=["GET"]),
         Route("/v1/fetch", guarded(fetch), methods=["POST"]),
         Route("/v1/team-key", guarded(team_key), methods=["GET"]),
+        Route("/v1/certificate-key", guarded(certificate_key), methods=["GET"]),
     ]
     served_paths = {route.path for route in api_routes}
     routes = [
         *api_routes,
         *trace_routes(store),  # public trace pages (hub/trace.py)
+        *certificate_routes(store),  # certificate verification pages (hub/certificates.py)
         *(Route(path, guarded(unknown_version), methods=["GET", "POST", "PUT", "DELETE"])
           for path in ("/v{version:int}", "/v{version:int}/{rest:path}")),
     ]

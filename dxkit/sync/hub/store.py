@@ -242,6 +242,24 @@ def m0007_team_areas(conn: Conn) -> None:
             _share_rows(conn, REGISTRY[table], own, communes, created)
 
 
+def m0008_certificates(conn: Conn) -> None:
+    """Certificates that verify (hub/certificates.py): the province's Ed25519 key and each
+    team's signing key with its key certificate, made on first need; and an index of the
+    `certificates` records by their short code, so the public page finds one at once."""
+    conn.script("""
+    CREATE TABLE certificate_keys (
+        name TEXT PRIMARY KEY, private_key TEXT NOT NULL, public_key TEXT NOT NULL,
+        created_at TEXT NOT NULL);
+    CREATE TABLE team_certificate_keys (
+        team_id TEXT PRIMARY KEY REFERENCES teams(id), private_key TEXT NOT NULL,
+        key_certificate TEXT NOT NULL, created_at TEXT NOT NULL);
+    """)
+    # A partial expression index: only `certificates` rows carry it, so no other write pays.
+    code = "((fields::json) ->> 'code')" if conn.postgres else "json_extract(fields, '$.code')"
+    conn.execute(f"CREATE INDEX records_certificate_code ON records (({code})) "
+                 "WHERE table_name = 'certificates'")
+
+
 def _share_rows(conn: Conn, spec: SyncedTable, own: Mapping[str, str],
                 communes: Mapping[str, tuple[int, int]], created: str) -> None:
     """Migration 0007: one household-bound table's rows, from their teams' scopes to the
@@ -353,7 +371,8 @@ MIGRATIONS = (Migration("0001_initial", m0001_initial),
               Migration("0004_scoped_records", m0004_scoped_records),
               Migration("0005_trace_namespaces", m0005_trace_namespaces),
               Migration("0006_team_bundle_keys", m0006_team_bundle_keys),
-              Migration("0007_team_areas", m0007_team_areas))
+              Migration("0007_team_areas", m0007_team_areas),
+              Migration("0008_certificates", m0008_certificates))
 
 
 class HubError(DxError):
