@@ -200,7 +200,7 @@ def derive_class(conn: sqlite3.Connection, class_id: str,
             f"SELECT {_EVENT_COLUMNS} FROM lesson_events WHERE class_id = ?", (class_id,))
     else:
         rows = _select(conn, f"SELECT {_EVENT_COLUMNS} FROM lesson_events WHERE "
-                       "class_id = ? AND person_id IN ({{marks}})", class_id, wanted)
+                       "class_id = ? AND person_id IN ({marks})", class_id, wanted)
     for row in rows:
         events[row[1]].append(Event(*row))
     sessions = session_dates(conn, class_id)

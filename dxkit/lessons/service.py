@@ -248,7 +248,7 @@ class Lessons:
         return OpResult(person_id, tx.changes)
 
     # -- events ---------------------------------------------------------------------------
-    def attendance(self, class_id: str, on: dt.date, present: Sequence[str],
+    def attendance(self, class_id: str, on: dt.date, present: Sequence[str] = (),
                    absent: Sequence[str] = (), source: str = "trainer"
                    ) -> OpResult[list[str]]:
         """A session's roll-call, in one transaction: a mark per learner named."""

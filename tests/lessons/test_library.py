@@ -64,7 +64,7 @@ def test_the_same_version_with_other_content_is_refused(ws: Workspace, tmp_path:
     before = _packs(ws)
     other = manifest()
     other["title"]["vi"] = "Khóa học thử (sửa)"
-    with pytest.raises(DxError, match="2026.12.1"):
+    with pytest.raises(DxError, match=r"2026\.12\.1"):
         ws.lessons.import_pack(write_pack(tmp_path / "two", other))
     assert _packs(ws) == before
 
