@@ -94,8 +94,8 @@ def test_a_class_from_roll_call_to_grid(team):
                            "--place", "Nhà văn hóa", "--json"))["class_id"]
     listed = as_json(run(folder, "classes", "list", "--json"))
     assert [c["class_id"] for c in listed] == [class_id]
-    enrolled = as_json(run(folder, "classes", "enrol", class_id, *sum(
-        (["--person", p] for p in people), []), "--json"))
+    options = [part for person in people for part in ("--person", person)]
+    enrolled = as_json(run(folder, "classes", "enrol", class_id, *options, "--json"))
     assert enrolled["enrolled"] == people
     day = (STARTS + dt.timedelta(days=1)).isoformat()
     result = run(folder, "classes", "attendance", class_id, "--on", day,
