@@ -187,6 +187,20 @@ def fingerprint(folder: Path) -> str:
     return digest.hexdigest()
 
 
+_shipped: dict[str, CoursePack] = {}
+
+
+def read_shipped(folder: Path, mark: str) -> CoursePack:
+    """The shipped pack, read and checked once per process (every new workspace installs it)."""
+    with _cache_lock:
+        found = _shipped.get(mark)
+    if found is None:
+        found = read_pack(folder)
+        with _cache_lock:
+            _shipped[mark] = found
+    return found
+
+
 def shipped_is_current(conn: sqlite3.Connection, folder: Path) -> tuple[bool, str]:
     """Whether the shipped pack as installed is the one in the package, and its fingerprint."""
     mark = fingerprint(folder)

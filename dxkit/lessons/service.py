@@ -149,7 +149,7 @@ class Lessons:
         if current:
             return False
         try:
-            pack = read_pack(folder)
+            pack = library.read_shipped(folder, mark)
         except PackRefused as refused:  # a broken install: say so, never half-install
             raise DxError(_("The course shipped with dxkit is damaged: {problems}").format(
                 problems="; ".join(str(p) for p in refused.problems))) from refused
