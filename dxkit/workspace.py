@@ -15,6 +15,7 @@ from dxkit.farm.domain import DOMAIN as FARM
 from dxkit.farm.workspace import FarmWorkspace
 from dxkit.households.domain import DOMAIN as HOUSEHOLDS
 from dxkit.lessons.domain import DOMAIN as LESSONS
+from dxkit.lessons.workspace import LessonsWorkspace
 
 # In dependency order: a domain's commit hooks and open hooks run after those it builds on.
 DOMAINS: tuple[Domain, ...] = (HOUSEHOLDS, FARM, LESSONS)
@@ -23,7 +24,7 @@ DOMAINS: tuple[Domain, ...] = (HOUSEHOLDS, FARM, LESSONS)
 install(DOMAINS)
 
 
-class Workspace(FarmWorkspace):
+class Workspace(FarmWorkspace, LessonsWorkspace):
     domains: ClassVar[tuple[Domain, ...]] = DOMAINS
 
 

@@ -23,6 +23,7 @@ from dxkit.cli import (  # noqa: F401
     households,
     hub,
     key,
+    lessons,
     people,
     sync,
     team,

@@ -28,6 +28,10 @@ PATTERN_EXAMPLES = {
     "[A-Z]{2,5}-[0-9]{6}-[0-9]{3,4}-[0-9A-Z]": "TMX-261122-001-K",
     "[a-z_]+": "open",
     "([0-9]{14})?": "08930001000017",
+    "[a-z0-9][a-z0-9.-]{2,79}": "vn.dxkit.ky-nang-so-co-ban",  # course pack ids
+    "[0-9A-Za-z.-]{1,40}": "2026.12.1",  # course pack versions
+    "[a-z0-9][a-z0-9-]{1,59}": "vneid-muc-2",  # lesson ids
+    "[A-Za-z0-9][A-Za-z0-9_.-]{0,59}": "cai-ung-dung",  # skill ids
 }
 SURROGATE, NUL = "\ud800", "\x00"
 HUGE = 2**64  # above SQLite's INTEGER: sqlite3 raises OverflowError binding it

@@ -1,0 +1,277 @@
+"""`dxkit courses` (installed course packs) and `dxkit classes` (classes, enrolment,
+roll-call, progress records and the class grid)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dxkit.cli.common import (
+    COUNT,
+    DATE,
+    JSON_OPTION,
+    N_,
+    argument,
+    emit_json,
+    option,
+    reader,
+    workspace,
+)
+from dxkit.cli.root import cli
+from dxkit.core.i18n import _, counted, format_date
+from dxkit.lessons.packs import CoursePack, MasteryRule, PackRefused
+from dxkit.lessons.service import parse_quiz
+
+STATE_MARKS = {"not_started": "·", "in_progress": "…", "mastered": "✓", "needs_help": "!"}
+
+
+@cli.group(help=N_("Course packs installed for the team's classes."))
+def courses() -> None:
+    pass
+
+
+def mastery_json(rule: MasteryRule) -> dict[str, Any]:
+    quiz: dict[str, Any] | None = None
+    if rule.quiz is not None:
+        quiz = {"rule": rule.quiz.rule}
+        if rule.quiz.share is not None:
+            quiz["pass_mark"] = rule.quiz.share
+        if rule.quiz.m is not None:
+            quiz.update(m=rule.quiz.m, n=rule.quiz.n)
+    return {"skills": rule.skills, "quiz": quiz}
+
+
+def course_json(pack: CoursePack) -> dict[str, Any]:
+    """The shape `dxkit courses show --json` prints."""
+    return {"id": pack.id, "version": pack.version, "title": pack.title.get(),
+            "lessons": [{"id": lesson.id, "title": lesson.title.get(),
+                         "skills": [{"id": s.id, "text": s.text.get()} for s in lesson.skills],
+                         "quiz_items": len(lesson.quiz), "mastery": mastery_json(lesson.mastery),
+                         "indicator": lesson.indicator}
+                        for lesson in pack.lessons]}
+
+
+@courses.command("list", help=N_("List the installed course packs."))
+@JSON_OPTION
+@click.pass_context
+def courses_list(ctx: click.Context, as_json: bool) -> None:
+    found = workspace(ctx).lessons.courses()
+    if as_json:
+        emit_json([c.to_dict() for c in found])
+        return
+    for course in found:
+        click.echo("  ".join((course.id, course.version, course.title,
+                              counted(course.lessons, "{count} lesson", "{count} lessons"))))
+
+
+@courses.command("show", help=N_("Show a course's lessons, skills and mastery rules."))
+@argument("course_id")
+@option("--version", "version", default=None, help=N_("A version other than the newest."))
+@JSON_OPTION
+@click.pass_context
+def courses_show(ctx: click.Context, course_id: str, version: str | None,
+                 as_json: bool) -> None:
+    pack = workspace(ctx).lessons.course(course_id, version)
+    if as_json:
+        emit_json(course_json(pack))
+        return
+    click.echo(f"{pack.title.get()} ({pack.id} {pack.version})")
+    for number, lesson in enumerate(pack.lessons, 1):
+        click.echo(f"{number}. {lesson.title.get()} [{lesson.id}]")
+        for skill in lesson.skills:
+            click.echo(f"   - {skill.text.get()} [{skill.id}]")
+        click.echo("   " + counted(len(lesson.quiz), "{count} quiz question",
+                                   "{count} quiz questions"))
+
+
+@courses.command("import", help=N_("Check a course pack (a folder or a .zip) and install it; "
+                                   "a pack with problems is refused with all of them."))
+@argument("file", type=click.Path(exists=True, path_type=Path))
+@JSON_OPTION
+@click.pass_context
+def courses_import(ctx: click.Context, file: Path, as_json: bool) -> None:
+    ws = workspace(ctx)
+    try:
+        result = ws.lessons.import_pack(file)
+    except PackRefused as refused:
+        if not as_json:
+            raise
+        emit_json({"imported": False, "problems": [
+            {"file": p.file, "path": p.path, "line": p.line, "message": p.message}
+            for p in refused.problems]})
+        sys.exit(1)
+    course = result.value
+    if as_json:
+        emit_json({**course.to_dict(), "imported": bool(result.changes)})
+        return
+    if result.changes:
+        click.echo(_("Installed {course} version {version}: {title}.").format(
+            course=course.id, version=course.version, title=course.title))
+    else:
+        click.echo(_("{course} version {version} was already installed with the same "
+                     "content.").format(course=course.id, version=course.version))
+
+
+@cli.group(help=N_("Classes: learners, roll-call, skills and quizzes, the progress grid."))
+def classes() -> None:
+    pass
+
+
+@classes.command("add", help=N_("Open a class on an installed course."))
+@option("--course", "course_id", required=True, help=N_("The course's id."))
+@option("--name", required=True, help=N_("The class's name."))
+@option("--starts", type=DATE, required=True, help=N_("First day (YYYY-MM-DD)."))
+@option("--ends", type=DATE, default=None, help=N_("Last day (YYYY-MM-DD), if known."))
+@option("--trainer", "trainers", multiple=True,
+        help=N_("A trainer: a team member's name or id (repeatable)."))
+@option("--place", default="", help=N_("Where the class meets."))
+@option("--sessions", type=COUNT, default=None,
+        help=N_("Sessions planned (default: one per lesson)."))
+@option("--version", "version", default=None, help=N_("A course version other than the newest."))
+@JSON_OPTION
+@click.pass_context
+def classes_add(ctx: click.Context, course_id: str, name: str, starts: dt.date,
+                ends: dt.date | None, trainers: tuple[str, ...], place: str,
+                sessions: int | None, version: str | None, as_json: bool) -> None:
+    ws = workspace(ctx)
+    school_class = ws.lessons.add_class(course_id, name, starts, trainers=trainers, place=place,
+                                        sessions_planned=sessions, ends_on=ends,
+                                        course_version=version).value
+    if as_json:
+        emit_json({"class_id": school_class.id})
+        return
+    click.echo(_("Class “{name}” opened: {id}").format(name=school_class.name,
+                                                     id=school_class.id))
+
+
+@classes.command("list", help=N_("List the classes."))
+@JSON_OPTION
+@click.pass_context
+def classes_list(ctx: click.Context, as_json: bool) -> None:
+    found = reader(ctx).lessons.classes()
+    if as_json:
+        emit_json([c.to_dict() for c in found])
+        return
+    for school_class in found:
+        click.echo("  ".join((school_class.id, school_class.name, school_class.course_id,
+                              format_date(school_class.starts_on),
+                              counted(school_class.learners, "{count} learner",
+                                      "{count} learners"))))
+
+
+@classes.command("enrol", help=N_("Enrol people in a class."))
+@argument("class_id")
+@option("--person", "people", multiple=True, required=True,
+        help=N_("A person's id (repeatable)."))
+@option("--on", "on", type=DATE, default=None, help=N_("Day of enrolment (default today)."))
+@JSON_OPTION
+@click.pass_context
+def classes_enrol(ctx: click.Context, class_id: str, people: tuple[str, ...],
+                  on: dt.date | None, as_json: bool) -> None:
+    result = workspace(ctx).lessons.enrol(class_id, list(people), on)
+    if as_json:
+        emit_json({"class_id": class_id, "enrolled": result.value})
+        return
+    click.echo(counted(len(result.value), "{count} learner enrolled.",
+                       "{count} learners enrolled."))
+
+
+@classes.command("withdraw", help=N_("Take a learner out of a class."))
+@argument("class_id")
+@option("--person", "person", required=True, help=N_("The person's id."))
+@click.pass_context
+def classes_withdraw(ctx: click.Context, class_id: str, person: str) -> None:
+    workspace(ctx).lessons.withdraw(class_id, person)
+    click.echo(_("Withdrawn from the class."))
+
+
+@classes.command("attendance", help=N_("Record a session's roll-call."))
+@argument("class_id")
+@option("--on", "on", type=DATE, required=True, help=N_("Day of the session (YYYY-MM-DD)."))
+@option("--present", multiple=True, help=N_("A learner present (repeatable)."))
+@option("--absent", multiple=True, help=N_("A learner absent (repeatable)."))
+@JSON_OPTION
+@click.pass_context
+def classes_attendance(ctx: click.Context, class_id: str, on: dt.date,
+                       present: tuple[str, ...], absent: tuple[str, ...],
+                       as_json: bool) -> None:
+    result = workspace(ctx).lessons.attendance(class_id, on, list(present), list(absent))
+    if as_json:
+        emit_json({"class_id": class_id, "on": on.isoformat(), "present": len(set(present)),
+                   "absent": len(set(absent)), "event_ids": result.value})
+        return
+    click.echo(_("Roll-call of {day} recorded: {present} present, {absent} absent.").format(
+        day=format_date(on), present=len(set(present)), absent=len(set(absent))))
+
+
+class QuizType(click.ParamType[tuple[int, int]]):
+    name = "CORRECT/TOTAL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> tuple[int, int]:
+        if isinstance(value, tuple):
+            return value
+        return parse_quiz(str(value))
+
+
+@classes.command("record", help=N_("Record skills a learner showed and/or a quiz attempt."))
+@argument("class_id")
+@option("--learner", required=True, help=N_("The learner's person id."))
+@option("--lesson", required=True, help=N_("The lesson's id."))
+@option("--skill", "skills", multiple=True, help=N_("A skill shown (repeatable)."))
+@option("--quiz", type=QuizType(), default=None,
+        help=N_("A quiz attempt: right answers/questions, e.g. 5/6."))
+@option("--on", "on", type=DATE, default=None, help=N_("Day (default today)."))
+@option("--source", type=click.Choice(["trainer", "learner", "paper"]), default="trainer",
+        help=N_("Who recorded it: trainer, learner or paper."))
+@JSON_OPTION
+@click.pass_context
+def classes_record(ctx: click.Context, class_id: str, learner: str, lesson: str,
+                   skills: tuple[str, ...], quiz: tuple[int, int] | None, on: dt.date | None,
+                   source: str, as_json: bool) -> None:
+    ws = workspace(ctx)
+    result = ws.lessons.record(class_id, learner, lesson, skills=skills, quiz=quiz, on=on,
+                               source=source)
+    row = ws.conn.execute("SELECT state FROM lesson_progress WHERE class_id = ? AND "
+                          "person_id = ? AND lesson_id = ?", (class_id, learner, lesson)
+                          ).fetchone()
+    state = row[0] if row else "not_started"
+    if as_json:
+        emit_json({"class_id": class_id, "person_id": learner, "lesson_id": lesson,
+                   "event_ids": result.value, "state": state})
+        return
+    click.echo(_("Recorded. Lesson {lesson}: {state}.").format(lesson=lesson,
+                                                              state=state_label(state)))
+
+
+def state_label(state: str) -> str:
+    return {"not_started": _("not started"), "in_progress": _("in progress"),
+            "mastered": _("mastered"), "needs_help": _("needs help")}.get(state, state)
+
+
+@classes.command("grid", help=N_("Show the class grid: learners × lessons and completion."))
+@argument("class_id")
+@option("--needs-help", is_flag=True, help=N_("Only learners who need help."))
+@JSON_OPTION
+@click.pass_context
+def classes_grid(ctx: click.Context, class_id: str, needs_help: bool, as_json: bool) -> None:
+    grid = reader(ctx).lessons.grid(class_id)
+    rows = grid.needing_help() if needs_help else grid.learners
+    if as_json:
+        data = grid.to_dict()
+        data["learners"] = [row.to_dict() for row in rows]
+        emit_json(data)
+        return
+    click.echo(_("Lessons: {lessons}").format(lessons=" ".join(
+        str(n) for n in range(1, len(grid.lesson_ids) + 1))))
+    for row in rows:
+        marks = "".join(STATE_MARKS[state] for state in row.lessons.values())
+        done = _("completed") if row.completed else ""
+        click.echo("  ".join(p for p in (
+            marks, row.name, _("attended {attended}/{sessions}").format(
+                attended=row.attended, sessions=row.sessions), done, row.person_id) if p))
+    click.echo(_("✓ mastered  … in progress  ! needs help  · not started"))

@@ -1,0 +1,168 @@
+"""`dxkit courses …` and `dxkit classes …` as the acceptance scripts drive them (§8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from dxkit.cli import cli
+from dxkit.lessons.library import SHIPPED_COURSE
+from dxkit.workspace import Workspace
+from tests.lessons.conftest import COURSE, add_people
+from tests.lessons.packs_setup import manifest, write_pack
+
+TODAY = dt.date.today()
+STARTS = TODAY - dt.timedelta(days=10)
+
+
+def run(folder: Path, *args: str) -> Result:
+    result = CliRunner().invoke(cli, ["--data-dir", str(folder), *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def as_json(result: Result) -> object:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def written(folder: Path) -> dict[str, int]:
+    with Workspace.open(folder) as ws:
+        return {t: ws.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("classes", "class_learners", "lesson_events", "outbox",
+                          "course_packs")}
+
+
+@pytest.fixture
+def team(ws: Workspace, tmp_path: Path) -> tuple[Path, list[str]]:
+    """A team workspace with the test course imported and four people, closed."""
+    ws.freeze_time(None)
+    ws.lessons.import_pack(write_pack(tmp_path / "pack"))
+    people = add_people(ws, 4)
+    path = ws.path
+    ws.close()
+    return path, people
+
+
+def test_courses_list_and_show(team):
+    folder, _people = team
+    listed = as_json(run(folder, "courses", "list", "--json"))
+    assert {"id": COURSE, "version": "2026.12.1", "title": "Khóa học thử", "lessons": 2} in listed
+    assert SHIPPED_COURSE in {c["id"] for c in listed}
+    shown = as_json(run(folder, "courses", "show", COURSE, "--json"))
+    assert set(shown) >= {"id", "version", "title", "lessons"}
+    first = shown["lessons"][0]
+    assert set(first) >= {"id", "title", "skills", "quiz_items", "mastery"}
+    assert first["skills"][0] == {"id": "ky-nang-1", "text": "Tự làm được"}
+    assert first["quiz_items"] == 3
+    assert first["mastery"] == {"skills": "all", "quiz": {"rule": "pass_mark",
+                                                         "pass_mark": 0.8}}
+    missing = run(folder, "courses", "show", "vn.khong-co", "--json")
+    assert missing.exit_code != 0 and "vn.khong-co" in missing.stderr
+
+
+def test_courses_import_refuses_a_bad_pack_with_every_problem(team, tmp_path: Path):
+    folder, _people = team
+    data = manifest()
+    data["id"] = "vn.test.khac"
+    data["lessons"][0]["quiz"][0]["answer"] = ["z"]
+    bad = write_pack(tmp_path / "bad", data, changes={"lessons/02-thanh-toan.vi.md": None})
+    before = written(folder)
+    result = run(folder, "courses", "import", str(bad))
+    assert result.exit_code != 0
+    assert "course.json" in result.stderr and "02-thanh-toan.vi.md" in result.stderr
+    as_data = run(folder, "courses", "import", str(bad), "--json")
+    assert as_data.exit_code != 0 and len(json.loads(as_data.stdout)["problems"]) >= 2
+    assert written(folder) == before
+    good = manifest()
+    good["version"] = "2026.12.2"
+    imported = as_json(run(folder, "courses", "import",
+                           str(write_pack(tmp_path / "good", good)), "--json"))
+    assert imported["version"] == "2026.12.2" and imported["imported"] is True
+
+
+def test_a_class_from_roll_call_to_grid(team):
+    folder, people = team
+    class_id = as_json(run(folder, "classes", "add", "--course", COURSE, "--name", "Lớp tối",
+                           "--starts", STARTS.isoformat(), "--trainer", "Lê Thị Hoa",
+                           "--place", "Nhà văn hóa", "--json"))["class_id"]
+    listed = as_json(run(folder, "classes", "list", "--json"))
+    assert [c["class_id"] for c in listed] == [class_id]
+    options = [part for person in people for part in ("--person", person)]
+    enrolled = as_json(run(folder, "classes", "enrol", class_id, *options, "--json"))
+    assert enrolled["enrolled"] == people
+    day = (STARTS + dt.timedelta(days=1)).isoformat()
+    result = run(folder, "classes", "attendance", class_id, "--on", day,
+                 "--present", people[0], "--present", people[1], "--absent", people[2])
+    assert result.exit_code == 0, result.output
+    recorded = as_json(run(folder, "classes", "record", class_id, "--learner", people[0],
+                           "--lesson", "dien-thoai", "--skill", "ky-nang-1", "--skill",
+                           "ky-nang-2", "--quiz", "3/3", "--on", day, "--json"))
+    assert recorded["state"] == "mastered" and len(recorded["event_ids"]) == 3
+    run(folder, "classes", "record", class_id, "--learner", people[1], "--lesson",
+        "dien-thoai", "--quiz", "1/3", "--on", day)
+    run(folder, "classes", "record", class_id, "--learner", people[1], "--lesson",
+        "dien-thoai", "--quiz", "0/3")
+    grid = as_json(run(folder, "classes", "grid", class_id, "--json"))
+    assert set(grid) == {"class_id", "course_id", "learners"}
+    assert grid["class_id"] == class_id and grid["course_id"] == COURSE
+    rows = {row["person_id"]: row for row in grid["learners"]}
+    assert set(rows) == set(people)
+    assert set(rows[people[0]]) == {"person_id", "name", "lessons", "completed"}
+    assert rows[people[0]]["lessons"] == {"dien-thoai": "mastered", "thanh-toan": "not_started"}
+    assert rows[people[1]]["lessons"]["dien-thoai"] == "needs_help"
+    assert rows[people[0]]["completed"] is False
+    helped = as_json(run(folder, "classes", "grid", class_id, "--needs-help", "--json"))
+    assert [r["person_id"] for r in helped["learners"]] == [people[1]]
+    text = run(folder, "classes", "grid", class_id)
+    assert text.exit_code == 0 and "✓" in text.output
+
+
+@pytest.fixture
+def klass(team) -> tuple[Path, list[str], str]:
+    folder, people = team
+    class_id = as_json(run(folder, "classes", "add", "--course", COURSE, "--name", "Lớp",
+                           "--starts", STARTS.isoformat(), "--json"))["class_id"]
+    as_json(run(folder, "classes", "enrol", class_id, "--person", people[0], "--json"))
+    return folder, people, class_id
+
+
+@pytest.mark.parametrize("args", [
+    ["record", "{c}", "--learner", "{p0}", "--lesson", "dien-thoai", "--quiz", "4/3"],
+    ["record", "{c}", "--learner", "{p0}", "--lesson", "dien-thoai", "--quiz", "bốn"],
+    ["record", "{c}", "--learner", "{p0}", "--lesson", "khong-co", "--skill", "ky-nang-1"],
+    ["record", "{c}", "--learner", "{p0}", "--lesson", "dien-thoai", "--skill", "khong-co"],
+    ["record", "{c}", "--learner", "{p1}", "--lesson", "dien-thoai", "--skill", "ky-nang-1"],
+    ["record", "{c}", "--learner", "{p0}", "--lesson", "dien-thoai", "--skill", "ky-nang-1",
+     "--on", "{before}"],
+    ["attendance", "{c}", "--on", "{before}", "--present", "{p0}"],
+    ["attendance", "{c}", "--on", "{today}", "--present", "{p1}"],
+    ["attendance", "01a00000-0000-7000-8000-000000000001", "--on", "{today}",
+     "--present", "{p0}"],
+    ["enrol", "{c}", "--person", "{p0}"],
+    ["enrol", "{c}", "--person", "01a00000-0000-7000-8000-000000000002"],
+    ["add", "--course", "vn.khong-co", "--name", "Lớp", "--starts", "{today}"],
+    ["grid", "01a00000-0000-7000-8000-000000000003"],
+])
+def test_bad_input_is_one_sentence_and_writes_nothing(klass, args):
+    folder, people, class_id = klass
+    values = {"c": class_id, "p0": people[0], "p1": people[1],
+              "before": (STARTS - dt.timedelta(days=1)).isoformat(),
+              "today": TODAY.isoformat()}
+    before = written(folder)
+    result = run(folder, "classes", *[a.format(**values) for a in args])
+    assert result.exit_code != 0
+    assert result.stderr.strip() and len(result.stderr.strip().splitlines()) == 1
+    assert written(folder) == before
+
+
+def test_messages_are_vietnamese(klass):
+    folder, people, class_id = klass
+    result = run(folder, "classes", "enrol", class_id, "--person", people[0])
+    assert "đã" in result.stderr  # "… đã đăng ký lớp …"
