@@ -4,8 +4,8 @@
 certificate (its QR is decoded first), checks the signatures with the province's public key
 (kept at enrollment, or --province-key) and looks the certificate up in the workspace's synced
 `certificates` table for a revocation: "not revoked as of the last sync". No network.
-`issue` and `revoke` are wired with the lessons tables (their engine: certificate_code.make_code
-and certificate_pdf.render_certificates).
+`issue CLASS_ID --out FILE.pdf` signs with the team's key the hub issued at enrollment (kept
+in the OS keyring) and prints one page per learner who completed; `revoke` marks one revoked.
 """
 
 from __future__ import annotations
@@ -15,7 +15,18 @@ from typing import Any
 
 import click
 
-from dxkit.cli.common import JSON_OPTION, N_, DxGroup, argument, emit_json, option, reader
+from dxkit.cli.common import (
+    JSON_OPTION,
+    N_,
+    DxGroup,
+    argument,
+    emit_json,
+    option,
+    reader,
+    say_error,
+    terminal_progress,
+    workspace,
+)
 from dxkit.cli.hub import hub, hub_store
 from dxkit.cli.root import cli
 from dxkit.core.errors import DxError
@@ -32,14 +43,63 @@ from dxkit.lessons.certificate_code import (
     verify_code,
 )
 from dxkit.lessons.certificate_pdf import payloads_in_file
-from dxkit.sync.apply import META_LAST_SYNC
+from dxkit.lessons.issuing import Signer, issue_certificates, revoke_certificate
+from dxkit.sync.apply import META_LAST_SYNC, META_SERVER, META_TEAM
 from dxkit.sync.hub.certificates import province_public_key
+from dxkit.sync.teamkey import certificate_signing
 
 
 @cli.group("certificates", cls=DxGroup,
-           help=N_("Certificates of completion: check one offline."))
+           help=N_("Certificates of completion: issue, revoke, check one offline."))
 def certificates_group() -> None:
     pass
+
+
+@certificates_group.command("issue", help=N_(
+    "Print the certificates of a class's learners who completed the course (one PDF); the "
+    "others are named with why."))
+@argument("class_id")
+@option("--learner", "learners", multiple=True, metavar="PERSON_ID",
+        help=N_("Only this learner (repeat for more); each must have completed."))
+@option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+        help=N_("The PDF to write."))
+@JSON_OPTION
+@click.pass_context
+def issue(ctx: click.Context, class_id: str, learners: tuple[str, ...], out: Path,
+          as_json: bool) -> None:
+    ws = workspace(ctx)
+    meta = ws.meta()
+    team_id, hub_url = meta.get(META_TEAM, ""), meta.get(META_SERVER, "")
+    signing = certificate_signing(team_id) if team_id else None
+    if signing is None or not hub_url:
+        raise CertificateError(_(
+            "This laptop has no certificate key from the hub yet: enroll it (dxkit enroll) or "
+            "sync once, then issue the certificates."))
+    signer = Signer(signing.signing_key, signing.key_certificate, hub_url)
+    with terminal_progress() as progress:
+        report = issue_certificates(ws, class_id, signer, out, learners=learners,
+                                    progress=progress).value
+    if as_json:
+        emit_json([c.to_dict() for c in report.issued])
+    else:
+        for certificate in report.issued:
+            click.echo(_("{name}: certificate {code}").format(name=certificate.name,
+                                                             code=certificate.code))
+        click.echo(_("Saved {path}.").format(path=report.path))
+    for withheld in report.withheld:
+        say_error(_("No certificate for {name}: {reason}").format(name=withheld.name,
+                                                                 reason=withheld.reason))
+
+
+@certificates_group.command("revoke", help=N_(
+    "Revoke a certificate issued by mistake; the hub and the other laptops show it after "
+    "sync."))
+@argument("certificate_id")
+@option("--reason", required=True, help=N_("Why (kept by the team, never shown publicly)."))
+@click.pass_context
+def revoke(ctx: click.Context, certificate_id: str, reason: str) -> None:
+    revoke_certificate(workspace(ctx), certificate_id, reason)
+    click.echo(_("Certificate {id} revoked.").format(id=certificate_id))
 
 
 @certificates_group.command("verify", help=N_(

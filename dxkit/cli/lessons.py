@@ -22,9 +22,11 @@ from dxkit.cli.common import (
     workspace,
 )
 from dxkit.cli.root import cli
+from dxkit.core.errors import DxError
 from dxkit.core.i18n import _, counted, format_date
 from dxkit.lessons.packs import CoursePack, MasteryRule, PackRefused
 from dxkit.lessons.service import parse_quiz
+from dxkit.sync.apply import META_SERVER
 
 STATE_MARKS = {"not_started": "·", "in_progress": "…", "mastered": "✓", "needs_help": "!"}
 
@@ -275,3 +277,38 @@ def classes_grid(ctx: click.Context, class_id: str, needs_help: bool, as_json: b
             marks, row.name, _("attended {attended}/{sessions}").format(
                 attended=row.attended, sessions=row.sessions), done, row.person_id) if p))
     click.echo(_("✓ mastered  … in progress  ! needs help  · not started"))
+
+
+@cli.group("lessons", help=N_("Learning records of the team's classes."))
+def lessons_group() -> None:
+    pass
+
+
+@lessons_group.command("export-xapi", help=N_(
+    "Write the classes' learning records as xAPI 1.0.3 statements (JSON) for a learning "
+    "record store. Learners appear by an account id only, never by name or phone."))
+@option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+        help=N_("The JSON file to write."))
+@option("--since", type=DATE, default=None, help=N_("Only what happened from this day on."))
+@option("--home", default=None, metavar="URL",
+        help=N_("The home page learners' accounts belong to (default: this team's hub)."))
+@JSON_OPTION
+@click.pass_context
+def export_xapi(ctx: click.Context, out: Path, since: dt.date | None, home: str | None,
+                as_json: bool) -> None:
+    from dxkit.lessons.xapi import records, write_statements
+
+    ws = reader(ctx)
+    home = home or ws.meta().get(META_SERVER, "")
+    if not home.startswith(("https://", "http://")):
+        raise DxError(_("This laptop is not enrolled on a hub: give the home page of the "
+                        "learners' accounts with --home https://…"))
+    partial = out.with_name(out.name + ".partial")
+    with partial.open("w", encoding="utf-8") as handle:
+        count = write_statements(records(ws.conn, since), home, handle)
+    partial.replace(out)
+    if as_json:
+        emit_json({"statements": count, "path": str(out)})
+    else:
+        click.echo(_("Wrote {statements} to {path}.").format(
+            statements=counted(count, "{count} statement", "{count} statements"), path=out))

@@ -18,10 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Literal
+
+from dxkit.lessons import progress
+from dxkit.lessons.packs import CoursePack
 
 XAPI_VERSION = "1.0.3"
 _NAMESPACE = uuid.UUID("0b6c3f54-8e0d-4b7e-a1a4-3f5d1c9e2a77")
@@ -134,6 +138,82 @@ def write_statements(records: Iterable[Record], home: str, out: IO[str]) -> int:
 
 def statements(records: Iterable[Record], home: str) -> Iterator[dict[str, Any]]:
     return (statement(r, home) for r in records)
+
+
+# Class days are Vietnam's: a mark "on 2026-11-20" happened that day at UTC+7.
+_VIETNAM = dt.timezone(dt.timedelta(hours=7))
+
+
+def records(conn: sqlite3.Connection, since: dt.date | None = None) -> Iterator[Record]:
+    """What every class's learners did, from the events that count (voided and corrected
+    ones left out), then the lessons mastered and the courses completed. Classes whose pack
+    is not installed here are skipped (their lessons' rules are unknown)."""
+    for class_row in conn.execute("SELECT id FROM classes WHERE deleted = 0 ORDER BY id"
+                                  ).fetchall():
+        class_id = class_row["id"]
+        pack = progress.class_pack(conn, class_id)
+        if pack is not None:
+            yield from _class_records(conn, class_id, pack, since)
+
+
+def _class_records(conn: sqlite3.Connection, class_id: str, pack: CoursePack,
+                   since: dt.date | None) -> Iterator[Record]:
+    names = {lesson.id: lesson.title for lesson in pack.lessons}
+    course = Activity(pack.id, "course", name_vi=pack.title.get("vi"),
+                      name_en=pack.title.get("en"))
+    rows = conn.execute(
+        "SELECT * FROM lesson_events WHERE class_id = ? ORDER BY on_date, created_at, id",
+        (class_id,)).fetchall()
+    corrected = {r["corrects"] for r in rows if r["corrects"]}
+    when: dict[str, dt.datetime] = {}
+    last: dict[str, dt.datetime] = {}
+    for row in rows:
+        at = dt.datetime.combine(dt.date.fromisoformat(row["on_date"]), dt.time(),
+                                 tzinfo=_VIETNAM)
+        when[row["id"]] = at
+        if row["kind"] == "void" or row["id"] in corrected:
+            continue
+        last[row["person_id"]] = max(at, last.get(row["person_id"], at))
+        if since and at.date() < since:
+            continue
+        yield from _event_records(row, class_id, pack, course, at)
+    for row in conn.execute(
+            "SELECT person_id, lesson_id, mastered_by FROM lesson_progress WHERE class_id = ? "
+            "AND state = 'mastered' ORDER BY person_id, lesson_id", (class_id,)):
+        mastered_at = when.get(row["mastered_by"] or "")
+        title = names.get(row["lesson_id"])
+        if mastered_at is None or title is None or (since and mastered_at.date() < since):
+            continue
+        lesson = Activity(pack.id, "lesson", row["lesson_id"], name_vi=title.get("vi"),
+                          name_en=title.get("en"))
+        yield Record(f"mastered:{class_id}:{row['person_id']}:{row['lesson_id']}", "mastered",
+                     row["person_id"], class_id, lesson, mastered_at)
+    for row in conn.execute("SELECT person_id FROM class_progress WHERE class_id = ? AND "
+                            "completed = 1 ORDER BY person_id", (class_id,)):
+        completed_at = last.get(row["person_id"])
+        if completed_at is not None and not (since and completed_at.date() < since):
+            yield Record(f"completed:{class_id}:{row['person_id']}", "completed",
+                         row["person_id"], class_id, course, completed_at)
+
+
+def _event_records(row: sqlite3.Row, class_id: str, pack: CoursePack, course: Activity,
+                   at: dt.datetime) -> Iterator[Record]:
+    kind, person = row["kind"], row["person_id"]
+    if kind == "present":
+        yield Record(row["id"], "attended", person, class_id, course, at)
+        return
+    lesson_id = row["lesson_id"] or ""
+    if kind == "skill" and row["skill_id"]:
+        skill = Activity(pack.id, "skill", lesson_id, row["skill_id"])
+        yield Record(row["id"], "passed", person, class_id, skill, at, success=True)
+    elif kind == "quiz" and row["total"]:
+        quiz = Activity(pack.id, "quiz", lesson_id)
+        correct, total = row["correct"] or 0, row["total"]
+        passed = next((lesson.attempt_passes(total, correct) for lesson in pack.lessons
+                       if lesson.id == lesson_id), correct == total)
+        yield Record(row["id"], "attempted", person, class_id, quiz, at, correct, total)
+        yield Record(row["id"], "passed" if passed else "failed", person, class_id, quiz, at,
+                     correct, total, success=passed)
 
 
 def _result(record: Record) -> dict[str, Any]:

@@ -166,3 +166,67 @@ def test_messages_are_vietnamese(klass):
     folder, people, class_id = klass
     result = run(folder, "classes", "enrol", class_id, "--person", people[0])
     assert "đã" in result.stderr  # "… đã đăng ký lớp …"
+
+
+def test_certificates_issue_verify_revoke_and_the_xapi_export(klass, tmp_path: Path,
+                                                             monkeypatch):
+    """The §8 forms end to end: a learner completes, gets a certificate that verifies from its
+    PDF with no network, is revoked; the xAPI export writes valid statements."""
+    import uuid
+
+    from dxkit.lessons.certificate_code import (
+        issue_key_certificate,
+        new_signing_key,
+        public_key_of,
+        public_key_text,
+    )
+    from dxkit.sync import teamkey
+    from dxkit.sync.apply import META_SERVER, META_TEAM
+    from dxkit.sync.teamkey import CertificateSigning
+
+    folder, people, class_id = klass
+    province, team_key, team_id = new_signing_key(), new_signing_key(), str(uuid.uuid4())
+    signing = CertificateSigning(team_id, team_key, issue_key_certificate(
+        province, team_id=team_id, province_code=82, commune_code=28249, hamlet="",
+        public_key=public_key_of(team_key), valid_from=dt.date(2026, 1, 1),
+        valid_until=dt.date(2031, 1, 1)), public_key_of(province))
+    no_key = run(folder, "certificates", "issue", class_id, "--out", str(tmp_path / "x.pdf"))
+    assert no_key.exit_code != 0 and not (tmp_path / "x.pdf").exists()
+    monkeypatch.setattr(teamkey, "certificate_signing",
+                        lambda wanted: signing if wanted == team_id else None)
+    monkeypatch.setattr("dxkit.cli.certificates.certificate_signing",
+                        lambda wanted: signing if wanted == team_id else None)
+    with Workspace.open(folder) as ws:
+        ws.set_meta(META_TEAM, team_id)
+        ws.set_meta(META_SERVER, "https://hub.example.vn")
+        ws.set_meta("certificates_province_key", public_key_text(public_key_of(province)))
+    me = people[0]
+    for offset in (1, 2, 3):
+        day = (STARTS + dt.timedelta(days=offset)).isoformat()
+        run(folder, "classes", "attendance", class_id, "--on", day, "--present", me)
+    run(folder, "classes", "record", class_id, "--learner", me, "--lesson", "dien-thoai",
+        "--skill", "ky-nang-1", "--skill", "ky-nang-2", "--quiz", "3/3")
+    run(folder, "classes", "record", class_id, "--learner", me, "--lesson", "thanh-toan",
+        "--skill", "ky-nang-1")
+    pdf = tmp_path / "chung-nhan.pdf"
+    issued = as_json(run(folder, "certificates", "issue", class_id, "--out", str(pdf),
+                         "--json"))
+    assert [set(c) for c in issued] == [{"certificate_id", "person_id", "code", "reprinted"}]
+    assert issued[0]["person_id"] == me and pdf.exists()
+    verdict = as_json(run(folder, "certificates", "verify", str(pdf), "--json"))
+    assert verdict["valid"] is True and verdict["revoked"] is False
+    assert verdict["course"] == COURSE and verdict["issued_on"] == TODAY.isoformat()
+    refused = run(folder, "certificates", "issue", class_id, "--learner", people[1], "--out",
+                  str(tmp_path / "y.pdf"))
+    assert refused.exit_code != 0 and not (tmp_path / "y.pdf").exists()
+    assert run(folder, "certificates", "revoke", issued[0]["certificate_id"], "--reason",
+               "Cấp nhầm").exit_code == 0
+    assert as_json(run(folder, "certificates", "verify", str(pdf), "--json"))["revoked"] is True
+    out = tmp_path / "xapi.json"
+    exported = as_json(run(folder, "lessons", "export-xapi", "--out", str(out), "--json"))
+    statements = json.loads(out.read_text("utf-8"))
+    assert exported["statements"] == len(statements) > 0
+    again = tmp_path / "again.json"
+    run(folder, "lessons", "export-xapi", "--out", str(again))
+    assert [s["id"] for s in json.loads(again.read_text("utf-8"))] == [
+        s["id"] for s in statements]
