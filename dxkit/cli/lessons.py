@@ -24,7 +24,9 @@ from dxkit.cli.common import (
 from dxkit.cli.root import cli
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _, counted, format_date
+from dxkit.lessons.grid_export import state_label, write_grid_xlsx
 from dxkit.lessons.packs import CoursePack, MasteryRule, PackRefused
+from dxkit.lessons.register_pdf import write_class_register
 from dxkit.lessons.service import parse_quiz
 from dxkit.sync.apply import META_SERVER
 
@@ -250,11 +252,6 @@ def classes_record(ctx: click.Context, class_id: str, learner: str, lesson: str,
                                                               state=state_label(state)))
 
 
-def state_label(state: str) -> str:
-    return {"not_started": _("not started"), "in_progress": _("in progress"),
-            "mastered": _("mastered"), "needs_help": _("needs help")}.get(state, state)
-
-
 @classes.command("grid", help=N_("Show the class grid: learners × lessons and completion."))
 @argument("class_id")
 @option("--needs-help", is_flag=True, help=N_("Only learners who need help."))
@@ -277,6 +274,29 @@ def classes_grid(ctx: click.Context, class_id: str, needs_help: bool, as_json: b
             marks, row.name, _("attended {attended}/{sessions}").format(
                 attended=row.attended, sessions=row.sessions), done, row.person_id) if p))
     click.echo(_("✓ mastered  … in progress  ! needs help  · not started"))
+
+
+@classes.command("export", help=N_("Save the class grid as an Excel file (the same numbers, "
+                                   "and the detail of each cell)."))
+@argument("class_id")
+@option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+        help=N_("The .xlsx file to write."))
+@click.pass_context
+def classes_export(ctx: click.Context, class_id: str, out: Path) -> None:
+    write_grid_xlsx(reader(ctx), class_id, out)
+    click.echo(_("Saved {path}.").format(path=out))
+
+
+@classes.command("register", help=N_("Print the paper register for roll-call in a hall "
+                                     "without power (PDF)."))
+@argument("class_id")
+@option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+        help=N_("The PDF to write."))
+@click.pass_context
+def classes_register(ctx: click.Context, class_id: str, out: Path) -> None:
+    pages = write_class_register(reader(ctx), class_id, out)
+    click.echo(_("Saved {path} ({pages}).").format(
+        path=out, pages=counted(pages, "{count} page", "{count} pages")))
 
 
 @cli.group("lessons", help=N_("Learning records of the team's classes."))

@@ -13,7 +13,8 @@ import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -27,6 +28,9 @@ from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, 
 
 from dxkit.core.i18n import _, format_date, format_number
 from dxkit.labels.fonts import BOLD, REGULAR, register_fonts
+
+if TYPE_CHECKING:
+    from dxkit.lessons.workspace import LessonsWorkspace as Workspace
 
 PAGE = landscape(A4)
 MARGIN = 12 * mm
@@ -53,6 +57,43 @@ class ClassRegister:
     trainers: Sequence[str] = ()
     learners: Sequence[RegisterLearner] = ()
     sessions: Sequence[dt.date | None] = field(default_factory=list)  # None: date to write
+
+
+def class_register(ws: Workspace, class_id: str) -> ClassRegister:
+    """A class's register: its learners in the grid's order, numbered, and its sessions —
+    the days held so far, then blanks up to the planned number."""
+    school_class = ws.lessons.get_class(class_id)
+    pack = ws.lessons.course(school_class.course_id, school_class.course_version)
+    grid = ws.lessons.grid(class_id)
+    codes = dict(ws.conn.execute(
+        "SELECT p.id, h.code FROM class_learners l JOIN people p ON p.id = l.person_id "
+        "JOIN households h ON h.id = p.household_id WHERE l.class_id = ? AND l.deleted = 0",
+        (class_id,)).fetchall())
+    held = [dt.date.fromisoformat(day) for (day,) in ws.conn.execute(
+        "SELECT DISTINCT on_date FROM lesson_events WHERE class_id = ? AND kind IN "
+        "('present', 'absent') ORDER BY on_date", (class_id,))]
+    planned = max(school_class.sessions_planned or 0, len(held) + 2)
+    sessions: list[dt.date | None] = [*held, *([None] * (planned - len(held)))]
+    trainers = [_member_name(ws, t) for t in school_class.trainers]
+    return ClassRegister(
+        school_class.name, pack.title.get(), _("Community digital technology team of {place}"
+                                              ).format(place=ws.team_place()[1])
+        if ws.team_place()[1] else _("Community digital technology team"),
+        school_class.place, trainers,
+        [RegisterLearner(number, row.name, codes.get(row.person_id, ""))
+         for number, row in enumerate(grid.learners, start=1)], sessions)
+
+
+def write_class_register(ws: Workspace, class_id: str, path: str | Path) -> int:
+    """The class's register into `path` (a PDF); returns its number of pages."""
+    pdf, pages = render_register(class_register(ws, class_id), printed_at=ws.now())
+    Path(path).write_bytes(pdf)
+    return pages
+
+
+def _member_name(ws: Workspace, member: str) -> str:
+    row = ws.conn.execute("SELECT name FROM team_members WHERE id = ?", (member,)).fetchone()
+    return str(row[0]) if row else member
 
 
 def render_register(register: ClassRegister, printed_at: dt.datetime | None = None

@@ -132,3 +132,30 @@ def test_the_xapi_export_of_a_class_is_valid_and_stable(setup: Setup):
     assert [x["id"] for x in json.loads(again.getvalue())] == [x["id"] for x in statements]
     later = list(records(s.ws.conn, since=DAYS[-1]))
     assert later and all(r.at.date() >= DAYS[-1] for r in later)
+
+
+def test_the_grid_export_and_the_register_carry_the_class(setup: Setup, tmp_path: Path):
+    from openpyxl import load_workbook
+
+    from dxkit.lessons.grid_export import write_grid_xlsx
+    from dxkit.lessons.register_pdf import class_register, write_class_register
+
+    s = setup
+    complete(s, s.people[0])
+    s.ws.lessons.record(s.class_id, s.people[1], PHONE, quiz=(0, 3), on=DAYS[1])
+    s.ws.lessons.record(s.class_id, s.people[1], PHONE, quiz=(1, 3), on=DAYS[1])
+    grid = s.ws.lessons.grid(s.class_id)
+    book = load_workbook(write_grid_xlsx(s.ws, s.class_id, tmp_path / "grid.xlsx"))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert len(rows) == 1 + len(grid.learners)
+    by_name = {r[1]: r for r in rows[1:]}
+    for learner in grid.learners:
+        row = by_name[learner.name]
+        assert row[-4:-1] == (learner.mastered, learner.attended, learner.sessions)
+    detail = list(book.worksheets[1].iter_rows(values_only=True))
+    helped = [r for r in detail if r[0] == "Lê Thị Lan 1"]
+    assert helped and helped[0][5:7] == (2, 2)  # two attempts, both failed
+    register = class_register(s.ws, s.class_id)
+    assert [learner.name for learner in register.learners] == [r.name for r in grid.learners]
+    assert register.sessions[:4] == DAYS and register.learners[0].household_code == "MH-001"
+    assert write_class_register(s.ws, s.class_id, tmp_path / "so.pdf") >= 1
