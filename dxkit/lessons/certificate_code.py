@@ -277,8 +277,7 @@ def make_code(payload: CertificatePayload, team_signing_key: bytes,
         body = bytes([VERSION]) + payload.fields() + key_cert.to_bytes()
     except ValueError as exc:
         raise CertificateError(_("A course id, course version or name is too long for a "
-                                 "certificate code (at most {limit} bytes each).").format(
-                                     limit=MAX_TEXT_BYTES)) from exc
+                                 "certificate code; shorten it.")) from exc
     signature = _private(team_signing_key).sign(CODE_TAG + body)
     return PREFIX + base64.b32encode(body + signature).decode("ascii").rstrip("=")
 

@@ -68,3 +68,12 @@ def test_the_validator_refuses_a_broken_statement() -> None:
     broken["verb"]["id"] = "attended"  # not an IRI
     with pytest.raises(ValidationError):
         BaseXapiStatement(**broken)
+
+
+def test_the_fast_writer_gives_exactly_the_reference_json() -> None:
+    out = io.StringIO()
+    write_statements(records() * 2, HOME, out)  # the second round comes from the caches
+    lines = out.getvalue().strip().strip("[]").strip().split(",\n")
+    expected = [json.dumps(statement(r, HOME), ensure_ascii=False, sort_keys=True)
+                for r in records() * 2]
+    assert lines == expected
