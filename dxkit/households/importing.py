@@ -54,6 +54,8 @@ Action = Literal["new", "update", "unchanged"]
 PREVIEW_ROWS = 50
 _CHECKPOINT = 500  # rows between progress updates / cancel checks
 _BATCH = 2000  # new rows written per statement
+# A first column numbering the rows ("STT"): layout, not data, and not worth a warning.
+_NUMBERING_HEADERS = {"stt", "tt", "so tt", "so thu tu", "no", "#"}
 
 # File column -> the stored columns it sets, the keyword its cells are given as, and the
 # column a validation error is reported on.
@@ -210,6 +212,7 @@ class _Planner:
         self.notes = Notes()
         self.row: list[str] = []
         self.order = 0
+        self.sheet_hamlet: str | None = None
         self.index: dict[str, int] = {}  # the current table's columns
         self.header: dict[str, str] = {}
         self.households: dict[str, _HouseholdStep | None] = {}  # None: the household is bad
@@ -245,6 +248,7 @@ class _Planner:
         self.table = table
         self.index = {}
         self.header = {}
+        self.sheet_hamlet = None if "hamlet" in table.fields else self._sheet_hamlet(table)
         for j, key in enumerate(table.fields):
             if key is not None and key not in self.index:
                 self.index[key] = j
@@ -263,7 +267,7 @@ class _Planner:
         seen: dict[str, str] = {}
         for header, key in zip(table.headers, table.fields, strict=True):
             if key is None:
-                if header:
+                if header and folded_key(header) not in _NUMBERING_HEADERS:
                     self._problem(header_line, header, _(
                         "dxkit does not know this column; it is ignored."), "warning")
             elif key in seen:
@@ -272,6 +276,11 @@ class _Planner:
                         other=seen[key]))
             else:
                 seen[key] = header
+        if "hamlet" not in seen and self._sheet_hamlet(table):
+            seen["hamlet"] = table.sheet
+            self.notes.add("hamlet_from_sheet", table.sheet, "", table.header_line, _(
+                "The list has no hamlet column: its sheet's name is a hamlet of the team, so "
+                "every household on it was taken to be in that hamlet."))
         for column in COLUMNS:
             if column.required and column.key not in seen:
                 self._problem(header_line, column.header, _(
@@ -306,14 +315,28 @@ class _Planner:
 
     # -- rows -----------------------------------------------------------------------------
     def _cell(self, row: list[str], key: str) -> str | None:
-        """The cell's text, or None when the file has no such column."""
+        """The cell's text, or None when the file has no such column (a sheet named after a
+        hamlet gives every row its hamlet)."""
         j = self.index.get(key)
-        return None if j is None else row[j]
+        if j is None:
+            return self.sheet_hamlet if key == "hamlet" else None
+        return row[j]
+
+    def _sheet_hamlet(self, table: Table) -> str | None:
+        """The hamlet a sheet is named after ("Ấp Mỹ Hưng", "Mỹ Hưng"), if the team has it."""
+        if not table.sheet:
+            return None
+        try:
+            return self._hamlet(table.sheet).name
+        except NotFound:
+            return None
 
     def _plan_row(self, line: int, row: list[str]) -> None:
         self.row = row
         code = self._cell(row, "code") or ""
         key = folded_key(code)
+        if not key and self._orphan(line, row):
+            return
         if key and key in self.households:
             self._check_same_household(line, row, key)
         else:
@@ -322,6 +345,19 @@ class _Planner:
         # (then the missing name is reported rather than the details silently dropped).
         if any(self._cell(row, k) for k in _PERSON_DETAILS):
             self._plan_person(line, row, key)
+
+    def _orphan(self, line: int, row: list[str]) -> bool:
+        """A person's row with no household cells and no household above it to join (rows
+        under one were given its code when the file was read): one sentence, not one per
+        missing household field."""
+        own = [k for k in _HOUSEHOLD_INPUT if k in self.index]
+        if any(row[self.index[k]] for k in own) or not any(
+                self._cell(row, k) for k in _PERSON_DETAILS):
+            return False
+        self._problem(line, self.header.get("code", COLUMN_BY_KEY["code"].header), _(
+            "This row gives a person but no household, and there is no household above it "
+            "to belong to. Give the household's code (and its details on its first row)."))
+        return True
 
     def _plan_household(self, line: int, row: list[str], key: str) -> None:
         data = {_HOUSEHOLD_INPUT[k]: self._cell(row, k) for k in _HOUSEHOLD_INPUT}
@@ -420,7 +456,7 @@ class _Planner:
                 continue
             if self._normalise(column, cell) == step.seen.get(column):
                 continue
-            self._problem(line, self.header[column], _(
+            self._problem(line, self.header.get(column, self.table.sheet), _(
                 "Household {code} is already on line {line} with different data: “{value}” "
                 "here does not match. Give the household's details the same way on every row."
             ).format(code=step.code, line=step.line, value=cell))

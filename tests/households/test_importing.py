@@ -375,3 +375,28 @@ def test_column_table_covers_the_documented_headers() -> None:
     headers = {c.header for c in COLUMNS}
     assert set(HEADER) <= headers
     assert [c.header for c in COLUMNS if c.required] == ["Mã hộ", "Chủ hộ", "Ấp/Khóm"]
+
+
+def test_a_sheet_named_after_a_hamlet_gives_its_households_that_hamlet(ws: Workspace,
+                                                                       tmp_path: Path) -> None:
+    from tests.support.xlsx_files import SheetSpec, write_workbook
+
+    header = ["STT", "Mã hộ", "Chủ hộ", "Họ và tên", "Năm sinh"]
+    path = write_workbook(tmp_path / "ap.xlsx", [
+        SheetSpec("Ấp Mỹ Hưng", [header, [1, "MH-1", "Lê Văn Tư", "Lê Văn Tư", 1960]]),
+        SheetSpec("Khóm 3", [header, [1, "K3-1", "Võ Thị Hai", "Võ Thị Hai", 1970]]),
+        SheetSpec("Ấp Không Có", [header, [1, "X-1", "Đỗ Văn Ba", "Đỗ Văn Ba", 1980]])])
+    plan = plan_import(ws, path)
+    assert [(p.sheet, p.column) for p in plan.errors] == [("Ấp Không Có", "Ấp/Khóm")]
+    assert not plan.warnings  # "STT" numbers the rows: no "unknown column" warning
+    from_sheet = {a.sheet for a in plan.assumptions if a.kind == "hamlet_from_sheet"}
+    assert from_sheet == {"Ấp Mỹ Hưng", "Khóm 3"}
+
+
+def test_a_person_with_no_household_anywhere_is_one_problem(ws: Workspace,
+                                                            tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "mo-coi.csv", [
+        ["", "", "", "", "Trần Thị Ánh", "Nữ", "1972", "", "", "", ""], *ROWS])
+    plan = plan_import(ws, path)
+    assert problems_at(plan) == {(2, "Mã hộ")}
+    assert "no household" in plan.errors[0].message or "không có hộ" in plan.errors[0].message
