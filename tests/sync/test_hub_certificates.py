@@ -30,18 +30,33 @@ from dxkit.sync.hub.store import HubStore, next_seq, stored_json
 from dxkit.sync.teamkey import read_certificate_signing
 
 FULL_NAME = "Nguyễn Thị Hồng Hạnh"
+HUB_BACKENDS = ("sqlite", "postgresql")
+SQLITE_ONLY = ("test_the_short_code_lookup_uses_the_index",)  # EXPLAIN QUERY PLAN
 
 
 @pytest.fixture
-def hub(tmp_path) -> Iterator[tuple[TestClient, HubStore, dict[str, Any]]]:
-    app = create_app(tmp_path / "hub.sqlite")
+def hub(tmp_path, hub_backend: str, request: pytest.FixtureRequest
+        ) -> Iterator[tuple[TestClient, HubStore, dict[str, Any]]]:
+    drop = None
+    if hub_backend == "sqlite":
+        db = str(tmp_path / "hub.sqlite")
+    else:
+        cluster = request.getfixturevalue("postgres_cluster")
+        name = cluster.create_database("certs")
+        db, drop = cluster.url(name), lambda: cluster.drop_database(name)
+    app = create_app(db)
     store: HubStore = app.state.store
     team = store.add_team(82, 28249, "Ấp Mỹ Hưng")
     code, _expires = store.issue_code(team.id)
-    with TestClient(app) as client:
-        answer = client.post("/v1/enroll", json={"code": code, "device_name": "laptop"})
-        assert answer.status_code == 200, answer.text
-        yield client, store, answer.json()
+    try:
+        with TestClient(app) as client:
+            answer = client.post("/v1/enroll", json={"code": code, "device_name": "laptop"})
+            assert answer.status_code == 200, answer.text
+            yield client, store, answer.json()
+    finally:
+        store.close()
+        if drop is not None:
+            drop()
 
 
 def store_certificate(store: HubStore, team_id: str, code: str, certificate_id: str, *,
