@@ -184,3 +184,11 @@ def test_the_hub_command_prints_the_province_key(tmp_path):
         assert parse_public_key(shown["public_key"]) == province_public_key(store)
     finally:
         store.close()
+
+
+def test_a_shipped_course_is_named_by_its_title() -> None:
+    from dxkit.sync.hub.certificates import course_title
+
+    assert course_title("vn.dxkit.ky-nang-so-co-ban", "vi") == "Kỹ năng số cơ bản cho bà con"
+    assert course_title("vn.dxkit.ky-nang-so-co-ban", "en").startswith("Basic digital skills")
+    assert course_title("vn.khong-co", "vi") == ""

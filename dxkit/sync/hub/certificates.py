@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import html
 import json
 import logging
@@ -35,6 +36,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from dxkit.core.i18n import N_, load_catalog
+from dxkit.core.resources import shipped_path
 from dxkit.lessons.certificate_code import (
     KeyCertificate,
     code_in,
@@ -150,6 +152,7 @@ class Shown:
                 "signature_valid": self.valid, "registered": self.registered,
                 "revoked": self.revoked, "revoked_on": self.revoked_on,
                 "course": self.course, "course_version": self.course_version,
+                "course_title": course_title(self.course, "vi") or None,
                 "issued_on": self.issued_on, "team": self.team, "name": self.name}
 
 
@@ -256,6 +259,26 @@ STYLE = ("body{font-family:system-ui,sans-serif;margin:0;background:#f6f4ee;colo
          "dd{margin:0}")
 
 
+@functools.cache
+def _shipped_titles() -> dict[str, dict[str, str]]:
+    """Course id -> its title per language, for the courses shipped with dxkit."""
+    titles: dict[str, dict[str, str]] = {}
+    folder = shipped_path("courses")
+    for manifest in sorted(folder.glob("*/course.json")):
+        try:
+            data = json.loads(manifest.read_text("utf-8"))
+            titles[str(data["id"])] = {str(k): str(v) for k, v in data["title"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return titles
+
+
+def course_title(course_id: str, lang: str) -> str:
+    """The course's title in `lang` (else Vietnamese) when the hub knows the course."""
+    title = _shipped_titles().get(course_id, {})
+    return title.get(lang) or title.get("vi", "")
+
+
 def _certificate_page(shown: Shown, lang: str) -> str:
     if shown.revoked:
         status, css = _t(lang, N_("This certificate was revoked.")), "bad"
@@ -266,8 +289,9 @@ def _certificate_page(shown: Shown, lang: str) -> str:
         status, css = _t(lang, N_("This certificate is valid.")), "ok"
     else:
         status, css = _t(lang, N_("This certificate's signature could not be verified.")), "bad"
-    rows = [(_t(lang, N_("Course")), shown.course + (f" ({shown.course_version})"
-                                                    if shown.course_version else "")),
+    title = course_title(shown.course, lang)
+    rows = [(_t(lang, N_("Course")), (f"{title} — " if title else "") + shown.course
+             + (f" ({shown.course_version})" if shown.course_version else "")),
             (_t(lang, N_("Issued on")), shown.issued_on),
             (_t(lang, N_("Issued by")), shown.team)]
     if shown.name:
