@@ -117,8 +117,8 @@ def test_the_page_shows_only_consented_fields_and_never_the_full_name(hub):
     assert shown["course"] == "dxkit-ky-nang-so" and shown["issued_on"] == "2026-11-21"
     assert "Ấp Mỹ Hưng" in shown["team"] and shown["name"] == "Nguyễn T. H."
     assert set(shown) == {"code", "valid", "signature_valid", "registered", "revoked",
-                          "revoked_on", "course", "course_version", "course_title", "issued_on", "team",
-                          "name"}
+                          "revoked_on", "course", "course_version", "course_title",
+                          "issued_on", "team", "name"}
     by_short = client.get(f"/c/{short_code(code).lower()}?format=json").json()
     assert by_short["code"] == short_code(code) and by_short["name"] == "Nguyễn T. H."
     store_certificate(store, answer["team"]["id"], code, certificate_id, show_name=False)
