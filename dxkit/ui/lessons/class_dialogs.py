@@ -263,7 +263,8 @@ class RollCallDialog(QDialog):
                                               _("Absent (V)")])
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(ROLL_ROW_HEIGHT)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        # Only the name is highlighted: the row's marks keep their colours when it is current.
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setTabKeyNavigation(False)
@@ -313,6 +314,7 @@ class RollCallDialog(QDialog):
     def _clicked(self, row: int, column: int) -> None:
         if column in (2, 3):
             self.mark(row, PRESENT if column == 2 else ABSENT, advance=False)
+            self.table.setCurrentCell(row, 1)
 
     def mark_of(self, row: int) -> str | None:
         return self.marks.get(self.learners[row][0])

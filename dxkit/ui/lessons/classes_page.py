@@ -54,8 +54,8 @@ WATCHED_TABLES = ("classes", "class_learners", "lesson_events", "course_packs", 
 FILLS = {"mastered": "#c8e6c9", "in_progress": "#fff59d", "needs_help": "#ffcdd2",
          "not_started": "#ffffff"}
 SYMBOLS = {"mastered": "✓", "in_progress": "…", "needs_help": "!", "not_started": "·"}
-LESSON_COLUMN_WIDTH = 34
-NAME_COLUMN_WIDTH = 190
+LESSON_COLUMN_WIDTH = 28  # a symbol; the header's tooltip names the lesson
+NAME_COLUMN_WIDTH = 180
 
 
 def state_symbol(state: str) -> str:
@@ -118,7 +118,7 @@ class GridModel(RowsTableModel):
 
     def headers(self) -> list[str]:  # type: ignore[override]
         return [_("Learner"), *(str(n) for n in range(1, len(self.lesson_ids) + 1)),
-                _("Mastered"), _("Attended"), _("Course")]
+                _("Mastered"), _("Attended"), _("Completed")]
 
     def set_grid(self, view: ClassView, only_needing_help: bool) -> None:
         self.beginResetModel()
@@ -366,9 +366,13 @@ class ClassesPage(Page):
             return
         self.grid_model.set_grid(self.view, self.needs_help.isChecked())
         header = self.grid_table.horizontalHeader()
-        header.resizeSection(0, NAME_COLUMN_WIDTH)
-        for column in range(1, len(self.grid_model.lesson_ids) + 1):
+        self.grid_table.resizeColumnToContents(0)
+        header.resizeSection(0, min(header.sectionSize(0) + 8, NAME_COLUMN_WIDTH))
+        lessons = len(self.grid_model.lesson_ids)
+        for column in range(1, lessons + 1):
             header.resizeSection(column, LESSON_COLUMN_WIDTH)
+        for column in (lessons + 1, lessons + 2):
+            self.grid_table.resizeColumnToContents(column)
         header.setStretchLastSection(True)
 
     def _enable_actions(self) -> None:
