@@ -255,6 +255,12 @@ def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
         wait_for(lambda: indicators.loaded)  # type: ignore[attr-defined]
         shots.append(save(window, out, "indicators"))
 
+        classes = window.show_section("classes")
+        wait_for(lambda: classes.rows_loaded)  # type: ignore[attr-defined]
+        classes.open_selected()  # type: ignore[attr-defined]  # the demo's class in progress
+        wait_for(lambda: classes.view is not None)  # type: ignore[attr-defined]
+        shots.append(save(window, out, "classes"))
+
         transfer = window.show_section("transfer")
         transfer.start_import(sample_import_file(ws, scratch))  # type: ignore[attr-defined]
         wait_for(lambda: transfer.plan is not None)  # type: ignore[attr-defined]

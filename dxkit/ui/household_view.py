@@ -36,6 +36,7 @@ from dxkit.households.cccd import sex_label
 from dxkit.households.fields import HOUSEHOLD
 from dxkit.households.roster import Household, Person
 from dxkit.households.visits import Visit, outcome_label
+from dxkit.lessons.ui_queries import classes_of_person
 from dxkit.ui.context import AppContext
 from dxkit.ui.fitting import DIALOGS, fit_to_screen
 from dxkit.ui.household_forms import HouseholdForm, PersonForm, fullest_household
@@ -48,6 +49,7 @@ VISIT_FORM_MODULE = "dxkit.ui.visit_form"
 # visit up to see whether it is this household's.
 VISITS_LOOKED_UP = 20
 PREFERRED_SIZE = QSize(1120, 760)  # on a screen that has the room
+CLASS_LIST_HEIGHT = 90  # a few classes; more scroll
 NOTICE_STYLE = "background: #e3f1e3; color: #14521a; padding: 4px;"  # 8.6:1
 
 
@@ -130,6 +132,15 @@ class HouseholdView(QDialog):
         self.indicator_box = QGroupBox(_("Digital indicators"))
         indicator_layout = QVBoxLayout(self.indicator_box)
         indicator_layout.addWidget(self.indicator_list)
+        # The person's classes: a line per class, course and how far they are.
+        self.class_list = QListWidget()
+        self.class_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.class_list.setWordWrap(True)
+        self.class_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.class_list.setMaximumHeight(CLASS_LIST_HEIGHT)
+        self.class_caption = QLabel(_("Classes:"))
+        indicator_layout.addWidget(self.class_caption)
+        indicator_layout.addWidget(self.class_list)
 
         people_box = QGroupBox(_("People"))
         people_layout = QVBoxLayout(people_box)
@@ -240,6 +251,7 @@ class HouseholdView(QDialog):
             if button is not None:
                 button.setEnabled(person is not None)
         self.indicator_list.clear()
+        self._fill_classes(person)
         if person is None:
             self.indicator_box.setTitle(_("Digital indicators"))
             return
@@ -254,6 +266,22 @@ class HouseholdView(QDialog):
             else:
                 text = f"✗ {indicator.name}"
             QListWidgetItem(text, self.indicator_list)
+
+    def _fill_classes(self, person: Person | None) -> None:
+        self.class_list.clear()
+        classes = classes_of_person(self.ctx.ws, person.id) if person is not None else []
+        for entry in classes:
+            text = _("{class_name} ({course}): {mastered}/{lessons} lessons mastered").format(
+                class_name=entry.class_name, course=entry.course_title,
+                mastered=entry.mastered, lessons=entry.lessons)
+            if entry.completed:
+                text = _("{line}, completed").format(line=text)
+            elif entry.needing_help:
+                text = _("{line}, {count} need help").format(line=text,
+                                                              count=entry.needing_help)
+            QListWidgetItem(text, self.class_list)
+        self.class_caption.setVisible(bool(classes))
+        self.class_list.setVisible(bool(classes))
 
     def _fill_visits(self, visits: list[Visit]) -> None:
         ws = self.ctx.ws
@@ -306,7 +334,8 @@ class HouseholdView(QDialog):
     def _on_changed(self, changes: Changes) -> None:
         if self._concerns_household(changes):
             self.reload()
-        elif changes.touched("indicator_answers"):
+        elif changes.touched("indicator_answers") or changes.touched("lesson_events") \
+                or changes.touched("class_learners"):
             self._person_selected()  # an answer only shows in the selected person's list
 
     def _concerns_household(self, changes: Changes) -> bool:

@@ -50,6 +50,7 @@ LAST_SYNC_META = "last_sync_at"  # ISO datetime the sync engine records after a 
 PREFERRED_SIZE = QSize(1180, 760)  # on a screen that has the room
 NOTICE_MS = 15_000  # long enough to read at a doorstep, gone before the next household
 TASK_PROGRESS_WIDTH = 160
+SWITCH_KEYS = "1234567890"  # Ctrl+key shows the section listed at that place
 NAV_WIDTH = 170  # the longest section title, and not a pixel more on a netbook
 
 
@@ -92,8 +93,8 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(section_icon(section), section.title())
             number = len(self.pages_order) + 1
             self.pages_order.append(section.key)
-            if number <= 9:
-                item.setToolTip(f"{section.title()} (Ctrl+{number})")
+            if number <= len(SWITCH_KEYS):
+                item.setToolTip(f"{section.title()} (Ctrl+{SWITCH_KEYS[number - 1]})")
             self.nav.addItem(item)
         self.nav.currentRowChanged.connect(self._show_row)
         splitter = QSplitter()
@@ -161,9 +162,9 @@ class MainWindow(QMainWindow):
         new.activated.connect(self.new_household)
         visit = QShortcut(QKeySequence(RECORD_VISIT_KEYS), self)
         visit.activated.connect(self.record_visit)
-        # Ctrl+1…9: the sections in the order listed, as a browser's tabs.
-        for number, section in enumerate(self.sections[:9], start=1):
-            switch = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
+        # Ctrl+1…9, then Ctrl+0: the sections in the order listed, as a browser's tabs.
+        for digit, section in zip(SWITCH_KEYS, self.sections, strict=False):
+            switch = QShortcut(QKeySequence(f"Ctrl+{digit}"), self)
             switch.activated.connect(lambda key=section.key: self.show_section(key))
 
     def focus_search(self) -> None:

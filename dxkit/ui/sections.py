@@ -54,6 +54,12 @@ def _indicators(ctx: AppContext) -> QWidget:
     return IndicatorsPage(ctx)
 
 
+def _classes(ctx: AppContext) -> QWidget:
+    from dxkit.ui.lessons.classes_page import ClassesPage
+
+    return ClassesPage(ctx)
+
+
 def _farm(ctx: AppContext) -> QWidget:
     from dxkit.ui.farm_page import FarmPage
 
@@ -83,6 +89,7 @@ SECTIONS: list[Section] = [
     Section("households", lambda: _("Households"), _households),
     Section("followups", lambda: _("Follow-ups"), _followups),
     Section("indicators", lambda: _("Indicators"), _indicators),
+    Section("classes", lambda: _("Classes"), _classes),
     Section("farm", lambda: _("Production diary"), _farm),
     Section("lots", lambda: _("Lots & labels"), _lots),
     Section("transfer", lambda: _("Import & export"), _transfer),
