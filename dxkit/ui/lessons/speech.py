@@ -57,6 +57,8 @@ def find_voice(language: str, parent: QObject | None = None) -> VoiceLookup:
                                    "(PySide6-Addons), which this installation does not have."))
     wanted = QLocale(language).language()
     for engine in QTextToSpeech.availableEngines():
+        if engine == "mock":  # Qt's engine for its own tests: it "speaks" silently
+            continue
         speech = QTextToSpeech(engine, parent)
         if speech.state() != QTextToSpeech.State.Error:
             locales = [loc for loc in speech.availableLocales() if loc.language() == wanted]
