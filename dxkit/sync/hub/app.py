@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from pathlib import Path
@@ -31,6 +32,8 @@ from starlette.routing import Route
 
 from dxkit.core.i18n import _
 from dxkit.core.synced import REGISTRY
+from dxkit.lessons.packs import ID_PATTERN as PACK_ID_PATTERN
+from dxkit.lessons.packs import VERSION_PATTERN as PACK_VERSION_PATTERN
 from dxkit.sync.hub import course_packs
 from dxkit.sync.hub import digest as hub_digest
 from dxkit.sync.hub.bodies import MAX_BODY_BYTES, BodyError, parse_json_object, too_large
@@ -194,6 +197,10 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
         await authenticated(request)
         course_id = request.path_params["course_id"]
         version = request.path_params["version"]
+        if not (re.fullmatch(PACK_ID_PATTERN, course_id)
+                and re.fullmatch(PACK_VERSION_PATTERN, version)):
+            raise ApiError("bad_request", _("A course pack is named by its id and version, "
+                                            "written as in its course.json."))
         pack = await run_in_threadpool(course_packs.published_pack, store, course_id, version)
 
         async def pieces() -> AsyncIterator[bytes]:
