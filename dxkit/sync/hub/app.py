@@ -196,7 +196,7 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
         """One published pack's .zip, streamed a stored piece at a time."""
         await authenticated(request)
         course_id = request.path_params["course_id"]
-        version = request.path_params["version"]
+        version = request.path_params["course_version"]
         if not (re.fullmatch(PACK_ID_PATTERN, course_id)
                 and re.fullmatch(PACK_VERSION_PATTERN, version)):
             raise ApiError("bad_request", _("A course pack is named by its id and version, "
@@ -251,7 +251,7 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
         Route("/v1/team-key", guarded(team_key), methods=["GET"]),
         Route("/v1/certificate-key", guarded(certificate_key), methods=["GET"]),
         Route("/v1/course-packs", guarded(course_pack_list), methods=["GET"]),
-        Route("/v1/course-packs/{course_id}/{version}", guarded(course_pack_download),
+        Route("/v1/course-packs/{course_id}/{course_version}", guarded(course_pack_download),
               methods=["GET"]),
     ]
     served_paths = {route.path for route in api_routes}
