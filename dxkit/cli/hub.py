@@ -15,11 +15,13 @@ import click
 
 from dxkit.cli.common import JSON_OPTION, N_, argument, emit_json, option
 from dxkit.cli.root import cli
+from dxkit.cli.sync import size_in_bytes
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _, counted, format_number
 from dxkit.core.places import AdminUnit, find_commune, find_province
 from dxkit.households.catalog import MAX_POPULATION
 from dxkit.sync.hub.clock_repair import repair_stored_clocks
+from dxkit.sync.hub.course_packs import publish_pack, published_packs
 from dxkit.sync.hub.limits import Limits, ServeOptions
 from dxkit.sync.hub.reference import hamlet_list, parse_publication, publish, set_hamlet
 from dxkit.sync.hub.store import DEFAULT_TOKEN_DAYS, Device, HubStore
@@ -352,6 +354,48 @@ def hub_publish(ctx: click.Context, file: str, team_id: str | None, as_json: boo
             table=table, published=counted(report.applied.get(table, 0), "{count} row published",
                                            "{count} rows published"),
             unchanged=format_number(report.unchanged.get(table, 0))))
+
+
+@hub.group("courses", help=N_("Course packs the province publishes to every team's laptops."))
+def hub_courses() -> None:
+    pass
+
+
+@hub_courses.command("publish", help=N_(
+    "Check a course pack (a folder or a .zip) and publish it to every team: laptops install "
+    "it at their next sync. A broken pack is refused with every problem listed."))
+@argument("pack", type=click.Path(exists=True, path_type=Path))
+@JSON_OPTION
+@click.pass_context
+def hub_courses_publish(ctx: click.Context, pack: Path, as_json: bool) -> None:
+    done = publish_pack(hub_store(ctx), pack)
+    if as_json:
+        emit_json(done.to_dict())
+        return
+    if done.new:
+        click.echo(_("Published course {course} version {version} ({size}); laptops install "
+                     "it at their next sync.").format(
+                         course=done.pack.id, version=done.pack.version,
+                         size=size_in_bytes(done.pack.size)))
+    else:
+        click.echo(_("Course {course} version {version} was already published with this "
+                     "content; nothing changed.").format(course=done.pack.id,
+                                                         version=done.pack.version))
+
+
+@hub_courses.command("list", help=N_("List the course packs published on the hub."))
+@JSON_OPTION
+@click.pass_context
+def hub_courses_list(ctx: click.Context, as_json: bool) -> None:
+    found = published_packs(hub_store(ctx))
+    if as_json:
+        emit_json([pack.to_dict() for pack in found])
+        return
+    if not found:
+        click.echo(_("No course pack is published on this hub."))
+    for pack in found:
+        click.echo("  ".join((pack.id, pack.version, pack.title, size_in_bytes(pack.size),
+                              pack.published_at)))
 
 
 @hub.command("repair-clocks", help=N_(

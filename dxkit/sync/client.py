@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -32,6 +33,7 @@ from dxkit.sync.transport import (
     TlsKind,
     deadline_scope,
     read_body,
+    stream_body,
     tls_failure,
 )
 
@@ -156,6 +158,7 @@ class HubClient:
             transport = GuardedTransport(private_only=plain and not allow_insecure_http)
         # trust_env=False: no proxy from the environment, whose transport would bypass ours.
         self.server_ms: int | None = None  # the hub's time (its Date header) at the last answer
+        self._streamed = 0  # bytes of the last answer streamed to a sink
         self._http = httpx.Client(
             base_url=self.base_url, transport=transport, timeout=timeout, trust_env=False,
             headers={"Accept-Encoding": "gzip", "User-Agent": f"dxkit/{__version__}"})
@@ -230,6 +233,37 @@ class HubClient:
             raise self._malformed()
         return answer
 
+    def course_packs(self) -> list[dict[str, Any]]:
+        """The course packs the province published (hub/course_packs.py): id, version,
+        digest, sha256, size, title, published_at of each."""
+        answer = self._request("GET", "/v1/course-packs")
+        packs = answer.get("packs")
+        if not isinstance(packs, list) or not all(
+                isinstance(p, dict) and isinstance(p.get("id"), str)
+                and isinstance(p.get("version"), str) and isinstance(p.get("digest"), str)
+                and isinstance(p.get("sha256"), str) and _whole(p.get("size"))
+                for p in packs):
+            raise self._malformed()
+        return packs
+
+    def download_pack(self, course_id: str, version: str, write: Callable[[bytes], object],
+                      max_bytes: int, seconds: float | None = None) -> int:
+        """Stream one published pack's .zip to `write`, a piece at a time; returns its size.
+        An answer over `max_bytes` stops the download (HubAnswerTooLarge) before the piece
+        that goes over is written. `seconds` bounds the whole download (default: the
+        client's deadline)."""
+        path = f"/v1/course-packs/{quote(course_id, safe='')}/{quote(version, safe='')}"
+        if not self.token:
+            raise DeviceRevoked("unauthorized", _(
+                "This workspace has no device token; enroll it again with a new code."))
+        request = self._http.build_request("GET", path, headers={
+            "Authorization": f"Bearer {self.token}"})
+        self.requests += 1
+        status, content, retry_after = self._exchange(
+            request, write, max_bytes, self.deadline if seconds is None else seconds)
+        self._check(status, content, retry_after)
+        return self._streamed
+
     def digest(self, table: str | None = None, bucket: str | None = None) -> dict[str, Any]:
         """Digests of the device's scope (docs/sync-protocol.md, Digests and repair)."""
         params = {k: v for k, v in (("table", table), ("bucket", bucket)) if v is not None}
@@ -266,6 +300,15 @@ class HubClient:
             # The hub limits each device and address (hub/guard.py) and says when to come
             # back: a short wait goes on by itself; a long one is the user's to retry.
             self.sleep(retry_after)
+        answer = self._check(status, content, retry_after)
+        if answer is None:
+            raise self._malformed()
+        return answer
+
+    def _check(self, status: int, content: bytes, retry_after: int | None
+               ) -> dict[str, Any] | None:
+        """The answer's JSON object (None for a 200 that is not one, or a streamed body);
+        every other answer becomes its HubError."""
         if status >= 500:
             raise HubFailed(_("The hub at {url} failed to answer (error {status}); try again "
                               "later.").format(url=self.base_url, status=status))
@@ -277,20 +320,29 @@ class HubClient:
                     seconds=retry_after if retry_after is not None else "?"))
         if status >= 400:
             raise self._refusal(status, answer)
-        if answer is None or status != 200:
+        if status != 200:
             raise self._malformed()
         return answer
 
-    def _exchange(self, request: httpx.Request) -> tuple[int, bytes, int | None]:
+    def _exchange(self, request: httpx.Request, sink: Callable[[bytes], object] | None = None,
+                  limit: int | None = None, seconds: float | None = None
+                  ) -> tuple[int, bytes, int | None]:
         """Send one request and read its whole answer within the deadline and the size
-        limit: (status, decoded body, Retry-After in seconds or None). Every failure becomes
-        a HubError."""
-        deadline = time.monotonic() + self.deadline
+        limit: (status, decoded body, Retry-After in seconds or None). With a `sink`, a 200
+        answer's body goes there piece by piece, at most `limit` bytes within `seconds`
+        (its size in self._streamed; the body returned is empty). Every failure becomes a
+        HubError."""
+        deadline = time.monotonic() + (self.deadline if seconds is None else seconds)
+        limit = self.max_response_bytes if limit is None else limit
         try:
             with deadline_scope(deadline):
                 response = self._http.send(request, stream=True)
                 try:
-                    content = read_body(response, self.max_response_bytes, deadline)
+                    if sink is not None and response.status_code == 200:
+                        self._streamed = stream_body(response, limit, deadline, sink)
+                        content = b""
+                    else:
+                        content = read_body(response, self.max_response_bytes, deadline)
                 finally:
                     response.close()  # an answer read only in part: the connection goes
         except PublicAddressRefused as exc:
@@ -302,7 +354,7 @@ class HubClient:
                 "The hub at {url} sent an answer larger than {size} MB, far more than any "
                 "sync needs, so it was not read and nothing changed here. Check the hub "
                 "address, or tell the hub administrator.").format(
-                    url=self.base_url, size=self.max_response_bytes // 2**20)) from exc
+                    url=self.base_url, size=limit // 2**20)) from exc
         except (BadEncoding, httpx.DecodingError) as exc:
             # httpx decodes itself when a transport hands over a whole answer (a mock or a
             # test's faulty transport): a broken gzip there is the same malformed answer.

@@ -19,13 +19,16 @@ silently and neither laptop would ever see it).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import socket
 import sqlite3
+import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from dxkit.core.errors import DxError
@@ -33,6 +36,8 @@ from dxkit.core.i18n import _, counted
 from dxkit.core.progress import Progress
 from dxkit.core.synced import REGISTRY, Changes, dependency_order, records_of
 from dxkit.lessons.certificate_code import META_PROVINCE_KEY, public_key_text
+from dxkit.lessons.pack_files import MAX_PACK_BYTES
+from dxkit.lessons.packs import PackRefused, read_pack
 from dxkit.sync import clocks
 from dxkit.sync.apply import (
     CURSOR_PREFIX,
@@ -55,7 +60,15 @@ from dxkit.sync.apply import (
     quarantine,
     record_problem,
 )
-from dxkit.sync.client import DeviceRevoked, HubClient, HubFailed, encode_body
+from dxkit.sync.client import (
+    REQUEST_DEADLINE,
+    DeviceRevoked,
+    HubAnswerTooLarge,
+    HubClient,
+    HubFailed,
+    HubRefused,
+    encode_body,
+)
 from dxkit.sync.credentials import TokenStore
 from dxkit.sync.teamkey import (
     CertificateSigning,
@@ -79,6 +92,15 @@ PULL_LIMIT = 1000
 META_INSECURE_HTTP = "sync_allow_insecure_http"
 # The day this device last asked the hub for its team's certificate key (hub/certificates.py).
 META_CERTIFICATE_KEY_ASKED = "certificates_key_asked_on"
+# The hub's course-pack counter (a pull answer's `course_packs`) once this device has looked
+# at every pack published up to it (hub/course_packs.py).
+META_COURSE_PACKS_SEEN = "course_packs_seen"
+# A published pack larger than this is not downloaded (a pack's .zip is at most this big:
+# dxkit.lessons.pack_files.MAX_PACK_BYTES).
+MAX_COURSE_PACK_BYTES = MAX_PACK_BYTES
+# A download may take REQUEST_DEADLINE plus one second per this many bytes (16 KiB/s: a
+# slow 2G line), so a large pack is not cut off where a pull page would be.
+PACK_BYTES_PER_SECOND = 16 * 1024
 
 
 log = logging.getLogger(__name__)
@@ -122,6 +144,10 @@ class SyncReport:
     bytes_sent: int = 0
     bytes_received: int = 0
     finished_at: str = ""
+    # Course packs the province published that this sync installed ("id version"), and
+    # sentences about those it could not (a pack refused here does not fail the sync).
+    courses_installed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes, repr=False)  # for screens to refresh
 
     def to_dict(self) -> dict[str, Any]:
@@ -354,12 +380,13 @@ def _sync(ws: Workspace, client: HubClient | None, progress: Progress | None) ->
         with ws.transaction():
             _take_team_place(ws)  # enrolled before enrollments set the place
     try:
-        _pull(ws, hub, report, progress)
+        packs_marker = _pull(ws, hub, report, progress)
         clocks.requeue_refused(ws)  # after the pull: the hub's time is fresh
         _requeue_waiting(ws)
         _push(ws, hub, report, progress)
         _fetch_team_key(ws, hub)
         _fetch_certificate_key(ws, hub)
+        _receive_course_packs(ws, hub, report, packs_marker, progress)
     except DeviceRevoked:
         with ws.transaction():
             ws.set_meta(META_REFUSED, ws.now().isoformat())
@@ -382,7 +409,10 @@ def _sync(ws: Workspace, client: HubClient | None, progress: Progress | None) ->
 
 
 # -- pull ----------------------------------------------------------------------------------------
-def _pull(ws: Workspace, hub: HubClient, report: SyncReport, progress: Progress | None) -> None:
+def _pull(ws: Workspace, hub: HubClient, report: SyncReport, progress: Progress | None
+          ) -> int | None:
+    """Pull every table; returns the hub's course-pack counter (None: the hub has published
+    no pack, or predates them)."""
     tables = dependency_order()
     meta = ws.meta()
     cursors = {table: int(meta.get(CURSOR_PREFIX + table, 0)) for table in tables}
@@ -390,9 +420,12 @@ def _pull(ws: Workspace, hub: HubClient, report: SyncReport, progress: Progress 
     _checkpoint(progress, _("Receiving changes from the hub"))
     first = hub.pull(tables[0], after=cursors[tables[0]], limit=PULL_LIMIT)
     clocks.learn_hub_time(ws, hub.server_ms)  # before any record is believed or not
+    marker = first.get("course_packs")
+    packs_marker = marker if isinstance(marker, int) and not isinstance(marker, bool) \
+        else None
     high_water = first["high_water"]
     if high_water == known and not first["records"]:
-        return  # nothing new anywhere since the last complete pull: one request
+        return packs_marker  # nothing new anywhere since the last complete pull: one request
     if high_water < max(cursors.values()):
         # The hub's counter went back (restored from an older backup): read everything again;
         # applying what we already have is a no-op.
@@ -425,6 +458,7 @@ def _pull(ws: Workspace, hub: HubClient, report: SyncReport, progress: Progress 
                     break
     with ws.transaction():
         ws.set_meta(META_HIGH_WATER, str(high_water))
+    return packs_marker
 
 
 def _apply_batch(ws: Workspace, table: str, answer: Mapping[str, Any],
@@ -599,6 +633,87 @@ def _refusal(result: Mapping[str, Any]) -> str:
     the field whose value does not fit its type (as this laptop's own check would)."""
     reason, name = str(result.get("reason") or result["status"]), result.get("field")
     return f"{reason}:{name}" if isinstance(name, str) else reason
+
+
+# -- course packs ---------------------------------------------------------------------------
+def _receive_course_packs(ws: Workspace, hub: HubClient, report: SyncReport,
+                          marker: int | None, progress: Progress | None) -> None:
+    """Install the course packs the province published that this laptop lacks
+    (hub/course_packs.py). Only when the hub's counter moved since the last look: a sync with
+    nothing new asks nothing. Each pack is downloaded within a size cap, checked against the
+    hub's list (size, sha256, then id, version and content digest) and in full by read_pack
+    with this workspace's indicators, and only then installed; a pack refused here is a note
+    of the report, not a failed sync, and is not downloaded again until the hub publishes
+    something new. A lost connection fails the sync as any request does: the next sync
+    looks again."""
+    if marker is None or ws.meta().get(META_COURSE_PACKS_SEEN) == str(marker):
+        return
+    _checkpoint(progress, _("Receiving course packs from the hub"))
+    have = {(row[0], row[1]): row[2] for row in ws.conn.execute(
+        "SELECT course_id, version, digest FROM course_packs")}
+    for listed in hub.course_packs():
+        course_id, version = str(listed["id"]), str(listed["version"])
+        if have.get((course_id, version)) == listed["digest"]:
+            continue
+        if (course_id, version) in have:
+            _note(report, _("The hub's course {course} version {version} differs from the "
+                            "one installed here; the installed one is kept.").format(
+                                course=course_id, version=version))
+            continue
+        problem = _install_course_pack(ws, hub, listed)
+        if problem is None:
+            report.courses_installed.append(f"{course_id} {version}")
+        else:
+            _note(report, _("The course pack {course} version {version} from the hub was not "
+                            "installed: {problem}").format(course=course_id, version=version,
+                                                            problem=problem))
+    with ws.transaction():
+        ws.set_meta(META_COURSE_PACKS_SEEN, str(marker))
+
+
+def _install_course_pack(ws: Workspace, hub: HubClient, listed: Mapping[str, Any]
+                         ) -> str | None:
+    """Download, check and install one listed pack; None when it is installed, else why
+    not (a sentence)."""
+    size = int(listed["size"])
+    if size > MAX_COURSE_PACK_BYTES:
+        return _("it is larger than {size} MB.").format(size=MAX_COURSE_PACK_BYTES // 2**20)
+    with tempfile.TemporaryDirectory(prefix="dxkit-pack-") as folder:
+        target = Path(folder) / "pack.zip"
+        digest = hashlib.sha256()
+        with target.open("wb") as out:
+            def write(piece: bytes) -> None:
+                digest.update(piece)
+                out.write(piece)
+            try:
+                got = hub.download_pack(str(listed["id"]), str(listed["version"]), write,
+                                        max_bytes=size,
+                                        seconds=REQUEST_DEADLINE + size / PACK_BYTES_PER_SECOND)
+            except HubAnswerTooLarge:
+                return _("the hub sent more bytes than its list says.")
+            except HubRefused as exc:
+                return exc.hub_message or str(exc)
+        if got != size or digest.hexdigest() != listed["sha256"]:
+            return _("the bytes the hub sent do not match its list (damaged or changed on "
+                     "the way).")
+        codes = [indicator.code for indicator in ws.catalog.indicators()]
+        try:
+            pack = read_pack(target, codes)  # never trust the hub blindly
+        except PackRefused as refused:
+            return "; ".join(str(problem) for problem in refused.problems)
+        if (pack.id, pack.version, pack.digest) != (listed["id"], listed["version"],
+                                                     listed["digest"]):
+            return _("its content is not what the hub's list says.")
+        try:
+            ws.lessons.import_pack(target)
+        except DxError as exc:
+            return str(exc)
+    return None
+
+
+def _note(report: SyncReport, sentence: str) -> None:
+    log.warning("sync note: %s", sentence)
+    report.notes.append(sentence)
 
 
 # -- plumbing ---------------------------------------------------------------------------------

@@ -275,21 +275,31 @@ def _decoder(content_encoding: str) -> _Identity | _Gunzip:
 def read_body(response: httpx.Response, limit: int, deadline: float) -> bytes:
     """The answer's decoded body. Past `limit` bytes: AnswerTooLarge, having held at most
     `limit` plus one piece; after `deadline`: DeadlinePassed."""
+    parts: list[bytes] = []
+    stream_body(response, limit, deadline, parts.append)
+    return b"".join(parts)
+
+
+def stream_body(response: httpx.Response, limit: int, deadline: float,
+                write: Callable[[bytes], object]) -> int:
+    """Hand the answer's decoded body to `write` a piece at a time (a course pack goes to a
+    file, never whole into memory); returns its size. Past `limit` bytes: AnswerTooLarge,
+    before the piece that goes over is written; after `deadline`: DeadlinePassed."""
     if response.is_stream_consumed:
         # A test transport (httpx.MockTransport) hands over an answer it already read.
         if len(response.content) > limit:
             raise AnswerTooLarge
-        return response.content
+        write(response.content)
+        return len(response.content)
     decoder = _decoder(response.headers.get("Content-Encoding", ""))
-    parts: list[bytes] = []
     size = 0
     for chunk in response.iter_raw():
         for piece in decoder.feed(chunk):
             size += len(piece)
             if size > limit:
                 raise AnswerTooLarge
-            parts.append(piece)
+            write(piece)
         if time.monotonic() >= deadline:
             raise DeadlinePassed
     decoder.finish()
-    return b"".join(parts)
+    return size

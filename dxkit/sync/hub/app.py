@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from pathlib import Path
@@ -26,11 +27,14 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from dxkit.core.i18n import _
 from dxkit.core.synced import REGISTRY
+from dxkit.lessons.packs import ID_PATTERN as PACK_ID_PATTERN
+from dxkit.lessons.packs import VERSION_PATTERN as PACK_VERSION_PATTERN
+from dxkit.sync.hub import course_packs
 from dxkit.sync.hub import digest as hub_digest
 from dxkit.sync.hub.bodies import MAX_BODY_BYTES, BodyError, parse_json_object, too_large
 from dxkit.sync.hub.certificates import certificate_routes, team_certificate_key
@@ -182,6 +186,34 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
         records = await run_in_threadpool(hub_digest.fetch, store, device, table, ids)
         return await json_answer({"records": records})
 
+    async def course_pack_list(request: Request) -> Response:
+        """The course packs the province published (hub/course_packs.py)."""
+        await authenticated(request)
+        found = await run_in_threadpool(course_packs.published_packs, store)
+        return await json_answer({"packs": [pack.to_dict() for pack in found]})
+
+    async def course_pack_download(request: Request) -> Response:
+        """One published pack's .zip, streamed a stored piece at a time."""
+        await authenticated(request)
+        course_id = request.path_params["course_id"]
+        version = request.path_params["course_version"]
+        if not (re.fullmatch(PACK_ID_PATTERN, course_id)
+                and re.fullmatch(PACK_VERSION_PATTERN, version)):
+            raise ApiError("bad_request", _("A course pack is named by its id and version, "
+                                            "written as in its course.json."))
+        pack = await run_in_threadpool(course_packs.published_pack, store, course_id, version)
+
+        async def pieces() -> AsyncIterator[bytes]:
+            number = 0
+            while (piece := await run_in_threadpool(course_packs.pack_piece, store,
+                                                    pack.id, pack.version, number)) is not None:
+                yield piece
+                number += 1
+
+        # Chunked, without a Content-Length: the laptop checks the size and sha256 the
+        # list gave against what arrives.
+        return StreamingResponse(pieces(), media_type="application/zip")
+
     async def authenticated(request: Request) -> Device:
         token = bearer_token(request)
         device = await run_in_threadpool(store.authenticate, token)
@@ -218,6 +250,9 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
         Route("/v1/fetch", guarded(fetch), methods=["POST"]),
         Route("/v1/team-key", guarded(team_key), methods=["GET"]),
         Route("/v1/certificate-key", guarded(certificate_key), methods=["GET"]),
+        Route("/v1/course-packs", guarded(course_pack_list), methods=["GET"]),
+        Route("/v1/course-packs/{course_id}/{course_version}", guarded(course_pack_download),
+              methods=["GET"]),
     ]
     served_paths = {route.path for route in api_routes}
     routes = [
@@ -238,6 +273,7 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
     app = Starlette(
         routes=routes, lifespan=lifespan,
         middleware=[Middleware(GuardMiddleware, guard=guard),
+                    # Starlette leaves application/zip (a course pack) as it is.
                     Middleware(GZipMiddleware, minimum_size=256, compresslevel=GZIP_LEVEL)],
         exception_handlers={HTTPException: on_http_error, Exception: on_crash},
     )

@@ -1,9 +1,10 @@
 """Reference data the province publishes: the hub writes it and every laptop pulls it.
 
 Any registered mutable table can carry published rows — the support-item catalogue, the
-indicators, the pesticide registry and its bans today; course packs and label templates
-later — so one mechanism serves them all. A published row is stored with team id "*" (every
-team reads it) or with one team's id (`--team`, e.g. that team's hamlet list). The hub stamps
+indicators, the pesticide registry and its bans today; label templates later (course packs,
+which are files, have their own: hub/course_packs.py) — so one mechanism serves them all. A
+published row is stored with team id "*" (every team reads it) or with one team's id
+(`--team`, e.g. that team's hamlet list). The hub stamps
 each changed field with its own clock, so a newer publication wins over older edits, and a
 team's own later edit of a field wins over an older publication: both are merged per field on
 the laptop like any other rows. A team's edits of a published row are stored as the team's own

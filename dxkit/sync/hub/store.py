@@ -260,6 +260,24 @@ def m0008_certificates(conn: Conn) -> None:
                  "WHERE table_name = 'certificates'")
 
 
+def m0009_course_packs(conn: Conn) -> None:
+    """Course packs the province publishes (hub/course_packs.py): one row per (id, version)
+    with its content digest, and the pack's .zip bytes in pieces of PACK_CHUNK_BYTES, so a
+    download is streamed piece by piece. The counter `course_packs` moves at each new
+    publication; a pull answer carries it, so laptops learn of a new pack without asking."""
+    blob = "BYTEA" if conn.postgres else "BLOB"
+    conn.script(f"""
+    CREATE TABLE course_packs (
+        course_id TEXT NOT NULL, version TEXT NOT NULL, digest TEXT NOT NULL,
+        sha256 TEXT NOT NULL, size BIGINT NOT NULL, title TEXT NOT NULL,
+        published_at TEXT NOT NULL, PRIMARY KEY (course_id, version));
+    CREATE TABLE course_pack_chunks (
+        course_id TEXT NOT NULL, version TEXT NOT NULL, n INTEGER NOT NULL,
+        data {blob} NOT NULL, PRIMARY KEY (course_id, version, n));
+    INSERT INTO counters (name, value) VALUES ('course_packs', 0);
+    """)
+
+
 def _share_rows(conn: Conn, spec: SyncedTable, own: Mapping[str, str],
                 communes: Mapping[str, tuple[int, int]], created: str) -> None:
     """Migration 0007: one household-bound table's rows, from their teams' scopes to the
@@ -372,7 +390,8 @@ MIGRATIONS = (Migration("0001_initial", m0001_initial),
               Migration("0005_trace_namespaces", m0005_trace_namespaces),
               Migration("0006_team_bundle_keys", m0006_team_bundle_keys),
               Migration("0007_team_areas", m0007_team_areas),
-              Migration("0008_certificates", m0008_certificates))
+              Migration("0008_certificates", m0008_certificates),
+              Migration("0009_course_packs", m0009_course_packs))
 
 
 class HubError(DxError):
@@ -711,33 +730,40 @@ class HubStore:
         ones, the rows of its hamlets) with after < seq <= upto (default: the high water),
         except those that are exactly what this device pushed (it has them). `next` is the
         seq of the last record returned, or the ceiling once nothing more is left."""
-        rows, last, more, ceiling = self._pull_rows(device, table, after, upto, limit)
+        rows, last, more, ceiling, _packs = self._pull_rows(device, table, after, upto, limit)
         return PullResult([_record(row) for row in rows], last, more, ceiling)
 
     def pull_body(self, device: Device, table: str, after: int = 0, upto: int | None = None,
                   limit: int = 500) -> bytes:
         """`pull` as the JSON answer the API sends, made from the stored JSON of each row's
-        fields and clocks without parsing them again (half the hub's time of a pull)."""
-        rows, last, more, ceiling = self._pull_rows(device, table, after, upto, limit)
+        fields and clocks without parsing them again (half the hub's time of a pull).
+        Once the province has published a course pack, the answer also carries
+        `course_packs`, the counter of publications (hub/course_packs.py): a laptop that
+        has seen that value asks for nothing more."""
+        rows, last, more, ceiling, packs = self._pull_rows(device, table, after, upto, limit)
         records = ",".join(_record_json(row) for row in rows)
+        marker = f',"course_packs":{int(packs)}' if packs else ""
         return (f'{{"records":[{records}],"next":{int(last)},'
-                f'"more":{"true" if more else "false"},"high_water":{int(ceiling)}}}'
-                ).encode()
+                f'"more":{"true" if more else "false"},"high_water":{int(ceiling)}'
+                f'{marker}}}').encode()
 
     def _pull_rows(self, device: Device, table: str, after: int, upto: int | None,
-                   limit: int) -> tuple[list[Any], int, bool, int]:
-        high_water = self.high_water()  # one statement: the no-change sync's whole cost
+                   limit: int) -> tuple[list[Any], int, bool, int, int]:
+        # One statement: the no-change sync's whole cost.
+        counters = {row["name"]: int(row["value"]) for row in self.conn.execute(
+            "SELECT name, value FROM counters WHERE name IN ('seq', 'course_packs')")}
+        high_water, packs = counters["seq"], counters.get("course_packs", 0)
         ceiling = high_water if upto is None else min(upto, high_water)
         if after >= ceiling:
-            return [], after, False, ceiling
+            return [], after, False, ceiling, packs
         with self.database.snapshot() as conn:
             high_water = conn.scalar("SELECT value FROM counters WHERE name = 'seq'")
             ceiling = high_water if upto is None else min(upto, high_water)
             scope = areas.read_areas(conn, device.team_id, REGISTRY[table])
             where = (f"{areas.area_filter(scope)} AND table_name = ? AND seq > ? AND seq <= ? ")
             if len(scope) > 1:
-                return self._pull_areas(conn, device, where, scope, table, after, ceiling,
-                                        limit)
+                return (*self._pull_areas(conn, device, where, scope, table, after, ceiling,
+                                          limit), packs)
             rows = conn.execute(
                 f"SELECT * FROM records WHERE {where} AND NOT (pushed_by = ? AND "
                 "pushed_exact = 1) ORDER BY seq LIMIT ?",
@@ -745,7 +771,7 @@ class HubStore:
         more = len(rows) > limit
         rows = rows[:limit]
         last = rows[-1]["seq"] if more else max(after, ceiling)
-        return rows, last, more, ceiling
+        return rows, last, more, ceiling, packs
 
     @staticmethod
     def _pull_areas(conn: Conn, device: Device, where: str, scope: list[str], table: str,
