@@ -276,6 +276,23 @@ def classes_grid(ctx: click.Context, class_id: str, needs_help: bool, as_json: b
     click.echo(_("✓ mastered  … in progress  ! needs help  · not started"))
 
 
+@classes.command("upgrade", help=N_(
+    "Teach a class from another installed version of its course (default: the newest); "
+    "marks on lessons and skills the new version keeps still count."))
+@argument("class_id")
+@option("--version", "version", default=None, help=N_("The version (default: the newest)."))
+@JSON_OPTION
+@click.pass_context
+def classes_upgrade(ctx: click.Context, class_id: str, version: str | None,
+                    as_json: bool) -> None:
+    school_class = workspace(ctx).lessons.upgrade_class(class_id, version).value
+    if as_json:
+        emit_json(school_class.to_dict())
+        return
+    click.echo(_("Class “{name}” now follows version {version}.").format(
+        name=school_class.name, version=school_class.course_version))
+
+
 @classes.command("export", help=N_("Save the class grid as an Excel file (the same numbers, "
                                    "and the detail of each cell)."))
 @argument("class_id")

@@ -189,6 +189,22 @@ class Lessons:
                 "notes": nfc(notes).strip()})
         return OpResult(self.get_class(class_id), tx.changes)
 
+    def upgrade_class(self, class_id: str, version: str | None = None
+                      ) -> OpResult[SchoolClass]:
+        """Teach a class from another installed version of its course (the newest by
+        default). Nothing recorded is lost: progress is derived again by the new version's
+        rules, so marks on lessons and skills whose ids the new version keeps still count,
+        and marks on ones it dropped stay in the history without counting."""
+        school_class = self.get_class(class_id)
+        summary = library.find(self.ws.conn, school_class.course_id, version)
+        if summary.version == school_class.course_version:
+            raise ValidationError({"version": _(
+                "The class “{name}” is already taught from version {version}.").format(
+                    name=school_class.name, version=summary.version)})
+        with self.ws.transaction() as tx:
+            tx.update("classes", class_id, {"course_version": summary.version})
+        return OpResult(self.get_class(class_id), tx.changes)
+
     def classes(self) -> list[SchoolClass]:
         rows = self.ws.conn.execute(
             f"{_CLASS_SQL} WHERE c.deleted = 0 ORDER BY c.starts_on DESC, c.name_key")

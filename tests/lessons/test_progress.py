@@ -17,7 +17,7 @@ from dxkit.lessons.tables import answer_id, learner_id
 from dxkit.workspace import Workspace
 from tests.conftest import FROZEN_NOW
 from tests.lessons.conftest import COURSE, STARTS, Setup, add_people
-from tests.lessons.packs_setup import write_pack
+from tests.lessons.packs_setup import manifest, write_pack
 
 PHONE, PAY = "dien-thoai", "thanh-toan"
 DAY = dt.date(2026, 11, 10)
@@ -291,3 +291,34 @@ def _apply(ws: Workspace, class_id: str, people: list[str], operation: tuple) ->
 def test_incremental_progress_equals_a_recomputation(operations):
     with tempfile.TemporaryDirectory() as folder:
         _run(Path(folder) / "ws", operations)
+
+
+def test_a_new_pack_version_keeps_the_progress_on_lessons_and_skills_it_keeps(
+        setup: Setup, tmp_path: Path):
+    """Version 2 keeps lesson 1 (one skill renamed) and replaces lesson 2 by another: marks on
+    what it kept still count, the rest stays in the history without counting."""
+    s, me = setup, setup.people[0]
+    master_phone(s, me)
+    s.ws.lessons.record(s.class_id, me, PAY, skills=["ky-nang-1"], on=DAY)
+    assert states(s, me) == {PHONE: "mastered", PAY: "mastered"}
+    data = manifest()
+    data["version"] = "2027.1.0"
+    data["lessons"][0]["skills"][1]["id"] = "ky-nang-moi"  # a new skill to show
+    data["lessons"][1]["id"] = "vi-dien-tu"
+    data["lessons"][1]["content"] = {"vi": "lessons/02-thanh-toan.vi.md",
+                                     "en": "lessons/02-thanh-toan.en.md"}
+    s.ws.lessons.import_pack(write_pack(tmp_path / "v2", data))
+    events = len(s.ws.lessons.events(s.class_id))
+    upgraded = s.ws.lessons.upgrade_class(s.class_id).value
+    assert upgraded.course_version == "2027.1.0"
+    assert states(s, me) == {PHONE: "in_progress", "vi-dien-tu": "not_started"}
+    s.ws.lessons.record(s.class_id, me, PHONE, skills=["ky-nang-moi"], on=DAY)
+    assert states(s, me)[PHONE] == "mastered"  # skill 1 and the quiz kept counting
+    assert len(s.ws.lessons.events(s.class_id)) == events + 1  # nothing was lost
+    with pytest.raises(ValidationError):
+        s.ws.lessons.upgrade_class(s.class_id, "2027.1.0")
+    with pytest.raises(NotFound):
+        s.ws.lessons.upgrade_class(s.class_id, "9.9")
+    before = progress.snapshot(s.ws.conn)
+    s.ws.lessons.recompute()
+    assert progress.snapshot(s.ws.conn) == before
