@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,15 +27,14 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+from reportlab.platypus import LongTable, Paragraph, Spacer, TableStyle
 
 from dxkit.core.i18n import _, counted, format_date, format_datetime, format_number
+from dxkit.core.paged_pdf import paged_pdf
 from dxkit.core.phones import spaced_phone
 from dxkit.core.resources import shipped_path
 from dxkit.core.text import folded_key
@@ -50,8 +48,6 @@ FONT, BOLD = "DxCallSans", "DxCallSans-Bold"
 _FONT_FILES = {FONT: "DejaVuSansCondensed.ttf", BOLD: "DejaVuSansCondensed-Bold.ttf"}
 _font_lock = threading.Lock()
 
-PAGE = landscape(A4)
-MARGIN = 12 * mm
 # Column widths (mm) across the 273 mm between the margins: number, household, address,
 # phone, still to do, due, and the empty column for the call's outcome.
 WIDTHS_MM = (10, 44, 40, 30, 58, 33, 58)
@@ -147,20 +143,14 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def render(calls: CallList, printed_at: dt.datetime | None = None) -> tuple[bytes, int]:
-    """The PDF of the list, and its number of pages. Drawn twice: "page n of m" needs m,
-    which only the first drawing tells (a list is a few pages: both take milliseconds)."""
-    pages = _draw(calls, printed_at, total=None)[1]
-    return _draw(calls, printed_at, total=pages)
-
-
-def _draw(calls: CallList, printed_at: dt.datetime | None, total: int | None
-          ) -> tuple[bytes, int]:
-    styles = _styles()
-    buffer = io.BytesIO()
+    """The PDF of the list, and its number of pages."""
     title = _("Follow-up call list")
-    doc = SimpleDocTemplate(buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
-                            topMargin=MARGIN, bottomMargin=MARGIN + 4 * mm, title=title,
-                            subject=title, creator="dxkit", author="")
+    return paged_pdf(lambda: _story(calls, title), title=title, subject=title,
+                     footer=_footer(title, calls.day, printed_at), font=FONT)
+
+
+def _story(calls: CallList, title: str) -> list[Any]:
+    styles = _styles()
     story: list[Any] = [Paragraph(escape(title.upper()), styles["title"])]
     for line in _subtitle(calls):
         story.append(Paragraph(line, styles["subtitle"]))
@@ -172,24 +162,7 @@ def _draw(calls: CallList, printed_at: dt.datetime | None, total: int | None
         if number:  # between two hamlets; after the last one it could start a blank page
             story.append(Spacer(1, 5 * mm))
         story.append(_hamlet_table(hamlet, rows, styles))
-    footer = _footer(title, calls.day, printed_at)
-    drawn: list[int] = []
-
-    def on_page(canvas: Canvas, _doc: Any) -> None:
-        page = canvas.getPageNumber()
-        drawn.append(page)
-        width, _height = PAGE
-        canvas.saveState()
-        canvas.setFont(FONT, 8)
-        canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.drawString(MARGIN, MARGIN - 2 * mm, footer)
-        number = _("page {page} of {pages}").format(
-            page=format_number(page), pages=format_number(total)) if total else ""
-        canvas.drawRightString(width - MARGIN, MARGIN - 2 * mm, number)
-        canvas.restoreState()
-
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue(), max(drawn, default=1)
+    return story
 
 
 def _subtitle(calls: CallList) -> list[str]:

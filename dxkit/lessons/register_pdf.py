@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,21 +18,18 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+from reportlab.platypus import LongTable, Paragraph, Spacer, TableStyle
 
 from dxkit.core.i18n import _, format_date, format_number
+from dxkit.core.paged_pdf import MARGIN, PAGE, paged_pdf
 from dxkit.labels.fonts import BOLD, REGULAR, register_fonts
 
 if TYPE_CHECKING:
     from dxkit.lessons.workspace import LessonsWorkspace as Workspace
 
-PAGE = landscape(A4)
-MARGIN = 12 * mm
 MAX_SESSIONS = 16  # columns that still leave room to tick at 5 mm each
 _RULE = colors.HexColor("#666666")
 _HEAD = colors.HexColor("#e8eef5")
@@ -99,8 +95,18 @@ def _member_name(ws: Workspace, member: str) -> str:
 def render_register(register: ClassRegister, printed_at: dt.datetime | None = None
                     ) -> tuple[bytes, int]:
     """The PDF and its number of pages."""
-    pages = _draw(register, printed_at, total=None)[1]
-    return _draw(register, printed_at, total=pages)
+    title = _("Class register")
+    footer = " · ".join([register.class_name, title] + (
+        [_("printed {time}").format(time=format_date(printed_at.date()))] if printed_at else []))
+
+    def story() -> list[Any]:
+        styles = _styles()
+        return [Paragraph(escape(title.upper()), styles["title"]),
+                *(Paragraph(line, styles["subtitle"]) for line in _subtitle(register)),
+                Spacer(1, 4 * mm), _table(register, styles)]
+
+    return paged_pdf(story, title=title, subject=register.class_name, footer=footer,
+                     font=REGULAR)
 
 
 @functools.cache
@@ -119,38 +125,6 @@ def _styles() -> dict[str, ParagraphStyle]:
                                    leading=13, alignment=TA_CENTER),
         "number": ParagraphStyle("register-number", parent=body, alignment=TA_CENTER),
     }
-
-
-def _draw(register: ClassRegister, printed_at: dt.datetime | None, total: int | None
-          ) -> tuple[bytes, int]:
-    styles = _styles()
-    buffer = io.BytesIO()
-    title = _("Class register")
-    doc = SimpleDocTemplate(buffer, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
-                            topMargin=MARGIN, bottomMargin=MARGIN + 4 * mm, title=title,
-                            subject=register.class_name, creator="dxkit", author="")
-    story: list[Any] = [Paragraph(escape(title.upper()), styles["title"])]
-    story += [Paragraph(line, styles["subtitle"]) for line in _subtitle(register)]
-    story += [Spacer(1, 4 * mm), _table(register, styles)]
-    footer = " · ".join([register.class_name, title] + (
-        [_("printed {time}").format(time=format_date(printed_at.date()))] if printed_at else []))
-    drawn: list[int] = []
-
-    def on_page(canvas: Canvas, _doc: Any) -> None:
-        page = canvas.getPageNumber()
-        drawn.append(page)
-        canvas.saveState()
-        canvas.setFont(REGULAR, 8)
-        canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.drawString(MARGIN, MARGIN - 2 * mm, footer)
-        if total:
-            canvas.drawRightString(PAGE[0] - MARGIN, MARGIN - 2 * mm, _(
-                "page {page} of {pages}").format(page=format_number(page),
-                                                  pages=format_number(total)))
-        canvas.restoreState()
-
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue(), max(drawn, default=1)
 
 
 def _subtitle(register: ClassRegister) -> list[str]:
