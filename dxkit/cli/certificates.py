@@ -155,8 +155,11 @@ def verify(ctx: click.Context, code_or_file: str, province_key: str | None,
 
 def _code_of(text: str) -> str:
     """The full code in what was given: a code, a URL, or a file with the QR."""
+    found = code_in(text)
+    if found:  # a code or its URL (too long a name to ask the file system about)
+        return found
     path = Path(text)
-    if path.suffix.lower() in (".pdf", ".png", ".jpg", ".jpeg") or path.is_file():
+    if path.suffix.lower() in (".pdf", ".png", ".jpg", ".jpeg") or _is_file(path):
         if not path.is_file():
             raise CertificateError(_("There is no file {path}.").format(path=text))
         for payload in payloads_in_file(path):
@@ -165,13 +168,17 @@ def _code_of(text: str) -> str:
                 return found
         raise CertificateError(_("No certificate QR code could be read in {path}.").format(
             path=text))
-    found = code_in(text)
-    if found:
-        return found
     if normalize_short_code(text):
         raise CertificateError(_("A short code (DXC-XXXX-…) can be checked only on the hub's "
                                  "page; scan the QR or give the PDF to check it here."))
     raise CertificateError(_("“{text}” is not a certificate code.").format(text=text[:60]))
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name the file system refuses (too long, say) is no file
+        return False
 
 
 @hub.group("province-key", help=N_("The province's key that vouches for every team's "

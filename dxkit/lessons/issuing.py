@@ -87,14 +87,36 @@ class IssueReport:
     withheld: list[Withheld] = field(default_factory=list)
 
 
-def issue_certificates(ws: Workspace, class_id: str, signer: Signer, out: str | Path, *,
-                       learners: Sequence[str] = (), on: dt.date | None = None,
-                       progress: Progress | None = None) -> OpResult[IssueReport]:
-    """Certificates for the class's learners who completed the course, into one PDF.
+@dataclass(frozen=True)
+class SignedBatch:
+    """Certificates signed for a class, nothing drawn or stored yet: what `issue_certificates`
+    prints and stores, and what the demo stores without a PDF."""
 
-    With `learners`, each named one must have completed: otherwise nothing is issued and the
-    error says who and why. Without, every learner who completed gets one and the others are
-    listed in the report with why."""
+    class_id: str
+    course_id: str
+    course_version: str
+    issued: list[IssuedCertificate]
+    views: list[CertificateView]
+    withheld: list[Withheld]
+    shown_names: dict[str, str]  # person id → the masked name the code carries, or ""
+
+    def new_rows(self) -> list[tuple[str, dict[str, Any]]]:
+        """(id, fields) of the `certificates` rows to insert: the ones not reprinted."""
+        return [(certificate.certificate_id, {
+            "class_id": self.class_id, "person_id": certificate.person_id,
+            "course_id": self.course_id, "course_version": self.course_version,
+            "issued_on": view.issued_on.isoformat(), "code": certificate.code,
+            "display_name": self.shown_names[certificate.person_id],
+            "show_name": int(bool(self.shown_names[certificate.person_id])),
+            "revoked": 0, "revoked_on": None, "revoked_reason": ""})
+            for certificate, view in zip(self.issued, self.views, strict=True)
+            if not certificate.reprinted]
+
+
+def sign_certificates(ws: Workspace, class_id: str, signer: Signer, *,
+                      learners: Sequence[str] = (), on: dt.date | None = None) -> SignedBatch:
+    """The codes of the certificates `issue_certificates` would issue (same rules, same
+    errors), signed but neither drawn nor stored."""
     lessons = ws.lessons
     school_class = lessons.get_class(class_id)
     grid = lessons.grid(class_id)
@@ -122,42 +144,46 @@ def issue_certificates(ws: Workspace, class_id: str, signer: Signer, out: str | 
     issued: list[IssuedCertificate] = []
     views: list[CertificateView] = []
     consent = _consents(ws, [r.person_id for r in completed])
+    shown_names = {r.person_id: mask_name(r.name) if consent.get(r.person_id) else ""
+                   for r in completed}
     team = signer.key_certificate.team_name()
     commune = ws.team_place()[1]
     title = pack.title.get("vi")
     for row in completed:
         old = existing.get(row.person_id)
         certificate_id, issued_on = (old if old else (uuid7(), day))
-        shown = mask_name(row.name) if consent.get(row.person_id) else ""
         full = make_code(CertificatePayload(certificate_id, pack.id, pack.version, issued_on,
-                                            shown), signer.signing_key, signer.key_certificate)
+                                            shown_names[row.person_id]),
+                         signer.signing_key, signer.key_certificate)
         url = verification_url(signer.hub_url, full)
         issued.append(IssuedCertificate(certificate_id, row.person_id, row.name,
                                         short_code(full), url, reprinted=old is not None))
         views.append(CertificateView(row.name, title, team, commune, issued_on, url,
                                      short_code(full)))
-    pdf = certificates_pdf(views, progress=progress)
-    check_certificate_codes(pdf, [c.url for c in issued], progress=progress)
+    return SignedBatch(class_id, pack.id, pack.version, issued, views, withheld, shown_names)
+
+
+def issue_certificates(ws: Workspace, class_id: str, signer: Signer, out: str | Path, *,
+                       learners: Sequence[str] = (), on: dt.date | None = None,
+                       progress: Progress | None = None) -> OpResult[IssueReport]:
+    """Certificates for the class's learners who completed the course, into one PDF.
+
+    With `learners`, each named one must have completed: otherwise nothing is issued and the
+    error says who and why. Without, every learner who completed gets one and the others are
+    listed in the report with why."""
+    batch = sign_certificates(ws, class_id, signer, learners=learners, on=on)
+    pdf = certificates_pdf(batch.views, progress=progress)
+    check_certificate_codes(pdf, [c.url for c in batch.issued], progress=progress)
     target = Path(out)
     partial = _write_beside(target, pdf)
     try:
         with ws.transaction() as tx:
-            for certificate, view in zip(issued, views, strict=True):
-                if certificate.reprinted:
-                    continue
-                tx.insert("certificates", {
-                    "class_id": class_id, "person_id": certificate.person_id,
-                    "course_id": pack.id, "course_version": pack.version,
-                    "issued_on": view.issued_on.isoformat(), "code": certificate.code,
-                    "display_name": mask_name(certificate.name)
-                    if consent.get(certificate.person_id) else "",
-                    "show_name": int(bool(consent.get(certificate.person_id))),
-                    "revoked": 0, "revoked_on": None, "revoked_reason": ""},
-                    row_id=certificate.certificate_id)
+            for row_id, fields in batch.new_rows():
+                tx.insert("certificates", fields, row_id=row_id)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    return OpResult(IssueReport(target, issued, withheld), tx.changes)
+    return OpResult(IssueReport(target, batch.issued, batch.withheld), tx.changes)
 
 
 def revoke_certificate(ws: Workspace, certificate_id: str, reason: str) -> OpResult[str]:

@@ -77,9 +77,8 @@ def test_the_hub_accepts_every_record_of_the_demo_workspace(tmp_path):
     ws.farm.registry.add_product("Thuốc trừ sâu HTX", ["Abamectin 18 g/l"], {"rice": 7},
                                  kind="insecticide")
     records = outbox_records(ws)
-    # Every synced table a laptop writes (bans come only from the shipped list and the hub;
-    # the demo issues no certificate until certificates are signed: issue 12 §4).
-    assert {r["table"] for r in records} == set(REGISTRY) - {"pesticide_bans", "certificates"}
+    # Every synced table a laptop writes (bans come only from the shipped list and the hub).
+    assert {r["table"] for r in records} == set(REGISTRY) - {"pesticide_bans"}
     assert_hub_accepts(records)
     # The rows every install ships with come back as publications: they fit too.
     assert_hub_accepts([record for table in REGISTRY for record in records_of(
