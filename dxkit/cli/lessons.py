@@ -24,6 +24,7 @@ from dxkit.cli.common import (
 from dxkit.cli.root import cli
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _, counted, format_date
+from dxkit.lessons.enrol_new import enrol_new_person
 from dxkit.lessons.grid_export import state_label, write_grid_xlsx
 from dxkit.lessons.packs import CoursePack, MasteryRule, PackRefused
 from dxkit.lessons.register_pdf import write_class_register
@@ -167,15 +168,43 @@ def classes_list(ctx: click.Context, as_json: bool) -> None:
                                       "{count} learners"))))
 
 
-@classes.command("enrol", help=N_("Enrol people in a class."))
+@classes.command("enrol", help=N_(
+    "Enrol people in a class; with --new-person, add someone to a household first (same "
+    "rules as “people add”: consent never assumed) and enrol them, both or neither."))
 @argument("class_id")
-@option("--person", "people", multiple=True, required=True,
-        help=N_("A person's id (repeatable)."))
+@option("--person", "people", multiple=True, help=N_("A person's id (repeatable)."))
 @option("--on", "on", type=DATE, default=None, help=N_("Day of enrolment (default today)."))
+@option("--new-person", "new_person", is_flag=True,
+        help=N_("Add a new person to the household register and enrol them."))
+@option("--household", default=None, help=N_("The new person's household (code or id)."))
+@option("--name", default=None, help=N_("The new person's full name."))
+@option("--sex", default="", help=N_("Nam or Nữ."))
+@option("--birth", default="", help=N_("Birth date dd/mm/yyyy, or only the year yyyy."))
+@option("--consent/--no-consent", default=False,
+        help=N_("The person agreed to their data being stored (never assumed)."))
 @JSON_OPTION
 @click.pass_context
 def classes_enrol(ctx: click.Context, class_id: str, people: tuple[str, ...],
-                  on: dt.date | None, as_json: bool) -> None:
+                  on: dt.date | None, new_person: bool, household: str | None,
+                  name: str | None, sex: str, birth: str, consent: bool,
+                  as_json: bool) -> None:
+    if new_person:
+        if people:
+            raise DxError(_("Give either --person or --new-person, not both."))
+        if not household or not name:
+            raise DxError(_("A new person needs --household and --name."))
+        ws = workspace(ctx)
+        added = enrol_new_person(ws, class_id, household, on=on, full_name=name, sex=sex,
+                                 birth_date=birth, consent=consent).value
+        if as_json:
+            emit_json({"class_id": class_id, "enrolled": [added.id], "person_id": added.id})
+            return
+        click.echo(_("Added {name} to the household register (id {id}) and enrolled them."
+                     ).format(name=added.full_name, id=added.id))
+        return
+    if household is not None or name is not None or sex or birth or consent:
+        raise DxError(_("--household, --name, --sex, --birth and --consent go with "
+                        "--new-person."))
     result = workspace(ctx).lessons.enrol(class_id, list(people), on)
     if as_json:
         emit_json({"class_id": class_id, "enrolled": result.value})

@@ -36,7 +36,7 @@ def written(folder: Path) -> dict[str, int]:
     with Workspace.open(folder) as ws:
         return {t: ws.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                 for t in ("classes", "class_learners", "lesson_events", "outbox",
-                          "course_packs")}
+                          "course_packs", "people")}
 
 
 @pytest.fixture
@@ -149,6 +149,18 @@ def klass(team) -> tuple[Path, list[str], str]:
     ["enrol", "{c}", "--person", "01a00000-0000-7000-8000-000000000002"],
     ["add", "--course", "vn.khong-co", "--name", "Lớp", "--starts", "{today}"],
     ["grid", "01a00000-0000-7000-8000-000000000003"],
+    ["enrol", "{c}"],
+    ["enrol", "{c}", "--new-person", "--household", "MH-001"],
+    ["enrol", "{c}", "--new-person", "--household", "KHONG-CO", "--name", "Lê Văn Mới"],
+    ["enrol", "{c}", "--new-person", "--household", "MH-001", "--name", "Lê Văn Mới",
+     "--birth", "31/02/1980"],
+    ["enrol", "{c}", "--new-person", "--household", "MH-001", "--name", "Lê Văn Mới",
+     "--sex", "không rõ"],
+    ["enrol", "{c}", "--new-person", "--household", "MH-001", "--name", "Lê Văn Mới",
+     "--person", "{p1}"],
+    ["enrol", "{c}", "--household", "MH-001", "--name", "Lê Văn Mới"],
+    ["enrol", "01a00000-0000-7000-8000-000000000004", "--new-person", "--household", "MH-001",
+     "--name", "Lê Văn Mới"],
 ])
 def test_bad_input_is_one_sentence_and_writes_nothing(klass, args):
     folder, people, class_id = klass
@@ -160,6 +172,34 @@ def test_bad_input_is_one_sentence_and_writes_nothing(klass, args):
     assert result.exit_code != 0
     assert result.stderr.strip() and len(result.stderr.strip().splitlines()) == 1
     assert written(folder) == before
+
+
+def test_enrolling_a_new_person_adds_them_to_the_household_and_the_class(klass):
+    folder, _people, class_id = klass
+    before = written(folder)
+    answer = as_json(run(folder, "classes", "enrol", class_id, "--new-person", "--household",
+                         "mh-001", "--name", "  Lê Văn   Mới ", "--sex", "Nam", "--birth",
+                         "05/09/1968", "--json"))
+    assert answer["enrolled"] == [answer["person_id"]]
+    after = written(folder)
+    assert after["people"] == before["people"] + 1
+    assert after["class_learners"] == before["class_learners"] + 1
+    with Workspace.open(folder) as ws:
+        person = ws.people.get(answer["person_id"])
+        assert (person.full_name, person.sex, person.birth_year) == ("Lê Văn Mới", "M", 1968)
+        assert person.consent is False and person.consent_on is None  # never assumed
+        assert ws.households.get(person.household_id).code == "MH-001"
+        grid = ws.lessons.grid(class_id)
+        assert person.id in {row.person_id for row in grid.learners}
+    consented = as_json(run(folder, "classes", "enrol", class_id, "--new-person",
+                            "--household", "MH-001", "--name", "Trần Thị Nay", "--consent",
+                            "--json"))
+    with Workspace.open(folder) as ws:
+        person = ws.people.get(consented["person_id"])
+        assert person.consent is True and person.consent_on is not None
+    text = run(folder, "classes", "enrol", class_id, "--new-person", "--household", "MH-001",
+               "--name", "Võ Văn Ba")
+    assert text.exit_code == 0 and "Võ Văn Ba" in text.output
 
 
 def test_messages_are_vietnamese(klass):

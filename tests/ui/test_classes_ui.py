@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from dxkit.lessons.ui_queries import class_rows, classes_of_person
+from dxkit.ui.household_forms import PersonForm
 from dxkit.ui.household_view import HouseholdView
-from dxkit.ui.lessons.class_dialogs import EnrolDialog, PackProblemsDialog, RollCallDialog
+from dxkit.ui.lessons.class_dialogs import (
+    EnrolDialog,
+    NewLearnerForm,
+    PackProblemsDialog,
+    RollCallDialog,
+)
 from dxkit.ui.lessons.classes_page import SYMBOLS, ClassesPage
 from dxkit.ui.lessons.learner_mode import QuizResult
 from dxkit.ui.widgets import is_alive
@@ -200,6 +206,44 @@ def test_enrolling_by_search_and_a_whole_household(page, ws, ctx, qtbot, school)
     child = again.results.topLevelItem(0).child(0)
     assert "đã có trong lớp" in child.text(0)
     assert not child.flags() & Qt.ItemFlag.ItemIsEnabled
+
+
+def test_a_new_person_is_added_to_the_chosen_household_and_enrolled(page, ws, ctx, qtbot,
+                                                                   school):
+    school_class, people = school
+    open_class(page, qtbot, ctx, school_class.id)
+    dialog = page.enrol()
+    assert dialog.new_person() is None  # no household chosen yet: it says so
+    assert "chọn hộ" in dialog.error.text() and not dialog.error.isHidden()
+    qtbot.keyClicks(dialog.search_box, "MH-001")
+    settle(qtbot, ctx, lambda: dialog.results.topLevelItemCount() == 1)
+    dialog.results.setCurrentItem(dialog.results.topLevelItem(0))
+    form = dialog.new_person()
+    assert isinstance(form, NewLearnerForm) and isinstance(form, PersonForm)
+    assert "MH-001" in form.windowTitle() or any(
+        "MH-001" in label.text() for label in form.findChildren(QLabel))
+    # The household page's rules: consent is never pre-ticked, no citizen ID without it.
+    assert not form.consent.isChecked() and not form.cccd.isEnabled()
+    form.full_name.setText("")
+    form.save()
+    settle(qtbot, ctx, lambda: form.errors.fields["full_name"].error_text() != "")
+    assert ws.people.count() == 4
+    form.full_name.setText("Lê Văn Mới")
+    form.birth.setText("1961")
+    form.save()
+    settle(qtbot, ctx, lambda: closed(form))
+    new = [p for p in ws.people.in_household(ws.households.by_code("MH-001").id)
+           if p.full_name == "Lê Văn Mới"]
+    assert len(new) == 1 and not new[0].consent
+    assert set(ws.lessons.learner_ids(school_class.id)) == set(people) | {new[0].id}
+    assert "Lê Văn Mới" in dialog.added_label.text() and not dialog.added_label.isHidden()
+    # The list shows them enrolled; Enrol with nobody ticked closes the dialog.
+    settle(qtbot, ctx, lambda: any(
+        "Lê Văn Mới" in dialog.results.topLevelItem(0).child(i).text(0)
+        and "đã có trong lớp" in dialog.results.topLevelItem(0).child(i).text(0)
+        for i in range(dialog.results.topLevelItem(0).childCount())))
+    dialog.save()
+    assert closed(dialog)
 
 
 def test_a_new_class_opens_and_a_refused_pack_lists_its_problems(page, ws, ctx, qtbot, tmp_path):

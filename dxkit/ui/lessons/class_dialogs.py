@@ -40,6 +40,7 @@ from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _, counted, format_date, format_number, ngettext
 from dxkit.core.progress import Progress
 from dxkit.core.text import folded_key
+from dxkit.lessons.enrol_new import enrol_new_person
 from dxkit.lessons.grid_export import state_label
 from dxkit.lessons.issuing import IssueReport
 from dxkit.lessons.packs import Lesson, PackRefused, Problem
@@ -48,6 +49,7 @@ from dxkit.lessons.service import SchoolClass, parse_quiz
 from dxkit.ui.appearance import HINT_STYLE, scaled_font
 from dxkit.ui.context import AppContext
 from dxkit.ui.fitting import DIALOGS, fit_to_screen
+from dxkit.ui.household_forms import SAVED_STYLE, PersonForm, Work
 from dxkit.ui.operations import Op, Query
 from dxkit.ui.widgets import (
     FieldErrors,
@@ -58,6 +60,7 @@ from dxkit.ui.widgets import (
 )
 
 PRESENT, ABSENT = "present", "absent"
+HOUSEHOLD_ROLE = Qt.ItemDataRole.UserRole + 1  # a household row's (id, caption)
 PRESENT_KEYS = (Qt.Key.Key_P, Qt.Key.Key_Space)
 ABSENT_KEYS = (Qt.Key.Key_V, Qt.Key.Key_A)
 PRESENT_COLOUR = "#1b7f3b"  # white on it: 5.5:1
@@ -399,12 +402,27 @@ class EnrolDialog(QDialog):
         self.results.itemChanged.connect(self._ticked)
         self.chosen_label = QLabel()
         self.chosen_label.setWordWrap(True)
+        self.new_person_button = QPushButton(_("New person…"))
+        self.new_person_button.setToolTip(_(
+            "Add someone who is not in the register yet to the household selected above, "
+            "and enrol them"))
+        self.new_person_button.setAutoDefault(False)
+        self.new_person_button.clicked.connect(self.new_person)
+        self.added_label = QLabel()
+        self.added_label.setWordWrap(True)
+        self.added_label.setStyleSheet(SAVED_STYLE)
+        self.added_label.hide()
+        self.added: list[str] = []  # names of the new people enrolled from here
         self.error = error_label()
         self.save_box = save_cancel_buttons(self, _("Enrol"))
         layout = QVBoxLayout(self)
         layout.addWidget(self.search_box)
         layout.addWidget(hint)
         layout.addWidget(self.results, 1)
+        new_row = QHBoxLayout()
+        new_row.addWidget(self.added_label, 1)
+        new_row.addWidget(self.new_person_button)
+        layout.addLayout(new_row)
         layout.addWidget(self.chosen_label)
         layout.addWidget(self.error)
         layout.addWidget(self.save_box)
@@ -431,8 +449,9 @@ class EnrolDialog(QDialog):
         words = folded_key(self.search_box.text()).split()
         self.results.blockSignals(True)
         self.results.clear()
-        for _household_id, caption, people in found:
+        for household_id, caption, people in found:
             top = QTreeWidgetItem(self.results, [caption])
+            top.setData(0, HOUSEHOLD_ROLE, (household_id, caption))
             top.setFlags(top.flags() | Qt.ItemFlag.ItemIsUserCheckable
                          | Qt.ItemFlag.ItemIsAutoTristate)
             for person_id, name in people:
@@ -475,12 +494,76 @@ class EnrolDialog(QDialog):
             "{count} to enrol: {names}", "{count} to enrol: {names}", len(self.chosen)).format(
                 count=format_number(len(self.chosen)), names=", ".join(self.chosen.values())))
 
+    def selected_household(self) -> tuple[str, str] | None:
+        """(id, caption) of the household selected in the results, or of the selected
+        person's household."""
+        item = self.results.currentItem()
+        while item is not None and not item.data(0, HOUSEHOLD_ROLE):
+            item = item.parent()
+        return tuple(item.data(0, HOUSEHOLD_ROLE)) if item is not None else None
+
+    def new_person(self) -> NewLearnerForm | None:
+        """The household page's add-person form, for the selected household; saving adds the
+        person and enrols them in one transaction."""
+        household = self.selected_household()
+        if household is None:
+            self.error.setText(_("Search for the household and select it first; the new "
+                                 "person is added to it."))
+            self.error.show()
+            return None
+        self.error.hide()
+        form = NewLearnerForm(self.ctx, self.school_class, household[0], household[1],
+                              parent=self)
+        form.finished.connect(lambda _code: self._new_people_enrolled(form))
+        form.open()
+        return form
+
+    def _new_people_enrolled(self, form: NewLearnerForm) -> None:
+        people = list(form.added)
+        saved = getattr(form, "result_value", None)
+        if saved is not None:
+            people.append(saved)
+        if not people:
+            return
+        self.enrolled.update(p.id for p in people)
+        self.added.extend(p.full_name for p in people)
+        self.added_label.setText(_("Added to the register and enrolled: {names}").format(
+            names=", ".join(self.added)))
+        self.added_label.show()
+        self.search()  # the new people show, already in the class
+
     def save(self) -> None:
         lessons, class_id, people = self.ctx.ws.lessons, self.school_class.id, list(self.chosen)
+        if not people and self.added:
+            self.accept()  # the new people are enrolled already
+            return
         (Op(self.ctx, self, lambda _progress: lessons.enrol(class_id, people))
          .invalid(lambda error: show_invalid(self.error, error))
          .success(lambda _result: self.accept())
          .run())
+
+
+class NewLearnerForm(PersonForm):
+    """The household page's add-person form (same fields, validators and consent rules:
+    consent never pre-ticked, a citizen ID only once consent is ticked) whose save also
+    enrols the person in the class, both in one transaction."""
+
+    def __init__(self, ctx: AppContext, school_class: SchoolClass, household_id: str,
+                 household_caption: str, parent: QWidget | None = None):
+        super().__init__(ctx, household_id, parent=parent)
+        self.school_class = school_class
+        self.setWindowTitle(_("New learner for “{class_name}”").format(
+            class_name=school_class.name))
+        where = QLabel(_("Added to household {household} and enrolled in the class.").format(
+            household=household_caption))
+        where.setWordWrap(True)
+        where.setStyleSheet(HINT_STYLE)
+        self.form.insertRow(0, where)
+
+    def operation(self) -> Work:
+        values, ws = self.values(), self.ctx.ws
+        class_id, household_id = self.school_class.id, self.household_id
+        return lambda _progress: enrol_new_person(ws, class_id, household_id, **values)
 
 
 # -- one learner's lesson ---------------------------------------------------------------------
