@@ -199,7 +199,7 @@ def classes_enrol(ctx: click.Context, class_id: str, people: tuple[str, ...],
         if as_json:
             emit_json({"class_id": class_id, "enrolled": [added.id], "person_id": added.id})
             return
-        click.echo(_("Added {name} to the household register (id {id}) and enrolled them."
+        click.echo(_("Added {name} to the household register (id {id}) and to the class."
                      ).format(name=added.full_name, id=added.id))
         return
     if household is not None or name is not None or sex or birth or consent:

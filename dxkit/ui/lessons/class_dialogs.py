@@ -527,7 +527,7 @@ class EnrolDialog(QDialog):
             return
         self.enrolled.update(p.id for p in people)
         self.added.extend(p.full_name for p in people)
-        self.added_label.setText(_("Added to the register and enrolled: {names}").format(
+        self.added_label.setText(_("Added to the register and to the class: {names}").format(
             names=", ".join(self.added)))
         self.added_label.show()
         self.search()  # the new people show, already in the class
@@ -554,7 +554,7 @@ class NewLearnerForm(PersonForm):
         self.school_class = school_class
         self.setWindowTitle(_("New learner for “{class_name}”").format(
             class_name=school_class.name))
-        where = QLabel(_("Added to household {household} and enrolled in the class.").format(
+        where = QLabel(_("Added to household {household} and to the class.").format(
             household=household_caption))
         where.setWordWrap(True)
         where.setStyleSheet(HINT_STYLE)
