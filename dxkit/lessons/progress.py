@@ -27,6 +27,7 @@ How the events count (the same on every laptop, whatever order they arrived in):
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections import defaultdict
@@ -118,6 +119,19 @@ def attendance_marks(events: Iterable[Event]) -> dict[str, str]:
             if known is None or (event.created_at, event.id) > (known.created_at, known.id):
                 latest[event.on_date] = event
     return {day: event.kind for day, event in latest.items()}
+
+
+def attendance_on(conn: sqlite3.Connection, class_id: str, day: dt.date) -> dict[str, str]:
+    """person id -> "present" or "absent": each learner's mark for `day` as progress counts
+    it (the latest effective mark by HLC); learners with none are left out."""
+    events: dict[str, list[Event]] = defaultdict(list)
+    for row in conn.execute(f"SELECT {_EVENT_COLUMNS} FROM lesson_events WHERE class_id = ?",
+                            (class_id,)):
+        events[row[1]].append(Event(*row))
+    wanted = day.isoformat()
+    marks = {person: attendance_marks(effective(own)).get(wanted)
+             for person, own in events.items()}
+    return {person: kind for person, kind in marks.items() if kind is not None}
 
 
 def derive_learner(pack: CoursePack, person_id: str, events: Sequence[Event],

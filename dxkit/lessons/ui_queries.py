@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dxkit.core.errors import NotFound
-from dxkit.lessons import library
+from dxkit.lessons import library, progress
 
 if TYPE_CHECKING:
     from dxkit.lessons.workspace import LessonsWorkspace as Workspace
@@ -97,3 +97,10 @@ def classes_of_person(ws: Workspace, person_id: str) -> list[PersonClass]:
         found.append(PersonClass(r["id"], r["name"], title, lessons, r["mastered"],
                                  r["needing_help"], bool(r["completed"])))
     return found
+
+
+def roll_call_marks(ws: Workspace, class_id: str, day: dt.date) -> dict[str, str]:
+    """What the roll-call dialog starts from: each learner's mark already recorded for `day`
+    (person id -> "present" or "absent"), the one progress counts."""
+    ws.lessons.get_class(class_id)  # NotFound: a sentence
+    return progress.attendance_on(ws.conn, class_id, day)

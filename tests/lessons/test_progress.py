@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from dxkit.core.errors import DxError, NotFound, ValidationError
 from dxkit.lessons import progress
 from dxkit.lessons.tables import answer_id, learner_id
+from dxkit.lessons.ui_queries import roll_call_marks
 from dxkit.workspace import Workspace
 from tests.conftest import FROZEN_NOW
 from tests.lessons.conftest import COURSE, STARTS, Setup, add_people
@@ -322,3 +323,14 @@ def test_a_new_pack_version_keeps_the_progress_on_lessons_and_skills_it_keeps(
     before = progress.snapshot(s.ws.conn)
     s.ws.lessons.recompute()
     assert progress.snapshot(s.ws.conn) == before
+
+
+def test_the_roll_call_starts_from_the_mark_progress_counts(setup: Setup):
+    ws, class_id, people = setup.ws, setup.class_id, setup.people
+    day = STARTS + dt.timedelta(days=2)
+    first = ws.lessons.attendance(class_id, day, [people[0], people[1]], [people[2]]).value
+    ws.lessons.attendance(class_id, day, [], [people[1]])  # a later mark replaces
+    ws.lessons.void(first[2])  # people[2]'s only mark that day, voided
+    ws.lessons.attendance(class_id, STARTS, [people[3]])  # another day
+    assert roll_call_marks(ws, class_id, day) == {people[0]: "present", people[1]: "absent"}
+    assert roll_call_marks(ws, class_id, STARTS) == {people[3]: "present"}

@@ -5,7 +5,7 @@ by search, and a person's classes on the household page."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
 from dxkit.lessons.ui_queries import class_rows, classes_of_person
@@ -119,6 +119,42 @@ def test_roll_call_by_keyboard_records_every_learner_in_one_save(page, ws, ctx, 
         (ids[0], "present", day), (ids[1], "absent", day), (ids[2], "absent", day),
         (ids[3], "present", day)])
     assert ws.pending_changes() > before
+
+
+def test_roll_call_shows_the_recorded_marks_and_saves_only_changes(page, ws, ctx, qtbot,
+                                                                 school):
+    school_class, people = school
+    today = ws.today()
+    ws.lessons.attendance(school_class.id, today, [people[0], people[1]], [people[2]])
+    ws.lessons.attendance(school_class.id, today, [people[2]], [people[1]])  # latest counts
+    ws.lessons.attendance(school_class.id, STARTS, [people[3]], [])
+    open_class(page, qtbot, ctx, school_class.id)
+    dialog = page.roll_call()
+    settle(qtbot, ctx, lambda: not dialog.loading)
+    row = {person_id: r for r, (person_id, _name) in enumerate(dialog.learners)}
+    assert [dialog.mark_of(row[p]) for p in people] == ["present", "absent", "present", None]
+    assert not dialog.recorded_note.isHidden()
+    assert dialog.count.text() == "2 có mặt, 1 vắng, 1 chưa điểm danh"
+    # Saving unchanged marks adds no event.
+    before = len(ws.lessons.events(school_class.id))
+    dialog.save()
+    settle(qtbot, ctx, lambda: closed(dialog))
+    assert len(ws.lessons.events(school_class.id)) == before
+    # The date changed: that day's marks show; saving records only the changed learner.
+    again = page.roll_call()
+    settle(qtbot, ctx, lambda: not again.loading)
+    again.day.setDate(QDate(STARTS.year, STARTS.month, STARTS.day))
+    settle(qtbot, ctx, lambda: not again.loading and again.mark_of(row[people[3]]) == "present")
+    assert [again.mark_of(row[p]) for p in people[:3]] == [None, None, None]
+    again.mark(row[people[0]], "absent")
+    again.mark(row[people[3]], "present")  # as recorded: no new event
+    assert again.changes() == {people[0]: "absent"}
+    again.save()
+    settle(qtbot, ctx, lambda: closed(again))
+    assert len(ws.lessons.events(school_class.id)) == before + 1
+    on_starts = [(e["person_id"], e["kind"]) for e in ws.lessons.events(school_class.id)
+                 if e["on_date"] == STARTS.isoformat()]
+    assert sorted(on_starts) == sorted([(people[3], "present"), (people[0], "absent")])
 
 
 def test_a_roll_call_with_nobody_marked_says_so_and_writes_nothing(page, ws, ctx, qtbot, school):

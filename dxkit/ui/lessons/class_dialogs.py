@@ -46,6 +46,7 @@ from dxkit.lessons.issuing import IssueReport
 from dxkit.lessons.packs import Lesson, PackRefused, Problem
 from dxkit.lessons.progress import LessonProgress
 from dxkit.lessons.service import SchoolClass, parse_quiz
+from dxkit.lessons.ui_queries import roll_call_marks
 from dxkit.ui.appearance import HINT_STYLE, scaled_font
 from dxkit.ui.context import AppContext
 from dxkit.ui.fitting import DIALOGS, fit_to_screen
@@ -240,7 +241,12 @@ class RollCallTable(QTableWidget):
 class RollCallDialog(QDialog):
     """A session's roll-call: a date (today unless changed) and a present/absent mark per
     learner, all saved in one `ws.lessons.attendance` call. Learners left unmarked get no
-    mark."""
+    mark.
+
+    The marks already recorded for the chosen date show when the dialog opens and whenever
+    the date changes (the mark progress counts: the latest effective one). Saving records
+    only the marks that differ from them, so saving an unchanged roll-call adds no event;
+    changing the date starts again from that date's recorded marks."""
 
     def __init__(self, ctx: AppContext, school_class: SchoolClass,
                  learners: Sequence[tuple[str, str]], parent: QWidget | None = None):
@@ -248,7 +254,11 @@ class RollCallDialog(QDialog):
         self.ctx = ctx
         self.school_class = school_class
         self.learners = list(learners)
-        self.marks: dict[str, str] = {}
+        self.marks: dict[str, str] = {}  # what the dialog shows
+        self.recorded: dict[str, str] = {}  # what is recorded for the date shown
+        self.typed: dict[str, str] = {}  # marks set here since the date was chosen
+        self.loading = False
+        self.save_pending = False  # Save asked while the recorded marks were being read
         self.setWindowTitle(_("Roll-call: {name}").format(name=school_class.name))
         today = ctx.ws.today()
         self.day = _date_edit(today, school_class.starts_on,
@@ -299,6 +309,10 @@ class RollCallDialog(QDialog):
         self.count = QLabel()
         self.all_present = QPushButton(_("Everyone not marked: present"))
         self.all_present.clicked.connect(self.mark_rest_present)
+        self.recorded_note = QLabel()
+        self.recorded_note.setStyleSheet(HINT_STYLE)
+        self.recorded_note.setWordWrap(True)
+        self.recorded_note.hide()
         self.error = error_label()
         self.save_box = save_cancel_buttons(self, _("Save roll-call"))
         bottom = QHBoxLayout()
@@ -308,11 +322,51 @@ class RollCallDialog(QDialog):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
+        layout.addWidget(self.recorded_note)
         layout.addWidget(self.error)
         layout.addWidget(self.save_box)
         self._update_count()
         fit_to_screen(self, QSize(720, 640))
         self.table.setFocus()
+        self.day.dateChanged.connect(lambda _date: self.load_recorded())
+        self.load_recorded()
+
+    def load_recorded(self) -> None:
+        """The marks recorded for the chosen date, read on the database thread; a Save asked
+        meanwhile waits for them."""
+        self.typed.clear()
+        self._set_loading(True)
+        ws, class_id, day = self.ctx.ws, self.school_class.id, pydate(self.day.date())
+        (Query(self.ctx, self, lambda _progress: roll_call_marks(ws, class_id, day), "marks")
+         .success(lambda found: self._show_recorded(day, found))
+         .run())
+
+    def _set_loading(self, loading: bool) -> None:
+        self.loading = loading
+
+    def _show_recorded(self, day: dt.date, found: dict[str, str]) -> None:
+        if day != pydate(self.day.date()):
+            return  # the date changed meanwhile: its own read answers
+        ids = {person_id for person_id, _name in self.learners}
+        self.recorded = {p: k for p, k in found.items() if p in ids}
+        self.marks = {**self.recorded, **self.typed}
+        for row in range(len(self.learners)):
+            self._paint(row)
+        self._update_count()
+        self.recorded_note.setText(ngettext(
+            "{count} mark is already recorded for this day; saving records only what you "
+            "change.", "{count} marks are already recorded for this day; saving records only "
+            "what you change.", len(self.recorded)).format(
+                count=format_number(len(self.recorded))))
+        self.recorded_note.setVisible(bool(self.recorded))
+        self._set_loading(False)
+        if self.save_pending:
+            self.save_pending = False
+            self.save()
+
+    def changes(self) -> dict[str, str]:
+        """The marks to record: those that differ from the recorded ones."""
+        return {p: k for p, k in self.marks.items() if self.recorded.get(p) != k}
 
     def _clicked(self, row: int, column: int) -> None:
         if column in (2, 3):
@@ -339,6 +393,7 @@ class RollCallDialog(QDialog):
     def mark(self, row: int, kind: str, advance: bool = True) -> None:
         person_id = self.learners[row][0]
         self.marks[person_id] = kind
+        self.typed[person_id] = kind
         self._paint(row)
         self._update_count()
         if advance and row + 1 < len(self.learners):
@@ -349,21 +404,33 @@ class RollCallDialog(QDialog):
             if person_id not in self.marks:
                 self.mark(row, PRESENT, advance=False)
 
-    def _update_count(self) -> None:
+    def _totals(self) -> tuple[int, int]:
         present = sum(1 for k in self.marks.values() if k == PRESENT)
-        absent = len(self.marks) - present
+        return present, len(self.marks) - present
+
+    def _update_count(self) -> None:
+        present, absent = self._totals()
         left = len(self.learners) - len(self.marks)
         self.count.setText(_("{present} present, {absent} absent, {left} not marked").format(
             present=present, absent=absent, left=left))
 
     def save(self) -> None:
-        present = [p for p, k in self.marks.items() if k == PRESENT]
-        absent = [p for p, k in self.marks.items() if k == ABSENT]
-        lessons, class_id = self.ctx.ws.lessons, self.school_class.id
+        if self.loading:  # saved as soon as the recorded marks are known
+            self.save_pending = True
+            return
+        changes = self.changes()
         day = pydate(self.day.date())
+        if not changes and self.recorded:
+            self.ctx.notice.emit(_("Roll-call of {day}: nothing changed.").format(
+                day=format_date(day)))
+            self.accept()
+            return
+        present = [p for p, k in changes.items() if k == PRESENT]
+        absent = [p for p, k in changes.items() if k == ABSENT]
+        lessons, class_id = self.ctx.ws.lessons, self.school_class.id
         (Op(self.ctx, self, lambda _progress: lessons.attendance(class_id, day, present, absent))
          .invalid(lambda error: show_invalid(self.error, error))
-         .success(lambda _result: self._saved(day, len(present), len(absent)))
+         .success(lambda _result: self._saved(day, *self._totals()))
          .run())
 
     def _saved(self, day: dt.date, present: int, absent: int) -> None:
