@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel
 
+from dxkit.lessons.certificate_code import code_in, public_key_of, short_code, verify_code
+from dxkit.lessons.certificate_pdf import payloads_in_file
 from dxkit.lessons.ui_queries import class_rows, classes_of_person
+from dxkit.sync.apply import META_SERVER, META_TEAM
+from dxkit.sync.teamkey import CertificateSigning
 from dxkit.ui.household_forms import PersonForm
 from dxkit.ui.household_view import HouseholdView
 from dxkit.ui.lessons.class_dialogs import (
+    CertificatesDialog,
     EnrolDialog,
     NewLearnerForm,
     PackProblemsDialog,
@@ -20,8 +25,9 @@ from dxkit.ui.lessons.class_dialogs import (
 from dxkit.ui.lessons.classes_page import SYMBOLS, ClassesPage
 from dxkit.ui.lessons.learner_mode import QuizResult
 from dxkit.ui.widgets import is_alive
-from tests.lessons.conftest import COURSE, STARTS, add_people
+from tests.lessons.conftest import COURSE, STARTS, Setup, add_people
 from tests.lessons.packs_setup import write_pack
+from tests.lessons.test_issuing import PROVINCE, SIGNER, complete
 from tests.ui.conftest import settle
 
 
@@ -338,3 +344,38 @@ def test_a_learners_name_opens_the_household_which_lists_their_classes(
     QApplication.processEvents()
     texts = [view.class_list.item(i).text() for i in range(view.class_list.count())]
     assert texts == ["Lớp thử (Khóa học thử): 1/2 bài đã thành thạo"]
+
+
+def test_certificates_with_a_key_save_the_pdf_and_list_issued_and_withheld(
+        page, ws, ctx, qtbot, school, tmp_path, monkeypatch):
+    school_class, people = school
+    complete(Setup(ws, school_class.id, people), people[0])
+    ws.set_meta(META_TEAM, SIGNER.key_certificate.team_id)
+    ws.set_meta(META_SERVER, "https://hub.example.vn")
+    asked = []
+    signing = CertificateSigning(SIGNER.key_certificate.team_id, SIGNER.signing_key,
+                                 SIGNER.key_certificate, public_key_of(PROVINCE))
+    monkeypatch.setattr("dxkit.sync.teamkey.certificate_signing",
+                        lambda team_id: asked.append(team_id) or signing)
+    target = tmp_path / "chung-nhan"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    open_class(page, qtbot, ctx, school_class.id)
+    assert page.certificates()  # the path comes from the (patched) save dialog
+    assert asked == [SIGNER.key_certificate.team_id]
+    settle(qtbot, ctx, lambda: isinstance(page.last_dialog, CertificatesDialog))
+    dialog = page.last_dialog
+    pdf = tmp_path / "chung-nhan.pdf"
+    assert dialog.report.path == pdf and pdf.read_bytes().startswith(b"%PDF")
+    lines = [dialog.names.item(i).text() for i in range(dialog.names.count())]
+    name = ws.people.get(people[0]).full_name
+    stored = ws.conn.execute("SELECT code FROM certificates WHERE person_id = ?",
+                             (people[0],)).fetchone()[0]
+    assert lines[0] == f"✓ {name}: giấy chứng nhận {stored}"
+    withheld = lines[1:]
+    assert len(withheld) == 3 and all(line.startswith("✗ ") for line in withheld)
+    assert all("chưa hoàn thành khóa học" in line for line in withheld)
+    # The PDF's QR carries a code that verifies with the province key.
+    codes = [code_in(payload) for payload in payloads_in_file(pdf)]
+    assert len(codes) == 1 and codes[0] is not None
+    assert verify_code(codes[0], public_key_of(PROVINCE)).valid
+    assert short_code(codes[0]) == stored
