@@ -104,6 +104,7 @@ def report_lines(report: engine.SyncReport) -> list[str]:
         _("{requests}, {sent} sent, {received} received.").format(
             requests=counted(report.requests, "{count} request", "{count} requests"),
             sent=size_in_bytes(report.bytes_sent), received=size_in_bytes(report.bytes_received)),
+        *engine.report_notes(report),
     ]
 
 

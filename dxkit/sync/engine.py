@@ -36,6 +36,7 @@ from dxkit.core.i18n import _, counted
 from dxkit.core.progress import Progress
 from dxkit.core.synced import REGISTRY, Changes, dependency_order, records_of
 from dxkit.lessons.certificate_code import META_PROVINCE_KEY, public_key_text
+from dxkit.lessons.library import CourseSummary
 from dxkit.lessons.pack_files import MAX_PACK_BYTES
 from dxkit.lessons.packs import PackRefused, read_pack
 from dxkit.sync import clocks
@@ -148,6 +149,8 @@ class SyncReport:
     # sentences about those it could not (a pack refused here does not fail the sync).
     courses_installed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Each installed course's title ("id version" -> title in the app's language).
+    course_titles: dict[str, str] = field(default_factory=dict)
     changes: Changes = field(default_factory=Changes, repr=False)  # for screens to refresh
 
     def to_dict(self) -> dict[str, Any]:
@@ -661,8 +664,9 @@ def _receive_course_packs(ws: Workspace, hub: HubClient, report: SyncReport,
                                 course=course_id, version=version))
             continue
         problem = _install_course_pack(ws, hub, listed)
-        if problem is None:
+        if not isinstance(problem, str):
             report.courses_installed.append(f"{course_id} {version}")
+            report.course_titles[f"{course_id} {version}"] = problem.title
         else:
             _note(report, _("The course pack {course} version {version} from the hub was not "
                             "installed: {problem}").format(course=course_id, version=version,
@@ -672,9 +676,9 @@ def _receive_course_packs(ws: Workspace, hub: HubClient, report: SyncReport,
 
 
 def _install_course_pack(ws: Workspace, hub: HubClient, listed: Mapping[str, Any]
-                         ) -> str | None:
-    """Download, check and install one listed pack; None when it is installed, else why
-    not (a sentence)."""
+                         ) -> CourseSummary | str:
+    """Download, check and install one listed pack: what was installed, else why not (a
+    sentence)."""
     size = int(listed["size"])
     if size > MAX_COURSE_PACK_BYTES:
         return _("it is larger than {size} MB.").format(size=MAX_COURSE_PACK_BYTES // 2**20)
@@ -705,10 +709,18 @@ def _install_course_pack(ws: Workspace, hub: HubClient, listed: Mapping[str, Any
                                                      listed["digest"]):
             return _("its content is not what the hub's list says.")
         try:
-            ws.lessons.import_pack(target)
+            return ws.lessons.import_pack(target).value
         except DxError as exc:
             return str(exc)
-    return None
+
+
+def report_notes(report: SyncReport) -> list[str]:
+    """What a sync's report says beyond its counts, one line each: the courses it installed
+    (by title) and its notes. The command line and the app both show these."""
+    lines = [_("Installed course: {title}").format(
+        title=report.course_titles.get(installed) or installed)
+        for installed in report.courses_installed]
+    return lines + list(report.notes)
 
 
 def _note(report: SyncReport, sentence: str) -> None:

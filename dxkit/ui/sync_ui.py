@@ -226,6 +226,8 @@ class SyncController(QObject):
             pushed=format_number(report.pushed), pulled=format_number(report.pulled),
             conflicts=counted(report.conflicts, "{count} conflict", "{count} conflicts"),
             quarantined=format_number(report.quarantined))
+        for line in engine.report_notes(report):  # courses installed, packs refused
+            self.message += "\n" + line
         self.status["last_sync_at"] = report.finished_at
         self.status["pending"] = report.held_back  # its changes were announced already
         if not self.stopped:

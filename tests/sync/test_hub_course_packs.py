@@ -243,3 +243,17 @@ def test_a_pack_over_the_size_cap_is_not_downloaded(hub, laptops, tmp_path, call
     assert calls == {"list": 1, "download": 0}
     assert report.courses_installed == [] and len(report.notes) == 1
     assert stored_rows(a, "2026.12.1") == 0
+
+
+def test_the_report_names_the_installed_course_by_its_title(hub, laptops, tmp_path):
+    from dxkit.cli.sync import report_lines
+
+    a = laptops("a", new_team(hub))
+    hub.admin("courses", "publish", str(pack_zip(tmp_path, "pack", title="Kỹ năng số thử")))
+    report = engine.sync(a)
+    assert report.course_titles == {f"{COURSE} 2026.12.1": "Kỹ năng số thử"}
+    assert report.to_dict()["course_titles"] == report.course_titles
+    assert engine.report_notes(report) == ["Đã cài khóa học: Kỹ năng số thử"]
+    assert report_lines(report)[-1] == "Đã cài khóa học: Kỹ năng số thử"
+    report.notes.append("Một ghi chú.")
+    assert engine.report_notes(report)[-1] == "Một ghi chú."

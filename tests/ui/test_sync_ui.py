@@ -232,3 +232,17 @@ def test_status_bar_offers_the_review_when_something_needs_it(window, ws, qtbot)
     assert window.review_button.text() == "1 cần xem lại"
     window.review_button.click()
     assert window.current_section() == "review"
+
+
+def test_a_sync_that_installed_a_course_says_so_with_its_notes(ctx):
+    controller = quiet_controller(ctx)
+    report = engine.SyncReport(pushed=2, pulled=1,
+                               courses_installed=["vn.test.ky-nang-thu 2026.12.1"],
+                               course_titles={"vn.test.ky-nang-thu 2026.12.1": "Khóa học thử"},
+                               notes=["Gói khóa học vn.x phiên bản 1 từ máy chủ chưa được cài."])
+    controller._synced(report)
+    lines = controller.message.split("\n")
+    assert lines[0].startswith("Đã gửi")
+    assert lines[1:] == ["Đã cài khóa học: Khóa học thử",
+                         "Gói khóa học vn.x phiên bản 1 từ máy chủ chưa được cài."]
+    controller.stop()
