@@ -25,6 +25,7 @@ from dxkit.cli import (  # noqa: F401
     key,
     lessons,
     people,
+    reports,
     sync,
     team,
     visits,

@@ -1,0 +1,105 @@
+"""A report written out: JSON (the contract) and XLSX (the same tables, numbers as numbers).
+
+Both are written to a temporary file beside the destination and moved into place, so a
+failure leaves no half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from dxkit.core.i18n import _
+from dxkit.reports.monthly import IndicatorRow, MonthlyReport
+
+_SHEET_UNSAFE = re.compile(r"[\\/*?:\[\]]")  # characters a sheet title cannot hold
+
+
+def to_json(report: MonthlyReport) -> str:
+    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=path.suffix)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_json(report: MonthlyReport, path: Path) -> None:
+    _atomic_write(path, lambda target: target.write_text(to_json(report) + "\n",
+                                                         encoding="utf-8"))
+
+
+def _indicator_cells(row: IndicatorRow) -> list[Any]:
+    met = None if row.met is None else (_("yes") if row.met else _("no"))
+    return [row.code, row.name, row.reached, row.counted, row.share, row.target, met]
+
+
+def sheets(report: MonthlyReport) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """The tables of the report: (sheet title, header, rows); numbers stay numbers."""
+    data = report.to_dict()
+    summary = [
+        [_("From"), data["period"]["from"]], [_("To"), data["period"]["to"]],
+        [_("Hamlet"), data["hamlet"] or _("All hamlets")],
+        [_("Visits"), report.activity.visits],
+        [_("Households reached"), report.activity.households_reached],
+        [_("People helped"), report.activity.people_helped],
+        [_("Follow-ups overdue"), report.followups_overdue],
+        [_("Learners who completed a course"), report.learners_completed],
+        [_("Compliant lots"), report.lots_compliant],
+        [_("Refused lots"), report.lots_refused],
+        [_("Labels printed"), report.labels_printed],
+        [_("Corrections recorded after the period"), len(report.corrections)],
+    ]
+    indicator_header = [_("Code"), _("Indicator"), _("Reached"), _("Counted"), _("Share"),
+                        _("Target"), _("Target met")]
+    tables: list[tuple[str, list[str], list[list[Any]]]] = [
+        (_("Summary"), [_("Figure"), _("Value")], summary),
+        (_("Support items"), [_("Code"), _("Support item"), _("Done"), _("Partly done"),
+                              _("Not done")],
+         [[i.code, i.name, i.done, i.partly, i.not_done] for i in report.items]),
+        (_("Indicators"), indicator_header, [_indicator_cells(i) for i in report.indicators]),
+    ]
+    if report.hamlets:
+        tables.append((_("Hamlets"), [_("Hamlet"), _("Visits"), _("Households reached"),
+                                      _("People helped"), _("Follow-ups overdue")],
+                       [[h.name, h.activity.visits, h.activity.households_reached,
+                         h.activity.people_helped, h.followups_overdue]
+                        for h in report.hamlets]))
+        tables.append((_("Indicators by hamlet"), [_("Hamlet"), *indicator_header],
+                       [[h.name, *_indicator_cells(i)] for h in report.hamlets
+                        for i in h.indicators]))
+    tables.append((_("Corrections"), [_("Kind"), _("Corrects"), _("Visit day"),
+                                      _("Recorded on"), _("Reason")],
+                   [[c.kind, c.corrects, c.visited_on, c.recorded_on, c.reason]
+                    for c in report.corrections]))
+    return tables
+
+
+def write_xlsx(report: MonthlyReport, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for title, header, rows in sheets(report):
+        sheet = book.create_sheet(title=_SHEET_UNSAFE.sub("-", title)[:31])
+        cells = []
+        for text in header:
+            cell = WriteOnlyCell(sheet, value=text)
+            cell.font = bold
+            cells.append(cell)
+        sheet.append(cells)
+        for row in rows:
+            sheet.append(list(row))
+    _atomic_write(path, lambda target: book.save(target))

@@ -1,0 +1,24 @@
+"""What a report needs of the workspace: its connection, the catalogue and the farm's lots.
+
+A protocol rather than a workspace view: reports read, and add nothing to the workspace
+(dxkit.workspace.Workspace satisfies it as it is)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from dxkit.farm.service import Farm
+    from dxkit.households.catalog import Catalog
+
+
+class ReportsWorkspace(Protocol):
+    @property
+    def conn(self) -> sqlite3.Connection: ...
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    @property
+    def farm(self) -> Farm: ...
