@@ -60,12 +60,12 @@ def sheets(report: MonthlyReport) -> list[tuple[str, list[str], list[list[Any]]]
         [_("Labels printed"), report.labels_printed],
         [_("Corrections recorded after the period"), len(report.corrections)],
     ]
-    indicator_header = [_("Code"), _("Indicator"), _("Reached"), _("Counted"), _("Share"),
+    indicator_header = [_("Indicator code"), _("Indicator"), _("Reached"), _("Counted"), _("Share"),
                         _("Target"), _("Target met")]
     tables: list[tuple[str, list[str], list[list[Any]]]] = [
         (_("Summary"), [_("Figure"), _("Value")], summary),
-        (_("Support items"), [_("Code"), _("Support item"), _("Done"), _("Partly done"),
-                              _("Not done")],
+        (_("Support items"), [_("Support item code"), _("Support item"), _("Done"),
+                              _("Partly done"), _("Not done")],
          [[i.code, i.name, i.done, i.partly, i.not_done] for i in report.items]),
         (_("Indicators"), indicator_header, [_indicator_cells(i) for i in report.indicators]),
     ]
