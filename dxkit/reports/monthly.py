@@ -46,6 +46,7 @@ Every figure follows from the recorded events, by these rules (the JSON contract
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections import Counter, defaultdict
@@ -77,9 +78,10 @@ class Period:
         if found is None or not 1 <= int(found[2]) <= 12 or int(found[1]) < 1:
             raise DxError(_("Write the month as YYYY-MM, for example 2026-03; “{month}” is "
                             "not.").format(month=text))
-        start = dt.date(int(found[1]), int(found[2]), 1)
-        following = (start + dt.timedelta(days=31)).replace(day=1)
-        return cls(start, following - dt.timedelta(days=1))
+        year, month = int(found[1]), int(found[2])
+        start = dt.date(year, month, 1)
+        days = calendar.monthrange(year, month)[1]
+        return cls(start, start.replace(day=days))
 
     @classmethod
     def between(cls, start: dt.date, end: dt.date) -> Period:

@@ -209,3 +209,4 @@ def test_bad_periods_and_hamlets_are_refused(team: tuple[Workspace, Wall]) -> No
         build(ws, Period.month("2026-10"), hamlet="Ấp Không Có")
     assert Period.month("2024-02") == Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29))
     assert Period.month("2026-12").end == dt.date(2026, 12, 31)
+    assert Period.month("9999-12").end == dt.date(9999, 12, 31)
