@@ -8,6 +8,8 @@ account's sessions at once.
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from dxkit.cli.common import JSON_OPTION, N_, argument, emit_json, option
@@ -45,7 +47,7 @@ def hub_users_add(ctx: click.Context, username: str, role: str, commune: str | N
                   password_stdin: bool, as_json: bool) -> None:
     if not password_stdin:
         raise AccountError(_("Give the password on standard input with --password-stdin."))
-    password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    password = sys.stdin.readline().rstrip("\r\n")
     official = add_official(hub_store(ctx), username, role, commune, password)
     if as_json:
         emit_json(official.to_dict())

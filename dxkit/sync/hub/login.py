@@ -203,17 +203,19 @@ def form_page(request: Request, lang: str, message: str | None, status: int,
     if message is not None:
         text = _t(lang, message).format(until=until.replace("T", " ")[:16])
         notice = f'<p class="status bad" role="alert">{_e(text)}</p>'
+    username, password = _t(lang, N_("Username")), _t(lang, N_("Password"))
+    submit = _t(lang, N_("Log in"))
     body = (
         f'<p class="lang"><a href="{LOGIN_PATH}?lang={other}">'
         f'{"Tiếng Việt" if other == "vi" else "English"}</a></p>{notice}'
         f'<form method="post" action="{LOGIN_PATH}">'
         f'<input type="hidden" name="csrf" value="{_e(csrf)}">'
         f'<input type="hidden" name="lang" value="{lang}">'
-        f'<label>{_e(_t(lang, N_("Username")))}<input name="username" required '
+        f'<label>{_e(username)}<input name="username" required '
         'autocomplete="username" autocapitalize="none" spellcheck="false"></label>'
-        f'<label>{_e(_t(lang, N_("Password")))}<input name="password" type="password" '
+        f'<label>{_e(password)}<input name="password" type="password" '
         'required autocomplete="current-password"></label>'
-        f'<button type="submit">{_e(_t(lang, N_("Log in")))}</button></form>')
+        f'<button type="submit">{_e(submit)}</button></form>')
     title = _t(lang, N_("Officials' login"))
     page = ("<!DOCTYPE html>\n"
             f'<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
