@@ -27,7 +27,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from dxkit.core.i18n import _
@@ -40,6 +40,14 @@ from dxkit.sync.hub.bodies import MAX_BODY_BYTES, BodyError, parse_json_object, 
 from dxkit.sync.hub.certificates import certificate_routes, team_certificate_key
 from dxkit.sync.hub.guard import GuardMiddleware, RequestGuard, bearer_of
 from dxkit.sync.hub.limits import Limits
+from dxkit.sync.hub.login import (
+    DEFAULT_AFTER_LOGIN,
+    LOGIN_PATH,
+    CsrfRefused,
+    LoginRequired,
+    csrf_refused_page,
+    login_routes,
+)
 from dxkit.sync.hub.store import (
     DEFAULT_TOKEN_DAYS,
     Device,
@@ -79,9 +87,11 @@ def openapi_document() -> bytes:
 
 
 def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
-               limits: Limits | None = None) -> Starlette:
+               limits: Limits | None = None, after_login: str = DEFAULT_AFTER_LOGIN
+               ) -> Starlette:
     """The hub on `db`: a SQLite file or a postgresql:// URL. New device tokens are valid
-    for `token_days`; requests are held to `limits` (default: Limits())."""
+    for `token_days`; requests are held to `limits` (default: Limits()); an official who
+    logs in is sent to `after_login`."""
     store = HubStore(db, token_days=token_days)
     guard = RequestGuard(limits or Limits())
 
@@ -237,6 +247,12 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
                                   _("This address does not accept that method."))
         return error_response("not_found", _("There is nothing at this address."))
 
+    async def on_login_required(request: Request, exc: Exception) -> Response:
+        return RedirectResponse(LOGIN_PATH, status_code=303)
+
+    async def on_csrf_refused(request: Request, exc: Exception) -> Response:
+        return csrf_refused_page(request)
+
     async def on_crash(request: Request, exc: Exception) -> Response:
         return error_response("server_error", _("The hub failed to answer; try again later."))
 
@@ -259,6 +275,7 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
         *api_routes,
         *trace_routes(store),  # public trace pages (hub/trace.py)
         *certificate_routes(store),  # certificate verification pages (hub/certificates.py)
+        *login_routes(store, after_login),  # officials' login (hub/login.py)
         *(Route(path, guarded(unknown_version), methods=["GET", "POST", "PUT", "DELETE"])
           for path in ("/v{version:int}", "/v{version:int}/{rest:path}")),
     ]
@@ -275,7 +292,8 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
         middleware=[Middleware(GuardMiddleware, guard=guard),
                     # Starlette leaves application/zip (a course pack) as it is.
                     Middleware(GZipMiddleware, minimum_size=256, compresslevel=GZIP_LEVEL)],
-        exception_handlers={HTTPException: on_http_error, Exception: on_crash},
+        exception_handlers={HTTPException: on_http_error, LoginRequired: on_login_required,
+                            CsrfRefused: on_csrf_refused, Exception: on_crash},
     )
     app.state.store = store
     app.state.guard = guard
