@@ -57,18 +57,19 @@ def filled_dir(ws: Workspace) -> Path:
 Invoke = Callable[..., Result]
 
 
+def run_cli(folder: Path, *args: str) -> Result:
+    """The CLI on a workspace folder, in this process; no traceback may leak."""
+    result = CliRunner().invoke(cli, ["--data-dir", str(folder), *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
 @pytest.fixture
 def dxkit(tmp_path: Path) -> Invoke:
     """`dxkit(folder, *args)` runs the CLI on a workspace folder and checks no traceback leaked."""
-
-    def run(folder: Path, *args: str) -> Result:
-        result = CliRunner().invoke(cli, ["--data-dir", str(folder), *args])
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        assert "Traceback" not in result.output
-        return result
-
-    return run
+    return run_cli
 
 
 def as_json(result: Result) -> object:

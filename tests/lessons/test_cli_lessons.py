@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from dxkit.cli import cli
 from dxkit.lessons.library import SHIPPED_COURSE
 from dxkit.workspace import Workspace
+from tests.cli.conftest import as_json, run_cli
 from tests.lessons.conftest import COURSE, add_people
 from tests.lessons.packs_setup import manifest, write_pack
 
@@ -19,17 +18,7 @@ TODAY = dt.date.today()
 STARTS = TODAY - dt.timedelta(days=10)
 
 
-def run(folder: Path, *args: str) -> Result:
-    result = CliRunner().invoke(cli, ["--data-dir", str(folder), *args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert "Traceback" not in result.output
-    return result
-
-
-def as_json(result: Result) -> object:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+run = run_cli
 
 
 def written(folder: Path) -> dict[str, int]:
