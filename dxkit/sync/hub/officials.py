@@ -161,8 +161,8 @@ def add_official(store: HubStore, username: str, role: str, commune: str | int |
     name = nfc(username).strip()
     if not name or len(name) > MAX_USERNAME_LENGTH or not name.isprintable() or \
             any(ch.isspace() for ch in name):
-        raise AccountError(_("A username is 1 to {count} letters, digits or signs, without "
-                             "spaces.").format(count=MAX_USERNAME_LENGTH))
+        raise AccountError(_("A username has no spaces and at most {limit} characters "
+                             "(letters, digits or signs).").format(limit=MAX_USERNAME_LENGTH))
     if role not in ROLES:
         raise AccountError(_("The role is province or commune, not “{role}”.").format(
             role=role))
