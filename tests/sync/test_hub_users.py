@@ -98,6 +98,18 @@ def test_users_add_needs_password_stdin(hub_db: str) -> None:
     assert json.loads(hub_cli(hub_db, "users", "list", "--json").output) == []
 
 
+@pytest.fixture(autouse=True)
+def _cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with small costs: the recommended ones take a tenth of a second a hash by
+    design, and these tests hash hundreds of times. The algorithm and code path are the same."""
+    from argon2 import PasswordHasher
+
+    from dxkit.sync.hub import officials
+
+    monkeypatch.setattr(officials, "HASHER",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 # -- logging in ----------------------------------------------------------------------------
 class Clock:
     def __init__(self) -> None:
