@@ -29,6 +29,18 @@ def window(ws, qtbot):
     main.ctx.tasks.shutdown()
 
 
+@pytest.fixture
+def messages(monkeypatch):
+    """The texts of the Settings backup section's message boxes (they open window-modal,
+    without blocking)."""
+    shown: list[str] = []
+    monkeypatch.setattr("dxkit.ui.backup_ui.show_message",
+                        lambda _parent, text, *_args: shown.append(text))
+    monkeypatch.setattr("dxkit.ui.backup_ui.show_error",
+                        lambda _parent, error: shown.append(str(error)))
+    return shown
+
+
 def settle(qtbot, ctx: AppContext, condition) -> None:
     """Let the database thread finish, then wait for its result to reach the screen."""
     ctx.tasks.wait_idle()

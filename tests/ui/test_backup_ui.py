@@ -32,17 +32,6 @@ def page(ctx, qtbot):
     return settings
 
 
-@pytest.fixture
-def messages(monkeypatch):
-    """The texts of the message boxes shown (they open window-modal, without blocking)."""
-    shown: list[str] = []
-    monkeypatch.setattr("dxkit.ui.backup_ui.show_message",
-                        lambda _parent, text, *_args: shown.append(text))
-    monkeypatch.setattr("dxkit.ui.backup_ui.show_error",
-                        lambda _parent, error: shown.append(str(error)))
-    return shown
-
-
 def rows(page: SettingsPage) -> list[str]:
     box = page.backups_box.backup_list
     return [box.item(i).text() for i in range(box.count())]

@@ -139,16 +139,6 @@ def new_laptop(fresh_ws, qtbot):
     ctx.tasks.shutdown()
 
 
-@pytest.fixture
-def messages(monkeypatch):
-    shown: list[str] = []
-    monkeypatch.setattr("dxkit.ui.backup_ui.show_message",
-                        lambda _parent, text, *_args: shown.append(text))
-    monkeypatch.setattr("dxkit.ui.backup_ui.show_error",
-                        lambda _parent, error: shown.append(str(error)))
-    return shown
-
-
 def lost_laptops_backup(tmp_path: Path, memory_keyring) -> tuple[Path, str]:
     old = tmp_path / "old-laptop"
     with Workspace.open(old) as ws:
