@@ -50,6 +50,7 @@ from dxkit.lessons.certificate_code import (
     verify_code,
 )
 from dxkit.sync.hub.store import HubError, HubStore
+from dxkit.sync.hub.trace import wants_json
 
 LOG = logging.getLogger("dxkit.hub")
 CERTIFICATE_TABLE = "certificates"
@@ -240,14 +241,6 @@ def _shown(store: HubStore, row: Any, valid: bool, lang: str) -> Shown | None:
         issued_on=str(fields.get("issued_on") or ""), team=team_text,
         name=str(fields.get("display_name") or "") or None if fields.get("show_name")
         else None)
-
-
-def wants_json(request: Request) -> bool:
-    chosen = request.query_params.get("format", "").lower()
-    if chosen in ("json", "html"):
-        return chosen == "json"
-    accept = request.headers.get("accept", "").lower()
-    return "application/json" in accept and "text/html" not in accept
 
 
 # -- HTML --------------------------------------------------------------------------------------
