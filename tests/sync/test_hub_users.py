@@ -223,8 +223,8 @@ def test_wrong_password_and_unknown_user_get_the_same_sentence(hub) -> None:
     assert wrong.status_code == unknown.status_code == 401
     assert WRONG in wrong.text and WRONG in unknown.text
     assert "dx_session=" not in str(wrong.headers.get_list("set-cookie"))
-    count = store.conn.execute("SELECT failed_count FROM officials WHERE username = ?",
-                               ("Lan",)).fetchone()[0]
+    count = store.conn.execute("SELECT failed_count FROM login_failures WHERE "
+                               "username_key = ?", ("lan",)).fetchone()[0]
     assert count == 1
     assert client.get("/test-only/whoami").status_code == 303
 
@@ -240,6 +240,23 @@ def test_repeated_wrong_passwords_lock_the_account(hub) -> None:
     assert log_in(client, "tinh", PASSWORD).status_code == 303  # other accounts unaffected
     clock.moment += LOCK_TIME + dt.timedelta(seconds=1)
     assert log_in(client, "Lan", PASSWORD).status_code == 303
+
+
+def test_an_unknown_username_is_locked_out_like_an_account(hub) -> None:
+    """The lock-out must not tell which usernames exist: the same answers, in the same
+    order, for an account and for a name nobody has."""
+    client, _store, _clock = hub()
+    answers = {name: [log_in(client, name, "not-the-password") for _ in range(MAX_FAILURES + 1)]
+               for name in ("Lan", "nobody-here")}
+    for known, unknown in zip(answers["Lan"], answers["nobody-here"], strict=True):
+        assert known.status_code == unknown.status_code == 401
+        assert _without_tokens(known.text) == _without_tokens(
+            unknown.text.replace("nobody-here", "Lan"))
+    assert "locked until" in answers["nobody-here"][-1].text
+
+
+def _without_tokens(page: str) -> str:
+    return re.sub(r'value="[A-Za-z0-9_-]{40,}"', 'value=""', page)
 
 
 def test_failures_spread_over_more_than_the_window_do_not_lock(hub) -> None:

@@ -4,8 +4,9 @@ province's and the communes' pages.
 An official has a username (unique whatever its case), a role — `province` (every commune)
 or `commune` (one commune of the post-2025 administrative units, dxkit/core/places.py) — and
 a password hashed with argon2id (argon2-cffi), rehashed at the next login when the parameters
-change. Five wrong passwords within 15 minutes lock the account for 15 minutes
-(MAX_FAILURES, FAILURE_WINDOW, LOCK_TIME). A disabled account cannot log in and its sessions
+change. Five wrong passwords within 15 minutes lock the username for 15 minutes
+(MAX_FAILURES, FAILURE_WINDOW, LOCK_TIME) — any username typed, known or not, so the answers
+never tell which accounts exist. A disabled account cannot log in and its sessions
 end at once.
 
 A session is a random token the browser keeps in a cookie; the hub stores only its SHA-256
@@ -23,7 +24,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -69,6 +70,22 @@ def m0010_officials(conn: Conn) -> None:
         expires_at TEXT NOT NULL);
     CREATE INDEX official_sessions_by_official ON official_sessions (official_id);
     """)
+
+
+def m0011_login_failures(conn: Conn) -> None:
+    """Wrong passwords are counted per username typed, known or not (`login_failures`), so
+    the lock-out answers alike for an account and for a name nobody has: it cannot be used to
+    find out which usernames exist. Locks and counts already kept on accounts move there."""
+    conn.script("""
+    CREATE TABLE login_failures (
+        username_key TEXT PRIMARY KEY, failed_count INTEGER NOT NULL,
+        first_failed_at TEXT, locked_until TEXT);
+    """)
+    conn.execute("INSERT INTO login_failures (username_key, failed_count, first_failed_at, "
+                 "locked_until) SELECT username_key, failed_count, first_failed_at, "
+                 "locked_until FROM officials WHERE failed_count > 0 OR locked_until IS NOT NULL")
+    for column in ("failed_count", "first_failed_at", "locked_until"):
+        conn.execute(f"ALTER TABLE officials DROP COLUMN {column}")
 
 
 class AccountError(DxError):
@@ -150,7 +167,8 @@ def _official(row: Any, csrf_token: str = "") -> Official:
 
 
 OFFICIAL_COLUMNS = ("o.id, o.username, o.role, o.province_code, o.commune_code, o.created_at, "
-                    "o.disabled_at, o.locked_until")
+                    "o.disabled_at, (SELECT f.locked_until FROM login_failures f WHERE "
+                    "f.username_key = o.username_key) AS locked_until")
 
 
 # -- administration ------------------------------------------------------------------------
@@ -232,26 +250,27 @@ def token_hash(token: str) -> str:
 
 def log_in(store: HubStore, username: str, password: str) -> tuple[str, Official]:
     """A new session's token and its official, or LoginRefused. Run in a worker thread:
-    verifying a password takes tens of milliseconds of CPU on purpose."""
+    verifying a password takes tens of milliseconds of CPU on purpose. An unknown username
+    is answered like a known one with a wrong password — lock-out included."""
     now = store.now()
     key = username_key(username)[:4 * MAX_USERNAME_LENGTH]
-    row = store.conn.execute("SELECT id, password_hash, locked_until, disabled_at FROM "
-                             "officials WHERE username_key = ?", (key,)).fetchone()
-    if row is None:
-        _verify(_decoy_hash(), password)
-        raise LoginRefused("wrong")
-    if row["locked_until"] and _when(row["locked_until"]) > now:
-        raise LoginRefused("locked", row["locked_until"])
-    if not _verify(row["password_hash"], password):
-        _count_failure(store, row["id"], now)
+    locked = store.conn.execute("SELECT locked_until FROM login_failures WHERE "
+                                "username_key = ?", (key,)).fetchone()
+    if locked is not None and locked["locked_until"] and _when(locked["locked_until"]) > now:
+        raise LoginRefused("locked", locked["locked_until"])
+    row = store.conn.execute("SELECT id, password_hash, disabled_at FROM officials WHERE "
+                             "username_key = ?", (key,)).fetchone()
+    if row is None or not _verify(row["password_hash"], password):
+        if row is None:
+            _verify(_decoy_hash(), password)  # the same time as a wrong password
+        _count_failure(store, key, now)
     if row["disabled_at"] is not None:
         raise LoginRefused("disabled")
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     rehashed = HASHER.hash(password) if HASHER.check_needs_rehash(row["password_hash"]) \
         else None
     with store.database.write() as conn:
-        conn.execute("UPDATE officials SET failed_count = 0, first_failed_at = NULL, "
-                     "locked_until = NULL WHERE id = ?", (row["id"],))
+        conn.execute("DELETE FROM login_failures WHERE username_key = ?", (key,))
         if rehashed is not None:
             conn.execute("UPDATE officials SET password_hash = ? WHERE id = ?",
                          (rehashed, row["id"]))
@@ -273,28 +292,31 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _count_failure(store: HubStore, official_id: str, now: dt.datetime) -> None:
-    """One more wrong password; the one that makes MAX_FAILURES within FAILURE_WINDOW locks
-    the account for LOCK_TIME. Always raises LoginRefused."""
+def _count_failure(store: HubStore, key: str, now: dt.datetime) -> NoReturn:
+    """One more wrong password for the username `key`; the one that makes MAX_FAILURES
+    within FAILURE_WINDOW locks that name for LOCK_TIME. Counts whose window has passed are
+    dropped, so names typed once by a guesser do not pile up."""
     with store.database.write() as conn:
-        row = conn.execute("SELECT failed_count, first_failed_at, locked_until FROM officials "
-                           "WHERE id = ?", (official_id,)).fetchone()
-        if row["locked_until"] and _when(row["locked_until"]) > now:
+        conn.execute("DELETE FROM login_failures WHERE first_failed_at < ? AND "
+                     "(locked_until IS NULL OR locked_until < ?)",
+                     (_stamp(now - FAILURE_WINDOW), _stamp(now)))
+        row = conn.execute("SELECT failed_count, first_failed_at, locked_until FROM "
+                           "login_failures WHERE username_key = ?", (key,)).fetchone()
+        if row is not None and row["locked_until"] and _when(row["locked_until"]) > now:
             raise LoginRefused("locked", row["locked_until"])  # locked meanwhile
-        first = row["first_failed_at"]
+        first = row["first_failed_at"] if row is not None else None
         if first is None or now - _when(first) > FAILURE_WINDOW:
             count, first = 1, _stamp(now)
         else:
             count = row["failed_count"] + 1
-        if count >= MAX_FAILURES:
-            until = _stamp(now + LOCK_TIME)
-            conn.execute("UPDATE officials SET failed_count = 0, first_failed_at = NULL, "
-                         "locked_until = ? WHERE id = ?", (until, official_id))
-        else:
-            until = ""
-            conn.execute("UPDATE officials SET failed_count = ?, first_failed_at = ? "
-                         "WHERE id = ?", (count, first, official_id))
-    if until:
+        until = _stamp(now + LOCK_TIME) if count >= MAX_FAILURES else None
+        if until is not None:
+            count, first = 0, None
+        conn.execute("DELETE FROM login_failures WHERE username_key = ?", (key,))
+        conn.execute("INSERT INTO login_failures (username_key, failed_count, "
+                     "first_failed_at, locked_until) VALUES (?, ?, ?, ?)",
+                     (key, count, first, until))
+    if until is not None:
         raise LoginRefused("locked", until)
     raise LoginRefused("wrong")
 

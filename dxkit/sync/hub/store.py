@@ -59,7 +59,7 @@ from dxkit.sync.hub.clocks import (
     hub_clock,
 )
 from dxkit.sync.hub.database import Conn, HubDatabase, Migration, open_database
-from dxkit.sync.hub.officials import m0010_officials
+from dxkit.sync.hub.officials import m0010_officials, m0011_login_failures
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no I/L/1, O/0: read aloud and typed
 CODE_LENGTH = 10
@@ -393,7 +393,8 @@ MIGRATIONS = (Migration("0001_initial", m0001_initial),
               Migration("0007_team_areas", m0007_team_areas),
               Migration("0008_certificates", m0008_certificates),
               Migration("0009_course_packs", m0009_course_packs),
-              Migration("0010_officials", m0010_officials))
+              Migration("0010_officials", m0010_officials),
+              Migration("0011_login_failures", m0011_login_failures))
 
 
 class HubError(DxError):
