@@ -17,16 +17,18 @@ from __future__ import annotations
 import re
 import sqlite3
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from dxkit.core.errors import NotFound, ValidationError
 from dxkit.core.fields import FieldType, boolean, integer, real, text
+from dxkit.core.hlc import HUB_DEVICE, device_part
 from dxkit.core.i18n import _, language
 from dxkit.core.phones import normalize_phone
 from dxkit.core.places import hamlet_id, hamlet_id_of_key
 from dxkit.core.sqlbatch import select_in
-from dxkit.core.synced import Area, OpResult, SyncedTable
+from dxkit.core.synced import Area, OpResult, SyncedTable, field_clocks
 from dxkit.core.text import fold, folded_key, nfc
 from dxkit.core.workspace import HUB_TEAM_KIND_META
 
@@ -126,6 +128,9 @@ class Hamlet:
     name: str
     population_15: int | None = None  # official population aged 15 and over, if known
     population_18: int | None = None  # official number of adults (18 and over), if known
+    # Whether the figure above is the province's: published through the hub (see `published`).
+    population_15_published: bool = False
+    population_18_published: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,10 +147,20 @@ class Indicator:
     name_en: str
     min_age: int
     target: float | None = None  # the share to reach (0..1), set by the province or team
+    target_published: bool = False  # the target is the province's (see `published`)
 
     @property
     def name(self) -> str:
         return self.name_vi if language() == "vi" else self.name_en
+
+
+def published(table: str, row: sqlite3.Row, field: str) -> bool:
+    """Whether `field` of a row holds a figure the province published: its latest edit was
+    stamped by the hub (a publication; a team's own edit carries its laptop's clock) and it
+    is not empty. A team may still set its own figure later (the newer edit wins on every
+    laptop); the app shows a published one locked."""
+    clocks = field_clocks(table, cast("Mapping[str, Any]", row))
+    return row[field] is not None and device_part(clocks[field]) == HUB_DEVICE
 
 
 def parse_share(value: float | str | None) -> float | None:
@@ -200,9 +215,10 @@ class Catalog:
     # -- hamlets ------------------------------------------------------------------------
     def hamlets(self) -> list[Hamlet]:
         rows = self.ws.conn.execute(
-            "SELECT id, name, population_15, population_18 FROM hamlets WHERE deleted = 0 "
-            "ORDER BY sort_order, name_key")
-        return [Hamlet(r["id"], r["name"], r["population_15"], r["population_18"])
+            "SELECT * FROM hamlets WHERE deleted = 0 ORDER BY sort_order, name_key")
+        return [Hamlet(r["id"], r["name"], r["population_15"], r["population_18"],
+                       published("hamlets", r, "population_15"),
+                       published("hamlets", r, "population_18"))
                 for r in rows]
 
     def hamlet(self, name_or_id: str) -> Hamlet:
@@ -301,9 +317,9 @@ class Catalog:
     # -- indicators and support items ---------------------------------------------------
     def indicators(self) -> list[Indicator]:
         rows = self.ws.conn.execute(
-            "SELECT code, name_vi, name_en, min_age, target FROM indicators "
-            "WHERE deleted = 0 AND active = 1 ORDER BY sort_order")
-        return [Indicator(r["code"], r["name_vi"], r["name_en"], r["min_age"], r["target"])
+            "SELECT * FROM indicators WHERE deleted = 0 AND active = 1 ORDER BY sort_order")
+        return [Indicator(r["code"], r["name_vi"], r["name_en"], r["min_age"], r["target"],
+                          published("indicators", r, "target"))
                 for r in rows]
 
     def set_target(self, code: str, target: float | str | None) -> OpResult[Indicator]:
