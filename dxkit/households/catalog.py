@@ -78,6 +78,7 @@ TABLES = (
 )
 
 _CODE = re.compile(CODE_PATTERN)
+_WHOLE_NUMBER = re.compile(r"[0-9]+|[0-9]{1,3}(?:[ .,][0-9]{3})+")  # 1250, 1.250, 1,250, 1 250
 _CATALOG_NAMESPACE = uuid.UUID("5f1d1a8e-4a52-4f7b-9d0b-6b1e8c2a7d10")
 
 # (code, Vietnamese, English, minimum age counted in roll-ups)
@@ -182,6 +183,20 @@ def parse_share(value: float | str | None) -> float | None:
     return round(number, 4)
 
 
+def parse_population(value: int | str | None) -> int | None:
+    """812, "812", "1.250", "1,250" or "1 250" -> the whole number; None or "" -> None;
+    anything else (a fraction such as "12,5", a negative number, a word) -> -1, which the
+    range check refuses."""
+    if value is None or isinstance(value, int):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    if not _WHOLE_NUMBER.fullmatch(text):
+        return -1
+    return int(re.sub(r"[ .,]", "", text))
+
+
 def shipped_catalog() -> list[tuple[str, str, dict[str, object]]]:
     """(table, id, values) of the default indicators and support items."""
     rows: list[tuple[str, str, dict[str, object]]] = []
@@ -266,17 +281,22 @@ class Catalog:
             tx.update("hamlets", hamlet_id, {"name": clean, "name_key": folded_key(clean)})
         return OpResult(self.hamlet(hamlet_id), tx.changes)
 
-    def set_population(self, hamlet_id: str, aged_15: int | None, adults: int | None
-                       ) -> OpResult[Hamlet]:
+    def set_population(self, hamlet_id: str, aged_15: int | str | None,
+                       adults: int | str | None) -> OpResult[Hamlet]:
         """The hamlet's official population aged 15 and over and its adults (18 and over),
-        as the team knows them (None: unknown). The province usually publishes them; a
-        newer publication replaces the team's figures and a later team entry the
-        publication's, field by field."""
+        as the team knows them (None or "": unknown; typed text such as "1.250" is read as
+        a whole number). The province usually publishes them; a newer publication replaces
+        the team's figures and a later team entry the publication's, field by field (a
+        figure given unchanged is not written, so it stays the province's)."""
         errors: dict[str, str] = {}
+        figures: dict[str, int | None] = {}
         for key, value in (("population_15", aged_15), ("population_18", adults)):
-            if value is not None and not 0 <= value <= MAX_POPULATION:
+            figure = parse_population(value)
+            if figure is not None and not 0 <= figure <= MAX_POPULATION:
                 errors[key] = _("A population is a whole number between 0 and {limit}."
                                 ).format(limit=f"{MAX_POPULATION:,}".replace(",", "."))
+            figures[key] = figure
+        aged_15, adults = figures["population_15"], figures["population_18"]
         if aged_15 is not None and adults is not None and adults > aged_15:
             errors["population_18"] = _("There cannot be more adults than people aged 15 "
                                         "and over.")

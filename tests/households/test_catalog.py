@@ -118,3 +118,27 @@ def test_each_population_figure_is_published_on_its_own(ws):
     assert (again.population_15_published, again.population_18_published) == (True, False)
     other = ws.catalog.hamlet("Ấp Mỹ Hưng")
     assert not other.population_15_published
+
+
+@pytest.mark.parametrize(("typed", "figure"), [("812", 812), (" 1.250 ", 1250), ("1,250", 1250),
+                                               ("1 250 000", 1_250_000), ("", None)])
+def test_a_typed_population_is_read_as_a_whole_number(ws, typed, figure):
+    hamlet = ws.catalog.hamlet("Khóm 3")
+    assert ws.catalog.set_population(hamlet.id, typed, None).value.population_15 == figure
+
+
+@pytest.mark.parametrize("typed", ["12,5", "-3", "nhiều", "1.25", "3e4"])
+def test_a_population_that_is_not_a_whole_number_is_one_sentence(ws, typed):
+    hamlet = ws.catalog.hamlet("Khóm 3")
+    with pytest.raises(ValidationError) as refused:
+        ws.catalog.set_population(hamlet.id, "900", typed)
+    assert refused.value.fields == {
+        "population_18": "Dân số là số nguyên từ 0 đến 10.000.000."}
+    assert ws.catalog.hamlet("Khóm 3").population_15 is None  # nothing written
+
+
+def test_a_published_figure_given_unchanged_stays_the_provinces(ws):
+    hamlet = ws.catalog.hamlet("Khóm 3")
+    publish_from_hub(ws, "hamlets", hamlet.id, {"population_15": 812})
+    again = ws.catalog.set_population(hamlet.id, 812, "700").value
+    assert (again.population_15_published, again.population_18_published) == (True, False)
