@@ -1,18 +1,24 @@
-"""Digital indicators rolled up: per indicator, how many people of the counted age have it."""
+"""Digital indicators rolled up: per indicator, how many people of the counted age have it;
+the team's targets and each hamlet's official population, where the province has not
+published them (published figures are shown locked)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QHBoxLayout,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
+    QPushButton,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
@@ -20,14 +26,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _, format_date, format_number
 from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
+from dxkit.households.catalog import Hamlet, Indicator
 from dxkit.households.indicators import RollupRow
-from dxkit.ui.appearance import HINT_STYLE
+from dxkit.ui.appearance import HINT_STYLE, scaled_font
 from dxkit.ui.context import AppContext
+from dxkit.ui.fitting import DIALOGS, fit_to_screen, flow_row, keep_together, scrolled_body
+from dxkit.ui.operations import Op
 from dxkit.ui.page import Page
-from dxkit.ui.widgets import RowsTableModel, fill_choices
+from dxkit.ui.widgets import (
+    FieldErrors,
+    FieldWithError,
+    RowsTableModel,
+    fill_choices,
+    save_cancel_buttons,
+)
 
 # A roll-up counts people, their households, and the events that establish an indicator.
 WATCHED_TABLES = ("visits", "visit_items", "indicator_answers", "people", "households",
@@ -40,6 +56,7 @@ TRACK_COLOUR = QColor("#e3e7e3")
 BAR_WIDTH = 180
 
 ModelIndex = QModelIndex | QPersistentModelIndex
+D = TypeVar("D", bound=QDialog)
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,7 @@ class Rollup:
 
     rows: list[RollupRow]
     min_ages: dict[str, int]  # indicator code -> youngest age counted
+    published: frozenset[str] = frozenset()  # codes whose target the province published
 
 
 def share_text(row: RollupRow) -> str:
@@ -63,6 +81,11 @@ def target_text(row: RollupRow) -> str:
     return _("{percent}%").format(percent=format_number(row.target * 100, decimals=1)) + f" {mark}"
 
 
+def published_note() -> str:
+    """The short reason a figure cannot be changed here."""
+    return _("published by the province")
+
+
 def counted_text(row: RollupRow, min_age: int | None) -> str:
     """"120 (từ 15 tuổi)": the people the share is out of, with the age that counts."""
     count = format_number(row.population)
@@ -76,6 +99,7 @@ class RollupModel(RowsTableModel):
         super().__init__()
         self.rows: list[RollupRow] = []
         self.min_ages: dict[str, int] = {}
+        self.published: frozenset[str] = frozenset()
 
     @staticmethod
     def headers() -> list[str]:
@@ -86,6 +110,7 @@ class RollupModel(RowsTableModel):
         self.beginResetModel()
         self.rows = rollup.rows
         self.min_ages = rollup.min_ages
+        self.published = rollup.published
         self.endResetModel()
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -95,10 +120,17 @@ class RollupModel(RowsTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole and column != BAR_COLUMN:
             return self._text(row, column)
+        locked = column == TARGET_COLUMN and row.code in self.published
         if role == Qt.ItemDataRole.ToolTipRole:
+            if locked:
+                return f"{self._text(row, column)} ({published_note()})"
             return share_text(row) if column == BAR_COLUMN else self._text(row, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == TARGET_COLUMN and row.met is False:
             return MISSED_COLOUR
+        if role == Qt.ItemDataRole.FontRole and locked:
+            font = QFont()
+            font.setItalic(True)  # the province's: not the team's to change
+            return font
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (1, 2, 3, TARGET_COLUMN):
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == Qt.ItemDataRole.UserRole:
@@ -150,14 +182,15 @@ class IndicatorsPage(Page):
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        filters = QHBoxLayout()
         self.hamlet_label = QLabel()
         self.hamlet_filter = QComboBox()
         self.hamlet_label.setBuddy(self.hamlet_filter)
-        filters.addWidget(self.hamlet_label)
-        filters.addWidget(self.hamlet_filter)
-        filters.addStretch(1)
-        layout.addLayout(filters)
+        self.target_button = QPushButton()
+        self.target_button.clicked.connect(lambda: self.edit_target())
+        self.population_button = QPushButton()
+        self.population_button.clicked.connect(lambda: self.edit_population())
+        layout.addLayout(flow_row(keep_together(self.hamlet_label, self.hamlet_filter),
+                                  self.target_button, self.population_button))
         self.model = RollupModel()
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -171,15 +204,25 @@ class IndicatorsPage(Page):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(BAR_COLUMN, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(60)
+        self.table.doubleClicked.connect(lambda _index: self.edit_target())
+        self.table.selectionModel().selectionChanged.connect(
+            lambda *_args: self._enable_actions())
         layout.addWidget(self.table, 1)
+        self.lock_label = QLabel()  # why the selected figure cannot be changed here
+        self.lock_label.setWordWrap(True)
+        self.lock_label.setStyleSheet(HINT_STYLE)
+        layout.addWidget(self.lock_label)
         self.as_of_label = QLabel()
         self.as_of_label.setWordWrap(True)
         self.as_of_label.setStyleSheet(HINT_STYLE)
         layout.addWidget(self.as_of_label)
         self.hamlet_filter.currentIndexChanged.connect(lambda _index: self.refresh())
+        self.last_dialog: QDialog | None = None
 
     def retranslate(self) -> None:
         self.hamlet_label.setText(_("Hamlet:"))
+        self.target_button.setText(_("Set target…"))
+        self.population_button.setText(_("Official population…"))
         self._fill_hamlets()
         self.refresh()  # indicator names come from the catalog in the current language
 
@@ -199,22 +242,249 @@ class IndicatorsPage(Page):
         indicators, catalog = self.ws.indicators, self.ws.catalog
 
         def work(_progress: Progress) -> Rollup:
-            min_ages = {i.code: i.min_age for i in catalog.indicators()}
-            return Rollup(indicators.rollup(hamlet_id=hamlet_id), min_ages)
+            listed = catalog.indicators()
+            return Rollup(indicators.rollup(hamlet_id=hamlet_id),
+                          {i.code: i.min_age for i in listed},
+                          frozenset(i.code for i in listed if i.target_published))
 
         self.query(work).success(self._loaded).run()
 
     def _loaded(self, rollup: Rollup) -> None:
+        chosen = self.selected_code()
         self.model.set_rollup(rollup)
+        codes = [row.code for row in rollup.rows]
+        if chosen in codes:
+            self.table.selectRow(codes.index(chosen))
         self.loaded = True
         note = _("As of {date}. Counts come from recorded visits and answers; people with no "
                  "birth year are counted in every age group.").format(
             date=format_date(self.ws.today()))
         if not any(row.population for row in rollup.rows):
             note = _("No people recorded here yet.") + " " + note
+        hamlet = self.chosen_hamlet()
+        if hamlet is not None:
+            note += " " + population_text(hamlet)
         self.as_of_label.setText(note)
+        self._enable_actions()
 
     def on_changed(self, changes: Changes) -> None:
         if changes.touched("hamlets"):
             self._fill_hamlets()
         self.refresh()
+
+    # -- targets and population ---------------------------------------------------------
+    def selected_code(self) -> str | None:
+        picked = self.table.selectionModel().selectedRows()
+        return self.model.rows[picked[0].row()].code if picked else None
+
+    def select_indicator(self, code: str) -> None:
+        codes = [row.code for row in self.model.rows]
+        self.table.selectRow(codes.index(code))
+
+    def chosen_hamlet(self) -> Hamlet | None:
+        hamlet_id = self.hamlet_filter.currentData()
+        return next((h for h in self.ws.catalog.hamlets() if h.id == hamlet_id), None)
+
+    def _enable_actions(self) -> None:
+        code = self.selected_code()
+        locked = code in self.model.published
+        self.target_button.setEnabled(code is not None and not locked)
+        self.target_button.setToolTip(_("Choose an indicator in the table first.")
+                                      if code is None else "")
+        self.lock_label.setText(_("The target of this indicator was published by the "
+                                  "province: it cannot be changed here.") if locked else "")
+        self.lock_label.setVisible(locked)
+        hamlet = self.chosen_hamlet()
+        self.population_button.setEnabled(hamlet is not None)
+        self.population_button.setToolTip(
+            _("Choose a hamlet first.") if hamlet is None else "")
+
+    def edit_target(self) -> TargetDialog | None:
+        """The dialog that sets or removes the selected indicator's target; None without a
+        selection or when the province published it (the page says so)."""
+        code = self.selected_code()
+        if code is None or code in self.model.published:
+            return None
+        indicator = next(i for i in self.ws.catalog.indicators() if i.code == code)
+        return self._open(TargetDialog(self.ctx, indicator, self))
+
+    def edit_population(self) -> PopulationDialog | None:
+        """The dialog of the chosen hamlet's official population; None for "All hamlets"."""
+        hamlet = self.chosen_hamlet()
+        if hamlet is None:
+            return None
+        return self._open(PopulationDialog(self.ctx, hamlet, self))
+
+    def _open(self, dialog: D) -> D:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.last_dialog = dialog
+        dialog.open()
+        return dialog
+
+
+def population_text(hamlet: Hamlet) -> str:
+    """"Official population of Khóm 3: aged 15 and over 812 (published by the province);
+    adults (18 and over) 745." — or that it is not known yet."""
+    def figure(value: int | None, published: bool) -> str:
+        if value is None:
+            return _("not known")
+        text = format_number(value)
+        return f"{text} ({published_note()})" if published else text
+
+    if hamlet.population_15 is None and hamlet.population_18 is None:
+        return _("The official population of {hamlet} is not entered yet.").format(
+            hamlet=hamlet.name)
+    return _("Official population of {hamlet}: aged 15 and over {aged_15}; adults (18 and "
+             "over) {adults}.").format(
+        hamlet=hamlet.name, aged_15=figure(hamlet.population_15, hamlet.population_15_published),
+        adults=figure(hamlet.population_18, hamlet.population_18_published))
+
+
+def percent_text(share: float | None) -> str:
+    """0.8 -> "80"; 0.825 -> "82,5" (what the target field shows); None -> ""."""
+    if share is None:
+        return ""
+    value = round(share * 100, 2)
+    return format_number(value, decimals=0 if value == int(value) else 1)
+
+
+class TargetDialog(QDialog):
+    """Set or remove the team's target for one indicator: a share in percent."""
+
+    def __init__(self, ctx: AppContext, indicator: Indicator, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx, self.indicator = ctx, indicator
+        self.saved: Indicator | None = None
+        self.setWindowTitle(_("Target of an indicator"))
+        buttons = save_cancel_buttons(self)
+        self.remove_button = buttons.addButton(_("No target"),
+                                               QDialogButtonBox.ButtonRole.ActionRole)
+        self.remove_button.clicked.connect(self.remove)
+        self.remove_button.setEnabled(indicator.target is not None)
+        layout = scrolled_body(self, buttons)
+        heading = QLabel(indicator.name)
+        heading.setFont(scaled_font(heading, 1.1, bold=True))
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
+        hint = QLabel(_("The share of the people counted (aged {age} and over) who should have "
+                        "this indicator. If the province publishes a target, it replaces the "
+                        "team's.").format(age=indicator.min_age))
+        hint.setWordWrap(True)
+        hint.setStyleSheet(HINT_STYLE)
+        layout.addWidget(hint)
+        general = QLabel()
+        layout.addWidget(general)
+        self.errors = FieldErrors(general)
+        self.share = QLineEdit(percent_text(indicator.target))
+        self.share.setPlaceholderText(_("for example 80"))
+        form = QFormLayout()
+        form.addRow(_("Target (%):"), self.errors.add("target", FieldWithError(self.share)))
+        layout.addLayout(form)
+        fit_to_screen(self)
+
+    def typed(self) -> str:
+        """The percent typed: "80" means 80 %, as the field's label says."""
+        text = self.share.text().strip()
+        return text if not text or text.endswith("%") else text + "%"
+
+    def save(self) -> None:
+        self._set(self.typed() or None)
+
+    def remove(self) -> None:
+        self._set(None)
+
+    def _set(self, value: str | None) -> None:
+        self.errors.clear()
+        catalog, code = self.ctx.ws.catalog, self.indicator.code
+        (Op(self.ctx, self, lambda _progress: catalog.set_target(code, value))
+         .success(self._saved)
+         .invalid(self._invalid)
+         .run())
+
+    def _invalid(self, error: ValidationError) -> None:
+        self.errors.show(error.fields)
+
+    def _saved(self, result: object) -> None:
+        self.saved = getattr(result, "value", None)
+        self.accept()
+
+
+class PopulationDialog(QDialog):
+    """A hamlet's official population aged 15 and over and its adults; a figure the
+    province published is shown, locked."""
+
+    def __init__(self, ctx: AppContext, hamlet: Hamlet, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx, self.hamlet = ctx, hamlet
+        self.saved: Hamlet | None = None
+        self.setWindowTitle(_("Official population"))
+        buttons = save_cancel_buttons(self)
+        layout = scrolled_body(self, buttons)
+        heading = QLabel(hamlet.name)
+        heading.setFont(scaled_font(heading, 1.1, bold=True))
+        layout.addWidget(heading)
+        hint = QLabel(_("The hamlet's official figures (from the commune's statistics). "
+                        "Indicators are shown against them as well as against the people "
+                        "registered. Leave a figure empty if it is not known."))
+        hint.setWordWrap(True)
+        hint.setStyleSheet(HINT_STYLE)
+        layout.addWidget(hint)
+        general = QLabel()
+        layout.addWidget(general)
+        self.errors = FieldErrors(general)
+        self.aged_15 = self._field(hamlet.population_15, hamlet.population_15_published)
+        self.adults = self._field(hamlet.population_18, hamlet.population_18_published)
+        form = QFormLayout()
+        form.addRow(_("Aged 15 and over:"),
+                    self.errors.add("population_15", FieldWithError(self.aged_15)))
+        form.addRow(_("Adults (18 and over):"),
+                    self.errors.add("population_18", FieldWithError(self.adults)))
+        layout.addLayout(form)
+        locked = hamlet.population_15_published or hamlet.population_18_published
+        self.lock_label = QLabel(_("A figure the province published is locked: it cannot be "
+                                   "changed here."))
+        self.lock_label.setWordWrap(True)
+        self.lock_label.setStyleSheet(HINT_STYLE)
+        self.lock_label.setVisible(locked)
+        layout.addWidget(self.lock_label)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(
+            not (hamlet.population_15_published and hamlet.population_18_published))
+        fit_to_screen(self)
+
+    @staticmethod
+    def _field(value: int | None, published: bool) -> QLineEdit:
+        edit = QLineEdit("" if value is None else str(value))
+        edit.setPlaceholderText(_("not known"))
+        if published:
+            edit.setReadOnly(True)
+            edit.setEnabled(False)
+            edit.setToolTip(published_note())
+        return edit
+
+    def save(self) -> None:
+        self.errors.clear()
+        catalog, hamlet_id = self.ctx.ws.catalog, self.hamlet.id
+        aged_15, adults = self.aged_15.text(), self.adults.text()
+        (Op(self.ctx, self, lambda _progress: catalog.set_population(hamlet_id, aged_15, adults))
+         .success(self._saved)
+         .invalid(self._invalid)
+         .run())
+
+    def _invalid(self, error: ValidationError) -> None:
+        self.errors.show(error.fields)
+
+    def _saved(self, result: object) -> None:
+        self.saved = getattr(result, "value", None)
+        self.accept()
+
+
+@DIALOGS.register("indicator target")
+def _sample_target(ctx: AppContext, parent: QWidget) -> QDialog:
+    indicator = max(ctx.ws.catalog.indicators(), key=lambda i: len(i.name))
+    return TargetDialog(ctx, indicator, parent)
+
+
+@DIALOGS.register("official population")
+def _sample_population(ctx: AppContext, parent: QWidget) -> QDialog:
+    hamlet = max(ctx.ws.catalog.hamlets(), key=lambda h: len(h.name))
+    return PopulationDialog(ctx, hamlet, parent)
