@@ -150,18 +150,20 @@ class RollupModel(RowsTableModel):
 
 
 class ShareBarDelegate(QStyledItemDelegate):
-    """A horizontal bar as long as the row's share, on a pale track."""
+    """A horizontal bar as long as the row's share, on a pale track: the row is what the
+    model gives as UserRole, anything with a `share` between 0 and 1 (a RollupRow, a
+    report's IndicatorRow)."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         super().paint(painter, option, index)  # background and selection
-        row = index.data(Qt.ItemDataRole.UserRole)
-        if not isinstance(row, RollupRow):
+        share = getattr(index.data(Qt.ItemDataRole.UserRole), "share", None)
+        if not isinstance(share, float):
             return
         track = option.rect.adjusted(6, 6, -6, -6)  # type: ignore[attr-defined]
         if track.width() <= 0 or track.height() <= 0:
             return
         filled = QRect(track)
-        filled.setWidth(round(track.width() * min(max(row.share, 0.0), 1.0)))
+        filled.setWidth(round(track.width() * min(max(share, 0.0), 1.0)))
         painter.save()
         painter.fillRect(track, TRACK_COLOUR)
         if filled.width() > 0:

@@ -1,0 +1,262 @@
+"""The "Báo cáo" page: a period and a hamlet, the report's figures in tables (the same as the
+JSON of `dxkit report monthly`), and saving it as XLSX or JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import pytest
+from openpyxl import load_workbook
+from PySide6.QtCore import Qt
+
+from dxkit import demo
+from dxkit.core import i18n, store
+from dxkit.core.encryption import WorkspaceKeys
+from dxkit.core.i18n import format_date, format_number
+from dxkit.reports.monthly import Period, build
+from dxkit.ui.context import AppContext
+from dxkit.ui.main_window import section_keys
+from dxkit.ui.reports_page import (
+    CORRECTIONS,
+    HAMLET_INDICATORS,
+    HAMLETS,
+    INDICATORS,
+    ITEMS,
+    SUMMARY,
+    ReportsPage,
+)
+from dxkit.workspace import Workspace
+from tests.conftest import FROZEN_NOW
+from tests.ui.conftest import settle
+
+
+@pytest.fixture(scope="module")
+def demo_folder(tmp_path_factory):
+    """A demo workspace made once (its visits run from mid-2026 to FROZEN_NOW)."""
+    folder = tmp_path_factory.mktemp("reports") / "demo"
+    ws = Workspace.open(folder)
+    ws.freeze_time(FROZEN_NOW)
+    demo.generate(ws, seed=3, households=30)
+    key = ws.key
+    ws.close()
+    return folder, key
+
+
+@pytest.fixture
+def demo_ctx(demo_folder, tmp_path, qtbot):
+    original, key = demo_folder
+    folder = tmp_path / "demo"
+    shutil.copytree(original, folder)
+    WorkspaceKeys(folder).unlock(key, folder / store.DB_FILENAME)
+    ws = Workspace.open(folder)
+    ws.freeze_time(FROZEN_NOW)
+    context = AppContext(ws)
+    yield context
+    context.tasks.shutdown()
+    ws.close()
+
+
+def make_page(ctx, qtbot) -> ReportsPage:
+    page = ReportsPage(ctx)
+    qtbot.addWidget(page)
+    settle(qtbot, ctx, lambda: page.report is not None and not page.building)
+    return page
+
+
+def wait_built(page, ctx, qtbot) -> None:
+    settle(qtbot, ctx, lambda: not page.building and page.up_to_date())
+
+
+def expected(ctx, period: Period, hamlet: str | None = None) -> dict:
+    """The JSON `dxkit report monthly` writes for this period, read back."""
+    from dxkit.reports.output import to_json
+
+    return json.loads(to_json(build(ctx.ws, period, hamlet=hamlet)))
+
+
+def number(value: int) -> str:
+    return format_number(value)
+
+
+def share(value: float | None) -> str:
+    return "" if value is None else f"{format_number(value * 100, decimals=1)} %"
+
+
+def met(value: bool | None) -> str:
+    return {None: "", True: "✓ đạt", False: "✗ chưa đạt"}[value]
+
+
+def indicator_texts(row: dict) -> list[str]:
+    """The page's texts of one indicator of the JSON. The JSON rounds a share to 4 digits
+    (0,2025 for 16 of 79): the page shows the share itself to one decimal (20,3 %)."""
+    exact = row["reached"] / row["counted"] if row["counted"] else 0.0
+    assert abs(exact - row["share"]) <= 0.00005
+    return [row["name"], number(row["reached"]), number(row["counted"]), share(exact),
+            share(row["target"]), met(row["met"]), ""]
+
+
+def assert_shows(page, data: dict) -> None:
+    """Every table of the page holds the JSON's figures."""
+    summary = dict(page.table_texts(SUMMARY))
+    assert summary["Lượt thăm hộ"] == number(data["visits"])
+    assert summary["Số hộ được thăm"] == number(data["households_reached"])
+    assert summary["Số người được hỗ trợ"] == number(data["people_helped"])
+    assert summary["Lượt hẹn quá hạn vào cuối kỳ"] == number(data["followups_overdue"])
+    assert summary["Học viên hoàn thành khóa học"] == number(data["learners_completed"])
+    assert summary["Lô đạt yêu cầu"] == number(data["lots"]["compliant"])
+    assert summary["Lô không đạt"] == number(data["lots"]["refused"])
+    assert summary["Số tem đã in"] == number(data["labels_printed"])
+    assert summary["Sửa đổi ghi sau kỳ báo cáo"] == number(len(data["corrections"]["visits"]))
+    assert page.table_texts(ITEMS) == [
+        [i["name"], number(i["done"]), number(i["partly"]), number(i["not_done"])]
+        for i in data["items"]]
+    assert page.table_texts(INDICATORS) == [indicator_texts(i) for i in data["indicators"]]
+    assert page.table_texts(HAMLETS) == [
+        [h["name"], number(h["visits"]), number(h["households_reached"]),
+         number(h["people_helped"]), number(h["followups_overdue"])] for h in data["hamlets"]]
+    assert page.table_texts(HAMLET_INDICATORS) == [
+        [h["name"], *indicator_texts(i)] for h in data["hamlets"] for i in h["indicators"]]
+    assert len(page.table_texts(CORRECTIONS)) == len(data["corrections"]["visits"])
+
+
+def test_it_opens_on_last_month_and_shows_the_figures_of_the_json(demo_ctx, qtbot):
+    page = make_page(demo_ctx, qtbot)
+    assert page.month.currentData() == "2026-10"  # FROZEN_NOW is in November 2026
+    assert page.month.currentText() == "Tháng 10/2026"
+    data = expected(demo_ctx, Period.month("2026-10"))
+    assert data["visits"] > 0 and any(i["done"] for i in data["items"])
+    assert_shows(page, data)
+    assert page.state.text() == "Báo cáo từ 01/10/2026 đến 31/10/2026, Tất cả ấp/khóm."
+    assert [page.tabs.tabText(i) for i in range(page.tabs.count())] == [
+        "Tổng hợp", "Nội dung hỗ trợ đã làm", "Chỉ tiêu số", "Ấp/khóm", "Chỉ tiêu theo ấp",
+        "Sửa đổi"]
+
+
+def test_a_hamlet_and_a_span_of_days(demo_ctx, qtbot):
+    page = make_page(demo_ctx, qtbot)
+    hamlet = demo_ctx.ws.catalog.hamlets()[1]
+    page.set_hamlet(hamlet.id)
+    page.set_days(dt.date(2026, 9, 15), dt.date(2026, 11, 14))
+    wait_built(page, demo_ctx, qtbot)
+    assert page.report.period == Period(dt.date(2026, 9, 15), dt.date(2026, 11, 14))
+    assert page.month.isHidden() and not page.days.isHidden()
+    data = expected(demo_ctx, Period(dt.date(2026, 9, 15), dt.date(2026, 11, 14)), hamlet.id)
+    assert data["hamlet"] == hamlet.name and data["visits"] > 0
+    assert_shows(page, data)
+    assert page.state.text() == (f"Báo cáo từ 15/09/2026 đến 14/11/2026, {hamlet.name}.")
+    page.set_month("2026-09")
+    wait_built(page, demo_ctx, qtbot)
+    assert_shows(page, expected(demo_ctx, Period.month("2026-09"), hamlet.id))
+
+
+def test_a_period_that_ends_before_it_starts_is_one_sentence(demo_ctx, qtbot, tmp_path):
+    page = make_page(demo_ctx, qtbot)
+    page.set_days(dt.date(2026, 10, 31), dt.date(2026, 10, 1))
+    assert page.state.text() == ("Kỳ báo cáo bắt đầu ngày 2026-10-31, sau ngày kết thúc "
+                                 "2026-10-01: hãy cho ngày sớm hơn trước.")
+    assert page.save_as(str(tmp_path / "r.json")) is False
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("suffix", [".json", ".xlsx"])
+def test_save_as_writes_the_report_of_the_choice(demo_ctx, qtbot, tmp_path, suffix):
+    page = make_page(demo_ctx, qtbot)
+    page.set_month("2026-11")  # and save at once: the report of November is written
+    target = tmp_path / f"report{suffix}"
+    assert page.save_as(str(target))
+    settle(qtbot, demo_ctx, lambda: page.last_path == target)
+    data = expected(demo_ctx, Period.month("2026-11"))
+    if suffix == ".json":
+        assert json.loads(target.read_text(encoding="utf-8")) == data
+    else:
+        book = load_workbook(target, read_only=True)
+        summary = {row[0]: row[1] for row in book.worksheets[0].iter_rows(values_only=True)}
+        assert summary["Lượt thăm hộ"] == data["visits"]  # a number, not text
+        assert summary["Từ ngày"] == "2026-11-01"
+        book.close()
+
+
+def test_save_as_asks_where_and_refuses_an_unknown_format(demo_ctx, qtbot, tmp_path,
+                                                          monkeypatch):
+    page = make_page(demo_ctx, qtbot)
+    asked = []
+    monkeypatch.setattr(page, "ask_save_path", lambda name: asked.append(name) or "")
+    assert page.save_as() is False  # cancelled: nothing written, nothing said
+    assert asked == ["bao-cao-2026-10.xlsx"]
+    page.set_days(dt.date(2026, 10, 5), dt.date(2026, 10, 20))
+    page.save_as()
+    assert asked[-1] == "bao-cao-2026-10-05_2026-10-20.xlsx"
+    shown = []
+    monkeypatch.setattr("dxkit.ui.reports_page.show_message",
+                        lambda _parent, text: shown.append(text))
+    assert page.save_as(str(tmp_path / "report.txt")) is False
+    assert shown == ["Lưu báo cáo dạng .xlsx, .json: tên tệp phải có một trong các đuôi này."]
+    assert page.save_as(str(tmp_path / "missing" / "report.json")) is False
+    assert shown[-1] == f"Thư mục {tmp_path / 'missing'} không tồn tại."
+    assert list(tmp_path.iterdir()) == [tmp_path / "demo"]
+
+
+def test_a_change_to_the_records_asks_for_a_new_preview(demo_ctx, qtbot):
+    page = make_page(demo_ctx, qtbot)
+    period = page.report.period
+    first = page.report
+    household = demo_ctx.ws.households.list()[0]
+    from dxkit.households.visits import VisitItem
+
+    member = demo_ctx.ws.catalog.members()[0].id
+    result = demo_ctx.ws.visits.add(household.id, [VisitItem("online_safety", "done")],
+                                    visited_at=dt.datetime(2026, 10, 12, 9, 0),
+                                    member_ids=[member])
+    demo_ctx.notify(result.changes)
+    settle(qtbot, demo_ctx, lambda: page.stale)
+    assert page.state.text().endswith("Số liệu đã thay đổi từ đó: bấm Xem trước để lập lại.")
+    page.preview_button.click()
+    wait_built(page, demo_ctx, qtbot)
+    assert page.report.period == period
+    assert page.report.activity.visits == first.activity.visits + 1
+    assert_shows(page, expected(demo_ctx, period))
+
+
+def test_english(demo_ctx, qtbot):
+    i18n.set_language("en")
+    page = make_page(demo_ctx, qtbot)
+    assert page.month.currentText() == "Month 10/2026"
+    assert page.kind.currentText() == "A month"
+    assert page.state.text() == (f"Report for {format_date(dt.date(2026, 10, 1))} to "
+                                 f"{format_date(dt.date(2026, 10, 31))}, All hamlets.")
+    assert page.models[INDICATORS].headers() == ["Indicator", "Reached", "Counted", "Share",
+                                                 "Target", "Target met", ""]
+    assert page.tabs.tabText(SUMMARY) == "Summary"
+
+
+def test_the_main_window_lists_it_after_indicators_with_its_own_key(window, qtbot):
+    keys = [section.key for section in window.sections]
+    assert keys.index("reports") == keys.index("indicators") + 1
+    assert window.nav_titles()[keys.index("reports")] == "Báo cáo"
+    shortcuts = section_keys(window.sections)
+    assert shortcuts["reports"] == "Ctrl+B"
+    # The other sections keep the digits they had before the reports came.
+    assert [shortcuts[k] for k in keys if k != "reports"] == [
+        f"Ctrl+{d}" for d in "1234567890"]
+    assert len(set(shortcuts.values())) == len(shortcuts)
+    assert window.nav.item(keys.index("reports")).toolTip() == "Báo cáo (Ctrl+B)"
+    window.activateWindow()
+    qtbot.keyClick(window.nav, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_section() == "reports"
+    assert isinstance(window.shown_page(), ReportsPage)
+    settle(qtbot, window.ctx, lambda: window.shown_page().report is not None)
+
+
+def test_the_page_of_a_first_start(fresh_ws, qtbot):
+    """No hamlet, no visit: the report of zeros, without an error."""
+    ctx = AppContext(fresh_ws)
+    try:
+        page = make_page(ctx, qtbot)
+        assert dict(page.table_texts(SUMMARY))["Lượt thăm hộ"] == "0"
+        assert page.table_texts(HAMLETS) == []
+        assert not page.tabs.isTabEnabled(HAMLETS)
+    finally:
+        ctx.tasks.shutdown()
+
