@@ -34,7 +34,7 @@ from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
 from dxkit.reports.monthly import IndicatorRow, MonthlyReport, Period, build
 from dxkit.reports.output import write_json, write_xlsx
-from dxkit.ui.appearance import HINT_STYLE, scaled_font
+from dxkit.ui.appearance import HINT_STYLE
 from dxkit.ui.context import AppContext
 from dxkit.ui.farm_forms import date_edit, from_qdate, to_qdate
 from dxkit.ui.fitting import flow_row, keep_together, limit_width
@@ -235,6 +235,8 @@ TABLES: list[tuple[Callable[[], str], Callable[[], list[str]],
      correction_rows),
 ]
 SUMMARY, ITEMS, INDICATORS, HAMLETS, HAMLET_INDICATORS, CORRECTIONS = range(len(TABLES))
+STRETCHED = (0, 0, 0, 0, 1, 3)  # the column of each table that takes the room left
+BAR_WIDTH = 120
 
 # What "Save as…" writes: (suffix, the file dialog's filter, the writer).
 FORMATS: dict[str, tuple[Callable[[], str], Callable[[MonthlyReport, Path], None]]] = {
@@ -264,11 +266,6 @@ class ReportsPage(Page):
     # -- building the screen --------------------------------------------------------------
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        self.heading = QLabel()
-        self.heading.setFont(scaled_font(self.heading, 1.3, bold=True))
-        self.heading.setWordWrap(True)
-        layout.addWidget(self.heading)
-
         self.kind_label = QLabel()
         self.kind = QComboBox()
         self.kind_label.setBuddy(self.kind)
@@ -303,7 +300,7 @@ class ReportsPage(Page):
         self.tabs = QTabWidget()
         self.models: list[CellsModel] = []
         self.tables: list[QTableView] = []
-        for _title, headers, _rows in TABLES:
+        for index, (_title, headers, _rows) in enumerate(TABLES):
             model = CellsModel(headers)
             table = QTableView()
             table.setModel(model)
@@ -311,17 +308,21 @@ class ReportsPage(Page):
             table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             table.setAlternatingRowColors(True)
             table.setWordWrap(False)
+            table.setTextElideMode(Qt.TextElideMode.ElideRight)  # the tooltip has it all
             table.verticalHeader().hide()
             header = table.horizontalHeader()
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-            header.setStretchLastSection(True)
             header.setMinimumSectionSize(60)
+            # The names take the room left (cut with "…" on a netbook), the numbers theirs.
+            header.setSectionResizeMode(STRETCHED[index], QHeaderView.ResizeMode.Stretch)
+            if index in (INDICATORS, HAMLET_INDICATORS):
+                bar = len(headers()) - 1
+                table.setItemDelegateForColumn(bar, ShareBarDelegate(table))
+                header.setSectionResizeMode(bar, QHeaderView.ResizeMode.Fixed)
+                header.resizeSection(bar, BAR_WIDTH)
             self.models.append(model)
             self.tables.append(table)
             self.tabs.addTab(table, "")
-        for index in (INDICATORS, HAMLET_INDICATORS):
-            self.tables[index].setItemDelegateForColumn(
-                len(self.models[index].headers()) - 1, ShareBarDelegate(self.tables[index]))
         layout.addWidget(self.tabs, 1)
 
         self.rule = QLabel()
@@ -330,7 +331,6 @@ class ReportsPage(Page):
         layout.addWidget(self.rule)
 
     def retranslate(self) -> None:
-        self.heading.setText(_("Report"))
         self.kind_label.setText(_("Period:"))
         kind = self.kind.currentData() or "month"
         self.kind.blockSignals(True)
