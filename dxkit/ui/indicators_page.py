@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -54,6 +54,7 @@ MISSED_COLOUR = QColor("#b71c1c")
 BAR_COLOUR = QColor("#2e7d32")
 TRACK_COLOUR = QColor("#e3e7e3")
 BAR_WIDTH = 180
+DIALOG_WIDTH = 480  # the target and population dialogs, where the screen has the room
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 D = TypeVar("D", bound=QDialog)
@@ -382,7 +383,7 @@ class TargetDialog(QDialog):
         form = QFormLayout()
         form.addRow(_("Target (%):"), self.errors.add("target", FieldWithError(self.share)))
         layout.addLayout(form)
-        fit_to_screen(self)
+        fit_to_screen(self, QSize(DIALOG_WIDTH, self.sizeHint().height()))
 
     def typed(self) -> str:
         """The percent typed: "80" means 80 %, as the field's label says."""
@@ -451,7 +452,7 @@ class PopulationDialog(QDialog):
         layout.addWidget(self.lock_label)
         buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(
             not (hamlet.population_15_published and hamlet.population_18_published))
-        fit_to_screen(self)
+        fit_to_screen(self, QSize(DIALOG_WIDTH, self.sizeHint().height()))
 
     @staticmethod
     def _field(value: int | None, published: bool) -> QLineEdit:
