@@ -256,6 +256,13 @@ def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
         wait_for(lambda: indicators.loaded)  # type: ignore[attr-defined]
         shots.append(save(window, out, "indicators"))
 
+        # The official population of each hamlet, as a commune office would enter it (a
+        # little above the people registered there), so the report shows both shares.
+        for hamlet in ws.catalog.hamlets():
+            if hamlet.population_15 is None:
+                counted = max(r.population for r in ws.indicators.rollup(hamlet_id=hamlet.id))
+                ctx.notify(ws.catalog.set_population(
+                    hamlet.id, round(counted * 1.25) + 5, round(counted * 1.1)).changes)
         reports = window.show_section("reports")  # last month, every hamlet
         wait_for(lambda: reports.report is not None  # type: ignore[attr-defined]
                  and not reports.building)  # type: ignore[attr-defined]

@@ -54,6 +54,7 @@ MISSED_COLOUR = QColor("#b71c1c")
 BAR_COLOUR = QColor("#2e7d32")
 TRACK_COLOUR = QColor("#e3e7e3")
 BAR_WIDTH = 180
+MAX_BAR_HEIGHT = 18
 DIALOG_WIDTH = 480  # the target and population dialogs, where the screen has the room
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -163,6 +164,9 @@ class ShareBarDelegate(QStyledItemDelegate):
         track = option.rect.adjusted(6, 6, -6, -6)  # type: ignore[attr-defined]
         if track.width() <= 0 or track.height() <= 0:
             return
+        if track.height() > MAX_BAR_HEIGHT:  # a row of wrapped lines: a bar of one line
+            track.setTop(track.center().y() - MAX_BAR_HEIGHT // 2)
+            track.setHeight(MAX_BAR_HEIGHT)
         filled = QRect(track)
         filled.setWidth(round(track.width() * min(max(share, 0.0), 1.0)))
         painter.save()

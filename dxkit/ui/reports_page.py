@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,7 +32,14 @@ from dxkit.core.errors import DxError
 from dxkit.core.i18n import _, format_date, format_number
 from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
-from dxkit.reports.monthly import IndicatorRow, MonthlyReport, Period, build
+from dxkit.reports.monthly import (
+    ADULT_AGE,
+    Classes,
+    IndicatorRow,
+    MonthlyReport,
+    Period,
+    build,
+)
 from dxkit.reports.output import write_json, write_xlsx
 from dxkit.ui.appearance import HINT_STYLE
 from dxkit.ui.context import AppContext
@@ -119,6 +126,8 @@ class Cell:
     number: bool = False  # right-aligned
     colour: QColor | None = None
     row: Any = None  # what a delegate draws from (an IndicatorRow for the share bar)
+    tip: str = ""  # the tooltip, when it says more than the text
+    heading: bool = False  # a group's title row (bold)
 
 
 class CellsModel(RowsTableModel):
@@ -144,8 +153,14 @@ class CellsModel(RowsTableModel):
         if not index.isValid():
             return None
         cell = self.rows[index.row()][index.column()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return cell.text
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return cell.tip or cell.text
+        if role == Qt.ItemDataRole.FontRole and cell.heading:
+            font = QFont()
+            font.setBold(True)
+            return font
         if role == Qt.ItemDataRole.TextAlignmentRole and cell.number:
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == Qt.ItemDataRole.ForegroundRole and cell.colour is not None:
@@ -160,22 +175,35 @@ def _met_colour(met: bool | None) -> QColor | None:
 
 
 def summary_rows(report: MonthlyReport) -> list[list[Cell]]:
-    """(figure, value) of the activity, follow-ups, classes and farm."""
-    figures: list[tuple[str, int]] = [
-        (_("Visits"), report.activity.visits),
-        (_("Households reached"), report.activity.households_reached),
-        (_("People helped"), report.activity.people_helped),
-        (_("Follow-ups overdue at the end of the period"), report.followups_overdue),
-        (_("Learners who completed a course"), report.learners_completed),
-        (_("Compliant lots"), report.lots_compliant),
-        (_("Refused lots"), report.lots_refused),
-        (_("Labels printed"), report.labels_printed),
-        (_("Corrections recorded after the period"), len(report.corrections)),
+    """(figure, value) of the activity, follow-ups, classes and farm, under group titles."""
+    classes = report.classes or Classes(0, 0, report.learners_completed, 0)
+    groups: list[tuple[str, list[tuple[str, int]]]] = [
+        (_("Visits and support"), [
+            (_("Visits"), report.activity.visits),
+            (_("Households reached"), report.activity.households_reached),
+            (_("People helped"), report.activity.people_helped),
+            (_("Follow-ups overdue at the end of the period"), report.followups_overdue)]),
+        (_("Classes"), [
+            (_("Class sessions held"), classes.sessions),
+            (_("Learners who attended"), classes.learners_attended),
+            (_("Learners who completed a course"), report.learners_completed),
+            (_("Certificates issued"), classes.certificates_issued)]),
+        (_("Production diary and lots (the whole team)"), [
+            (_("Diary entries"), report.diary_entries),
+            (_("Compliant lots"), report.lots_compliant),
+            (_("Refused lots"), report.lots_refused),
+            (_("Labels printed"), report.labels_printed)]),
     ]
+    corrections = [(_("Corrections recorded after the period"), len(report.corrections))]
     now = report.activity_now
     if now is not None and now != report.activity:
-        figures.append((_("Visits with the later corrections applied"), now.visits))
-    return [[Cell(name), Cell(count(value), number=True)] for name, value in figures]
+        corrections.append((_("Visits with the later corrections applied"), now.visits))
+    groups.append((_("Corrections"), corrections))
+    rows: list[list[Cell]] = []
+    for title, figures in groups:
+        rows.append([Cell(title, heading=True), Cell("")])
+        rows += [[Cell(name), Cell(count(value), number=True)] for name, value in figures]
+    return rows
 
 
 def item_rows(report: MonthlyReport) -> list[list[Cell]]:
@@ -183,11 +211,44 @@ def item_rows(report: MonthlyReport) -> list[list[Cell]]:
               Cell(count(i.not_done), True)] for i in report.items]
 
 
+def official_cell(row: IndicatorRow) -> Cell:
+    """The share of the official population (15+, or adults), or why there is none."""
+    basis = (_("adults (18 and over)") if row.official_basis >= ADULT_AGE
+             else _("people aged 15 and over"))
+    if row.official_share is None:
+        tip = (_("No official population entered for: {hamlets}.").format(
+                   hamlets=", ".join(row.official_missing)) if row.official_missing
+               else _("No official population entered."))
+        return Cell("", True, tip=tip)
+    return Cell(percent(row.official_share), True, tip=_(
+        "{reached} of an official population of {population} {basis}").format(
+            reached=count(row.reached), population=count(row.official_population or 0),
+            basis=basis))
+
+
+def target_cell(row: IndicatorRow) -> Cell:
+    """"80,0 % ✗" in red when the share of the people registered falls short, "✓" in green
+    when it reached it; empty without a target."""
+    if row.target is None:
+        return Cell("", True)
+    mark = "✓" if row.met else "✗"
+    return Cell(f"{percent(row.target)} {mark}", True, colour=_met_colour(row.met),
+                tip=f"{percent(row.target)}: {met_text(row.met)}")
+
+
 def indicator_cells(row: IndicatorRow) -> list[Cell]:
-    """Reached, counted, share, target, met, and the share as a bar."""
+    """Reached, counted, the share of the people registered, its change over the period,
+    the share of the official population, the target (met or not), and the share as a
+    bar."""
+    change = Cell(signed_points(round(row.change_share, 4)), True, tip=_(
+        "At the start of the period: {reached} of {counted} ({share}); {change} people "
+        "reached since.").format(reached=count(row.start_reached),
+                                 counted=count(row.start_counted),
+                                 share=percent(row.start_share),
+                                 change=f"{row.change_reached:+d}"))
     return [Cell(count(row.reached), True), Cell(count(row.counted), True),
-            Cell(percent(row.share), True), Cell(percent(row.target), True),
-            Cell(met_text(row.met), colour=_met_colour(row.met)), Cell("", row=row)]
+            Cell(percent(row.share), True), change, official_cell(row),
+            target_cell(row), Cell("", row=row)]
 
 
 def indicator_rows(report: MonthlyReport) -> list[list[Cell]]:
@@ -215,7 +276,9 @@ def correction_rows(report: MonthlyReport) -> list[list[Cell]]:
 
 
 def indicator_headers() -> list[str]:
-    return [_("Reached"), _("Counted"), _("Share"), _("Target"), _("Target met"), ""]
+    """Two lines where a header says what a share is of."""
+    return [_("Reached"), _("Counted"), _("Share of\npeople registered"),
+            _("Change\n(points)"), _("Share of\nofficial population"), _("Target"), ""]
 
 
 # The tabs of the preview: (title, headers, rows, index of the bar column or None).
@@ -236,7 +299,7 @@ TABLES: list[tuple[Callable[[], str], Callable[[], list[str]],
 ]
 SUMMARY, ITEMS, INDICATORS, HAMLETS, HAMLET_INDICATORS, CORRECTIONS = range(len(TABLES))
 STRETCHED = (0, 0, 0, 0, 1, 3)  # the column of each table that takes the room left
-BAR_WIDTH = 120
+BAR_WIDTH = 90
 
 # What "Save as…" writes: (suffix, the file dialog's filter, the writer).
 FORMATS: dict[str, tuple[Callable[[], str], Callable[[MonthlyReport, Path], None]]] = {
@@ -307,14 +370,21 @@ class ReportsPage(Page):
             table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
             table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             table.setAlternatingRowColors(True)
-            table.setWordWrap(False)
-            table.setTextElideMode(Qt.TextElideMode.ElideRight)  # the tooltip has it all
-            table.verticalHeader().hide()
+            rows = table.verticalHeader()
+            rows.hide()
+            rows.setMinimumSectionSize(rows.defaultSectionSize())  # one line keeps its room
             header = table.horizontalHeader()
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             header.setMinimumSectionSize(60)
-            # The names take the room left (cut with "…" on a netbook), the numbers theirs.
+            # The numbers take their room and the names what is left, on two lines or more
+            # where a netbook leaves too little for one.
             header.setSectionResizeMode(STRETCHED[index], QHeaderView.ResizeMode.Stretch)
+            fit_rows = QTimer(table)  # once the columns settled, not at each step
+            fit_rows.setSingleShot(True)
+            fit_rows.setInterval(0)
+            fit_rows.timeout.connect(table.resizeRowsToContents)
+            header.sectionResized.connect(lambda *_args, timer=fit_rows: timer.start())
+            model.modelReset.connect(fit_rows.start)
             if index in (INDICATORS, HAMLET_INDICATORS):
                 bar = len(headers()) - 1
                 table.setItemDelegateForColumn(bar, ShareBarDelegate(table))

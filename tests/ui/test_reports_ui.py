@@ -26,6 +26,7 @@ from dxkit.ui.reports_page import (
     ITEMS,
     SUMMARY,
     ReportsPage,
+    signed_points,
 )
 from dxkit.workspace import Workspace
 from tests.conftest import FROZEN_NOW
@@ -85,7 +86,7 @@ def share(value: float | None) -> str:
 
 
 def met(value: bool | None) -> str:
-    return {None: "", True: "✓ đạt", False: "✗ chưa đạt"}[value]
+    return {None: "", True: "✓", False: "✗"}[value]
 
 
 def indicator_texts(row: dict) -> list[str]:
@@ -93,8 +94,14 @@ def indicator_texts(row: dict) -> list[str]:
     (0,2025 for 16 of 79): the page shows the share itself to one decimal (20,3 %)."""
     exact = row["reached"] / row["counted"] if row["counted"] else 0.0
     assert abs(exact - row["share"]) <= 0.00005
+    official = row["official"]
+    of_official = (row["reached"] / official["population"] if official["population"]
+                   else None)
+    if of_official is not None:
+        assert abs(of_official - official["share"]) <= 0.00005
+    target = "" if row["target"] is None else f"{share(row['target'])} {met(row['met'])}"
     return [row["name"], number(row["reached"]), number(row["counted"]), share(exact),
-            share(row["target"]), met(row["met"]), ""]
+            signed_points(row["change"]["share"]), share(of_official), target, ""]
 
 
 def assert_shows(page, data: dict) -> None:
@@ -105,6 +112,10 @@ def assert_shows(page, data: dict) -> None:
     assert summary["Số người được hỗ trợ"] == number(data["people_helped"])
     assert summary["Lượt hẹn quá hạn vào cuối kỳ"] == number(data["followups_overdue"])
     assert summary["Học viên hoàn thành khóa học"] == number(data["learners_completed"])
+    assert summary["Số buổi học đã tổ chức"] == number(data["classes"]["sessions"])
+    assert summary["Học viên đã tham gia"] == number(data["classes"]["learners_attended"])
+    assert summary["Chứng nhận đã cấp"] == number(data["classes"]["certificates_issued"])
+    assert summary["Số mục nhật ký"] == number(data["diary_entries"])
     assert summary["Lô đạt yêu cầu"] == number(data["lots"]["compliant"])
     assert summary["Lô không đạt"] == number(data["lots"]["refused"])
     assert summary["Số tem đã in"] == number(data["labels_printed"])
@@ -149,6 +160,40 @@ def test_a_hamlet_and_a_span_of_days(demo_ctx, qtbot):
     page.set_month("2026-09")
     wait_built(page, demo_ctx, qtbot)
     assert_shows(page, expected(demo_ctx, Period.month("2026-09"), hamlet.id))
+
+
+def test_both_shares_and_the_change_over_the_period(demo_ctx, qtbot):
+    """With the hamlets' official population entered, each indicator shows its share of the
+    people registered and of the official population (15+ or adults, by its age), and its
+    change since the start of the period; a hamlet without the figure leaves the official
+    share empty, saying why."""
+    catalog = demo_ctx.ws.catalog
+    hamlets = catalog.hamlets()
+    for number_, hamlet in enumerate(hamlets):
+        catalog.set_population(hamlet.id, 400 + 10 * number_, 300 + 10 * number_)
+    page = make_page(demo_ctx, qtbot)
+    page.set_month("2026-11")
+    wait_built(page, demo_ctx, qtbot)
+    data = expected(demo_ctx, Period.month("2026-11"))
+    assert_shows(page, data)
+    texts = {row[0]: row for row in page.table_texts(INDICATORS)}
+    smartphone = next(i for i in data["indicators"] if i["code"] == "smartphone")
+    signature = next(i for i in data["indicators"] if i["code"] == "digital_signature")
+    assert smartphone["official"]["population"] == sum(400 + 10 * n for n in range(len(hamlets)))
+    assert signature["official"]["population"] == sum(300 + 10 * n for n in range(len(hamlets)))
+    assert texts[smartphone["name"]][5] == share(
+        smartphone["reached"] / smartphone["official"]["population"])
+    assert any(i["change"]["share"] > 0 for i in data["indicators"])  # November's visits
+    assert {row[4] for row in texts.values()} != {"0,0"}
+
+    catalog.set_population(hamlets[0].id, None, None)
+    page.preview()
+    wait_built(page, demo_ctx, qtbot)
+    row = [i["code"] for i in data["indicators"]].index("smartphone")
+    cell = page.models[INDICATORS].index(row, 5)
+    assert cell.data() == ""
+    assert cell.data(Qt.ItemDataRole.ToolTipRole) == (
+        f"Chưa nhập dân số chính thức của: {hamlets[0].name}.")
 
 
 def test_a_period_that_ends_before_it_starts_is_one_sentence(demo_ctx, qtbot, tmp_path):
@@ -226,8 +271,9 @@ def test_english(demo_ctx, qtbot):
     assert page.kind.currentText() == "A month"
     assert page.state.text() == (f"Report for {format_date(dt.date(2026, 10, 1))} to "
                                  f"{format_date(dt.date(2026, 10, 31))}, All hamlets.")
-    assert page.models[INDICATORS].headers() == ["Indicator", "Reached", "Counted", "Share",
-                                                 "Target", "Target met", ""]
+    assert page.models[INDICATORS].headers() == [
+        "Indicator", "Reached", "Counted", "Share of\npeople registered", "Change\n(points)",
+        "Share of\nofficial population", "Target", ""]
     assert page.tabs.tabText(SUMMARY) == "Summary"
 
 
