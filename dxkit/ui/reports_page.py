@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSizeF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -32,6 +33,7 @@ from dxkit.core.errors import DxError
 from dxkit.core.i18n import _, format_date, format_number
 from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
+from dxkit.labels.verify import preview_pages
 from dxkit.reports.monthly import (
     ADULT_AGE,
     Classes,
@@ -46,6 +48,7 @@ from dxkit.ui.context import AppContext
 from dxkit.ui.farm_forms import date_edit, from_qdate, to_qdate
 from dxkit.ui.fitting import flow_row, keep_together, limit_width
 from dxkit.ui.indicators_page import MISSED_COLOUR, ShareBarDelegate
+from dxkit.ui.label_printing import page_count, to_qimage
 from dxkit.ui.page import Page
 from dxkit.ui.widgets import RowsTableModel, fill_choices, show_message
 
@@ -300,12 +303,49 @@ TABLES: list[tuple[Callable[[], str], Callable[[], list[str]],
 SUMMARY, ITEMS, INDICATORS, HAMLETS, HAMLET_INDICATORS, CORRECTIONS = range(len(TABLES))
 STRETCHED = (0, 0, 0, 0, 1, 3)  # the column of each table that takes the room left
 BAR_WIDTH = 90
+PRINT_DPI = 300  # an A4 page at 300 dpi is 25 MB as an image: one at a time
 
 # What "Save as…" writes: (suffix, the file dialog's filter, the writer).
 FORMATS: dict[str, tuple[Callable[[], str], Callable[[MonthlyReport, Path], None]]] = {
     ".xlsx": (lambda: _("Excel workbooks (*.xlsx)"), write_xlsx),
     ".json": (lambda: _("JSON files (*.json)"), write_json),
 }
+
+
+# -- printing ---------------------------------------------------------------------------------
+def new_printer() -> QPrinter:
+    """A printer set for the report's A4 pages, which carry their own margins."""
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    printer.setPageOrientation(QPageLayout.Orientation.Portrait)
+    printer.setFullPage(True)
+    return printer
+
+
+def paint_pdf(printer: QPrinter, pdf: bytes, progress: Progress) -> int:
+    """Paint each page of `pdf` onto `printer`, rendered by PDFium at the printer's
+    resolution (at most PRINT_DPI) one page at a time and scaled to the paper without
+    changing its shape; returns the number of pages. A checkpoint for Cancel each page."""
+    pages = page_count(pdf)
+    dpi = min(max(printer.resolution(), 72), PRINT_DPI)
+    progress.update(value=0, maximum=pages, label=_("Sending the report to the printer"))
+    painter = QPainter()
+    if not painter.begin(printer):
+        raise DxError(_("The printer could not be opened."))
+    try:
+        for index in range(pages):
+            if index:
+                printer.newPage()
+            image = to_qimage(preview_pages(pdf, dpi, range(index, index + 1))[0])
+            paper = QRectF(printer.paperRect(QPrinter.Unit.DevicePixel))
+            size = QSizeF(image.size()).scaled(paper.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRectF(QPointF(0, 0), size)
+            target.moveCenter(QPointF(paper.width() / 2, paper.height() / 2))
+            painter.drawImage(target, image)
+            progress.update(value=index + 1)
+    finally:
+        painter.end()
+    return pages
 
 
 # -- the page ---------------------------------------------------------------------------------

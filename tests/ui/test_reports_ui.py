@@ -10,13 +10,17 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 from PySide6.QtCore import Qt
+from PySide6.QtPrintSupport import QPrinter
 
 from dxkit import demo
 from dxkit.core import i18n, store
 from dxkit.core.encryption import WorkspaceKeys
 from dxkit.core.i18n import format_date, format_number
+from dxkit.core.progress import Progress
+from dxkit.labels.verify import preview_pages
 from dxkit.reports.monthly import Period, build
 from dxkit.ui.context import AppContext
+from dxkit.ui.label_printing import page_count
 from dxkit.ui.main_window import section_keys
 from dxkit.ui.reports_page import (
     CORRECTIONS,
@@ -26,6 +30,8 @@ from dxkit.ui.reports_page import (
     ITEMS,
     SUMMARY,
     ReportsPage,
+    new_printer,
+    paint_pdf,
     signed_points,
 )
 from dxkit.workspace import Workspace
@@ -306,3 +312,48 @@ def test_the_page_of_a_first_start(fresh_ws, qtbot):
     finally:
         ctx.tasks.shutdown()
 
+
+
+# -- printing ---------------------------------------------------------------------------------
+def two_pages() -> bytes:
+    """An A4 PDF of two pages: a black block in the top-left quarter of the first, in the
+    bottom-right quarter of the second."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4)
+    width, height = A4
+    canvas.rect(20, height / 2 + 20, width / 2 - 40, height / 2 - 40, fill=1)
+    canvas.showPage()
+    canvas.rect(width / 2 + 20, 20, width / 2 - 40, height / 2 - 40, fill=1)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def print_to_file(path) -> QPrinter:
+    printer = new_printer()
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(path))
+    return printer
+
+
+def dark(image, x: float, y: float) -> bool:
+    """Whether the pixel at (x, y), as fractions of the page, is black."""
+    return image.convert("L").getpixel((int(x * image.width), int(y * image.height))) < 64
+
+
+def test_paint_pdf_puts_every_page_on_paper_where_it_was(qapp, tmp_path):
+    out = tmp_path / "printed.pdf"
+    printer = print_to_file(out)
+    progress = Progress()
+    assert paint_pdf(printer, two_pages(), progress) == 2
+    assert progress.snapshot()[:2] == (2, 2)
+    printed = out.read_bytes()
+    assert page_count(printed) == 2
+    first, second = preview_pages(printed, 30)
+    assert dark(first, 0.25, 0.25) and not dark(first, 0.75, 0.75)
+    assert dark(second, 0.75, 0.75) and not dark(second, 0.25, 0.25)
