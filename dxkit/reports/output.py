@@ -1,6 +1,7 @@
-"""A report written out: JSON (the contract) and XLSX (the same tables, numbers as numbers).
+"""A report written out: JSON (the contract), XLSX (the same tables, numbers as numbers) and
+PDF (the printed report, reports/pdf.py).
 
-Both are written to a temporary file beside the destination and moved into place, so a
+Each is written to a temporary file beside the destination and moved into place, so a
 failure leaves no half-written file.
 """
 
@@ -129,3 +130,11 @@ def write_xlsx(report: MonthlyReport, path: Path) -> None:
         for row in rows:
             sheet.append(list(row))
     _atomic_write(path, lambda target: book.save(target))
+
+
+def write_pdf(report: MonthlyReport, path: Path) -> None:
+    """The printed report (A4, the administrative layout of reports/pdf.py) into `path`."""
+    from dxkit.reports.pdf import render_pdf
+
+    pdf, _pages = render_pdf(report)
+    _atomic_write(path, lambda target: target.write_bytes(pdf))

@@ -134,7 +134,8 @@ def test_bad_input_is_one_sentence_and_writes_nothing(demo_dir: Path, tmp_path: 
     assert not out.exists()
 
 
-def test_pdf_is_not_a_format_yet(demo_dir: Path, tmp_path: Path) -> None:
-    result = run(demo_dir, "report", "monthly", "--month", "2026-11", "--format", "pdf",
-                 "--out", str(tmp_path / "r.pdf"))
-    assert result.exit_code != 0 and "json, xlsx" in result.output
+def test_an_unknown_format_is_refused(demo_dir: Path, tmp_path: Path) -> None:
+    result = run(demo_dir, "report", "monthly", "--month", "2026-11", "--format", "docx",
+                 "--out", str(tmp_path / "r.docx"))
+    assert result.exit_code != 0 and "pdf, xlsx, json" in result.output
+    assert not (tmp_path / "r.docx").exists()
