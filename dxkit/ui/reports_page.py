@@ -1,5 +1,7 @@
 """The "Báo cáo" page: the team's report for a month or any period (dxkit.reports.monthly),
-of every hamlet or one, previewed in tables and saved as PDF, XLSX or JSON, or printed.
+of every hamlet or one, previewed in tables and saved as PDF, XLSX or JSON, or printed (its
+PDF, rendered by PDFium onto the printer the system's print dialog gives: QtPdf is not
+shipped, see installer/dxkit.spec).
 
 The report is built on the database thread (a large commune takes a second or two) and the
 page shows it when it arrives; saving and printing use the report of the period and hamlet
@@ -8,6 +10,7 @@ chosen, building it first when the preview is of another choice (or out of date)
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +18,11 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSizeF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter
-from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
     QFileDialog,
     QHeaderView,
     QLabel,
@@ -30,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit.core.errors import DxError
-from dxkit.core.i18n import _, format_date, format_number
+from dxkit.core.i18n import _, counted, format_date, format_number
 from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
 from dxkit.labels.verify import preview_pages
@@ -42,7 +46,7 @@ from dxkit.reports.monthly import (
     Period,
     build,
 )
-from dxkit.reports.output import write_json, write_xlsx
+from dxkit.reports.output import write_json, write_pdf, write_xlsx
 from dxkit.ui.appearance import HINT_STYLE
 from dxkit.ui.context import AppContext
 from dxkit.ui.farm_forms import date_edit, from_qdate, to_qdate
@@ -307,6 +311,7 @@ PRINT_DPI = 300  # an A4 page at 300 dpi is 25 MB as an image: one at a time
 
 # What "Save as…" writes: (suffix, the file dialog's filter, the writer).
 FORMATS: dict[str, tuple[Callable[[], str], Callable[[MonthlyReport, Path], None]]] = {
+    ".pdf": (lambda: _("PDF (*.pdf)"), write_pdf),
     ".xlsx": (lambda: _("Excel workbooks (*.xlsx)"), write_xlsx),
     ".json": (lambda: _("JSON files (*.json)"), write_json),
 }
@@ -320,6 +325,17 @@ def new_printer() -> QPrinter:
     printer.setPageOrientation(QPageLayout.Orientation.Portrait)
     printer.setFullPage(True)
     return printer
+
+
+def print_report(printer: QPrinter, report: MonthlyReport, progress: Progress) -> int:
+    """Draw the report's PDF (the one "Save as…" writes) and put it on `printer`; returns the
+    number of pages."""
+    progress.update(label=_("Drawing the report"))
+    with tempfile.TemporaryDirectory(prefix="dxkit-report-") as folder:
+        path = Path(folder) / "report.pdf"
+        write_pdf(report, path)
+        pdf = path.read_bytes()
+    return paint_pdf(printer, pdf, progress)
 
 
 def paint_pdf(printer: QPrinter, pdf: bytes, progress: Progress) -> int:
@@ -362,6 +378,8 @@ class ReportsPage(Page):
         self.building = False
         self.last_path: Path | None = None
         self.last_dialog: QWidget | None = None
+        self.printer: QPrinter | None = None  # the one printing: kept while the job runs
+        self.printed_pages = 0
         self._build()
         self.retranslate()
         self.preview()
@@ -384,11 +402,13 @@ class ReportsPage(Page):
         self.preview_button.clicked.connect(lambda: self.preview())
         self.save_button = QPushButton()
         self.save_button.clicked.connect(lambda: self.save_as())
+        self.print_button = QPushButton()
+        self.print_button.clicked.connect(lambda: self.print_report())
         self.days = keep_together(self.start, self.to_label, self.end)
         layout.addLayout(flow_row(
             keep_together(self.kind_label, self.kind), self.month, self.days,
             keep_together(self.hamlet_label, self.hamlet), self.preview_button,
-            self.save_button))
+            self.save_button, self.print_button))
         self.kind.currentIndexChanged.connect(lambda _index: self._kind_changed())
         for combo in (self.month, self.hamlet):
             combo.currentIndexChanged.connect(lambda _index: self._choice_changed())
@@ -454,6 +474,7 @@ class ReportsPage(Page):
         self._fill_hamlets()
         self.preview_button.setText(_("Preview"))
         self.save_button.setText(_("Save as…"))
+        self.print_button.setText(_("Print…"))
         for index, (title, _headers, _rows) in enumerate(TABLES):
             self.tabs.setTabText(index, title())
         self.rule.setText(_(
@@ -589,18 +610,18 @@ class ReportsPage(Page):
             self, _("Save the report"), str(Path.home() / suggested), filters)
         if path and Path(path).suffix.lower() not in FORMATS:
             path += next((suffix for suffix, (describe, _write) in FORMATS.items()
-                          if describe() == chosen), ".xlsx")
+                          if describe() == chosen), ".pdf")
         return path
 
     def suggested_name(self) -> str:
         try:
             choice = self.choice()
         except DxError:
-            return _("report") + ".xlsx"
+            return _("report") + ".pdf"
         period = choice.period
         start, end = period.start.isoformat(), period.end.isoformat()
         name = start[:7] if period == Period.month(start[:7]) else f"{start}_{end}"
-        return f"{_('report')}-{name}.xlsx"
+        return f"{_('report')}-{name}.pdf"
 
     def save_as(self, path: str | None = None) -> bool:
         """Write the report of the choice (built first unless the preview is of it) to
@@ -639,6 +660,35 @@ class ReportsPage(Page):
             then(self.report)
             return True
         return self.preview(then)
+
+    # -- printing -------------------------------------------------------------------------
+    def choose_printer(self, printer: QPrinter) -> bool:
+        """The system's print dialog; False if cancelled."""
+        return QPrintDialog(printer, self).exec() == QDialog.DialogCode.Accepted
+
+    def print_report(self) -> bool:
+        """Print the report of the choice (as its PDF) on a printer the user picks; the
+        drawing and the printing run off the UI thread. False when cancelled or refused."""
+        printer = new_printer()
+        printer.setDocName(self.suggested_name().removesuffix(".pdf"))
+        if not self.choose_printer(printer):
+            return False
+        self.printer = printer
+
+        def send(report: MonthlyReport) -> None:
+            (self.op(lambda progress: print_report(printer, report, progress))
+             .without_database()
+             .with_progress(_("Printing the report"), cancellable=True)
+             .success(self._printed)
+             .run())
+
+        return self.with_report(send)
+
+    def _printed(self, pages: int) -> None:
+        self.printed_pages = pages
+        self.printer = None
+        self.ctx.notice.emit(_("The report was sent to the printer ({pages}).").format(
+            pages=counted(pages, "{count} page", "{count} pages")))
 
     def _saved(self, path: Path) -> None:
         self.last_path = path

@@ -17,7 +17,7 @@ from dxkit.core import i18n, store
 from dxkit.core.encryption import WorkspaceKeys
 from dxkit.core.i18n import format_date, format_number
 from dxkit.core.progress import Progress
-from dxkit.labels.verify import preview_pages
+from dxkit.labels.verify import page_texts, preview_pages
 from dxkit.reports.monthly import Period, build
 from dxkit.ui.context import AppContext
 from dxkit.ui.label_printing import page_count
@@ -211,7 +211,7 @@ def test_a_period_that_ends_before_it_starts_is_one_sentence(demo_ctx, qtbot, tm
     assert not (tmp_path / "r.json").exists()
 
 
-@pytest.mark.parametrize("suffix", [".json", ".xlsx"])
+@pytest.mark.parametrize("suffix", [".json", ".xlsx", ".pdf"])
 def test_save_as_writes_the_report_of_the_choice(demo_ctx, qtbot, tmp_path, suffix):
     page = make_page(demo_ctx, qtbot)
     page.set_month("2026-11")  # and save at once: the report of November is written
@@ -221,6 +221,10 @@ def test_save_as_writes_the_report_of_the_choice(demo_ctx, qtbot, tmp_path, suff
     data = expected(demo_ctx, Period.month("2026-11"))
     if suffix == ".json":
         assert json.loads(target.read_text(encoding="utf-8")) == data
+    elif suffix == ".pdf":
+        text = " ".join(page_texts(target.read_bytes())).replace("\r\n", " ")
+        assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
+        assert "11/2026" in text and "10/2026" not in text  # the month chosen
     else:
         book = load_workbook(target, read_only=True)
         summary = {row[0]: row[1] for row in book.worksheets[0].iter_rows(values_only=True)}
@@ -235,15 +239,16 @@ def test_save_as_asks_where_and_refuses_an_unknown_format(demo_ctx, qtbot, tmp_p
     asked = []
     monkeypatch.setattr(page, "ask_save_path", lambda name: asked.append(name) or "")
     assert page.save_as() is False  # cancelled: nothing written, nothing said
-    assert asked == ["bao-cao-2026-10.xlsx"]
+    assert asked == ["bao-cao-2026-10.pdf"]
     page.set_days(dt.date(2026, 10, 5), dt.date(2026, 10, 20))
     page.save_as()
-    assert asked[-1] == "bao-cao-2026-10-05_2026-10-20.xlsx"
+    assert asked[-1] == "bao-cao-2026-10-05_2026-10-20.pdf"
     shown = []
     monkeypatch.setattr("dxkit.ui.reports_page.show_message",
                         lambda _parent, text: shown.append(text))
     assert page.save_as(str(tmp_path / "report.txt")) is False
-    assert shown == ["Lưu báo cáo dạng .xlsx, .json: tên tệp phải có một trong các đuôi này."]
+    assert shown == ["Lưu báo cáo dạng .pdf, .xlsx, .json: tên tệp phải có một trong các đuôi "
+                     "này."]
     assert page.save_as(str(tmp_path / "missing" / "report.json")) is False
     assert shown[-1] == f"Thư mục {tmp_path / 'missing'} không tồn tại."
     assert list(tmp_path.iterdir()) == [tmp_path / "demo"]
@@ -357,3 +362,33 @@ def test_paint_pdf_puts_every_page_on_paper_where_it_was(qapp, tmp_path):
     first, second = preview_pages(printed, 30)
     assert dark(first, 0.25, 0.25) and not dark(first, 0.75, 0.75)
     assert dark(second, 0.75, 0.75) and not dark(second, 0.25, 0.25)
+
+
+def test_print_sends_the_report_of_the_choice_to_the_printer(demo_ctx, qtbot, tmp_path,
+                                                             monkeypatch):
+    page = make_page(demo_ctx, qtbot)
+    out = tmp_path / "printer.pdf"
+    chosen = []
+
+    def choose(printer):
+        chosen.append(printer.docName())
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)  # the "printer" is a file
+        printer.setOutputFileName(str(out))
+        printer.setResolution(96)  # a coarse printer: pages rendered at 96 dpi
+        return True
+
+    monkeypatch.setattr(page, "choose_printer", choose)
+    page.set_month("2026-11")
+    assert page.print_report()
+    settle(qtbot, demo_ctx, lambda: page.printed_pages > 0)
+    assert chosen == ["bao-cao-2026-11"]
+    saved = tmp_path / "saved.pdf"
+    page.save_as(str(saved))
+    settle(qtbot, demo_ctx, lambda: page.last_path == saved)
+    assert page_count(out.read_bytes()) == page_count(saved.read_bytes()) == page.printed_pages
+
+    monkeypatch.setattr(page, "choose_printer", lambda _printer: False)  # Cancel
+    page.printed_pages = 0
+    assert page.print_report() is False
+    demo_ctx.tasks.wait_idle()
+    assert page.printed_pages == 0
