@@ -305,7 +305,9 @@ TABLES: list[tuple[Callable[[], str], Callable[[], list[str]],
      correction_rows),
 ]
 SUMMARY, ITEMS, INDICATORS, HAMLETS, HAMLET_INDICATORS, CORRECTIONS = range(len(TABLES))
-STRETCHED = (0, 0, 0, 0, 1, 3)  # the column of each table that takes the room left
+# The column of each table that takes the room left (None: the summary's figures stay
+# next to their names).
+STRETCHED: tuple[int | None, ...] = (None, 0, 0, 0, 1, 3)
 BAR_WIDTH = 90
 PRINT_DPI = 300  # an A4 page at 300 dpi is 25 MB as an image: one at a time
 
@@ -389,14 +391,16 @@ class ReportsPage(Page):
         layout = QVBoxLayout(self)
         self.kind_label = QLabel()
         self.kind = QComboBox()
+        self.kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.kind_label.setBuddy(self.kind)
-        self.month = limit_width(QComboBox(), 14)
+        self.month = QComboBox()
+        self.month.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         today = self.ws.today()
         self.start = date_edit(today.replace(day=1))
         self.end = date_edit(today)
         self.to_label = QLabel("–")
         self.hamlet_label = QLabel()
-        self.hamlet = limit_width(QComboBox(), 16)
+        self.hamlet = limit_width(QComboBox(), 12)
         self.hamlet_label.setBuddy(self.hamlet)
         self.preview_button = QPushButton()
         self.preview_button.clicked.connect(lambda: self.preview())
@@ -407,8 +411,8 @@ class ReportsPage(Page):
         self.days = keep_together(self.start, self.to_label, self.end)
         layout.addLayout(flow_row(
             keep_together(self.kind_label, self.kind), self.month, self.days,
-            keep_together(self.hamlet_label, self.hamlet), self.preview_button,
-            self.save_button, self.print_button))
+            keep_together(self.hamlet_label, self.hamlet)))
+        layout.addLayout(flow_row(self.preview_button, self.save_button, self.print_button))
         self.kind.currentIndexChanged.connect(lambda _index: self._kind_changed())
         for combo in (self.month, self.hamlet):
             combo.currentIndexChanged.connect(lambda _index: self._choice_changed())
@@ -438,7 +442,9 @@ class ReportsPage(Page):
             header.setMinimumSectionSize(60)
             # The numbers take their room and the names what is left, on two lines or more
             # where a netbook leaves too little for one.
-            header.setSectionResizeMode(STRETCHED[index], QHeaderView.ResizeMode.Stretch)
+            stretched = STRETCHED[index]
+            if stretched is not None:
+                header.setSectionResizeMode(stretched, QHeaderView.ResizeMode.Stretch)
             fit_rows = QTimer(table)  # once the columns settled, not at each step
             fit_rows.setSingleShot(True)
             fit_rows.setInterval(0)
