@@ -92,7 +92,7 @@ def months_before(today: dt.date, count: int = MONTHS_OFFERED) -> list[str]:
 
 
 def month_label(month: str) -> str:
-    """"2026-10" -> "Tháng 10/2026" / "October 2026"-like, in the app's language."""
+    """"2026-10" -> "Tháng 10/2026" ("Month 10/2026" in English)."""
     year, number = month.split("-")
     return _("Month {month}/{year}").format(month=number, year=year)
 
@@ -288,7 +288,7 @@ def indicator_headers() -> list[str]:
             _("Change\n(points)"), _("Share of\nofficial population"), _("Target"), ""]
 
 
-# The tabs of the preview: (title, headers, rows, index of the bar column or None).
+# The tabs of the preview: (title, headers, the rows of a report).
 TABLES: list[tuple[Callable[[], str], Callable[[], list[str]],
                    Callable[[MonthlyReport], list[list[Cell]]]]] = [
     (lambda: _("Summary"), lambda: [_("Figure"), _("Value")], summary_rows),
