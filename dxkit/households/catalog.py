@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -43,6 +43,7 @@ CATALOG_NAME_LENGTH = 500  # an indicator's or support item's name, in one langu
 # Each synced field's type (dxkit.core.fields): what the hub and every laptop accept.
 # A folded key is at most as long as what it folds (folding only drops marks and non-letters).
 MAX_POPULATION = 10_000_000  # more people than any hamlet has: a typing slip
+ADULT_AGE = 18  # an indicator counted from this age is a share of the official adults
 HAMLET_TYPES: dict[str, FieldType] = {
     "name": text(NAME_LENGTH), "name_key": text(NAME_LENGTH),
     "sort_order": integer(0, 1_000_000),
@@ -181,6 +182,17 @@ def parse_share(value: float | str | None) -> float | None:
                                            "example 80%; “{value}” is not.").format(
                                                value=value)})
     return round(number, 4)
+
+
+def official_population(hamlets: Sequence[Hamlet], min_age: int) -> int | None:
+    """The official population an indicator counted from `min_age` is a share of, over
+    `hamlets`: their adults (18 and over) for an indicator counted from 18 or more, else
+    their population aged 15 and over; None when a hamlet lacks the figure, or without
+    hamlets."""
+    figures = [h.population_18 if min_age >= ADULT_AGE else h.population_15 for h in hamlets]
+    if not figures or any(figure is None for figure in figures):
+        return None
+    return sum(figure or 0 for figure in figures)
 
 
 def parse_population(value: int | str | None) -> int | None:

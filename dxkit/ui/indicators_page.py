@@ -4,10 +4,10 @@ published them (published figures are shown locked)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,7 +30,7 @@ from dxkit.core.errors import ValidationError
 from dxkit.core.i18n import _, format_date, format_number
 from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
-from dxkit.households.catalog import Hamlet, Indicator
+from dxkit.households.catalog import ADULT_AGE, Hamlet, Indicator, official_population
 from dxkit.households.indicators import RollupRow
 from dxkit.ui.appearance import HINT_STYLE, scaled_font
 from dxkit.ui.context import AppContext
@@ -48,12 +48,13 @@ from dxkit.ui.widgets import (
 # A roll-up counts people, their households, and the events that establish an indicator.
 WATCHED_TABLES = ("visits", "visit_items", "indicator_answers", "people", "households",
                   "indicators", "hamlets")
-TARGET_COLUMN = 4
-BAR_COLUMN = 5
+OFFICIAL_COLUMN = 4
+TARGET_COLUMN = 5
+BAR_COLUMN = 6
 MISSED_COLOUR = QColor("#b71c1c")
 BAR_COLOUR = QColor("#2e7d32")
 TRACK_COLOUR = QColor("#e3e7e3")
-BAR_WIDTH = 180
+BAR_WIDTH = 100  # beside the share of the official population
 MAX_BAR_HEIGHT = 18
 DIALOG_WIDTH = 480  # the target and population dialogs, where the screen has the room
 
@@ -68,6 +69,9 @@ class Rollup:
     rows: list[RollupRow]
     min_ages: dict[str, int]  # indicator code -> youngest age counted
     published: frozenset[str] = frozenset()  # codes whose target the province published
+    # indicator code -> the official population it is a share of (None: not entered)
+    official: dict[str, int | None] = field(default_factory=dict)
+    adults: frozenset[str] = frozenset()  # codes counted against the official adults
 
 
 def share_text(row: RollupRow) -> str:
@@ -81,6 +85,22 @@ def target_text(row: RollupRow) -> str:
         return ""
     mark = "✓" if row.met else "✗"
     return _("{percent}%").format(percent=format_number(row.target * 100, decimals=1)) + f" {mark}"
+
+
+def official_text(row: RollupRow, official: int | None) -> str:
+    """The share of the official population reached, or "" when it is not entered."""
+    if not official:
+        return ""
+    return _("{percent}%").format(percent=format_number(row.reached / official * 100,
+                                                        decimals=1))
+
+
+def official_tip(row: RollupRow, official: int | None, adults: bool) -> str:
+    if not official:
+        return _("No official population entered.")
+    basis = _("adults (18 and over)") if adults else _("people aged 15 and over")
+    return _("{reached} of an official population of {population} {basis}").format(
+        reached=format_number(row.reached), population=format_number(official), basis=basis)
 
 
 def published_note() -> str:
@@ -102,10 +122,13 @@ class RollupModel(RowsTableModel):
         self.rows: list[RollupRow] = []
         self.min_ages: dict[str, int] = {}
         self.published: frozenset[str] = frozenset()
+        self.official: dict[str, int | None] = {}
+        self.adults: frozenset[str] = frozenset()
 
     @staticmethod
     def headers() -> list[str]:
-        return [_("Indicator"), _("People reached"), _("People counted"), _("Share"),
+        return [_("Indicator"), _("People reached"), _("People counted"),
+                _("Share of\npeople registered"), _("Share of\nofficial population"),
                 _("Target"), ""]
 
     def set_rollup(self, rollup: Rollup) -> None:
@@ -113,6 +136,8 @@ class RollupModel(RowsTableModel):
         self.rows = rollup.rows
         self.min_ages = rollup.min_ages
         self.published = rollup.published
+        self.official = rollup.official
+        self.adults = rollup.adults
         self.endResetModel()
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -126,6 +151,8 @@ class RollupModel(RowsTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if locked:
                 return f"{self._text(row, column)} ({published_note()})"
+            if column == OFFICIAL_COLUMN:
+                return official_tip(row, self.official.get(row.code), row.code in self.adults)
             return share_text(row) if column == BAR_COLUMN else self._text(row, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == TARGET_COLUMN and row.met is False:
             return MISSED_COLOUR
@@ -133,7 +160,8 @@ class RollupModel(RowsTableModel):
             font = QFont()
             font.setItalic(True)  # the province's: not the team's to change
             return font
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (1, 2, 3, TARGET_COLUMN):
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (1, 2, 3, OFFICIAL_COLUMN,
+                                                                      TARGET_COLUMN):
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role == Qt.ItemDataRole.UserRole:
             return row
@@ -148,6 +176,8 @@ class RollupModel(RowsTableModel):
             return counted_text(row, self.min_ages.get(row.code))
         if column == TARGET_COLUMN:
             return target_text(row)
+        if column == OFFICIAL_COLUMN:
+            return official_text(row, self.official.get(row.code))
         return share_text(row)
 
 
@@ -174,6 +204,23 @@ class ShareBarDelegate(QStyledItemDelegate):
         if filled.width() > 0:
             painter.fillRect(filled, BAR_COLOUR)
         painter.restore()
+
+
+def wrap_names(table: QTableView) -> None:
+    """Let a table's rows grow to two lines or more where a name does not fit its column (a
+    netbook), refitted once the columns settled after a resize or new rows, and never
+    shorter than one line with its usual room."""
+    rows = table.verticalHeader()
+    rows.setMinimumSectionSize(rows.defaultSectionSize())
+    table.setWordWrap(True)
+    refit = QTimer(table)
+    refit.setSingleShot(True)
+    refit.setInterval(0)
+    refit.timeout.connect(table.resizeRowsToContents)
+    table.horizontalHeader().sectionResized.connect(lambda *_args: refit.start())
+    model = table.model()
+    if model is not None:
+        model.modelReset.connect(refit.start)
 
 
 class IndicatorsPage(Page):
@@ -209,8 +256,9 @@ class IndicatorsPage(Page):
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(BAR_COLUMN, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(60)
+        wrap_names(self.table)
+        self._arrange_columns(official=False)
         self.table.doubleClicked.connect(lambda _index: self.edit_target())
         self.table.selectionModel().selectionChanged.connect(
             lambda *_args: self._enable_actions())
@@ -225,6 +273,19 @@ class IndicatorsPage(Page):
         layout.addWidget(self.as_of_label)
         self.hamlet_filter.currentIndexChanged.connect(lambda _index: self.refresh())
         self.last_dialog: QDialog | None = None
+
+    def _arrange_columns(self, official: bool) -> None:
+        """Without official population figures the share of it is hidden, the names take
+        their width and the bar the rest; with them, the bar has a fixed width and the
+        names what is left, on more lines where a netbook leaves too little."""
+        header = self.table.horizontalHeader()
+        self.table.setColumnHidden(OFFICIAL_COLUMN, not official)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch if official
+                                    else QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(BAR_COLUMN, QHeaderView.ResizeMode.Fixed if official
+                                    else QHeaderView.ResizeMode.Stretch)
+        if official:
+            header.resizeSection(BAR_COLUMN, BAR_WIDTH)
 
     def retranslate(self) -> None:
         self.hamlet_label.setText(_("Hamlet:"))
@@ -250,15 +311,19 @@ class IndicatorsPage(Page):
 
         def work(_progress: Progress) -> Rollup:
             listed = catalog.indicators()
+            scope = [h for h in catalog.hamlets() if hamlet_id in (None, h.id)]
             return Rollup(indicators.rollup(hamlet_id=hamlet_id),
                           {i.code: i.min_age for i in listed},
-                          frozenset(i.code for i in listed if i.target_published))
+                          frozenset(i.code for i in listed if i.target_published),
+                          {i.code: official_population(scope, i.min_age) for i in listed},
+                          frozenset(i.code for i in listed if i.min_age >= ADULT_AGE))
 
         self.query(work).success(self._loaded).run()
 
     def _loaded(self, rollup: Rollup) -> None:
         chosen = self.selected_code()
         self.model.set_rollup(rollup)
+        self._arrange_columns(official=any(rollup.official.values()))
         codes = [row.code for row in rollup.rows]
         if chosen in codes:
             self.table.selectRow(codes.index(chosen))

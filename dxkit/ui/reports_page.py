@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSizeF, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -51,7 +51,7 @@ from dxkit.ui.appearance import HINT_STYLE
 from dxkit.ui.context import AppContext
 from dxkit.ui.farm_forms import date_edit, from_qdate, to_qdate
 from dxkit.ui.fitting import flow_row, keep_together, limit_width
-from dxkit.ui.indicators_page import MISSED_COLOUR, ShareBarDelegate
+from dxkit.ui.indicators_page import MISSED_COLOUR, ShareBarDelegate, wrap_names
 from dxkit.ui.label_printing import page_count, to_qimage
 from dxkit.ui.page import Page
 from dxkit.ui.widgets import RowsTableModel, fill_choices, show_message
@@ -434,9 +434,7 @@ class ReportsPage(Page):
             table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
             table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             table.setAlternatingRowColors(True)
-            rows = table.verticalHeader()
-            rows.hide()
-            rows.setMinimumSectionSize(rows.defaultSectionSize())  # one line keeps its room
+            table.verticalHeader().hide()
             header = table.horizontalHeader()
             header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             header.setMinimumSectionSize(60)
@@ -445,12 +443,7 @@ class ReportsPage(Page):
             stretched = STRETCHED[index]
             if stretched is not None:
                 header.setSectionResizeMode(stretched, QHeaderView.ResizeMode.Stretch)
-            fit_rows = QTimer(table)  # once the columns settled, not at each step
-            fit_rows.setSingleShot(True)
-            fit_rows.setInterval(0)
-            fit_rows.timeout.connect(table.resizeRowsToContents)
-            header.sectionResized.connect(lambda *_args, timer=fit_rows: timer.start())
-            model.modelReset.connect(fit_rows.start)
+            wrap_names(table)
             if index in (INDICATORS, HAMLET_INDICATORS):
                 bar = len(headers()) - 1
                 table.setItemDelegateForColumn(bar, ShareBarDelegate(table))

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from dxkit.core import i18n
-from dxkit.households.catalog import catalog_id
+from dxkit.households.catalog import Hamlet, catalog_id, official_population
 from dxkit.households.visits import VisitItem
 from dxkit.ui.indicators_page import BAR_COLOUR, BAR_COLUMN, IndicatorsPage
 from tests.households.test_catalog import publish_from_hub
@@ -74,17 +74,18 @@ def choose_hamlet(page, ctx, qtbot, name: str | None) -> None:
 
 def test_shows_reached_and_counted_people_per_indicator(ctx, qtbot, scene):
     page = make_page(ctx, qtbot)
-    assert page.model.headers() == ["Chỉ tiêu", "Số người đạt", "Số người được tính", "Tỷ lệ",
-                                    "Mục tiêu", ""]
+    assert page.model.headers() == [
+        "Chỉ tiêu", "Số người đạt", "Số người được tính", "Tỷ lệ trên\nngười đã đăng ký",
+        "Tỷ lệ trên\ndân số chính thức", "Mục tiêu", ""]
     rows = table(page)
     assert list(rows) == [i.code for i in ctx.ws.catalog.indicators()]
     assert rows["vneid_level2"] == ["Có định danh điện tử VNeID mức 2", "2", "5 (từ 15 tuổi)",
-                                    "40,0 %", ""]
+                                    "40,0 %", "", ""]
     assert counts(page, "payment_account") == ("1", "5 (từ 15 tuổi)", "20,0 %")
     ctx.ws.catalog.set_target("vneid_level2", "80%")
     page.refresh()
     settle(qtbot, ctx, lambda: not ctx.tasks.active)
-    assert table(page)["vneid_level2"][4] == "80,0 % ✗"  # 40 % reached of an 80 % target
+    assert table(page)["vneid_level2"][5] == "80,0 % ✗"  # 40 % reached of an 80 % target
     assert counts(page, "smartphone") == ("0", "5 (từ 15 tuổi)", "0,0 %")
     # Counted from 18: Cường (born 2008) is in, Phúc's signature at 16 is not.
     assert counts(page, "online_public_services") == ("0", "4 (từ 18 tuổi)", "0,0 %")
@@ -174,12 +175,13 @@ def test_bar_is_as_long_as_the_share(ctx, qtbot, scene):
 def test_english_labels(ctx, qtbot, scene):
     i18n.set_language("en")
     page = make_page(ctx, qtbot)
-    assert page.model.headers() == ["Indicator", "People reached", "People counted", "Share",
-                                    "Target", ""]
+    assert page.model.headers() == [
+        "Indicator", "People reached", "People counted", "Share of\npeople registered",
+        "Share of\nofficial population", "Target", ""]
     assert page.hamlet_label.text() == "Hamlet:"
     assert page.hamlet_filter.itemText(0) == "All hamlets"
     assert table(page)["vneid_level2"] == ["Has VNeID level 2", "2", "5 (aged 15 and over)",
-                                           "40.0%", ""]
+                                           "40.0%", "", ""]
     assert page.as_of_label.text().startswith("As of Nov 20, 2026.")
 
 
@@ -212,7 +214,7 @@ def test_the_team_sets_and_removes_a_target(ctx, qtbot, scene):
     dialog.share.setText("80")  # percent, as the field's label says
     saved(qtbot, dialog, dialog.save)
     assert target_of(ctx.ws, "vneid_level2").target == 0.8
-    settle(qtbot, ctx, lambda: table(page)["vneid_level2"][4] == "80,0 % ✗")
+    settle(qtbot, ctx, lambda: table(page)["vneid_level2"][5] == "80,0 % ✗")
     assert page.selected_code() == "vneid_level2"  # the refresh kept the choice
 
     again = page.edit_target()
@@ -224,7 +226,7 @@ def test_the_team_sets_and_removes_a_target(ctx, qtbot, scene):
     third = page.edit_target()
     saved(qtbot, third, third.remove_button.click)
     assert target_of(ctx.ws, "vneid_level2").target is None
-    settle(qtbot, ctx, lambda: table(page)["vneid_level2"][4] == "")
+    settle(qtbot, ctx, lambda: table(page)["vneid_level2"][5] == "")
 
 
 def test_a_wrong_target_is_one_sentence_and_nothing_is_saved(ctx, qtbot, scene):
@@ -251,7 +253,7 @@ def test_a_published_target_is_locked(ctx, qtbot, scene):
                                       "thay đổi được ở đây.")
     assert page.edit_target() is None
     row = [r.code for r in page.model.rows].index("vneid_level2")
-    cell = page.model.index(row, 4)
+    cell = page.model.index(row, 5)
     assert cell.data() == "80,0 % ✗"
     assert cell.data(Qt.ItemDataRole.ToolTipRole) == "80,0 % ✗ (do tỉnh công bố)"
     assert cell.data(Qt.ItemDataRole.FontRole).italic()
@@ -319,3 +321,40 @@ def test_targets_and_population_in_english(ctx, qtbot, scene):
     page.select_indicator("vneid_level2")
     assert page.lock_label.text() == ("The target of this indicator was published by the "
                                       "province: it cannot be changed here.")
+
+
+def test_the_share_of_the_official_population_besides_the_people_registered(ctx, qtbot, scene):
+    """Mỹ Hưng has 3 people of 15+ registered, Khóm 3 two; their official figures are larger.
+    A share of the official population needs every hamlet shown to have its figure."""
+    catalog = ctx.ws.catalog
+    catalog.set_population(catalog.hamlet("Ấp Mỹ Hưng").id, 40, 30)
+    catalog.set_population(catalog.hamlet("Khóm 3").id, 10, 8)
+    page = make_page(ctx, qtbot)
+    assert table(page)["vneid_level2"][3:5] == ["40,0 %", ""]  # Đông Hòa has no figure
+    assert page.table.isColumnHidden(4)  # nothing to show in it
+    row = [r.code for r in page.model.rows].index("vneid_level2")
+    assert page.model.index(row, 4).data(Qt.ItemDataRole.ToolTipRole) == (
+        "Chưa nhập dân số chính thức.")
+    choose_hamlet(page, ctx, qtbot, "Ấp Mỹ Hưng")
+    assert table(page)["vneid_level2"][3:5] == ["33,3 %", "2,5 %"]  # 1 of 3; 1 of 40
+    assert not page.table.isColumnHidden(4)
+    assert page.model.index(row, 4).data(Qt.ItemDataRole.ToolTipRole) == (
+        "1 trên dân số chính thức 40 người từ 15 tuổi")
+    assert table(page)["payment_account"][4] == "2,5 %"  # Cường, 1 of 40
+    # Counted from 18: a share of the hamlet's adults.
+    online = [r.code for r in page.model.rows].index("online_public_services")
+    assert table(page)["online_public_services"][4] == "0,0 %"
+    assert page.model.index(online, 4).data(Qt.ItemDataRole.ToolTipRole) == (
+        "0 trên dân số chính thức 30 người từ 18 tuổi")
+    ctx.notify(catalog.set_population(catalog.hamlet("Ấp Đông Hòa").id, 50, 45).changes)
+    choose_hamlet(page, ctx, qtbot, None)
+    settle(qtbot, ctx, lambda: table(page)["vneid_level2"][4] == "2,0 %")  # 2 of 100
+
+
+def test_official_population_is_summed_by_the_indicators_age():
+    hamlets = [Hamlet("a", "A", 100, 80), Hamlet("b", "B", 50, 45)]
+    assert official_population(hamlets, 15) == 150
+    assert official_population(hamlets, 18) == 125
+    assert official_population([*hamlets, Hamlet("c", "C", 10, None)], 15) == 160
+    assert official_population([*hamlets, Hamlet("c", "C", 10, None)], 18) is None
+    assert official_population([], 15) is None
