@@ -7,7 +7,13 @@ import pytest
 from dxkit.core.errors import ValidationError
 from dxkit.core.hlc import HUB_DEVICE
 from dxkit.core.synced import record_of
-from dxkit.households.catalog import DEFAULT_INDICATORS, DEFAULT_SUPPORT_ITEMS, catalog_id
+from dxkit.households.catalog import (
+    DEFAULT_INDICATORS,
+    DEFAULT_SUPPORT_ITEMS,
+    Hamlet,
+    catalog_id,
+    official_population,
+)
 from dxkit.households.visits import VisitItem
 
 
@@ -142,3 +148,12 @@ def test_a_published_figure_given_unchanged_stays_the_provinces(ws):
     publish_from_hub(ws, "hamlets", hamlet.id, {"population_15": 812})
     again = ws.catalog.set_population(hamlet.id, 812, "700").value
     assert (again.population_15_published, again.population_18_published) == (True, False)
+
+
+def test_official_population_is_summed_by_the_indicators_age():
+    hamlets = [Hamlet("a", "A", 100, 80), Hamlet("b", "B", 50, 45)]
+    assert official_population(hamlets, 15) == 150
+    assert official_population(hamlets, 18) == 125
+    assert official_population([*hamlets, Hamlet("c", "C", 10, None)], 15) == 160
+    assert official_population([*hamlets, Hamlet("c", "C", 10, None)], 18) is None
+    assert official_population([], 15) is None

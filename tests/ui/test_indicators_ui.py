@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from dxkit.core import i18n
-from dxkit.households.catalog import Hamlet, catalog_id, official_population
+from dxkit.households.catalog import catalog_id
 from dxkit.households.visits import VisitItem
 from dxkit.ui.indicators_page import BAR_COLOUR, BAR_COLUMN, IndicatorsPage
 from tests.households.test_catalog import publish_from_hub
@@ -350,11 +350,3 @@ def test_the_share_of_the_official_population_besides_the_people_registered(ctx,
     choose_hamlet(page, ctx, qtbot, None)
     settle(qtbot, ctx, lambda: table(page)["vneid_level2"][4] == "2,0 %")  # 2 of 100
 
-
-def test_official_population_is_summed_by_the_indicators_age():
-    hamlets = [Hamlet("a", "A", 100, 80), Hamlet("b", "B", 50, 45)]
-    assert official_population(hamlets, 15) == 150
-    assert official_population(hamlets, 18) == 125
-    assert official_population([*hamlets, Hamlet("c", "C", 10, None)], 15) == 160
-    assert official_population([*hamlets, Hamlet("c", "C", 10, None)], 18) is None
-    assert official_population([], 15) is None
