@@ -219,7 +219,7 @@ class Heading(Flowable):
             y -= 14
         canvas.setStrokeColor(colors.black)
         canvas.setLineWidth(0.6)
-        canvas.line(left_centre - 15 * mm, y + 7, left_centre + 15 * mm, y + 7)
+        canvas.line(left_centre - 15 * mm, y + 6, left_centre + 15 * mm, y + 6)
 
         y = self.height - self.SIZE
         canvas.setFont(BOLD, self.title_size)
@@ -228,8 +228,8 @@ class Heading(Flowable):
         canvas.setFont(BOLD, self.motto_size)
         canvas.drawCentredString(right_centre, y, self.motto)
         motto_width = pdfmetrics.stringWidth(self.motto, BOLD, self.motto_size)
-        canvas.line(right_centre - motto_width / 2, y - 4, right_centre + motto_width / 2,
-                    y - 4)
+        canvas.line(right_centre - motto_width / 2, y - 5.5, right_centre + motto_width / 2,
+                    y - 5.5)
 
         y = self.height - self.top_height - 12
         canvas.setFont(REGULAR, self.SIZE - 0.5)
