@@ -10,8 +10,8 @@ ranges); page numbers "n/m" at the foot.
 
 Only the bundled DejaVu Sans Condensed is used (it covers Vietnamese); it ships no italic, so
 the italic lines are the regular face slanted on the canvas. Every figure of the JSON is
-printed as a number (charts repeat what the tables say, never replace them). The document is
-drawn twice: "of m" needs m, which only the first drawing tells.
+printed as a number (charts repeat what the tables say, never replace them). The pages are held
+until the end, when "of m" is known, and numbered then.
 """
 
 from __future__ import annotations
@@ -219,7 +219,7 @@ class Heading(Flowable):
             y -= 14
         canvas.setStrokeColor(colors.black)
         canvas.setLineWidth(0.6)
-        canvas.line(left_centre - 15 * mm, y + 7, left_centre + 15 * mm, y + 7)
+        canvas.line(left_centre - 15 * mm, y + 6, left_centre + 15 * mm, y + 6)
 
         y = self.height - self.SIZE
         canvas.setFont(BOLD, self.title_size)
@@ -228,8 +228,8 @@ class Heading(Flowable):
         canvas.setFont(BOLD, self.motto_size)
         canvas.drawCentredString(right_centre, y, self.motto)
         motto_width = pdfmetrics.stringWidth(self.motto, BOLD, self.motto_size)
-        canvas.line(right_centre - motto_width / 2, y - 4, right_centre + motto_width / 2,
-                    y - 4)
+        canvas.line(right_centre - motto_width / 2, y - 5.5, right_centre + motto_width / 2,
+                    y - 5.5)
 
         y = self.height - self.top_height - 12
         canvas.setFont(REGULAR, self.SIZE - 0.5)
@@ -587,30 +587,40 @@ def _story(report: MonthlyReport) -> list[Any]:
     return story
 
 
+class _NumberedCanvas(Canvas):
+    """A canvas that holds its pages until the end, then writes "n/m" on each: one drawing
+    of the document instead of two."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._held: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:
+        self._held.append(dict(self.__dict__))
+        self._startPage()  # type: ignore[attr-defined]  # reportlab's fresh page
+
+    def save(self) -> None:
+        total = len(self._held)
+        for state in self._held:
+            self.__dict__.update(state)
+            self.saveState()
+            self.setFont(REGULAR, 9)
+            self.setFillColor(colors.HexColor("#444444"))
+            page = format_number(self.getPageNumber())
+            self.drawCentredString(LEFT + WIDTH / 2, BOTTOM / 2,
+                                   f"{page}/{format_number(total)}")
+            self.restoreState()
+            super().showPage()
+        super().save()
+
+
 def render_pdf(report: MonthlyReport) -> tuple[bytes, int]:
     """The report's PDF and its number of pages."""
-    pages = _draw(report, total=None)[1]
-    return _draw(report, total=pages)
-
-
-def _draw(report: MonthlyReport, total: int | None) -> tuple[bytes, int]:
     buffer = io.BytesIO()
-    title = f"{_('REPORT')} — {subject_line(report)}"
+    subject = subject_line(report)
     doc = SimpleDocTemplate(buffer, pagesize=PAGE, leftMargin=LEFT, rightMargin=RIGHT,
-                            topMargin=TOP, bottomMargin=BOTTOM, title=title,
-                            subject=subject_line(report), creator="dxkit", author="")
-    drawn: list[int] = []
-
-    def on_page(canvas: Canvas, _doc: Any) -> None:
-        page = canvas.getPageNumber()
-        drawn.append(page)
-        if total:
-            canvas.saveState()
-            canvas.setFont(REGULAR, 9)
-            canvas.setFillColor(colors.HexColor("#444444"))
-            canvas.drawCentredString(LEFT + WIDTH / 2, BOTTOM / 2,
-                                     f"{format_number(page)}/{format_number(total)}")
-            canvas.restoreState()
-
-    doc.build(_story(report), onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue(), max(drawn, default=1)
+                            topMargin=TOP, bottomMargin=BOTTOM,
+                            title=f"{_('REPORT')} — {subject}", subject=subject,
+                            creator="dxkit", author="")
+    doc.build(_story(report), canvasmaker=_NumberedCanvas)
+    return buffer.getvalue(), doc.page

@@ -313,3 +313,38 @@ def test_the_team_hamlet_is_read_under_the_sync_layer_s_key() -> None:
     from dxkit.sync.apply import META_HAMLET
 
     assert HUB_TEAM_HAMLET_META == META_HAMLET
+
+
+def test_classes_and_diary_of_a_past_month_stay_after_later_voids(tmp_path: Path) -> None:
+    """A roll-call mark and a diary entry voided after their month: the month's report keeps
+    its figures (classes, diary, everything), while a period reaching past the voids drops
+    them."""
+    demo.fill(tmp_path / "ws", households=60)
+    ws = Workspace.open(tmp_path / "ws")
+    try:
+        this_month = ws.today().strftime("%Y-%m")
+        mark = ws.conn.execute(
+            "SELECT e.id, substr(e.on_date, 1, 7) FROM lesson_events e JOIN class_learners l "
+            "ON l.class_id = e.class_id AND l.person_id = e.person_id AND l.deleted = 0 "
+            "WHERE e.kind = 'present' AND substr(e.on_date, 1, 7) < ? AND NOT EXISTS ("
+            "SELECT 1 FROM lesson_events c WHERE c.corrects = e.id) ORDER BY e.on_date",
+            (this_month,)).fetchone()
+        entry = ws.conn.execute(
+            "SELECT d.id, substr(d.on_date, 1, 7), d.on_date FROM diary_entries d "
+            "WHERE d.action = 'record' AND NOT EXISTS (SELECT 1 FROM diary_entries c "
+            "WHERE c.corrects = d.id) ORDER BY d.on_date").fetchone()
+        assert mark is not None and entry is not None
+        months = [Period.month(mark[1]), Period.month(entry[1])]
+        since = Period.between(dt.date.fromisoformat(entry[2]), ws.today())
+        before = [build(ws, period).to_dict() for period in months]
+        long_before = build(ws, since).diary_entries
+        ws.lessons.void(mark[0], note="Marked the wrong learner")
+        ws.farm.diary.void(entry[0], reason="Recorded twice")
+        for period, earlier in zip(months, before, strict=True):
+            later = build(ws, period).to_dict()
+            compare(later, tally(ws.conn, period.start, period.end))
+            assert later == earlier
+        assert before[0]["classes"]["sessions"] > 0 and before[1]["diary_entries"] > 0
+        assert build(ws, since).diary_entries == long_before - 1
+    finally:
+        ws.close()

@@ -128,6 +128,9 @@ def test_the_pdf_prints_every_figure_of_the_json_and_the_xlsx(demo_dir: Path,
                flat(page).endswith(f"{n}/{len(pages)}") for n, page in enumerate(pages, 1))
     for row in expected_rows(data):
         assert flat(row) in text, row
+    # The per-hamlet table runs over pages, its header repeated on each.
+    carrying = [n for n, page in enumerate(pages) if "Reached / registered" in flat(page)]
+    assert len(carrying) >= 3 and carrying == list(range(carrying[0], carrying[-1] + 1))
     # The official share shows beside the registered one where every hamlet has the figure.
     assert any(h["indicators"][0]["official"]["share"] is not None for h in data["hamlets"])
     assert data["indicators"][0]["official"]["population"] is None
