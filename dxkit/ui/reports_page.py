@@ -270,8 +270,13 @@ def hamlet_rows(report: MonthlyReport) -> list[list[Cell]]:
 
 
 def hamlet_indicator_rows(report: MonthlyReport) -> list[list[Cell]]:
-    return [[Cell(h.name), Cell(i.name), *indicator_cells(i)]
-            for h in report.hamlets for i in h.indicators]
+    """Each hamlet's name on a row of its own (bold), then its indicators."""
+    rows: list[list[Cell]] = []
+    for hamlet in report.hamlets:
+        rows.append([Cell(hamlet.name, heading=True),
+                     *(Cell("") for _column in indicator_headers())])
+        rows += [[Cell(i.name), *indicator_cells(i)] for i in hamlet.indicators]
+    return rows
 
 
 def correction_rows(report: MonthlyReport) -> list[list[Cell]]:
@@ -299,7 +304,7 @@ TABLES: list[tuple[Callable[[], str], Callable[[], list[str]],
      lambda: [_("Hamlet"), _("Visits"), _("Households reached"), _("People helped"),
               _("Follow-ups overdue")], hamlet_rows),
     (lambda: _("Indicators by hamlet"),
-     lambda: [_("Hamlet"), _("Indicator"), *indicator_headers()], hamlet_indicator_rows),
+     lambda: [_("Indicator"), *indicator_headers()], hamlet_indicator_rows),
     (lambda: _("Corrections"),
      lambda: [_("Correction"), _("Visit day"), _("Recorded on"), _("Reason")],
      correction_rows),
@@ -307,7 +312,7 @@ TABLES: list[tuple[Callable[[], str], Callable[[], list[str]],
 SUMMARY, ITEMS, INDICATORS, HAMLETS, HAMLET_INDICATORS, CORRECTIONS = range(len(TABLES))
 # The column of each table that takes the room left (None: the summary's figures stay
 # next to their names).
-STRETCHED: tuple[int | None, ...] = (None, 0, 0, 0, 1, 3)
+STRETCHED: tuple[int | None, ...] = (None, 0, 0, 0, 0, 3)
 BAR_WIDTH = 90
 PRINT_DPI = 300  # an A4 page at 300 dpi is 25 MB as an image: one at a time
 
@@ -378,6 +383,7 @@ class ReportsPage(Page):
         self.shown: Choice | None = None  # what `report` is of
         self.stale = False  # a watched table changed since it was built
         self.building = False
+        self.asked = 0  # questions put to `preview`: only the latest one's answer is shown
         self.last_path: Path | None = None
         self.last_dialog: QWidget | None = None
         self.printer: QPrinter | None = None  # the one printing: kept while the job runs
@@ -543,10 +549,13 @@ class ReportsPage(Page):
     def preview(self, then: Callable[[MonthlyReport], None] | None = None) -> bool:
         """Build the report of the choice on the database thread and show it (then hand it
         to `then`). False, with the reason on screen, when the period is impossible."""
+        self.asked += 1
+        asked = self.asked  # a later question, even an impossible one, supersedes this one
         try:
             choice = self.choice()
-        except DxError as error:
-            self.state.setText(error.message)
+        except DxError:
+            self._clear()  # the figures shown are not of the period asked for
+            self._say_state()
             return False
         ws = self.ws
 
@@ -555,6 +564,8 @@ class ReportsPage(Page):
             return build(ws, choice.period, hamlet=choice.hamlet_id)
 
         def built(report: MonthlyReport) -> None:
+            if asked != self.asked:
+                return
             self.report, self.shown, self.stale = report, choice, False
             self._show(report)
             if then is not None:
@@ -566,6 +577,11 @@ class ReportsPage(Page):
          .success(built)
          .run())
         return True
+
+    def _clear(self) -> None:
+        self.report, self.shown = None, None
+        for model in self.models:
+            model.set_rows([])
 
     def _building(self, running: bool) -> None:
         self.building = running
@@ -580,6 +596,11 @@ class ReportsPage(Page):
         self._say_state()
 
     def _say_state(self) -> None:
+        try:
+            self.choice()
+        except DxError as error:
+            self.state.setText(error.message)
+            return
         if self.building:
             self.state.setText(_("Building the report…"))
             return
