@@ -141,6 +141,17 @@ def assert_shows(page, data: dict) -> None:
     assert len(page.table_texts(CORRECTIONS)) == len(data["corrections"]["visits"])
 
 
+def test_the_report_is_built_off_the_ui_thread_with_progress(demo_ctx, qtbot):
+    page = ReportsPage(demo_ctx)
+    qtbot.addWidget(page)
+    # The page is on screen before the report: built on the database thread, shown when in.
+    assert page.report is None and page.building
+    assert page.state.text() == "Đang lập báo cáo…"
+    assert [task.label for task in demo_ctx.tasks.active] == ["Đang lập báo cáo"]
+    settle(qtbot, demo_ctx, lambda: page.report is not None)
+    assert not page.building and not demo_ctx.tasks.active
+
+
 def test_it_opens_on_last_month_and_shows_the_figures_of_the_json(demo_ctx, qtbot):
     page = make_page(demo_ctx, qtbot)
     assert page.month.currentData() == "2026-10"  # FROZEN_NOW is in November 2026
