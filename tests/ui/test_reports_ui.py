@@ -411,3 +411,16 @@ def test_print_sends_the_report_of_the_choice_to_the_printer(demo_ctx, qtbot, tm
     assert page.print_report() is False
     demo_ctx.tasks.wait_idle()
     assert page.printed_pages == 0
+
+
+def test_after_a_language_switch_the_page_speaks_english(window, qtbot):
+    page = window.show_section("reports")
+    settle(qtbot, window.ctx, lambda: page.report is not None and not page.building)
+    i18n.set_language("en")
+    window.ctx.language_changed.emit("en")
+    again = window.show_section("reports")
+    settle(qtbot, window.ctx, lambda: again.report is not None and not again.building)
+    assert again.models[SUMMARY].headers() == ["Figure", "Value"]
+    assert again.tabs.tabText(INDICATORS) == "Indicators"
+    assert again.print_button.text() == "Print…"
+    assert "Reports" in window.nav_titles()
