@@ -47,6 +47,7 @@ from dxkit.ui.context import AppContext  # noqa: E402
 from dxkit.ui.fitting import DIALOGS, room_on_screen  # noqa: E402
 from dxkit.ui.lessons.learner_mode import LearnerQuizWindow  # noqa: E402
 from dxkit.ui.lessons.presentation import PresentationWindow  # noqa: E402
+from dxkit.ui.reports_page import INDICATORS  # noqa: E402
 from dxkit.workspace import Workspace  # noqa: E402
 
 NOW = dt.datetime(2026, 11, 20, 9, 30)
@@ -254,6 +255,20 @@ def take(ws: Workspace, out: Path, scratch: Path) -> list[Path]:
         indicators = window.show_section("indicators")
         wait_for(lambda: indicators.loaded)  # type: ignore[attr-defined]
         shots.append(save(window, out, "indicators"))
+
+        # The official population of each hamlet, as a commune office would enter it (a
+        # little above the people registered there), so the report shows both shares.
+        for hamlet in ws.catalog.hamlets():
+            if hamlet.population_15 is None:
+                counted = max(r.population for r in ws.indicators.rollup(hamlet_id=hamlet.id))
+                ctx.notify(ws.catalog.set_population(
+                    hamlet.id, round(counted * 1.25) + 5, round(counted * 1.1)).changes)
+        reports = window.show_section("reports")  # last month, every hamlet
+        wait_for(lambda: reports.report is not None  # type: ignore[attr-defined]
+                 and not reports.building)  # type: ignore[attr-defined]
+        shots.append(save(window, out, "reports-summary"))
+        reports.tabs.setCurrentIndex(INDICATORS)  # type: ignore[attr-defined]
+        shots.append(save(window, out, "reports"))
 
         classes = window.show_section("classes")
         wait_for(lambda: classes.rows_loaded)  # type: ignore[attr-defined]

@@ -1,6 +1,13 @@
-"""`dxkit report monthly`: the team's figures for a month or a period, as JSON or XLSX.
+"""`dxkit report monthly`: the team's report for a month or a period, as a printed PDF (the
+Vietnamese administrative layout, dxkit/reports/pdf.py), XLSX (the same tables, numbers as
+numbers) or JSON (the contract, dxkit/reports/monthly.py) — the same figures in all three.
 
-PDF is not among the formats yet: the printed report (issue 13) comes with its layout."""
+    dxkit report monthly --month 2026-11 --format pdf --out bao-cao-11-2026.pdf
+    dxkit report monthly --from 2026-11-01 --to 2026-11-15 --hamlet "Ấp Mỹ Hưng" \
+        --format json --out report.json
+
+The PDF and the XLSX follow the app's language (--lang). Bad input is refused with one
+sentence and writes nothing."""
 
 from __future__ import annotations
 
@@ -14,7 +21,9 @@ from dxkit.cli.root import cli
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.reports.monthly import Period, build
-from dxkit.reports.output import write_json, write_xlsx
+from dxkit.reports.output import write_json, write_pdf, write_xlsx
+
+WRITERS = {"pdf": write_pdf, "xlsx": write_xlsx, "json": write_json}
 
 
 @cli.group("report", help=N_("Reports of the team's work for a period."))
@@ -39,8 +48,8 @@ def period_of(month: str | None, start: dt.date | None, end: dt.date | None) -> 
 @option("--from", "start", type=DATE, default=None, help=N_("First day of the period."))
 @option("--to", "end", type=DATE, default=None, help=N_("Last day of the period."))
 @option("--hamlet", default=None, help=N_("Only this hamlet."))
-@option("--format", "file_format", type=OneOf("json", "xlsx"), required=True,
-        help=N_("File format: json or xlsx."))
+@option("--format", "file_format", type=OneOf(*WRITERS), required=True,
+        help=N_("File format: pdf, xlsx or json."))
 @option("--out", required=True, type=click.Path(dir_okay=False),
         help=N_("The file to write."))
 @click.pass_context
@@ -53,6 +62,6 @@ def report_monthly(ctx: click.Context, month: str | None, start: dt.date | None,
         raise DxError(_("The folder {folder} does not exist.").format(folder=target.parent))
     ws = reader(ctx)
     built = build(ws, period, hamlet=hamlet)
-    (write_json if file_format == "json" else write_xlsx)(built, target)
+    WRITERS[file_format](built, target)
     click.echo(_("Wrote the report for {start} to {end} to {path}.").format(
         start=period.start.isoformat(), end=period.end.isoformat(), path=target))

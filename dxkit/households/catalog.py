@@ -17,16 +17,18 @@ from __future__ import annotations
 import re
 import sqlite3
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from dxkit.core.errors import NotFound, ValidationError
 from dxkit.core.fields import FieldType, boolean, integer, real, text
+from dxkit.core.hlc import HUB_DEVICE, device_part
 from dxkit.core.i18n import _, language
 from dxkit.core.phones import normalize_phone
 from dxkit.core.places import hamlet_id, hamlet_id_of_key
 from dxkit.core.sqlbatch import select_in
-from dxkit.core.synced import Area, OpResult, SyncedTable
+from dxkit.core.synced import Area, OpResult, SyncedTable, field_clocks
 from dxkit.core.text import fold, folded_key, nfc
 from dxkit.core.workspace import HUB_TEAM_KIND_META
 
@@ -41,6 +43,7 @@ CATALOG_NAME_LENGTH = 500  # an indicator's or support item's name, in one langu
 # Each synced field's type (dxkit.core.fields): what the hub and every laptop accept.
 # A folded key is at most as long as what it folds (folding only drops marks and non-letters).
 MAX_POPULATION = 10_000_000  # more people than any hamlet has: a typing slip
+ADULT_AGE = 18  # an indicator counted from this age is a share of the official adults
 HAMLET_TYPES: dict[str, FieldType] = {
     "name": text(NAME_LENGTH), "name_key": text(NAME_LENGTH),
     "sort_order": integer(0, 1_000_000),
@@ -76,6 +79,7 @@ TABLES = (
 )
 
 _CODE = re.compile(CODE_PATTERN)
+_WHOLE_NUMBER = re.compile(r"[0-9]+|[0-9]{1,3}(?:[ .,][0-9]{3})+")  # 1250, 1.250, 1,250, 1 250
 _CATALOG_NAMESPACE = uuid.UUID("5f1d1a8e-4a52-4f7b-9d0b-6b1e8c2a7d10")
 
 # (code, Vietnamese, English, minimum age counted in roll-ups)
@@ -126,6 +130,9 @@ class Hamlet:
     name: str
     population_15: int | None = None  # official population aged 15 and over, if known
     population_18: int | None = None  # official number of adults (18 and over), if known
+    # Whether the figure above is the province's: published through the hub (see `published`).
+    population_15_published: bool = False
+    population_18_published: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,10 +149,20 @@ class Indicator:
     name_en: str
     min_age: int
     target: float | None = None  # the share to reach (0..1), set by the province or team
+    target_published: bool = False  # the target is the province's (see `published`)
 
     @property
     def name(self) -> str:
         return self.name_vi if language() == "vi" else self.name_en
+
+
+def published(table: str, row: sqlite3.Row, field: str) -> bool:
+    """Whether `field` of a row holds a figure the province published: its latest edit was
+    stamped by the hub (a publication; a team's own edit carries its laptop's clock) and it
+    is not empty. A team may still set its own figure later (the newer edit wins on every
+    laptop); the app shows a published one locked."""
+    clocks = field_clocks(table, cast("Mapping[str, Any]", row))
+    return row[field] is not None and device_part(clocks[field]) == HUB_DEVICE
 
 
 def parse_share(value: float | str | None) -> float | None:
@@ -165,6 +182,31 @@ def parse_share(value: float | str | None) -> float | None:
                                            "example 80%; “{value}” is not.").format(
                                                value=value)})
     return round(number, 4)
+
+
+def official_population(hamlets: Sequence[Hamlet], min_age: int) -> int | None:
+    """The official population an indicator counted from `min_age` is a share of, over
+    `hamlets`: their adults (18 and over) for an indicator counted from 18 or more, else
+    their population aged 15 and over; None when a hamlet lacks the figure, or without
+    hamlets."""
+    figures = [h.population_18 if min_age >= ADULT_AGE else h.population_15 for h in hamlets]
+    if not figures or any(figure is None for figure in figures):
+        return None
+    return sum(figure or 0 for figure in figures)
+
+
+def parse_population(value: int | str | None) -> int | None:
+    """812, "812", "1.250", "1,250" or "1 250" -> the whole number; None or "" -> None;
+    anything else (a fraction such as "12,5", a negative number, a word) -> -1, which the
+    range check refuses."""
+    if value is None or isinstance(value, int):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    if not _WHOLE_NUMBER.fullmatch(text):
+        return -1
+    return int(re.sub(r"[ .,]", "", text))
 
 
 def shipped_catalog() -> list[tuple[str, str, dict[str, object]]]:
@@ -200,9 +242,10 @@ class Catalog:
     # -- hamlets ------------------------------------------------------------------------
     def hamlets(self) -> list[Hamlet]:
         rows = self.ws.conn.execute(
-            "SELECT id, name, population_15, population_18 FROM hamlets WHERE deleted = 0 "
-            "ORDER BY sort_order, name_key")
-        return [Hamlet(r["id"], r["name"], r["population_15"], r["population_18"])
+            "SELECT * FROM hamlets WHERE deleted = 0 ORDER BY sort_order, name_key")
+        return [Hamlet(r["id"], r["name"], r["population_15"], r["population_18"],
+                       published("hamlets", r, "population_15"),
+                       published("hamlets", r, "population_18"))
                 for r in rows]
 
     def hamlet(self, name_or_id: str) -> Hamlet:
@@ -250,17 +293,22 @@ class Catalog:
             tx.update("hamlets", hamlet_id, {"name": clean, "name_key": folded_key(clean)})
         return OpResult(self.hamlet(hamlet_id), tx.changes)
 
-    def set_population(self, hamlet_id: str, aged_15: int | None, adults: int | None
-                       ) -> OpResult[Hamlet]:
+    def set_population(self, hamlet_id: str, aged_15: int | str | None,
+                       adults: int | str | None) -> OpResult[Hamlet]:
         """The hamlet's official population aged 15 and over and its adults (18 and over),
-        as the team knows them (None: unknown). The province usually publishes them; a
-        newer publication replaces the team's figures and a later team entry the
-        publication's, field by field."""
+        as the team knows them (None or "": unknown; typed text such as "1.250" is read as
+        a whole number). The province usually publishes them; a newer publication replaces
+        the team's figures and a later team entry the publication's, field by field (a
+        figure given unchanged is not written, so it stays the province's)."""
         errors: dict[str, str] = {}
+        figures: dict[str, int | None] = {}
         for key, value in (("population_15", aged_15), ("population_18", adults)):
-            if value is not None and not 0 <= value <= MAX_POPULATION:
+            figure = parse_population(value)
+            if figure is not None and not 0 <= figure <= MAX_POPULATION:
                 errors[key] = _("A population is a whole number between 0 and {limit}."
                                 ).format(limit=f"{MAX_POPULATION:,}".replace(",", "."))
+            figures[key] = figure
+        aged_15, adults = figures["population_15"], figures["population_18"]
         if aged_15 is not None and adults is not None and adults > aged_15:
             errors["population_18"] = _("There cannot be more adults than people aged 15 "
                                         "and over.")
@@ -301,9 +349,9 @@ class Catalog:
     # -- indicators and support items ---------------------------------------------------
     def indicators(self) -> list[Indicator]:
         rows = self.ws.conn.execute(
-            "SELECT code, name_vi, name_en, min_age, target FROM indicators "
-            "WHERE deleted = 0 AND active = 1 ORDER BY sort_order")
-        return [Indicator(r["code"], r["name_vi"], r["name_en"], r["min_age"], r["target"])
+            "SELECT * FROM indicators WHERE deleted = 0 AND active = 1 ORDER BY sort_order")
+        return [Indicator(r["code"], r["name_vi"], r["name_en"], r["min_age"], r["target"],
+                          published("indicators", r, "target"))
                 for r in rows]
 
     def set_target(self, code: str, target: float | str | None) -> OpResult[Indicator]:

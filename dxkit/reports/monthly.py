@@ -39,6 +39,22 @@ Every figure follows from the recorded events, by these rules (the JSON contract
   withheld), by the farm's compliance check — which follows the diary as it is now (lots.py):
   a later diary correction can move a lot. `labels_printed`: the labels (copies) of the print
   runs made in the period (`printed_at`).
+- Each indicator also stands *at the start* of the period: as of the day before `start`, with
+  that day's cut-off (`start`), counted against the register by that day's year; `change` is
+  the end's figure less the start's (reached, and share). `official`: the official population
+  the indicator counts against — the hamlets' `population_18` for an indicator whose `min_age`
+  is 18 or more, else their `population_15` — summed over the hamlets in scope, and the share
+  of it reached; None when a hamlet in scope lacks the figure (`missing` names them). `share`
+  stays the share of the people registered.
+- `classes`: `sessions` — the distinct class and day pairs with a roll-call mark (present or
+  absent) in force at the cut-off, dated in the period, of a learner in scope (enrolled, not
+  removed, class not removed); `learners_attended` — the distinct people marked present on such
+  a day (a day's latest mark by HLC decides); `learners_completed` as above;
+  `certificates_issued` — certificates (not removed) issued in the period, revoked since or not.
+- `diary_entries`: the farm diary entries dated in the period (`on_date`) in force at the
+  cut-off (a record, or an amendment recorded in time; neither voided nor replaced).
+- `issuer`: who issues the report — the team (its kind, and its hamlet for a hamlet team, as
+  the hub said at enrollment) and the commune and province the workspace works in.
 - With a hamlet, the households' figures are that hamlet's; the farm's are the team's (farm
   records carry no hamlet) and `farm_scope` says so. `hamlets` breaks the households' figures
   down per hamlet.
@@ -56,12 +72,18 @@ from typing import Any
 
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
+from dxkit.core.workspace import HUB_TEAM_KIND_META
 from dxkit.households.catalog import Hamlet
 from dxkit.lessons import progress
 from dxkit.lessons.packs import CoursePack
+from dxkit.lessons.tables import ATTENDANCE_KINDS
 from dxkit.reports.workspace import ReportsWorkspace as Workspace
 
 OUTCOMES = ("done", "partly", "not_done")
+# The hub team's hamlet, written at enrollment (dxkit.sync.apply.META_HAMLET; the sync layer
+# sits above this one, so the key is named here).
+HUB_TEAM_HAMLET_META = "sync_hamlet"
+ADULT_AGE = 18  # an indicator of this min_age or more counts against the official adults
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -124,11 +146,19 @@ class ItemRow:
 
 @dataclass(frozen=True)
 class IndicatorRow:
+    """An indicator at the end of the period; at its start (`start_*`); and against the
+    official population of the hamlets in scope (`official_*`)."""
+
     code: str
     name: str
     reached: int
     counted: int
     target: float | None
+    start_reached: int = 0
+    start_counted: int = 0
+    official_basis: int = 15  # 15: the population aged 15 and over; 18: the adults
+    official_population: int | None = None  # None: a hamlet in scope lacks the figure
+    official_missing: tuple[str, ...] = ()  # the hamlets in scope without the figure
 
     @property
     def share(self) -> float:
@@ -138,10 +168,37 @@ class IndicatorRow:
     def met(self) -> bool | None:
         return None if self.target is None else self.share >= self.target
 
+    @property
+    def start_share(self) -> float:
+        return self.start_reached / self.start_counted if self.start_counted else 0.0
+
+    @property
+    def change_reached(self) -> int:
+        return self.reached - self.start_reached
+
+    @property
+    def change_share(self) -> float:
+        return round(self.share, 4) - round(self.start_share, 4)
+
+    @property
+    def official_share(self) -> float | None:
+        if not self.official_population:
+            return None
+        return self.reached / self.official_population
+
     def to_dict(self) -> dict[str, Any]:
+        official = self.official_share
         return {"code": self.code, "name": self.name, "reached": self.reached,
                 "counted": self.counted, "share": round(self.share, 4),
-                "target": self.target, "met": self.met}
+                "target": self.target, "met": self.met,
+                "start": {"reached": self.start_reached, "counted": self.start_counted,
+                          "share": round(self.start_share, 4)},
+                "change": {"reached": self.change_reached,
+                           "share": round(self.change_share, 4)},
+                "official": {"basis": "adults" if self.official_basis >= ADULT_AGE else "15+",
+                             "population": self.official_population,
+                             "share": None if official is None else round(official, 4),
+                             "missing": list(self.official_missing)}}
 
 
 @dataclass(frozen=True)
@@ -149,6 +206,33 @@ class Activity:
     visits: int
     households_reached: int
     people_helped: int
+
+
+@dataclass(frozen=True)
+class Classes:
+    sessions: int
+    learners_attended: int
+    learners_completed: int
+    certificates_issued: int
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who issues the report: the team and where it works ("" where the workspace does not
+    know yet)."""
+
+    team: str
+    kind: str | None  # "hamlet" or "commune" (the hub's team kind); None before enrollment
+    team_hamlet: str | None  # a hamlet team's hamlet
+    commune: str
+    province: str
+    commune_code: int | None = None
+    province_code: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"team": self.team, "kind": self.kind, "hamlet": self.team_hamlet,
+                "commune": self.commune or None, "commune_code": self.commune_code,
+                "province": self.province or None, "province_code": self.province_code}
 
 
 @dataclass(frozen=True)
@@ -199,9 +283,14 @@ class MonthlyReport:
     hamlets: tuple[HamletRow, ...] = ()
     corrections: tuple[Correction, ...] = ()
     activity_now: Activity | None = None
+    issuer: Issuer | None = None
+    classes: Classes | None = None
+    diary_entries: int = 0
+    issued_on: dt.date | None = None  # the day it was made (the PDF's date line; not in JSON)
 
     def to_dict(self) -> dict[str, Any]:
         now = self.activity_now or self.activity
+        classes = self.classes or Classes(0, 0, self.learners_completed, 0)
         return {
             "period": {"from": self.period.start.isoformat(), "to": self.period.end.isoformat()},
             "hamlet": self.hamlet.name if self.hamlet else None,
@@ -215,6 +304,12 @@ class MonthlyReport:
             "learners_completed": self.learners_completed,
             "lots": {"compliant": self.lots_compliant, "refused": self.lots_refused},
             "labels_printed": self.labels_printed,
+            "diary_entries": self.diary_entries,
+            "classes": {"sessions": classes.sessions,
+                        "learners_attended": classes.learners_attended,
+                        "learners_completed": classes.learners_completed,
+                        "certificates_issued": classes.certificates_issued},
+            "issuer": self.issuer.to_dict() if self.issuer else None,
             "farm_scope": "team",
             "hamlets": [h.to_dict() for h in self.hamlets],
             "corrections": {
@@ -258,6 +353,8 @@ class _Figures:
             "FROM visits v JOIN households h ON h.id = v.household_id")]
         self.by_id = {r.id: r for r in self.visits}
         self.in_force = _effective(self.visits, self.cutoff)
+        self._done_items: list[tuple[str, str | None, str, str]] | None = None
+        self._people: list[tuple[str, int | None, str]] | None = None
 
     # activity
     def period_visits(self, in_force: Sequence[_VisitRow]) -> list[_VisitRow]:
@@ -283,9 +380,12 @@ class _Figures:
         return Activity(len(visits), len({r.household_id for r in visits}), len(helped))
 
     # indicators
-    def latest_indicators(self) -> dict[tuple[str, str], int]:
-        """(person, indicator) -> 0/1 at the end of the period."""
-        end = self.period.end.isoformat()
+    def latest_indicators(self, end: dt.date | None = None,
+                          in_force: Sequence[_VisitRow] | None = None
+                          ) -> dict[tuple[str, str], int]:
+        """(person, indicator) -> 0/1 at the end of `end` (the period's end by default), by
+        the visits in force then (those at the period's cut-off by default)."""
+        last = (end or self.period.end).isoformat()
         latest: dict[tuple[str, str], tuple[str, str, str, int]] = {}
 
         def offer(person: str, code: str, day: str, created: str, event: str, value: int
@@ -297,12 +397,13 @@ class _Figures:
 
         for person, code, value, day, created, event in self.conn.execute(
                 "SELECT person_id, indicator_code, value, answered_on, created_at, id "
-                "FROM indicator_answers WHERE answered_on <= ?", (end,)):
+                "FROM indicator_answers WHERE answered_on <= ?", (last,)):
             offer(person, code, day, created, event, int(value))
         establishes = {r[0]: r[1] for r in self.conn.execute(
             "SELECT code, indicator_code FROM support_items WHERE deleted = 0 "
             "AND indicator_code IS NOT NULL")}
-        counted = [r for r in self.in_force if r.visited_at[:10] <= end]
+        counted = [r for r in (self.in_force if in_force is None else in_force)
+                   if r.visited_at[:10] <= last]
         when = {r.id: (r.visited_at[:10], r.created_at) for r in counted}
         for visit_id, person, code, outcome in self.item_event_rows(when):
             if outcome == "done" and person is not None and code in establishes:
@@ -310,27 +411,54 @@ class _Figures:
                 offer(person, establishes[code], day, created, visit_id + ":" + code, 1)
         return {key: v[3] for key, v in latest.items()}
 
+    def latest_at_start(self) -> dict[tuple[str, str], int]:
+        """(person, indicator) -> 0/1 at the end of the day before the period, with that
+        day's cut-off (the period's start)."""
+        return self.latest_indicators(self.period.start - dt.timedelta(days=1),
+                                      _effective(self.visits, _stamp(self.period.start)))
+
     def item_event_rows(self, when: dict[str, tuple[str, str]]
                         ) -> list[tuple[str, str | None, str, str]]:
-        rows = self.conn.execute(
-            "SELECT visit_id, person_id, support_item_code, outcome, id FROM visit_items "
-            "WHERE outcome = 'done' AND person_id IS NOT NULL").fetchall()
-        return [(r[0], r[1], r[2], r[3]) for r in rows if r[0] in when]
+        if self._done_items is None:
+            self._done_items = [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(
+                "SELECT visit_id, person_id, support_item_code, outcome FROM visit_items "
+                "WHERE outcome = 'done' AND person_id IS NOT NULL")]
+        return [r for r in self._done_items if r[0] in when]
 
-    def indicator_rows(self, latest: dict[tuple[str, str], int], hamlet_id: str | None
+    def people(self) -> list[tuple[str, int | None, str]]:
+        """(person, birth year, hamlet) of the register as it is now."""
+        if self._people is None:
+            self._people = [(r[0], r[1], r[2]) for r in self.conn.execute(
+                "SELECT p.id, p.birth_year, h.hamlet_id FROM people p JOIN households h "
+                "ON h.id = p.household_id WHERE p.deleted = 0 AND h.deleted = 0")]
+        return self._people
+
+    def indicator_rows(self, latest: dict[tuple[str, str], int],
+                       at_start: dict[tuple[str, str], int],
+                       scope: Sequence[Hamlet], hamlet_id: str | None
                        ) -> tuple[IndicatorRow, ...]:
-        where = "p.deleted = 0 AND h.deleted = 0" + (" AND h.hamlet_id = ?" if hamlet_id else "")
-        people = self.conn.execute(
-            "SELECT p.id, p.birth_year FROM people p JOIN households h ON h.id = p.household_id "
-            f"WHERE {where}", (hamlet_id,) if hamlet_id else ()).fetchall()
-        year = self.period.end.year
+        """Each active indicator at the end and at the start of the period, of the people of
+        hamlet `hamlet_id` (all when None), against the official population of `scope`."""
+        people = [(person, born) for person, born, place in self.people()
+                  if hamlet_id is None or place == hamlet_id]
+        year, start_year = self.period.end.year, (self.period.start - dt.timedelta(days=1)).year
         rows = []
         for indicator in self.ws.catalog.indicators():
-            of_age = [r[0] for r in people
-                      if r[1] is None or r[1] <= year - indicator.min_age]
-            reached = sum(1 for person in of_age if latest.get((person, indicator.code)) == 1)
-            rows.append(IndicatorRow(indicator.code, indicator.name, reached, len(of_age),
-                                     indicator.target))
+            def of_age(by: int, minimum: int = indicator.min_age) -> list[str]:
+                return [p for p, born in people if born is None or born <= by - minimum]
+
+            now, then = of_age(year), of_age(start_year)
+            adults = indicator.min_age >= ADULT_AGE
+            figures = [h.population_18 if adults else h.population_15 for h in scope]
+            missing = tuple(h.name for h, n in zip(scope, figures, strict=True) if n is None)
+            official = None if missing or not scope else sum(n or 0 for n in figures)
+            rows.append(IndicatorRow(
+                indicator.code, indicator.name,
+                sum(1 for p in now if latest.get((p, indicator.code)) == 1), len(now),
+                indicator.target,
+                start_reached=sum(1 for p in then if at_start.get((p, indicator.code)) == 1),
+                start_counted=len(then), official_basis=ADULT_AGE if adults else 15,
+                official_population=official, official_missing=missing))
         return tuple(rows)
 
     # follow-ups
@@ -366,7 +494,11 @@ class _Figures:
         return result
 
     # lessons
-    def learners_completed(self, hamlet_id: str | None) -> int:
+    def classes(self, hamlet_id: str | None) -> Classes:
+        """Sessions held, learners who attended, learners who completed a course, and
+        certificates issued in the period, of the learners of hamlet `hamlet_id` (all when
+        None)."""
+        start, end = self.period.start.isoformat(), self.period.end.isoformat()
         before = self.period.start - dt.timedelta(days=1)
         where = "l.deleted = 0 AND c.deleted = 0" + (" AND h.hamlet_id = ?" if hamlet_id else "")
         learners: dict[str, dict[str, str]] = defaultdict(dict)
@@ -376,19 +508,40 @@ class _Figures:
                 f"JOIN households h ON h.id = p.household_id WHERE {where}",
                 (hamlet_id,) if hamlet_id else ()):
             learners[class_id][person] = enrolled
-        total = 0
+        completed = 0
+        sessions: set[tuple[str, str]] = set()
+        attended: set[str] = set()
         for class_id, enrolled in learners.items():
-            pack = progress.class_pack(self.conn, class_id)
-            if pack is None:
-                continue
             events = [progress.Event(*r) for r in self.conn.execute(
                 "SELECT id, person_id, kind, on_date, lesson_id, skill_id, correct, total, "
                 "corrects, created_at, device_id FROM lesson_events WHERE class_id = ?",
                 (class_id,))]
+            known = progress.effective(
+                e for e in events
+                if (e.corrects is None and e.kind != "void") or e.created_at < self.cutoff)
+            marks: dict[tuple[str, str], progress.Event] = {}
+            for e in known:
+                if e.kind in ATTENDANCE_KINDS and e.person_id in enrolled \
+                        and start <= e.on_date <= end:
+                    mark = marks.get((e.person_id, e.on_date))
+                    if mark is None or (e.created_at, e.id) > (mark.created_at, mark.id):
+                        marks[(e.person_id, e.on_date)] = e
+            sessions.update((class_id, day) for _person, day in marks)
+            attended.update(person for (person, _day), e in marks.items()
+                            if e.kind == "present")
+            pack = progress.class_pack(self.conn, class_id)
+            if pack is None:
+                continue
             at_end = _completed(pack, events, enrolled, self.period.end, self.cutoff)
             at_start = _completed(pack, events, enrolled, before, _stamp(self.period.start))
-            total += len(at_end - at_start)
-        return total
+            completed += len(at_end - at_start)
+        scope = " AND h.hamlet_id = ?" if hamlet_id else ""
+        certificates = self.conn.execute(
+            "SELECT count(*) FROM certificates c JOIN people p ON p.id = c.person_id "
+            "JOIN households h ON h.id = p.household_id WHERE c.deleted = 0 "
+            f"AND c.issued_on BETWEEN ? AND ?{scope}",
+            (start, end, *((hamlet_id,) if hamlet_id else ()))).fetchone()[0]
+        return Classes(len(sessions), len(attended), completed, int(certificates))
 
     # farm
     def lots(self) -> tuple[int, int]:
@@ -397,6 +550,16 @@ class _Figures:
             (self.period.start.isoformat(), self.period.end.isoformat()))]
         compliant = sum(1 for lot_id in ids if self.ws.farm.lots.get(lot_id).compliant)
         return compliant, len(ids) - compliant
+
+    def diary_entries(self) -> int:
+        """Diary entries dated in the period, in force at the cut-off."""
+        rows = self.conn.execute(
+            "SELECT id, action, corrects, on_date, created_at FROM diary_entries").fetchall()
+        known = [r for r in rows if r[1] == "record" or r[4] < self.cutoff]
+        corrected = {r[2] for r in known if r[2]}
+        start, end = self.period.start.isoformat(), self.period.end.isoformat()
+        return sum(1 for r in known if r[1] != "void" and r[0] not in corrected
+                   and start <= r[3][:10] <= end)
 
     def labels_printed(self) -> int:
         row = self.conn.execute(
@@ -451,6 +614,22 @@ def _item_rows(ws: Workspace, items: Sequence[tuple[str, str | None, str, str]]
                  if s.code in active or s.code in used)
 
 
+def issuer(ws: Workspace) -> Issuer:
+    """Who issues the workspace's reports: its team, commune and province."""
+    meta = ws.meta()
+    kind = meta.get(HUB_TEAM_KIND_META) or None
+    team_hamlet = meta.get(HUB_TEAM_HAMLET_META, "").strip() if kind == "hamlet" else ""
+    team = (_("Community digital technology team of {place}").format(place=team_hamlet)
+            if team_hamlet else _("Community digital technology team"))
+
+    def code(key: str) -> int | None:
+        text = meta.get(key, "")
+        return int(text) if text.isdigit() else None
+
+    return Issuer(team, kind, team_hamlet or None, meta.get("commune_name", ""),
+                  meta.get("province_name", ""), code("commune_code"), code("province_code"))
+
+
 def build(ws: Workspace, period: Period, *, hamlet: str | None = None,
           breakdown: bool = True) -> MonthlyReport:
     """The report of `period` (of one hamlet, by name or id, when given: an unknown one is
@@ -458,6 +637,7 @@ def build(ws: Workspace, period: Period, *, hamlet: str | None = None,
     chosen = ws.catalog.hamlet(hamlet) if hamlet else None
     hamlet_id = chosen.id if chosen else None
     figures = _Figures(ws, period)
+    every_hamlet = ws.catalog.hamlets()
 
     def scoped(rows: Iterable[_VisitRow], where: str | None) -> list[_VisitRow]:
         return [r for r in rows if where is None or r.hamlet_id == where]
@@ -468,26 +648,30 @@ def build(ws: Workspace, period: Period, *, hamlet: str | None = None,
     mine = scoped(in_period, hamlet_id)
     mine_items = [i for i in items if hamlet_id is None or hamlet_of[i[0]] == hamlet_id]
     now_visits = scoped(figures.period_visits(_effective(figures.visits, None)), hamlet_id)
-    latest = figures.latest_indicators()
+    latest, at_start = figures.latest_indicators(), figures.latest_at_start()
     overdue = figures.overdue_households()
     compliant, refused = figures.lots()
+    classes = figures.classes(hamlet_id)
     hamlets: list[HamletRow] = []
     if breakdown:
-        shown = [chosen] if chosen else ws.catalog.hamlets()
+        shown = [chosen] if chosen else every_hamlet
         for place in shown:
             own = scoped(in_period, place.id)
             own_items = [i for i in items if hamlet_of[i[0]] == place.id]
             hamlets.append(HamletRow(
                 place.id, place.name, figures.activity(own, own_items),
                 sum(1 for r in overdue if r.hamlet_id == place.id),
-                figures.indicator_rows(latest, place.id)))
+                figures.indicator_rows(latest, at_start, [place], place.id)))
     return MonthlyReport(
         period=period, hamlet=chosen, activity=figures.activity(mine, mine_items),
         items=_item_rows(ws, mine_items),
-        indicators=figures.indicator_rows(latest, hamlet_id),
+        indicators=figures.indicator_rows(latest, at_start,
+                                          [chosen] if chosen else every_hamlet, hamlet_id),
         followups_overdue=len(scoped(overdue, hamlet_id)),
-        learners_completed=figures.learners_completed(hamlet_id),
+        learners_completed=classes.learners_completed,
         lots_compliant=compliant, lots_refused=refused,
         labels_printed=figures.labels_printed(), hamlets=tuple(hamlets),
         corrections=tuple(figures.later_corrections(hamlet_id)),
-        activity_now=figures.activity(now_visits, figures.item_rows(now_visits)))
+        activity_now=figures.activity(now_visits, figures.item_rows(now_visits)),
+        issuer=issuer(ws), classes=classes, diary_entries=figures.diary_entries(),
+        issued_on=ws.today())

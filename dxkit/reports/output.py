@@ -1,6 +1,7 @@
-"""A report written out: JSON (the contract) and XLSX (the same tables, numbers as numbers).
+"""A report written out: JSON (the contract), XLSX (the same tables, numbers as numbers) and
+PDF (the printed report, reports/pdf.py).
 
-Both are written to a temporary file beside the destination and moved into place, so a
+Each is written to a temporary file beside the destination and moved into place, so a
 failure leaves no half-written file.
 """
 
@@ -13,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from dxkit.core.i18n import _
-from dxkit.reports.monthly import IndicatorRow, MonthlyReport
+from dxkit.core.i18n import N_, _
+from dxkit.reports.monthly import ADULT_AGE, Classes, IndicatorRow, MonthlyReport
 
 _SHEET_UNSAFE = re.compile(r"[\\/*?:\[\]]")  # characters a sheet title cannot hold
 
@@ -39,29 +40,55 @@ def write_json(report: MonthlyReport, path: Path) -> None:
                                                          encoding="utf-8"))
 
 
+def official_basis(row: IndicatorRow) -> str:
+    """What the official population of an indicator counts: people aged 15+, or adults."""
+    return _("adults") if row.official_basis >= ADULT_AGE else _("aged 15 and over")
+
+
 def _indicator_cells(row: IndicatorRow) -> list[Any]:
     met = None if row.met is None else (_("yes") if row.met else _("no"))
-    return [row.code, row.name, row.reached, row.counted, row.share, row.target, met]
+    official = row.official_share
+    return [row.code, row.name, row.reached, row.counted, round(row.share, 4), row.target, met,
+            row.start_reached, row.start_counted, round(row.start_share, 4),
+            row.change_reached, round(row.change_share, 4), official_basis(row),
+            row.official_population, None if official is None else round(official, 4),
+            ", ".join(row.official_missing) or None]
+
+
+INDICATOR_HEADER = (
+    N_("Indicator code"), N_("Indicator"), N_("Reached"), N_("Counted (people registered)"),
+    N_("Share of people registered"), N_("Target"), N_("Target met"), N_("Reached at start"),
+    N_("Counted at start"), N_("Share at start"), N_("Change in people reached"),
+    N_("Change in share"), N_("Official population counted"), N_("Official population"),
+    N_("Share of official population"), N_("Hamlets without an official population"))
 
 
 def sheets(report: MonthlyReport) -> list[tuple[str, list[str], list[list[Any]]]]:
     """The tables of the report: (sheet title, header, rows); numbers stay numbers."""
     data = report.to_dict()
-    summary = [
+    issuer = report.issuer
+    classes = report.classes or Classes(0, 0, report.learners_completed, 0)
+    summary: list[list[Any]] = [
+        [_("Team"), issuer.team if issuer else None],
+        [_("Commune"), (issuer.commune or None) if issuer else None],
+        [_("Province"), (issuer.province or None) if issuer else None],
         [_("From"), data["period"]["from"]], [_("To"), data["period"]["to"]],
         [_("Hamlet"), data["hamlet"] or _("All hamlets")],
         [_("Visits"), report.activity.visits],
         [_("Households reached"), report.activity.households_reached],
         [_("People helped"), report.activity.people_helped],
         [_("Follow-ups overdue"), report.followups_overdue],
+        [_("Class sessions held"), classes.sessions],
+        [_("Learners who attended"), classes.learners_attended],
         [_("Learners who completed a course"), report.learners_completed],
+        [_("Certificates issued"), classes.certificates_issued],
+        [_("Diary entries"), report.diary_entries],
         [_("Compliant lots"), report.lots_compliant],
         [_("Refused lots"), report.lots_refused],
         [_("Labels printed"), report.labels_printed],
         [_("Corrections recorded after the period"), len(report.corrections)],
     ]
-    indicator_header = [_("Indicator code"), _("Indicator"), _("Reached"), _("Counted"), _("Share"),
-                        _("Target"), _("Target met")]
+    indicator_header = [_(text) for text in INDICATOR_HEADER]
     tables: list[tuple[str, list[str], list[list[Any]]]] = [
         (_("Summary"), [_("Figure"), _("Value")], summary),
         (_("Support items"), [_("Support item code"), _("Support item"), _("Done"),
@@ -103,3 +130,11 @@ def write_xlsx(report: MonthlyReport, path: Path) -> None:
         for row in rows:
             sheet.append(list(row))
     _atomic_write(path, lambda target: book.save(target))
+
+
+def write_pdf(report: MonthlyReport, path: Path) -> None:
+    """The printed report (A4, the administrative layout of reports/pdf.py) into `path`."""
+    from dxkit.reports.pdf import render_pdf
+
+    pdf, _pages = render_pdf(report)
+    _atomic_write(path, lambda target: target.write_bytes(pdf))

@@ -88,13 +88,13 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.pages = _LazyPages(self._create_page)
         self.pages_order: list[str] = []
+        keys = section_keys(self.sections)
         for section in self.sections:
             self.stack.addWidget(QWidget())  # placeholder until the page is first needed
             item = QListWidgetItem(section_icon(section), section.title())
-            number = len(self.pages_order) + 1
             self.pages_order.append(section.key)
-            if number <= len(SWITCH_KEYS):
-                item.setToolTip(f"{section.title()} (Ctrl+{SWITCH_KEYS[number - 1]})")
+            if section.key in keys:
+                item.setToolTip(f"{section.title()} ({keys[section.key]})")
             self.nav.addItem(item)
         self.nav.currentRowChanged.connect(self._show_row)
         splitter = QSplitter()
@@ -162,10 +162,11 @@ class MainWindow(QMainWindow):
         new.activated.connect(self.new_household)
         visit = QShortcut(QKeySequence(RECORD_VISIT_KEYS), self)
         visit.activated.connect(self.record_visit)
-        # Ctrl+1…9, then Ctrl+0: the sections in the order listed, as a browser's tabs.
-        for digit, section in zip(SWITCH_KEYS, self.sections, strict=False):
-            switch = QShortcut(QKeySequence(f"Ctrl+{digit}"), self)
-            switch.activated.connect(lambda key=section.key: self.show_section(key))
+        # Ctrl+1…9, then Ctrl+0: the sections in the order listed, as a browser's tabs (a
+        # section with a key of its own has that instead).
+        for key, keys in section_keys(self.sections).items():
+            switch = QShortcut(QKeySequence(keys), self)
+            switch.activated.connect(lambda key=key: self.show_section(key))
 
     def focus_search(self) -> None:
         page = self.show_section("households")
@@ -336,6 +337,19 @@ class MainWindow(QMainWindow):
         for task in list(self.ctx.tasks.active):
             task.cancel()
         super().closeEvent(event)
+
+
+def section_keys(sections: list[Section]) -> dict[str, str]:
+    """Each section's shortcut by its key: its own, or the next of Ctrl+1…9, Ctrl+0 in the
+    order listed among the sections without one (sections past the tenth have none)."""
+    digits = iter(SWITCH_KEYS)
+    keys = {}
+    for section in sections:
+        if section.shortcut:
+            keys[section.key] = section.shortcut
+        elif (digit := next(digits, None)) is not None:
+            keys[section.key] = f"Ctrl+{digit}"
+    return keys
 
 
 def section_icon(section: Section) -> QIcon:

@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QWidget
 from dxkit.core.i18n import _
 from dxkit.ui.context import AppContext
 
+REPORTS_KEYS = "Ctrl+B"  # "Báo cáo"; no page or dialog uses Ctrl+B
+
 
 @dataclass(frozen=True)
 class Section:
@@ -18,6 +20,10 @@ class Section:
     factory: Callable[[AppContext], QWidget]
     scrolls: bool = False  # a long form: shown in a scroll area, never taller than the screen
     icon: str = ""  # dxkit/resources/icons/<icon>.svg; the section's key when empty
+    # A key of the section's own (e.g. "Ctrl+B"). Sections without one take Ctrl+1…9, then
+    # Ctrl+0, in the order listed (the main window's SWITCH_KEYS), so a section given its own
+    # key leaves the others' digits as they were. It must not clash with another shortcut.
+    shortcut: str = ""
 
     @property
     def icon_name(self) -> str:
@@ -52,6 +58,12 @@ def _indicators(ctx: AppContext) -> QWidget:
     from dxkit.ui.indicators_page import IndicatorsPage
 
     return IndicatorsPage(ctx)
+
+
+def _reports(ctx: AppContext) -> QWidget:
+    from dxkit.ui.reports_page import ReportsPage
+
+    return ReportsPage(ctx)
 
 
 def _classes(ctx: AppContext) -> QWidget:
@@ -89,6 +101,7 @@ SECTIONS: list[Section] = [
     Section("households", lambda: _("Households"), _households),
     Section("followups", lambda: _("Follow-ups"), _followups),
     Section("indicators", lambda: _("Indicators"), _indicators),
+    Section("reports", lambda: _("Reports"), _reports, shortcut=REPORTS_KEYS),
     Section("classes", lambda: _("Classes"), _classes),
     Section("farm", lambda: _("Production diary"), _farm),
     Section("lots", lambda: _("Lots & labels"), _lots),

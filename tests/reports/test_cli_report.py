@@ -17,7 +17,9 @@ from tests.reports.tally import compare, tally
 
 KEYS = {"period", "hamlet", "visits", "households_reached", "people_helped", "items",
         "indicators", "followups_overdue", "learners_completed", "lots", "labels_printed",
-        "farm_scope", "hamlets", "corrections"}
+        "farm_scope", "hamlets", "corrections", "issuer", "classes", "diary_entries"}
+INDICATOR_KEYS = {"code", "name", "reached", "counted", "share", "target", "met", "start",
+                  "change", "official"}
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +52,7 @@ def test_json_contract(demo_dir: Path, tmp_path: Path) -> None:
     assert data["items"] and all(set(i) == {"code", "name", "done", "partly", "not_done"}
                                  for i in data["items"])
     assert data["indicators"] and all(
-        set(i) == {"code", "name", "reached", "counted", "share", "target", "met"}
-        for i in data["indicators"])
+        set(i) == INDICATOR_KEYS for i in data["indicators"])
     assert set(data["lots"]) == {"compliant", "refused"}
     assert set(data["corrections"]) == {"visits", "now"}
     ws = Workspace.open(demo_dir, readonly=True)
@@ -92,6 +93,25 @@ def test_xlsx_holds_the_same_numbers_as_numbers(demo_dir: Path, tmp_path: Path) 
     assert [[r[0], r[2], r[3]] for r in indicators] == [
         [i["code"], i["reached"], i["counted"]] for i in data["indicators"]]
     assert all(isinstance(r[4], float | int) for r in indicators)
+    for name, key in (("Class sessions held", "sessions"),
+                      ("Learners who attended", "learners_attended"),
+                      ("Certificates issued", "certificates_issued")):
+        assert summary[name] == data["classes"][key] and isinstance(summary[name], int)
+    assert summary["Diary entries"] == data["diary_entries"]
+    assert summary["Commune"] == data["issuer"]["commune"]
+    rows = [list(r) for r in book["Indicators"].iter_rows(min_row=2, values_only=True)]
+    assert [r[4:] for r in rows] == [
+        [i["share"], i["target"], None if i["met"] is None else ("yes" if i["met"] else "no"),
+         i["start"]["reached"], i["start"]["counted"], i["start"]["share"],
+         i["change"]["reached"], i["change"]["share"],
+         "adults" if i["official"]["basis"] == "adults" else "aged 15 and over",
+         i["official"]["population"], i["official"]["share"],
+         ", ".join(i["official"]["missing"]) or None] for i in data["indicators"]]
+    by_hamlet = [list(r) for r in book["Indicators by hamlet"].iter_rows(min_row=2,
+                                                                          values_only=True)]
+    assert [(r[0], r[1], r[3], r[8], r[14]) for r in by_hamlet] == [
+        (h["name"], i["code"], i["reached"], i["start"]["reached"], i["official"]["population"])
+        for h in data["hamlets"] for i in h["indicators"]]
     book.close()
 
 
@@ -114,7 +134,8 @@ def test_bad_input_is_one_sentence_and_writes_nothing(demo_dir: Path, tmp_path: 
     assert not out.exists()
 
 
-def test_pdf_is_not_a_format_yet(demo_dir: Path, tmp_path: Path) -> None:
-    result = run(demo_dir, "report", "monthly", "--month", "2026-11", "--format", "pdf",
-                 "--out", str(tmp_path / "r.pdf"))
-    assert result.exit_code != 0 and "json, xlsx" in result.output
+def test_an_unknown_format_is_refused(demo_dir: Path, tmp_path: Path) -> None:
+    result = run(demo_dir, "report", "monthly", "--month", "2026-11", "--format", "docx",
+                 "--out", str(tmp_path / "r.docx"))
+    assert result.exit_code != 0 and "pdf, xlsx, json" in result.output
+    assert not (tmp_path / "r.docx").exists()

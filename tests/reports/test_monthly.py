@@ -4,6 +4,7 @@ hand-made visits with corrections recorded in and after the period."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from dxkit import demo
 from dxkit.core.errors import DxError, NotFound
 from dxkit.core.hlc import Clock
 from dxkit.households.visits import VisitItem
-from dxkit.reports.monthly import Period, build
+from dxkit.reports.monthly import HUB_TEAM_HAMLET_META, Period, build
 from dxkit.workspace import Workspace
 from tests.reports.tally import compare, tally
 
@@ -67,6 +68,33 @@ def test_lots_and_labels_of_the_demo(demo_ws: Workspace) -> None:
         assert report["lots"] == {"compliant": sum(1 for lot in packed if lot.compliant),
                                   "refused": sum(1 for lot in packed if not lot.compliant)}
         assert report["labels_printed"] == sum(c for at, c in labels if at[:7] == month)
+
+
+def test_classes_and_diary_of_the_demo(demo_ws: Workspace) -> None:
+    """The months holding roll-calls, certificates and diary entries match the hand tally, and
+    add up to the whole of them."""
+    conn = demo_ws.conn
+    months = sorted({r[0][:7] for r in conn.execute(
+        "SELECT on_date FROM lesson_events UNION SELECT issued_on FROM certificates "
+        "UNION SELECT on_date FROM diary_entries")})
+    totals = Counter[str]()
+    for month in months:
+        period = Period.month(month)
+        report = build(demo_ws, period).to_dict()
+        compare(report, tally(conn, period.start, period.end))
+        totals.update({**report["classes"], "diary_entries": report["diary_entries"]})
+    assert totals["sessions"] == conn.execute(
+        "SELECT count(*) FROM (SELECT DISTINCT class_id, on_date FROM lesson_events "
+        "WHERE kind IN ('present', 'absent'))").fetchone()[0] > 0
+    assert totals["certificates_issued"] == conn.execute(
+        "SELECT count(*) FROM certificates WHERE deleted = 0").fetchone()[0] > 0
+    # The demo's diary corrections are recorded after their month: each month counts its
+    # entries as recorded, the void and the amendment are not folded in.
+    assert totals["diary_entries"] == conn.execute(
+        "SELECT count(*) FROM diary_entries WHERE action = 'record'").fetchone()[0] > 0
+    assert conn.execute("SELECT count(*) FROM diary_entries WHERE action != 'record'"
+                        ).fetchone()[0] > 0
+    assert totals["learners_attended"] > 0
 
 
 def test_learners_completed_over_the_whole_course(demo_ws: Workspace) -> None:
@@ -210,3 +238,113 @@ def test_bad_periods_and_hamlets_are_refused(team: tuple[Workspace, Wall]) -> No
     assert Period.month("2024-02") == Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29))
     assert Period.month("2026-12").end == dt.date(2026, 12, 31)
     assert Period.month("9999-12").end == dt.date(9999, 12, 31)
+
+
+def test_start_change_official_population_and_issuer(team: tuple[Workspace, Wall]) -> None:
+    ws, wall = team
+    member = [ws.catalog.members()[0].id]
+    item = next(s for s in ws.catalog.support_items() if s.indicator_code)
+    indicator = next(i for i in ws.catalog.indicators() if i.code == item.indicator_code)
+    mh, k3 = ws.catalog.hamlet("Ấp Mỹ Hưng"), ws.catalog.hamlet("Khóm 3")
+    one = ws.households.add(code="MH-001", head_name="Nguyễn Văn An", hamlet=mh.name).value
+    two = ws.households.add(code="K3-001", head_name="Trần Thị Bình", hamlet=k3.name).value
+    an = ws.people.add(one.id, full_name="Nguyễn Văn An", birth_year=1970).value
+    binh = ws.people.add(two.id, full_name="Trần Thị Bình", birth_year=1980).value
+    for person, household, when in ((an, one, "2026-09-20T09:00"),
+                                    (binh, two, "2026-10-08T09:00")):
+        at(ws, wall, when)
+        ws.visits.add(household.id, [VisitItem(item.code, "done", person.id)],
+                      visited_at=dt.datetime.fromisoformat(when), member_ids=member)
+    at(ws, wall, "2026-11-02T08:00")
+    october = Period.month("2026-10")
+
+    # No official figure yet: no share of it, and every hamlet named as lacking it.
+    report = build(ws, october).to_dict()
+    compare(report, tally(ws.conn, october.start, october.end))
+    row = next(i for i in report["indicators"] if i["code"] == indicator.code)
+    assert (row["start"]["reached"], row["reached"], row["change"]["reached"]) == (1, 2, 1)
+    assert row["start"]["counted"] == row["counted"] == 2
+    assert (row["start"]["share"], row["change"]["share"]) == (0.5, 0.5)
+    assert row["official"] == {"basis": "adults" if indicator.min_age >= 18 else "15+",
+                               "population": None, "share": None,
+                               "missing": ["Ấp Mỹ Hưng", "Khóm 3"]}
+
+    # One hamlet's figure: still none overall, Mỹ Hưng's own share shown.
+    ws.catalog.set_population(mh.id, 120, 100)
+    report = build(ws, october).to_dict()
+    compare(report, tally(ws.conn, october.start, october.end))
+    row = next(i for i in report["indicators"] if i["code"] == indicator.code)
+    assert (row["official"]["population"], row["official"]["missing"]) == (None, ["Khóm 3"])
+    own = next(h for h in report["hamlets"] if h["id"] == mh.id)
+    mine = next(i for i in own["indicators"] if i["code"] == indicator.code)
+    figure = 100 if indicator.min_age >= 18 else 120
+    assert mine["official"]["population"] == figure
+    assert mine["official"]["share"] == round(1 / figure, 4)
+    assert (mine["start"]["reached"], mine["change"]["reached"]) == (1, 0)
+
+    # Both: summed, and the share of it reached.
+    ws.catalog.set_population(k3.id, 80, 60)
+    report = build(ws, october).to_dict()
+    compare(report, tally(ws.conn, october.start, october.end))
+    row = next(i for i in report["indicators"] if i["code"] == indicator.code)
+    total = 160 if indicator.min_age >= 18 else 200
+    assert row["official"] == {"basis": "adults" if indicator.min_age >= 18 else "15+",
+                               "population": total, "share": round(2 / total, 4),
+                               "missing": []}
+    for place in (mh, k3):
+        mine_report = build(ws, october, hamlet=place.name).to_dict()
+        compare(mine_report, tally(ws.conn, october.start, october.end, place.id))
+
+    # Who issues it: the commune and province; a hamlet team names its hamlet.
+    assert report["issuer"]["commune"] == "Phường Mỹ Tho"
+    assert report["issuer"]["province"] == "Đồng Tháp"
+    assert report["issuer"]["kind"] is None and report["issuer"]["hamlet"] is None
+    with ws.transaction():
+        ws.set_meta("sync_team_kind", "hamlet")
+        ws.set_meta(HUB_TEAM_HAMLET_META, "Khóm 3")
+    issued = build(ws, october)
+    assert issued.issuer is not None and issued.issuer.team_hamlet == "Khóm 3"
+    assert issued.to_dict()["issuer"]["kind"] == "hamlet"
+    assert "Khóm 3" in issued.issuer.team
+    assert issued.issued_on == dt.date(2026, 11, 2)
+
+
+def test_the_team_hamlet_is_read_under_the_sync_layer_s_key() -> None:
+    from dxkit.sync.apply import META_HAMLET
+
+    assert HUB_TEAM_HAMLET_META == META_HAMLET
+
+
+def test_classes_and_diary_of_a_past_month_stay_after_later_voids(tmp_path: Path) -> None:
+    """A roll-call mark and a diary entry voided after their month: the month's report keeps
+    its figures (classes, diary, everything), while a period reaching past the voids drops
+    them."""
+    demo.fill(tmp_path / "ws", households=60)
+    ws = Workspace.open(tmp_path / "ws")
+    try:
+        this_month = ws.today().strftime("%Y-%m")
+        mark = ws.conn.execute(
+            "SELECT e.id, substr(e.on_date, 1, 7) FROM lesson_events e JOIN class_learners l "
+            "ON l.class_id = e.class_id AND l.person_id = e.person_id AND l.deleted = 0 "
+            "WHERE e.kind = 'present' AND substr(e.on_date, 1, 7) < ? AND NOT EXISTS ("
+            "SELECT 1 FROM lesson_events c WHERE c.corrects = e.id) ORDER BY e.on_date",
+            (this_month,)).fetchone()
+        entry = ws.conn.execute(
+            "SELECT d.id, substr(d.on_date, 1, 7), d.on_date FROM diary_entries d "
+            "WHERE d.action = 'record' AND NOT EXISTS (SELECT 1 FROM diary_entries c "
+            "WHERE c.corrects = d.id) ORDER BY d.on_date").fetchone()
+        assert mark is not None and entry is not None
+        months = [Period.month(mark[1]), Period.month(entry[1])]
+        since = Period.between(dt.date.fromisoformat(entry[2]), ws.today())
+        before = [build(ws, period).to_dict() for period in months]
+        long_before = build(ws, since).diary_entries
+        ws.lessons.void(mark[0], note="Marked the wrong learner")
+        ws.farm.diary.void(entry[0], reason="Recorded twice")
+        for period, earlier in zip(months, before, strict=True):
+            later = build(ws, period).to_dict()
+            compare(later, tally(ws.conn, period.start, period.end))
+            assert later == earlier
+        assert before[0]["classes"]["sessions"] > 0 and before[1]["diary_entries"] > 0
+        assert build(ws, since).diary_entries == long_before - 1
+    finally:
+        ws.close()

@@ -50,6 +50,8 @@ def test_published_targets_and_registry_reach_every_team(hub, laptops, tmp_path)
         engine.sync(ws)
         target = {i.code: i.target for i in ws.catalog.indicators()}["vneid_level2"]
         assert target == 0.8
+        published = {i.code for i in ws.catalog.indicators() if i.target_published}
+        assert published == {"vneid_level2"}  # the app shows it locked
         assert "tricyclazole" in {ban.ingredient for ban in ws.farm.registry.bans()}
         assert "Regent 800WG" not in {p.name for p in ws.farm.registry.products()}
         assert repair.check(ws).in_step
@@ -72,12 +74,15 @@ def test_teams_edit_a_published_row_each_for_themselves(hub, laptops, tmp_path):
         engine.sync(ws)
         # The newer publication wins over each team's older edit of the same field ...
         assert {i.code: i.target for i in ws.catalog.indicators()}["smartphone"] == 0.75
+        assert {i.code: i.target_published for i in ws.catalog.indicators()}["smartphone"]
     b.catalog.set_target("smartphone", "95%")
     engine.sync(b)
     engine.sync(a)
     # ... and a later team edit wins over the publication, for that team only.
     assert {i.code: i.target for i in b.catalog.indicators()}["smartphone"] == 0.95
     assert {i.code: i.target for i in a.catalog.indicators()}["smartphone"] == 0.75
+    assert not {i.code: i.target_published for i in b.catalog.indicators()}["smartphone"]
+    assert {i.code: i.target_published for i in a.catalog.indicators()}["smartphone"]
     for ws in (a, b):
         assert repair.check(ws).in_step
 
@@ -99,11 +104,14 @@ def test_hamlets_and_their_population_reach_the_teams_of_that_hamlet_only(hub, l
     assert {h.name for h in whole.catalog.hamlets()} == {"Ấp Mỹ Phú", "Ấp Mỹ Lợi"}
     assert [(h.id, h.population_15, h.population_18) for h in one.catalog.hamlets()] == [
         (phu["id"], 812, 745)]  # with the enrollment, before any sync
+    given = one.catalog.hamlet(phu["id"])
+    assert given.population_15_published and given.population_18_published
     assert [h.id for h in elsewhere.catalog.hamlets()] != [phu["id"]]
     one.catalog.set_population(phu["id"], 820, 750)  # the team counted again
     engine.sync(one)
     engine.sync(whole)
     assert whole.catalog.hamlet(phu["id"]).population_15 == 820
+    assert not whole.catalog.hamlet(phu["id"]).population_15_published  # the team's figure
     publish(hub, tmp_path, {"table": "hamlets", "rows": [
         {"id": phu["id"], "population_15": 830}, {"id": loi["id"], "population_18": 90}]})
     for ws in (whole, one):
@@ -112,6 +120,9 @@ def test_hamlets_and_their_population_reach_the_teams_of_that_hamlet_only(hub, l
     assert (whole.catalog.hamlet(phu["id"]).population_15,
             whole.catalog.hamlet(phu["id"]).population_18) == (830, 750)
     assert whole.catalog.hamlet(loi["id"]).population_18 == 90
+    republished = whole.catalog.hamlet(phu["id"])
+    assert (republished.population_15_published, republished.population_18_published) == (
+        True, False)  # 830 the province's, 750 still the team's
     listed = {h["id"]: h for h in hub.admin("hamlets", "list", *place)}
     assert (listed[phu["id"]]["population_15"], listed[loi["id"]]["population_18"]) == (830, 90)
 

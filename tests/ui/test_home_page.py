@@ -99,7 +99,8 @@ def test_english_counts_are_singular_and_plural(ctx, qtbot, day):
 
 
 def test_ctrl_and_a_number_switch_sections(window, qtbot):
-    for number, section in enumerate(SECTIONS[:9], start=1):
+    numbered = [s for s in SECTIONS if not s.shortcut]  # a section with its own key has no digit
+    for number, section in enumerate(numbered[:9], start=1):
         qtbot.keyClick(window, Qt.Key(Qt.Key.Key_0 + number), Qt.KeyboardModifier.ControlModifier)
         assert window.current_section() == section.key
     assert not window.nav.item(0).icon().isNull()  # every section has its icon
