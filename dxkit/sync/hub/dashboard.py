@@ -50,6 +50,7 @@ from dxkit.sync.hub.dashboard_html import (
     Frame,
     Tr,
     cards_html,
+    chart_html,
     e,
     message_page,
     page_html,
@@ -267,24 +268,46 @@ def area_tables(view: View, rows: Sequence[figures.AreaFigures], level: figures.
         tuple((area_link(view, a, level), a.teams, count(a.visits),
                count(a.households_reached), count(a.people_helped),
                count(a.followups_overdue), tr.moment(a.last_sync)) for a in rows))
-    indicators = Table("indicators", tr._("Indicators against targets"), (
+    indicator_columns = (
         Column(heading, "text"), Column(tr._("Indicator"), "text"), Column(tr._("Reached")),
         Column(tr._("Counted")), Column(tr._("Share"), "share"),
         Column(tr._("Target"), "share"), Column(tr._("Target met"), "text"),
         Column(tr._("Official population"), "number"),
-        Column(tr._("Share of the official population"), "share")),
-        tuple((area_link(view, a, level), indicator_name(tr, i), count(i.reached),
-               count(i.counted), share(i.reached, i.counted), i.target,
-               met_flag(tr, i.met), i.population, share(i.reached, i.population))
-              for a in rows for i in a.indicators))
-    blocks: list[str | Table] = [indicators]
+        Column(tr._("Share of the official population"), "share"))
+    indicator_rows = tuple(
+        (area_link(view, a, level), indicator_name(tr, i), count(i.reached), count(i.counted),
+         share(i.reached, i.counted), i.target,
+         # "met" only beside a share that is shown: it tells about the share too.
+         met_flag(tr, i.met if share(i.reached, i.counted) is not None else None),
+         i.population, share(i.reached, i.population))
+        for a in rows for i in a.indicators)
+    indicators = Table("indicators", tr._("Indicators against targets"), indicator_columns,
+                       indicator_rows, grouped=True)
+    blocks: list[str | Table] = [summary]
     if 0 < len(rows) <= MAX_CHART_AREAS:
-        blocks.append(hbar_chart(
-            tr._("Visits by area"), [str(a.name) for a in rows],
-            [chart_value(count(a.visits)) for a in rows], number=tr.number,
-            ident="visits-by-area", hidden="<5"))
-    blocks.append(summary)
+        blocks.extend(target_charts(view, rows))
+    blocks.append(indicators)
     return blocks
+
+
+def target_charts(view: View, rows: Sequence[figures.AreaFigures]) -> list[str]:
+    """For each indicator with a target: its share by area, the target marked."""
+    tr = view.tr
+    charts = []
+    codes = list(dict.fromkeys(i.code for a in rows for i in a.indicators
+                               if i.target is not None))
+    for number, code in enumerate(codes):
+        found = [(a.name, next((i for i in a.indicators if i.code == code), None)) for a in rows]
+        name = next(indicator_name(tr, i) for _a, i in found if i is not None)
+        charts.append(hbar_chart(
+            tr._("Share reached: {indicator}").format(indicator=name),
+            [area for area, _i in found],
+            [None if i is None else chart_value(share(i.reached, i.counted))
+             for _a, i in found],
+            number=tr.percent_axis, ident=f"target-{number}", hidden="—", top=1.0,
+            marks=[None if i is None else i.target for _a, i in found],
+            mark_label=tr._("target")))
+    return charts
 
 
 # -- pages -----------------------------------------------------------------------------------
@@ -458,6 +481,11 @@ def activity_page(conn: Conn, view: View) -> Page:
         Column(tr._("People helped")), Column(tr._("Follow-ups overdue"))),
         tuple((area_link(view, a, level), count(a.visits), count(a.households_reached),
                count(a.people_helped), count(a.followups_overdue)) for a in rows)))
+    if 1 < len(rows) <= MAX_CHART_AREAS:
+        page.blocks.append(hbar_chart(
+            tr._("Visits by area"), [a.name for a in rows],
+            [chart_value(count(a.visits)) for a in rows], number=tr.number,
+            ident="visits-by-area", hidden="<5"))
     items = items_table(conn, view)
     if items.rows:
         page.blocks.append(bar_chart(
@@ -622,8 +650,9 @@ def render(conn: Conn, view: View, page: Page) -> Response:
     download_query = {k: v for k, v in view.query.items() if k not in ("lang", "download",
                                                                        "table")}
     download_query.setdefault("month", view.month)
-    body = "\n".join(block if isinstance(block, str) else
-                     table_html(block, tr, download_query) for block in page.blocks)
+    body = "\n".join((chart_html(block) if block.startswith("<svg") else block)
+                     if isinstance(block, str) else table_html(block, tr, download_query)
+                     for block in page.blocks)
     if not view.freshness.complete:
         stale = tr._("These figures are as of {moment}; some areas are still being brought "
                      "up to date.").format(moment=tr.moment(view.freshness.as_of))

@@ -112,6 +112,7 @@ table{border-collapse:collapse;width:100%;font-size:.92rem}
 caption{text-align:left;padding:.4rem .6rem;font-weight:600}
 th,td{padding:.35rem .6rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
 th{background:#f0eee6;white-space:nowrap}
+td.group{background:#faf9f5;border-right:1px solid #eee}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .flag{display:inline-block;padding:.05rem .45rem;border-radius:.8rem;font-weight:600;
 white-space:nowrap}
@@ -122,8 +123,10 @@ white-space:nowrap}
 .downloads{font-size:.85rem;margin:.3rem 0 0}
 .note{font-size:.88rem;color:#555}
 .notice{background:#fff3cd;border:1px solid #e6d28a;padding:.5rem .7rem;border-radius:.4rem}
-.chart{width:100%;max-width:44rem;height:auto;display:block;background:#fff;
+.chart-box{overflow-x:auto;max-width:100%}
+.chart{width:100%;max-width:44rem;min-width:34rem;height:auto;display:block;background:#fff;
 border:1px solid #ddd;border-radius:.4rem;margin:.4rem 0}
+td.t{min-width:9rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(9.5rem,1fr));gap:.6rem;
 margin:.4rem 0}
 .card{background:#fff;border:1px solid #ddd;border-radius:.4rem;padding:.5rem .7rem}
@@ -135,7 +138,7 @@ footer{font-size:.8rem;color:#666;padding:1rem;text-align:center}
 
 def cell_html(value: Cell, column: Column, tr: Tr) -> str:
     numeric = column.kind in ("count", "share", "number")
-    klass = ' class="n"' if numeric else ""
+    klass = ' class="n"' if numeric else ' class="t"'
     if value is None:
         text = "—"
     elif isinstance(value, Link):
@@ -160,9 +163,21 @@ def table_html(table: Table, tr: Tr, download: Mapping[str, str] | None = None) 
         f'<th scope="col"{numeric if c.kind != "text" else ""}>{e(c.heading)}</th>'
         for c in table.columns)
     if table.rows:
-        body = "".join(
-            "<tr>" + "".join(cell_html(v, c, tr) for v, c in zip(row, table.columns, strict=True))
-            + "</tr>" for row in table.rows)
+        lines = []
+        for index, row in enumerate(table.rows):
+            cells = [cell_html(v, c, tr) for v, c in zip(row, table.columns, strict=True)]
+            if table.grouped:
+                if index > 0 and table.rows[index - 1][0] == row[0]:
+                    cells = cells[1:]  # under the first row's spanning cell
+                else:
+                    span = 1
+                    while index + span < len(table.rows) and \
+                            table.rows[index + span][0] == row[0]:
+                        span += 1
+                    cells[0] = cells[0].replace('<td class="t"',
+                                                f'<td rowspan="{span}" class="t group"', 1)
+            lines.append("<tr>" + "".join(cells) + "</tr>")
+        body = "".join(lines)
     else:
         nothing = tr._("Nothing recorded for this choice.")
         body = f'<tr><td colspan="{len(table.columns)}">{e(nothing)}</td></tr>'
@@ -175,6 +190,11 @@ def table_html(table: Table, tr: Tr, download: Mapping[str, str] | None = None) 
     return (f'<section aria-label="{e(table.title)}"><h2>{e(table.title)}</h2>'
             f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table></div>{links}</section>")
+
+
+def chart_html(svg: str) -> str:
+    """A chart in a box of its own that scrolls sideways on a narrow screen."""
+    return f'<div class="chart-box">{svg}</div>'
 
 
 def cards_html(cards: Sequence[tuple[str, str]]) -> str:
@@ -222,6 +242,7 @@ def page_html(frame: Frame, title: str, body: str, *, pickers: str = "",
     return ("<!DOCTYPE html>\n"
             f'<html lang="{tr.lang}">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            '<link rel="icon" href="data:,">\n'
             f"<title>{e(title)} · {e(dashboard)}</title>\n<style>{STYLE}</style>\n"
             f"</head>\n<body>\n{header}\n<main>\n{crumbs_html}<h1>{e(title)}</h1>\n"
             f"{pickers}\n{body}\n</main>\n"
@@ -235,6 +256,7 @@ def message_page(tr: Tr, title: str, sentence: str, back: str) -> str:
     return ("<!DOCTYPE html>\n"
             f'<html lang="{tr.lang}">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            '<link rel="icon" href="data:,">\n'
             f"<title>{e(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
             f"<body>\n<main>\n<h1>{e(title)}</h1>\n<p class=\"notice\" role=\"alert\">"
             f"{e(sentence)}</p>\n<p><a href=\"{e(back)}\">{e(back_text)}"

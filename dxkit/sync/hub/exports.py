@@ -61,12 +61,14 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """One table of a page: `name` names it in a download's address (?table=name)."""
+    """One table of a page: `name` names it in a download's address (?table=name).
+    `grouped`: the page shows a run of equal first cells once (the files repeat it)."""
 
     name: str
     title: str
     columns: tuple[Column, ...]
     rows: tuple[tuple[Cell, ...], ...]
+    grouped: bool = False
 
     def __post_init__(self) -> None:
         for row in self.rows:

@@ -2,10 +2,11 @@
 legend and accessible titles, drawn as text (no script, no external file).
 
 A chart takes categories (the x axis, e.g. months) and series of values. A value of None is
-not drawn: the pages pass None where a count is shown as "<5" or a share is withheld, and the
-chart writes the `hidden` mark (e.g. "<5") in its place, so a chart never reveals what the
-table hides. Every bar and point carries a <title> with its value, and the whole chart a
-<title> and a <desc>; the pages also show the same numbers in a table.
+not drawn: the pages pass None where a count is shown as "<5" or a share is withheld, so a
+chart never reveals what the table hides — a bar chart draws a grey stub titled with the
+`hidden` mark ("<5"), a line breaks, a horizontal bar writes the mark. Every bar and point
+carries a <title> with its value, and the whole chart a <title> and a <desc>; the pages also
+show the same numbers in a table.
 
 Numbers are formatted by the caller's `number` function (the page's language).
 """
@@ -17,11 +18,12 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-# Colour-blind-safe (Okabe–Ito) colours; lines also differ by marker shape.
-PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
+# Colour-blind-safe colours (Okabe–Ito, then Tol's); lines also differ by marker shape.
+PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000",
+           "#882255", "#44aa99", "#999933", "#332288")
 MARKERS = ("circle", "square", "diamond", "triangle")
-WIDTH, HEIGHT = 640, 280
-LEFT, RIGHT, TOP = 56, 12, 16
+WIDTH, HEIGHT = 640, 304
+LEFT, RIGHT, TOP = 56, 12, 40  # the title is written above the plot
 LEGEND_ROW = 18
 X_LABELS = 34  # room under the axis for category labels and the axis title
 
@@ -51,15 +53,22 @@ def nice_ticks(top: float, count: int = 5) -> list[float]:
     return ticks
 
 
+def _legend_columns(series: Sequence[Series]) -> int:
+    longest = max((len(one.label) for one in series), default=0)
+    return 1 if longest > 40 else 2 if longest > 22 else 3
+
+
 def _legend_rows(series: Sequence[Series]) -> int:
-    return 0 if len(series) < 2 else math.ceil(len(series) / 3)
+    return 0 if len(series) < 2 else math.ceil(len(series) / _legend_columns(series))
 
 
 def _frame(title: str, desc: str, ident: str, height: int) -> str:
     return (f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height}" '
             f'aria-labelledby="{ident}-t {ident}-d" xmlns="http://www.w3.org/2000/svg" '
             f'font-family="system-ui,sans-serif" font-size="12">'
-            f'<title id="{ident}-t">{_e(title)}</title><desc id="{ident}-d">{_e(desc)}</desc>')
+            f'<title id="{ident}-t">{_e(title)}</title><desc id="{ident}-d">{_e(desc)}</desc>'
+            f'<text x="8" y="20" font-size="14" font-weight="bold" fill="#222" '
+            f'aria-hidden="true">{_e(title if len(title) <= 78 else title[:77] + "…")}</text>')
 
 
 def _axes(categories: Sequence[str], ticks: list[float], plot_bottom: float,
@@ -78,11 +87,13 @@ def _axes(categories: Sequence[str], ticks: list[float], plot_bottom: float,
     parts.append(f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{plot_bottom}" stroke="#555"/>')
     # At most ~12 labels fit; beyond that every other one.
     every = max(1, math.ceil(len(categories) / 12))
+    size = 12 if len(categories) <= 8 else 10
     for index, category in enumerate(categories):
         if index % every:
             continue
         parts.append(f'<text x="{centre(index):.1f}" y="{plot_bottom + 15}" '
-                     f'text-anchor="middle" fill="#333">{_e(category)}</text>')
+                     f'text-anchor="middle" font-size="{size}" fill="#333">{_e(category)}'
+                     "</text>")
     parts.append(f'<text x="{(LEFT + WIDTH - RIGHT) / 2:.1f}" y="{plot_bottom + 30}" '
                  f'text-anchor="middle" fill="#333">{_e(x_title)}</text>')
     middle = (TOP + plot_bottom) / 2
@@ -91,18 +102,26 @@ def _axes(categories: Sequence[str], ticks: list[float], plot_bottom: float,
     return parts
 
 
-def _legend(series: Sequence[Series], y: float) -> list[str]:
+def _legend(series: Sequence[Series], y: float, shapes: bool = False) -> list[str]:
     if len(series) < 2:
         return []
     parts = []
-    column = (WIDTH - LEFT - RIGHT) / 3
+    columns = _legend_columns(series)
+    column = (WIDTH - LEFT - RIGHT) / columns
+    fits = int((column - 22) / 6.6)  # characters of 12 px text that fit in a column
     for index, one in enumerate(series):
-        x = LEFT + (index % 3) * column
-        row_y = y + (index // 3) * LEGEND_ROW
-        parts.append(f'<rect x="{x:.1f}" y="{row_y - 10:.1f}" width="12" height="12" '
-                     f'fill="{PALETTE[index % len(PALETTE)]}"/>')
+        x = LEFT + (index % columns) * column
+        row_y = y + (index // columns) * LEGEND_ROW
+        colour = PALETTE[index % len(PALETTE)]
+        if shapes:
+            parts.append(_marker(MARKERS[index % len(MARKERS)], x + 6, row_y - 4, colour,
+                                 one.label))
+        else:
+            parts.append(f'<rect x="{x:.1f}" y="{row_y - 10:.1f}" width="12" height="12" '
+                         f'fill="{colour}"/>')
+        label = one.label if len(one.label) <= fits else one.label[:fits - 1] + "…"
         parts.append(f'<text x="{x + 16:.1f}" y="{row_y:.1f}" fill="#222">'
-                     f'{_e(one.label)}</text>')
+                     f'<title>{_e(one.label)}</title>{_e(label)}</text>')
     return parts
 
 
@@ -133,10 +152,10 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
         for c_index, value in enumerate(one.values[:len(categories)]):
             x = LEFT + slot * c_index + slot * 0.1 + bar * s_index
             label = f"{one.label}, {categories[c_index]}: "
-            if value is None:
-                parts.append(f'<text x="{x + bar / 2:.1f}" y="{plot_bottom - 3}" '
-                             f'text-anchor="middle" font-size="9" fill="#555">'
-                             f'<title>{_e(label + hidden)}</title>{_e(hidden)}</text>')
+            if value is None:  # a grey stub: something, not how much (the table says "<5")
+                parts.append(f'<rect x="{x:.1f}" y="{plot_bottom - 3}" width="{bar:.1f}" '
+                             f'height="3" fill="#aaa"><title>{_e(label + hidden)}</title>'
+                             "</rect>")
                 continue
             h = (value / ticks[-1]) * plot_height
             parts.append(f'<rect x="{x:.1f}" y="{plot_bottom - h:.1f}" width="{bar:.1f}" '
@@ -149,7 +168,7 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
 
 def line_chart(title: str, categories: Sequence[str], series: Sequence[Series], *,
                number: Callable[[float], str], x_title: str, y_title: str, ident: str,
-               top: float | None = None, hidden: str = "—", desc: str = "") -> str:
+               top: float | None = None, desc: str = "") -> str:
     """Lines over the categories, one per series; a None value breaks the line. `top` fixes
     the y axis's top (e.g. 1 for shares)."""
     legend_rows = _legend_rows(series)
@@ -171,11 +190,8 @@ def line_chart(title: str, categories: Sequence[str], series: Sequence[Series], 
         for c_index, value in enumerate(one.values[:len(categories)]):
             x = centre(c_index)
             label = f"{one.label}, {categories[c_index]}: "
-            if value is None:
+            if value is None:  # not shown: the line breaks here
                 runs.append([])
-                parts.append(f'<text x="{x:.1f}" y="{plot_bottom - 3}" text-anchor="middle" '
-                             f'font-size="9" fill="#555"><title>{_e(label + hidden)}</title>'
-                             f'{_e(hidden)}</text>')
                 continue
             y = plot_bottom - (min(value, ticks[-1]) / ticks[-1]) * plot_height
             runs[-1].append((x, y))
@@ -185,7 +201,7 @@ def line_chart(title: str, categories: Sequence[str], series: Sequence[Series], 
                 points = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
                 parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" '
                              'stroke-width="2"/>')
-    parts.extend(_legend(series, HEIGHT + 4))
+    parts.extend(_legend(series, HEIGHT + 4, shapes=True))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -215,7 +231,8 @@ def hbar_chart(title: str, categories: Sequence[str], values: Sequence[float | N
     """One horizontal bar per category, its value written at its end; long lists of areas
     read better this way than as columns. `marks` draws a tick on each row (a target)."""
     rows = len(categories)
-    height = TOP + rows * HBAR_ROW + 24
+    marked = marks is not None and any(mark is not None for mark in marks)
+    height = TOP + rows * HBAR_ROW + (44 if marked else 24)
     right = WIDTH - RIGHT - 60
     ticks = nice_ticks(top if top is not None else max([1.0, *(v for v in values
                                                                 if v is not None)]))
@@ -255,5 +272,11 @@ def hbar_chart(title: str, categories: Sequence[str], values: Sequence[float | N
                          f'<title>{_e(mark_label)}: {_e(number(mark))}</title></line>')
     parts.append(f'<line x1="{HBAR_LABEL}" y1="{TOP}" x2="{HBAR_LABEL}" y2="{bottom}" '
                  'stroke="#555"/>')
+    if marks is not None and any(mark is not None for mark in marks):
+        key_y = bottom + 34
+        parts.append(f'<line x1="{HBAR_LABEL}" y1="{key_y - 11}" x2="{HBAR_LABEL}" '
+                     f'y2="{key_y + 1}" stroke="{PALETTE[1]}" stroke-width="3"/>')
+        parts.append(f'<text x="{HBAR_LABEL + 8}" y="{key_y}" fill="#222">'
+                     f'{_e(mark_label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
