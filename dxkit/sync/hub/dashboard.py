@@ -545,7 +545,8 @@ def sync_page(conn: Conn, view: View) -> Page:
         Column(tr._("Team"), "text"), Column(tr._("Commune"), "text"),
         Column(tr._("Last sync"), "text"), Column(tr._("Days since"), "number")),
         tuple((t.name, commune_name(t.commune_code), tr.moment(t.last_sync),
-               t.days_since) for t in rows)))
+               t.days_since) for t in rows),
+        empty=tr._("Every team has synced within this time.")))
     return page
 
 

@@ -179,7 +179,7 @@ def table_html(table: Table, tr: Tr, download: Mapping[str, str] | None = None) 
             lines.append("<tr>" + "".join(cells) + "</tr>")
         body = "".join(lines)
     else:
-        nothing = tr._("Nothing recorded for this choice.")
+        nothing = table.empty or tr._("Nothing recorded for this choice.")
         body = f'<tr><td colspan="{len(table.columns)}">{e(nothing)}</td></tr>'
     links = ""
     if download is not None:

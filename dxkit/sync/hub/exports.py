@@ -62,13 +62,15 @@ class Column:
 @dataclass(frozen=True)
 class Table:
     """One table of a page: `name` names it in a download's address (?table=name).
-    `grouped`: the page shows a run of equal first cells once (the files repeat it)."""
+    `grouped`: the page shows a run of equal first cells once (the files repeat it);
+    `empty`: what the page says when there is no row (a default sentence when "")."""
 
     name: str
     title: str
     columns: tuple[Column, ...]
     rows: tuple[tuple[Cell, ...], ...]
     grouped: bool = False
+    empty: str = ""
 
     def __post_init__(self) -> None:
         for row in self.rows:

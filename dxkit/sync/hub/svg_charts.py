@@ -221,7 +221,8 @@ def _marker(shape: str, x: float, y: float, colour: str, label: str) -> str:
 
 
 HBAR_ROW = 24
-HBAR_LABEL = 150  # room at the left for the category names
+HBAR_LABEL = 210  # room at the left for the category names
+HBAR_NAME = 30  # characters of a name that fit there (11 px text); longer ones are cut
 
 
 def hbar_chart(title: str, categories: Sequence[str], values: Sequence[float | None], *,
@@ -251,9 +252,10 @@ def hbar_chart(title: str, categories: Sequence[str], values: Sequence[float | N
                      f'fill="#333">{_e(number(tick))}</text>')
     for index, (category, value) in enumerate(zip(categories, values, strict=True)):
         y = TOP + index * HBAR_ROW
-        name = category if len(category) <= 22 else category[:21] + "…"
+        name = category if len(category) <= HBAR_NAME else category[:HBAR_NAME - 1] + "…"
         parts.append(f'<text x="{HBAR_LABEL - 6}" y="{y + 16}" text-anchor="end" '
-                     f'fill="#222"><title>{_e(category)}</title>{_e(name)}</text>')
+                     f'font-size="11" fill="#222"><title>{_e(category)}</title>{_e(name)}'
+                     "</text>")
         shown = hidden if value is None else number(value)
         if value is not None:
             width = x_of(value) - HBAR_LABEL
