@@ -177,6 +177,8 @@ class MonthFigures:
     households_reached: int
     people_helped: int
     shares: dict[str, float] = field(default_factory=dict)  # indicator code -> share
+    # indicator code -> (reached, counted), for hiding the shares of small counts
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -435,6 +437,7 @@ def trend(conn: Conn, *, commune: int | None, hamlet: str | None = None, months:
             [*wanted, *params]):
         base[row[0]] = [int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)]
     shares: dict[str, dict[str, float]] = defaultdict(dict)
+    counts: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     active = {code for code, by in _catalog_rows(conn, "indicators", commune, hamlet).items()
               if any(r[5] for r in by.values())}
     for row in conn.execute(
@@ -442,10 +445,11 @@ def trend(conn: Conn, *, commune: int | None, hamlet: str | None = None, months:
             f"WHERE f.month IN ({marks}){where} GROUP BY f.month, f.code",
             [*wanted, *params]):
         if row[1] in active:
-            counted = int(row[3] or 0)
-            shares[row[0]][row[1]] = round(int(row[2] or 0) / counted, 4) if counted else 0.0
-    return [MonthFigures(m, base[m][0], base[m][1], base[m][2], dict(sorted(shares[m].items())))
-            for m in wanted]
+            reached, counted = int(row[2] or 0), int(row[3] or 0)
+            shares[row[0]][row[1]] = round(reached / counted, 4) if counted else 0.0
+            counts[row[0]][row[1]] = (reached, counted)
+    return [MonthFigures(m, base[m][0], base[m][1], base[m][2], dict(sorted(shares[m].items())),
+                         dict(sorted(counts[m].items()))) for m in wanted]
 
 
 def items(conn: Conn, month: str, *, commune: int | None, hamlet: str | None = None
