@@ -1042,6 +1042,15 @@ def _check_horizon(database: HubDatabase, now: dt.datetime) -> None:
             _set_state(conn, "catalog", _catalog_mark(conn))
 
 
+def _unseen_hamlets(conn: Conn) -> list[str]:
+    """Hamlets registered since (`hub team add`, a commune team's new hamlet) that no
+    refresh has computed yet: every computed hamlet has its catalogue rows."""
+    return [row[0] for row in conn.execute(
+        "SELECT h.id FROM hamlets h WHERE NOT EXISTS (SELECT 1 FROM figures_catalog f "
+        "WHERE f.hamlet_id = h.id) AND NOT EXISTS (SELECT 1 FROM figures_dirty d WHERE "
+        "d.kind = 'hamlet' AND d.key = h.id)")]
+
+
 def _lower_floor(conn: Conn, first: str | None) -> None:
     """Within the write of a refresh: an event earlier than every hamlet's first month
     moves the start of every hamlet's rows back, so all of them are due again."""
@@ -1065,6 +1074,10 @@ def refresh(database: HubDatabase, *, seconds: float | None = None,
     started = time.monotonic()
     moment = now()
     _check_horizon(database, moment)
+    if _unseen_hamlets(database.conn):
+        with database.write() as conn:
+            mark_dirty(conn, hamlets=_unseen_hamlets(conn), marked=int(conn.scalar(
+                "SELECT value FROM counters WHERE name = 'seq'")))
     horizon = current_month(moment)
     total = int(database.conn.scalar("SELECT count(*) FROM figures_dirty"))
     done = 0
@@ -1164,7 +1177,7 @@ def ensure_fresh(database: HubDatabase, seconds: float = 0.5,
     """Before a read: refresh what is dirty for at most `seconds`; what is left is said."""
     conn = database.conn
     if conn.execute("SELECT 1 FROM figures_dirty LIMIT 1").fetchone() is not None or \
-            _state(conn, "horizon") != current_month(now()):
+            _state(conn, "horizon") != current_month(now()) or _unseen_hamlets(conn):
         refresh(database, seconds=seconds, now=now)
     return freshness(database.conn)
 
