@@ -200,7 +200,7 @@ def rollup_tables(store: HubStore) -> dict[str, list[tuple[Any, ...]]]:
 
 def test_a_push_marks_what_it_changed_and_the_hub_refreshes_it(
         synced: tuple[Workspace, HubStore, int]) -> None:
-    ws, store, commune = synced
+    ws, store, _commune = synced
     refreshed(store)
     assert figures.freshness(store.conn).complete
     household = ws.households.list()[0]
@@ -242,7 +242,7 @@ def test_small_counts_are_hidden() -> None:
 
 def test_a_commune_scope_never_returns_another_commune(
         synced: tuple[Workspace, HubStore, int], hub_server: HubServer) -> None:
-    ws, store, commune = synced
+    _ws, store, commune = synced
     other = hub_server.admin("team", "add", "--province", "82", "--commune", "28249",
                              "--hamlet", "Ấp Bình Long")
     refreshed(store)
