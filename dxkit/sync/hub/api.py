@@ -4,8 +4,9 @@ Every request carries a consuming system's bearer token (hub/consumers.py); none
 or a disabled one answers 401. Answers hold counts per area and period and the names of areas
 and teams — never a person's name, phone, ID number or address, nor any record's id; a count
 from 0 to 4 is "<5", and a share whose numerator or denominator is under 5 is null, so no
-household can be singled out. A bad parameter answers 400 with one sentence. Errors are the
-hub's usual {"error": code, "message": sentence}.
+household can be singled out. A bad parameter answers 400 with one sentence (a well-formed
+commune code that names no commune: 404). Errors are the hub's usual {"error": code,
+"message": sentence}.
 
 - GET /api/v1/indicators?period=YYYY-MM[&commune=CODE][&level=commune|hamlet]
 - GET /api/v1/activity?period=YYYY-MM[&commune=CODE][&level=commune|hamlet]
@@ -55,9 +56,9 @@ LEVELS = ("commune", "hamlet")
 
 
 class BadParameter(Exception):
-    def __init__(self, message: str):
+    def __init__(self, message: str, status: int = 400, code: str = "bad_request"):
         super().__init__(message)
-        self.message = message
+        self.message, self.status, self.code = message, status, code
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -94,10 +95,12 @@ def _commune(params: Mapping[str, str]) -> int | None:
     text = params.get("commune")
     if text is None:
         return None
-    found = commune_by_code(text) if text.isascii() and text.strip().isdigit() else None
-    if found is None:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        raise BadParameter(_("commune must be a commune's or ward's code (digits)."))
+    found = commune_by_code(text)
+    if found is None:  # well formed, but no such commune: nothing there to answer about
         raise BadParameter(_("There is no commune or ward with the code “{code}”.").format(
-            code=text))
+            code=text), 404, "not_found")
     return found[1].code
 
 
@@ -227,7 +230,7 @@ def api_routes(store: HubStore) -> list[Route]:
                 params = _params(request, allowed)
                 return JSONResponse(await run_in_threadpool(answer, params))
             except BadParameter as bad:
-                return _error(400, "bad_request", bad.message)
+                return _error(bad.status, bad.code, bad.message)
         return handle
 
     return [
