@@ -401,16 +401,14 @@ def trend_page(conn: Conn, view: View) -> Page:
     page = Page(tr._("Trend month by month") + " · " + scope_name(view),
                 pickers=("commune", "hamlet", "months"))
     labels = [tr.month(r.month) for r in rows]
-    names: dict[str, str] = {}
-    scope_counts = {r.month: indicator_counts(conn, view, r.month, names) for r in rows}
+    names = indicator_names(conn, view, rows[-1].month) if rows else {}
     codes = list(dict.fromkeys(code for r in rows for code in r.shares))
     activity = [("visits", tr._("Visits")), ("households_reached", tr._("Households reached")),
                 ("people_helped", tr._("People helped"))]
     cells: list[tuple[Cell, ...]] = []
     for r in rows:
         cells.append((tr.month(r.month), *(count(getattr(r, name)) for name, _l in activity),
-                      *(trend_share(r.shares.get(c), scope_counts[r.month].get(c))
-                        for c in codes)))
+                      *(trend_share(r.shares.get(c), r.counts.get(c)) for c in codes)))
     table = Table("trend", tr._("Month by month"), (
         Column(tr._("Month"), "text"), *(Column(label) for _n, label in activity),
         *(Column(tr._("Share: {indicator}").format(indicator=names.get(c, c)), "share")
@@ -434,22 +432,12 @@ def trend_page(conn: Conn, view: View) -> Page:
     return page
 
 
-def indicator_counts(conn: Conn, view: View, month: str, names: dict[str, str]
-                     ) -> dict[str, tuple[int, int]]:
-    """Each indicator's reached and counted in the view's scope at the month's end (from
-    figures.areas), so that a trend share of a small group is withheld like on the other
-    pages; fills `names` (code -> name in the reader's language)."""
+def indicator_names(conn: Conn, view: View, month: str) -> dict[str, str]:
+    """Indicator code -> its name in the reader's language, as the scope's areas have it."""
     level: figures.Level = "hamlet" if view.hamlet is not None else "commune"
-    rows = figures.areas(conn, month, commune=view.commune, level=level)
-    if view.hamlet is not None:
-        rows = [a for a in rows if str(a.key) == view.hamlet.id]
-    found: dict[str, tuple[int, int]] = {}
-    for area in rows:
-        for indicator in area.indicators:
-            names.setdefault(indicator.code, indicator_name(view.tr, indicator))
-            reached, counted = found.get(indicator.code, (0, 0))
-            found[indicator.code] = (reached + indicator.reached, counted + indicator.counted)
-    return found
+    return {indicator.code: indicator_name(view.tr, indicator)
+            for area in figures.areas(conn, month, commune=view.commune, level=level)
+            for indicator in area.indicators}
 
 
 def trend_share(value: float | None, counts: tuple[int, int] | None) -> Cell:

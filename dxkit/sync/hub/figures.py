@@ -34,18 +34,27 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
+from dxkit.core.errors import DxError
 from dxkit.core.places import communes
 from dxkit.core.synced import SHIPPED_CLOCK
+from dxkit.farm import compliance
+from dxkit.farm import registry as farm_registry
+from dxkit.farm.pesticides import Ban, Product
 from dxkit.households.catalog import shipped_catalog
-from dxkit.lessons import progress
-from dxkit.reports.monthly import Period
+from dxkit.lessons import library, progress
+from dxkit.lessons.packs import CoursePack, read_pack
+
+# The report's own completion rule and cut-off stamp, so the hub counts as the laptop does.
+from dxkit.reports.monthly import Period, _completed, _stamp
 from dxkit.sync.hub.database import Conn, HubDatabase
 
 SMALL = 5  # counts under this are shown as "<5"
@@ -168,6 +177,8 @@ class MonthFigures:
     households_reached: int
     people_helped: int
     shares: dict[str, float] = field(default_factory=dict)  # indicator code -> share
+    # indicator code -> (reached, counted), for hiding the shares of small counts
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -426,6 +437,7 @@ def trend(conn: Conn, *, commune: int | None, hamlet: str | None = None, months:
             [*wanted, *params]):
         base[row[0]] = [int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)]
     shares: dict[str, dict[str, float]] = defaultdict(dict)
+    counts: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     active = {code for code, by in _catalog_rows(conn, "indicators", commune, hamlet).items()
               if any(r[5] for r in by.values())}
     for row in conn.execute(
@@ -433,10 +445,11 @@ def trend(conn: Conn, *, commune: int | None, hamlet: str | None = None, months:
             f"WHERE f.month IN ({marks}){where} GROUP BY f.month, f.code",
             [*wanted, *params]):
         if row[1] in active:
-            counted = int(row[3] or 0)
-            shares[row[0]][row[1]] = round(int(row[2] or 0) / counted, 4) if counted else 0.0
-    return [MonthFigures(m, base[m][0], base[m][1], base[m][2], dict(sorted(shares[m].items())))
-            for m in wanted]
+            reached, counted = int(row[2] or 0), int(row[3] or 0)
+            shares[row[0]][row[1]] = round(reached / counted, 4) if counted else 0.0
+            counts[row[0]][row[1]] = (reached, counted)
+    return [MonthFigures(m, base[m][0], base[m][1], base[m][2], dict(sorted(shares[m].items())),
+                         dict(sorted(counts[m].items()))) for m in wanted]
 
 
 def items(conn: Conn, month: str, *, commune: int | None, hamlet: str | None = None
@@ -542,12 +555,18 @@ def _month_end(month: str) -> str:
 
 
 # -- the catalogue as a team's laptops have it -----------------------------------------------
+def _shipped(table: str) -> Iterable[tuple[str, str, Mapping[str, Any]]]:
+    if table in CATALOG_TABLES:
+        return shipped_catalog()
+    return farm_registry.shipped_rows()
+
+
 def _merged_rows(conn: Conn, table: str, scopes: Sequence[str]) -> dict[str, dict[str, Any]]:
     """row id -> fields of `table` merged per field by clock over the shipped rows and the
     stored rows of `scopes` (published "*", teams' own copies): as a laptop merges them."""
     values: dict[str, dict[str, Any]] = {}
     clocks: dict[str, dict[str, str]] = {}
-    for name, row_id, shipped in shipped_catalog():
+    for name, row_id, shipped in _shipped(table):
         if name == table:
             values[row_id] = {**shipped, "deleted": 0}
             clocks[row_id] = dict.fromkeys(values[row_id], SHIPPED_CLOCK)
@@ -759,12 +778,15 @@ def compute_team(conn: Conn, team_id: str, horizon: str) -> dict[str, tuple[int,
         if str(f["class_id"]) in classes]
     class_of = {rid: str(f["class_id"]) for rid, f, _c in rows["lesson_events"]}
     certificates = [f for _rid, f, _c in rows["certificates"] if not f.get("deleted")]
-    lots = [f for _rid, f, _c in rows["lots"] if not f.get("deleted")]
+    farm = _Farm(conn, team_id, rows)
+    lots = farm.lots
+    learners = _Learners(conn, classes, rows) if rows["class_learners"] else None
     prints = [f for _rid, f, _c in rows["label_prints"]]
     entries = [(rid, f, str(created or "")) for rid, f, created in rows["diary_entries"]]
     days = ([e.on_date for e in lesson_events] + [str(c["issued_on"]) for c in certificates]
             + [str(c.get("revoked_on") or c["issued_on"]) for c in certificates]
-            + [str(lot["pack_date"]) for lot in lots] + [str(p["printed_at"]) for p in prints]
+            + [str(lot["pack_date"]) for lot in lots.values()]
+            + [str(p["printed_at"]) for p in prints]
             + [str(f["on_date"]) for _r, f, _c in entries])
     used = {day[:7] for day in days}
     if not used:
@@ -782,11 +804,167 @@ def compute_team(conn: Conn, team_id: str, horizon: str) -> dict[str, tuple[int,
                       and start <= str(c.get("revoked_on") or "") <= end)
         labels = sum(int(p["copies"]) for p in prints if start <= str(p["printed_at"])[:10] <= end)
         diary = _diary_entries(entries, cutoff, start, end)
-        packed = [lot for lot in lots if start <= str(lot["pack_date"]) <= end]
-        compliant = sum(1 for lot in packed if lot.get("status") != "refused")
-        result[month] = (len(sessions), 0, issued, revoked, compliant,
+        packed = [lot_id for lot_id, lot in lots.items()
+                  if start <= str(lot["pack_date"]) <= end]
+        compliant = sum(1 for lot_id in packed if farm.compliant(lot_id))
+        completed = learners.completed(period) if learners is not None else 0
+        result[month] = (len(sessions), completed, issued, revoked, compliant,
                          len(packed) - compliant, labels, diary)
     return result
+
+
+def _json_list(value: Any) -> list[Any]:
+    found = json.loads(value) if isinstance(value, str) else value
+    return list(found or [])
+
+
+class _Farm:
+    """A team's lots checked as its laptops check them (farm/lots.py `_status`): another
+    lot with the same code, a voided harvest, or a violation of the pesticide rules
+    (farm/compliance.py) on the harvests' plots and seasons, by the diary as it is now."""
+
+    def __init__(self, conn: Conn, team_id: str,
+                 rows: Mapping[str, list[tuple[str, dict[str, Any], str | None]]]):
+        self.conn, self.team_id = conn, team_id
+        self.lots = {rid: f for rid, f, _c in rows["lots"] if not f.get("deleted")}
+        self.harvests: dict[str, list[str]] = defaultdict(list)
+        for _rid, f, _c in rows["lot_harvests"]:
+            self.harvests[str(f["lot_id"])].append(str(f["entry_id"]))
+        self.entries = {rid: (f, str(created or "")) for rid, f, created in rows["diary_entries"]}
+        self.corrections: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for rid, (f, created) in self.entries.items():
+            if f.get("corrects"):
+                self.corrections[str(f["corrects"])].append((created, rid))
+        self.codes = Counter(str(f["code"]) for f in self.lots.values())
+        self._products: dict[str, Product] | None = None
+        self._bans: list[Ban] | None = None
+
+    def registry(self) -> tuple[dict[str, Product], list[Ban]]:
+        if self._products is None or self._bans is None:
+            scopes = [PUBLISHED_SCOPE, self.team_id]
+            self._products = {}
+            for row_id, f in _merged_rows(self.conn, "pesticide_products", scopes).items():
+                if f.get("name") is not None and not f.get("deleted"):
+                    phi = f.get("phi_days")
+                    self._products[row_id] = Product(
+                        id=row_id, name=str(f["name"]),
+                        active_ingredients=tuple(_json_list(f.get("active_ingredients"))),
+                        phi_days=dict(json.loads(phi) if isinstance(phi, str) else phi or {}),
+                        formulation=str(f.get("formulation") or ""),
+                        registrant=str(f.get("registrant") or ""),
+                        source=f.get("source") or "cooperative",
+                        kind=str(f.get("kind") or ""))
+            self._bans = sorted(
+                (Ban(str(f["ingredient"]), dt.date.fromisoformat(str(f["effective_on"])),
+                     str(f.get("reference") or ""))
+                 for f in _merged_rows(self.conn, "pesticide_bans", scopes).values()
+                 if f.get("ingredient") and f.get("effective_on") and not f.get("deleted")),
+                key=lambda b: (b.effective_on, b.ingredient))
+        return self._products, self._bans
+
+    def current(self, entry_id: str) -> dict[str, Any] | None:
+        """The entry as it stands now: its latest correction, or None if voided."""
+        if entry_id not in self.entries:
+            return None
+        current = entry_id
+        while self.corrections.get(current):
+            current = max(self.corrections[current])[1]
+        fields = self.entries[current][0]
+        return None if fields.get("action") == "void" else {**fields, "id": current}
+
+    def effective(self, plot_id: str, season_id: str, up_to: str) -> list[dict[str, Any]]:
+        return [{**f, "id": rid} for rid, (f, _c) in self.entries.items()
+                if f.get("action") != "void" and rid not in self.corrections
+                and f.get("plot_id") == plot_id and f.get("season_id") == season_id
+                and f.get("kind") == "pesticide" and str(f["on_date"]) <= up_to]
+
+    def compliant(self, lot_id: str) -> bool:
+        lot = self.lots[lot_id]
+        if self.codes[str(lot["code"])] > 1:
+            return False
+        harvests: dict[tuple[str, str], list[dt.date]] = defaultdict(list)
+        for entry_id in self.harvests.get(lot_id, ()):
+            current = self.current(entry_id)
+            if current is None:
+                return False  # a harvest voided in the diary
+            harvests[(str(current["plot_id"]), str(current["season_id"]))].append(
+                dt.date.fromisoformat(str(current["on_date"])))
+        products, bans = self.registry()
+        crop = str(lot["crop"])
+        for (plot_id, season_id), days in harvests.items():
+            applications = [compliance.Application(
+                str(e["id"]), dt.date.fromisoformat(str(e["on_date"])),
+                products.get(str(e.get("product_id") or "")),
+                tuple(_json_list(e.get("active_ingredients"))), crop,
+                str(e.get("product_name") or ""))
+                for e in self.effective(plot_id, season_id, max(days).isoformat())]
+            if not compliance.is_compliant(compliance.lot_findings(crop, days, applications,
+                                                                   bans)):
+                return False
+        return True
+
+
+_PACKS: dict[tuple[str, str], CoursePack | None] = {}
+_PACKS_LOCK = threading.Lock()
+
+
+def _pack(conn: Conn, course_id: str, version: str) -> CoursePack | None:
+    """A class's course pack as its laptops have it: the one the province published on
+    the hub, or the one every install ships; None when the hub has neither."""
+    key = (course_id, version)
+    with _PACKS_LOCK:
+        if key in _PACKS:
+            return _PACKS[key]
+    found: CoursePack | None = None
+    chunks = [bytes(row[0]) for row in conn.execute(
+        "SELECT data FROM course_pack_chunks WHERE course_id = ? AND version = ? ORDER BY n",
+        (course_id, version))]
+    try:
+        if chunks:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "pack.zip"
+                path.write_bytes(b"".join(chunks))
+                found = read_pack(path)
+        else:
+            shipped = read_pack(library.shipped_folder())
+            found = shipped if (shipped.id, shipped.version) == key else None
+    except DxError:
+        found = None
+    with _PACKS_LOCK:
+        _PACKS[key] = found
+    return found
+
+
+class _Learners:
+    """The team's learners who completed their course in a period (monthly.py's rule)."""
+
+    def __init__(self, conn: Conn, classes: Mapping[str, Mapping[str, Any]],
+                 rows: Mapping[str, list[tuple[str, dict[str, Any], str | None]]]):
+        self.enrolled: dict[str, dict[str, str]] = defaultdict(dict)
+        for _rid, f, _c in rows["class_learners"]:
+            if not f.get("deleted") and str(f["class_id"]) in classes:
+                self.enrolled[str(f["class_id"])][str(f["person_id"])] = str(f["enrolled_on"])
+        self.events: dict[str, list[progress.Event]] = defaultdict(list)
+        for rid, f, created in rows["lesson_events"]:
+            self.events[str(f["class_id"])].append(progress.Event(
+                rid, str(f["person_id"]), str(f["kind"]), str(f["on_date"]),
+                f.get("lesson_id"), f.get("skill_id"), f.get("correct"), f.get("total"),
+                f.get("corrects"), str(created or ""), ""))
+        self.packs = {class_id: _pack(conn, str(f["course_id"]), str(f["course_version"]))
+                      for class_id, f in classes.items() if class_id in self.enrolled}
+
+    def completed(self, period: Period) -> int:
+        before = period.start - dt.timedelta(days=1)
+        total = 0
+        for class_id, enrolled in self.enrolled.items():
+            pack = self.packs.get(class_id)
+            if pack is None:
+                continue
+            events = self.events.get(class_id, [])
+            at_end = _completed(pack, events, enrolled, period.end, period.cutoff)
+            at_start = _completed(pack, events, enrolled, before, _stamp(period.start))
+            total += len(at_end - at_start)
+        return total
 
 
 def _diary_entries(entries: Sequence[tuple[str, dict[str, Any], str]], cutoff: str,
@@ -864,6 +1042,15 @@ def _check_horizon(database: HubDatabase, now: dt.datetime) -> None:
             _set_state(conn, "catalog", _catalog_mark(conn))
 
 
+def _unseen_hamlets(conn: Conn) -> list[str]:
+    """Hamlets registered since (`hub team add`, a commune team's new hamlet) that no
+    refresh has computed yet: every computed hamlet has its catalogue rows."""
+    return [row[0] for row in conn.execute(
+        "SELECT h.id FROM hamlets h WHERE NOT EXISTS (SELECT 1 FROM figures_catalog f "
+        "WHERE f.hamlet_id = h.id) AND NOT EXISTS (SELECT 1 FROM figures_dirty d WHERE "
+        "d.kind = 'hamlet' AND d.key = h.id)")]
+
+
 def _lower_floor(conn: Conn, first: str | None) -> None:
     """Within the write of a refresh: an event earlier than every hamlet's first month
     moves the start of every hamlet's rows back, so all of them are due again."""
@@ -887,6 +1074,10 @@ def refresh(database: HubDatabase, *, seconds: float | None = None,
     started = time.monotonic()
     moment = now()
     _check_horizon(database, moment)
+    if _unseen_hamlets(database.conn):
+        with database.write() as conn:
+            mark_dirty(conn, hamlets=_unseen_hamlets(conn), marked=int(conn.scalar(
+                "SELECT value FROM counters WHERE name = 'seq'")))
     horizon = current_month(moment)
     total = int(database.conn.scalar("SELECT count(*) FROM figures_dirty"))
     done = 0
@@ -986,7 +1177,7 @@ def ensure_fresh(database: HubDatabase, seconds: float = 0.5,
     """Before a read: refresh what is dirty for at most `seconds`; what is left is said."""
     conn = database.conn
     if conn.execute("SELECT 1 FROM figures_dirty LIMIT 1").fetchone() is not None or \
-            _state(conn, "horizon") != current_month(now()):
+            _state(conn, "horizon") != current_month(now()) or _unseen_hamlets(conn):
         refresh(database, seconds=seconds, now=now)
     return freshness(database.conn)
 
