@@ -71,10 +71,12 @@ def personal_values(ws: Workspace) -> set[str]:
     return found
 
 
-def build_demo_hub(folder: Path, households: tuple[int, int] = (40, 12)) -> DemoHub:
-    """A hub database holding two communes' demo data, synced from two real laptops through
-    a real hub process (stopped again before returning)."""
-    db = str(folder / "hub.sqlite")
+def build_demo_hub(folder: Path, households: tuple[int, int] = (40, 12),
+                   db: str | None = None) -> DemoHub:
+    """A hub database (`db`, by default a SQLite file in `folder`) holding two communes' demo
+    data, synced from two real laptops through a real hub process (stopped again before
+    returning)."""
+    db = db or str(folder / "hub.sqlite")
     server = start_hub(db, folder / "hub.log")
     opened: list[Workspace] = []
     try:
@@ -109,23 +111,31 @@ def demo_hub(tmp_path_factory: pytest.TempPathFactory) -> DemoHub:
     return build_demo_hub(tmp_path_factory.mktemp("dashboard"))
 
 
-@pytest.fixture(scope="module")
-def app(demo_hub: DemoHub) -> Iterator[Any]:
+def dashboard_app(demo_hub: DemoHub) -> Any:
+    """The hub app on the demo's database with three officials: `tinh` (province), `xa.mot`
+    and `xa.hai` (one for each commune). Their passwords are hashed with small argon2id
+    costs: the same code path, a fraction of the time. The suite's many requests come from
+    one address: the address limits are lifted."""
     from argon2 import PasswordHasher
 
     from dxkit.sync.hub import officials
 
     with pytest.MonkeyPatch.context() as patch:
-        # Small argon2id costs: the same code path, a fraction of the time.
         patch.setattr(officials, "HASHER",
                       PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-        # The suite's many requests from one address: the address limits lifted.
         hub = create_app(demo_hub.db, limits=Limits(address_rate=100000, address_burst=100000))
         store = hub.state.store
         add_official(store, "tinh", "province", None, PASSWORD)
         add_official(store, "xa.mot", "commune", str(demo_hub.communes[0]), PASSWORD)
         add_official(store, "xa.hai", "commune", str(demo_hub.communes[1]), PASSWORD)
-        yield hub
+    return hub
+
+
+@pytest.fixture(scope="module")
+def app(demo_hub: DemoHub) -> Iterator[Any]:
+    hub = dashboard_app(demo_hub)
+    yield hub
+    hub.state.store.close()
 
 
 def form_token(page: str) -> str:
@@ -214,6 +224,34 @@ def test_no_page_or_download_holds_a_persons_data(clients, demo_hub, who):
         # No ten-digit phone number, no twelve-digit ID number, in any form.
         assert re.search(r"(?<!\d)0\d{9}(?!\d)", text) is None, address
         assert re.search(r"(?<!\d)\d{12}(?!\d)", text) is None, address
+
+
+def test_privacy_and_scope_on_postgresql(postgres_cluster, tmp_path):
+    """The same pages on a PostgreSQL hub (a smaller demo): no personal value anywhere, and
+    a commune official is refused the other commune."""
+    name = postgres_cluster.create_database("dashboard")
+    try:
+        small = build_demo_hub(tmp_path, (12, 6), db=postgres_cluster.url(name))
+        hub = dashboard_app(small)
+        try:
+            for who in ("tinh", "xa.mot"):
+                client = logged_in(hub, who)
+                try:
+                    answers = visit_all(client)
+                    assert len(answers) > 30
+                    for address, answer in answers.items():
+                        assert answer.status_code == 200, address
+                        text = answer_text(answer)
+                        assert not [v for v in small.personal if v in text], address
+                    if who == "xa.mot":
+                        assert client.get("/dashboard", params={
+                            "commune": str(small.communes[1])}).status_code == 403
+                finally:
+                    client.__exit__(None, None, None)
+        finally:
+            hub.state.store.close()
+    finally:
+        postgres_cluster.drop_database(name)
 
 
 def test_the_scan_would_find_a_name_if_one_were_shown(demo_hub):
@@ -327,6 +365,7 @@ def test_the_province_official_sees_every_commune_and_drills_down(clients, demo_
 def test_bad_choices_get_a_sentence(clients):
     client = clients["tinh"]
     for page, params, status in [("/dashboard", {"month": "2026-13"}, 400),
+                                 ("/dashboard/activity", {"month": "0000-05"}, 400),
                                  ("/dashboard/sync", {"days": "abc"}, 400),
                                  ("/dashboard/sync", {"days": "0"}, 400),
                                  ("/dashboard/trend", {"months": "-1"}, 400),

@@ -44,6 +44,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from dxkit.core.errors import DxError
 from dxkit.core.i18n import N_
 from dxkit.sync.hub import figures
 from dxkit.sync.hub.dashboard_html import (
@@ -203,7 +204,7 @@ def make_view(conn: Conn, official: Official, tr: Tr, path: str,
     months = tuple(figures.months(conn))
     month = query.get("month", "").strip()
     if month:
-        if MONTH.fullmatch(month) is None:
+        if MONTH.fullmatch(month) is None or int(month[:4]) < 1:
             raise Refused(400, N_("Write the month as YYYY-MM, for example 2026-03; “{month}” "
                                   "is not."), month=month[:20])
     else:
@@ -480,7 +481,7 @@ def activity_page(conn: Conn, view: View) -> Page:
             tr._("Support items by outcome"), [str(row[0]) for row in items.rows],
             [Series(column.heading, tuple(chart_value(row[index]) for row in items.rows))
              for index, column in enumerate(items.columns) if index > 0],
-            number=tr.number, x_title=tr._("Support item"), y_title=tr._("People"),
+            number=tr.number, x_title=tr._("Support item"), y_title=tr._("Count"),
             ident="items-outcomes"))
     page.blocks.append(items)
     return page
@@ -691,6 +692,8 @@ def dashboard_routes(store: HubStore) -> list[Route]:
                     return render(conn, view, build(conn, view))
                 except Refused as refused:
                     return refused_page(tr, refused)
+                except DxError as refused:  # a choice the figures refuse: their sentence
+                    return refused_page(tr, Refused(400, "{sentence}", sentence=str(refused)))
 
             answer = await run_in_threadpool(work)
             chosen = request.query_params.get("lang", "").lower()
