@@ -640,9 +640,20 @@ def render(conn: Conn, view: View, page: Page) -> Response:
     download_query = {k: v for k, v in view.query.items() if k not in ("lang", "download",
                                                                        "table")}
     download_query.setdefault("month", view.month)
-    body = "\n".join((chart_html(block) if block.startswith("<svg") else block)
-                     if isinstance(block, str) else table_html(block, tr, download_query)
-                     for block in page.blocks)
+    parts: list[str] = []
+    charts: list[str] = []  # side by side where there is room
+    for block in [*page.blocks, ""]:
+        if isinstance(block, str) and block.startswith("<svg"):
+            charts.append(chart_html(block))
+            continue
+        if charts:
+            parts.append('<div class="charts">' + "".join(charts) + "</div>")
+            charts = []
+        if isinstance(block, Table):
+            parts.append(table_html(block, tr, download_query))
+        elif block:
+            parts.append(block)
+    body = "\n".join(parts)
     if not view.freshness.complete:
         stale = tr._("These figures are as of {moment}; some areas are still being brought "
                      "up to date.").format(moment=tr.moment(view.freshness.as_of))

@@ -123,8 +123,10 @@ white-space:nowrap}
 .downloads{font-size:.85rem;margin:.3rem 0 0}
 .note{font-size:.88rem;color:#555}
 .notice{background:#fff3cd;border:1px solid #e6d28a;padding:.5rem .7rem;border-radius:.4rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,34rem),1fr));
+gap:0 1rem;margin:.6rem 0}
 .chart-box{overflow-x:auto;max-width:100%}
-.chart{width:100%;max-width:44rem;min-width:34rem;height:auto;display:block;background:#fff;
+.chart{width:100%;min-width:34rem;height:auto;display:block;background:#fff;
 border:1px solid #ddd;border-radius:.4rem;margin:.4rem 0}
 td.t{min-width:9rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(9.5rem,1fr));gap:.6rem;
