@@ -296,6 +296,36 @@ def test_small_counts_show_as_under_five_on_pages_and_in_files(clients):
                 assert isinstance(value, int) and str(value) == text
 
 
+def test_a_share_of_a_small_count_is_withheld(clients):
+    rows = csv_rows(clients["xa.hai"].get("/dashboard", params={
+        "download": "csv", "table": "indicators"}).content)
+    header, body = rows[0], rows[1:]
+    reached, counted = header.index("Đã đạt"), header.index("Số người tính")
+    share, met = header.index("Tỷ lệ (%)"), header.index("Đạt mục tiêu")
+    small = [row for row in body if "<5" in (row[reached], row[counted])]
+    assert small, body  # the small commune has some
+    assert all(row[share] == "" and row[met] == "" for row in small), small
+    shown = [row for row in body if "<5" not in (row[reached], row[counted])]
+    for row in shown:
+        assert float(row[share]) == pytest.approx(
+            100 * int(row[reached]) / int(row[counted]), abs=0.06)
+
+
+def test_an_empty_hub_shows_every_page(tmp_path):
+    empty = DemoHub(str(tmp_path / "empty.sqlite"), (28249, 28315), frozenset())
+    hub = dashboard_app(empty)
+    client = logged_in(hub, "tinh")
+    try:
+        for page in PAGES:
+            answer = client.get(page)
+            assert answer.status_code == 200, page
+            assert "Chưa có số liệu cho lựa chọn này." in answer.text or page in (
+                "/dashboard/sync",), page
+    finally:
+        client.__exit__(None, None, None)
+        hub.state.store.close()
+
+
 def test_downloads_hold_the_pages_rows(clients):
     client = clients["xa.mot"]
     page = client.get("/dashboard")
