@@ -521,3 +521,19 @@ def test_files_keep_numbers_as_numbers_and_formulas_as_text():
     assert sheet["B3"].value == "<5" and sheet["C3"].value is None
     with pytest.raises(ValueError):
         exports.Table("bad", "x", (exports.Column("a"),), ((1, 2),))
+
+
+def test_names_from_devices_stay_text_on_the_page():
+    from dxkit.sync.hub.dashboard_html import Frame, Tr, page_html, table_html
+
+    hostile = '<script>alert("x")</script>'
+    table = exports.Table("t", hostile, (exports.Column(hostile, "text"),
+                                         exports.Column("n")),
+                          ((exports.Link(hostile, '/dashboard?x="><script>'), 7),
+                           (exports.Flag(hostile, True), "<5")))
+    tr = Tr("vi")
+    frame = Frame(tr, hostile, hostile, '"><script>', "/dashboard",
+                  (("/dashboard", hostile),), '/dashboard?lang="><script>')
+    page = page_html(frame, hostile, table_html(table, tr, {"q": hostile}))
+    assert "<script" not in page
+    assert page.count("&lt;script&gt;") >= 6
