@@ -22,6 +22,7 @@ from dxkit.cli import (  # noqa: F401
     farm,
     households,
     hub,
+    hub_consumers,
     hub_users,
     key,
     lessons,

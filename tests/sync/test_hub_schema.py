@@ -23,6 +23,7 @@ from dxkit.sync.hub.app import openapi_document
 from tests.sync.conftest import HubServer, start_hub
 
 EXAMPLES_PER_OPERATION = 40
+API_PREFIX = "/api/"  # the provincial systems' operations take a consumer's token
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 
 
@@ -41,6 +42,12 @@ def enrolled_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub
         yield hub, answer.json()["token"]
     finally:
         hub.stop()
+
+
+@pytest.fixture(scope="module")
+def consumer_token(enrolled_hub: tuple[HubServer, str]) -> str:
+    """A consuming system's token for the provincial API (hub/consumers.py)."""
+    return str(enrolled_hub[0].admin("consumers", "add", "schemathesis", "--json")["token"])
 
 
 def hub_schema(hub: HubServer, token: str) -> schemathesis.BaseSchema:
@@ -75,9 +82,26 @@ def modes_for(operation: schemathesis.APIOperation) -> tuple[schemathesis.Genera
 
 def test_hub_honours_its_openapi_document(enrolled_hub: tuple[HubServer, str]) -> None:
     schema = hub_schema(*enrolled_hub)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations()
+                  if not result.ok().path.startswith(API_PREFIX)]
     assert {op.label for op in operations} >= {"POST /v1/enroll", "POST /v1/push",
                                                "GET /v1/pull", "GET /v1/health"}
+    check_operations(operations)
+
+
+def test_the_provincial_api_honours_the_document(enrolled_hub: tuple[HubServer, str],
+                                                 consumer_token: str) -> None:
+    """The /api/v1/ operations, with a consuming system's token (hub/api.py)."""
+    schema = hub_schema(enrolled_hub[0], consumer_token)
+    operations = [result.ok() for result in schema.get_all_operations()
+                  if result.ok().path.startswith(API_PREFIX)]
+    assert {op.label for op in operations} == {
+        "GET /api/v1/indicators", "GET /api/v1/activity", "GET /api/v1/trend",
+        "GET /api/v1/teams", "GET /api/v1/sync-status"}
+    check_operations(operations)
+
+
+def check_operations(operations: list[schemathesis.APIOperation]) -> None:
     failures: list[str] = []
     sent: list[int] = []
     for operation in operations:

@@ -34,10 +34,12 @@ from dxkit.core.i18n import _
 from dxkit.core.synced import REGISTRY
 from dxkit.lessons.packs import ID_PATTERN as PACK_ID_PATTERN
 from dxkit.lessons.packs import VERSION_PATTERN as PACK_VERSION_PATTERN
+from dxkit.sync.hub import api as provincial_api
 from dxkit.sync.hub import course_packs
 from dxkit.sync.hub import digest as hub_digest
 from dxkit.sync.hub.bodies import MAX_BODY_BYTES, BodyError, parse_json_object, too_large
 from dxkit.sync.hub.certificates import certificate_routes, team_certificate_key
+from dxkit.sync.hub.dashboard import dashboard_routes
 from dxkit.sync.hub.guard import GuardMiddleware, RequestGuard, bearer_of
 from dxkit.sync.hub.limits import Limits
 from dxkit.sync.hub.login import (
@@ -276,6 +278,8 @@ def create_app(db: str | Path, token_days: float = DEFAULT_TOKEN_DAYS,
         *trace_routes(store),  # public trace pages (hub/trace.py)
         *certificate_routes(store),  # certificate verification pages (hub/certificates.py)
         *login_routes(store, after_login),  # officials' login (hub/login.py)
+        *dashboard_routes(store),  # officials' dashboard (hub/dashboard.py)
+        *provincial_api.api_routes(store),  # the provincial systems' JSON API (hub/api.py)
         *(Route(path, guarded(unknown_version), methods=["GET", "POST", "PUT", "DELETE"])
           for path in ("/v{version:int}", "/v{version:int}/{rest:path}")),
     ]

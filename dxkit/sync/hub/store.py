@@ -48,7 +48,7 @@ from dxkit.core.synced import (
 )
 from dxkit.core.text import folded_key, nfc
 from dxkit.farm.trace_ids import team_trace_key
-from dxkit.sync.hub import areas
+from dxkit.sync.hub import areas, figures
 from dxkit.sync.hub.areas import PUBLISHED, SHARED, HubHamlet
 from dxkit.sync.hub.clocks import (
     Bound,
@@ -58,6 +58,7 @@ from dxkit.sync.hub.clocks import (
     check_clocks,
     hub_clock,
 )
+from dxkit.sync.hub.consumers import m0012_consumers
 from dxkit.sync.hub.database import Conn, HubDatabase, Migration, open_database
 from dxkit.sync.hub.officials import m0010_officials, m0011_login_failures
 
@@ -394,7 +395,9 @@ MIGRATIONS = (Migration("0001_initial", m0001_initial),
               Migration("0008_certificates", m0008_certificates),
               Migration("0009_course_packs", m0009_course_packs),
               Migration("0010_officials", m0010_officials),
-              Migration("0011_login_failures", m0011_login_failures))
+              Migration("0011_login_failures", m0011_login_failures),
+              Migration("0012_figures", figures.m0011_figures),
+              Migration("0013_api_consumers", m0012_consumers))
 
 
 class HubError(DxError):
@@ -496,6 +499,8 @@ class HubStore:
         self.now = now
         self.token_days = token_days
         self.database.migrate(MIGRATIONS)
+        # Called after each push commits (the figures' refresh: hub/figures.py Refresher).
+        self.after_push: list[Callable[[], None]] = []
 
     # -- connections and transactions --------------------------------------------------------
     @property
@@ -725,6 +730,9 @@ class HubStore:
                 results.append({"table": _text_or_none(record, "table"),
                                 "id": _text_or_none(record, "id"), **result})
             cursor = batch.finish()
+        if batch.seq != batch.start:
+            for hook in self.after_push:
+                hook()
         return PushResult(results, cursor)
 
     def pull(self, device: Device, table: str, after: int = 0, upto: int | None = None,
@@ -851,6 +859,9 @@ class _Batch:
         # Rows new to the hub, written together by finish(); (table, id) -> parameters.
         self.new_events: dict[tuple[str, str], tuple[Any, ...]] = {}
         self.new_rows: dict[tuple[str, str], tuple[Any, ...]] = {}
+        # What the batch changed, for the figures (hub/figures.py): hamlets and teams.
+        self.touched_hamlets: set[str] = set()
+        self.touched_teams: set[str] = set()
         for table, ids in wanted.items():
             for chunk in _chunks(sorted(ids)):
                 for row in conn.execute(
@@ -879,6 +890,8 @@ class _Batch:
         self._flush()
         if self.seq != self.start:
             self.conn.execute("UPDATE counters SET value = ? WHERE name = 'seq'", (self.seq,))
+            figures.mark_dirty(self.conn, hamlets=self.touched_hamlets,
+                               teams=self.touched_teams, marked=self.seq)
         return self.seq
 
     def _flush(self) -> None:
@@ -978,6 +991,12 @@ class _Batch:
 
     def _placed(self, spec: SyncedTable, key: tuple[str, str], area: str,
                 fields: Mapping[str, Any]) -> None:
+        if not spec.placed.shared:
+            self.touched_teams.add(area)
+            if spec.name in figures.CATALOG_TABLES:  # the team's targets: its hamlets'
+                self.touched_hamlets.update(figures.team_hamlets(self.conn, [area]))
+        else:
+            self.touched_hamlets.add(area)
         if spec.placed.shared:
             self.areas[key] = area
             if spec.placed.kind == "hamlet":
@@ -988,6 +1007,7 @@ class _Batch:
         `old` to `new`, each with a new seq. Moves are rare: the rows of the old hamlet of
         each such table are read and those naming a moved row picked."""
         self._flush()  # so the rows new in this batch move too
+        self.touched_hamlets.update((old, new))
         moving = set(ids)
         for child in area_children(table):
             field = str(child.placed.field)
