@@ -286,6 +286,9 @@ def months(conn: Conn) -> list[str]:
     return sorted(found, reverse=True)
 
 
+_months_with_data = months  # for trend(), whose `months` parameter hides the function
+
+
 def _commune_name(province_code: int, commune_code: int) -> str:
     for unit in communes(province_code):
         if unit.code == commune_code:
@@ -423,7 +426,7 @@ def trend(conn: Conn, *, commune: int | None, hamlet: str | None = None, months:
           ) -> list[MonthFigures]:
     """The last `months` months up to the newest with data, oldest first: activity and each
     indicator's share at the month's end, summed over the scope."""
-    known = globals()["months"](conn)
+    known = _months_with_data(conn)
     if not known or months < 1:
         return []
     newest = known[0]
@@ -701,6 +704,7 @@ def compute_hamlet(conn: Conn, hamlet_id: str, horizon: str, floor: str | None =
     for v in visits:
         by_month[v.visited_at[:7]].append(v)
     rollup = HamletRollup(hamlet_id, catalog, {}, {}, {}, min(used, default=None))
+    of_age: dict[tuple[int, int], set[str]] = {}
     for month in _month_range(first, last):
         period = Period.month(month)
         cutoff, start, end = period.cutoff, period.start.isoformat(), period.end.isoformat()
@@ -727,12 +731,18 @@ def compute_hamlet(conn: Conn, hamlet_id: str, horizon: str, floor: str | None =
                 continue
             latest[(person, code)] = value
         year = period.end.year
+        yes: dict[str, set[str]] = defaultdict(set)
+        for (person, code), value in latest.items():
+            if value == 1:
+                yes[code].add(person)
         counted_rows: dict[str, tuple[int, int]] = {}
         for indicator in indicators:
-            of_age = [pid for pid, born in people
-                      if born is None or born <= year - (indicator.min_age or 0)]
-            reached = sum(1 for pid in of_age if latest.get((pid, indicator.code)) == 1)
-            counted_rows[indicator.code] = (reached, len(of_age))
+            age = (indicator.min_age or 0, year)
+            if age not in of_age:  # the register of that age, by birth year
+                of_age[age] = {pid for pid, born in people
+                               if born is None or born <= year - age[0]}
+            counted_rows[indicator.code] = (len(yes.get(indicator.code, set()) & of_age[age]),
+                                            len(of_age[age]))
         rollup.indicators[month] = counted_rows
     return rollup
 
