@@ -34,6 +34,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import logging
 import tempfile
 import threading
 import time
@@ -57,6 +58,7 @@ from dxkit.lessons.packs import CoursePack, read_pack
 from dxkit.reports.monthly import Period, _completed, _stamp
 from dxkit.sync.hub.database import Conn, HubDatabase
 
+log = logging.getLogger(__name__)
 SMALL = 5  # counts under this are shown as "<5"
 SHARED_SCOPE = "@"  # hub/areas.py SHARED (not imported: areas imports nothing of this)
 PUBLISHED_SCOPE = "*"
@@ -1221,7 +1223,8 @@ class Refresher:
             try:
                 while refresh(self.database, seconds=5.0).left:
                     pass
-            except Exception:  # the next push or read retries
+            except Exception:  # logged; the next push or read retries
+                log.exception("the figures' refresh failed")
                 with self._lock:
                     self._thread = None
                 return
