@@ -260,3 +260,50 @@ def test_a_commune_scope_never_returns_another_commune(
         i for i in figures.items(store.conn, month, commune=28249) if not (
             i.done or i.partly or i.not_done)]
     assert all(m.visits == 0 for m in figures.trend(store.conn, commune=28249))
+
+
+def test_targets_the_teams_own_then_the_provinces_and_the_official_population(
+        synced: tuple[Workspace, HubStore, int], hub_server: HubServer, tmp_path: Path) -> None:
+    ws, store, commune = synced
+    indicator = next(i for i in ws.catalog.indicators() if i.target is None)
+    ws.catalog.set_target(indicator.code, 0.6)  # the team's own: none is published
+    sync(ws)
+    refreshed(store)
+    month = figures.months(store.conn)[0]
+
+    def targets(level: str) -> set[float | None]:
+        return {i.target for a in figures.areas(store.conn, month, commune=commune,
+                                                level=level)  # type: ignore[arg-type]
+                for i in a.indicators if i.code == indicator.code}
+
+    assert targets("hamlet") == targets("commune") == {0.6}
+    assert_hub_equals_laptop(ws, store, commune, [month])
+    # The province publishes one: it wins on the laptops (newer) and on the hub.
+    row_id = ws.conn.execute("SELECT id FROM indicators WHERE code = ?",
+                             (indicator.code,)).fetchone()[0]
+    published = tmp_path / "targets.json"
+    published.write_text(json.dumps({"table": "indicators", "rows": [
+        {"id": row_id, "target": 0.75}]}), encoding="utf-8")
+    hub_server.admin("publish", str(published))
+    sync(ws)
+    refreshed(store)
+    assert targets("hamlet") == targets("commune") == {0.75}
+    assert_hub_equals_laptop(ws, store, commune, [month])
+    # The official population of a hamlet: both shares, clearly apart.
+    hamlet = ws.catalog.hamlets()[0]
+    meta = ws.meta()
+    hub_server.admin("hamlets", "set", "--province", meta["province_code"], "--commune",
+                     meta["commune_code"], "--hamlet", hamlet.name, "--population-15", "400",
+                     "--population-18", "350")
+    area = next(a for a in figures.areas(store.conn, month, commune=commune, level="hamlet")
+                if a.key == hamlet.id)
+    for figure in area.indicators:
+        adults = figures_min_age(ws, figure.code) >= 18
+        assert figure.population == (350 if adults else 400)
+        assert figure.population_share == round(figure.reached / figure.population, 4)
+    (whole,) = figures.areas(store.conn, month, commune=commune)
+    assert all(i.population is None for i in whole.indicators)  # other hamlets: unknown
+
+
+def figures_min_age(ws: Workspace, code: str) -> int:
+    return next(i.min_age for i in ws.catalog.indicators() if i.code == code)
