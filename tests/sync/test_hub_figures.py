@@ -20,7 +20,8 @@ from dxkit.households.visits import VisitItem
 from dxkit.reports.monthly import Period, build
 from dxkit.sync import engine
 from dxkit.sync.hub import figures
-from dxkit.sync.hub.store import HubStore
+from dxkit.sync.hub.database import open_database
+from dxkit.sync.hub.store import MIGRATIONS, HubStore
 from dxkit.workspace import Workspace
 from tests.sync.conftest import HubServer
 
@@ -307,3 +308,51 @@ def test_targets_the_teams_own_then_the_provinces_and_the_official_population(
 
 def figures_min_age(ws: Workspace, code: str) -> int:
     return next(i.min_age for i in ws.catalog.indicators() if i.code == code)
+
+
+def test_an_existing_hub_is_marked_whole_and_computed_at_its_first_refresh(hub_db: str
+                                                                           ) -> None:
+    """Migration 0011 on a hub that already has teams and hamlets marks every one of them."""
+    old = open_database(hub_db)
+    old.migrate([m for m in MIGRATIONS if m.name < "0011"])
+    with old.write() as conn:
+        conn.execute("INSERT INTO teams (id, province_code, commune_code, hamlet, created_at, "
+                     "trace_key, bundle_key, kind) VALUES ('t-1', 82, 28261, 'Ấp Mỹ Hưng', "
+                     "'2026-01-01T00:00:00+00:00', 'K1', 'key', 'hamlet')")
+        conn.execute("INSERT INTO hamlets (id, province_code, commune_code, name, name_key, "
+                     "created_at) VALUES ('h-1', 82, 28261, 'Ấp Mỹ Hưng', 'ap my hung', "
+                     "'2026-01-01T00:00:00+00:00')")
+        conn.execute("INSERT INTO team_hamlets (team_id, hamlet_id) VALUES ('t-1', 'h-1')")
+    old.close()
+    store = HubStore(hub_db)
+    try:
+        marked = {tuple(row) for row in store.conn.execute(
+            "SELECT kind, key FROM figures_dirty")}
+        assert marked == {("hamlet", "h-1"), ("team", "t-1")}
+        assert not figures.freshness(store.conn).complete
+        figures.refresh(store.database)
+        (area,) = figures.areas(store.conn, figures.current_month(), commune=28261,
+                                level="hamlet")
+        assert (area.key, area.name, area.visits, area.teams) == ("h-1", "Ấp Mỹ Hưng", 0, 1)
+        assert [i.counted for i in area.indicators] == [0] * len(area.indicators) != []
+    finally:
+        store.close()
+
+
+def test_figures_rebuild_from_the_command_line(synced: tuple[Workspace, HubStore, int],
+                                               hub_db: str) -> None:
+    ws, store, _commune = synced
+    refreshed(store)
+    kept = rollup_tables(store)
+    with store.database.write() as conn:
+        for table in ("figures_hamlet", "figures_items", "figures_indicators",
+                      "figures_catalog", "figures_team"):
+            conn.execute(f"DELETE FROM {table}")
+    result = CliRunner().invoke(cli, ["hub", "--db", hub_db, "figures", "rebuild"])
+    assert result.exit_code == 0, result.output
+    units = len(ws.catalog.hamlets()) + 1
+    assert f"đã tính xong {units}/{units} ấp và tổ" in result.stderr  # progress lines
+    assert f"Đã tính lại số liệu của {units} ấp và tổ." in result.stdout
+    assert rollup_tables(store) == kept
+    answer = CliRunner().invoke(cli, ["hub", "--db", hub_db, "figures", "rebuild", "--json"])
+    assert json.loads(answer.stdout)["left"] == 0
