@@ -122,6 +122,7 @@ def assert_hub_equals_laptop(ws: Workspace, store: HubStore, commune: int,
 def test_every_hamlet_and_month_equals_the_laptops_report(
         synced: tuple[Workspace, HubStore, int]) -> None:
     ws, store, commune = synced
+    refreshed(store)  # the hub's own thread may still be at it
     months = figures.months(store.conn)
     assert len(months) >= 6 and months == sorted(months, reverse=True)
     assert assert_hub_equals_laptop(ws, store, commune) >= 6 * len(ws.catalog.hamlets())
@@ -358,3 +359,26 @@ def test_figures_rebuild_from_the_command_line(synced: tuple[Workspace, HubStore
     assert rollup_tables(store) == kept
     answer = CliRunner().invoke(cli, ["hub", "--db", hub_db, "figures", "rebuild", "--json"])
     assert json.loads(answer.stdout)["left"] == 0
+
+
+def test_a_refresh_that_lost_its_mark_writes_nothing(
+        synced: tuple[Workspace, HubStore, int], hub_server: HubServer) -> None:
+    """Two refreshes of one hamlet at once (the hub's thread and a read): the one whose mark
+    was cleared or moved meanwhile computed from an older snapshot and must not overwrite."""
+    ws, store, _commune = synced
+    hub_server.stop()
+    refreshed(store)
+    hamlet = ws.catalog.hamlets()[0].id
+    kept = rollup_tables(store)
+    horizon, floor = figures.current_month(), str(store.conn.scalar(
+        "SELECT value FROM figures_state WHERE name = 'floor'"))
+    with store.database.write() as conn:
+        conn.execute("DELETE FROM figures_hamlet WHERE hamlet_id = ?", (hamlet,))
+        figures.mark_dirty(conn, hamlets=[hamlet], marked=5)
+    figures._refresh_hamlet(store.database, hamlet, 4, horizon, floor)  # a stale mark
+    assert not store.conn.execute("SELECT 1 FROM figures_hamlet WHERE hamlet_id = ?",
+                                  (hamlet,)).fetchall()
+    assert not figures.freshness(store.conn).complete  # still due
+    figures._refresh_hamlet(store.database, hamlet, 5, horizon, floor)
+    assert figures.freshness(store.conn).complete
+    assert rollup_tables(store) == kept

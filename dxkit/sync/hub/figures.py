@@ -1117,6 +1117,16 @@ def refresh(database: HubDatabase, *, seconds: float | None = None,
     return RefreshResult(done, left)
 
 
+def _take(conn: Conn, kind: str, key: str, marked: int) -> bool:
+    """Within the write of a refresh: clear the mark this refresh read, if it is still
+    there. If not, another refresh (the hub's thread, a read) already wrote figures at least
+    as new, or a later push marked it again (it will be computed again): either way these
+    figures, computed from an older snapshot, must not be written."""
+    done = conn.execute("DELETE FROM figures_dirty WHERE kind = ? AND key = ? AND marked = ?",
+                        (kind, key, marked))
+    return bool(done.rowcount)
+
+
 def _refresh_hamlet(database: HubDatabase, hamlet_id: str, marked: int, horizon: str,
                     floor: str) -> None:
     with database.snapshot() as conn:
@@ -1124,14 +1134,14 @@ def _refresh_hamlet(database: HubDatabase, hamlet_id: str, marked: int, horizon:
                                   ).fetchone() is not None
         rollup = compute_hamlet(conn, hamlet_id, horizon, floor) if registered else None
     with database.write() as conn:
+        if not _take(conn, "hamlet", hamlet_id, marked):
+            return
         _lower_floor(conn, rollup.first if rollup else None)
         for table in ("figures_hamlet", "figures_items", "figures_indicators",
                       "figures_catalog"):
             conn.execute(f"DELETE FROM {table} WHERE hamlet_id = ?", (hamlet_id,))
         if rollup is not None:
             _write_hamlet(conn, rollup)
-        conn.execute("DELETE FROM figures_dirty WHERE kind = 'hamlet' AND key = ? AND "
-                     "marked = ?", (hamlet_id, marked))
 
 
 def _write_hamlet(conn: Conn, rollup: HamletRollup) -> None:
@@ -1166,14 +1176,14 @@ def _refresh_team(database: HubDatabase, team_id: str, marked: int, horizon: str
     with database.snapshot() as conn:
         figures = compute_team(conn, team_id, horizon)
     with database.write() as conn:
+        if not _take(conn, "team", team_id, marked):
+            return
         _lower_floor(conn, min(figures, default=None))
         conn.execute("DELETE FROM figures_team WHERE team_id = ?", (team_id,))
         conn.executemany(
             f"INSERT INTO figures_team (team_id, month, {', '.join(TEAM_FIGURES)}) VALUES "
             f"(?, ?, {', '.join('?' * len(TEAM_FIGURES))})",
             [(team_id, month, *values) for month, values in figures.items()])
-        conn.execute("DELETE FROM figures_dirty WHERE kind = 'team' AND key = ? AND "
-                     "marked = ?", (team_id, marked))
 
 
 def rebuild(database: HubDatabase, *, now: Callable[[], dt.datetime] = _now,
