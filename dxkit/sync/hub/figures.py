@@ -10,7 +10,8 @@ event, counted against the register of the indicator's age, follow-ups overdue a
 Maintained, not computed per request (benchmarks/bench_dashboard.py measured both): a push
 marks, in its own transaction, the hamlets and teams whose records it changed
 (`figures_dirty`); `refresh` recomputes those from `records` — every row of a hamlet's area,
-every month from its first event to the current one — and replaces their rollup rows:
+every month from the hub's earliest event (`floor`: so each month with data has a row for
+every hamlet) to the current one — and replaces their rollup rows:
 
 - `figures_hamlet` (hamlet, month): visits, households reached, people helped, follow-ups
   overdue; `figures_items` (hamlet, month, support item): outcomes; `figures_indicators`
@@ -31,7 +32,6 @@ hide small counts (fewer than 5) for display.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 import logging
@@ -554,11 +554,6 @@ def _month_range(first: str, last: str) -> list[str]:
     return found
 
 
-def _month_end(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{month}-{calendar.monthrange(year, number)[1]:02d}"
-
-
 # -- the catalogue as a team's laptops have it -----------------------------------------------
 def _shipped(table: str) -> Iterable[tuple[str, str, Mapping[str, Any]]]:
     if table in CATALOG_TABLES:
@@ -631,7 +626,7 @@ class _Visit:
 
 @dataclass
 class HamletRollup:
-    """A hamlet's figures for every month from its first event to `last`."""
+    """A hamlet's figures for every month from the floor (or its first event) on."""
 
     hamlet_id: str
     catalog: list[_Entry]
@@ -780,7 +775,8 @@ def _overdue(visits: Sequence[_Visit], by_id: Mapping[str, _Visit], present: set
 
 # -- computing a team's figures --------------------------------------------------------------
 def compute_team(conn: Conn, team_id: str, horizon: str) -> dict[str, tuple[int, ...]]:
-    """month -> the team's figures (TEAM_FIGURES order), from its first event to `last`."""
+    """month -> the team's figures (TEAM_FIGURES order), from its first event to `horizon`
+    (or its last event)."""
     rows = _records(conn, team_id, team_id, TEAM_TABLES)
     classes = {rid: f for rid, f, _c in rows["classes"] if not f.get("deleted")}
     lesson_events = [progress.Event(
