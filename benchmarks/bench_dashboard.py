@@ -7,9 +7,10 @@
 Issue 13 §3's bar: 800 teams with 1,000,000 people and 3,000,000 visits, p95 ≤ 1 s per page and
 API call. The set-up makes 800 hamlet teams (hub/store.py, in the communes of one province)
 with one enrolled device each, then writes every team's hamlet straight into `records` with
-PostgreSQL's COPY: households (four people each), people with birth years, visits over the
-last 24 months (2% voided later, a fifth with a return date) each with one support item's
-outcome, and indicator answers — every field of every table, as a laptop pushes them. Then:
+PostgreSQL's COPY: households (four people each, a hamlet's last one fewer), people with
+birth years, visits over the last 24 months (2% voided later, a fifth with a return date)
+each with one support item's outcome, and indicator answers — every field of every table,
+as a laptop pushes them. Then:
 
 - the full rebuild of the figures (hub/figures.py `rebuild`: every hamlet and team);
 - what computing a hamlet's figures per request would cost instead (one hamlet, timed;
@@ -138,7 +139,9 @@ def generate(store: HubStore, teams: list[tuple[str, str, int]], people: int, vi
             out = Writer(copy, seq)
             created = ms_of(start)
             homes: list[tuple[str, list[str]]] = []
-            for n in range(per_hamlet_people // 4):
+            sizes = [4] * (per_hamlet_people // 4) + (
+                [per_hamlet_people % 4] if per_hamlet_people % 4 else [])
+            for n, size in enumerate(sizes):
                 home = str(uuid.UUID(int=rng.getrandbits(128), version=4))
                 head = f"Nguyễn Văn {rng.choice(FIRST_NAMES)}"
                 out.row("households", home, hamlet, {
@@ -147,7 +150,7 @@ def generate(store: HubStore, teams: list[tuple[str, str, int]], people: int, vi
                     "address": f"Tổ {n % 12 + 1}", "phone": f"09{rng.randrange(10**8):08d}",
                     "notes": ""}, created)
                 members = []
-                for k in range(4):
+                for k in range(size):
                     person = str(uuid.UUID(int=rng.getrandbits(128), version=4))
                     name = f"Trần Thị {rng.choice(FIRST_NAMES)}"
                     out.row("people", person, hamlet, {
@@ -190,8 +193,8 @@ def generate(store: HubStore, teams: list[tuple[str, str, int]], people: int, vi
                     "value": rng.choice((0, 1, 1)), "answered_on": when.date().isoformat(),
                     "recorded_by": "Tổ viên"}, ms_of(when))
             seq = out.seq
-        counts["households"] += per_hamlet_people // 4
-        counts["people"] += per_hamlet_people // 4 * 4
+        counts["households"] += len(sizes)
+        counts["people"] += per_hamlet_people
         counts["visits"] += per_hamlet_visits
         counts["indicator_answers"] += per_hamlet_people // 2
         raw.commit()

@@ -20,7 +20,8 @@ from dxkit.households.visits import VisitItem
 from dxkit.reports.monthly import Period, build
 from dxkit.sync import engine
 from dxkit.sync.hub import figures
-from dxkit.sync.hub.store import HubStore
+from dxkit.sync.hub.database import open_database
+from dxkit.sync.hub.store import MIGRATIONS, HubStore
 from dxkit.workspace import Workspace
 from tests.sync.conftest import HubServer
 
@@ -121,6 +122,7 @@ def assert_hub_equals_laptop(ws: Workspace, store: HubStore, commune: int,
 def test_every_hamlet_and_month_equals_the_laptops_report(
         synced: tuple[Workspace, HubStore, int]) -> None:
     ws, store, commune = synced
+    refreshed(store)  # the hub's own thread may still be at it
     months = figures.months(store.conn)
     assert len(months) >= 6 and months == sorted(months, reverse=True)
     assert assert_hub_equals_laptop(ws, store, commune) >= 6 * len(ws.catalog.hamlets())
@@ -172,7 +174,7 @@ def test_later_corrections_moves_and_deletions_follow_the_reports_rules(
 
 
 def test_the_rollup_equals_a_rebuild_from_scratch(
-        synced: tuple[Workspace, HubStore, int]) -> None:
+        synced: tuple[Workspace, HubStore, int], hub_server: HubServer) -> None:
     ws, store, commune = synced
     refreshed(store)
     # More records after the first refresh: a visit today, a correction, an answer.
@@ -184,6 +186,7 @@ def test_the_rollup_equals_a_rebuild_from_scratch(
                           member_ids=member).value
     ws.visits.amend(first.id, [VisitItem(item.code, "partly", person.id)], reason="Chưa xong")
     sync(ws)
+    hub_server.stop()  # its refresh thread would take a share of the rebuild counted below
     refreshed(store)
     kept = rollup_tables(store)
     result = figures.rebuild(store.database)
@@ -260,3 +263,122 @@ def test_a_commune_scope_never_returns_another_commune(
         i for i in figures.items(store.conn, month, commune=28249) if not (
             i.done or i.partly or i.not_done)]
     assert all(m.visits == 0 for m in figures.trend(store.conn, commune=28249))
+
+
+def test_targets_the_teams_own_then_the_provinces_and_the_official_population(
+        synced: tuple[Workspace, HubStore, int], hub_server: HubServer, tmp_path: Path) -> None:
+    ws, store, commune = synced
+    indicator = next(i for i in ws.catalog.indicators() if i.target is None)
+    ws.catalog.set_target(indicator.code, 0.6)  # the team's own: none is published
+    sync(ws)
+    refreshed(store)
+    month = figures.months(store.conn)[0]
+
+    def targets(level: str) -> set[float | None]:
+        return {i.target for a in figures.areas(store.conn, month, commune=commune,
+                                                level=level)  # type: ignore[arg-type]
+                for i in a.indicators if i.code == indicator.code}
+
+    assert targets("hamlet") == targets("commune") == {0.6}
+    assert_hub_equals_laptop(ws, store, commune, [month])
+    # The province publishes one: it wins on the laptops (newer) and on the hub.
+    row_id = ws.conn.execute("SELECT id FROM indicators WHERE code = ?",
+                             (indicator.code,)).fetchone()[0]
+    published = tmp_path / "targets.json"
+    published.write_text(json.dumps({"table": "indicators", "rows": [
+        {"id": row_id, "target": 0.75}]}), encoding="utf-8")
+    hub_server.admin("publish", str(published))
+    sync(ws)
+    refreshed(store)
+    assert targets("hamlet") == targets("commune") == {0.75}
+    assert_hub_equals_laptop(ws, store, commune, [month])
+    # The official population of a hamlet: both shares, clearly apart.
+    hamlet = ws.catalog.hamlets()[0]
+    meta = ws.meta()
+    hub_server.admin("hamlets", "set", "--province", meta["province_code"], "--commune",
+                     meta["commune_code"], "--hamlet", hamlet.name, "--population-15", "400",
+                     "--population-18", "350")
+    area = next(a for a in figures.areas(store.conn, month, commune=commune, level="hamlet")
+                if a.key == hamlet.id)
+    for figure in area.indicators:
+        adults = figures_min_age(ws, figure.code) >= 18
+        assert figure.population == (350 if adults else 400)
+        assert figure.population_share == round(figure.reached / figure.population, 4)
+    (whole,) = figures.areas(store.conn, month, commune=commune)
+    assert all(i.population is None for i in whole.indicators)  # other hamlets: unknown
+
+
+def figures_min_age(ws: Workspace, code: str) -> int:
+    return next(i.min_age for i in ws.catalog.indicators() if i.code == code)
+
+
+def test_an_existing_hub_is_marked_whole_and_computed_at_its_first_refresh(hub_db: str
+                                                                           ) -> None:
+    """Migration 0011 on a hub that already has teams and hamlets marks every one of them."""
+    old = open_database(hub_db)
+    old.migrate([m for m in MIGRATIONS if m.name < "0011"])
+    with old.write() as conn:
+        conn.execute("INSERT INTO teams (id, province_code, commune_code, hamlet, created_at, "
+                     "trace_key, bundle_key, kind) VALUES ('t-1', 82, 28261, 'Ấp Mỹ Hưng', "
+                     "'2026-01-01T00:00:00+00:00', 'K1', 'key', 'hamlet')")
+        conn.execute("INSERT INTO hamlets (id, province_code, commune_code, name, name_key, "
+                     "created_at) VALUES ('h-1', 82, 28261, 'Ấp Mỹ Hưng', 'ap my hung', "
+                     "'2026-01-01T00:00:00+00:00')")
+        conn.execute("INSERT INTO team_hamlets (team_id, hamlet_id) VALUES ('t-1', 'h-1')")
+    old.close()
+    store = HubStore(hub_db)
+    try:
+        marked = {tuple(row) for row in store.conn.execute(
+            "SELECT kind, key FROM figures_dirty")}
+        assert marked == {("hamlet", "h-1"), ("team", "t-1")}
+        assert not figures.freshness(store.conn).complete
+        figures.refresh(store.database)
+        (area,) = figures.areas(store.conn, figures.current_month(), commune=28261,
+                                level="hamlet")
+        assert (area.key, area.name, area.visits, area.teams) == ("h-1", "Ấp Mỹ Hưng", 0, 1)
+        assert [i.counted for i in area.indicators] == [0] * len(area.indicators) != []
+    finally:
+        store.close()
+
+
+def test_figures_rebuild_from_the_command_line(synced: tuple[Workspace, HubStore, int],
+                                               hub_db: str, hub_server: HubServer) -> None:
+    ws, store, _commune = synced
+    hub_server.stop()  # its own refresh thread would take a share of the units counted here
+    refreshed(store)
+    kept = rollup_tables(store)
+    with store.database.write() as conn:
+        for table in ("figures_hamlet", "figures_items", "figures_indicators",
+                      "figures_catalog", "figures_team"):
+            conn.execute(f"DELETE FROM {table}")
+    result = CliRunner().invoke(cli, ["hub", "--db", hub_db, "figures", "rebuild"])
+    assert result.exit_code == 0, result.output
+    units = len(ws.catalog.hamlets()) + 1
+    assert f"đã tính xong {units}/{units} ấp và tổ" in result.stderr  # progress lines
+    assert f"Đã tính lại số liệu của {units} ấp và tổ." in result.stdout
+    assert rollup_tables(store) == kept
+    answer = CliRunner().invoke(cli, ["hub", "--db", hub_db, "figures", "rebuild", "--json"])
+    assert json.loads(answer.stdout)["left"] == 0
+
+
+def test_a_refresh_that_lost_its_mark_writes_nothing(
+        synced: tuple[Workspace, HubStore, int], hub_server: HubServer) -> None:
+    """Two refreshes of one hamlet at once (the hub's thread and a read): the one whose mark
+    was cleared or moved meanwhile computed from an older snapshot and must not overwrite."""
+    ws, store, _commune = synced
+    hub_server.stop()
+    refreshed(store)
+    hamlet = ws.catalog.hamlets()[0].id
+    kept = rollup_tables(store)
+    horizon, floor = figures.current_month(), str(store.conn.scalar(
+        "SELECT value FROM figures_state WHERE name = 'floor'"))
+    with store.database.write() as conn:
+        conn.execute("DELETE FROM figures_hamlet WHERE hamlet_id = ?", (hamlet,))
+        figures.mark_dirty(conn, hamlets=[hamlet], marked=5)
+    figures._refresh_hamlet(store.database, hamlet, 4, horizon, floor)  # a stale mark
+    assert not store.conn.execute("SELECT 1 FROM figures_hamlet WHERE hamlet_id = ?",
+                                  (hamlet,)).fetchall()
+    assert not figures.freshness(store.conn).complete  # still due
+    figures._refresh_hamlet(store.database, hamlet, 5, horizon, floor)
+    assert figures.freshness(store.conn).complete
+    assert rollup_tables(store) == kept

@@ -10,7 +10,8 @@ event, counted against the register of the indicator's age, follow-ups overdue a
 Maintained, not computed per request (benchmarks/bench_dashboard.py measured both): a push
 marks, in its own transaction, the hamlets and teams whose records it changed
 (`figures_dirty`); `refresh` recomputes those from `records` — every row of a hamlet's area,
-every month from its first event to the current one — and replaces their rollup rows:
+every month from the hub's earliest event (`floor`: so each month with data has a row for
+every hamlet) to the current one — and replaces their rollup rows:
 
 - `figures_hamlet` (hamlet, month): visits, households reached, people helped, follow-ups
   overdue; `figures_items` (hamlet, month, support item): outcomes; `figures_indicators`
@@ -31,9 +32,9 @@ hide small counts (fewer than 5) for display.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
+import logging
 import tempfile
 import threading
 import time
@@ -57,6 +58,7 @@ from dxkit.lessons.packs import CoursePack, read_pack
 from dxkit.reports.monthly import Period, _completed, _stamp
 from dxkit.sync.hub.database import Conn, HubDatabase
 
+log = logging.getLogger(__name__)
 SMALL = 5  # counts under this are shown as "<5"
 SHARED_SCOPE = "@"  # hub/areas.py SHARED (not imported: areas imports nothing of this)
 PUBLISHED_SCOPE = "*"
@@ -286,6 +288,9 @@ def months(conn: Conn) -> list[str]:
     return sorted(found, reverse=True)
 
 
+_months_with_data = months  # for trend(), whose `months` parameter hides the function
+
+
 def _commune_name(province_code: int, commune_code: int) -> str:
     for unit in communes(province_code):
         if unit.code == commune_code:
@@ -423,7 +428,7 @@ def trend(conn: Conn, *, commune: int | None, hamlet: str | None = None, months:
           ) -> list[MonthFigures]:
     """The last `months` months up to the newest with data, oldest first: activity and each
     indicator's share at the month's end, summed over the scope."""
-    known = globals()["months"](conn)
+    known = _months_with_data(conn)
     if not known or months < 1:
         return []
     newest = known[0]
@@ -549,11 +554,6 @@ def _month_range(first: str, last: str) -> list[str]:
     return found
 
 
-def _month_end(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{month}-{calendar.monthrange(year, number)[1]:02d}"
-
-
 # -- the catalogue as a team's laptops have it -----------------------------------------------
 def _shipped(table: str) -> Iterable[tuple[str, str, Mapping[str, Any]]]:
     if table in CATALOG_TABLES:
@@ -626,7 +626,7 @@ class _Visit:
 
 @dataclass
 class HamletRollup:
-    """A hamlet's figures for every month from its first event to `last`."""
+    """A hamlet's figures for every month from the floor (or its first event) on."""
 
     hamlet_id: str
     catalog: list[_Entry]
@@ -701,6 +701,7 @@ def compute_hamlet(conn: Conn, hamlet_id: str, horizon: str, floor: str | None =
     for v in visits:
         by_month[v.visited_at[:7]].append(v)
     rollup = HamletRollup(hamlet_id, catalog, {}, {}, {}, min(used, default=None))
+    of_age: dict[tuple[int, int], set[str]] = {}
     for month in _month_range(first, last):
         period = Period.month(month)
         cutoff, start, end = period.cutoff, period.start.isoformat(), period.end.isoformat()
@@ -727,12 +728,18 @@ def compute_hamlet(conn: Conn, hamlet_id: str, horizon: str, floor: str | None =
                 continue
             latest[(person, code)] = value
         year = period.end.year
+        yes: dict[str, set[str]] = defaultdict(set)
+        for (person, code), value in latest.items():
+            if value == 1:
+                yes[code].add(person)
         counted_rows: dict[str, tuple[int, int]] = {}
         for indicator in indicators:
-            of_age = [pid for pid, born in people
-                      if born is None or born <= year - (indicator.min_age or 0)]
-            reached = sum(1 for pid in of_age if latest.get((pid, indicator.code)) == 1)
-            counted_rows[indicator.code] = (reached, len(of_age))
+            age = (indicator.min_age or 0, year)
+            if age not in of_age:  # the register of that age, by birth year
+                of_age[age] = {pid for pid, born in people
+                               if born is None or born <= year - age[0]}
+            counted_rows[indicator.code] = (len(yes.get(indicator.code, set()) & of_age[age]),
+                                            len(of_age[age]))
         rollup.indicators[month] = counted_rows
     return rollup
 
@@ -768,7 +775,8 @@ def _overdue(visits: Sequence[_Visit], by_id: Mapping[str, _Visit], present: set
 
 # -- computing a team's figures --------------------------------------------------------------
 def compute_team(conn: Conn, team_id: str, horizon: str) -> dict[str, tuple[int, ...]]:
-    """month -> the team's figures (TEAM_FIGURES order), from its first event to `last`."""
+    """month -> the team's figures (TEAM_FIGURES order), from its first event to `horizon`
+    (or its last event)."""
     rows = _records(conn, team_id, team_id, TEAM_TABLES)
     classes = {rid: f for rid, f, _c in rows["classes"] if not f.get("deleted")}
     lesson_events = [progress.Event(
@@ -1105,6 +1113,16 @@ def refresh(database: HubDatabase, *, seconds: float | None = None,
     return RefreshResult(done, left)
 
 
+def _take(conn: Conn, kind: str, key: str, marked: int) -> bool:
+    """Within the write of a refresh: clear the mark this refresh read, if it is still
+    there. If not, another refresh (the hub's thread, a read) already wrote figures at least
+    as new, or a later push marked it again (it will be computed again): either way these
+    figures, computed from an older snapshot, must not be written."""
+    done = conn.execute("DELETE FROM figures_dirty WHERE kind = ? AND key = ? AND marked = ?",
+                        (kind, key, marked))
+    return bool(done.rowcount)
+
+
 def _refresh_hamlet(database: HubDatabase, hamlet_id: str, marked: int, horizon: str,
                     floor: str) -> None:
     with database.snapshot() as conn:
@@ -1112,14 +1130,14 @@ def _refresh_hamlet(database: HubDatabase, hamlet_id: str, marked: int, horizon:
                                   ).fetchone() is not None
         rollup = compute_hamlet(conn, hamlet_id, horizon, floor) if registered else None
     with database.write() as conn:
+        if not _take(conn, "hamlet", hamlet_id, marked):
+            return
         _lower_floor(conn, rollup.first if rollup else None)
         for table in ("figures_hamlet", "figures_items", "figures_indicators",
                       "figures_catalog"):
             conn.execute(f"DELETE FROM {table} WHERE hamlet_id = ?", (hamlet_id,))
         if rollup is not None:
             _write_hamlet(conn, rollup)
-        conn.execute("DELETE FROM figures_dirty WHERE kind = 'hamlet' AND key = ? AND "
-                     "marked = ?", (hamlet_id, marked))
 
 
 def _write_hamlet(conn: Conn, rollup: HamletRollup) -> None:
@@ -1154,14 +1172,14 @@ def _refresh_team(database: HubDatabase, team_id: str, marked: int, horizon: str
     with database.snapshot() as conn:
         figures = compute_team(conn, team_id, horizon)
     with database.write() as conn:
+        if not _take(conn, "team", team_id, marked):
+            return
         _lower_floor(conn, min(figures, default=None))
         conn.execute("DELETE FROM figures_team WHERE team_id = ?", (team_id,))
         conn.executemany(
             f"INSERT INTO figures_team (team_id, month, {', '.join(TEAM_FIGURES)}) VALUES "
             f"(?, ?, {', '.join('?' * len(TEAM_FIGURES))})",
             [(team_id, month, *values) for month, values in figures.items()])
-        conn.execute("DELETE FROM figures_dirty WHERE kind = 'team' AND key = ? AND "
-                     "marked = ?", (team_id, marked))
 
 
 def rebuild(database: HubDatabase, *, now: Callable[[], dt.datetime] = _now,
@@ -1211,7 +1229,8 @@ class Refresher:
             try:
                 while refresh(self.database, seconds=5.0).left:
                     pass
-            except Exception:  # the next push or read retries
+            except Exception:  # logged; the next push or read retries
+                log.exception("the figures' refresh failed")
                 with self._lock:
                     self._thread = None
                 return
