@@ -314,7 +314,7 @@ def figures_min_age(ws: Workspace, code: str) -> int:
 
 def test_an_existing_hub_is_marked_whole_and_computed_at_its_first_refresh(hub_db: str
                                                                            ) -> None:
-    """Migration 0011 on a hub that already has teams and hamlets marks every one of them."""
+    """Migration 0012 on a hub that already has teams and hamlets marks every one of them."""
     old = open_database(hub_db)
     old.migrate([m for m in MIGRATIONS if m.name < "0011"])
     with old.write() as conn:

@@ -28,7 +28,7 @@ MAX_NAME_LENGTH = 100
 USED_EVERY = dt.timedelta(minutes=1)  # last_used_at is written at most once a minute
 
 
-def m0012_consumers(conn: Conn) -> None:
+def m0013_consumers(conn: Conn) -> None:
     """The API's consuming systems and their hashed tokens (hub/consumers.py)."""
     conn.script("""
     CREATE TABLE api_consumers (

@@ -73,7 +73,7 @@ TEAM_FIGURES = ("class_sessions", "learners_completed", "certificates_issued",
                 "diary_entries")
 
 
-def m0011_figures(conn: Conn) -> None:
+def m0012_figures(conn: Conn) -> None:
     """The figures' rollup tables (hub/figures.py), with every hamlet and team marked dirty
     so the first refresh (or `hub figures rebuild`) computes them from the stored records."""
     conn.script("""

@@ -58,7 +58,7 @@ from dxkit.sync.hub.clocks import (
     check_clocks,
     hub_clock,
 )
-from dxkit.sync.hub.consumers import m0012_consumers
+from dxkit.sync.hub.consumers import m0013_consumers
 from dxkit.sync.hub.database import Conn, HubDatabase, Migration, open_database
 from dxkit.sync.hub.officials import m0010_officials, m0011_login_failures
 
@@ -396,8 +396,8 @@ MIGRATIONS = (Migration("0001_initial", m0001_initial),
               Migration("0009_course_packs", m0009_course_packs),
               Migration("0010_officials", m0010_officials),
               Migration("0011_login_failures", m0011_login_failures),
-              Migration("0012_figures", figures.m0011_figures),
-              Migration("0013_api_consumers", m0012_consumers))
+              Migration("0012_figures", figures.m0012_figures),
+              Migration("0013_api_consumers", m0013_consumers))
 
 
 class HubError(DxError):
