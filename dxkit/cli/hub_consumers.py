@@ -13,7 +13,7 @@ import click
 
 from dxkit.cli.common import JSON_OPTION, N_, argument, emit_json
 from dxkit.cli.hub import hub, hub_store
-from dxkit.core.i18n import _
+from dxkit.core.i18n import _, counted
 from dxkit.sync.hub import figures
 from dxkit.sync.hub.consumers import add_consumer, disable_consumer, list_consumers
 
@@ -86,7 +86,7 @@ def hub_figures_rebuild(ctx: click.Context, as_json: bool) -> None:
         tenth = done * 10 // max(total, 1)
         if not as_json and (tenth > reported[0] or done == total):
             reported[0] = tenth
-            click.echo(_("Figures: {done} of {total} hamlets and teams done.").format(
+            click.echo(_("Figures of the hamlets and teams: {done} of {total} done.").format(
                 done=done, total=total), err=True)
 
     result = figures.rebuild(store.database, now=store.now, step=step)
@@ -94,5 +94,5 @@ def hub_figures_rebuild(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit_json({"done": result.done, "left": result.left, "as_of": state.as_of})
         return
-    click.echo(_("Rebuilt the figures of {count} hamlets and teams.").format(
-        count=result.done))
+    click.echo(counted(result.done, "Rebuilt the figures of {count} hamlet or team.",
+                       "Rebuilt the figures of {count} hamlets and teams."))

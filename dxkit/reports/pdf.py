@@ -573,11 +573,11 @@ def _story(report: MonthlyReport) -> list[Any]:
                              c.reason) for c in report.corrections],
                            [22, 25, 25, 93], styles, numeric_from=9))
         now = report.activity_now or report.activity
-        last.append(note(_("These corrections are not counted above. With them: {visits} "
-                           "visits, {households} households reached, {people} people "
-                           "helped.").format(visits=format_number(now.visits),
-                                             households=format_number(now.households_reached),
-                                             people=format_number(now.people_helped))))
+        last.append(note(_("These corrections are not counted above. With them: visits "
+                           "{visits}, households reached {households}, people helped "
+                           "{people}.").format(visits=format_number(now.visits),
+                                               households=format_number(now.households_reached),
+                                               people=format_number(now.people_helped))))
     else:
         last.append(note(_("None: the figures above stand as recorded.")))
     last += [Spacer(1, 8 * mm), Closing(

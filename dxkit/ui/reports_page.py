@@ -248,8 +248,8 @@ def indicator_cells(row: IndicatorRow) -> list[Cell]:
     the share of the official population, the target (met or not), and the share as a
     bar."""
     change = Cell(signed_points(round(row.change_share, 4)), True, tip=_(
-        "At the start of the period: {reached} of {counted} ({share}); {change} people "
-        "reached since.").format(reached=count(row.start_reached),
+        "At the start of the period: {reached} of {counted} ({share}); people reached "
+        "since: {change}.").format(reached=count(row.start_reached),
                                  counted=count(row.start_counted),
                                  share=percent(row.start_share),
                                  change=f"{row.change_reached:+d}"))

@@ -207,7 +207,7 @@ def test_a_past_month_prints_the_same_figures_after_later_corrections(
     assert "Visits 1" in figures(tmp_path / "after.pdf")
     later = flat("\n".join(pages_of(tmp_path / "after.pdf")))
     assert "void 2026-10-05 2026-11-10 Wrong household" in later
-    assert "With them: 0 visits, 0 households reached, 0 people helped." in later
+    assert "With them: visits 0, households reached 0, people helped 0." in later
 
 
 @pytest.mark.parametrize(("args", "words"), [

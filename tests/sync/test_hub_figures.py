@@ -354,7 +354,7 @@ def test_figures_rebuild_from_the_command_line(synced: tuple[Workspace, HubStore
     result = CliRunner().invoke(cli, ["hub", "--db", hub_db, "figures", "rebuild"])
     assert result.exit_code == 0, result.output
     units = len(ws.catalog.hamlets()) + 1
-    assert f"đã tính xong {units}/{units} ấp và tổ" in result.stderr  # progress lines
+    assert f"ấp và tổ: đã tính xong {units}/{units}." in result.stderr  # progress lines
     assert f"Đã tính lại số liệu của {units} ấp và tổ." in result.stdout
     assert rollup_tables(store) == kept
     answer = CliRunner().invoke(cli, ["hub", "--db", hub_db, "figures", "rebuild", "--json"])

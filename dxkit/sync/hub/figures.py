@@ -60,6 +60,8 @@ from dxkit.sync.hub.database import Conn, HubDatabase
 
 log = logging.getLogger(__name__)
 SMALL = 5  # counts under this are shown as "<5"
+SETTLE_SECONDS = 2.0  # the refresh thread waits for pushes to pause this long (Refresher)
+MAX_DELAY_SECONDS = 30.0  # ... but starts at most this long after the first push
 SHARED_SCOPE = "@"  # hub/areas.py SHARED (not imported: areas imports nothing of this)
 PUBLISHED_SCOPE = "*"
 HAMLET_TABLES = ("households", "people", "visits", "visit_items", "indicator_answers",
@@ -1202,22 +1204,43 @@ def ensure_fresh(database: HubDatabase, seconds: float = 0.5,
 
 class Refresher:
     """Runs `refresh` in a thread of its own after pushes, while anything is dirty; the
-    thread ends when nothing is left (a push starts it again)."""
+    thread ends when nothing is left (a push starts it again).
 
-    def __init__(self, database: HubDatabase):
+    A laptop's sync pushes in batches of a few hundred records, seconds apart: the thread
+    waits until pushes pause for SETTLE_SECONDS (at most MAX_DELAY_SECONDS after the first),
+    so a hamlet is recomputed once per sync rather than once per batch, and the refresh does
+    not compete with the pushes for the hub's CPU. A read in between refreshes what it needs
+    itself (`ensure_fresh`)."""
+
+    def __init__(self, database: HubDatabase, settle: float = SETTLE_SECONDS,
+                 max_delay: float = MAX_DELAY_SECONDS):
         self.database = database
+        self.settle, self.max_delay = settle, max_delay
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._again = False
+        self._last_poke = 0.0
 
     def poke(self) -> None:
         with self._lock:
             self._again = True
+            self._last_poke = time.monotonic()
             if self._thread is not None and self._thread.is_alive():
                 return
             self._thread = threading.Thread(target=self._run, name="dxkit-figures",
                                             daemon=True)
             self._thread.start()
+
+    def _settled(self) -> None:
+        """Sleep until no push came for `settle` seconds, or `max_delay` has passed."""
+        started = time.monotonic()
+        while True:
+            with self._lock:
+                quiet_at = self._last_poke + self.settle
+            now = time.monotonic()
+            if now >= quiet_at or now - started >= self.max_delay:
+                return
+            time.sleep(min(quiet_at - now, self.max_delay - (now - started)))
 
     def _run(self) -> None:
         while True:
@@ -1225,6 +1248,8 @@ class Refresher:
                 if not self._again:
                     self._thread = None
                     return
+            self._settled()
+            with self._lock:
                 self._again = False
             try:
                 while refresh(self.database, seconds=5.0).left:
