@@ -29,6 +29,7 @@ import argparse
 import datetime as dt
 import json
 import random
+import re
 import statistics
 import sys
 import time
@@ -47,6 +48,7 @@ from dxkit.core.synced import REGISTRY, wire_fields
 from dxkit.households.catalog import DEFAULT_INDICATORS, DEFAULT_SUPPORT_ITEMS
 from dxkit.sync.hub import figures
 from dxkit.sync.hub.consumers import add_consumer
+from dxkit.sync.hub.officials import add_official
 from dxkit.sync.hub.store import HubStore
 from tests.support import postgres
 from tests.support.hub_process import start_hub
@@ -264,6 +266,46 @@ def sample_push(store: HubStore, teams: list[tuple[str, str, int]]) -> dict[str,
             "refreshed": refreshed.done}
 
 
+PAGES = ("/dashboard", "/dashboard/trend", "/dashboard/activity", "/dashboard/classes",
+         "/dashboard/farm", "/dashboard/sync")
+BENCH_PASSWORD = "bench-password-long-enough"
+
+
+def official_client(store: HubStore, url: str, username: str, role: str,
+                    commune: int | None) -> httpx.Client:
+    """A browser-like client logged in through the form as a new official."""
+    add_official(store, username, role, commune, BENCH_PASSWORD)
+    client = httpx.Client(base_url=url, timeout=60)
+    form = client.get("/login").text
+    token = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert token is not None, form
+    answer = client.post("/login", data={"csrf": token[1], "username": username,
+                                         "password": BENCH_PASSWORD})
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def time_pages(store: HubStore, url: str, month: str, commune: int, repeat: int
+               ) -> dict[str, dict[str, float]]:
+    """Every dashboard page over HTTP, as the province's official and as a commune's, plus
+    the overview's XLSX download: p50/p95 each."""
+    timings: dict[str, dict[str, float]] = {}
+    for who, role, code in (("province", "province", None), ("commune", "commune", commune)):
+        client = official_client(store, url, f"bench-{who}", role, code)
+        paths = [*((path, {"month": month}) for path in PAGES),
+                 ("/dashboard", {"month": month, "download": "xlsx", "table": "indicators"})]
+        for path, params in paths:
+            def get(path: str = path, params: dict[str, Any] = params,
+                    client: httpx.Client = client) -> None:
+                answer = client.get(path, params=params)
+                assert answer.status_code == 200, (path, answer.status_code)
+
+            label = f"{who} {path}" + (" xlsx" if "download" in params else "")
+            timings[label] = timed(get, repeat)
+        client.close()
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="an existing empty PostgreSQL hub database (URL)")
@@ -362,6 +404,9 @@ def main() -> None:
         for name, figure in result["api"].items():
             print(f"  API {name}: {figure}", flush=True)
         client.close()
+        result["pages"] = time_pages(store, hub.url, month, commune, args.repeat)
+        for name, figure in result["pages"].items():
+            print(f"  page {name}: {figure}", flush=True)
         result["push_and_refresh"] = sample_push(store, teams)
         print(f"  {result['push_and_refresh']}", flush=True)
         store.close()
