@@ -377,18 +377,19 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequenc
                      for i, value in enumerate(row)])
     scale = WIDTH / sum(widths)
     table = LongTable(data, colWidths=[w * scale for w in widths], repeatRows=1)
-    commands: list[tuple[Any, ...]] = [
-        ("BACKGROUND", (0, 0), (-1, 0), _HEAD),
-        ("GRID", (0, 0), (-1, -1), 0.4, _RULE),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]
+    commands = _base_style()
     commands += [("BACKGROUND", (0, r), (-1, r), _ZEBRA) for r in range(2, len(data), 2)]
     if total and len(data) > 1:
         commands.append(("LINEABOVE", (0, -1), (-1, -1), 0.9, colors.black))
     table.setStyle(TableStyle(commands))
     return table
+
+
+def _base_style() -> list[tuple[Any, ...]]:
+    """Every table's style: a shaded header row, a fine grid, cells centred vertically."""
+    return [("BACKGROUND", (0, 0), (-1, 0), _HEAD), ("GRID", (0, 0), (-1, -1), 0.4, _RULE),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]
 
 
 def _figures_table(pairs: Sequence[tuple[str, int]], styles: dict[str, ParagraphStyle]
@@ -425,13 +426,7 @@ def _indicator_table(groups: Sequence[tuple[str | None, Sequence[IndicatorRow]]]
     data: list[list[Any]] = [[Paragraph(escape(text), styles["head_left" if i == 0
                                                                else "head"])
                               for i, text in enumerate(header)]]
-    commands: list[tuple[Any, ...]] = [
-        ("BACKGROUND", (0, 0), (-1, 0), _HEAD),
-        ("GRID", (0, 0), (-1, -1), 0.4, _RULE),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]
+    commands = _base_style()
     for name, rows in groups:
         if name is not None:
             commands += [("SPAN", (0, len(data)), (-1, len(data))),

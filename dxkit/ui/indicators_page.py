@@ -420,7 +420,22 @@ def percent_text(share: float | None) -> str:
     return format_number(value, decimals=0 if value == int(value) else 1)
 
 
-class TargetDialog(QDialog):
+class _CatalogDialog(QDialog):
+    """A dialog that saves one catalogue figure: field errors shown beside their fields, and
+    the saved value (the operation's result) kept in `saved` when it closes."""
+
+    errors: FieldErrors
+    saved: object
+
+    def _invalid(self, error: ValidationError) -> None:
+        self.errors.show(error.fields)
+
+    def _saved(self, result: object) -> None:
+        self.saved = getattr(result, "value", None)
+        self.accept()
+
+
+class TargetDialog(_CatalogDialog):
     """Set or remove the team's target for one indicator: a share in percent."""
 
     def __init__(self, ctx: AppContext, indicator: Indicator, parent: QWidget | None = None):
@@ -473,15 +488,8 @@ class TargetDialog(QDialog):
          .invalid(self._invalid)
          .run())
 
-    def _invalid(self, error: ValidationError) -> None:
-        self.errors.show(error.fields)
 
-    def _saved(self, result: object) -> None:
-        self.saved = getattr(result, "value", None)
-        self.accept()
-
-
-class PopulationDialog(QDialog):
+class PopulationDialog(_CatalogDialog):
     """A hamlet's official population aged 15 and over and its adults; a figure the
     province published is shown, locked."""
 
@@ -541,13 +549,6 @@ class PopulationDialog(QDialog):
          .success(self._saved)
          .invalid(self._invalid)
          .run())
-
-    def _invalid(self, error: ValidationError) -> None:
-        self.errors.show(error.fields)
-
-    def _saved(self, result: object) -> None:
-        self.saved = getattr(result, "value", None)
-        self.accept()
 
 
 @DIALOGS.register("indicator target")

@@ -487,34 +487,39 @@ def activity_page(conn: Conn, view: View) -> Page:
     return page
 
 
+def _team_table_page(view: View, title: str, key: str, caption: str, headers: Sequence[str],
+                     cells: Callable[[figures.TeamFigures], tuple[Any, ...]], conn: Conn
+                     ) -> Page:
+    """A page of one table with a row per team: its name, its commune, then `cells`."""
+    tr = view.tr
+    page = Page(title + " · " + scope_name(view) + " · " + tr.month(view.month))
+    rows = figures.team_work(conn, view.month, commune=view.commune)
+    columns = (Column(tr._("Team"), "text"), Column(tr._("Commune"), "text"),
+               *(Column(header) for header in headers))
+    page.blocks.append(Table(key, caption, columns, tuple(
+        (t.name, commune_name(t.commune_code), *cells(t)) for t in rows)))
+    return page
+
+
 def classes_page(conn: Conn, view: View) -> Page:
     tr = view.tr
-    page = Page(tr._("Classes and certificates") + " · " + scope_name(view) + " · "
-                + tr.month(view.month))
-    rows = figures.team_work(conn, view.month, commune=view.commune)
-    page.blocks.append(Table("classes", tr._("Classes and certificates by team"), (
-        Column(tr._("Team"), "text"), Column(tr._("Commune"), "text"),
-        Column(tr._("Class sessions held")), Column(tr._("Learners who completed")),
-        Column(tr._("Certificates issued")), Column(tr._("Certificates revoked"))),
-        tuple((t.name, commune_name(t.commune_code), count(t.class_sessions),
-               count(t.learners_completed), count(t.certificates_issued),
-               count(t.certificates_revoked)) for t in rows)))
-    return page
+    return _team_table_page(
+        view, tr._("Classes and certificates"), "classes",
+        tr._("Classes and certificates by team"),
+        (tr._("Class sessions held"), tr._("Learners who completed"),
+         tr._("Certificates issued"), tr._("Certificates revoked")),
+        lambda t: (count(t.class_sessions), count(t.learners_completed),
+                   count(t.certificates_issued), count(t.certificates_revoked)), conn)
 
 
 def farm_page(conn: Conn, view: View) -> Page:
     tr = view.tr
-    page = Page(tr._("Lots and labels") + " · " + scope_name(view) + " · "
-                + tr.month(view.month))
-    rows = figures.team_work(conn, view.month, commune=view.commune)
-    page.blocks.append(Table("farm", tr._("Lots and labels by team"), (
-        Column(tr._("Team"), "text"), Column(tr._("Commune"), "text"),
-        Column(tr._("Compliant lots")), Column(tr._("Refused lots")),
-        Column(tr._("Labels printed")), Column(tr._("Diary entries"))),
-        tuple((t.name, commune_name(t.commune_code), count(t.lots_compliant),
-               count(t.lots_refused), count(t.labels_printed), count(t.diary_entries))
-              for t in rows)))
-    return page
+    return _team_table_page(
+        view, tr._("Lots and labels"), "farm", tr._("Lots and labels by team"),
+        (tr._("Compliant lots"), tr._("Refused lots"), tr._("Labels printed"),
+         tr._("Diary entries")),
+        lambda t: (count(t.lots_compliant), count(t.lots_refused), count(t.labels_printed),
+                   count(t.diary_entries)), conn)
 
 
 def sync_page(conn: Conn, view: View) -> Page:
