@@ -73,7 +73,7 @@ from typing import Any
 from dxkit.core.errors import DxError
 from dxkit.core.i18n import _
 from dxkit.core.workspace import HUB_TEAM_KIND_META
-from dxkit.households.catalog import Hamlet
+from dxkit.households.catalog import ADULT_AGE, Hamlet, official_population
 from dxkit.lessons import progress
 from dxkit.lessons.packs import CoursePack
 from dxkit.lessons.tables import ATTENDANCE_KINDS
@@ -83,7 +83,6 @@ OUTCOMES = ("done", "partly", "not_done")
 # The hub team's hamlet, written at enrollment (dxkit.sync.apply.META_HAMLET; the sync layer
 # sits above this one, so the key is named here).
 HUB_TEAM_HAMLET_META = "sync_hamlet"
-ADULT_AGE = 18  # an indicator of this min_age or more counts against the official adults
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -449,9 +448,9 @@ class _Figures:
 
             now, then = of_age(year), of_age(start_year)
             adults = indicator.min_age >= ADULT_AGE
-            figures = [h.population_18 if adults else h.population_15 for h in scope]
-            missing = tuple(h.name for h, n in zip(scope, figures, strict=True) if n is None)
-            official = None if missing or not scope else sum(n or 0 for n in figures)
+            missing = tuple(h.name for h in scope
+                            if (h.population_18 if adults else h.population_15) is None)
+            official = official_population(scope, indicator.min_age)
             rows.append(IndicatorRow(
                 indicator.code, indicator.name,
                 sum(1 for p in now if latest.get((p, indicator.code)) == 1), len(now),

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from dxkit.core.i18n import N_, _
-from dxkit.reports.monthly import ADULT_AGE, Classes, IndicatorRow, MonthlyReport
+from dxkit.households.catalog import ADULT_AGE
+from dxkit.reports.monthly import Classes, IndicatorRow, MonthlyReport
 
 _SHEET_UNSAFE = re.compile(r"[\\/*?:\[\]]")  # characters a sheet title cannot hold
 

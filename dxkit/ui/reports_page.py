@@ -37,9 +37,9 @@ from dxkit.core.errors import DxError
 from dxkit.core.i18n import _, counted, format_date, format_number
 from dxkit.core.progress import Progress
 from dxkit.core.synced import Changes
+from dxkit.households.catalog import ADULT_AGE
 from dxkit.labels.verify import preview_pages
 from dxkit.reports.monthly import (
-    ADULT_AGE,
     Classes,
     IndicatorRow,
     MonthlyReport,
