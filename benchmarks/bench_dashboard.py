@@ -379,7 +379,7 @@ def main() -> None:
         for name, figure in result["reads"].items():
             print(f"  {name}: {figure}", flush=True)
         _consumer, token = add_consumer(store, "Bench")
-        hub = start_hub(db, args.out / "hub.log")
+        hub = start_hub(db, args.out / "hub.log", forked=False)
         client = httpx.Client(base_url=hub.url, timeout=60,
                               headers={"Authorization": f"Bearer {token}"})
         calls = {

@@ -237,7 +237,7 @@ def main() -> None:
         started = time.perf_counter()
         tokens = populate(db, args.teams, args.devices_per_team, args.records)
         setup_s = time.perf_counter() - started
-        hub = start_hub(db, args.out / "hub.log")
+        hub = start_hub(db, args.out / "hub.log", forked=False)
         table = dependency_order()[0]
         cursors = asyncio.run(learn_cursors(hub.url, tokens, table, args.concurrency))
         print(f"{len(tokens)} devices enrolled and synced; load: {args.requests} no-change "

@@ -348,7 +348,7 @@ def main() -> None:
     os.environ.setdefault("DXKIT_TOKEN_STORE", "file")
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
-    hub = start_hub(args.out / "hub.sqlite", args.out / "hub.log")
+    hub = start_hub(args.out / "hub.sqlite", args.out / "hub.log", forked=False)
     opened: list[Workspace] = []
     try:
         # Commune teams: the demo commune has seven hamlets.

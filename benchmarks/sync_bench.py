@@ -60,7 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
-    hub = start_hub(args.out / "hub.sqlite", args.out / "hub.log")
+    hub = start_hub(args.out / "hub.sqlite", args.out / "hub.log", forked=False)
     try:
         # A commune team: the demo commune has seven hamlets (a hamlet team may write one).
         team = hub.cli("team", "add", "--province", "82", "--commune", "28261")["team_id"]
