@@ -27,7 +27,8 @@ from tests.sync.conftest import HubServer
 
 HUB_BACKENDS = ("sqlite", "postgresql")
 HOUSEHOLDS = 40
-SQLITE_ONLY = {"test_small_counts_are_hidden"}  # no database involved
+SQLITE_ONLY = {"test_small_counts_are_hidden",  # no database involved
+               "test_a_retired_indicator_keeps_its_name_for_the_trend"}  # no new SQL
 
 
 @pytest.fixture(autouse=True)
@@ -382,3 +383,24 @@ def test_a_refresh_that_lost_its_mark_writes_nothing(
     figures._refresh_hamlet(store.database, hamlet, 5, horizon, floor)
     assert figures.freshness(store.conn).complete
     assert rollup_tables(store) == kept
+
+
+def test_a_retired_indicator_keeps_its_name_for_the_trend(
+        synced: tuple[Workspace, HubStore, int], hub_server: HubServer, tmp_path: Path) -> None:
+    """The province retires an indicator: the month's figures leave it out, and the trend,
+    which reaches back to months when it counted, still names it."""
+    ws, store, commune = synced
+    indicator = ws.catalog.indicators()[0]
+    row_id = ws.conn.execute("SELECT id FROM indicators WHERE code = ?",
+                             (indicator.code,)).fetchone()[0]
+    published = tmp_path / "retire.json"
+    published.write_text(json.dumps({"table": "indicators", "rows": [
+        {"id": row_id, "active": 0}]}), encoding="utf-8")
+    hub_server.admin("publish", str(published))
+    sync(ws)
+    refreshed(store)
+    month = figures.months(store.conn)[0]
+    (whole,) = figures.areas(store.conn, month, commune=commune)
+    assert indicator.code not in {i.code for i in whole.indicators}
+    names = figures.indicator_names(store.conn, commune=commune)
+    assert names[indicator.code] == (indicator.name_vi, indicator.name_en)

@@ -402,7 +402,7 @@ def trend_page(conn: Conn, view: View) -> Page:
     page = Page(tr._("Trend month by month") + " · " + scope_name(view),
                 pickers=("commune", "hamlet", "months"))
     labels = [tr.month(r.month) for r in rows]
-    names = indicator_names(conn, view, rows[-1].month) if rows else {}
+    names = trend_names(conn, view, rows)
     codes = list(dict.fromkeys(code for r in rows for code in r.shares))
     activity = [("visits", tr._("Visits")), ("households_reached", tr._("Households reached")),
                 ("people_helped", tr._("People helped"))]
@@ -439,6 +439,19 @@ def indicator_names(conn: Conn, view: View, month: str) -> dict[str, str]:
     return {indicator.code: indicator_name(view.tr, indicator)
             for area in figures.areas(conn, month, commune=view.commune, level=level)
             for indicator in area.indicators}
+
+
+def trend_names(conn: Conn, view: View, rows: Sequence[figures.MonthFigures]
+                ) -> dict[str, str]:
+    """The names of the trend's indicators, as the newest month has them; an indicator
+    retired since keeps the name the catalogue gave it."""
+    names = indicator_names(conn, view, rows[-1].month) if rows else {}
+    hamlet = view.hamlet.id if view.hamlet else None
+    for code, (name_vi, name_en) in figures.indicator_names(
+            conn, commune=view.commune, hamlet=hamlet).items():
+        names.setdefault(code, name_en if view.tr.lang == "en" and name_en else
+                         name_vi or code)
+    return names
 
 
 def trend_share(value: float | None, counts: tuple[int, int] | None) -> Cell:

@@ -313,6 +313,15 @@ def _catalog_rows(conn: Conn, table: str, commune: int | None, hamlet: str | Non
     return found
 
 
+def indicator_names(conn: Conn, *, commune: int | None, hamlet: str | None = None
+                    ) -> dict[str, tuple[str, str]]:
+    """Indicator code -> (Vietnamese, English name) as the scope's hamlets have it, retired
+    indicators included (a trend reaches back to months when they counted)."""
+    return {code: (str(first[0]), str(first[1]))
+            for code, by_hamlet in _catalog_rows(conn, "indicators", commune, hamlet).items()
+            for first in [next(iter(by_hamlet.values()))]}
+
+
 def _published_targets(conn: Conn) -> dict[str, float | None]:
     merged = _merged_rows(conn, "indicators", [PUBLISHED_SCOPE])
     return {str(f.get("code")): f.get("target") for f in merged.values() if f.get("code")}
