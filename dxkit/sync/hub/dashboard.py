@@ -575,6 +575,17 @@ def role_text(tr: Tr, official: Official) -> str:
     return tr._("Province official")
 
 
+def count_select(name: str, label: str, typed: str, choices: Sequence[int],
+                 describe: Callable[[int], str]) -> str:
+    """A labelled <select> of counts (days, months), with the typed value kept as an extra
+    choice when it is not one of them."""
+    options = "".join(f'<option value="{n}"{" selected" if str(n) == typed else ""}>'
+                      f"{e(describe(n))}</option>" for n in choices)
+    if typed not in {str(n) for n in choices}:
+        options += f'<option value="{e(typed)}" selected>{e(typed)}</option>'
+    return f'<label>{e(label)}<select name="{name}">{options}</select></label>'
+
+
 def pickers_html(conn: Conn, view: View, wanted: Sequence[str]) -> str:
     tr = view.tr
     fields: list[str] = []
@@ -604,23 +615,13 @@ def pickers_html(conn: Conn, view: View, wanted: Sequence[str]) -> str:
         label = tr._("Hamlet")
         fields.append(f'<label>{e(label)}<select name="hamlet">{options}</select></label>')
     if "days" in wanted:
-        typed = view.query.get("days", str(DEFAULT_DAYS))
-        options = "".join(f'<option value="{d}"{" selected" if str(d) == typed else ""}>'
-                          f"{e(day_count(tr, d))}</option>" for d in DAY_CHOICES)
-        if typed not in {str(d) for d in DAY_CHOICES}:
-            options += f'<option value="{e(typed)}" selected>{e(typed)}</option>'
-        label = tr._("Not synced for at least")
-        fields.append(f'<label>{e(label)}'
-                      f'<select name="days">{options}</select></label>')
+        fields.append(count_select("days", tr._("Not synced for at least"),
+                                   view.query.get("days", str(DEFAULT_DAYS)), DAY_CHOICES,
+                                   lambda d: day_count(tr, d)))
     if "months" in wanted:
-        typed = view.query.get("months", str(DEFAULT_TREND_MONTHS))
-        options = "".join(f'<option value="{m}"{" selected" if str(m) == typed else ""}>'
-                          f"{e(month_count(tr, m))}</option>" for m in TREND_CHOICES)
-        if typed not in {str(m) for m in TREND_CHOICES}:
-            options += f'<option value="{e(typed)}" selected>{e(typed)}</option>'
-        label = tr._("Months shown")
-        fields.append(f'<label>{e(label)}'
-                      f'<select name="months">{options}</select></label>')
+        fields.append(count_select("months", tr._("Months shown"),
+                                   view.query.get("months", str(DEFAULT_TREND_MONTHS)),
+                                   TREND_CHOICES, lambda m: month_count(tr, m)))
     show = tr._("Show")
     return (f'<form class="pickers" method="get" action="{e(view.path)}">{"".join(fields)}'
             f'<button type="submit">{e(show)}</button></form>')
