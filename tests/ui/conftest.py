@@ -6,11 +6,17 @@ Each fixture shuts the task manager down so no worker thread outlives its test.
 from __future__ import annotations
 
 import gc
+import shutil
+from pathlib import Path
 
 import pytest
 
+from dxkit.core import store
+from dxkit.core.encryption import DatabaseKey, WorkspaceKeys
 from dxkit.ui.app import create_main_window
 from dxkit.ui.context import AppContext
+from dxkit.workspace import Workspace
+from tests.conftest import FROZEN_NOW
 
 
 @pytest.fixture
@@ -57,3 +63,13 @@ def _collect_widgets_on_the_main_thread():
     how much the previous test's worker allocated."""
     yield
     gc.collect()
+
+
+def open_copy(original: Path, key: DatabaseKey, folder: Path) -> Workspace:
+    """A copy of a workspace made once per module, opened at FROZEN_NOW. Each test has a
+    keyring of its own: the copy's key is given to it, as `dxkit key unlock` would."""
+    shutil.copytree(original, folder)
+    WorkspaceKeys(folder).unlock(key, folder / store.DB_FILENAME)
+    ws = Workspace.open(folder)
+    ws.freeze_time(FROZEN_NOW)
+    return ws

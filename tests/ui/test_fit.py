@@ -10,7 +10,6 @@ QDialog subclass nobody registered fails `test_every_dialog_class_has_a_register
 from __future__ import annotations
 
 import inspect
-import shutil
 import sys
 import threading
 from pathlib import Path
@@ -29,8 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from dxkit import demo
-from dxkit.core import i18n, store
-from dxkit.core.encryption import WorkspaceKeys
+from dxkit.core import i18n
 from dxkit.core.keys import DatabaseKey
 from dxkit.ui import fitting, qt_language
 from dxkit.ui.app import create_main_window
@@ -38,6 +36,7 @@ from dxkit.ui.context import AppContext
 from dxkit.ui.fitting import DIALOGS, FRAME, FormScroll
 from dxkit.workspace import Workspace
 from tests.conftest import FROZEN_NOW
+from tests.ui.conftest import open_copy
 
 SCREENS = {"1024x600": QRect(0, 0, 1024, 560), "1366x768@125%": QRect(0, 0, 1093, 574)}
 MODULES = DIALOGS.load_all()  # every dialog registers as its module is imported
@@ -73,13 +72,7 @@ def demo_folder(tmp_path_factory) -> tuple[Path, DatabaseKey]:
 
 @pytest.fixture
 def demo_ws(demo_folder, tmp_path):
-    original, key = demo_folder
-    folder = tmp_path / "demo"
-    shutil.copytree(original, folder)
-    # Each test has a keyring of its own: give it the copy's key, as `dxkit key unlock` would.
-    WorkspaceKeys(folder).unlock(key, folder / store.DB_FILENAME)
-    ws = Workspace.open(folder)
-    ws.freeze_time(FROZEN_NOW)
+    ws = open_copy(*demo_folder, tmp_path / "demo")
     yield ws
     ws.close()
 

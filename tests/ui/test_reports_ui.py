@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 
 import pytest
 from openpyxl import load_workbook
@@ -13,8 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
 
 from dxkit import demo
-from dxkit.core import i18n, store
-from dxkit.core.encryption import WorkspaceKeys
+from dxkit.core import i18n
 from dxkit.core.i18n import format_date, format_number
 from dxkit.core.progress import Progress
 from dxkit.labels.verify import page_texts, preview_pages
@@ -36,7 +34,7 @@ from dxkit.ui.reports_page import (
 )
 from dxkit.workspace import Workspace
 from tests.conftest import FROZEN_NOW
-from tests.ui.conftest import settle
+from tests.ui.conftest import open_copy, settle
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +51,7 @@ def demo_folder(tmp_path_factory):
 
 @pytest.fixture
 def demo_ctx(demo_folder, tmp_path, qtbot):
-    original, key = demo_folder
-    folder = tmp_path / "demo"
-    shutil.copytree(original, folder)
-    WorkspaceKeys(folder).unlock(key, folder / store.DB_FILENAME)
-    ws = Workspace.open(folder)
-    ws.freeze_time(FROZEN_NOW)
+    ws = open_copy(*demo_folder, tmp_path / "demo")
     context = AppContext(ws)
     yield context
     context.tasks.shutdown()
